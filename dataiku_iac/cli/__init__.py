@@ -1,0 +1,5 @@
+"""The `dss-iac` command line."""
+
+from .main import main
+
+__all__ = ["main"]

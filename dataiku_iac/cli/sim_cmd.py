@@ -1,0 +1,88 @@
+"""`dss-iac sim serve`: run the DSS simulator standalone."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    sim = sub.add_parser(
+        "sim", help="run the DSS simulator", description="Run the DSS simulator (design, automation, govern nodes).",
+        epilog="example:\n  dss-iac sim serve --port 11200 --api-key secret --data-dir .dss-sim",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", parser_class=sub._parser_class)
+    serve = sim_sub.add_parser(
+        "serve",
+        help="serve the DSS REST API over HTTP until interrupted",
+        description="Serve the DSS public REST API over HTTP until interrupted; prints each node's URL.",
+        epilog=(
+            "example:\n"
+            "  dss-iac sim serve --port 11200 --api-key secret --automation staging --automation prod\n"
+            "  python -c \"import dataikuapi; print(dataikuapi.DSSClient('http://127.0.0.1:11200', 'secret')"
+            ".list_project_keys())\""
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=11200, help="port to listen on, 0 for any (default: 11200)")
+    serve.add_argument("--api-key", default=None, help="admin API key (default: the simulator's well-known key)")
+    serve.add_argument("--user-key", action="append", default=[], metavar="KEY=LOGIN",
+                       help="a non-admin API key for LOGIN (repeatable)")
+    serve.add_argument("--automation", action="append", default=None, metavar="NAME",
+                       help="an automation node served at /NAME (repeatable; default: one named 'automation')")
+    serve.add_argument("--no-govern", action="store_true", help="serve no Govern node")
+    serve.add_argument("--data-dir", default=None, help="persist every node under this folder")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request, in ms")
+    serve.add_argument("--fault-rate", type=float, default=0.0,
+                       help="share of requests answered with a fault (500, connection reset, 429)")
+    serve.add_argument("--seed", type=int, default=None, help="random seed for fault injection")
+    serve.add_argument("--strict-404", action="store_true",
+                       help="answer 'not found' with 404 rather than DSS's usual 500")
+    serve.set_defaults(func=_serve)
+    sim.set_defaults(func=lambda args: (sim.print_help(), 64)[1])
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..sim import DEFAULT_API_KEY, SimOptions, Simulator
+
+    if not 0.0 <= args.fault_rate <= 1.0:
+        print("dss-iac sim serve: error: --fault-rate must be between 0 and 1", file=sys.stderr)
+        return 64
+    user_keys: dict[str, str] = {}
+    for item in args.user_key:
+        secret, sep, login = item.partition("=")
+        if not sep or not secret or not login:
+            print(f"dss-iac sim serve: error: --user-key expects KEY=LOGIN, got '{item}'", file=sys.stderr)
+            return 64
+        user_keys[secret] = login
+    try:
+        sim = Simulator(
+            host=args.host, port=args.port, api_key=args.api_key or DEFAULT_API_KEY, user_keys=user_keys,
+            automation_nodes=args.automation or ["automation"], govern=not args.no_govern,
+            data_dir=args.data_dir, latency_ms=args.latency_ms, fault_rate=args.fault_rate, seed=args.seed,
+            options=SimOptions(realistic_errors=not args.strict_404),
+        )
+    except OSError as e:
+        print(f"dss-iac sim serve: error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
+        return 1
+    except ValueError as e:
+        print(f"dss-iac sim serve: error: {e}", file=sys.stderr)
+        return 64
+    for node in sim.nodes:
+        print(f"{node.name:<12} {node.kind:<11} {node.url}", flush=True)
+    print(f"api key      {'(as given)' if args.api_key else DEFAULT_API_KEY}", flush=True)
+    print("serving; press Ctrl+C to stop", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        sim.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for node in sim.nodes:
+            node.store.flush()
+    print("stopped", flush=True)
+    return 0

@@ -1,0 +1,40 @@
+"""The simulator's endpoint families, one module each. Importing this package registers the routes.
+
+A module may define `seed(node)`, called once when a node starts with an empty store, to create
+what a fresh DSS install has (the admin user, default connections, deployer stages...).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from ..context import Node
+from . import (
+    admin,
+    bundles,
+    datasets,
+    deployer,
+    folders,
+    govern,
+    instance,
+    projects,
+    recipes,
+    scenarios,
+    zones,
+)
+
+MODULES: tuple[ModuleType, ...] = (
+    instance, projects, datasets, folders, zones, recipes, scenarios, admin, bundles, deployer, govern,
+)
+
+
+def seed_node(node: Node) -> None:
+    with node.store.transaction():
+        if node.store.instance.get("_seeded"):
+            return
+        for module in MODULES:
+            seed = getattr(module, "seed", None)
+            if seed is not None:
+                seed(node)
+        node.store.instance["_seeded"] = True
+        node.store.mark()

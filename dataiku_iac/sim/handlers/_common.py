@@ -1,0 +1,50 @@
+"""Helpers shared by the simulator's handler modules: DSS normalisation rules in one place."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from ..context import Ctx
+from ..errors import SimError, bad_request
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def fill_defaults(doc: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Fill keys the client left out, recursively, as DSS does when it stores a document."""
+    for key, value in defaults.items():
+        if key not in doc or doc[key] is None:
+            doc[key] = copy.deepcopy(value)
+        elif isinstance(value, dict) and isinstance(doc[key], dict):
+            fill_defaults(doc[key], value)
+    return doc
+
+
+def sort_tags(doc: dict[str, Any], key: str = "tags") -> dict[str, Any]:
+    """DSS stores tags as a set and returns them sorted."""
+    tags = doc.get(key)
+    if isinstance(tags, list):
+        doc[key] = sorted({str(t) for t in tags})
+    return doc
+
+
+def check_name(name: Any, what: str) -> str:
+    """Dataset and recipe names: alphanumerics and underscores, no dots (DSS_API.md §5)."""
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise bad_request(f"Invalid {what} name '{name}': use only letters, digits and underscores")
+    return name
+
+
+def body_object(ctx: Ctx) -> dict[str, Any]:
+    return ctx.req.json_object()
+
+
+def already_exists(what: str, name: str) -> SimError:
+    return SimError(409, "exceptions.CodedException", f"{what} {name} already exists")
+
+
+def copy_doc(doc: Any) -> Any:
+    """Replies never share structure with the store: a handler can't corrupt it through a reply."""
+    return copy.deepcopy(doc)

@@ -1,0 +1,246 @@
+"""The simulator's HTTP server: one loopback listener, several DSS nodes under URL prefixes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import handlers as _handlers  # noqa: F401  (registers the routes)
+from .context import ApiKey, Ctx, Node, Request, SimOptions
+from .errors import SimError, unauthorized
+from .routing import router
+from .stats import Stats
+
+log = logging.getLogger("dataiku_iac.sim")
+
+API_PREFIXES = ("/dip/publicapi", "/public/api")
+SIM_PREFIX = "/__sim__"
+
+
+class Raw:
+    """A non-JSON reply (bundle archives, plain text)."""
+
+    def __init__(self, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.data = data
+        self.content_type = content_type
+
+
+class Knobs:
+    """Latency and fault injection, changeable while the server runs."""
+
+    def __init__(self, latency_ms: float = 0.0, fault_rate: float = 0.0, seed: int | None = None) -> None:
+        self.latency_ms = latency_ms
+        self.fault_rate = fault_rate
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def draw_fault(self) -> str | None:
+        if self.fault_rate <= 0:
+            return None
+        with self._lock:
+            if self._rng.random() >= self.fault_rate:
+                return None
+            return self._rng.choice(("500", "reset", "429"))
+
+
+class SimServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, host: str, port: int, nodes: list[Node], keys: dict[str, ApiKey],
+                 options: SimOptions, knobs: Knobs) -> None:
+        super().__init__((host, port), _Handler)
+        self.nodes = sorted(nodes, key=lambda n: len(n.prefix), reverse=True)
+        self.keys = keys
+        self.options = options
+        self.knobs = knobs
+        self.stats = Stats()
+        for n in nodes:
+            n.server = self
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def nodes_of_kind(self, kind: str) -> list[Node]:
+        return [n for n in self.nodes if n.kind == kind]
+
+    def locate(self, path: str) -> tuple[Node, str] | None:
+        for n in self.nodes:
+            if not path.startswith(n.prefix):
+                continue
+            rest = path[len(n.prefix):]
+            for api in API_PREFIXES:
+                if rest == api or rest.startswith(api + "/"):
+                    return n, rest[len(api):] or "/"
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SimServer
+    server_version = "DSS-Simulator/0.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed-ACK stalls
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        path = split.path
+        params = parse_qs(split.query, keep_blank_values=True)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            body = self._read_body(headers)
+        except SimError as e:
+            self.close_connection = True
+            self._send_json(e.status, e.body(), e.headers)
+            return
+        if path.startswith(SIM_PREFIX):
+            self._serve_admin_endpoint(path, params)
+            return
+        located = self.server.locate(path)
+        if located is None:
+            err = SimError(404, "exceptions.NotFoundException", f"No DSS node serves {path}")
+            self._send_json(err.status, err.body())
+            self.server.stats.record("-", self.command, path, None, err.status, None)
+            return
+        node, api_path = located
+        if self.server.knobs.latency_ms > 0:
+            time.sleep(self.server.knobs.latency_ms / 1000.0)
+        fault = self.server.knobs.draw_fault()
+        if fault is not None:
+            self.server.stats.record(node.name, self.command, api_path, None, 0 if fault == "reset" else int(fault), fault)
+            self._inject(fault)
+            return
+        req = Request(self.command, api_path, params, headers, body)
+        status, payload, route_pattern, extra = self._dispatch(node, req)
+        self.server.stats.record(node.name, self.command, api_path, route_pattern, status, None)
+        if isinstance(payload, Raw):
+            self._send(status, payload.data, payload.content_type, extra)
+        else:
+            self._send_json(status, payload, extra)
+
+    def _dispatch(self, node: Node, req: Request) -> tuple[int, Any, str | None, dict[str, str]]:
+        pattern = None
+        try:
+            key = self._authenticate(req.headers)
+            route, args = router.match(node.kind, req.method, req.path)
+            pattern = route.pattern
+            ctx = Ctx(node, req, key, self.server.options)
+            with node.store.transaction():
+                result = route.handler(ctx, **args)
+            return 200, {} if result is None else result, pattern, {}
+        except SimError as e:
+            return e.status, e.body(), pattern, e.headers
+        except Exception as e:  # a simulator bug must still answer as DSS would, and keep serving
+            log.exception("simulator handler failed on %s %s", req.method, req.path)
+            err = SimError(500, "java.lang.RuntimeException", f"Internal server error: {type(e).__name__}")
+            return 500, err.body(), pattern, {}
+
+    def _authenticate(self, headers: dict[str, str]) -> ApiKey:
+        import base64
+
+        auth = headers.get("authorization", "")
+        secret = None
+        if auth.lower().startswith("basic "):
+            try:
+                secret = base64.b64decode(auth[6:].strip()).decode("utf-8").split(":", 1)[0]
+            except (ValueError, UnicodeDecodeError):
+                secret = None
+        elif auth.lower().startswith("bearer "):
+            secret = auth[7:].strip()
+        elif "x-dku-apiticket" in headers:
+            secret = headers["x-dku-apiticket"]
+        key = self.server.keys.get(secret) if secret else None
+        if key is None:
+            raise unauthorized()
+        return key
+
+    def _read_body(self, headers: dict[str, str]) -> bytes:
+        limit = self.server.options.max_body_bytes
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks, total = [], 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > limit:
+                    raise SimError(413, "exceptions.PayloadTooLargeException", f"Request body over {limit} bytes")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        try:
+            length = int(headers.get("content-length", "0") or 0)
+        except ValueError:
+            raise SimError(400, "exceptions.BadRequestException", "Invalid Content-Length") from None
+        if length > limit:
+            raise SimError(413, "exceptions.PayloadTooLargeException", f"Request body over {limit} bytes")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _inject(self, fault: str) -> None:
+        if fault == "reset":
+            # An abrupt close (RST), as a crashed proxy or node would give.
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            return
+        if fault == "429":
+            err = SimError(429, "exceptions.TooManyRequestsException", "Too many requests (injected fault)",
+                           headers={"Retry-After": "1"})
+        else:
+            err = SimError(500, "java.lang.RuntimeException", "Internal server error (injected fault)")
+        self._send_json(err.status, err.body(), err.headers)
+
+    def _serve_admin_endpoint(self, path: str, params: dict[str, list[str]]) -> None:
+        stats = self.server.stats
+        if path.rstrip("/") == SIM_PREFIX + "/stats" and self.command == "GET":
+            with_log = params.get("log", ["false"])[-1].lower() == "true"
+            self._send_json(200, stats.snapshot(with_log=with_log))
+        elif path.rstrip("/") in (SIM_PREFIX + "/stats", SIM_PREFIX + "/stats/reset") and self.command in ("DELETE", "POST"):
+            stats.reset()
+            self._send_json(200, stats.snapshot())
+        elif path.rstrip("/") == SIM_PREFIX + "/nodes" and self.command == "GET":
+            self._send_json(200, [{"name": n.name, "nodeType": n.kind, "url": n.url} for n in self.server.nodes])
+        else:
+            err = SimError(404, "exceptions.NotFoundException", f"No simulator endpoint at {path}")
+            self._send_json(err.status, err.body())
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload).encode("utf-8"), "application/json", headers)
+
+    def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

@@ -1,0 +1,138 @@
+"""`Simulator`: run the DSS simulator in-process on a loopback port and hand out real clients."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .context import ApiKey, Node, SimOptions
+from .handlers import seed_node
+from .server import Knobs, SimServer
+from .store import Store
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient, GovernClient
+
+DEFAULT_API_KEY = "dss-iac-sim-admin-key"
+
+
+class Simulator:
+    """A DSS design node (with its Project Deployer), automation nodes and a Govern node over HTTP.
+
+        with Simulator(automation_nodes=["staging", "prod"]) as sim:
+            client = sim.client()                 # a real dataikuapi.DSSClient on the design node
+            prod = sim.client(node="prod")
+            gov = sim.govern_client()
+
+    With `data_dir`, every node persists under `data_dir/<node>/` and survives a restart.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = DEFAULT_API_KEY,
+        admin_login: str = "admin",
+        user_keys: Mapping[str, str] | None = None,
+        automation_nodes: Iterable[str] = ("automation",),
+        govern: bool = True,
+        data_dir: str | Path | None = None,
+        latency_ms: float = 0.0,
+        fault_rate: float = 0.0,
+        seed: int | None = None,
+        options: SimOptions | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self._keys: dict[str, ApiKey] = {api_key: ApiKey(admin_login, admin=True)}
+        for secret, login in (user_keys or {}).items():
+            self._keys[secret] = ApiKey(login, admin=False)
+        self.options = options or SimOptions()
+        self.knobs = Knobs(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        specs = [("design", "DESIGN", "")]
+        specs += [(name, "AUTOMATION", f"/{name}") for name in automation_nodes]
+        if govern:
+            specs.append(("govern", "GOVERN", "/govern"))
+        names = [s[0] for s in specs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"node names must be unique, got {names}")
+        self.nodes = [Node(name, kind, prefix, Store(self._node_dir(name))) for name, kind, prefix in specs]
+        self._server = SimServer(host, port, self.nodes, self._keys, self.options, self.knobs)
+        for node in self.nodes:
+            seed_node(node)
+        self._thread: threading.Thread | None = None
+
+    def _node_dir(self, name: str) -> Path | None:
+        return None if self.data_dir is None else self.data_dir / name
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> Simulator:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name="dss-sim", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+        for node in self.nodes:
+            node.store.flush()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (used by `dss-iac sim serve`)."""
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses and clients ---------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url
+
+    def node(self, name: str = "design") -> Node:
+        return self._server.node(name)
+
+    def url(self, node: str = "design") -> str:
+        return self.node(node).url
+
+    def node_urls(self) -> dict[str, str]:
+        return {n.name: n.url for n in self.nodes}
+
+    def client(self, node: str = "design", api_key: str | None = None) -> DSSClient:
+        from dataikuapi import DSSClient
+
+        if self.node(node).kind == "GOVERN":
+            raise ValueError("the govern node is reached with govern_client()")
+        return DSSClient(self.url(node), api_key or self.api_key)
+
+    def govern_client(self, api_key: str | None = None) -> GovernClient:
+        from dataikuapi import GovernClient
+
+        return GovernClient(self.url("govern"), api_key or self.api_key)
+
+    # -- knobs and accounting ------------------------------------------------------------------------
+    def configure(self, *, latency_ms: float | None = None, fault_rate: float | None = None) -> None:
+        """Change latency or fault rate while the simulator runs."""
+        if latency_ms is not None:
+            self.knobs.latency_ms = latency_ms
+        if fault_rate is not None:
+            self.knobs.fault_rate = fault_rate
+
+    def stats(self, with_log: bool = False) -> dict[str, Any]:
+        return self._server.stats.snapshot(with_log=with_log)
+
+    def reset_stats(self) -> None:
+        self._server.stats.reset()

@@ -7,6 +7,7 @@ need the simulator's several nodes are marked `multinode` and skip there with th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -64,7 +65,5 @@ def project(dss: DSSClient, project_key: str) -> Iterator:
     owner = dss.get_auth_info()["authIdentifier"]
     p = dss.create_project(project_key, f"Test {project_key}", owner)
     yield p
-    try:
+    with contextlib.suppress(Exception):  # the test may have deleted it already
         p.delete()
-    except Exception:
-        pass  # the test may have deleted it

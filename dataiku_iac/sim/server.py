@@ -132,7 +132,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.server.knobs.latency_ms / 1000.0)
         fault = self.server.knobs.draw_fault()
         if fault is not None:
-            self.server.stats.record(node.name, self.command, api_path, None, 0 if fault == "reset" else int(fault), fault)
+            status = 0 if fault == "reset" else int(fault)
+            self.server.stats.record(node.name, self.command, api_path, None, status, fault)
             self._inject(fault)
             return
         req = Request(self.command, api_path, params, headers, body)
@@ -221,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path.rstrip("/") == SIM_PREFIX + "/stats" and self.command == "GET":
             with_log = params.get("log", ["false"])[-1].lower() == "true"
             self._send_json(200, stats.snapshot(with_log=with_log))
-        elif path.rstrip("/") in (SIM_PREFIX + "/stats", SIM_PREFIX + "/stats/reset") and self.command in ("DELETE", "POST"):
+        elif path.rstrip("/") in (SIM_PREFIX + "/stats", SIM_PREFIX + "/stats/reset") and self.command != "GET":
             stats.reset()
             self._send_json(200, stats.snapshot())
         elif path.rstrip("/") == SIM_PREFIX + "/nodes" and self.command == "GET":

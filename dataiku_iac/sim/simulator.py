@@ -71,7 +71,9 @@ class Simulator:
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Simulator:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="dss-sim", daemon=True)
+            # A short poll interval keeps stop() quick; the listener itself never busy-waits.
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name="dss-sim", daemon=True)
             self._thread.start()
         return self
 

@@ -36,6 +36,7 @@ def test_core_never_imports_front_end_toolkits() -> None:
 
 
 def test_cli_help_does_not_load_the_dss_client() -> None:
-    code = "import sys; from dataiku_iac.cli.main import build_parser; build_parser(); print('dataikuapi' in sys.modules)"
+    code = ("import sys; from dataiku_iac.cli.main import build_parser; build_parser(); "
+            "print('dataikuapi' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "False"

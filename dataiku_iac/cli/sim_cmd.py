@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 from typing import Any
@@ -47,7 +48,7 @@ def register(sub: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..sim import DEFAULT_API_KEY, SimOptions, Simulator
+    from ..sim import DEFAULT_API_KEY, DataDirBusyError, SimOptions, Simulator
 
     if not 0.0 <= args.fault_rate <= 1.0:
         print("dss-iac sim serve: error: --fault-rate must be between 0 and 1", file=sys.stderr)
@@ -69,6 +70,9 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"dss-iac sim serve: error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
         return 1
+    except DataDirBusyError as e:
+        print(f"dss-iac sim serve: error: {e}", file=sys.stderr)
+        return 1
     except ValueError as e:
         print(f"dss-iac sim serve: error: {e}", file=sys.stderr)
         return 64
@@ -77,12 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"api key      {'(as given)' if args.api_key else DEFAULT_API_KEY}", flush=True)
     print("serving; press Ctrl+C to stop", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        sim.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for node in sim.nodes:
-            node.store.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        sim.serve_forever()  # flushes every node and releases the data dir on the way out
     print("stopped", flush=True)
     return 0

@@ -6,6 +6,6 @@
 """
 
 from .context import ApiKey, SimOptions
-from .simulator import DEFAULT_API_KEY, Simulator
+from .simulator import DEFAULT_API_KEY, DataDirBusyError, Simulator
 
-__all__ = ["DEFAULT_API_KEY", "ApiKey", "SimOptions", "Simulator"]
+__all__ = ["DEFAULT_API_KEY", "ApiKey", "DataDirBusyError", "SimOptions", "Simulator"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -16,6 +19,25 @@ if TYPE_CHECKING:
     from dataikuapi import DSSClient, GovernClient
 
 DEFAULT_API_KEY = "dss-iac-sim-admin-key"
+
+
+class DataDirBusyError(RuntimeError):
+    """Another live process serves the same data dir: two in-memory copies would overwrite each other."""
+
+
+def _lock_data_dir(data_dir: Path) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        message = f"the simulator data dir {data_dir} is in use by another process (pid {holder})"
+        raise DataDirBusyError(message) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
 
 
 class Simulator:
@@ -52,17 +74,26 @@ class Simulator:
         self.options = options or SimOptions()
         self.knobs = Knobs(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
         self.data_dir = Path(data_dir) if data_dir is not None else None
-        specs = [("design", "DESIGN", "")]
-        specs += [(name, "AUTOMATION", f"/{name}") for name in automation_nodes]
-        if govern:
-            specs.append(("govern", "GOVERN", "/govern"))
-        names = [s[0] for s in specs]
-        if len(set(names)) != len(names):
-            raise ValueError(f"node names must be unique, got {names}")
-        self.nodes = [Node(name, kind, prefix, Store(self._node_dir(name))) for name, kind, prefix in specs]
-        self._server = SimServer(host, port, self.nodes, self._keys, self.options, self.knobs)
-        for node in self.nodes:
-            seed_node(node)
+        # The lock dies with the process (flock), so a killed simulator never blocks the next one.
+        self._lock_fd = _lock_data_dir(self.data_dir) if self.data_dir is not None else None
+        try:
+            specs = [("design", "DESIGN", "")]
+            specs += [(name, "AUTOMATION", f"/{name}") for name in automation_nodes]
+            if govern:
+                specs.append(("govern", "GOVERN", "/govern"))
+            names = [s[0] for s in specs]
+            if len(set(names)) != len(names):
+                raise ValueError(f"node names must be unique, got {names}")
+            for name in names:
+                if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+                    raise ValueError(f"node name '{name}' must be lowercase letters, digits, '-' or '_'")
+            self.nodes = [Node(name, kind, prefix, Store(self._node_dir(name))) for name, kind, prefix in specs]
+            self._server = SimServer(host, port, self.nodes, self._keys, self.options, self.knobs)
+            for node in self.nodes:
+                seed_node(node)
+        except BaseException:
+            self._release()
+            raise
         self._thread: threading.Thread | None = None
 
     def _node_dir(self, name: str) -> Path | None:
@@ -85,6 +116,12 @@ class Simulator:
         self._server.server_close()
         for node in self.nodes:
             node.store.flush()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (used by `dss-iac sim serve`)."""
@@ -92,6 +129,9 @@ class Simulator:
             self._server.serve_forever()
         finally:
             self._server.server_close()
+            for node in self.nodes:
+                node.store.flush()
+            self._release()
 
     def __enter__(self) -> Simulator:
         return self.start()

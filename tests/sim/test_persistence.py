@@ -37,7 +37,7 @@ def test_deleted_projects_stay_deleted(tmp_path: Path) -> None:
 def test_nodes_persist_separately(tmp_path: Path) -> None:
     with Simulator(data_dir=tmp_path) as sim:
         sim.client(node="automation").create_project("AUTO", "auto", "admin")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["automation", "design", "govern"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["automation", "design", "govern"]
     with Simulator(data_dir=tmp_path) as sim:
         assert sim.client().list_project_keys() == []
         assert sim.client(node="automation").list_project_keys() == ["AUTO"]
@@ -71,3 +71,17 @@ def test_leftover_temp_files_from_a_crash_are_ignored(tmp_path: Path) -> None:
     with Simulator(data_dir=tmp_path, govern=False) as sim:
         assert sim.client().list_project_keys() == ["OK"]
     assert not torn.exists()
+
+
+def test_a_data_dir_serves_one_simulator_at_a_time(tmp_path: Path) -> None:
+    from dataiku_iac.sim import DataDirBusyError
+
+    with Simulator(data_dir=tmp_path, govern=False):
+        try:
+            Simulator(data_dir=tmp_path, govern=False)
+        except DataDirBusyError as e:
+            assert str(tmp_path) in str(e) and "in use by another process" in str(e)
+        else:
+            raise AssertionError("a second simulator on a busy data dir must be refused")
+    with Simulator(data_dir=tmp_path, govern=False) as sim:  # released on stop
+        assert sim.client().list_project_keys() == []

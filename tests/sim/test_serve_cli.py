@@ -1,0 +1,63 @@
+"""`dss-iac sim serve` as a user runs it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from dataikuapi import DSSClient
+
+DSS_IAC = [sys.executable, "-m", "dataiku_iac"]
+
+
+def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen([*DSS_IAC, "sim", "serve", "--port", "0", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    urls: dict[str, str] = {}
+    for line in proc.stdout:
+        if line.startswith("serving"):
+            break
+        name, _, rest = line.partition(" ")
+        urls[name] = rest.split()[-1]
+    return proc, urls
+
+
+def test_serve_prints_node_urls_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    proc, urls = _start("--api-key", "k3y", "--automation", "staging", "--automation", "prod",
+                        "--data-dir", str(tmp_path))
+    try:
+        assert set(urls) == {"design", "staging", "prod", "govern", "api"}
+        assert urls["prod"] == urls["design"] + "/prod"
+        client = DSSClient(urls["design"], "k3y")
+        client.create_project("SERVED", "served", "admin")
+        assert DSSClient(urls["prod"], "k3y").get_instance_info().raw["nodeType"] == "AUTOMATION"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped" in out
+    assert (tmp_path / "design" / "projects" / "SERVED.json").exists()
+
+
+def test_bad_flags_are_usage_errors_without_traceback() -> None:
+    r = subprocess.run([*DSS_IAC, "sim", "serve", "--fault-rate", "2"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 64
+    assert "--fault-rate must be between 0 and 1" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([*DSS_IAC, "sim", "serve", "--user-key", "nologin"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 64 and "KEY=LOGIN" in r.stderr
+
+
+def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
+    proc, urls = _start()
+    try:
+        port = urls["design"].rsplit(":", 1)[1]
+        r = subprocess.run([*DSS_IAC, "sim", "serve", "--port", port], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1
+        assert r.stderr.strip().startswith("dss-iac sim serve: error: cannot listen on")
+        assert len(r.stderr.strip().splitlines()) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

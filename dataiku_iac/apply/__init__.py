@@ -1,0 +1,1 @@
+"""Applying a plan: dependency order, bounded parallelism, state recorded after every operation."""

@@ -1,0 +1,228 @@
+"""Running a plan's operations in dependency order with bounded parallelism."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..dss.connect import Connection, call
+from ..errors import DssIacError
+from ..plan.model import Action, ActionType, Plan
+from ..resources import KINDS, Address, Desired, Remote
+from ..secrets import scrub
+from ..state.model import ResourceState
+from .recorder import StateRecorder
+
+
+@dataclass(frozen=True)
+class Step:
+    """One unit of work: a replace is two steps, its delete then its create."""
+
+    action: Action
+    phase: str  # "create" | "update" | "delete" | "forget"
+
+    @property
+    def id(self) -> str:
+        return f"{self.phase}:{self.action.address}"
+
+
+@dataclass
+class StepResult:
+    address: str
+    action: str
+    status: str  # ok | failed | skipped
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class ApplyResult:
+    results: list[StepResult] = field(default_factory=list)
+    state_writes: int = 0
+    seconds: float = 0.0
+
+    def _with(self, status: str) -> list[StepResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def succeeded(self) -> list[StepResult]:
+        return self._with("ok")
+
+    @property
+    def failed(self) -> list[StepResult]:
+        return self._with("failed")
+
+    @property
+    def skipped(self) -> list[StepResult]:
+        return self._with("skipped")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What front ends hear while an apply runs."""
+
+    event: str  # start | begin | end | finish
+    total: int
+    done: int
+    address: str | None = None
+    action: str | None = None
+    status: str | None = None
+    error: str | None = None
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+def _steps(plan: Plan) -> tuple[list[Step], dict[str, set[str]]]:
+    """Steps and, for each, the ids of the steps it must wait for."""
+    steps: dict[str, Step] = {}
+    for a in plan.actions:
+        if a.action is ActionType.NOOP:
+            continue
+        if a.action is ActionType.DELETE:
+            s = Step(a, "forget" if a.with_project else "delete")
+            steps[s.id] = s
+        elif a.action is ActionType.REPLACE:
+            for phase in ("delete", "create"):
+                s = Step(a, phase)
+                steps[s.id] = s
+        else:
+            s = Step(a, a.action.value)
+            steps[s.id] = s
+    after: dict[str, set[str]] = {sid: set() for sid in steps}
+    writes = {s.action.address: sid for sid, s in steps.items() if s.phase in ("create", "update")}
+    removals = {s.action.address: sid for sid, s in steps.items() if s.phase in ("delete", "forget")}
+    for sid, s in steps.items():
+        addr = s.action.address
+        if s.phase in ("create", "update"):
+            for dep in s.action.depends_on:  # what it needs exists first
+                if dep in writes:
+                    after[sid].add(writes[dep])
+            if addr in removals:  # a replace deletes before it creates
+                after[sid].add(removals[addr])
+        else:
+            for other_sid, other in steps.items():  # dependents go before what they depend on
+                if other.phase in ("delete", "forget") and addr in other.action.depends_on:
+                    after[sid].add(other_sid)
+            if s.phase == "forget":
+                project = f"project.{Address.parse(addr).project}"
+                if project in removals and removals[project] != sid:
+                    after[removals[project]].add(sid)
+    return list(steps.values()), after
+
+
+def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, parallelism: int = 8,
+               progress: Progress | None = None, state_depends: dict[str, list[str]] | None = None) -> ApplyResult:
+    steps, after = _steps(plan)
+    # Deletes wait for their recorded dependents too (state knows dependencies of removed resources).
+    for s in steps:
+        if s.phase in ("delete", "forget"):
+            for other in steps:
+                deps = (state_depends or {}).get(other.action.address, [])
+                if other.phase in ("delete", "forget") and s.action.address in deps:
+                    after[s.id].add(other.id)
+    total = len(steps)
+    notify = progress or (lambda e: None)
+    result = ApplyResult()
+    started = time.perf_counter()
+    notify(ProgressEvent("start", total, 0))
+    by_id = {s.id: s for s in steps}
+    waiting = {sid: set(deps) for sid, deps in after.items()}
+    finished: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def run(step: Step) -> StepResult:
+        t0 = time.perf_counter()
+        notify(ProgressEvent("begin", total, len(finished), step.action.address, step.phase))
+        try:
+            _execute(step, conn, recorder)
+            return StepResult(step.action.address, step.phase, "ok", seconds=time.perf_counter() - t0)
+        except DssIacError as e:
+            return StepResult(step.action.address, step.phase, "failed", str(e), time.perf_counter() - t0)
+        except Exception as e:  # a kind's bug must not lose the state of what already succeeded
+            return StepResult(step.action.address, step.phase, "failed", f"{type(e).__name__}: {e}",
+                              time.perf_counter() - t0)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        running: dict[Future[StepResult], str] = {}
+        launched: set[str] = set()
+
+        def launch_ready() -> None:
+            for sid in sorted(waiting):
+                if not waiting[sid] and sid not in launched:
+                    launched.add(sid)
+                    running[pool.submit(run, by_id[sid])] = sid
+
+        def settle(sid: str, res: StepResult) -> None:
+            with lock:
+                finished[sid] = res.status
+                result.results.append(res)
+            notify(ProgressEvent("end", total, len(finished), res.address, res.action, res.status, res.error))
+            waiting.pop(sid, None)
+            for other, deps in list(waiting.items()):
+                if other in waiting and other not in launched and sid in deps:
+                    if res.status == "ok":
+                        deps.discard(sid)
+                    else:
+                        skip = by_id[other]
+                        settle(other, StepResult(skip.action.address, skip.phase, "skipped",
+                                                 f"not run: {res.address} {res.status}"))
+
+        launch_ready()
+        while running:
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in done:
+                sid = running.pop(fut)
+                settle(sid, fut.result())
+            launch_ready()
+    recorder.close()
+    result.state_writes = recorder.writes
+    result.seconds = time.perf_counter() - started
+    notify(ProgressEvent("finish", total, len(finished)))
+    return result
+
+
+def _execute(step: Step, conn: Connection, recorder: StateRecorder) -> None:
+    a = step.action
+    address = Address.parse(a.address)
+    kind = KINDS[a.kind]
+    if step.phase == "forget":
+        recorder.forget(a.address)
+        return
+    if step.phase == "delete":
+        if a.remote_id is not None:
+            remote_id = a.remote_id
+            call(conn, lambda: kind.delete(conn.client, address, remote_id))
+        recorder.forget(a.address)
+        return
+    desired = Desired(address, dict(a.fields or {}), tuple(Address.parse(d) for d in a.depends_on))
+    if step.phase == "create":
+        remote_id = _create(kind, conn, desired)
+    else:
+        remote = call(conn, lambda: kind.read(conn.client, address, a.remote_id))
+        if remote is None:  # deleted between plan and apply: create it again
+            remote_id = _create(kind, conn, desired)
+        else:
+            call(conn, lambda: kind.update(conn.client, desired, remote))
+            remote_id = remote.remote_id
+    recorder.put(a.address, ResourceState(a.kind, remote_id, scrub(dict(desired.fields)), list(a.depends_on)))
+
+
+def _create(kind: Any, conn: Connection, desired: Desired) -> str:
+    """Create; if DSS already has it (a reply lost to a fault, or made by hand), adopt and update it."""
+    try:
+        return str(call(conn, lambda: kind.create(conn.client, desired)))
+    except DssIacError:
+        existing: Remote | None = call(conn, lambda: kind.read(conn.client, desired.address, None))
+        if existing is None:
+            raise
+        call(conn, lambda: kind.update(conn.client, desired, existing))
+        return existing.remote_id

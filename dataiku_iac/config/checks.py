@@ -1,0 +1,111 @@
+"""Checks across a workspace's projects that the schema alone cannot make: references, uniqueness, cycles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from .loader import ProjectSource
+
+
+def split_ref(ref: str, project_key: str) -> tuple[str, str]:
+    """`name` or `PROJECT.name` -> (project key, name)."""
+    if "." in ref:
+        key, _, name = ref.partition(".")
+        return key, name
+    return project_key, ref
+
+
+def check_projects(projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    for source in projects.values():
+        errors.extend(_check_project(source, projects))
+    return errors
+
+
+def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
+    spec, key, err = source.spec, source.key, source.file.error
+    errors: list[ConfigError] = []
+    datasets, folders, recipes = set(spec.datasets), set(spec.managed_folders), set(spec.recipes)
+
+    for name in sorted(datasets & folders):
+        errors.append(err(f"'{name}' is both a dataset and a managed folder: flow names must be unique",
+                          ("managed_folders", name)))
+
+    writer: dict[str, str] = {}
+    for rname, recipe in spec.recipes.items():
+        for i, ref in enumerate(recipe.inputs):
+            other, name = split_ref(ref, key)
+            if other == key:
+                if name not in datasets and name not in folders:
+                    errors.append(err(f"recipe input '{ref}' names no dataset or managed folder of project {key}",
+                                      ("recipes", rname, "inputs", i)))
+            elif other not in projects:
+                errors.append(err(f"recipe input '{ref}': project {other} is not in this workspace",
+                                  ("recipes", rname, "inputs", i)))
+            elif name not in projects[other].spec.datasets:
+                errors.append(err(f"recipe input '{ref}' names no dataset of project {other}",
+                                  ("recipes", rname, "inputs", i)))
+        for i, ref in enumerate(recipe.outputs):
+            loc = ("recipes", rname, "outputs", i)
+            if "." in ref:
+                errors.append(err(f"recipe output '{ref}' must be a dataset or folder of this project", loc))
+            elif ref not in datasets and ref not in folders:
+                errors.append(err(f"recipe output '{ref}' names no dataset or managed folder of project {key}", loc))
+            elif ref in writer:
+                errors.append(err(f"'{ref}' is already the output of recipe '{writer[ref]}': "
+                                  "a dataset has at most one writer", loc))
+            else:
+                writer[ref] = rname
+    errors.extend(_check_cycles(source, writer))
+
+    for sname, scenario in spec.scenarios.items():
+        for s, step in enumerate(scenario.steps):
+            for i, item in enumerate(step.items):
+                if item not in datasets and item not in folders:
+                    errors.append(err(f"build step item '{item}' names no dataset or managed folder of project {key}",
+                                      ("scenarios", sname, "steps", s, "items", i)))
+
+    zone_of: dict[str, str] = {}
+    for zname, zone in spec.zones.items():
+        for i, item in enumerate(zone.items):
+            loc = ("zones", zname, "items", i)
+            if item not in datasets and item not in folders and item not in recipes:
+                errors.append(err(f"zone item '{item}' names no dataset, managed folder or recipe of project {key}",
+                                  loc))
+            elif item in zone_of:
+                errors.append(err(f"'{item}' is already in zone '{zone_of[item]}': an object lives in one zone", loc))
+            else:
+                zone_of[item] = zname
+    return errors
+
+
+def _check_cycles(source: ProjectSource, writer: dict[str, str]) -> list[ConfigError]:
+    """Recipes form a cycle when one's input is, through other recipes, built from its own output."""
+    spec = source.spec
+    upstream: dict[str, set[str]] = {}
+    for rname, recipe in spec.recipes.items():
+        upstream[rname] = {writer[i] for i in recipe.inputs if "." not in i and i in writer}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    stack: list[str] = []
+
+    def visit(r: str) -> list[str] | None:
+        state[r] = 1
+        stack.append(r)
+        for up in sorted(upstream[r]):
+            if state.get(up) == 1:
+                return [*stack[stack.index(up):], up]
+            if state.get(up) is None and (cycle := visit(up)):
+                return cycle
+        stack.pop()
+        state[r] = 2
+        return None
+
+    for rname in sorted(upstream):
+        if state.get(rname) is None and (cycle := visit(rname)):
+            path = " <- ".join(cycle)
+            return [source.file.error(f"dependency cycle between recipes: {path}", ("recipes", cycle[0]))]
+    return []

@@ -1,0 +1,43 @@
+"""`${env:NAME}` references: read from the environment when an environment is used, never stored."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class MissingEnvVar(LookupError):
+    def __init__(self, name: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.loc = loc
+
+
+def resolve(value: Any, loc: tuple[str | int, ...] = (), environ: Mapping[str, str] | None = None) -> Any:
+    """Replace every `${env:NAME}` in the strings of `value`; a missing variable raises MissingEnvVar."""
+    env = os.environ if environ is None else environ
+    return _walk(value, loc, lambda name, where: _lookup(env, name, where))
+
+
+def _lookup(env: Mapping[str, str], name: str, loc: tuple[str | int, ...]) -> str:
+    if name not in env:
+        raise MissingEnvVar(name, loc)
+    return env[name]
+
+
+def _walk(value: Any, loc: tuple[str | int, ...], get: Callable[[str, tuple[str | int, ...]], str]) -> Any:
+    if isinstance(value, str):
+        return REF.sub(lambda m: get(m.group(1), loc), value)
+    if isinstance(value, dict):
+        return {k: _walk(v, (*loc, k), get) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, (*loc, i), get) for i, v in enumerate(value)]
+    return value
+
+
+def has_ref(value: Any) -> bool:
+    return isinstance(value, str) and bool(REF.search(value))

@@ -1,0 +1,185 @@
+"""Loading a workspace: `dss-iac.yaml`, its project files and recipe code, validated as a whole."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ConfigError, ConfigErrors, Position
+from . import envref
+from .checks import check_projects
+from .errors_map import to_config_errors
+from .models import Environment, ProjectFile, WorkspaceFile
+from .yamlio import display_path, locate, parse_yaml
+
+WORKSPACE_FILE = "dss-iac.yaml"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A config file as read: kept so that later errors can point into it."""
+
+    path: Path
+    shown: str
+    text: str
+
+    def position(self, loc: Sequence[str | int]) -> Position:
+        return locate(self.text, self.shown, loc)
+
+    def error(self, message: str, loc: Sequence[str | int]) -> ConfigError:
+        return ConfigError(message, self.position(loc))
+
+
+@dataclass(frozen=True)
+class ProjectSource:
+    """One validated project file, with the code of its recipes read from disk."""
+
+    file: SourceFile
+    spec: ProjectFile
+    code: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.spec.project.key
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    root: Path
+    file: SourceFile
+    spec: WorkspaceFile
+    raw: dict[str, Any]
+    projects: dict[str, ProjectSource]
+    digest: str
+
+    def environment(self, name: str) -> Environment:
+        """An environment with its `${env:...}` references resolved from the process environment."""
+        if name not in self.spec.environments:
+            known = ", ".join(sorted(self.spec.environments))
+            raise ConfigError(f"unknown environment '{name}' (declared: {known})", file=self.file.shown)
+        loc: tuple[str | int, ...] = ("environments", name)
+        try:
+            resolved = envref.resolve(self.raw["environments"][name], loc)
+        except envref.MissingEnvVar as e:
+            raise self.file.error(f"environment variable {e.name} is not set (referenced by environment "
+                                  f"'{name}')", e.loc) from None
+        try:
+            return Environment.model_validate(resolved)
+        except ValidationError as e:
+            errors = to_config_errors(e, Environment, self.file.text, self.file.shown)
+            raise _many(errors) from None
+
+
+def _many(errors: list[ConfigError]) -> ConfigError:
+    return errors[0] if len(errors) == 1 else ConfigErrors(errors)
+
+
+def _read(path: Path, root: Path) -> SourceFile:
+    shown = display_path(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=shown) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read file: {e.strerror}", file=shown) from None
+    return SourceFile(path, shown, text)
+
+
+def _validate(model: type[BaseModel], source: SourceFile, data: Any) -> Any:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of keys to values at the top of the file", Position(source.shown, 1, 1))
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise _many(to_config_errors(e, model, source.text, source.shown)) from None
+
+
+def find_root(start: Path) -> Path:
+    """The workspace root: `start` or the nearest parent holding dss-iac.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / WORKSPACE_FILE).is_file():
+            return folder
+    raise ConfigError(f"no {WORKSPACE_FILE} in {start} or its parents (create one with `dss-iac init`)")
+
+
+def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
+    """Read and validate a whole workspace; every problem found is reported, each with its position."""
+    root = find_root(Path(path))
+    wfile = _read(root / WORKSPACE_FILE, root)
+    raw = parse_yaml(wfile.text, wfile.shown)
+    spec: WorkspaceFile = _validate(WorkspaceFile, wfile, raw)
+
+    errors: list[ConfigError] = []
+    projects: dict[str, ProjectSource] = {}
+    first_file: dict[str, SourceFile] = {}
+    digest = hashlib.sha256()
+    digest.update(wfile.text.encode())
+    for ppath in _project_files(root, spec, wfile):
+        try:
+            source = _read(ppath, root)
+            data = parse_yaml(source.text, source.shown)
+            pspec: ProjectFile = _validate(ProjectFile, source, data)
+        except ConfigErrors as e:
+            errors.extend(e.errors)
+            continue
+        except ConfigError as e:
+            errors.append(e)
+            continue
+        digest.update(f"\0{source.shown}\0{source.text}".encode())
+        key = pspec.project.key
+        if key in projects:
+            errors.append(source.error(f"project {key} is already declared in {first_file[key].shown}",
+                                       ("project", "key")))
+            continue
+        code, code_errors = _read_code(pspec, source)
+        errors.extend(code_errors)
+        for name in sorted(code):
+            digest.update(f"\0{key}.{name}\0{code[name]}".encode())
+        projects[key] = ProjectSource(source, pspec, code)
+        first_file[key] = source
+    errors.extend(check_projects(projects))
+    if errors:
+        raise _many(errors)
+    return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest())
+
+
+def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile) -> list[Path]:
+    found: dict[Path, None] = {}
+    for i, pattern in enumerate(spec.projects):
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            raise wfile.error(f"project glob '{pattern}' must stay inside the workspace", ("projects", i))
+        matches = sorted(p for p in root.glob(pattern) if p.is_file() and p.suffix in (".yaml", ".yml"))
+        for p in matches:
+            found[p] = None
+    return list(found)
+
+
+CODE_RECIPES = {"python", "r", "shell", "sql_query", "sql_script"}
+
+
+def _read_code(pspec: ProjectFile, source: SourceFile) -> tuple[dict[str, str], list[ConfigError]]:
+    code: dict[str, str] = {}
+    errors: list[ConfigError] = []
+    for name, recipe in pspec.recipes.items():
+        if recipe.code is None:
+            continue
+        loc = ("recipes", name, "code")
+        if recipe.type not in CODE_RECIPES:
+            errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", loc))
+            continue
+        path = (source.path.parent / recipe.code).resolve()
+        try:
+            code[name] = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            errors.append(source.error(f"code file '{recipe.code}' not found (looked for {path})", loc))
+        except (OSError, UnicodeDecodeError) as e:
+            errors.append(source.error(f"cannot read code file '{recipe.code}': {e}", loc))
+    return code, errors

@@ -1,0 +1,208 @@
+"""The configuration schema: pydantic v2 models that reject unknown keys.
+
+The workspace file (`dss-iac.yaml`) declares environments, project file globs and the state backend;
+each project file declares one DSS project and its flow, keyed by name so names are unique.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .envref import has_ref
+
+PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+OBJECT_NAME = r"^[A-Za-z0-9_]+$"
+JsonScalar = str | int | float | bool | None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# -- workspace --------------------------------------------------------------------------------------
+
+
+class Remap(Strict):
+    """Logical names used in project files, mapped to this environment's physical DSS names."""
+
+    connections: dict[str, str] = Field(default_factory=dict, description="logical connection -> DSS connection")
+    code_envs: dict[str, str] = Field(default_factory=dict, description="logical code env -> DSS code env")
+
+
+class Environment(Strict):
+    """One DSS instance that projects are applied to."""
+
+    host: str = Field(description="DSS URL, or `embedded` for the in-process simulator under .dss-iac/sim/<env>/")
+    api_key: str | None = Field(default=None, description="API key; use ${env:NAME}, never a literal in Git")
+    remap: Remap = Field(default_factory=Remap)
+    variables: dict[str, Any] = Field(
+        default_factory=dict, description="overrides of project standard variables in this environment")
+    approval: Literal["none", "govern"] = Field(default="none", description="`govern`: apply needs a sign-off")
+    protected: bool = Field(default=False, description="refuse destroy and deletions without an explicit flag")
+    node: str = Field(default="design", description="embedded only: the simulator node to target")
+    verify_tls: bool = Field(default=True, description="check the DSS server's TLS certificate")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if v != "embedded" and not has_ref(v) and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("expected `embedded` or an http(s) URL such as https://dss.example.com:11200")
+        return v.rstrip("/")
+
+
+class StateSettings(Strict):
+    backend: Literal["local"] = Field(default="local", description="where state is kept")
+    path: str = Field(default=".dss-iac/state", description="local backend: folder of the state files")
+
+
+class WorkspaceFile(Strict):
+    """`dss-iac.yaml` at the workspace root."""
+
+    version: Literal[1] = Field(description="format version of this file; 1")
+    projects: list[str] = Field(default_factory=lambda: ["projects/*.yaml"], description="globs of project files")
+    environments: dict[str, Environment] = Field(description="environment name -> DSS instance")
+    state: StateSettings = Field(default_factory=StateSettings)
+
+    @field_validator("environments")
+    @classmethod
+    def _env_names(cls, v: dict[str, Environment]) -> dict[str, Environment]:
+        if not v:
+            raise ValueError("declare at least one environment")
+        for name in v:
+            if not re.match(r"^[a-z][a-z0-9_-]*$", name):
+                raise ValueError(f"environment name '{name}' must be lowercase letters, digits, '-' or '_'")
+        return v
+
+
+# -- project files -------------------------------------------------------------------------------------
+
+
+class Permission(Strict):
+    """A group's rights on the project (DSS permission flags, in snake_case)."""
+
+    group: str
+    admin: bool = False
+    read_project_content: bool = False
+    write_project_content: bool = False
+    read_dashboards: bool = False
+    write_dashboards: bool = False
+    run_scenarios: bool = False
+    export_datasets_data: bool = False
+    manage_dashboard_authorizations: bool = False
+    manage_exposed_elements: bool = False
+    execute_app: bool = False
+    edit_permissions: bool = False
+
+
+class Variables(Strict):
+    standard: dict[str, Any] = Field(default_factory=dict, description="shipped with bundles")
+    local: dict[str, Any] = Field(default_factory=dict, description="instance-specific, not in bundles")
+
+
+class Project(Strict):
+    key: str = Field(description="DSS project key: uppercase letters, digits, underscores; immutable")
+    name: str
+    description: str = ""
+    short_desc: str = ""
+    tags: list[str] = Field(default_factory=list)
+    custom: dict[str, str] = Field(default_factory=dict, description="custom metadata fields")
+    variables: Variables = Field(default_factory=Variables)
+    permissions: list[Permission] = Field(default_factory=list, description="authoritative: others are removed")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if not PROJECT_KEY.match(v):
+            raise ValueError(f"invalid project key '{v}': expected uppercase letters, digits and underscores, "
+                             "starting with a letter (e.g. CHURN_V2)")
+        return v
+
+
+class Column(Strict):
+    name: str
+    type: str = Field(description="DSS storage type: string, bigint, int, double, boolean, date...")
+    comment: str = ""
+
+
+class Dataset(Strict):
+    type: str = Field(description="DSS dataset type: PostgreSQL, Snowflake, Filesystem, S3...")
+    connection: str | None = Field(default=None, description="logical connection, remapped per environment")
+    managed: bool = False
+    params: dict[str, Any] = Field(default_factory=dict, description="type-specific params (table, schema, path...)")
+    format: str | None = Field(default=None, description="file-based datasets: csv, parquet...")
+    format_params: dict[str, Any] = Field(default_factory=dict)
+    schema_: list[Column] = Field(default_factory=list, alias="schema")
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class ManagedFolder(Strict):
+    connection: str = Field(description="logical connection, remapped per environment")
+    path: str | None = Field(default=None, description="path in the connection (DSS picks one when omitted)")
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+RecipeType = Literal["python", "sql_query", "sync", "shell", "r", "sql_script"]
+
+
+class Recipe(Strict):
+    type: RecipeType
+    inputs: list[str] = Field(description="dataset or folder names; `PROJECT.name` for another project's dataset")
+    outputs: list[str] = Field(min_length=1)
+    code: str | None = Field(default=None, description="code recipes: path of the code file, relative to this file")
+    code_env: str | None = Field(default=None, description="python/r recipes: logical code env")
+    params: dict[str, Any] = Field(default_factory=dict, description="extra recipe params")
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class TemporalTrigger(Strict):
+    type: Literal["temporal"]
+    frequency: Literal["Minutely", "Hourly", "Daily", "Weekly", "Monthly"]
+    hour: Annotated[int, Field(ge=0, le=23)] = 0
+    minute: Annotated[int, Field(ge=0, le=59)] = 0
+    days: list[Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]] = Field(
+        default_factory=list, description="weekly triggers: days of the week")
+    repeat: Annotated[int, Field(ge=1)] = Field(default=1, description="every N minutes/hours/days...")
+    timezone: str = "SERVER"
+    active: bool = True
+
+
+class BuildStep(Strict):
+    type: Literal["build"]
+    items: list[str] = Field(min_length=1, description="datasets or folders to build")
+    name: str | None = None
+    mode: Literal["RECURSIVE_BUILD", "NON_RECURSIVE_FORCED_BUILD", "RECURSIVE_FORCED_BUILD"] = "RECURSIVE_BUILD"
+
+
+class Scenario(Strict):
+    name: str | None = Field(default=None, description="display name; defaults to the key")
+    active: bool = True
+    triggers: list[TemporalTrigger] = Field(default_factory=list)
+    steps: list[BuildStep] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class Zone(Strict):
+    color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$")
+    items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
+
+
+def _names(kind: str) -> Any:
+    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores)")
+
+
+class ProjectFile(Strict):
+    """One project file: the project and its flow."""
+
+    project: Project
+    datasets: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Dataset] = _names("datasets")
+    managed_folders: dict[Annotated[str, Field(pattern=OBJECT_NAME)], ManagedFolder] = _names("managed folders")
+    recipes: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Recipe] = _names("recipes")
+    scenarios: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Scenario] = _names("scenarios")
+    zones: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Zone] = _names("flow zones")

@@ -1,0 +1,1 @@
+"""Talking to DSS: client factory, transient-fault retries and call accounting."""

@@ -1,0 +1,67 @@
+"""A `dataikuapi.DSSClient` with retries for transient faults and a request counter.
+
+Retries live in the HTTP transport (urllib3), so they cover every call the client makes. Only calls
+that are safe to repeat are retried on a status (GET, PUT, DELETE: DSS saves are whole documents),
+plus any call whose connection failed before the request was sent. A POST that may have reached DSS
+is never blindly repeated: the planner re-reads DSS and adopts what a lost reply created.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+
+# 429 and gateway errors are transient; a 500 is not (DSS answers "not found" with 500 too).
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class CallCounter:
+    """Counts the HTTP requests a client sent, across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+
+    def hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self.requests += 1
+        return response
+
+
+def make_client(host: str, api_key: str, *, retries: int = 4, backoff: float = 0.2, verify_tls: bool = True,
+                pool_size: int = 16, timeout: float | None = 60.0) -> tuple[DSSClient, CallCounter]:
+    from dataikuapi import DSSClient
+
+    client = DSSClient(host, api_key, no_check_certificate=not verify_tls)
+    retry = Retry(
+        total=retries, connect=retries, read=retries, status=retries, other=0,
+        allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES, backoff_factor=backoff,
+        respect_retry_after_header=True, raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    session = client._session
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    counter = CallCounter()
+    session.hooks["response"].append(counter.hook)
+    if timeout is not None:
+        _apply_timeout(session, timeout)
+    return client, counter
+
+
+def _apply_timeout(session: Any, timeout: float) -> None:
+    """dataikuapi sets no timeout: a hung DSS would hang the run forever."""
+    original = session.request
+
+    def request(method: str, url: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", timeout)
+        return original(method, url, **kwargs)
+
+    session.request = request

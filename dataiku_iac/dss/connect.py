@@ -1,0 +1,89 @@
+"""Opening a connection to an environment's DSS: a real instance, or the embedded simulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DSSApiError
+from .client import CallCounter, make_client
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+
+    from ..config.models import Environment
+    from ..sim import Simulator
+
+EMBEDDED = "embedded"
+
+
+def embedded_dir(root: Path, env_name: str) -> Path:
+    return root / ".dss-iac" / "sim" / env_name
+
+
+@dataclass
+class Connection:
+    env_name: str
+    host: str
+    client: DSSClient
+    counter: CallCounter
+    simulator: Simulator | None = None
+
+    def close(self) -> None:
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check(self) -> dict[str, Any]:
+        """One cheap call that turns "unreachable" and "wrong key" into clear errors up front."""
+        return call(self, lambda: self.client.get_auth_info())
+
+
+def open_connection(root: Path, env_name: str, env: Environment, *, latency_ms: float = 0.0) -> Connection:
+    if env.host == EMBEDDED:
+        from ..sim import DataDirBusyError, Simulator
+
+        try:
+            sim = Simulator(data_dir=embedded_dir(root, env_name), latency_ms=latency_ms).start()
+        except DataDirBusyError as e:
+            raise DSSApiError(f"embedded DSS of environment '{env_name}': {e}") from None
+        try:
+            node_url = sim.url(env.node)
+        except KeyError:
+            sim.stop()
+            raise DSSApiError(f"embedded DSS has no node '{env.node}' (nodes: design, automation, govern)") from None
+        client, counter = make_client(node_url, sim.api_key)
+        return Connection(env_name, f"embedded ({env.node})", client, counter, sim)
+    if not env.api_key:
+        raise DSSApiError(f"environment '{env_name}' has no api_key (set it with api_key: ${{env:NAME}})")
+    client, counter = make_client(env.host, env.api_key, verify_tls=env.verify_tls)
+    return Connection(env_name, env.host, client, counter)
+
+
+def call(conn: Connection, fn: Any) -> Any:
+    """Run one client call, turning transport and DSS errors into one-line DSSApiErrors."""
+    import requests
+    from dataikuapi.utils import DataikuException
+
+    try:
+        return fn()
+    except DataikuException as e:
+        raise DSSApiError(explain(conn, e)) from None
+    except requests.ConnectionError:
+        raise DSSApiError(f"cannot reach DSS at {conn.host} (connection refused or reset)") from None
+    except requests.Timeout:
+        raise DSSApiError(f"DSS at {conn.host} did not answer in time") from None
+
+
+def explain(conn: Connection, e: Exception) -> str:
+    text = str(e)
+    if "UnauthorizedException" in text and ("API key" in text or "Not authenticated" in text):
+        return f"DSS at {conn.host} refused the API key of environment '{conn.env_name}'"
+    return f"DSS at {conn.host}: {text}"

@@ -1,0 +1,1 @@
+"""Planning: field-level diffs, the plan model, the planner and its renderers."""

@@ -1,0 +1,142 @@
+"""The plan: plain data, ordered actions with field-level changes, saved and reloaded as versioned JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ..errors import PlanError
+from .diff import FieldChange
+
+PLAN_FORMAT_VERSION = 1
+
+
+class ActionType(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+    NOOP = "no-op"
+
+
+SYMBOLS = {ActionType.CREATE: "+", ActionType.UPDATE: "~", ActionType.DELETE: "-", ActionType.REPLACE: "-/+",
+           ActionType.NOOP: " "}
+
+
+@dataclass(frozen=True)
+class Action:
+    address: str
+    kind: str
+    action: ActionType
+    reason: str = ""
+    changes: tuple[FieldChange, ...] = ()
+    # Out-of-band edits: how DSS differs from what dss-iac last applied.
+    drift: tuple[FieldChange, ...] = ()
+    remote_id: str | None = None
+    # What to write (create, update, replace): the desired managed fields, secrets excluded.
+    fields: Mapping[str, Any] | None = None
+    depends_on: tuple[str, ...] = ()
+    # Deleted along with its project: nothing to call, only state to forget.
+    with_project: bool = False
+    # Plan-time notes for display, such as the logical name behind a remapped connection.
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.action]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address, "kind": self.kind, "action": self.action.value, "reason": self.reason,
+            "changes": [c.to_dict() for c in self.changes], "drift": [c.to_dict() for c in self.drift],
+            "remote_id": self.remote_id, "fields": self.fields, "depends_on": list(self.depends_on),
+            "with_project": self.with_project, "notes": dict(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Action:
+        return cls(
+            address=d["address"], kind=d["kind"], action=ActionType(d["action"]), reason=d.get("reason", ""),
+            changes=tuple(FieldChange.from_dict(c) for c in d.get("changes", [])),
+            drift=tuple(FieldChange.from_dict(c) for c in d.get("drift", [])),
+            remote_id=d.get("remote_id"), fields=d.get("fields"), depends_on=tuple(d.get("depends_on", [])),
+            with_project=bool(d.get("with_project", False)), notes=dict(d.get("notes", {})),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    add: int
+    change: int
+    destroy: int
+
+    @property
+    def total(self) -> int:
+        return self.add + self.change + self.destroy
+
+
+@dataclass(frozen=True)
+class Plan:
+    environment: str
+    actions: tuple[Action, ...]
+    config_digest: str
+    state_lineage: str | None
+    state_serial: int | None
+    remote_fingerprint: str
+    created_at: str
+    targets: tuple[str, ...] = ()
+    destroy: bool = False
+    format_version: int = PLAN_FORMAT_VERSION
+
+    @property
+    def changes(self) -> list[Action]:
+        return [a for a in self.actions if a.action is not ActionType.NOOP]
+
+    @property
+    def drifted(self) -> list[Action]:
+        return [a for a in self.actions if a.drift]
+
+    def summary(self) -> Summary:
+        counts = {t: 0 for t in ActionType}
+        for a in self.actions:
+            counts[a.action] += 1
+        replace = counts[ActionType.REPLACE]
+        return Summary(counts[ActionType.CREATE] + replace, counts[ActionType.UPDATE],
+                       counts[ActionType.DELETE] + replace)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.summary()
+        return {
+            "format_version": self.format_version, "environment": self.environment, "created_at": self.created_at,
+            "destroy": self.destroy, "targets": list(self.targets), "config_digest": self.config_digest,
+            "state": {"lineage": self.state_lineage, "serial": self.state_serial},
+            "remote_fingerprint": self.remote_fingerprint,
+            "summary": {"add": s.add, "change": s.change, "destroy": s.destroy},
+            "actions": [a.to_dict() for a in self.actions],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Plan:
+        version = d.get("format_version")
+        if version != PLAN_FORMAT_VERSION:
+            raise PlanError(f"plan format_version {version!r} is not supported (this dss-iac reads "
+                            f"{PLAN_FORMAT_VERSION}); make the plan again with this version")
+        try:
+            return cls(
+                environment=d["environment"], actions=tuple(Action.from_dict(a) for a in d["actions"]),
+                config_digest=d["config_digest"], state_lineage=d["state"]["lineage"],
+                state_serial=d["state"]["serial"], remote_fingerprint=d["remote_fingerprint"],
+                created_at=d["created_at"], targets=tuple(d.get("targets", [])), destroy=bool(d.get("destroy")),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise PlanError(f"not a dss-iac plan file (missing or invalid {e})") from None

@@ -1,0 +1,178 @@
+"""The planner: read DSS in parallel, compare with the config and the state, decide each action."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..dss.connect import Connection, call
+from ..resources import KINDS, Address, Desired, Remote
+from ..secrets import scrub
+from ..state.model import State
+from .diff import FieldChange, diff_fields, roots
+from .graph import topo_order
+from .model import Action, ActionType, Plan
+
+if TYPE_CHECKING:
+    from ..resources.base import Kind
+
+DEFAULT_PARALLELISM = 8
+
+
+def select_targets(desired: Mapping[Address, Desired], state: State,
+                   targets: Iterable[Address]) -> tuple[dict[Address, Desired], set[str]]:
+    """Targets and everything they depend on (a dataset needs its project), as Terraform does."""
+    targets = list(targets)
+    chosen: set[Address] = set()
+    stack = [a for a in desired if any(a.matches(t) for t in targets)]
+    while stack:
+        a = stack.pop()
+        if a in chosen:
+            continue
+        chosen.add(a)
+        stack.extend(d for d in desired[a].depends_on if d in desired)
+    in_state = {addr for addr in state.resources if any(Address.parse(addr).matches(t) for t in targets)}
+    return {a: desired[a] for a in chosen}, in_state
+
+
+def refresh(conn: Connection, addresses: Iterable[Address], state: State,
+            parallelism: int) -> dict[Address, Remote | None]:
+    """Read every resource from DSS. Projects first: the contents of a missing project are not asked for."""
+    addresses = sorted(set(addresses))
+    projects = sorted({a.project for a in addresses})
+    remotes: dict[Address, Remote | None] = {}
+
+    def read(a: Address) -> tuple[Address, Remote | None]:
+        kind = KINDS[a.kind]
+        entry = state.resources.get(str(a))
+        return a, call(conn, lambda: kind.read(conn.client, a, entry.remote_id if entry else None))
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        for a, r in pool.map(read, [Address("project", p) for p in projects]):
+            remotes[a] = r
+        alive = {a.project for a, r in remotes.items() if r is not None}
+        rest = [a for a in addresses if a.kind != "project" and a.project in alive]
+        for a, r in pool.map(read, rest):
+            remotes[a] = r
+    for a in addresses:
+        remotes.setdefault(a, None)
+    return remotes
+
+
+def fingerprint(remotes: Mapping[Address, Remote | None]) -> str:
+    body = {str(a): (None if r is None else scrub(r.fields)) for a, r in sorted(remotes.items())}
+    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: State, conn: Connection,
+              config_digest: str, targets: tuple[Address, ...] = (), destroy: bool = False,
+              parallelism: int = DEFAULT_PARALLELISM,
+              progress: Callable[[str], None] | None = None) -> tuple[Plan, dict[Address, Remote | None]]:
+    if destroy:
+        desired = {}
+    managed = set(state.resources)
+    if targets:
+        desired, managed = select_targets(desired, state, targets)
+    addresses = set(desired) | {Address.parse(a) for a in managed}
+    if progress:
+        progress(f"refreshing {len(addresses)} resources")
+    remotes = refresh(conn, addresses, state, parallelism)
+    actions = _decide(desired, state, remotes, managed)
+    plan = Plan(
+        environment=environment, actions=tuple(actions), config_digest=config_digest,
+        state_lineage=state.lineage, state_serial=state.serial, remote_fingerprint=fingerprint(remotes),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"), targets=tuple(str(t) for t in targets),
+        destroy=destroy,
+    )
+    return plan, remotes
+
+
+def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[Address, Remote | None],
+            managed: set[str]) -> list[Action]:
+    by_addr: dict[str, Action] = {}
+    deps: dict[str, list[str]] = {}
+    for a, d in desired.items():
+        key = str(a)
+        deps[key] = [str(x) for x in d.depends_on]
+        by_addr[key] = _decide_one(KINDS[a.kind], d, state.resources.get(key), remotes.get(a))
+    deleted_projects = {Address.parse(k).project for k in managed
+                        if k not in by_addr and Address.parse(k).kind == "project"}
+    for key in managed:
+        if key in by_addr:
+            continue
+        a = Address.parse(key)
+        entry = state.resources[key]
+        remote = remotes.get(a)
+        deps[key] = list(entry.depends_on)
+        with_project = a.kind != "project" and a.project in deleted_projects and KINDS[a.kind].dies_with_project
+        reason = "removed from the config"
+        if remote is None:
+            reason = "already gone from DSS: only forgotten"
+        elif with_project:
+            reason = f"deleted with project {a.project}"
+        by_addr[key] = Action(key, a.kind, ActionType.DELETE, reason, remote_id=entry.remote_id,
+                              with_project=with_project or remote is None,
+                              changes=tuple(FieldChange(p, v, None) for p, v in sorted(remote.fields.items()))
+                              if remote is not None else ())
+    _cascade_replacements(by_addr, desired)
+    order = topo_order(by_addr, deps)
+    return [by_addr[k] for k in order]
+
+
+def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None) -> Action:
+    key = str(d.address)
+    prior = entry.fields if entry is not None else None
+    deps = tuple(str(x) for x in d.depends_on)
+    fields = dict(d.fields)
+    if remote is None:
+        reason = "deleted outside dss-iac" if entry is not None else "not in DSS"
+        changes = tuple(FieldChange(p, None, v) for p, v in diff_items(fields))
+        return Action(key, kind.name, ActionType.CREATE, reason, changes, fields=fields, depends_on=deps,
+                      notes=d.notes)
+    changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
+    drift: tuple[FieldChange, ...] = ()
+    if prior is not None:
+        drift = tuple(diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
+    if not changes:
+        return Action(key, kind.name, ActionType.NOOP, "up to date", (), drift, remote.remote_id, fields, deps,
+                      notes=d.notes)
+    forced = sorted(roots(changes) & kind.replace_on)
+    if forced:
+        reason = f"{', '.join(forced)} cannot change in place"
+        return Action(key, kind.name, ActionType.REPLACE, reason, changes, drift, remote.remote_id, fields, deps,
+                      notes=d.notes)
+    config_changed = prior is None or bool(diff_fields(fields, prior, open_maps=kind.open_maps,
+                                                       previously_managed=prior))
+    if drift and not config_changed:
+        reason = "changed outside dss-iac"
+    elif drift:
+        reason = "config changed, and DSS changed outside dss-iac"
+    elif prior is None:
+        reason = "exists in DSS but not in state: adopted"
+    else:
+        reason = "config changed"
+    return Action(key, kind.name, ActionType.UPDATE, reason, changes, drift, remote.remote_id, fields, deps,
+                  notes=d.notes)
+
+
+def diff_items(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return sorted(fields.items())
+
+
+def _cascade_replacements(by_addr: dict[str, Action], desired: Mapping[Address, Desired]) -> None:
+    """A recipe whose dataset or folder is replaced is replaced too: DSS drops recipes with their I/O."""
+    replaced = {k for k, a in by_addr.items() if a.action is ActionType.REPLACE and a.kind in ("dataset",
+                                                                                                "managed_folder")}
+    if not replaced:
+        return
+    for a, d in desired.items():
+        key = str(a)
+        act = by_addr[key]
+        if a.kind == "recipe" and act.action in (ActionType.NOOP, ActionType.UPDATE) and \
+                replaced & {str(x) for x in d.depends_on}:
+            by_addr[key] = Action(key, act.kind, ActionType.REPLACE, "an input or output is replaced",
+                                  act.changes, act.drift, act.remote_id, act.fields, act.depends_on, notes=act.notes)

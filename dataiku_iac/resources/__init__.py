@@ -1,0 +1,29 @@
+"""Resource kinds, one module each, and the desired state of a whole workspace."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .address import KINDS as KIND_NAMES
+from .address import Address
+from .base import Desired, Kind, Remote
+from .context import EnvContext
+from .permissions import PermissionsKind
+from .project import ProjectKind
+from .variables import VariablesKind
+
+if TYPE_CHECKING:
+    from ..config.loader import WorkspaceConfig
+
+KINDS: dict[str, Kind] = {k.name: k for k in (ProjectKind(), VariablesKind(), PermissionsKind())}
+
+__all__ = ["KINDS", "KIND_NAMES", "Address", "Desired", "EnvContext", "Kind", "Remote", "build_desired"]
+
+
+def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Desired]:
+    out: dict[Address, Desired] = {}
+    for source in config.projects.values():
+        for kind in KINDS.values():
+            for d in kind.desired(source, env):
+                out[d.address] = d
+    return out

@@ -1,0 +1,38 @@
+"""Resource addresses: `dataset.CHURN.customers_raw`, `project.CHURN`, `variables.CHURN`..."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KINDS = ("project", "variables", "permissions", "dataset", "managed_folder", "recipe", "scenario", "zone")
+PROJECT_LEVEL = ("project", "variables", "permissions")
+_ADDRESS = re.compile(r"^(?P<kind>[a-z_]+)\.(?P<project>[A-Za-z0-9_]+)(?:\.(?P<name>[A-Za-z0-9_]+))?$")
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    kind: str
+    project: str
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.project}" if self.name is None else f"{self.kind}.{self.project}.{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        m = _ADDRESS.match(text.strip())
+        if not m or m["kind"] not in KINDS:
+            raise ValueError(f"invalid address '{text}': expected KIND.PROJECT[.NAME] with KIND one of "
+                             f"{', '.join(KINDS)} (e.g. dataset.CHURN.customers_raw)")
+        kind, project, name = m["kind"], m["project"], m["name"]
+        if (kind in PROJECT_LEVEL) != (name is None):
+            shape = f"{kind}.PROJECT" if kind in PROJECT_LEVEL else f"{kind}.PROJECT.NAME"
+            raise ValueError(f"invalid address '{text}': a {kind} address is {shape}")
+        return cls(kind, project, name)
+
+    def matches(self, target: Address) -> bool:
+        """Whether a `--target` selects this address: itself, or everything of a targeted project."""
+        if target == self:
+            return True
+        return target.kind == "project" and target.project == self.project

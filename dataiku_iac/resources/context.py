@@ -1,0 +1,22 @@
+"""What one environment changes about the desired state: connection and code-env names, variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EnvContext:
+    name: str
+    connections: Mapping[str, str] = field(default_factory=dict)
+    code_envs: Mapping[str, str] = field(default_factory=dict)
+    variables: Mapping[str, Any] = field(default_factory=dict)
+
+    def connection(self, logical: str) -> str:
+        """The DSS connection behind a logical name; unmapped names are used as they are."""
+        return self.connections.get(logical, logical)
+
+    def code_env(self, logical: str) -> str:
+        return self.code_envs.get(logical, logical)

@@ -1,0 +1,64 @@
+"""Project permissions, authoritative: groups not in the config lose their access."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..config.models import Permission
+from .address import Address
+from .base import Desired, Kind, Remote
+from .context import EnvContext
+from .project import project_missing
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+
+    from ..config.loader import ProjectSource
+
+# Config flag (snake_case) -> DSS flag (camelCase).
+FLAGS = {name: "".join(w.capitalize() if i else w for i, w in enumerate(name.split("_")))
+         for name in Permission.model_fields if name != "group"}
+
+
+class PermissionsKind(Kind):
+    name = "permissions"
+
+    def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        entries = [{"group": p.group, **{f: getattr(p, f) for f in FLAGS}} for p in source.spec.project.permissions]
+        key = source.key
+        return [Desired(Address("permissions", key), {"groups": _sorted(entries)}, (Address("project", key),))]
+
+    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
+        from dataikuapi.utils import DataikuException
+
+        try:
+            raw = client.get_project(address.project).get_permissions()
+        except DataikuException as e:
+            if project_missing(e):
+                return None
+            raise
+        entries = [{"group": e["group"], **{f: bool(e.get(dss, False)) for f, dss in FLAGS.items()}}
+                   for e in raw.get("permissions", []) if e.get("group")]
+        return Remote(address.project, {"groups": _sorted(entries)}, raw)
+
+    def create(self, client: DSSClient, desired: Desired) -> str:
+        project = client.get_project(desired.address.project)
+        self.update(client, desired, Remote(desired.address.project, {}, project.get_permissions()))
+        return desired.address.project
+
+    def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        raw = dict(remote.raw) if isinstance(remote.raw, dict) else {}
+        kept_users = [e for e in raw.get("permissions", []) if not e.get("group")]  # per-user grants: not ours
+        raw["permissions"] = kept_users + [
+            {"group": e["group"], **{FLAGS[f]: e[f] for f in FLAGS}} for e in desired.fields["groups"]]
+        client.get_project(desired.address.project).set_permissions(raw)
+
+    def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
+        project = client.get_project(address.project)
+        raw = project.get_permissions()
+        raw["permissions"] = [e for e in raw.get("permissions", []) if not e.get("group")]
+        project.set_permissions(raw)
+
+
+def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(entries, key=lambda e: e["group"])

@@ -1,0 +1,74 @@
+"""The project itself: name, descriptions, tags and custom metadata (DSS project metadata)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .address import Address
+from .base import Desired, Kind, Remote
+from .context import EnvContext
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+
+    from ..config.loader import ProjectSource
+
+
+class ProjectKind(Kind):
+    name = "project"
+    dies_with_project = False
+
+    def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        p = source.spec.project
+        fields = {"name": p.name, "description": p.description, "short_desc": p.short_desc,
+                  "tags": sorted(set(p.tags)), "custom": dict(p.custom)}
+        return [Desired(Address("project", p.key), fields)]
+
+    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
+        from dataikuapi.utils import DataikuException
+
+        try:
+            meta = client.get_project(address.project).get_metadata()
+        except DataikuException as e:
+            if project_missing(e):
+                return None
+            raise
+        return Remote(address.project, fields_of(meta), meta)
+
+    def create(self, client: DSSClient, desired: Desired) -> str:
+        key = desired.address.project
+        owner = client.get_auth_info().get("authIdentifier", "admin")
+        project = client.create_project(key, desired.fields["name"], owner,
+                                        description=desired.fields["description"], tags=desired.fields["tags"])
+        meta = project.get_metadata()
+        project.set_metadata(merge(meta, desired.fields))
+        return key
+
+    def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        project = client.get_project(desired.address.project)
+        project.set_metadata(merge(project.get_metadata(), desired.fields))
+
+    def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
+        # Keep managed data and folder contents: dss-iac never drops data by default.
+        client.get_project(address.project).delete(clear_managed_datasets=False, clear_output_managed_folders=False)
+
+
+def fields_of(meta: dict[str, Any]) -> dict[str, Any]:
+    return {"name": meta.get("label", ""), "description": meta.get("description", ""),
+            "short_desc": meta.get("shortDesc", ""), "tags": sorted(set(meta.get("tags", []))),
+            "custom": dict((meta.get("custom") or {}).get("kv", {}))}
+
+
+def merge(meta: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    meta["label"] = fields["name"]
+    meta["description"] = fields["description"]
+    meta["shortDesc"] = fields["short_desc"]
+    meta["tags"] = list(fields["tags"])
+    meta.setdefault("custom", {})["kv"] = dict(fields["custom"])
+    return meta
+
+
+def project_missing(e: Exception) -> bool:
+    """Whether a DSS error says the object is absent (DSS says so with a 404 or, often, a 500)."""
+    text = str(e)
+    return "does not exist" in text or "not found" in text.lower() or "UnknownObject" in text

@@ -1,0 +1,48 @@
+"""Project variables: `standard` (shipped in bundles) and `local`, environment overrides applied."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .address import Address
+from .base import Desired, Kind, Remote
+from .context import EnvContext
+from .project import project_missing
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+
+    from ..config.loader import ProjectSource
+
+
+class VariablesKind(Kind):
+    name = "variables"
+
+    def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        v = source.spec.project.variables
+        standard = {**v.standard, **{k: val for k, val in env.variables.items()}}
+        key = source.key
+        return [Desired(Address("variables", key), {"standard": standard, "local": dict(v.local)},
+                        (Address("project", key),))]
+
+    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
+        from dataikuapi.utils import DataikuException
+
+        try:
+            raw = client.get_project(address.project).get_variables()
+        except DataikuException as e:
+            if project_missing(e):
+                return None
+            raise
+        return Remote(address.project, {"standard": raw.get("standard", {}), "local": raw.get("local", {})}, raw)
+
+    def create(self, client: DSSClient, desired: Desired) -> str:
+        self.update(client, desired, Remote(desired.address.project, {}))
+        return desired.address.project
+
+    def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        client.get_project(desired.address.project).set_variables(
+            {"standard": desired.fields["standard"], "local": desired.fields["local"]})
+
+    def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
+        client.get_project(address.project).set_variables({"standard": {}, "local": {}})

@@ -1,0 +1,82 @@
+"""The state document: versioned, identified by a lineage, numbered by a serial, checksummed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import StateError
+
+STATE_FORMAT_VERSION = 1
+
+
+@dataclass
+class ResourceState:
+    kind: str
+    remote_id: str
+    fields: dict[str, Any]
+    depends_on: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "remote_id": self.remote_id, "fields": self.fields,
+                "depends_on": self.depends_on}
+
+
+@dataclass
+class State:
+    environment: str
+    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    resources: dict[str, ResourceState] = field(default_factory=dict)
+    updated_at: str = ""
+    updated_by: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {
+            "format_version": STATE_FORMAT_VERSION, "environment": self.environment, "lineage": self.lineage,
+            "serial": self.serial, "updated_at": self.updated_at, "updated_by": self.updated_by,
+            "resources": {k: self.resources[k].to_dict() for k in sorted(self.resources)},
+        }
+        body["checksum"] = checksum(body)
+        return body
+
+    def to_json(self) -> bytes:
+        return (json.dumps(self.to_dict(), indent=1, sort_keys=False) + "\n").encode()
+
+    def stamp(self, who: str) -> None:
+        self.serial += 1
+        self.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.updated_by = who
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str) -> State:
+        try:
+            doc = json.loads(data)
+        except ValueError as e:
+            raise StateError(f"{source}: state is not valid JSON ({e}); it may be truncated") from None
+        if not isinstance(doc, dict):
+            raise StateError(f"{source}: state is not a JSON object")
+        version = doc.get("format_version")
+        if not isinstance(version, int) or version > STATE_FORMAT_VERSION:
+            raise StateError(f"{source}: state format_version {version!r} is newer than this dss-iac understands "
+                             f"({STATE_FORMAT_VERSION}); upgrade dss-iac")
+        if doc.get("checksum") != checksum(doc):
+            raise StateError(f"{source}: state checksum mismatch: the file was edited or corrupted")
+        try:
+            resources = {
+                addr: ResourceState(r["kind"], r["remote_id"], dict(r["fields"]), list(r.get("depends_on", [])))
+                for addr, r in doc["resources"].items()}
+            return cls(doc["environment"], doc["lineage"], int(doc["serial"]), resources,
+                       doc.get("updated_at", ""), doc.get("updated_by", ""))
+        except (KeyError, TypeError, ValueError) as e:
+            raise StateError(f"{source}: state is missing or has an invalid {e}") from None
+
+
+def checksum(doc: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -120,7 +120,10 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
                               if remote is not None else ())
     _cascade_replacements(by_addr, desired)
     order = topo_order(by_addr, deps)
-    return [by_addr[k] for k in order]
+    # Read top-down: what is created or kept in dependency order, then deletions dependents-first.
+    keep = [by_addr[k] for k in order if by_addr[k].action is not ActionType.DELETE]
+    gone = [by_addr[k] for k in reversed(order) if by_addr[k].action is ActionType.DELETE]
+    return keep + gone
 
 
 def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None) -> Action:

@@ -1,0 +1,67 @@
+"""Workspaces on disk for engine tests, applied to the embedded simulator through the real client."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac import Workspace
+
+WORKSPACE_YAML = """\
+version: 1
+projects: [projects/*.yaml]
+environments:
+  dev:
+    host: embedded
+"""
+
+
+def write_workspace(root: Path, projects: dict[str, str], workspace_yaml: str = WORKSPACE_YAML,
+                    files: dict[str, str] | None = None) -> Path:
+    """Write dss-iac.yaml, projects/<name>.yaml and any extra files (recipe code...) under `root`."""
+    (root / "projects").mkdir(parents=True, exist_ok=True)
+    (root / "dss-iac.yaml").write_text(textwrap.dedent(workspace_yaml))
+    for name, text in projects.items():
+        (root / "projects" / f"{name}.yaml").write_text(textwrap.dedent(text))
+    for rel, text in (files or {}).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path) -> Iterator[Callable[..., Workspace]]:
+    """`make_workspace({"churn": "project: ..."})` -> a loaded Workspace; closed after the test.
+
+    Call it again after editing files to reload: the embedded DSS (under .dss-iac/sim/) persists.
+    """
+    opened: list[Workspace] = []
+
+    def make(projects: dict[str, str] | None = None, workspace_yaml: str = WORKSPACE_YAML,
+             files: dict[str, str] | None = None) -> Workspace:
+        for ws in opened:
+            ws.close()
+        if projects is not None or files is not None:
+            write_workspace(tmp_path, projects or {}, workspace_yaml, files)
+        ws = Workspace.load(tmp_path)
+        opened.append(ws)
+        return ws
+
+    yield make
+    for ws in opened:
+        ws.close()
+
+
+def apply_ok(ws: Workspace, env: str = "dev") -> None:
+    """Plan and apply; fail the test with the errors if any operation failed."""
+    result = ws.apply(ws.plan(env))
+    assert result.ok, [(r.address, r.action, r.error) for r in result.results if r.status != "ok"]
+
+
+def changes(ws: Workspace, env: str = "dev") -> list[tuple[str, str, list[str]]]:
+    """The plan's changes as (symbol, address, changed paths), no-ops left out."""
+    return [(a.symbol, a.address, [c.path for c in a.changes]) for a in ws.plan(env).changes]

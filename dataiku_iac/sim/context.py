@@ -7,7 +7,7 @@ import email.policy
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import SimError, bad_request, forbidden, not_found
 from .store import Store
@@ -34,6 +34,9 @@ class SimOptions:
     recipe_name_pattern: str = "compute_{output}"
     # Polls of GET /futures/{id} before a future reports its result (0: results come at once).
     future_polls: int = 0
+    # How secrets come back on read: "blank" ("" as DSS 15 is reported to do) or "encrypted" (an opaque
+    # token, as the dataikuapi docs describe). Either way a save that sends them back keeps them.
+    secrets_on_read: Literal["blank", "encrypted"] = "blank"
     # Largest accepted request body.
     max_body_bytes: int = 256 * 1024 * 1024
 

@@ -152,6 +152,8 @@ def test_create_from_bundle_then_activate(project: DSSProject, auto: DSSClient, 
     assert target.get_variables() == {"standard": {"env": "dev", "threshold": 3}, "local": {}}
     assert [s["name"] for s in target.list_scenarios(as_type="listitems")] == ["Nightly"]
     assert target.list_imported_bundles()["bundles"][-1]["active"] is True
+    listed = next(p for p in auto.list_projects() if p["projectKey"] == key)
+    assert listed["activeBundleState"]["bundleId"] == "v1"  # what Dataiku's rollback sample reads
 
 
 @pytest.mark.multinode

@@ -48,3 +48,18 @@ def already_exists(what: str, name: str) -> SimError:
 def copy_doc(doc: Any) -> Any:
     """Replies never share structure with the store: a handler can't corrupt it through a reply."""
     return copy.deepcopy(doc)
+
+
+def suffixed(base: str, taken: Any) -> str:
+    """`base`, or `base_1`, `base_2`... whichever is free (GUESS: the suffix DSS uses for ids and names)."""
+    candidate, n = base, 1
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+def active_bundle_id(record: dict[str, Any]) -> str | None:
+    """The bundle a project runs on an automation node: the last activated of its imported bundles."""
+    imported = (record.get("bundles") or {}).get("imported") or {}
+    activated = [(b["activatedOn"], bid) for bid, b in imported.items() if isinstance(b, dict) and b.get("activatedOn")]
+    return max(activated)[1] if activated else None

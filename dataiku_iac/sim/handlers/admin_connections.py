@@ -50,7 +50,7 @@ def _scope(name: str) -> str:
 
 
 def _view(ctx: Ctx, conn: dict[str, Any]) -> dict[str, Any]:
-    return redact(ctx.store, conn, _scope(conn["name"]), conn["type"])
+    return redact(ctx, conn, _scope(conn["name"]), conn["type"])
 
 
 def _normalise(body: dict[str, Any], name: str, conn_type: str) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def save_connection(ctx: Ctx, name: str) -> dict[str, Any]:
     if conn_type != old["type"]:
         raise bad_request(f"Cannot change the type of connection {name} from {old['type']} to {conn_type}")
     doc = _normalise(body, name, old["type"])
-    doc = restore(ctx.store, doc, old, _scope(name), old["type"])
+    doc = restore(ctx, doc, old, _scope(name), old["type"])
     ctx.bump_version(doc, old)
     ctx.store.coll("connections")[name] = doc
     ctx.store.mark()
@@ -153,7 +153,7 @@ def connection_info(ctx: Ctx, name: str) -> dict[str, Any]:
     readability = conn["detailsReadability"]
     if not _allowed(ctx, readability["readableBy"], readability["allowedGroups"]):
         raise forbidden(f"Action forbidden: you may not read the details of connection {name}")
-    params = redact(ctx.store, conn["params"], _scope(name), conn["type"])
+    params = redact(ctx, conn["params"], _scope(name), conn["type"])
     return {"name": name, "type": conn["type"], "credentialsMode": conn["credentialsMode"],
             "params": params, "resolvedParams": copy_doc(params)}
 

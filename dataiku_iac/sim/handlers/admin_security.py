@@ -1,9 +1,11 @@
 """Instance security: users, groups, and the secret redaction shared with connections.
 
-Secrets (connection passwords, user secrets and credentials) are stored in clear and handed back in
-"encrypted form", as the dataikuapi docs say of `DSSConnection.get_definition`: an opaque
-`e:AES:<token>` string. Sending that token back in a save keeps the stored secret, so a
-read-merge-write never wipes a password; sending a new clear value replaces it; `""` clears it.
+Secrets (connection passwords, user secrets and credentials) are stored in clear and never handed
+back. `SimOptions.secrets_on_read` picks how they come back:
+- "blank" (default; DSS 15 is reported to redact them): `""`. Sending `""` back in a save keeps the
+  stored secret, so a read-merge-write never wipes a password; a new value replaces it.
+- "encrypted" (what the dataikuapi docs say of `DSSConnection.get_definition`): an opaque
+  `e:AES:<token>` string. Sending the token back keeps the stored secret; `""` clears it.
 """
 
 from __future__ import annotations
@@ -74,17 +76,21 @@ def _encrypt(store: Store, scope: str, value: str) -> str:
     return ENCRYPTED_PREFIX + digest[:40]
 
 
-def redact(store: Store, doc: Any, scope: str, conn_type: str = "") -> Any:
-    """A copy of `doc` with its secrets in encrypted form."""
-    return _map_secrets(doc, lambda v: _encrypt(store, scope, v), conn_type)
+def redact(ctx: Ctx, doc: Any, scope: str, conn_type: str = "") -> Any:
+    """A copy of `doc` with its secrets blanked or in encrypted form."""
+    if ctx.options.secrets_on_read == "blank":
+        return _map_secrets(doc, lambda v: "", conn_type)
+    return _map_secrets(doc, lambda v: _encrypt(ctx.store, scope, v), conn_type)
 
 
-def restore(store: Store, new: Any, old: Any, scope: str, conn_type: str = "") -> Any:
-    """A copy of `new` where encrypted secrets sent back are replaced by the secrets stored in `old`."""
+def restore(ctx: Ctx, new: Any, old: Any, scope: str, conn_type: str = "") -> Any:
+    """A copy of `new` where secrets sent back as read are replaced by the secrets stored in `old`."""
+    if ctx.options.secrets_on_read == "blank":
+        return _keep_blanked(new, old, conn_type)
     known: dict[str, str] = {}
 
     def remember(v: str) -> str:
-        known[_encrypt(store, scope, v)] = v
+        known[_encrypt(ctx.store, scope, v)] = v
         return v
 
     def decrypt(v: str) -> str:
@@ -96,6 +102,23 @@ def restore(store: Store, new: Any, old: Any, scope: str, conn_type: str = "") -
 
     _map_secrets(old, remember, conn_type)
     return _map_secrets(new, decrypt, conn_type)
+
+
+def _keep_blanked(new: Any, old: Any, conn_type: str) -> Any:
+    """A blank secret in a save means "unchanged": take the stored value at the same place."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        flagged = new.get("secret") is True
+        out = {}
+        for k, v in new.items():
+            secret = is_secret_param(k, conn_type) or (flagged and k == "value")
+            if secret and v == "" and isinstance(old.get(k), str):
+                out[k] = old[k]
+            else:
+                out[k] = _keep_blanked(v, old.get(k), conn_type)
+        return out
+    if isinstance(new, list) and isinstance(old, list):
+        return [_keep_blanked(v, old[i] if i < len(old) else None, conn_type) for i, v in enumerate(new)]
+    return new
 
 
 # -- groups ----------------------------------------------------------------------------------------
@@ -244,7 +267,7 @@ def _user(ctx: Ctx, login: str) -> dict[str, Any]:
 
 def _user_view(ctx: Ctx, user: dict[str, Any]) -> dict[str, Any]:
     # The password lives elsewhere and is never returned; user secrets come back encrypted.
-    return redact(ctx.store, user, f"user {user['login']}")
+    return redact(ctx, user, f"user {user['login']}")
 
 
 def _check_groups(ctx: Ctx, groups: Any) -> list[str]:
@@ -317,7 +340,7 @@ def save_user(ctx: Ctx, login: str) -> dict[str, Any]:
     updated["sourceType"] = _source_type(updated["sourceType"])
     if not isinstance(updated["enabled"], bool):
         raise bad_request("'enabled' must be a boolean")
-    updated = restore(ctx.store, updated, user, f"user {login}")
+    updated = restore(ctx, updated, user, f"user {login}")
     _set_password(ctx, login, body.get("password"))
     ctx.store.coll("users")[login] = updated
     ctx.store.mark()

@@ -7,9 +7,10 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
+from ._common import active_bundle_id
 from .deployer_infras import resolve_node
 from .deployer_store import DEPLOYER, deployment_of, infra_of
-from .scenarios import active_bundle_id, execute_run, testing_status
+from .scenarios import execute_run, testing_status
 
 
 def _on_automation(ctx: Ctx, deployment_id: str) -> tuple[Ctx, str]:

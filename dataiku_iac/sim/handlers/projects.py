@@ -8,7 +8,7 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
-from ._common import already_exists, copy_doc, fill_defaults, sort_tags
+from ._common import active_bundle_id, already_exists, copy_doc, fill_defaults, sort_tags
 from .instance import future_reply
 
 # DSS rejects keys with characters outside [A-Za-z0-9_] (DSS_API.md §5; the exact regex is unverified).
@@ -107,6 +107,8 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
         "tags": list(meta.get("tags", [])),
         "versionTag": copy_doc(record["versionTag"]),
         "creationTag": copy_doc(record["creationTag"]),
+        # Dataiku's rollback sample reads the running bundle from here on automation nodes.
+        "activeBundleState": {"bundleId": bundle} if (bundle := active_bundle_id(record)) else {},
     }
 
 

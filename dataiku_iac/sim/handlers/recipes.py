@@ -13,11 +13,10 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
-from ._common import already_exists, check_name, copy_doc, fill_defaults, sort_tags
+from ._common import already_exists, check_name, copy_doc, fill_defaults, sort_tags, suffixed
 from .datasets import build_managed_dataset, insert_dataset
 from .folders import build_managed_folder, insert_folder
 from .projects import touch
-from .scenarios import suffixed
 from .zones import COMPUTABLE_TYPES, OBJECT_COLLECTIONS, forget_object, recipe_refs, recipes_using, smart_ref
 
 SIDES = ("inputs", "outputs")

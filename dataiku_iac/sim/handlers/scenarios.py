@@ -17,7 +17,7 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request, forbidden
 from ..routing import route
-from ._common import copy_doc, fill_defaults, sort_tags
+from ._common import active_bundle_id, copy_doc, fill_defaults, sort_tags, suffixed
 from .projects import touch
 
 SCENARIO_TYPES = ("step_based", "custom_python")
@@ -58,14 +58,6 @@ def scenario_id_for(name: str) -> str:
     Kept in this one function so that a check against a real DSS changes one line.
     """
     return re.sub(r"[^A-Za-z0-9_]", "_", name).upper() or "SCENARIO"
-
-
-def suffixed(base: str, taken: Any) -> str:
-    """`base`, or `base_1`, `base_2`... whichever is free (GUESS: the suffix DSS uses; recipes share it)."""
-    candidate, n = base, 1
-    while candidate in taken:
-        candidate, n = f"{base}_{n}", n + 1
-    return candidate
 
 
 def _random_id(taken: set[str]) -> str:
@@ -315,13 +307,6 @@ def _should_run(step: dict[str, Any], outcome: str) -> bool:
 
 def _worst(a: str, b: str) -> str:
     return max(a, b, key=lambda o: min(OUTCOMES.index(o), 2))
-
-
-def active_bundle_id(record: dict[str, Any]) -> str | None:
-    """The bundle a project runs on an automation node: the last activated of its imported bundles."""
-    imported = (record.get("bundles") or {}).get("imported") or {}
-    activated = [(b["activatedOn"], bid) for bid, b in imported.items() if isinstance(b, dict) and b.get("activatedOn")]
-    return max(activated)[1] if activated else None
 
 
 def execute_run(ctx: Ctx, record: dict[str, Any], scenario_id: str, params: dict[str, Any]) -> dict[str, Any]:

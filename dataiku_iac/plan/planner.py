@@ -139,7 +139,9 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None) -> Ac
     changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
     drift: tuple[FieldChange, ...] = ()
     if prior is not None:
-        drift = tuple(diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
+        # Told as what happened in DSS: from the value last applied to the value found.
+        drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
+                      diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
     if not changes:
         return Action(key, kind.name, ActionType.NOOP, "up to date", (), drift, remote.remote_id, fields, deps,
                       notes=d.notes)

@@ -8,14 +8,21 @@ from .address import KINDS as KIND_NAMES
 from .address import Address
 from .base import Desired, Kind, Remote
 from .context import EnvContext
+from .dataset import DatasetKind
+from .managed_folder import ManagedFolderKind
 from .permissions import PermissionsKind
 from .project import ProjectKind
+from .recipe import RecipeKind
+from .scenario import ScenarioKind
 from .variables import VariablesKind
+from .zone import ZoneKind
 
 if TYPE_CHECKING:
     from ..config.loader import WorkspaceConfig
 
-KINDS: dict[str, Kind] = {k.name: k for k in (ProjectKind(), VariablesKind(), PermissionsKind())}
+KINDS: dict[str, Kind] = {k.name: k for k in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(),
+                                                 ManagedFolderKind(), RecipeKind(), ScenarioKind(),
+                                                 ZoneKind())}
 
 __all__ = ["KINDS", "KIND_NAMES", "Address", "Desired", "EnvContext", "Kind", "Remote", "build_desired"]
 

@@ -1,8 +1,12 @@
-"""Project permissions, authoritative: groups not in the config lose their access."""
+"""Project permissions, authoritative: groups not in the config lose their access.
+
+Fields: `groups` maps each group to the sorted list of rights it has, so a plan reads
+`groups.data_team = ["read_project_content"] -> ["read_project_content", "write_project_content"]`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config.models import Permission
 from .address import Address
@@ -24,9 +28,9 @@ class PermissionsKind(Kind):
     name = "permissions"
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
-        entries = [{"group": p.group, **{f: getattr(p, f) for f in FLAGS}} for p in source.spec.project.permissions]
+        groups = {p.group: sorted(f for f in FLAGS if getattr(p, f)) for p in source.spec.project.permissions}
         key = source.key
-        return [Desired(Address("permissions", key), {"groups": _sorted(entries)}, (Address("project", key),))]
+        return [Desired(Address("permissions", key), {"groups": groups}, (Address("project", key),))]
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         from dataikuapi.utils import DataikuException
@@ -37,9 +41,9 @@ class PermissionsKind(Kind):
             if project_missing(e):
                 return None
             raise
-        entries = [{"group": e["group"], **{f: bool(e.get(dss, False)) for f, dss in FLAGS.items()}}
-                   for e in raw.get("permissions", []) if e.get("group")]
-        return Remote(address.project, {"groups": _sorted(entries)}, raw)
+        groups = {e["group"]: sorted(f for f, dss in FLAGS.items() if e.get(dss)) for e in raw.get("permissions", [])
+                  if e.get("group")}
+        return Remote(address.project, {"groups": groups}, raw)
 
     def create(self, client: DSSClient, desired: Desired) -> str:
         project = client.get_project(desired.address.project)
@@ -50,7 +54,8 @@ class PermissionsKind(Kind):
         raw = dict(remote.raw) if isinstance(remote.raw, dict) else {}
         kept_users = [e for e in raw.get("permissions", []) if not e.get("group")]  # per-user grants: not ours
         raw["permissions"] = kept_users + [
-            {"group": e["group"], **{FLAGS[f]: e[f] for f in FLAGS}} for e in desired.fields["groups"]]
+            {"group": group, **{dss: f in granted for f, dss in FLAGS.items()}}
+            for group, granted in sorted(desired.fields["groups"].items())]
         client.get_project(desired.address.project).set_permissions(raw)
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
@@ -58,7 +63,3 @@ class PermissionsKind(Kind):
         raw = project.get_permissions()
         raw["permissions"] = [e for e in raw.get("permissions", []) if not e.get("group")]
         project.set_permissions(raw)
-
-
-def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(entries, key=lambda e: e["group"])

@@ -77,7 +77,7 @@ def test_permissions_are_authoritative_and_user_grants_survive(make_workspace) -
     perms["permissions"].append({"group": "readers", "readProjectContent": True})
     perms["permissions"].append({"user": "alice", "readProjectContent": True})
     project.set_permissions(perms)
-    assert changes(ws) == [("~", "permissions.CHURN", ["groups"])]
+    assert changes(ws) == [("~", "permissions.CHURN", ["groups.readers"])]
     apply_ok(ws)
     after = project.get_permissions()["permissions"]
     assert [e.get("group") or e.get("user") for e in after] == ["alice", "data_team"]

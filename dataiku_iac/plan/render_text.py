@@ -1,0 +1,117 @@
+"""Plans as text, in Terraform's style: `+ ~ - -/+` blocks, unchanged fields collapsed, drift apart."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .diff import FieldChange
+from .model import Action, ActionType, Plan
+
+_VERB = {
+    ActionType.CREATE: "will be created",
+    ActionType.UPDATE: "will be updated in place",
+    ActionType.DELETE: "will be destroyed",
+    ActionType.REPLACE: "must be replaced",
+}
+MAX_INLINE = 100
+
+
+def fmt(value: Any) -> str:
+    """A value as it reads in a plan: JSON, compact, truncated when long."""
+    if value is None:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if len(text) <= MAX_INLINE:
+        return text
+    return text[: MAX_INLINE - 4] + " ..." + text[-1] if text[-1] in "]}" else text[: MAX_INLINE - 4] + " ..."
+
+
+def _multiline(c: FieldChange) -> bool:
+    return isinstance(c.before, str) and isinstance(c.after, str) and ("\n" in c.before or "\n" in c.after)
+
+
+def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozenset[str] = frozenset(),
+                indent: str = "      ") -> list[str]:
+    changes = list(changes)
+    width = max((len(c.path) for c in changes), default=0)
+    out: list[str] = []
+    for c in changes:
+        mark = symbol if symbol != "~" else ("+" if c.before is None else "-" if c.after is None else "~")
+        note = "  # forces replacement" if c.path.split(".", 1)[0] in forced else ""
+        if _multiline(c):
+            out.append(f"{indent}{mark} {c.path} = <<EOT{note}")
+            diff = difflib.unified_diff(c.before.splitlines(), c.after.splitlines(), lineterm="", n=1)
+            out.extend(f"{indent}    {line}" for line in list(diff)[2:])
+            out.append(f"{indent}  EOT")
+        elif symbol in ("+", "-"):
+            value = c.after if symbol == "+" else c.before
+            out.append(f"{indent}{mark} {c.path.ljust(width)} = {fmt(value)}{note}")
+        else:
+            out.append(f"{indent}{mark} {c.path.ljust(width)} = {fmt(c.before)} -> {fmt(c.after)}{note}")
+    return out
+
+
+def _label(a: Action) -> str:
+    kind, _, rest = a.address.partition(".")
+    return f'{kind} "{rest}"'
+
+
+def action_block(a: Action, forced: frozenset[str] = frozenset()) -> list[str]:
+    why = f" ({a.reason})" if a.reason else ""
+    lines = [f"  # {a.address} {_VERB[a.action]}{why}"]
+    sym = a.symbol
+    pad = "" if sym == "-/+" else "  "
+    if a.action is ActionType.DELETE and (a.with_project or not a.changes):
+        lines.append(f"{pad}{sym} {_label(a)}")
+        return lines
+    lines.append(f"{pad}{sym} {_label(a)} {{")
+    field_symbol = {"+": "+", "-": "-"}.get(sym, "~")
+    lines.extend(field_lines(a.changes, field_symbol, forced=forced))
+    for key, note in sorted(a.notes.items()):
+        lines.append(f"        # {key}: {note}")
+    if a.fields is not None and a.action in (ActionType.UPDATE, ActionType.REPLACE):
+        changed = {c.path.split(".", 1)[0] for c in a.changes}
+        hidden = len([k for k in a.fields if k not in changed])
+        if hidden:
+            lines.append(f"        ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
+    lines.append("    }")
+    return lines
+
+
+def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | None = None) -> str:
+    forced_by_kind = kinds_replace_on or {}
+    out: list[str] = []
+    drifted = plan.drifted
+    if drifted:
+        out.append("Note: objects have changed outside of dss-iac since the last apply:")
+        out.append("")
+        for a in drifted:
+            out.append(f"  # {a.address} has changed")
+            out.append(f"  ~ {_label(a)} {{")
+            out.extend(field_lines(a.drift, "~"))
+            out.append("    }")
+            out.append("")
+    changes = plan.changes
+    if not changes:
+        target = f" for {', '.join(plan.targets)}" if plan.targets else ""
+        out.append(f"No changes. DSS matches the configuration in environment {plan.environment}{target}.")
+        return "\n".join(out) + "\n"
+    verb = "destroy everything dss-iac manages" if plan.destroy else "perform these actions"
+    out.append(f"dss-iac will {verb} in environment {plan.environment}:")
+    legend = sorted({a.action for a in changes}, key=list(ActionType).index)
+    out.append("  " + ", ".join(f"{_SYM[t]} {_WORD[t]}" for t in legend))
+    out.append("")
+    for a in changes:
+        out.extend(action_block(a, forced_by_kind.get(a.kind, frozenset())))
+        out.append("")
+    s = plan.summary()
+    out.append(f"Plan: {s.add} to add, {s.change} to change, {s.destroy} to destroy.")
+    return "\n".join(out) + "\n"
+
+
+_SYM = {ActionType.CREATE: "+", ActionType.UPDATE: "~", ActionType.DELETE: "-", ActionType.REPLACE: "-/+"}
+_WORD = {ActionType.CREATE: "create", ActionType.UPDATE: "update in place", ActionType.DELETE: "destroy",
+         ActionType.REPLACE: "destroy and then create replacement"}

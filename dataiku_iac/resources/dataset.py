@@ -1,0 +1,155 @@
+"""Datasets: external ones (SQL tables, files) and managed ones (DSS stores the data in a connection).
+
+Managed fields: type, managed, connection (physical, after remapping), params (open: DSS adds its own
+keys, such as a managed dataset's path), format and format_params (open), schema, tags, description.
+`type` and `managed` cannot change in place (DSS has no call to turn a dataset into another type).
+`connection`, `format` and `schema` are compared only when the config sets them: an empty schema in the
+config means "DSS owns the schema" (a recipe's build writes it), not "no columns".
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from ..config.models import Dataset
+from ._flow import absent_as_none, describe, physical_connection, tag_set
+from .address import Address
+from .base import Desired, Kind, Remote
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+
+    from ..config.loader import ProjectSource
+    from .context import EnvContext
+
+# Config `format` -> the DSS format preset a managed dataset is created with (DSS_API.md §2.3). Other
+# formats are created with DSS's default preset, then get their formatType written by the settings save.
+FORMAT_OPTIONS = {"csv": "CSV_ESCAPING_NOGZIP_FORHIVE", "parquet": "PARQUET_HIVE", "avro": "AVRO", "orc": "ORC"}
+
+
+class DatasetKind(Kind):
+    name = "dataset"
+    replace_on = frozenset({"type", "managed"})
+    open_maps = frozenset({"params", "format_params"})
+
+    def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        key = source.key
+        return [_desired(source, Address("dataset", key, name), ds, env)
+                for name, ds in sorted(source.spec.datasets.items())]
+
+    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
+        dataset = client.get_project(address.project).get_dataset(address.name)
+        settings = absent_as_none(dataset.get_settings)
+        if settings is None:
+            return None
+        raw = settings.get_raw()
+        return Remote(str(address.name), fields_of(raw), raw)
+
+    def create(self, client: DSSClient, desired: Desired) -> str:
+        f, name = desired.fields, str(desired.address.name)
+        project = client.get_project(desired.address.project)
+        if f["managed"]:
+            # Managed: DSS picks the storage location (path or table) from the connection.
+            fmt = f.get("format")
+            builder = project.new_managed_dataset(name).with_store_into(
+                f["connection"], type_option_id=f["type"], format_option_id=FORMAT_OPTIONS.get(fmt) if fmt else None)
+            dataset = builder.create()
+        else:
+            params = dict(f["params"])
+            if f.get("connection") is not None:
+                params["connection"] = f["connection"]
+            if "table" in params and "query" not in params:
+                params.setdefault("mode", "table")  # what create_sql_table_dataset sends; DSS reads the table
+            dataset = project.create_dataset(name, f["type"], params=params, formatType=f.get("format"),
+                                             formatParams=dict(f["format_params"]))
+        # Schema, tags and description are not part of the creation call: one read-merge-write sets them.
+        self._save(dataset, dataset.get_settings().get_raw(), f)
+        return name
+
+    def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        dataset = client.get_project(desired.address.project).get_dataset(str(desired.address.name))
+        raw = copy.deepcopy(remote.raw) if isinstance(remote.raw, dict) else dataset.get_settings().get_raw()
+        self._save(dataset, raw, desired.fields)
+
+    def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
+        # Keep the data: dss-iac never drops data by default.
+        client.get_project(address.project).get_dataset(remote_id).delete(drop_data=False)
+
+    @staticmethod
+    def _save(dataset: Any, raw: dict[str, Any], fields: dict[str, Any]) -> None:
+        from dataikuapi.dss.dataset import DSSDatasetSettings
+
+        DSSDatasetSettings(dataset, merge(raw, fields)).save()
+
+
+def _desired(source: ProjectSource, address: Address, ds: Dataset, env: EnvContext) -> Desired:
+    params = {k: v for k, v in ds.params.items() if k != "connection"}
+    # `connection` is its own field; a connection written inside params is taken as the logical name too.
+    logical = ds.connection if ds.connection is not None else ds.params.get("connection")
+    fields: dict[str, Any] = {"type": ds.type, "managed": ds.managed, "params": params,
+                              "format_params": dict(ds.format_params), "tags": tag_set(ds.tags),
+                              "description": ds.description}
+    if ds.managed and logical is None:
+        raise source.file.error("a managed dataset needs a `connection` to store its data in",
+                                ("datasets", str(address.name)))
+    notes: dict[str, str] = {}
+    if logical is not None:
+        fields["connection"], notes = physical_connection(env, str(logical))
+    if ds.format is not None:
+        fields["format"] = ds.format
+    if ds.schema_:
+        fields["schema"] = [{"name": c.name, "type": c.type, "comment": c.comment} for c in ds.schema_]
+    return Desired(address, fields, (Address("project", address.project),), notes)
+
+
+def fields_of(raw: dict[str, Any]) -> dict[str, Any]:
+    """The managed fields of a dataset settings document, in the shape `desired` produces."""
+    params = dict(raw.get("params") or {})
+    connection = params.pop("connection", None)
+    columns = (raw.get("schema") or {}).get("columns") or []
+    return {
+        "type": raw.get("type"),
+        "managed": bool(raw.get("managed", False)),
+        "connection": connection,
+        "params": params,
+        "format": raw.get("formatType"),
+        "format_params": dict(raw.get("formatParams") or {}),
+        "schema": [{"name": c.get("name"), "type": c.get("type"), "comment": c.get("comment") or ""}
+                   for c in columns],
+        "tags": tag_set(raw.get("tags")),
+        "description": raw.get("description") or "",
+    }
+
+
+def merge(raw: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """Write the managed fields into a settings document; everything else in it is kept as DSS sent it."""
+    raw["type"] = fields["type"]
+    raw["managed"] = fields["managed"]
+    params = raw.setdefault("params", {})
+    params.update(fields["params"])  # open map: DSS's own keys stay
+    if fields.get("connection") is not None:
+        params["connection"] = fields["connection"]
+    if fields.get("format") is not None:
+        raw["formatType"] = fields["format"]
+    if fields["format_params"]:
+        raw.setdefault("formatParams", {}).update(fields["format_params"])
+    if "schema" in fields:
+        schema = raw.setdefault("schema", {})
+        schema["columns"] = _columns(schema.get("columns") or [], fields["schema"])
+    describe(raw, fields)
+    return raw
+
+
+def _columns(current: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The wanted columns, each keeping what DSS holds about a column of that name (maxLength, meaning...)."""
+    by_name = {c.get("name"): c for c in current if isinstance(c, dict)}
+    out = []
+    for w in wanted:
+        col = {**by_name.get(w["name"], {}), "name": w["name"], "type": w["type"]}
+        if w["comment"]:
+            col["comment"] = w["comment"]
+        else:
+            col.pop("comment", None)
+        out.append(col)
+    return out

@@ -1,0 +1,186 @@
+"""Recipes: type, inputs and outputs, code, code env, params, tags and description.
+
+Field model (what a plan compares):
+  type         replace: DSS keeps a recipe's type for life
+  inputs       sorted names, `OTHER.name` for another project's dataset; folders by name (DSS: by id)
+  outputs      sorted names
+  code         the code file's text, byte for byte (only when the config names a code file)
+  code_env     python/r recipes: the physical env name, or None to inherit the project's
+  params       open map: only the keys the config sets are compared (DSS adds engine settings of its own)
+  tags         sorted set
+  description
+Every DSS input/output role is read (flattened); items the tool adds go to role "main", which is the
+role of code, sync and SQL query recipes alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..config.checks import split_ref
+from ..config.loader import CODE_RECIPES
+from ..config.models import Recipe
+from ._flow import absent_as_none, describe, tag_set
+from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
+from .address import Address
+from .base import Desired, Kind, Remote
+from .context import EnvContext
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+    from dataikuapi.dss.project import DSSProject
+    from dataikuapi.dss.recipe import DSSRecipeSettings
+
+    from ..config.loader import ProjectSource
+
+ENV_TYPES = frozenset({"python", "r"})
+# DSS refuses more than one output for these (their creators are single-output creators).
+SINGLE_OUTPUT_TYPES = frozenset({"sync", "sql_query"})
+MAIN_ROLE = "main"
+# Recipe params the tool writes through another field: never part of `params`.
+ENV_PARAM = "envSelection"
+SIDES = ("inputs", "outputs")
+# What the creators put in a new item (DSSRecipeCreator._with_input / _with_output).
+NEW_ITEM = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
+FOLDER_ID_LENGTH = 8
+
+
+class RecipeKind(Kind):
+    name = "recipe"
+    replace_on = frozenset({"type"})
+    open_maps = frozenset({"params"})
+
+    def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        key = source.key
+        out: list[Desired] = []
+        for name, recipe in source.spec.recipes.items():
+            _check_shape(source, name, recipe)
+            fields: dict[str, Any] = {
+                "type": recipe.type, "inputs": sorted(set(recipe.inputs)), "outputs": sorted(set(recipe.outputs)),
+                "params": dict(recipe.params), "tags": tag_set(recipe.tags), "description": recipe.description,
+            }
+            notes: dict[str, str] = {}
+            if name in source.code:
+                fields["code"] = source.code[name]
+            if recipe.type in ENV_TYPES:
+                fields["code_env"] = env.code_env(recipe.code_env) if recipe.code_env else None
+                if recipe.code_env and fields["code_env"] != recipe.code_env:
+                    notes["code_env"] = f"{recipe.code_env} -> {fields['code_env']}"
+            io = sorted({flow_address(source, ref) for ref in (*recipe.inputs, *recipe.outputs)})
+            out.append(Desired(Address("recipe", key, name), fields, (Address("project", key), *io), notes))
+        return out
+
+    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
+        project = client.get_project(address.project)
+        name = remote_id or address.name
+        settings = absent_as_none(lambda: project.get_recipe(name).get_settings())
+        if settings is None:
+            return None
+        return Remote(str(name), fields_of(project, settings), settings)
+
+    def create(self, client: DSSClient, desired: Desired) -> str:
+        project = client.get_project(desired.address.project)
+        fields, name = desired.fields, str(desired.address.name)
+        ids = used_folder_ids(project, desired.depends_on)
+        creator = project.new_recipe(fields["type"], name)
+        for ref in fields["inputs"]:
+            other, item = split_ref(ref, project.project_key)
+            creator.with_input(ids.get(item, item) if other == project.project_key else item, project_key=other)
+        for ref in fields["outputs"]:
+            creator.with_output(ids.get(ref, ref))
+        if "code" in fields and hasattr(creator, "with_script"):  # the SQL query creator has no script
+            creator.with_script(fields["code"])
+        settings = creator.create().get_settings()
+        _write(settings, fields, ids)
+        settings.save()
+        return name
+
+    def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        project = client.get_project(desired.address.project)
+        settings = remote.raw if remote.raw is not None else project.get_recipe(remote.remote_id).get_settings()
+        _write(settings, desired.fields, used_folder_ids(project, desired.depends_on))
+        settings.save()
+
+    def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
+        # DSS deletes only the recipe: its outputs and their data stay.
+        client.get_project(address.project).get_recipe(remote_id).delete()
+
+
+def _check_shape(source: ProjectSource, name: str, recipe: Recipe) -> None:
+    """What DSS would refuse at apply time, refused at plan time with the file position."""
+    if recipe.type in SINGLE_OUTPUT_TYPES and len(set(recipe.outputs)) != 1:
+        raise source.file.error(f"a {recipe.type} recipe has exactly one output", ("recipes", name, "outputs"))
+    if recipe.code_env is not None and recipe.type not in ENV_TYPES:
+        raise source.file.error(f"a {recipe.type} recipe runs in no code env; code_env is for python and r recipes",
+                                ("recipes", name, "code_env"))
+    if ENV_PARAM in recipe.params:
+        raise source.file.error(f"set the code env with `code_env`, not params.{ENV_PARAM}",
+                                ("recipes", name, "params", ENV_PARAM))
+
+
+def _refs(doc: dict[str, Any], side: str) -> list[str]:
+    return [str(item["ref"]) for role in (doc.get(side) or {}).values()
+            for item in (role or {}).get("items") or [] if isinstance(item, dict) and item.get("ref")]
+
+
+def _maybe_folder_id(ref: str) -> bool:
+    # Folder ids are 8 letters or digits: only then is the project's folder list worth a call.
+    return len(ref) == FOLDER_ID_LENGTH and ref.isalnum()
+
+
+def fields_of(project: DSSProject, settings: DSSRecipeSettings) -> dict[str, Any]:
+    doc = settings.get_recipe_raw_definition()
+    refs = {side: _refs(doc, side) for side in SIDES}
+    names: dict[str, str] = {}
+    if any(_maybe_folder_id(r) for side in SIDES for r in refs[side]):
+        names = folder_names_by_id(project)
+    params = dict(doc.get("params") or {})
+    env = params.pop(ENV_PARAM, None)
+    fields: dict[str, Any] = {
+        "type": doc["type"],
+        "inputs": sorted({names.get(r, r) for r in refs["inputs"]}),
+        "outputs": sorted({names.get(r, r) for r in refs["outputs"]}),
+        "params": params, "tags": tag_set(doc.get("tags") or []), "description": doc.get("description") or "",
+    }
+    if doc["type"] in CODE_RECIPES:
+        fields["code"] = settings.get_payload() or ""
+    if doc["type"] in ENV_TYPES:
+        fields["code_env"] = _env_name(env)
+    return fields
+
+
+def _env_name(selection: Any) -> str | None:
+    """EXPLICIT_ENV -> its name; INHERIT (or nothing) -> None; any other mode shows as `<MODE>`."""
+    mode = (selection or {}).get("envMode", "INHERIT")
+    if mode == "EXPLICIT_ENV":
+        return str(selection.get("envName"))
+    return None if mode == "INHERIT" else f"<{mode}>"
+
+
+def _set_side(doc: dict[str, Any], side: str, wanted: list[str]) -> None:
+    """Keep the items still wanted, in their roles and with their own settings; add the new ones to "main"."""
+    roles = doc.setdefault(side, {})
+    present: set[str] = set()
+    for role in roles.values():
+        role["items"] = [item for item in role.get("items") or [] if item.get("ref") in wanted]
+        present.update(item["ref"] for item in role["items"])
+    new = [ref for ref in wanted if ref not in present]
+    if new:
+        items = roles.setdefault(MAIN_ROLE, {"items": []}).setdefault("items", [])
+        items.extend({"ref": ref, **NEW_ITEM[side]} for ref in new)
+
+
+def _write(settings: DSSRecipeSettings, fields: dict[str, Any], folder_id: dict[str, str]) -> None:
+    """Write the managed fields into the recipe document; everything else in it is left as it was."""
+    doc = settings.get_recipe_raw_definition()
+    for side in SIDES:
+        _set_side(doc, side, [folder_id.get(ref, ref) for ref in fields[side]])
+    params = doc.setdefault("params", {})
+    params.update(fields["params"])
+    if "code_env" in fields:
+        # The shape CodeRecipeSettings.set_code_env writes.
+        env = fields["code_env"]
+        params[ENV_PARAM] = {"envMode": "EXPLICIT_ENV", "envName": env} if env else {"envMode": "INHERIT"}
+    if "code" in fields:
+        settings.set_payload(fields["code"])
+    describe(doc, fields)

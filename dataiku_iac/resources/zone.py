@@ -1,0 +1,190 @@
+"""Flow zones: a name, a color, and the datasets, folders and recipes that live in the zone.
+
+Zones have server-made ids (kept in the state; without one the zone is found by name, never the default
+zone). Managed fields: name, color, items: a sorted list of {type, name} with type DATASET,
+MANAGED_FOLDER or RECIPE. The list is authoritative for those three kinds of local objects (others,
+like saved models or shared foreign objects, are left alone): an object DSS holds in the zone that the
+config does not list is moved back to the default zone.
+
+DSS keeps a recipe in the zone of its outputs and moves them together, so a zone listing a recipe also
+holds its outputs and the other way round: `desired` adds them, so the plan shows what DSS will hold, and
+a config that would split such a group over two zones is refused. Zones of one project are applied one
+after the other (each depends on the previous one by name) because moving an object into a zone takes
+it out of another: concurrent updates of two zones could otherwise undo each other's moves.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from ..config.models import ProjectFile
+from ..errors import DSSApiError
+from ._flow import absent_as_none, folder_ids
+from .address import Address
+from .base import Desired, Kind, Remote
+from .project import project_missing
+
+if TYPE_CHECKING:
+    from dataikuapi import DSSClient
+    from dataikuapi.dss.flow import DSSFlowZone
+    from dataikuapi.dss.project import DSSProject
+
+    from ..config.loader import ProjectSource
+    from .context import EnvContext
+
+DEFAULT_ZONE = "default"
+# Zone item type -> the kind of the resource it names.
+ITEM_KINDS = {"DATASET": "dataset", "MANAGED_FOLDER": "managed_folder", "RECIPE": "recipe"}
+Item = tuple[str, str]  # (type, name)
+
+
+class ZoneKind(Kind):
+    name = "zone"
+
+    def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        key, spec = source.key, source.spec
+        groups = _move_groups(spec)
+        claimed: dict[Item, str] = {}
+        out: list[Desired] = []
+        previous: Address | None = None
+        for zname, zone in sorted(spec.zones.items()):
+            items: set[Item] = set()
+            for i, name in enumerate(zone.items):
+                for item in _named(spec, name):
+                    for member in groups.get(item, frozenset({item})):
+                        other = claimed.setdefault(member, zname)
+                        if other != zname:
+                            raise source.file.error(
+                                f"zone item '{name}' brings {member[0].lower()} '{member[1]}' with it (DSS keeps a "
+                                f"recipe in the zone of its outputs), but '{member[1]}' is in zone '{other}'",
+                                ("zones", zname, "items", i))
+                        items.add(member)
+            fields = {"name": zname, "color": zone.color, "items": _as_fields(items)}
+            deps = [Address("project", key), *(Address(ITEM_KINDS[t], key, n) for t, n in sorted(items))]
+            if previous is not None:
+                deps.append(previous)
+            address = Address("zone", key, zname)
+            out.append(Desired(address, fields, tuple(deps)))
+            previous = address
+        return out
+
+    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
+        project = client.get_project(address.project)
+        flow = project.get_flow()
+        zone: DSSFlowZone | None
+        if remote_id is not None:
+            zone = absent_as_none(lambda: flow.get_zone(remote_id))
+        else:
+            zones = absent_as_none(flow.list_zones) or []
+            zone = next((z for z in zones if z.id != DEFAULT_ZONE and z.name == address.name), None)
+        if zone is None:
+            return None
+        raw = zone.get_settings().get_raw()
+        return Remote(zone.id, fields_of(project, raw), raw)
+
+    def create(self, client: DSSClient, desired: Desired) -> str:
+        f = desired.fields
+        project = client.get_project(desired.address.project)
+        zone = project.get_flow().create_zone(f["name"], f["color"])
+        wanted = _as_items(f["items"])
+        if wanted:
+            _move_into(project, zone, wanted)
+        return str(zone.id)
+
+    def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        from dataikuapi.dss.flow import DSSFlowZone
+        from dataikuapi.utils import DataikuException
+
+        f = desired.fields
+        project = client.get_project(desired.address.project)
+        zone = DSSFlowZone(project.get_flow(), copy.deepcopy(remote.raw))
+        settings = zone.get_settings()
+        if settings.name != f["name"] or settings.color != f["color"]:
+            settings.name, settings.color = f["name"], f["color"]
+            settings.save()  # only name and color: DSS ignores items in a zone save
+        try:
+            _sync_items(project, zone, _as_items(f["items"]), _as_items(remote.fields["items"]))
+        except DataikuException as e:
+            # An object left the flow while we moved it (e.g. a dataset deleted in the same apply): read the
+            # zone again and move what is still there.
+            if not project_missing(e):
+                raise
+            fresh = self.read(client, desired.address, remote.remote_id)
+            if fresh is None:
+                raise
+            _sync_items(project, zone, _as_items(f["items"]), _as_items(fresh.fields["items"]))
+
+    def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
+        # DSS moves the zone's objects back to the default zone: nothing in the flow is lost.
+        client.get_project(address.project).get_flow().get_zone(remote_id).delete()
+
+
+def _named(spec: ProjectFile, name: str) -> list[Item]:
+    """The flow objects a zone item names (a recipe may share its name with a dataset: both are meant)."""
+    found = [("DATASET", name)] if name in spec.datasets else []
+    if name in spec.managed_folders:
+        found.append(("MANAGED_FOLDER", name))
+    if name in spec.recipes:
+        found.append(("RECIPE", name))
+    return found
+
+
+def _move_groups(spec: ProjectFile) -> dict[Item, frozenset[Item]]:
+    """Objects DSS moves together: each recipe with its (local) outputs."""
+    groups: dict[Item, frozenset[Item]] = {}
+    for rname, recipe in spec.recipes.items():
+        outputs = [o for out in recipe.outputs if "." not in out
+                   for o in _named(spec, out) if o[0] != "RECIPE"]
+        group = frozenset({("RECIPE", rname), *outputs})
+        for member in group:
+            groups[member] = groups.get(member, frozenset()) | group
+    return groups
+
+
+def _as_fields(items: set[Item]) -> list[dict[str, str]]:
+    return [{"type": t, "name": n} for t, n in sorted(items)]
+
+
+def _as_items(fields: list[dict[str, str]]) -> set[Item]:
+    return {(i["type"], i["name"]) for i in fields}
+
+
+def fields_of(project: DSSProject, raw: dict[str, Any]) -> dict[str, Any]:
+    """The managed fields of a zone document: its local datasets, folders and recipes, by name."""
+    refs = [i for i in raw.get("items") or []
+            if i.get("objectType") in ITEM_KINDS and i.get("projectKey") in (None, project.project_key)]
+    names: dict[str, str] = {}
+    if any(r["objectType"] == "MANAGED_FOLDER" for r in refs):
+        names = {fid: name for name, fid in folder_ids(project).items()}  # folders are listed by id
+    items: set[Item] = set()
+    for r in refs:
+        name = names.get(r["objectId"]) if r["objectType"] == "MANAGED_FOLDER" else r["objectId"]
+        if name is not None:
+            items.add((r["objectType"], name))
+    return {"name": raw.get("name"), "color": raw.get("color"), "items": _as_fields(items)}
+
+
+def _sync_items(project: DSSProject, zone: DSSFlowZone, wanted: set[Item], current: set[Item]) -> None:
+    """Move out what should not be in the zone (to the default zone), then move in what should."""
+    leaving, coming = current - wanted, wanted - current
+    if leaving:
+        _move_into(project, project.get_flow().get_default_zone(), leaving)
+    if coming:
+        _move_into(project, zone, coming)
+
+
+def _move_into(project: DSSProject, zone: DSSFlowZone, items: set[Item]) -> None:
+    ids = folder_ids(project) if any(t == "MANAGED_FOLDER" for t, _ in items) else {}
+    handles: list[Any] = []
+    for t, name in sorted(items):
+        if t == "DATASET":
+            handles.append(project.get_dataset(name))
+        elif t == "RECIPE":
+            handles.append(project.get_recipe(name))
+        elif name in ids:
+            handles.append(project.get_managed_folder(ids[name]))
+        else:
+            raise DSSApiError(f"managed folder '{name}' of project {project.project_key} not found: "
+                              f"cannot move it into zone '{zone.name}'")
+    zone.add_items(handles)

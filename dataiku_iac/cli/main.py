@@ -1,39 +1,45 @@
-"""Entry point: parse arguments, dispatch to a command module, map errors to exit codes."""
+"""Entry point: parse arguments, dispatch to a command, map errors to exit codes (no tracebacks)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
-from . import sim_cmd
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 64  # never 2: with --detailed-exitcode, 2 means "changes present"
+from . import exit_codes, misc_cmds, sim_cmd, state_cmd, workspace_cmds
+from .console import Console
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
+        sys.exit(exit_codes.USAGE)
+
+
+EPILOG = """\
+examples:
+  dss-iac init my-dss-repo && cd my-dss-repo
+  dss-iac validate
+  dss-iac plan -e dev
+  dss-iac apply -e dev --yes
+  dss-iac drift -e dev
+
+exit codes: 0 ok, 1 error, 2 changes present (--detailed-exitcode), 3 invalid configuration,
+4 state locked, 5 stale plan, 6 approval missing, 64 usage error (see docs/cli.md)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="dss-iac",
-        description="Git-native, declarative infrastructure-as-code for Dataiku DSS.",
-        epilog="example:\n  dss-iac sim serve --port 11200 --api-key secret",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("-C", dest="directory", default=".", help="run as if started in DIR")
+    parser = _Parser(prog="dss-iac", description="Git-native, declarative infrastructure-as-code for Dataiku DSS.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-C", dest="directory", default=".", metavar="DIR", help="run as if started in DIR")
     parser.add_argument("--no-color", action="store_true", help="plain output (NO_COLOR is respected too)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    version = sub.add_parser("version", help="print the version", description="Print the version.",
-                             epilog="example:\n  dss-iac version", formatter_class=argparse.RawDescriptionHelpFormatter)
-    version.set_defaults(func=lambda args: print(f"dss-iac {__version__}") or EXIT_OK)
+    misc_cmds.register_init(sub)
+    workspace_cmds.register(sub)
+    state_cmd.register(sub)
+    misc_cmds.register(sub)
     sim_cmd.register(sub)
     return parser
 
@@ -43,12 +49,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return EXIT_USAGE
+        return exit_codes.USAGE
+    console = Console(no_color=args.no_color)
+    from ..errors import DssIacError
+
     try:
-        return int(args.func(args) or EXIT_OK)
+        return int(args.func(args, console) or exit_codes.OK)
+    except DssIacError as e:
+        console.error(str(e))
+        return e.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        console.note("interrupted")
+        return exit_codes.INTERRUPTED
+    except BrokenPipeError:
+        return exit_codes.ERROR
+    except Exception as e:  # a bug: say so in one line; the traceback only on request
+        if os.environ.get("DSS_IAC_DEBUG"):
+            raise
+        console.error(f"internal error: {type(e).__name__}: {e} (set DSS_IAC_DEBUG=1 for the traceback, and "
+                      "please report it)")
+        return exit_codes.ERROR
 
 
 if __name__ == "__main__":

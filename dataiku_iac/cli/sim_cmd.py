@@ -44,10 +44,10 @@ def register(sub: Any) -> None:
     serve.add_argument("--strict-404", action="store_true",
                        help="answer 'not found' with 404 rather than DSS's usual 500")
     serve.set_defaults(func=_serve)
-    sim.set_defaults(func=lambda args: (sim.print_help(), 64)[1])
+    sim.set_defaults(func=lambda args, console: (sim.print_help(), 64)[1])
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, console: object = None) -> int:
     from ..sim import DEFAULT_API_KEY, DataDirBusyError, SimOptions, Simulator
 
     if not 0.0 <= args.fault_rate <= 1.0:

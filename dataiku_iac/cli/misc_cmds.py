@@ -1,0 +1,85 @@
+"""`init`, `schema` and `version`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from . import exit_codes
+from .console import Console
+
+EXAMPLES = ("simple-project", "ml-pipeline")
+
+
+def register_init(sub: Any) -> None:
+    p = sub.add_parser("init", help="create a workspace from an example",
+                       description="Create a workspace (dss-iac.yaml, project files, recipe code) from an example.",
+                       epilog="example:\n  dss-iac init my-dss-repo --example ml-pipeline",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", nargs="?", default=".", metavar="DIR", help="where to create it (default: here)")
+    p.add_argument("--example", choices=EXAMPLES, default="simple-project", help="which example to start from")
+    p.set_defaults(func=cmd_init)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of the configuration files, for editors",
+                       description="Print the JSON Schema of dss-iac.yaml and of project files.",
+                       epilog="example:\n  dss-iac schema > .dss-iac-schema.json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=cmd_schema)
+    p = sub.add_parser("version", help="print the version", description="Print the version.",
+                       epilog="example:\n  dss-iac version", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_version)
+
+
+def cmd_version(args: argparse.Namespace, console: Console) -> int:
+    if args.json:
+        console.json({"version": __version__})
+    else:
+        console.out(f"dss-iac {__version__}")
+    return exit_codes.OK
+
+
+def cmd_schema(args: argparse.Namespace, console: Console) -> int:
+    from ..config.reference import json_schema
+
+    console.out(json.dumps(json_schema(), indent=2))
+    return exit_codes.OK
+
+
+def cmd_init(args: argparse.Namespace, console: Console) -> int:
+    from importlib.resources import files
+
+    from ..errors import DssIacError
+
+    target = Path(args.directory, args.folder)
+    if (target / "dss-iac.yaml").exists():
+        raise DssIacError(f"{target / 'dss-iac.yaml'} already exists: refusing to overwrite a workspace")
+    source = files("dataiku_iac.examples").joinpath(args.example)
+    copied = _copy(source, target)
+    gitignore = target / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# The embedded DSS simulator and local state of dss-iac\n.dss-iac/\n")
+        copied += 1
+    console.out(f"Created a workspace in {target} from the {args.example} example ({copied} files).")
+    console.out("Next:\n  dss-iac validate\n  dss-iac plan -e dev\n  dss-iac apply -e dev")
+    return exit_codes.OK
+
+
+def _copy(source: Any, target: Path) -> int:
+    count = 0
+    for item in source.iterdir():
+        if item.name in (".dss-iac", "__pycache__", "__init__.py"):
+            continue
+        dest = target / item.name
+        if item.is_dir():
+            count += _copy(item, dest)
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(item.read_bytes())
+            count += 1
+    return count

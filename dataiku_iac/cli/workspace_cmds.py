@@ -1,0 +1,280 @@
+"""Workspace commands: validate, plan, apply, destroy, drift."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import exit_codes
+from .console import Console
+
+if TYPE_CHECKING:
+    from ..apply.applier import ApplyResult
+    from ..plan.model import Plan
+    from ..workspace import Workspace
+
+
+def _parser(sub: Any, name: str, help_: str, example: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".",
+                       epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    return p
+
+
+def _env(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("-e", "--env", required=required, metavar="ENV", help="environment, as named in dss-iac.yaml")
+
+
+def _parallelism(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--parallelism", type=int, default=8, metavar="N", help="DSS calls in flight at once (default 8)")
+
+
+def register(sub: Any) -> None:
+    p = _parser(sub, "validate", "check the workspace configuration without calling DSS", "dss-iac validate -e prod")
+    _env(p, required=False)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_validate)
+
+    p = _parser(sub, "plan", "show what apply would change in an environment",
+                "dss-iac plan -e dev --out dev.plan --detailed-exitcode")
+    _env(p)
+    p.add_argument("--out", metavar="FILE", help="save the plan for `dss-iac apply FILE`")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--markdown", action="store_true", help="print the plan as Markdown (pull-request comments)")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    p.add_argument("--target", action="append", default=[], metavar="ADDR",
+                   help="plan only this resource (and what it needs); repeatable; a project address takes it all")
+    p.add_argument("--destroy", action="store_true", help="plan the destruction of everything managed")
+    _parallelism(p)
+    p.set_defaults(func=cmd_plan)
+
+    p = _parser(sub, "apply", "make DSS match the configuration (or a saved plan)",
+                "dss-iac apply -e dev --yes        # or: dss-iac apply dev.plan")
+    _env(p, required=False)
+    p.add_argument("plan_file", nargs="?", metavar="PLAN_FILE", help="a plan saved by `plan --out`")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (implies no prompt: needs --yes)")
+    p.add_argument("--target", action="append", default=[], metavar="ADDR", help="apply only this resource")
+    _parallelism(p)
+    p.set_defaults(func=cmd_apply)
+
+    p = _parser(sub, "destroy", "delete everything dss-iac manages in an environment (data is kept)",
+                "dss-iac destroy -e dev --yes")
+    _env(p)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--target", action="append", default=[], metavar="ADDR", help="destroy only this resource")
+    _parallelism(p)
+    p.set_defaults(func=cmd_destroy)
+
+    p = _parser(sub, "drift", "show what changed in DSS outside dss-iac since the last apply",
+                "dss-iac drift -e prod --detailed-exitcode")
+    _env(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there is drift, 0 when none")
+    p.add_argument("--watch", type=float, metavar="SECONDS", help="check again every SECONDS until interrupted")
+    _parallelism(p)
+    p.set_defaults(func=cmd_drift)
+
+
+def load(args: argparse.Namespace) -> Workspace:
+    from ..workspace import Workspace
+
+    return Workspace.load(Path(args.directory))
+
+
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+    ws = load(args)
+    with ws:
+        if args.env:
+            ws.validate(args.env)
+        projects = ws.config.projects
+        resources = sum(1 + len(p.spec.datasets) + len(p.spec.managed_folders) + len(p.spec.recipes)
+                        + len(p.spec.scenarios) + len(p.spec.zones) for p in projects.values())
+        if args.json:
+            console.json({"valid": True, "projects": sorted(projects), "objects": resources})
+        else:
+            console.out(f"The configuration is valid: {len(projects)} project(s), {resources} object(s).")
+    return exit_codes.OK
+
+
+def _render(plan: Plan, console: Console) -> None:
+    from ..plan.render_text import render_plan
+    from ..resources import KINDS
+
+    console.plan_text(render_plan(plan, kinds_replace_on={k: v.replace_on for k, v in KINDS.items()}))
+
+
+def _make_plan(ws: Workspace, args: argparse.Namespace, console: Console, *, destroy: bool = False) -> Plan:
+    if console.interactive:
+        console.note(f"Reading DSS for environment {args.env}...")
+    return ws.plan(args.env, targets=args.target, destroy=destroy, parallelism=args.parallelism)
+
+
+def cmd_plan(args: argparse.Namespace, console: Console) -> int:
+    from .._fs import atomic_write
+    from ..plan.render_md import render_markdown
+
+    with load(args) as ws:
+        plan = _make_plan(ws, args, console, destroy=args.destroy)
+    if args.out:
+        atomic_write(Path(args.directory, args.out), plan.to_json().encode())
+    if args.json:
+        console.out(plan.to_json())
+    elif args.markdown:
+        console.out(render_markdown(plan))
+    else:
+        _render(plan, console)
+        if args.out:
+            console.out(f"Saved the plan to {args.out}. To perform exactly these actions: dss-iac apply {args.out}")
+    return exit_codes.CHANGES if args.detailed_exitcode and plan.has_changes else exit_codes.OK
+
+
+def cmd_apply(args: argparse.Namespace, console: Console) -> int:
+    from ..errors import DssIacError
+    from ..plan.model import Plan
+
+    with load(args) as ws:
+        if args.plan_file:
+            path = Path(args.directory, args.plan_file)
+            try:
+                plan = Plan.from_dict(_read_json(path))
+            except OSError as e:
+                raise DssIacError(f"cannot read plan file {args.plan_file}: {e.strerror}") from None
+            if args.env and args.env != plan.environment:
+                raise DssIacError(f"the plan is for environment {plan.environment}, not {args.env}")
+            if not args.json:
+                _render(plan, console)
+            # A saved plan was reviewed already: applying it is the approval.
+            return _run_apply(ws, plan, args, console)
+        if not args.env:
+            raise _usage("apply needs -e ENV or a PLAN_FILE")
+        plan = _make_plan(ws, args, console)
+        return _confirm_and_apply(ws, plan, args, console)
+
+
+def cmd_destroy(args: argparse.Namespace, console: Console) -> int:
+    with load(args) as ws:
+        plan = _make_plan(ws, args, console, destroy=True)
+        return _confirm_and_apply(ws, plan, args, console)
+
+
+def _confirm_and_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console) -> int:
+    from ..errors import ApprovalError
+
+    if not args.json:
+        _render(plan, console)
+    if not plan.has_changes:
+        if args.json:
+            console.json(_result_json(plan, None))
+        return exit_codes.OK
+    if not args.yes:
+        import sys
+
+        if args.json or not sys.stdin.isatty():
+            raise ApprovalError("refusing to apply without confirmation: not a terminal; review the plan and "
+                                "pass --yes (or apply a saved plan file)")
+        if not console.confirm(f"Do you want to perform these actions in environment {plan.environment}?"):
+            console.note("Apply cancelled.")
+            return exit_codes.ERROR
+    return _run_apply(ws, plan, args, console)
+
+
+def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console) -> int:
+    from ..apply.applier import ProgressEvent
+
+    total = sum(2 if a.action.value == "replace" else 1 for a in plan.changes)
+    with console.progress(f"Applying to {plan.environment}", total) as advance:
+        def progress(e: ProgressEvent) -> None:
+            if e.event == "end":
+                advance(f"{e.address} {e.status}")
+
+        result = ws.apply(plan, progress=progress, parallelism=args.parallelism)
+    if args.json:
+        console.json(_result_json(plan, result))
+    else:
+        _summarise(result, console)
+    return exit_codes.OK if result.ok else exit_codes.ERROR
+
+
+def _counts(result: ApplyResult) -> tuple[int, int, int]:
+    ok = result.succeeded
+    return (sum(r.action == "create" for r in ok), sum(r.action == "update" for r in ok),
+            sum(r.action in ("delete", "forget") for r in ok))
+
+
+def _summarise(result: ApplyResult, console: Console) -> None:
+    added, changed, destroyed = _counts(result)
+    if result.ok:
+        console.out(f"Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed.")
+        return
+    for r in result.failed:
+        console.error(f"{r.address}: {r.action} failed: {r.error}")
+    for r in result.skipped:
+        console.note(f"skipped: {r.address} ({r.error})")
+    console.out(f"Apply failed: {len(result.succeeded)} succeeded ({added} added, {changed} changed, "
+                f"{destroyed} destroyed), {len(result.failed)} failed, {len(result.skipped)} skipped. "
+                "The state records what succeeded; run apply again to finish.")
+
+
+def _result_json(plan: Plan, result: ApplyResult | None) -> dict[str, Any]:
+    results = [] if result is None else [r.__dict__ for r in result.results]
+    added, changed, destroyed = (0, 0, 0) if result is None else _counts(result)
+    return {"format_version": 1, "environment": plan.environment, "ok": result is None or result.ok,
+            "summary": {"added": added, "changed": changed, "destroyed": destroyed,
+                        "failed": 0 if result is None else len(result.failed),
+                        "skipped": 0 if result is None else len(result.skipped)},
+            "results": results}
+
+
+def cmd_drift(args: argparse.Namespace, console: Console) -> int:
+    with load(args) as ws:
+        while True:
+            report = ws.drift(args.env, parallelism=args.parallelism)
+            if args.json:
+                console.json(report.to_dict())
+            else:
+                _render_drift(report, console)
+            if not args.watch:
+                break
+            time.sleep(args.watch)
+    return exit_codes.CHANGES if args.detailed_exitcode and report.has_drift else exit_codes.OK
+
+
+def _render_drift(report: Any, console: Console) -> None:
+    from ..plan.render_text import field_lines
+
+    if not report.has_drift:
+        console.out(f"No drift: the {report.checked} resources of environment {report.environment} are as "
+                    "dss-iac last applied them.")
+        return
+    lines = [f"Drift in environment {report.environment}: {len(report.items)} of {report.checked} resources "
+             "changed outside dss-iac.", ""]
+    for item in report.items:
+        if item.status == "deleted":
+            lines.append(f"  - {item.address}: deleted outside dss-iac")
+        else:
+            lines.append(f"  ~ {item.address}:")
+            lines.extend(field_lines(item.changes, "~"))
+    lines += ["", f"Run `dss-iac plan -e {report.environment}` to see how apply would restore the configuration."]
+    console.plan_text("\n".join(lines))
+
+
+def _read_json(path: Path) -> Any:
+    import json
+
+    from ..errors import PlanError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise PlanError(f"{path.name} is not a dss-iac plan file (invalid JSON: {e})") from None
+
+
+def _usage(message: str) -> Exception:
+    from ..errors import DssIacError
+
+    err = DssIacError(message)
+    err.exit_code = exit_codes.USAGE
+    return err

@@ -33,7 +33,7 @@ def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource])
 
     for name in sorted(datasets & folders):
         errors.append(err(f"'{name}' is both a dataset and a managed folder: flow names must be unique",
-                          ("managed_folders", name)))
+                          ("managed_folders", name), at_key=True))
 
     writer: dict[str, str] = {}
     for rname, recipe in spec.recipes.items():
@@ -107,5 +107,5 @@ def _check_cycles(source: ProjectSource, writer: dict[str, str]) -> list[ConfigE
     for rname in sorted(upstream):
         if state.get(rname) is None and (cycle := visit(rname)):
             path = " <- ".join(cycle)
-            return [source.file.error(f"dependency cycle between recipes: {path}", ("recipes", cycle[0]))]
+            return [source.file.error(f"dependency cycle between recipes: {path}", ("recipes", cycle[0]), at_key=True)]
     return []

@@ -28,11 +28,12 @@ class SourceFile:
     shown: str
     text: str
 
-    def position(self, loc: Sequence[str | int]) -> Position:
-        return locate(self.text, self.shown, loc)
+    def position(self, loc: Sequence[str | int], *, at_key: bool = False) -> Position:
+        return locate(self.text, self.shown, loc, at_key=at_key)
 
-    def error(self, message: str, loc: Sequence[str | int]) -> ConfigError:
-        return ConfigError(message, self.position(loc))
+    def error(self, message: str, loc: Sequence[str | int], *, at_key: bool = False) -> ConfigError:
+        """An error at the value found along `loc`, or with `at_key` at its key (to name an object)."""
+        return ConfigError(message, self.position(loc, at_key=at_key))
 
 
 @dataclass(frozen=True)

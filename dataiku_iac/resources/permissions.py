@@ -28,6 +28,8 @@ class PermissionsKind(Kind):
     name = "permissions"
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        if "permissions" not in source.spec.project.model_fields_set:
+            return []  # not declared: left as DSS has them, not wiped
         groups = {p.group: sorted(f for f in FLAGS if getattr(p, f)) for p in source.spec.project.permissions}
         key = source.key
         return [Desired(Address("permissions", key), {"groups": groups}, (Address("project", key),))]

@@ -19,8 +19,10 @@ class VariablesKind(Kind):
     name = "variables"
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
+        if "variables" not in source.spec.project.model_fields_set and not env.variables:
+            return []  # not declared: left as DSS has them, not wiped
         v = source.spec.project.variables
-        standard = {**v.standard, **{k: val for k, val in env.variables.items()}}
+        standard = {**v.standard, **env.variables}
         key = source.key
         return [Desired(Address("variables", key), {"standard": standard, "local": dict(v.local)},
                         (Address("project", key),))]

@@ -1,0 +1,151 @@
+"""The daily loop through the CLI: plan, apply, re-plan, drift, saved plans, state, destroy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac.cli.main import main
+from tests.engine.conftest import write_workspace
+
+PROJECT = """\
+project:
+  key: CHURN
+  name: Churn
+  tags: [ml]
+  variables: {standard: {threshold: "0.5"}}
+"""
+
+
+def run(root: Path, *args: str) -> int:
+    return main(["-C", str(root), *args])
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return write_workspace(tmp_path, {"churn": PROJECT})
+
+
+def test_plan_apply_replan(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--detailed-exitcode") == 2
+    out = capsys.readouterr().out
+    assert '  + project "CHURN" {' in out
+    assert out.rstrip().endswith("Plan: 2 to add, 0 to change, 0 to destroy.")
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    assert capsys.readouterr().out.rstrip().endswith("Apply complete! Resources: 2 added, 0 changed, 0 destroyed.")
+    assert run(ws, "plan", "-e", "dev", "--detailed-exitcode") == 0
+    assert "No changes." in capsys.readouterr().out
+
+
+def test_apply_refuses_without_a_terminal(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "apply", "-e", "dev") == 6
+    assert "refusing to apply without confirmation" in capsys.readouterr().err
+    assert run(ws, "state", "list", "-e", "dev") == 0
+    assert capsys.readouterr().out == ""  # nothing applied
+
+
+def test_plan_json_is_versioned_and_parseable(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--json") == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["format_version"] == 1
+    assert plan["summary"] == {"add": 2, "change": 0, "destroy": 0}
+    assert [a["address"] for a in plan["actions"]] == ["project.CHURN", "variables.CHURN"]
+
+
+def test_markdown_plan_for_pull_requests(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--markdown") == 0
+    md = capsys.readouterr().out
+    assert "**Plan: 2 to add, 0 to change, 0 to destroy.**" in md
+    assert "| 🆕 create | `project.CHURN` | not in DSS |" in md
+    assert "```diff" in md
+
+
+def test_saved_plan_applies_exactly_and_goes_stale(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--out", "dev.plan") == 0
+    assert run(ws, "plan", "-e", "dev", "--out", "again.plan") == 0
+    assert run(ws, "apply", "dev.plan") == 0
+    assert "Apply complete! Resources: 2 added" in capsys.readouterr().out
+    # The state moved on: the second plan was made against the old state.
+    assert run(ws, "apply", "again.plan") == 5
+    assert "the plan is stale" in capsys.readouterr().err
+
+
+def test_saved_plan_is_stale_when_the_config_changed(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--out", "dev.plan") == 0
+    (ws / "projects" / "churn.yaml").write_text(PROJECT.replace("name: Churn", "name: Churn v2"))
+    assert run(ws, "apply", "dev.plan") == 5
+    assert "configuration changed" in capsys.readouterr().err
+
+
+def test_a_plan_file_that_is_not_one(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "junk.plan").write_text("{not json")
+    assert run(ws, "apply", "junk.plan") == 1
+    assert "is not a dss-iac plan file" in capsys.readouterr().err
+    (ws / "future.plan").write_text(json.dumps({"format_version": 99}))
+    assert run(ws, "apply", "future.plan") == 1
+    assert "format_version 99 is not supported" in capsys.readouterr().err
+
+
+def test_drift_then_restore(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataiku_iac import Workspace
+
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    with Workspace.load(ws) as w:
+        w.connection("dev").client.get_project("CHURN").update_variables({"threshold": "0.9"})
+    capsys.readouterr()
+    assert run(ws, "drift", "-e", "dev", "--detailed-exitcode") == 2
+    out = capsys.readouterr().out
+    assert "1 of 2 resources changed outside dss-iac" in out
+    assert '~ standard.threshold = "0.5" -> "0.9"' in out
+    assert run(ws, "drift", "-e", "dev", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["items"][0]["address"] == "variables.CHURN"
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    assert run(ws, "drift", "-e", "dev", "--detailed-exitcode") == 0
+
+
+def test_state_commands(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    capsys.readouterr()
+    assert run(ws, "state", "list", "-e", "dev") == 0
+    assert capsys.readouterr().out.split() == ["project.CHURN", "variables.CHURN"]
+    assert run(ws, "state", "show", "-e", "dev", "variables.CHURN", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["fields"]["standard"] == {"threshold": "0.5"}
+    assert run(ws, "state", "rm", "-e", "dev", "variables.CHURN") == 0
+    capsys.readouterr()
+    assert run(ws, "state", "show", "-e", "dev", "variables.CHURN") == 1
+    assert "is not in the state" in capsys.readouterr().err
+    # Forgotten, not deleted: the next plan adopts what DSS holds.
+    assert run(ws, "plan", "-e", "dev") == 0
+    assert "exists in DSS but not in state: adopted" not in capsys.readouterr().out  # same values: no-op
+
+
+def test_destroy(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataiku_iac import Workspace
+
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    assert run(ws, "destroy", "-e", "dev", "--yes") == 0
+    out = capsys.readouterr().out
+    assert "dss-iac will destroy everything dss-iac manages in environment dev" in out
+    assert "Resources: 0 added, 0 changed, 2 destroyed." in out
+    with Workspace.load(ws) as w:
+        assert "CHURN" not in w.connection("dev").client.list_project_keys()
+
+
+def test_lock_held_by_another_run(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataiku_iac.state.local import LocalBackend
+
+    backend = LocalBackend(ws / ".dss-iac" / "state")
+    lock = backend.lock("dev", "apply")  # held by this live process
+    assert run(ws, "apply", "-e", "dev", "--yes") == 4
+    err = capsys.readouterr().err
+    assert f"lock {lock.id} held by" in err and f"dss-iac state unlock -e dev {lock.id}" in err
+    assert run(ws, "state", "unlock", "-e", "dev", lock.id) == 0
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+
+
+def test_no_color_and_piped_output_have_no_escapes(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev") == 0
+    assert "\x1b[" not in capsys.readouterr().out

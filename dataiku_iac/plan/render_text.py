@@ -19,18 +19,34 @@ _VERB = {
 MAX_INLINE = 100
 
 
-def fmt(value: Any) -> str:
+def fmt(value: Any, limit: int = MAX_INLINE) -> str:
     """A value as it reads in a plan: JSON, compact, truncated when long."""
     if value is None:
         return "(none)"
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    if len(text) <= MAX_INLINE:
+    if len(text) <= limit:
         return text
-    return text[: MAX_INLINE - 4] + " ..." + text[-1] if text[-1] in "]}" else text[: MAX_INLINE - 4] + " ..."
+    return text[: limit - 4] + " ..." + text[-1] if text[-1] in "]}" else text[: limit - 4] + " ..."
+
+
+MAX_TEXT_LINES = 20
 
 
 def _multiline(c: FieldChange) -> bool:
     return isinstance(c.before, str) and isinstance(c.after, str) and ("\n" in c.before or "\n" in c.after)
+
+
+def _value_lines(value: Any, indent: str) -> list[str] | None:
+    """A long value spread over lines (text, or a list of items), or None when it fits on one."""
+    if isinstance(value, str) and "\n" in value:
+        text = value.splitlines()
+        shown = [f"{indent}    {line}".rstrip() for line in text[:MAX_TEXT_LINES]]
+        if len(text) > MAX_TEXT_LINES:
+            shown.append(f"{indent}    ... ({len(text) - MAX_TEXT_LINES} more lines)")
+        return ["<<EOT", *shown, f"{indent}  EOT"]
+    if isinstance(value, list) and len(fmt(value)) >= MAX_INLINE:
+        return ["[", *(f"{indent}    {fmt(item, 2 * MAX_INLINE)}," for item in value), f"{indent}  ]"]
+    return None
 
 
 def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozenset[str] = frozenset(),
@@ -44,11 +60,16 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
         if _multiline(c):
             out.append(f"{indent}{mark} {c.path} = <<EOT{note}")
             diff = difflib.unified_diff(c.before.splitlines(), c.after.splitlines(), lineterm="", n=1)
-            out.extend(f"{indent}    {line}" for line in list(diff)[2:])
+            out.extend(f"{indent}    {line}".rstrip() for line in list(diff)[2:])
             out.append(f"{indent}  EOT")
         elif symbol in ("+", "-"):
             value = c.after if symbol == "+" else c.before
-            out.append(f"{indent}{mark} {c.path.ljust(width)} = {fmt(value)}{note}")
+            spread = _value_lines(value, indent)
+            if spread is None:
+                out.append(f"{indent}{mark} {c.path.ljust(width)} = {fmt(value)}{note}")
+            else:
+                out.append(f"{indent}{mark} {c.path.ljust(width)} = {spread[0]}{note}")
+                out.extend(spread[1:])
         else:
             out.append(f"{indent}{mark} {c.path.ljust(width)} = {fmt(c.before)} -> {fmt(c.after)}{note}")
     return out
@@ -105,7 +126,8 @@ def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | Non
     out.append("  " + ", ".join(f"{_SYM[t]} {_WORD[t]}" for t in legend))
     out.append("")
     for a in changes:
-        out.extend(action_block(a, forced_by_kind.get(a.kind, frozenset())))
+        forced = forced_by_kind.get(a.kind, frozenset()) if a.action is ActionType.REPLACE else frozenset()
+        out.extend(action_block(a, forced))
         out.append("")
     s = plan.summary()
     out.append(f"Plan: {s.add} to add, {s.change} to change, {s.destroy} to destroy.")

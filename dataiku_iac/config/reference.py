@@ -1,0 +1,551 @@
+"""The configuration reference, generated from the schema models: Markdown for people, JSON Schema for editors.
+
+    python -m dataiku_iac.config.reference > docs/config-reference.md
+    python -m dataiku_iac.config.reference --schema project > schemas/dss-iac.project.schema.json
+
+Every key, type, default and allowed value comes from `models.py`, so the docs cannot drift from the code
+(a test compares the committed docs with `render_reference()`). Only what the models cannot say is written
+here: descriptions of fields that have none in the models, the validators' rules as JSON Schema, and the
+cross-file rules of `checks.py` in prose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import models_json_schema
+
+from . import models
+from .envref import REF
+from .loader import CODE_RECIPES, WORKSPACE_FILE
+from .models import ProjectFile, WorkspaceFile
+
+SchemaFile = Literal["all", "workspace", "project"]
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+REGENERATE = "python -m dataiku_iac.config.reference > docs/config-reference.md"
+
+# Descriptions of fields the models leave undescribed, keyed (model, field name). A test fails when one of
+# these gets a description in models.py (then delete it here) or when a field has neither.
+FIELD_NOTES: dict[tuple[str, str], str] = {
+    ("WorkspaceFile", "state"): "where dss-iac keeps the state: what it manages and the DSS ids",
+    ("Environment", "remap"): "logical connection and code env names -> this instance's names",
+    ("Project", "name"): "display name of the project",
+    ("Project", "description"): "long description (Markdown), shown on the project's home page",
+    ("Project", "short_desc"): "one-line description, shown in project lists",
+    ("Project", "tags"): "project tags",
+    ("Project", "variables"): "project variables; environments may override standard ones",
+    ("Permission", "group"): "DSS group the rights are given to",
+    ("Permission", "admin"): "all rights on the project",
+    ("Permission", "read_project_content"): "see the flow: datasets, recipes, folders, scenarios",
+    ("Permission", "write_project_content"): "edit the flow and build datasets",
+    ("Permission", "read_dashboards"): "see dashboards and insights",
+    ("Permission", "write_dashboards"): "create and edit dashboards and insights",
+    ("Permission", "run_scenarios"): "run the project's scenarios",
+    ("Permission", "export_datasets_data"): "download and export the data of datasets",
+    ("Permission", "manage_dashboard_authorizations"): "choose which objects dashboard-only users may see",
+    ("Permission", "manage_exposed_elements"): "share the project's objects with other projects",
+    ("Permission", "execute_app"): "run the project as a Dataiku application",
+    ("Permission", "edit_permissions"): "change the project's permissions",
+    ("Column", "name"): "column name",
+    ("Column", "comment"): "column description",
+    ("Dataset", "managed"): "`true`: DSS owns the data and picks where to store it in the connection; "
+                            "a recipe writes it",
+    ("Dataset", "format_params"): "file-based datasets: format settings (separator, parseHeaderRow...)",
+    ("Dataset", "schema_"): "the columns; omit to let DSS (or the recipe that writes the dataset) own them",
+    ("Dataset", "tags"): "dataset tags",
+    ("Dataset", "description"): "dataset description",
+    ("ManagedFolder", "tags"): "folder tags",
+    ("ManagedFolder", "description"): "folder description",
+    ("Recipe", "type"): "recipe type; code recipes need `code`, sync has exactly one output",
+    ("Recipe", "outputs"): "datasets or folders of this project the recipe writes; each has one writer only",
+    ("Recipe", "tags"): "recipe tags",
+    ("Recipe", "description"): "recipe description",
+    ("TemporalTrigger", "type"): "trigger type; only time-based triggers for now",
+    ("TemporalTrigger", "frequency"): "how often the trigger fires",
+    ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
+    ("TemporalTrigger", "minute"): "Hourly, Daily, Weekly, Monthly: minute of the hour it fires",
+    ("TemporalTrigger", "timezone"): "time zone of hour and minute; `SERVER`: the DSS server's",
+    ("TemporalTrigger", "active"): "`false`: the trigger is kept but never fires",
+    ("BuildStep", "type"): "step type; only build steps for now",
+    ("BuildStep", "name"): "display name of the step",
+    ("BuildStep", "mode"): "RECURSIVE_BUILD: the items and what they depend on, when out of date; "
+                           "NON_RECURSIVE_FORCED_BUILD: only the items, always; "
+                           "RECURSIVE_FORCED_BUILD: everything upstream, always",
+    ("Scenario", "active"): "`false`: the scenario's triggers do not fire (it can still be run by hand)",
+    ("Scenario", "triggers"): "when the scenario runs",
+    ("Scenario", "steps"): "what the scenario does, in order",
+    ("Scenario", "tags"): "scenario tags",
+    ("Scenario", "description"): "scenario description",
+    ("Zone", "color"): "zone color in the flow, `#rrggbb`",
+    ("ProjectFile", "project"): "the DSS project",
+}
+
+# What a section says about a model that has no docstring in models.py (same rule as FIELD_NOTES).
+MODEL_NOTES: dict[str, str] = {
+    "StateSettings": "The state: the record of what dss-iac manages, with the ids DSS gave the objects it created.",
+    "Project": "The DSS project: identity, metadata, variables and permissions.",
+    "Variables": "Project variables, read by recipes and scenarios as `${name}` or through the API.",
+    "Column": "One column of a dataset schema.",
+    "Dataset": "A dataset. External ones point at existing data (`params` says where); managed ones "
+               "(`managed: true`) are stored by DSS in the connection and written by a recipe.",
+    "ManagedFolder": "A managed folder: files of any kind, stored by DSS in a connection.",
+    "Recipe": "A recipe: reads its inputs, writes its outputs.",
+    "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
+    "TemporalTrigger": "A time-based trigger.",
+    "BuildStep": "A step that builds datasets or managed folders.",
+    "Zone": "A flow zone: a colored group of datasets, folders and recipes in the flow.",
+}
+
+ENV_NAME_PATTERN = "^[a-z][a-z0-9_-]*$"
+HOST_PATTERN = r"^(embedded|https?://[^\s/]+.*)$"
+ENV_REF_PATTERN = REF.pattern
+
+
+def _extra_schema() -> dict[tuple[str, str], dict[str, Any]]:
+    """The validators of models.py, as JSON Schema keywords (tests check they agree with the models)."""
+    return {
+        ("WorkspaceFile", "environments"): {"minProperties": 1, "propertyNames": {"pattern": ENV_NAME_PATTERN}},
+        ("Environment", "host"): {"anyOf": [{"pattern": HOST_PATTERN}, {"pattern": ENV_REF_PATTERN}]},
+        ("Project", "key"): {"pattern": models.PROJECT_KEY.pattern},
+    }
+
+
+# -- walking the models --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    model: type[BaseModel]
+    paths: tuple[str, ...]
+
+
+def _unwrap_annotated(tp: Any) -> tuple[Any, list[Any]]:
+    meta: list[Any] = []
+    while typing.get_origin(tp) is typing.Annotated:
+        tp, *more = typing.get_args(tp)
+        for m in more:
+            meta.extend(m.metadata if isinstance(m, FieldInfo) else [m])
+    return tp, meta
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _non_none(tp: Any) -> list[Any]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(tp) if a is not type(None)]
+    return [tp]
+
+
+def _children(tp: Any, path: str) -> Iterator[tuple[type[BaseModel], str]]:
+    """The models inside a field's type, each with the path where it appears in a file."""
+    tp, _ = _unwrap_annotated(tp)
+    for arg in _non_none(tp):
+        arg, _ = _unwrap_annotated(arg)
+        origin = typing.get_origin(arg)
+        if _is_model(arg):
+            yield arg, path
+        elif origin is list:
+            yield from _children(typing.get_args(arg)[0], f"{path}[]")
+        elif origin is dict:
+            yield from _children(typing.get_args(arg)[1], f"{path}.<name>")
+
+
+def key_of(name: str, field: FieldInfo) -> str:
+    """The key a user writes for a field: its alias when it has one (`schema` for `schema_`)."""
+    return field.alias or name
+
+
+def sections(root: type[BaseModel]) -> list[Section]:
+    """Every model of a file, depth first in field order, with the paths where it appears."""
+    order: list[type[BaseModel]] = []
+    paths: dict[type[BaseModel], list[str]] = {}
+
+    def visit(model: type[BaseModel], path: str, prefix: str) -> None:
+        if model in paths:
+            if path not in paths[model]:
+                paths[model].append(path)
+            return
+        order.append(model)
+        paths[model] = [path]
+        for name, field in model.model_fields.items():
+            for child, child_path in _children(field.annotation, prefix + key_of(name, field)):
+                visit(child, child_path, child_path + ".")
+
+    visit(root, "(top level)", "")
+    return [Section(m, tuple(paths[m])) for m in order]
+
+
+def all_models() -> list[type[BaseModel]]:
+    return [s.model for root in (WorkspaceFile, ProjectFile) for s in sections(root)]
+
+
+def description_of(model: type[BaseModel], name: str) -> str:
+    field = model.model_fields[name]
+    return field.description or FIELD_NOTES.get((model.__name__, name), "")
+
+
+def intro_of(model: type[BaseModel]) -> str:
+    doc = model.__dict__.get("__doc__")
+    return " ".join(doc.split()) if doc else MODEL_NOTES.get(model.__name__, "")
+
+
+# -- Markdown ------------------------------------------------------------------------------------------------
+
+SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
+
+
+def _constraints(meta: list[Any]) -> list[str]:
+    out: list[str] = []
+    lo = next((getattr(m, a) for m in meta for a in ("ge", "gt") if getattr(m, a, None) is not None), None)
+    hi = next((getattr(m, a) for m in meta for a in ("le", "lt") if getattr(m, a, None) is not None), None)
+    if lo is not None and hi is not None:
+        out.append(f"from {lo} to {hi}")
+    elif lo is not None:
+        out.append(f"at least {lo}")
+    elif hi is not None:
+        out.append(f"at most {hi}")
+    for m in meta:
+        if getattr(m, "min_length", None) is not None:
+            out.append(f"at least {m.min_length} item{'s' if m.min_length > 1 else ''}")
+        if getattr(m, "pattern", None) is not None:
+            out.append(f"matching `{m.pattern}`")
+    return out
+
+
+def _anchor(model: type[BaseModel]) -> str:
+    return model.__name__.lower()
+
+
+def render_type(tp: Any, meta: list[Any] | None = None) -> str:
+    """A field's type in words: `list of string`, `map of name to [Dataset](#dataset)`, `one of ...`."""
+    tp, more = _unwrap_annotated(tp)
+    meta = [*(meta or []), *more]
+    limits = _constraints(meta)
+    suffix = f" ({', '.join(limits)})" if limits else ""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        text = "any"
+    elif tp in SCALARS:
+        text = SCALARS[tp]
+    elif _is_model(tp):
+        text = f"[{tp.__name__}](#{_anchor(tp)})"
+    elif origin is Literal:
+        values = ", ".join(f"`{v}`" for v in typing.get_args(tp))
+        text = f"one of {values}" if len(typing.get_args(tp)) > 1 else f"always {values}"
+    elif origin is list:
+        text = f"list of {render_type(typing.get_args(tp)[0])}"
+    elif origin is dict:
+        key, value = typing.get_args(tp)
+        key_tp, key_meta = _unwrap_annotated(key)
+        key_text = "names" if _constraints(key_meta) else render_type(key_tp)
+        key_limits = _constraints(key_meta)
+        key_text += f" ({', '.join(key_limits)})" if key_limits else ""
+        text = f"map of {key_text} to {render_type(value)}"
+    elif origin in (typing.Union, types.UnionType):
+        text = " or ".join(render_type(a) for a in typing.get_args(tp))
+    else:
+        text = str(tp)
+    return text + suffix
+
+
+def _default(field: FieldInfo) -> Any:
+    if field.default_factory is not None:
+        value = field.default_factory()  # type: ignore[call-arg]
+        return value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
+    return field.default
+
+
+def render_default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "-"
+    if field.default_factory is not None and _is_model(field.annotation):
+        return "its own defaults"
+    return f"`{json.dumps(_default(field))}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_section(section: Section, level: str = "###") -> list[str]:
+    model = section.model
+    where = ", ".join(f"`{p}`" if not p.startswith("(") else p for p in section.paths)
+    lines = [f"{level} {model.__name__}", "", intro_of(model), "", f"Where: {where}.", "",
+             "| key | type | required | default | description |", "| --- | --- | --- | --- | --- |"]
+    for name, field in model.model_fields.items():
+        key = key_of(name, field)
+        required = "yes" if field.is_required() else "no"
+        row = [f"`{key}`", render_type(field.annotation, list(field.metadata)), required, render_default(field),
+               description_of(model, name)]
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    lines.append("")
+    return lines
+
+
+MINIMAL_WORKSPACE = """\
+version: 1
+environments:
+  dev:
+    host: embedded
+    remap:
+      connections: {storage: filesystem_managed}
+"""
+
+MINIMAL_PROJECT = """\
+project:
+  key: CHURN
+  name: Churn prediction
+datasets:
+  customers:
+    type: Filesystem
+    connection: storage
+    params: {path: /churn/customers}
+    format: csv
+"""
+
+
+def _rules() -> list[str]:
+    code_types = ", ".join(f"`{t}`" for t in sorted(CODE_RECIPES))
+    return [
+        "## Validation rules",
+        "",
+        "The tables above say what each key accepts on its own. These rules span several keys or files; "
+        "`dss-iac validate` checks them all and reports every problem at once, each as "
+        "`file:line:col: message`.",
+        "",
+        "### Reading the files",
+        "",
+        "- Files are YAML. A key given twice in one mapping is an error, as is any key not listed in this "
+        "reference (`unknown key 'tpye' (expected one of: type, connection, ...)`).",
+        f"- `{WORKSPACE_FILE}` is looked for in the given folder and then in its parents; that folder is the "
+        "workspace root.",
+        "- Globs in `projects` are relative to the workspace root and must stay inside it (no absolute paths, "
+        "no `..`). Only `.yaml` and `.yml` files are read; a file matched by two globs is read once.",
+        "- `${env:NAME}` in an environment's values is replaced by the environment variable `NAME` when that "
+        "environment is used (to plan, apply or validate against it); a variable that is not set is then an "
+        "error naming it. Loading the files, or using another environment, does not need it.",
+        "",
+        "### Names",
+        "",
+        "- Environment names: lowercase letters, digits, `-` and `_`, starting with a letter; at least one "
+        "environment.",
+        "- `host`: `embedded`, an `http://` or `https://` URL, or a value holding a `${env:NAME}` reference.",
+        "- Project keys: uppercase letters, digits and `_`, starting with a letter (`CHURN_V2`). A key is "
+        "declared by one project file only: the same key in two files is an error naming the first file.",
+        "- Names of datasets, managed folders, recipes, scenarios and zones: letters, digits and `_`. A name "
+        "is a dataset or a managed folder, not both: they share the flow's namespace.",
+        "",
+        "### Recipes",
+        "",
+        "- Each input names a dataset or a managed folder of the same project, or `PROJECT.name`: a dataset "
+        "of another project of the workspace (managed folders of other projects cannot be inputs).",
+        "- Each output names a dataset or a managed folder of the same project (never `PROJECT.name`), and "
+        "a dataset or folder is the output of one recipe at most.",
+        "- Recipes must not form a cycle: no recipe may read, through other recipes, what it writes. The "
+        "error lists the cycle (`dependency cycle between recipes: a <- b <- a`).",
+        f"- `code` is for code recipes only ({code_types}). Its path is relative to the project file; the "
+        "file must exist and be UTF-8 text. Its content becomes the recipe's code in DSS.",
+        "- `sync` and `sql_query` recipes have exactly one output; `code_env` is for `python` and `r` "
+        "recipes only, and the code env is set with `code_env`, never with `params.envSelection` "
+        "(checked when planning).",
+        "",
+        "### Scenarios and zones",
+        "",
+        "- Each item of a build step names a dataset or a managed folder of the same project.",
+        "- Each zone item names a dataset, a managed folder or a recipe of the same project, and an object "
+        "is in one zone at most. DSS keeps a recipe in the zone of its outputs, so a recipe and what it "
+        "writes must not be put in two different zones (checked when planning).",
+        "",
+        "### Datasets",
+        "",
+        "- A managed dataset (`managed: true`) needs a `connection` (checked when planning).",
+        "- `connection` (of datasets and managed folders) is a logical name: the environment's "
+        "`remap.connections` gives the DSS connection, and a name it does not list is used as it is.",
+        "",
+    ]
+
+
+def _schema_howto() -> list[str]:
+    return [
+        "## Editor support (JSON Schema)",
+        "",
+        "The same models give a JSON Schema that editors use to complete keys, show these descriptions on "
+        "hover and underline mistakes as you type. Write one schema per kind of file:",
+        "",
+        "```sh",
+        "mkdir -p schemas",
+        "python -m dataiku_iac.config.reference --schema workspace > schemas/dss-iac.workspace.schema.json",
+        "python -m dataiku_iac.config.reference --schema project > schemas/dss-iac.project.schema.json",
+        "```",
+        "",
+        "With the YAML extension of VS Code (Red Hat's `yaml-language-server`, also used by Neovim, Helix, "
+        "Zed and others), map them to the files in `.vscode/settings.json`:",
+        "",
+        "```json",
+        "{",
+        '  "yaml.schemas": {',
+        '    "schemas/dss-iac.workspace.schema.json": "dss-iac.yaml",',
+        '    "schemas/dss-iac.project.schema.json": "projects/*.yaml"',
+        "  }",
+        "}",
+        "```",
+        "",
+        "or name the schema on the first line of a file:",
+        "",
+        "```yaml",
+        "# yaml-language-server: $schema=../schemas/dss-iac.project.schema.json",
+        "```",
+        "",
+        "`dss-iac schema` (like `--schema all`, and `json_schema()` in Python) prints one schema for both "
+        "kinds of file: `anyOf` a workspace file or a project file, with every model under `$defs` "
+        "(`#/$defs/ProjectFile`...). One mapping then covers the whole workspace:",
+        "",
+        "```sh",
+        "dss-iac schema > dss-iac.schema.json",
+        "```",
+        "",
+        "```json",
+        '{"yaml.schemas": {"dss-iac.schema.json": ["dss-iac.yaml", "projects/*.yaml"]}}',
+        "```",
+        "",
+        "The per-file schemas give more precise completion and messages. Either way the schema checks each "
+        "file on its own; the [rules](#validation-rules) that span keys and files are checked by "
+        "`dss-iac validate`.",
+        "",
+    ]
+
+
+def render_reference() -> str:
+    """The whole Markdown reference of the workspace file and project files."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "<!-- Generated from dataiku_iac/config/models.py: do not edit by hand. Regenerate with",
+        f"     {REGENERATE} -->",
+        "",
+        "A dss-iac workspace is a folder (usually a Git repository) with two kinds of YAML files:",
+        "",
+        f"- [`{WORKSPACE_FILE}`](#workspace-file-dss-iacyaml) at its root: the environments (DSS instances) "
+        "to apply to, where the project files are, and where the state is kept;",
+        "- [project files](#project-files) (`projects/*.yaml` by default): one DSS project each, with its "
+        "flow: datasets, managed folders, recipes, scenarios and flow zones.",
+        "",
+        "Unknown keys are errors, so a typo never goes unnoticed. A key that is not required can be left "
+        "out; it then takes its default. `examples/simple-project` and `examples/ml-pipeline` are complete, "
+        "commented workspaces.",
+        "",
+        *_schema_howto(),
+        f"## Workspace file (`{WORKSPACE_FILE}`)",
+        "",
+        "A minimal one:",
+        "",
+        "```yaml",
+        *MINIMAL_WORKSPACE.splitlines(),
+        "```",
+        "",
+    ]
+    for section in sections(WorkspaceFile):
+        lines += render_section(section)
+    lines += [
+        "## Project files",
+        "",
+        "Objects are keyed by name, so a name is unique in its file and a diff shows which object changed. "
+        "A minimal one:",
+        "",
+        "```yaml",
+        *MINIMAL_PROJECT.splitlines(),
+        "```",
+        "",
+    ]
+    for section in sections(ProjectFile):
+        lines += render_section(section)
+    lines += _rules()
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# -- JSON Schema -------------------------------------------------------------------------------------------
+
+
+def _tidy(node: Any) -> None:
+    """Drop the per-property titles pydantic derives from key names ("Host"): noise in editors."""
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for prop in props.values():
+                if isinstance(prop, dict):
+                    prop.pop("title", None)
+        for value in node.values():
+            _tidy(value)
+    elif isinstance(node, list):
+        for value in node:
+            _tidy(value)
+
+
+def _complete(defs: dict[str, Any]) -> None:
+    """Add what pydantic leaves out: notes, factory defaults, closed name maps, the validators' rules."""
+    extra = _extra_schema()
+    for model in all_models():
+        schema = defs[model.__name__]
+        if "description" not in schema and intro_of(model):
+            schema["description"] = intro_of(model)
+        for name, field in model.model_fields.items():
+            prop = schema["properties"][key_of(name, field)]
+            if "$ref" in prop:
+                # A $ref with siblings: keep it valid for older dialects too.
+                prop["allOf"] = [{"$ref": prop.pop("$ref")}]
+            if "description" not in prop and description_of(model, name):
+                prop["description"] = description_of(model, name)
+            if field.default_factory is not None:
+                prop["default"] = _default(field)
+            if "patternProperties" in prop:
+                prop["additionalProperties"] = False  # map keys are names: anything else is refused
+            prop.update(copy.deepcopy(extra.get((model.__name__, name), {})))
+
+
+def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
+    """A JSON Schema (2020-12) of the workspace file, of a project file, or (`all`) of either."""
+    _, top = models_json_schema([(WorkspaceFile, "validation"), (ProjectFile, "validation")],
+                                ref_template="#/$defs/{model}")
+    defs: dict[str, Any] = top["$defs"]
+    _complete(defs)
+    _tidy(defs)
+    schema: dict[str, Any] = {"$schema": JSON_SCHEMA_DIALECT}
+    if file == "workspace":
+        schema |= {"title": f"dss-iac workspace file ({WORKSPACE_FILE})", "$ref": "#/$defs/WorkspaceFile"}
+    elif file == "project":
+        schema |= {"title": "dss-iac project file", "$ref": "#/$defs/ProjectFile"}
+    else:
+        schema |= {"title": "dss-iac configuration file",
+                   "description": f"{WORKSPACE_FILE} (a workspace file) or a project file",
+                   "anyOf": [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"}]}
+    schema["$defs"] = defs
+    return schema
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dataiku_iac.config.reference",
+                                     description="Print the configuration reference (Markdown) or a JSON Schema.")
+    parser.add_argument("--schema", choices=["all", "workspace", "project"],
+                        help="print the JSON Schema of the given file kind instead of the Markdown reference")
+    args = parser.parse_args(argv)
+    if args.schema:
+        sys.stdout.write(json.dumps(json_schema(args.schema), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_reference())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

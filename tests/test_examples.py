@@ -1,0 +1,111 @@
+"""The example workspaces a new user copies: they load, hold what their READMEs promise, and apply cleanly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac import Workspace
+from dataiku_iac.config.loader import CODE_RECIPES, load_workspace
+from dataiku_iac.errors import ConfigError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SIMPLE = EXAMPLES / "simple-project"
+ML = EXAMPLES / "ml-pipeline"
+
+
+def test_simple_project_declares_one_complete_project() -> None:
+    config = load_workspace(SIMPLE)
+    assert list(config.projects) == ["CHURN"]
+    churn = config.projects["CHURN"]
+    spec = churn.spec
+    assert churn.file.shown == "projects/churn.yaml"
+    assert spec.project.tags and spec.project.variables.standard["threshold"] == "0.5"
+    [perm] = spec.project.permissions
+    assert perm.group == "data_team" and perm.read_project_content and perm.write_project_content
+
+    assert sorted(spec.datasets) == ["customers_clean", "customers_export", "customers_raw", "events_raw"]
+    external = {n for n, d in spec.datasets.items() if not d.managed}
+    assert external == {"customers_raw", "events_raw"}
+    assert all(spec.datasets[n].type == "Filesystem" and "path" in spec.datasets[n].params for n in external)
+    assert all(d.type == "Filesystem" for d in spec.datasets.values())
+    assert list(spec.managed_folders) == ["reports"]
+
+    assert {n: r.type for n, r in spec.recipes.items()} == {"clean_customers": "python", "export_customers": "sync"}
+    code = (SIMPLE / "recipes" / "clean_customers.py").read_text(encoding="utf-8")
+    assert churn.code == {"clean_customers": code}
+
+    [scenario] = spec.scenarios.values()
+    [trigger] = scenario.triggers
+    assert (trigger.frequency, trigger.hour) == ("Daily", 2)
+    assert [s.type for s in scenario.steps] == ["build"]
+
+
+def test_simple_project_environments_remap_and_read_secrets_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_workspace(SIMPLE)
+    assert list(config.spec.environments) == ["dev", "prod"]
+    dev = config.environment("dev")
+    assert dev.host == "embedded"
+    assert dev.remap.connections["warehouse"] == dev.remap.connections["storage"] == "filesystem_managed"
+    assert dev.variables == {"threshold": "0.4"}
+
+    monkeypatch.delenv("DSS_PROD_HOST", raising=False)
+    monkeypatch.delenv("DSS_PROD_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="DSS_PROD_HOST is not set"):
+        config.environment("prod")
+    monkeypatch.setenv("DSS_PROD_HOST", "https://dss.example.com:11200")
+    monkeypatch.setenv("DSS_PROD_API_KEY", "secret-from-env")
+    prod = config.environment("prod")
+    assert (prod.host, prod.api_key) == ("https://dss.example.com:11200", "secret-from-env")
+    assert prod.remap.connections["warehouse"] != "filesystem_managed"
+    # The key is never in the file itself.
+    assert "secret-from-env" not in (SIMPLE / "dss-iac.yaml").read_text()
+
+
+def test_ml_pipeline_declares_two_projects_linked_by_a_cross_project_input() -> None:
+    config = load_workspace(ML)
+    assert sorted(config.projects) == ["FEATURES", "SCORING"]
+    specs = {k: p.spec for k, p in config.projects.items()}
+    assert sum(len(s.datasets) for s in specs.values()) >= 10
+    assert {r.type for s in specs.values() for r in s.recipes.values()} >= {"python", "r", "shell", "sync"}
+    assert all(s.zones for s in specs.values())
+    assert all(s.scenarios for s in specs.values())
+
+    cross = {(name, ref) for name, r in specs["SCORING"].recipes.items() for ref in r.inputs if "." in ref}
+    assert ("train_model", "FEATURES.customer_features") in cross
+    assert all(ref.split(".", 1)[1] in specs[ref.split(".", 1)[0]].datasets for _, ref in cross)
+
+
+@pytest.mark.parametrize("root", [SIMPLE, ML], ids=lambda p: p.name)
+def test_every_code_recipe_has_its_code_file_and_every_code_file_is_used(root: Path) -> None:
+    config = load_workspace(root)
+    used: set[Path] = set()
+    for source in config.projects.values():
+        for name, recipe in source.spec.recipes.items():
+            if recipe.type in CODE_RECIPES:
+                assert recipe.code, f"{source.key}.{name} has no code file"
+                path = (source.file.path.parent / recipe.code).resolve()
+                assert source.code[name] == path.read_text(encoding="utf-8") != ""
+                used.add(path)
+    files = {p.resolve() for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".R", ".sh", ".sql")}
+    assert files == used
+
+
+@pytest.mark.parametrize("root", [SIMPLE, ML], ids=lambda p: p.name)
+def test_example_applies_on_the_embedded_dss_and_then_has_nothing_to_change(root: Path, tmp_path: Path) -> None:
+    workspace = tmp_path / root.name
+    shutil.copytree(root, workspace)
+    with Workspace.load(workspace) as ws:
+        plan = ws.plan("dev")
+        created = {a.address for a in plan.changes if a.symbol == "+"}
+        config = ws.config
+        for key, source in config.projects.items():
+            assert f"project.{key}" in created
+            assert {f"dataset.{key}.{n}" for n in source.spec.datasets} <= created
+            assert {f"recipe.{key}.{n}" for n in source.spec.recipes} <= created
+        result = ws.apply(plan)
+        assert result.ok, [(r.address, r.error) for r in result.results if r.status != "ok"]
+        assert [(a.symbol, a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []

@@ -203,7 +203,8 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder) -> None:
             call(conn, lambda: kind.delete(conn.client, address, remote_id))
         recorder.forget(a.address)
         return
-    desired = Desired(address, dict(a.fields or {}), tuple(Address.parse(d) for d in a.depends_on))
+    desired = Desired(address, dict(a.fields or {}), tuple(Address.parse(d) for d in a.depends_on),
+                      removed=_removed_keys(a, kind.open_maps))
     if step.phase == "create":
         remote_id = _create(kind, conn, desired)
     else:
@@ -214,6 +215,16 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder) -> None:
             call(conn, lambda: kind.update(conn.client, desired, remote))
             remote_id = remote.remote_id
     recorder.put(a.address, ResourceState(a.kind, remote_id, scrub(dict(desired.fields)), list(a.depends_on)))
+
+
+def _removed_keys(a: Action, open_maps: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Open-map keys the plan removes (`params.old = "x" -> (none)`): DSS's own keys are never touched."""
+    removed: dict[str, list[str]] = {}
+    for c in a.changes:
+        root, _, key = c.path.partition(".")
+        if key and root in open_maps and c.after is None and c.before is not None:
+            removed.setdefault(root, []).append(key.split(".", 1)[0])
+    return {k: tuple(v) for k, v in removed.items()}
 
 
 def _create(kind: Any, conn: Connection, desired: Desired) -> str:

@@ -44,6 +44,15 @@ def describe(raw: dict[str, Any], fields: dict[str, Any]) -> None:
     raw["description"] = fields["description"]
 
 
+def merge_open(target: dict[str, Any], wanted: dict[str, Any], removed: Iterable[str] = ()) -> dict[str, Any]:
+    """Write an open map into a DSS document's map: the config's keys set, dropped keys removed, DSS's kept."""
+    target.update(wanted)
+    for key in removed:
+        if key not in wanted:  # a key the config sets to null shows in the plan as removed too: keep it
+            target.pop(key, None)
+    return target
+
+
 def folder_ids(project: DSSProject) -> dict[str, str]:
     """Managed folders of a project, name -> server-made id (DSS has no get-by-name for folders)."""
     return {f["name"]: f["id"] for f in project.list_managed_folders() if f.get("name") and f.get("id")}

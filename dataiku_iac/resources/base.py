@@ -28,6 +28,8 @@ class Desired:
     depends_on: tuple[Address, ...] = ()
     # Shown in plans instead of the value, never stored: e.g. the logical name of a remapped connection.
     notes: dict[str, str] = field(default_factory=dict)
+    # Keys of open maps that the config no longer sets: an update removes them (field -> keys).
+    removed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,14 @@ role of code, sync and SQL query recipes alike.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..config.checks import split_ref
 from ..config.loader import CODE_RECIPES
 from ..config.models import Recipe
-from ._flow import absent_as_none, describe, tag_set
+from ._flow import absent_as_none, describe, merge_open, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
 from .base import Desired, Kind, Remote
@@ -55,10 +57,9 @@ class RecipeKind(Kind):
         out: list[Desired] = []
         for name, recipe in source.spec.recipes.items():
             _check_shape(source, name, recipe)
-            fields: dict[str, Any] = {
-                "type": recipe.type, "inputs": sorted(set(recipe.inputs)), "outputs": sorted(set(recipe.outputs)),
-                "params": dict(recipe.params), "tags": tag_set(recipe.tags), "description": recipe.description,
-            }
+            # Built in the order plans list the fields in.
+            fields: dict[str, Any] = {"type": recipe.type, "inputs": sorted(set(recipe.inputs)),
+                                      "outputs": sorted(set(recipe.outputs))}
             notes: dict[str, str] = {}
             if name in source.code:
                 fields["code"] = source.code[name]
@@ -66,6 +67,7 @@ class RecipeKind(Kind):
                 fields["code_env"] = env.code_env(recipe.code_env) if recipe.code_env else None
                 if recipe.code_env and fields["code_env"] != recipe.code_env:
                     notes["code_env"] = f"{recipe.code_env} -> {fields['code_env']}"
+            fields.update(params=dict(recipe.params), tags=tag_set(recipe.tags), description=recipe.description)
             io = sorted({flow_address(source, ref) for ref in (*recipe.inputs, *recipe.outputs)})
             out.append(Desired(Address("recipe", key, name), fields, (Address("project", key), *io), notes))
         return out
@@ -79,6 +81,8 @@ class RecipeKind(Kind):
         return Remote(str(name), fields_of(project, settings), settings)
 
     def create(self, client: DSSClient, desired: Desired) -> str:
+        from dataikuapi.utils import DataikuException
+
         project = client.get_project(desired.address.project)
         fields, name = desired.fields, str(desired.address.name)
         ids = used_folder_ids(project, desired.depends_on)
@@ -90,16 +94,30 @@ class RecipeKind(Kind):
             creator.with_output(ids.get(ref, ref))
         if "code" in fields and hasattr(creator, "with_script"):  # the SQL query creator has no script
             creator.with_script(fields["code"])
-        settings = creator.create().get_settings()
-        _write(settings, fields, ids)
-        settings.save()
+        with _flow_lock(project.project_key):
+            try:
+                recipe = creator.create()
+            except DataikuException:
+                # Another recipe may still write an output (outputs moving between recipes, or a recipe renamed
+                # and its old self not deleted yet): take the outputs, then try once more; a second refusal is
+                # the real error.
+                _release_outputs(project, name, {ids.get(ref, ref) for ref in fields["outputs"]})
+                recipe = creator.create()
+            settings = recipe.get_settings()
+            _write(settings, fields, ids)
+            settings.save()
         return name
 
     def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
         project = client.get_project(desired.address.project)
         settings = remote.raw if remote.raw is not None else project.get_recipe(remote.remote_id).get_settings()
-        _write(settings, desired.fields, used_folder_ids(project, desired.depends_on))
-        settings.save()
+        ids = used_folder_ids(project, desired.depends_on)
+        current = set(_refs(settings.get_recipe_raw_definition(), "outputs"))
+        with _flow_lock(project.project_key):
+            _release_outputs(project, remote.remote_id,
+                             {ids.get(ref, ref) for ref in desired.fields["outputs"]} - current)
+            _write(settings, desired.fields, ids, desired.removed.get("params", ()))
+            settings.save()
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         # DSS deletes only the recipe: its outputs and their data stay.
@@ -123,6 +141,37 @@ def _refs(doc: dict[str, Any], side: str) -> list[str]:
             for item in (role or {}).get("items") or [] if isinstance(item, dict) and item.get("ref")]
 
 
+def _release_outputs(project: DSSProject, name: str, claimed: set[str]) -> None:
+    """Take the outputs this recipe claims away from the recipes that write them now (DSS: one writer each).
+
+    Without it, outputs moving between recipes fail whenever the new writer is saved first, and a swap never
+    applies. A previous writer that dss-iac manages shows its own `outputs` change in the same plan.
+    """
+    if not claimed:
+        return  # no list call unless outputs move
+    for item in project.list_recipes():
+        other = dict(item)
+        if other.get("name") == name or not claimed & set(_refs(other, "outputs")):
+            continue
+        settings = absent_as_none(project.get_recipe(other["name"]).get_settings)
+        if settings is None:
+            continue
+        for role in (settings.get_recipe_raw_definition().get("outputs") or {}).values():
+            role["items"] = [i for i in role.get("items") or [] if i.get("ref") not in claimed]
+        absent_as_none(settings.save)  # the recipe may be deleted meanwhile, by this very apply
+
+
+# One lock per project, held while a recipe is written: `_release_outputs` rewrites other recipes, and must
+# not interleave with their own read-merge-write saves in a parallel apply (that would undo one of the two).
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _flow_lock(project_key: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(project_key, threading.Lock())
+
+
 def _maybe_folder_id(ref: str) -> bool:
     # Folder ids are 8 letters or digits: only then is the project's folder list worth a call.
     return len(ref) == FOLDER_ID_LENGTH and ref.isalnum()
@@ -136,16 +185,13 @@ def fields_of(project: DSSProject, settings: DSSRecipeSettings) -> dict[str, Any
         names = folder_names_by_id(project)
     params = dict(doc.get("params") or {})
     env = params.pop(ENV_PARAM, None)
-    fields: dict[str, Any] = {
-        "type": doc["type"],
-        "inputs": sorted({names.get(r, r) for r in refs["inputs"]}),
-        "outputs": sorted({names.get(r, r) for r in refs["outputs"]}),
-        "params": params, "tags": tag_set(doc.get("tags") or []), "description": doc.get("description") or "",
-    }
+    fields: dict[str, Any] = {"type": doc["type"], "inputs": sorted({names.get(r, r) for r in refs["inputs"]}),
+                              "outputs": sorted({names.get(r, r) for r in refs["outputs"]})}
     if doc["type"] in CODE_RECIPES:
         fields["code"] = settings.get_payload() or ""
     if doc["type"] in ENV_TYPES:
         fields["code_env"] = _env_name(env)
+    fields.update(params=params, tags=tag_set(doc.get("tags") or []), description=doc.get("description") or "")
     return fields
 
 
@@ -170,13 +216,13 @@ def _set_side(doc: dict[str, Any], side: str, wanted: list[str]) -> None:
         items.extend({"ref": ref, **NEW_ITEM[side]} for ref in new)
 
 
-def _write(settings: DSSRecipeSettings, fields: dict[str, Any], folder_id: dict[str, str]) -> None:
+def _write(settings: DSSRecipeSettings, fields: dict[str, Any], folder_id: dict[str, str],
+           removed_params: Iterable[str] = ()) -> None:
     """Write the managed fields into the recipe document; everything else in it is left as it was."""
     doc = settings.get_recipe_raw_definition()
     for side in SIDES:
         _set_side(doc, side, [folder_id.get(ref, ref) for ref in fields[side]])
-    params = doc.setdefault("params", {})
-    params.update(fields["params"])
+    params = merge_open(doc.setdefault("params", {}), fields["params"], removed_params)
     if "code_env" in fields:
         # The shape CodeRecipeSettings.set_code_env writes.
         env = fields["code_env"]

@@ -88,15 +88,14 @@ class ScenarioKind(Kind):
 
 
 def _find(project: DSSProject, key: str) -> str | None:
-    """The id of the scenario that is this YAML key's: named after the key, else with the id DSS derives from it."""
-    items = project.list_scenarios()
-    for item in items:
-        if item.name == key:
-            return str(item.id)
-    for item in items:
-        if str(item.id).upper() == key.upper():
-            return str(item.id)
-    return None
+    """The id of this YAML key's scenario: the one whose id DSS derived from the key (dss-iac creates it under
+    the key), else one named after the key (in case DSS derives ids otherwise than upper-casing the name)."""
+    # Read the items as dicts: DSSScenarioListItem.id returns the name (dataikuapi 15.2).
+    items = [dict(item) for item in project.list_scenarios()]
+    by_id = [item for item in items if str(item["id"]).upper() == key.upper()]
+    by_name = [item for item in items if item.get("name") == key]
+    found = (by_id or by_name or [None])[0]
+    return None if found is None else str(found["id"])
 
 
 def _days(days: Any) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -64,8 +65,24 @@ class SimServer(ThreadingHTTPServer):
         self.options = options
         self.knobs = knobs
         self.stats = Stats()
+        self.stopped = False
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         for n in nodes:
             n.server = self
+
+    def track(self, sock: socket.socket, alive: bool) -> None:
+        with self._connections_lock:
+            (self._connections.add if alive else self._connections.discard)(sock)
+
+    def close_connections(self) -> None:
+        """Cut kept-alive connections too: a stopped simulator must not answer from its stale memory."""
+        self.stopped = True
+        with self._connections_lock:
+            for sock in list(self._connections):
+                with contextlib.suppress(OSError):  # already closed by the client
+                    sock.shutdown(socket.SHUT_RDWR)
+            self._connections.clear()
 
     @property
     def base_url(self) -> str:
@@ -98,6 +115,14 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "DSS-Simulator/0.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed-ACK stalls
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, False)
+        super().finish()
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
@@ -108,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing --------------------------------------------------------------------------------
     def _serve(self) -> None:
+        if self.server.stopped:
+            self.close_connection = True
+            return
         split = urlsplit(self.path)
         path = split.path
         params = parse_qs(split.query, keep_blank_values=True)

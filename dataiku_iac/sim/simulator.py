@@ -113,6 +113,7 @@ class Simulator:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
+        self._server.close_connections()
         self._server.server_close()
         for node in self.nodes:
             node.store.flush()

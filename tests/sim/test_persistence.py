@@ -85,3 +85,17 @@ def test_a_data_dir_serves_one_simulator_at_a_time(tmp_path: Path) -> None:
             raise AssertionError("a second simulator on a busy data dir must be refused")
     with Simulator(data_dir=tmp_path, govern=False) as sim:  # released on stop
         assert sim.client().list_project_keys() == []
+
+
+def test_a_stopped_simulator_answers_nothing_even_on_kept_alive_connections(tmp_path: Path) -> None:
+    import pytest
+    import requests
+
+    sim = Simulator(data_dir=tmp_path, govern=False).start()
+    client = sim.client()
+    client.create_project("OLD", "old", "admin")  # opens a kept-alive connection
+    sim.stop()
+    with pytest.raises(requests.ConnectionError):
+        client.list_project_keys()
+    with Simulator(data_dir=tmp_path, govern=False) as again:
+        assert again.client().list_project_keys() == ["OLD"]

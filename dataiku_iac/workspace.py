@@ -17,8 +17,8 @@ from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
 from .drift import DriftReport
 from .dss.connect import Connection, open_connection
-from .errors import ConfigError, StalePlanError
-from .plan.model import Plan
+from .errors import ApprovalError, ConfigError, StalePlanError
+from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
 from .state.local import LocalBackend, whoami
@@ -92,9 +92,10 @@ class Workspace:
                             parallelism=parallelism, progress=progress)
         return plan
 
-    def apply(self, plan: Plan, *, progress: Progress | None = None,
-              parallelism: int = DEFAULT_PARALLELISM) -> ApplyResult:
+    def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
+              allow_delete: bool = False) -> ApplyResult:
         env = plan.environment
+        self.check_protected(plan, allow_delete)
         backend = self.backend
         lock = backend.lock(env, "apply")
         try:
@@ -108,6 +109,16 @@ class Workspace:
                               state_depends=depends)
         finally:
             backend.unlock(env, lock.id)
+
+    def check_protected(self, plan: Plan, allow_delete: bool) -> None:
+        if allow_delete or not self.environment(plan.environment).protected:
+            return
+        risky = [a.address for a in plan.changes if a.action in (ActionType.DELETE, ActionType.REPLACE)
+                 and not a.reason.startswith("already gone")]
+        if risky:
+            shown = ", ".join(risky[:3]) + (f" and {len(risky) - 3} more" if len(risky) > 3 else "")
+            raise ApprovalError(f"environment {plan.environment} is protected and the plan deletes or replaces "
+                                f"{len(risky)} resource(s) ({shown}); review it and pass --allow-delete")
 
     def _check_fresh(self, plan: Plan, state: State) -> None:
         if plan.config_digest != self.config.digest:

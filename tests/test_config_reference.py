@@ -107,7 +107,7 @@ def test_allowed_values_defaults_and_bounds_are_shown() -> None:
     assert trigger["repeat"][0] == "integer (at least 1)"
     assert "`Sunday`" in trigger["days"][0]
     env = _rows(sections["Environment"])
-    assert env["approval"][0] == "one of `none`, `govern`" and env["approval"][2] == '`"none"`'
+    assert env["protected"][0] == "boolean" and env["protected"][2] == "`false`"
     assert _rows(sections["Recipe"])["outputs"][0] == "list of string (at least 1 item)"
     assert _rows(sections["Zone"])["color"][0] == "string (matching `^#[0-9a-fA-F]{6}$`)"
     assert _rows(sections["WorkspaceFile"])["projects"][2] == '`["projects/*.yaml"]`'
@@ -349,7 +349,7 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
     ("uppercase environment name", WorkspaceFile, _with(WORKSPACE_OK, "environments", {"Dev": {"host": "embedded"}}),
      False),
     ("version 2", WorkspaceFile, _with(WORKSPACE_OK, "version", 2), False),
-    ("unknown approval", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.approval", "manual"), False),
+    ("protected not a boolean", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.protected", "maybe"), False),
     ("unknown state backend", WorkspaceFile, _with(WORKSPACE_OK, "state", {"backend": "s3"}), False),
     ("typo in an environment key", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.hots", "x"), False),
     ("project ok", ProjectFile, PROJECT_OK, True),

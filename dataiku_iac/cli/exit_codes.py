@@ -7,6 +7,5 @@ INVALID = 3  # the configuration is invalid
 LOCKED = 4  # the state lock is held by another run
 STALE = 5  # the saved plan no longer matches the state or the configuration
 APPROVAL = 6  # an approval or confirmation is missing
-TESTS_FAILED = 7  # pipeline tests failed
 USAGE = 64  # wrong command-line usage
 INTERRUPTED = 130

@@ -27,8 +27,10 @@ def register_init(sub: Any) -> None:
 def register(sub: Any) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the configuration files, for editors",
                        description="Print the JSON Schema of dss-iac.yaml and of project files.",
-                       epilog="example:\n  dss-iac schema > .dss-iac-schema.json",
+                       epilog="example:\n  dss-iac schema --file project > schemas/dss-iac.project.schema.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--file", choices=("all", "workspace", "project"), default="all",
+                   help="which file's schema: dss-iac.yaml, project files, or both (default)")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("version", help="print the version", description="Print the version.",
                        epilog="example:\n  dss-iac version", formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,7 +49,7 @@ def cmd_version(args: argparse.Namespace, console: Console) -> int:
 def cmd_schema(args: argparse.Namespace, console: Console) -> int:
     from ..config.reference import json_schema
 
-    console.out(json.dumps(json_schema(), indent=2))
+    console.out(json.dumps(json_schema(args.file), indent=2))
     return exit_codes.OK
 
 

@@ -56,6 +56,8 @@ def register(sub: Any) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="print the result as JSON (implies no prompt: needs --yes)")
     p.add_argument("--target", action="append", default=[], metavar="ADDR", help="apply only this resource")
+    p.add_argument("--allow-delete", action="store_true",
+                   help="let the plan delete or replace resources in a protected environment")
     _parallelism(p)
     p.set_defaults(func=cmd_apply)
 
@@ -65,6 +67,7 @@ def register(sub: Any) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--target", action="append", default=[], metavar="ADDR", help="destroy only this resource")
+    p.add_argument("--allow-delete", action="store_true", help="needed to destroy in a protected environment")
     _parallelism(p)
     p.set_defaults(func=cmd_destroy)
 
@@ -169,6 +172,7 @@ def _confirm_and_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, cons
         if args.json:
             console.json(_result_json(plan, None))
         return exit_codes.OK
+    ws.check_protected(plan, args.allow_delete)  # refuse before asking, not after
     if not args.yes:
         import sys
 
@@ -190,7 +194,7 @@ def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Con
             if e.event == "end":
                 advance(f"{e.address} {e.status}")
 
-        result = ws.apply(plan, progress=progress, parallelism=args.parallelism)
+        result = ws.apply(plan, progress=progress, parallelism=args.parallelism, allow_delete=args.allow_delete)
     if args.json:
         console.json(_result_json(plan, result))
     else:

@@ -40,8 +40,8 @@ class Environment(Strict):
     remap: Remap = Field(default_factory=Remap)
     variables: dict[str, Any] = Field(
         default_factory=dict, description="overrides of project standard variables in this environment")
-    approval: Literal["none", "govern"] = Field(default="none", description="`govern`: apply needs a sign-off")
-    protected: bool = Field(default=False, description="refuse destroy and deletions without an explicit flag")
+    protected: bool = Field(default=False, description="apply and destroy refuse to delete or replace anything "
+                                                        "unless given --allow-delete")
     node: str = Field(default="design", description="embedded only: the simulator node to target")
     verify_tls: bool = Field(default=True, description="check the DSS server's TLS certificate")
 
@@ -109,8 +109,14 @@ class Project(Strict):
     short_desc: str = ""
     tags: list[str] = Field(default_factory=list)
     custom: dict[str, str] = Field(default_factory=dict, description="custom metadata fields")
-    variables: Variables = Field(default_factory=Variables)
-    permissions: list[Permission] = Field(default_factory=list, description="authoritative: others are removed")
+    variables: Variables = Field(
+        default_factory=Variables,
+        description="when declared (or overridden by the environment), the project's variables are exactly these; "
+                    "when left out, DSS's are left alone")
+    permissions: list[Permission] = Field(
+        default_factory=list,
+        description="when declared, authoritative: groups not listed lose their access (per-user grants are kept); "
+                    "when left out, DSS's are left alone")
 
     @field_validator("key")
     @classmethod

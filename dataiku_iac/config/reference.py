@@ -43,7 +43,6 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Project", "description"): "long description (Markdown), shown on the project's home page",
     ("Project", "short_desc"): "one-line description, shown in project lists",
     ("Project", "tags"): "project tags",
-    ("Project", "variables"): "project variables; environments may override standard ones",
     ("Permission", "group"): "DSS group the rights are given to",
     ("Permission", "admin"): "all rights on the project",
     ("Permission", "read_project_content"): "see the flow: datasets, recipes, folders, scenarios",

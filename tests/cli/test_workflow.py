@@ -149,3 +149,14 @@ def test_lock_held_by_another_run(ws: Path, capsys: pytest.CaptureFixture[str]) 
 def test_no_color_and_piped_output_have_no_escapes(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(ws, "plan", "-e", "dev") == 0
     assert "\x1b[" not in capsys.readouterr().out
+
+
+def test_protected_environment_refuses_deletions_without_the_flag(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    protected = "version: 1\nenvironments:\n  dev: {host: embedded, protected: true}\n"
+    ws = write_workspace(tmp_path, {"churn": PROJECT}, workspace_yaml=protected)
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0  # creating is fine
+    capsys.readouterr()
+    assert run(ws, "destroy", "-e", "dev", "--yes") == 6
+    assert "environment dev is protected and the plan deletes or replaces 2 resource(s)" in capsys.readouterr().err
+    assert run(ws, "destroy", "-e", "dev", "--yes", "--allow-delete") == 0

@@ -10,10 +10,11 @@ config means "DSS owns the schema" (a recipe's build writes it), not "no columns
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..config.models import Dataset
-from ._flow import absent_as_none, describe, physical_connection, tag_set
+from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
 from .base import Desired, Kind, Remote
 
@@ -70,17 +71,18 @@ class DatasetKind(Kind):
     def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
         dataset = client.get_project(desired.address.project).get_dataset(str(desired.address.name))
         raw = copy.deepcopy(remote.raw) if isinstance(remote.raw, dict) else dataset.get_settings().get_raw()
-        self._save(dataset, raw, desired.fields)
+        self._save(dataset, raw, desired.fields, desired.removed)
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         # Keep the data: dss-iac never drops data by default.
         client.get_project(address.project).get_dataset(remote_id).delete(drop_data=False)
 
     @staticmethod
-    def _save(dataset: Any, raw: dict[str, Any], fields: dict[str, Any]) -> None:
+    def _save(dataset: Any, raw: dict[str, Any], fields: dict[str, Any],
+              removed: Mapping[str, tuple[str, ...]] | None = None) -> None:
         from dataikuapi.dss.dataset import DSSDatasetSettings
 
-        DSSDatasetSettings(dataset, merge(raw, fields)).save()
+        DSSDatasetSettings(dataset, merge(raw, fields, removed or {})).save()
 
 
 def _desired(source: ProjectSource, address: Address, ds: Dataset, env: EnvContext) -> Desired:
@@ -122,18 +124,20 @@ def fields_of(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def merge(raw: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """Write the managed fields into a settings document; everything else in it is kept as DSS sent it."""
+def merge(raw: dict[str, Any], fields: dict[str, Any], removed: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Write the managed fields into a settings document; everything else in it is kept as DSS sent it.
+
+    `params` and `format_params` are open maps: the config's keys are set, the keys it dropped (`removed`)
+    are taken out, and DSS's own keys stay.
+    """
     raw["type"] = fields["type"]
     raw["managed"] = fields["managed"]
-    params = raw.setdefault("params", {})
-    params.update(fields["params"])  # open map: DSS's own keys stay
+    params = merge_open(raw.setdefault("params", {}), fields["params"], removed.get("params", ()))
     if fields.get("connection") is not None:
         params["connection"] = fields["connection"]
     if fields.get("format") is not None:
         raw["formatType"] = fields["format"]
-    if fields["format_params"]:
-        raw.setdefault("formatParams", {}).update(fields["format_params"])
+    merge_open(raw.setdefault("formatParams", {}), fields["format_params"], removed.get("format_params", ()))
     if "schema" in fields:
         schema = raw.setdefault("schema", {})
         schema["columns"] = _columns(schema.get("columns") or [], fields["schema"])

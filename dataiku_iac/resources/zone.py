@@ -1,16 +1,21 @@
 """Flow zones: a name, a color, and the datasets, folders and recipes that live in the zone.
 
-Zones have server-made ids (kept in the state; without one the zone is found by name, never the default
-zone). Managed fields: name, color, items: a sorted list of {type, name} with type DATASET,
-MANAGED_FOLDER or RECIPE. The list is authoritative for those three kinds of local objects (others,
-like saved models or shared foreign objects, are left alone): an object DSS holds in the zone that the
-config does not list is moved back to the default zone.
+Zones have server-made ids, kept in the state. Without one, or when that zone is gone, the zone is found
+by name (never the default zone), so a zone made by hand is adopted rather than twinned.
+
+Managed fields: name, color, items: a sorted list of {type, name} with type DATASET, MANAGED_FOLDER or
+RECIPE. The list is authoritative for those three kinds of local objects (others, like saved models or
+shared foreign objects, are left alone): an object DSS holds in the zone that the config does not list
+is moved back to the default zone.
 
 DSS keeps a recipe in the zone of its outputs and moves them together, so a zone listing a recipe also
 holds its outputs and the other way round: `desired` adds them, so the plan shows what DSS will hold, and
-a config that would split such a group over two zones is refused. Zones of one project are applied one
-after the other (each depends on the previous one by name) because moving an object into a zone takes
-it out of another: concurrent updates of two zones could otherwise undo each other's moves.
+a config that would split such a group over two zones is refused.
+
+Zones of one project are applied one after the other, because moving an object into a zone takes it out
+of another: concurrent updates of two zones could undo each other's moves. So each zone depends on every
+zone before it by name (not just the previous one: the apply waits only for dependencies with work to do,
+so a no-op zone in the middle must not break the chain).
 """
 
 from __future__ import annotations
@@ -47,35 +52,36 @@ class ZoneKind(Kind):
         groups = _move_groups(spec)
         claimed: dict[Item, str] = {}
         out: list[Desired] = []
-        previous: Address | None = None
+        earlier: list[Address] = []
         for zname, zone in sorted(spec.zones.items()):
             items: set[Item] = set()
             for i, name in enumerate(zone.items):
                 for item in _named(spec, name):
-                    for member in groups.get(item, frozenset({item})):
-                        other = claimed.setdefault(member, zname)
-                        if other != zname:
-                            raise source.file.error(
-                                f"zone item '{name}' brings {member[0].lower()} '{member[1]}' with it (DSS keeps a "
-                                f"recipe in the zone of its outputs), but '{member[1]}' is in zone '{other}'",
-                                ("zones", zname, "items", i))
-                        items.add(member)
+                    group = groups.get(item, frozenset({item}))
+                    other = next((claimed[m] for m in sorted(group) if claimed.get(m, zname) != zname), None)
+                    if other is not None:
+                        partners = ", ".join(f"{t.lower().replace('_', ' ')} '{n}'" for t, n in sorted(group - {item}))
+                        raise source.file.error(
+                            f"zone item '{name}' moves with {partners} (DSS keeps a recipe in the zone of its "
+                            f"outputs), and zone '{other}' already holds them", ("zones", zname, "items", i))
+                    claimed.update(dict.fromkeys(group, zname))
+                    items |= group
             fields = {"name": zname, "color": zone.color, "items": _as_fields(items)}
-            deps = [Address("project", key), *(Address(ITEM_KINDS[t], key, n) for t, n in sorted(items))]
-            if previous is not None:
-                deps.append(previous)
+            deps = [Address("project", key), *(Address(ITEM_KINDS[t], key, n) for t, n in sorted(items)), *earlier]
             address = Address("zone", key, zname)
             out.append(Desired(address, fields, tuple(deps)))
-            previous = address
+            earlier.append(address)
         return out
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)
         flow = project.get_flow()
-        zone: DSSFlowZone | None
+        zone: DSSFlowZone | None = None
         if remote_id is not None:
             zone = absent_as_none(lambda: flow.get_zone(remote_id))
-        else:
+        if zone is None:
+            # No id yet, or its zone is gone: DSS does not keep zone names unique, so look for one by name
+            # rather than create a twin of a zone made by hand.
             zones = absent_as_none(flow.list_zones) or []
             zone = next((z for z in zones if z.id != DEFAULT_ZONE and z.name == address.name), None)
         if zone is None:

@@ -169,7 +169,11 @@ def diff_items(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _cascade_replacements(by_addr: dict[str, Action], desired: Mapping[Address, Desired]) -> None:
-    """A recipe whose dataset or folder is replaced is replaced too: DSS drops recipes with their I/O."""
+    """What a replace drags along in DSS, planned up front so one apply settles everything.
+
+    DSS drops the recipes that use a deleted dataset or folder (so they are replaced too), and the new
+    object, and those recipes, land in the default zone (so their zones are updated to take them back).
+    """
     replaced = {k for k, a in by_addr.items() if a.action is ActionType.REPLACE and a.kind in ("dataset",
                                                                                                 "managed_folder")}
     if not replaced:
@@ -179,5 +183,16 @@ def _cascade_replacements(by_addr: dict[str, Action], desired: Mapping[Address, 
         act = by_addr[key]
         if a.kind == "recipe" and act.action in (ActionType.NOOP, ActionType.UPDATE) and \
                 replaced & {str(x) for x in d.depends_on}:
-            by_addr[key] = Action(key, act.kind, ActionType.REPLACE, "an input or output is replaced",
-                                  act.changes, act.drift, act.remote_id, act.fields, act.depends_on, notes=act.notes)
+            by_addr[key] = _with(act, ActionType.REPLACE, "an input or output is replaced")
+            replaced.add(key)
+    for a, d in desired.items():
+        key = str(a)
+        act = by_addr[key]
+        if a.kind == "zone" and act.action is ActionType.NOOP and replaced & {str(x) for x in d.depends_on}:
+            by_addr[key] = _with(act, ActionType.UPDATE, "an item is replaced: DSS puts the new one in the default "
+                                                         "zone")
+
+
+def _with(act: Action, action: ActionType, reason: str) -> Action:
+    return Action(act.address, act.kind, action, reason, act.changes, act.drift, act.remote_id, act.fields,
+                  act.depends_on, notes=act.notes)

@@ -309,10 +309,13 @@ def test_a_replaced_dataset_gets_its_zone_back(make_workspace) -> None:
     ws = make_workspace({"churn": flow})
     apply_ok(ws)
     # A replace deletes the dataset (DSS takes it, and the recipes using it, out of their zones) and creates it
-    # anew in the default zone; the zone puts it back, at the latest on the next apply.
+    # anew in the default zone; the plan updates the zone too, so one apply puts it back.
     ws = make_workspace({"churn": flow.replace("clean: {type: Filesystem, managed: true",
                                                "clean: {type: HDFS, managed: true")})
-    apply_ok(ws)
+    plan = ws.plan("dev")
+    assert {(a.symbol, a.address) for a in plan.changes} >= {("-/+", "dataset.CHURN.clean"),
+                                                            ("-/+", "recipe.CHURN.compute_clean"),
+                                                            ("~", "zone.CHURN.ml")}
     apply_ok(ws)
     assert _zones(ws) == {"Default": [], "ingest": ["raw"], "ml": ["clean", "compute_clean", "models"]}
     assert changes(ws) == []

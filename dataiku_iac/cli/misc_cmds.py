@@ -25,6 +25,15 @@ def register_init(sub: Any) -> None:
 
 
 def register(sub: Any) -> None:
+    p = sub.add_parser("import", help="write the project file of a project that exists in DSS",
+                       description="Write the project file (and recipe code) of a project that exists in DSS, and "
+                                   "record it in the state, so that the next plan is empty.",
+                       epilog="example:\n  dss-iac import -e dev --project CHURN",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-e", "--env", required=True, metavar="ENV", help="environment to read the project from")
+    p.add_argument("--project", required=True, metavar="KEY", help="DSS project key")
+    p.add_argument("--file", metavar="PATH", help="project file to write (default: projects/<key>.yaml)")
+    p.set_defaults(func=cmd_import)
     p = sub.add_parser("schema", help="print the JSON Schema of the configuration files, for editors",
                        description="Print the JSON Schema of dss-iac.yaml and of project files.",
                        epilog="example:\n  dss-iac schema --file project > schemas/dss-iac.project.schema.json",
@@ -36,6 +45,22 @@ def register(sub: Any) -> None:
                        epilog="example:\n  dss-iac version", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_version)
+
+
+def cmd_import(args: argparse.Namespace, console: Console) -> int:
+    from ..importer import import_project
+    from .workspace_cmds import load
+
+    with load(args) as ws:
+        file = Path(args.directory, args.file) if args.file else None
+        result = import_project(ws, args.env, args.project, file)
+    console.out(f"Imported {args.project}: {len(result.resources)} resources recorded in the state of {args.env}.")
+    console.out(f"Wrote {result.project_file}" + (f" and {len(result.code_files)} code file(s)"
+                                                   if result.code_files else "") + ".")
+    for reason in result.skipped:
+        console.note(f"left out: {reason}")
+    console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
+    return exit_codes.OK
 
 
 def cmd_version(args: argparse.Namespace, console: Console) -> int:

@@ -1,0 +1,202 @@
+"""`import`: write the project file of a project that exists in DSS, and record it in the state.
+
+The project is read through the resource kinds, so what is written is exactly what they compare: a
+plan right after an import is empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError, DSSApiError
+from .resources import KINDS, Address, Remote
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+CODE_SUFFIX = {"python": ".py", "r": ".R", "shell": ".sh", "sql_query": ".sql", "sql_script": ".sql"}
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+DEFAULT_FOLDER_PATH = "/${projectKey}/${odbId}"  # where DSS puts a folder when not told
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    project_file: Path
+    code_files: tuple[Path, ...]
+    resources: tuple[str, ...]
+    skipped: tuple[str, ...]  # objects dss-iac does not model, left out with the reason
+
+
+def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) -> ImportResult:
+    if key in ws.config.projects:
+        raise ConfigError(f"project {key} is already declared in {ws.config.projects[key].file.shown}")
+    target = file or ws.root / "projects" / f"{key.lower()}.yaml"
+    if target.exists():
+        raise ConfigError(f"{target} already exists: refusing to overwrite it", file=str(target))
+    if not any(target.resolve().match(str((ws.root / g).resolve())) for g in ws.config.spec.projects):
+        raise ConfigError(f"{target} is not matched by the project globs of dss-iac.yaml "
+                          f"({', '.join(ws.config.spec.projects)}); choose a file they match")
+    conn = ws.connection(env)
+    remotes, skipped = _read_project(conn.client, key)
+    logical = _logical_names(dict(ws.environment(env).remap.connections))
+    code_dir = target.parent.parent / "recipes" / key.lower() if target.parent.name == "projects" else \
+        target.parent / f"{key.lower()}_recipes"
+    doc, code = _project_doc(key, remotes, logical, code_dir, target.parent)
+    for path in code:
+        if path.exists():
+            raise ConfigError(f"{path} already exists: refusing to overwrite it", file=str(path))
+    for path, text in code.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(_dump(doc), encoding="utf-8")
+    recorded = _record(ws, env, key, remotes)
+    return ImportResult(target, tuple(code), recorded, tuple(skipped))
+
+
+def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[str]]:
+    from dataikuapi.utils import DataikuException
+
+    project = client.get_project(key)
+    remotes: dict[Address, Remote] = {}
+    skipped: list[str] = []
+    try:
+        project.get_summary()
+    except DataikuException as e:
+        raise DSSApiError(f"cannot import {key}: {e}") from None
+    found: list[tuple[Address, str | None]] = [(Address(k, key), None) for k in ("project", "variables",
+                                                                              "permissions")]
+    found += [(Address("dataset", key, d.name), None) for d in project.list_datasets()]
+    found += [(Address("managed_folder", key, f["name"]), f["id"]) for f in project.list_managed_folders()]
+    found += [(Address("recipe", key, r.name), None) for r in project.list_recipes()]
+    for s in project.list_scenarios(as_type="listitems"):
+        raw = s._data if hasattr(s, "_data") else dict(s)
+        found.append((Address("scenario", key, str(raw["id"]).lower()), raw["id"]))
+    for z in project.get_flow().list_zones():
+        if z.id == "default":
+            continue
+        if not _NAME.match(z.name or ""):
+            skipped.append(f"zone '{z.name}': its name is not a valid config key (letters, digits, underscores)")
+            continue
+        found.append((Address("zone", key, z.name), z.id))
+    for address, remote_id in found:
+        remote = KINDS[address.kind].read(client, address, remote_id)
+        if remote is not None:
+            remotes[address] = remote
+    return remotes, skipped
+
+
+def _logical_names(remap: Mapping[str, str]) -> dict[str, str]:
+    """physical -> logical, where the environment's remap names exactly one logical name for it."""
+    seen: dict[str, list[str]] = {}
+    for logical, physical in remap.items():
+        seen.setdefault(physical, []).append(logical)
+    return {physical: names[0] for physical, names in seen.items() if len(names) == 1}
+
+
+def _nonempty(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+
+
+def _project_doc(key: str, remotes: dict[Address, Remote], logical: dict[str, str], code_dir: Path,
+                 project_dir: Path) -> tuple[dict[str, Any], dict[Path, str]]:
+    def by_kind(kind: str) -> list[tuple[Address, dict[str, Any]]]:
+        return sorted(((a, r.fields) for a, r in remotes.items() if a.kind == kind), key=lambda x: str(x[0].name))
+
+    p = remotes[Address("project", key)].fields
+    project: dict[str, Any] = {"key": key, "name": p["name"], **_nonempty(
+        {"description": p["description"], "short_desc": p["short_desc"], "tags": p["tags"], "custom": p["custom"]})}
+    if (v := remotes.get(Address("variables", key))) and (v.fields["standard"] or v.fields["local"]):
+        project["variables"] = {"standard": v.fields["standard"], "local": v.fields["local"]}
+    if (perms := remotes.get(Address("permissions", key))) and perms.fields["groups"]:
+        project["permissions"] = [{"group": g, **{f: True for f in rights}}
+                                  for g, rights in sorted(perms.fields["groups"].items())]
+    doc: dict[str, Any] = {"project": project}
+
+    def conn(physical: str | None) -> str | None:
+        return logical.get(physical, physical) if physical else physical
+
+    if datasets := by_kind("dataset"):
+        # A managed dataset's storage details (path, format options) are DSS's choice: left to DSS.
+        doc["datasets"] = {str(a.name): _nonempty({
+            "type": f["type"], "managed": f["managed"] or None, "connection": conn(f["connection"]),
+            "params": None if f["managed"] else f["params"], "format": f["format"],
+            "format_params": None if f["managed"] else f["format_params"],
+            "schema": [_nonempty(c) | {"name": c["name"], "type": c["type"]} for c in f["schema"]],
+            "tags": f["tags"], "description": f["description"]}) for a, f in datasets}
+    if folders := by_kind("managed_folder"):
+        doc["managed_folders"] = {str(a.name): _nonempty({
+            "connection": conn(f["connection"]),
+            "path": None if f.get("path") == DEFAULT_FOLDER_PATH else f.get("path"), "tags": f["tags"],
+            "description": f["description"]}) for a, f in folders}
+    code: dict[Path, str] = {}
+    if recipes := by_kind("recipe"):
+        doc["recipes"] = {}
+        for a, f in recipes:
+            entry = {"type": f["type"], "inputs": f["inputs"], "outputs": f["outputs"]}
+            if f.get("code") and f["type"] in CODE_SUFFIX:
+                path = code_dir / f"{a.name}{CODE_SUFFIX[f['type']]}"
+                code[path] = f["code"]
+                entry["code"] = Path(_relative(path, project_dir)).as_posix()
+            entry |= _nonempty({"code_env": f.get("code_env"), "params": f["params"], "tags": f["tags"],
+                                "description": f["description"]})
+            doc["recipes"][str(a.name)] = entry
+    if scenarios := by_kind("scenario"):
+        doc["scenarios"] = {str(a.name): {"name": f["name"], "active": f["active"],
+                                          **_nonempty({"triggers": f["triggers"], "steps": f["steps"],
+                                                       "tags": f["tags"], "description": f["description"]})}
+                            for a, f in scenarios}
+    if zones := by_kind("zone"):
+        doc["zones"] = {str(a.name): {"color": f["color"], "items": sorted({i["name"] for i in f["items"]})}
+                        for a, f in zones}
+    return doc, code
+
+
+def _relative(path: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(path, start)
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.width = 110
+    out = StringIO()
+    out.write("# Imported from DSS by `dss-iac import`; edit freely: this file is now the source of truth.\n")
+    yaml.dump(doc, out)
+    return out.getvalue()
+
+
+def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote]) -> tuple[str, ...]:
+    """Record what was imported, as the config now describes it, so that the next plan is empty."""
+    from .config.loader import load_workspace
+    from .resources import build_desired
+    from .secrets import scrub
+    from .state.local import whoami
+    from .state.model import ResourceState
+
+    config = load_workspace(ws.root)
+    desired = {a: d for a, d in build_desired(config, ws.env_context(env)).items() if a.project == key}
+    backend = ws.backend
+    lock = backend.lock(env, "import")
+    try:
+        state = backend.load(env)
+        for address, d in desired.items():
+            remote = remotes.get(address)
+            if remote is None:
+                continue
+            state.resources[str(address)] = ResourceState(address.kind, remote.remote_id, scrub(dict(d.fields)),
+                                                          [str(x) for x in d.depends_on])
+        state.stamp(whoami())
+        backend.write(state)
+    finally:
+        backend.unlock(env, lock.id)
+    return tuple(sorted(str(a) for a in desired if a in remotes))

@@ -1,0 +1,99 @@
+"""`dss-iac import`: a project built by hand in DSS round-trips to an empty plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac import Workspace
+from dataiku_iac.cli.main import main
+from tests.engine.conftest import write_workspace
+
+WORKSPACE = """\
+version: 1
+environments:
+  dev:
+    host: embedded
+    remap: {connections: {storage: filesystem_managed, folders: filesystem_folders}}
+"""
+CODE = "import dataiku\n# clean the customers\nprint('hello')\n"
+
+
+def build_by_hand(root: Path) -> None:
+    with Workspace.load(root) as ws:
+        client = ws.connection("dev").client
+        project = client.create_project("HAND", "Made by hand", "admin", description="clicked together",
+                                        tags=["legacy"])
+        project.set_variables({"standard": {"threshold": "0.5"}, "local": {"scratch": "/tmp"}})
+        perms = project.get_permissions()
+        perms["permissions"] = [{"group": "data_team", "readProjectContent": True}]
+        project.set_permissions(perms)
+        project.create_fslike_dataset("raw", "Filesystem", "filesystem_managed", "/hand/raw")
+        raw = project.get_dataset("raw").get_settings()
+        raw.get_raw()["description"] = "landing files"
+        raw.get_raw()["schema"]["columns"] = [{"name": "id", "type": "bigint"}]
+        raw.save()
+        builder = project.new_recipe("python", "clean")
+        builder.with_input("raw")
+        builder.with_new_output_dataset("cleaned", "filesystem_managed")
+        builder.with_script(CODE)
+        builder.create()
+        sync = project.new_recipe("sync", "export")
+        sync.with_input("cleaned")
+        sync.with_new_output("exported", "filesystem_managed")
+        sync.create()
+        project.create_managed_folder("reports", connection_name="filesystem_folders")
+        scenario = project.create_scenario("nightly", "step_based")
+        settings = scenario.get_settings()
+        settings.add_periodic_trigger(every_minutes=30)
+        settings.raw_steps.append({"type": "build_flowitem", "name": "build",
+                                   "params": {"builds": [{"type": "DATASET", "itemId": "exported"}],
+                                              "jobType": "RECURSIVE_BUILD"}})
+        settings.save()
+        zone = project.get_flow().create_zone("ingest", color="#ff0000")
+        zone.add_item(project.get_dataset("raw"))
+
+
+def run(root: Path, *args: str) -> int:
+    return main(["-C", str(root), *args])
+
+
+def test_import_round_trips_to_an_empty_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_workspace(tmp_path, {}, workspace_yaml=WORKSPACE)
+    build_by_hand(root)
+    assert run(root, "import", "-e", "dev", "--project", "HAND") == 0
+    out = capsys.readouterr().out
+    assert "Imported HAND" in out and "projects/hand.yaml" in out
+    text = (root / "projects" / "hand.yaml").read_text()
+    assert "connection: storage" in text  # the environment's logical name, not filesystem_managed
+    assert (root / "recipes" / "hand" / "clean.py").read_text() == CODE
+    assert run(root, "validate") == 0
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
+    assert "No changes." in capsys.readouterr().out
+    assert run(root, "state", "list", "-e", "dev") == 0
+    listed = capsys.readouterr().out.split()
+    assert {"project.HAND", "dataset.HAND.raw", "recipe.HAND.clean", "managed_folder.HAND.reports",
+            "scenario.HAND.nightly", "zone.HAND.ingest", "variables.HAND", "permissions.HAND"} <= set(listed)
+    # From now on the file is the truth: an edit is exactly one update.
+    (root / "projects" / "hand.yaml").write_text(text.replace("landing files", "landing zone files"))
+    assert run(root, "plan", "-e", "dev", "--json") == 0
+    import json
+
+    plan = json.loads(capsys.readouterr().out)
+    changed = [(a["address"], [c["path"] for c in a["changes"]]) for a in plan["actions"] if a["action"] != "no-op"]
+    assert changed == [("dataset.HAND.raw", ["description"])]
+
+
+def test_import_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_workspace(tmp_path, {}, workspace_yaml=WORKSPACE)
+    assert run(root, "import", "-e", "dev", "--project", "NOPE") == 1
+    assert "cannot import NOPE" in capsys.readouterr().err
+    build_by_hand(root)
+    assert run(root, "import", "-e", "dev", "--project", "HAND", "--file", "elsewhere/hand.yaml") == 3
+    assert "not matched by the project globs" in capsys.readouterr().err
+    assert not (root / "elsewhere").exists()
+    assert run(root, "import", "-e", "dev", "--project", "HAND") == 0
+    assert run(root, "import", "-e", "dev", "--project", "HAND") == 3
+    assert "already declared" in capsys.readouterr().err

@@ -176,12 +176,26 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
                         settle(other, StepResult(skip.action.address, skip.phase, "skipped",
                                                  f"not run: {res.address} {res.status}"))
 
+        # A step DSS refused gets one more try once nothing else can run: rewiring a flow can refuse a
+        # step only because of the order (a recipe that would briefly make a cycle until another recipe
+        # drops an input). Its dependents wait for the retry.
+        deferred: list[str] = []
+        retried: set[str] = set()
         launch_ready()
-        while running:
+        while running or deferred:
+            if not running:
+                for sid in deferred:
+                    retried.add(sid)
+                    running[pool.submit(run, by_id[sid])] = sid
+                deferred.clear()
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
             for fut in done:
                 sid = running.pop(fut)
-                settle(sid, fut.result())
+                res = fut.result()
+                if res.status == "failed" and sid not in retried and (running or len(launched) < len(by_id)):
+                    deferred.append(sid)
+                else:
+                    settle(sid, res)
             launch_ready()
     recorder.close()
     result.state_writes = recorder.writes

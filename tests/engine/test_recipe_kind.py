@@ -388,3 +388,23 @@ def test_a_param_dropped_from_the_config_is_removed_from_dss(make_workspace) -> 
     params = recipe.get_settings().get_recipe_raw_definition()["params"]
     assert params["keep"] == 1 and "drop" not in params and params["dssOwn"] == "x"
     assert changes(ws) == []
+
+
+def test_rewiring_that_would_briefly_make_a_cycle_applies_in_one_go(make_workspace) -> None:
+    from tests.engine.conftest import apply_ok, changes
+
+    datasets = """\
+        project: {key: REWIRE, name: Rewire}
+        datasets:
+          alpha: {type: Filesystem, connection: filesystem_managed, params: {path: /a}}
+          beta: {type: Filesystem, connection: filesystem_managed, params: {path: /b}}
+          gamma: {type: Filesystem, connection: filesystem_managed, params: {path: /g}}
+        recipes:
+        """
+    ws = make_workspace({"p": datasets + "  sync_beta: {type: sync, inputs: [alpha], outputs: [beta]}\n"})
+    apply_ok(ws)
+    # sync_alpha (beta -> alpha) can only exist once sync_beta stops reading alpha.
+    ws = make_workspace({"p": datasets + "  sync_beta: {type: sync, inputs: [gamma], outputs: [beta]}\n"
+                                         "  sync_alpha: {type: sync, inputs: [beta], outputs: [alpha]}\n"})
+    apply_ok(ws)
+    assert changes(ws) == []

@@ -393,14 +393,12 @@ def test_a_param_dropped_from_the_config_is_removed_from_dss(make_workspace) -> 
 def test_rewiring_that_would_briefly_make_a_cycle_applies_in_one_go(make_workspace) -> None:
     from tests.engine.conftest import apply_ok, changes
 
-    datasets = """\
-        project: {key: REWIRE, name: Rewire}
-        datasets:
-          alpha: {type: Filesystem, connection: filesystem_managed, params: {path: /a}}
-          beta: {type: Filesystem, connection: filesystem_managed, params: {path: /b}}
-          gamma: {type: Filesystem, connection: filesystem_managed, params: {path: /g}}
-        recipes:
-        """
+    datasets = ("project: {key: REWIRE, name: Rewire}\n"
+                "datasets:\n"
+                "  alpha: {type: Filesystem, connection: filesystem_managed, params: {path: /a}}\n"
+                "  beta: {type: Filesystem, connection: filesystem_managed, params: {path: /b}}\n"
+                "  gamma: {type: Filesystem, connection: filesystem_managed, params: {path: /g}}\n"
+                "recipes:\n")
     ws = make_workspace({"p": datasets + "  sync_beta: {type: sync, inputs: [alpha], outputs: [beta]}\n"})
     apply_ok(ws)
     # sync_alpha (beta -> alpha) can only exist once sync_beta stops reading alpha.

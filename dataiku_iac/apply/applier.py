@@ -12,6 +12,7 @@ from typing import Any
 from ..dss.connect import Connection, call
 from ..errors import DssIacError
 from ..plan.model import Action, ActionType, Plan
+from ..plan.planner import read_with_retry
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import scrub
 from ..state.model import ResourceState
@@ -222,7 +223,7 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder) -> None:
     if step.phase == "create":
         remote_id = _create(kind, conn, desired)
     else:
-        remote = call(conn, lambda: kind.read(conn.client, address, a.remote_id))
+        remote = read_with_retry(conn, lambda: kind.read(conn.client, address, a.remote_id))
         if remote is None:  # deleted between plan and apply: create it again
             remote_id = _create(kind, conn, desired)
         else:
@@ -246,7 +247,7 @@ def _create(kind: Any, conn: Connection, desired: Desired) -> str:
     try:
         return str(call(conn, lambda: kind.create(conn.client, desired)))
     except DssIacError:
-        existing: Remote | None = call(conn, lambda: kind.read(conn.client, desired.address, None))
+        existing: Remote | None = read_with_retry(conn, lambda: kind.read(conn.client, desired.address, None))
         if existing is None:
             raise
         call(conn, lambda: kind.update(conn.client, desired, existing))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..dss.connect import Connection, call
+from ..errors import DSSApiError
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import scrub
 from ..state.model import State
@@ -49,7 +51,7 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
     def read(a: Address) -> tuple[Address, Remote | None]:
         kind = KINDS[a.kind]
         entry = state.resources.get(str(a))
-        return a, call(conn, lambda: kind.read(conn.client, a, entry.remote_id if entry else None))
+        return a, read_with_retry(conn, lambda: kind.read(conn.client, a, entry.remote_id if entry else None))
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         for a, r in pool.map(read, [Address("project", p) for p in projects]):
@@ -61,6 +63,25 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
     for a in addresses:
         remotes.setdefault(a, None)
     return remotes
+
+
+READ_ATTEMPTS = 3
+
+
+def read_with_retry(conn: Connection, fn: Callable[[], Any]) -> Any:
+    """Reads change nothing, so a read DSS failed (a 500 that is not "not found") is tried again.
+
+    The transport already retries 429s, gateway errors and dropped connections; this covers the 500s,
+    which it cannot retry blindly since DSS also answers "not found" with a 500.
+    """
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return call(conn, fn)
+        except DSSApiError as e:
+            if attempt == READ_ATTEMPTS - 1 or "refused the API key" in str(e):
+                raise
+            time.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def fingerprint(remotes: Mapping[Address, Remote | None]) -> str:

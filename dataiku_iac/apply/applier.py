@@ -193,7 +193,8 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
             for fut in done:
                 sid = running.pop(fut)
                 res = fut.result()
-                if res.status == "failed" and sid not in retried and (running or len(launched) < len(by_id)):
+                # Only worth it when other steps may have changed DSS since this one was refused.
+                if res.status == "failed" and sid not in retried and len(by_id) > 1:
                     deferred.append(sid)
                 else:
                     settle(sid, res)

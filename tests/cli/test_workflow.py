@@ -160,3 +160,32 @@ def test_protected_environment_refuses_deletions_without_the_flag(tmp_path: Path
     assert run(ws, "destroy", "-e", "dev", "--yes") == 6
     assert "environment dev is protected and the plan deletes or replaces 2 resource(s)" in capsys.readouterr().err
     assert run(ws, "destroy", "-e", "dev", "--yes", "--allow-delete") == 0
+
+
+@pytest.mark.parametrize("example", ["simple-project", "ml-pipeline"])
+def test_init_then_apply_an_example(tmp_path: Path, capsys: pytest.CaptureFixture[str], example: str) -> None:
+    target = tmp_path / "repo"
+    assert main(["-C", str(tmp_path), "init", "repo", "--example", example]) == 0
+    assert "Created a workspace" in capsys.readouterr().out
+    assert (target / "dss-iac.yaml").exists() and (target / ".gitignore").read_text().count(".dss-iac/") == 1
+    assert main(["-C", str(tmp_path), "init", "repo"]) == 1  # never overwrites
+    assert "already exists" in capsys.readouterr().err
+    assert run(target, "apply", "-e", "dev", "--yes") == 0
+    assert run(target, "plan", "-e", "dev", "--detailed-exitcode") == 0
+
+
+def test_demo_runs_the_daily_loop(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+    proc = subprocess.run([sys.executable, str(demo)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for step in ("$ dss-iac validate", "$ dss-iac apply -e dev --yes", "$ dss-iac drift -e dev"):
+        assert step in out
+    assert "Apply complete! Resources: 11 added" in out
+    assert '~ standard.threshold = "0.4" -> "0.99"' in out
+    assert "Apply complete! Resources: 0 added, 2 changed, 0 destroyed." in out
+    assert out.rstrip().endswith("DSS matches it again.")
+    assert "Traceback" not in proc.stderr

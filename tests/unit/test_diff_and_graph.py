@@ -1,0 +1,68 @@
+"""Field diffs, open maps, secrets masking and the ordering of resources."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dataiku_iac.plan.diff import diff_fields
+from dataiku_iac.plan.graph import topo_order
+from dataiku_iac.resources.address import Address
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                       max_size=3), max_leaves=8)
+
+
+def test_nested_dicts_diff_to_leaf_paths() -> None:
+    changes = diff_fields({"variables": {"a": 1, "b": {"c": 2}}}, {"variables": {"a": 1, "b": {"c": 3}, "x": 0}})
+    assert [(c.path, c.before, c.after) for c in changes] == [("variables.b.c", 3, 2), ("variables.x", 0, None)]
+
+
+def test_open_maps_compare_only_managed_keys() -> None:
+    desired = {"params": {"path": "/a"}}
+    actual = {"params": {"path": "/a", "dssAdded": True}}
+    assert diff_fields(desired, actual, open_maps={"params"}) == []
+    # A key the config managed before and dropped now is removed; DSS's own keys stay alone.
+    changes = diff_fields(desired, {"params": {"path": "/a", "old": 1, "dssAdded": True}}, open_maps={"params"},
+                          previously_managed={"params": {"path": "/a", "old": 1}})
+    assert [(c.path, c.before, c.after) for c in changes] == [("params.old", 1, None)]
+
+
+def test_secret_values_are_masked_in_changes() -> None:
+    (change,) = diff_fields({"params": {"password": "new"}}, {"params": {"password": "old"}})
+    assert change.sensitive and change.before == change.after == "(sensitive)"
+
+
+def test_only_desired_keys_are_compared() -> None:
+    assert diff_fields({"a": 1}, {"a": 1, "server_made": "x"}) == []
+
+
+@given(json_values, json_values)
+def test_no_diff_exactly_when_equal(a: object, b: object) -> None:
+    assert (diff_fields({"v": a}, {"v": b}) == []) == (a == b)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=3), json_values, max_size=5))
+def test_a_value_never_differs_from_itself(fields: dict) -> None:
+    assert diff_fields(fields, dict(fields)) == []
+
+
+def test_topological_order_puts_dependencies_first_and_is_stable() -> None:
+    deps = {"recipe.P.r": ["dataset.P.a", "dataset.P.b"], "dataset.P.a": ["project.P"], "dataset.P.b": ["project.P"],
+            "zone.P.z": ["recipe.P.r"]}
+    order = topo_order(["zone.P.z", "recipe.P.r", "dataset.P.b", "dataset.P.a", "project.P"], deps)
+    assert order == ["project.P", "dataset.P.a", "dataset.P.b", "recipe.P.r", "zone.P.z"]
+
+
+def test_address_parsing_and_targets() -> None:
+    a = Address.parse("dataset.CHURN.raw")
+    assert (a.kind, a.project, a.name, str(a)) == ("dataset", "CHURN", "raw", "dataset.CHURN.raw")
+    assert a.matches(Address.parse("project.CHURN")) and not a.matches(Address.parse("project.OTHER"))
+    for bad in ("dataset.CHURN", "variables.CHURN.x", "table.CHURN.x", "dataset"):
+        try:
+            Address.parse(bad)
+        except ValueError as e:
+            assert bad in str(e)
+        else:
+            raise AssertionError(bad)

@@ -36,6 +36,8 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
     if key in ws.config.projects:
         raise ConfigError(f"project {key} is already declared in {ws.config.projects[key].file.shown}")
     target = file or ws.root / "projects" / f"{key.lower()}.yaml"
+    if target.suffix not in (".yaml", ".yml"):
+        raise ConfigError(f"{target}: import writes YAML; name a .yaml file")
     if target.exists():
         raise ConfigError(f"{target} already exists: refusing to overwrite it", file=str(target))
     if not any(target.resolve().match(str((ws.root / g).resolve())) for g in ws.config.spec.projects):
@@ -180,15 +182,12 @@ def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote]) -
     from .config.loader import load_workspace
     from .resources import build_desired
     from .secrets import scrub
-    from .state.local import whoami
+    from .state.lease import whoami
     from .state.model import ResourceState
 
     config = load_workspace(ws.root)
     desired = {a: d for a, d in build_desired(config, ws.env_context(env)).items() if a.project == key}
-    backend = ws.backend
-    lock = backend.lock(env, "import")
-    try:
-        state = backend.load(env)
+    with ws.locked_state(env, "import") as (store, state, _):
         for address, d in desired.items():
             remote = remotes.get(address)
             if remote is None:
@@ -196,7 +195,5 @@ def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote]) -
             state.resources[str(address)] = ResourceState(address.kind, remote.remote_id, scrub(dict(d.fields)),
                                                           [str(x) for x in d.depends_on])
         state.stamp(whoami())
-        backend.write(state)
-    finally:
-        backend.unlock(env, lock.id)
+        store.write(state)
     return tuple(sorted(str(a) for a in desired if a in remotes))

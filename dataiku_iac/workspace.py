@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .apply.applier import ApplyResult, Progress, apply_plan
+from .apply.journal import Journal
 from .apply.recorder import StateRecorder
 from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
@@ -21,17 +23,26 @@ from .errors import ApprovalError, ConfigError, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
-from .state.local import LocalBackend, whoami
+from .state.backends import open_store
+from .state.lease import Heartbeat, whoami
 from .state.model import State
+from .state.store import StateStore
 
 
 class Workspace:
     def __init__(self, config: WorkspaceConfig) -> None:
         self.config = config
         self._connections: dict[str, Connection] = {}
+        # What the last locked run found of an interrupted apply (shown by the CLI).
+        self.recovered: list[str] = []
 
     @classmethod
-    def load(cls, path: str | Path = ".") -> Workspace:
+    def load(cls, path: str | Path = ".", *, at: str | None = None) -> Workspace:
+        """The workspace at `path`, or as it was at Git revision `at` (read from Git, the files untouched)."""
+        if at is not None:
+            from .config.git_source import load_workspace_at
+
+            return cls(load_workspace_at(Path(path), at))
         return cls(load_workspace(Path(path)))
 
     @property
@@ -74,13 +85,27 @@ class Workspace:
         return self._connections[name]
 
     # -- state -------------------------------------------------------------------------------------
-    @property
-    def backend(self) -> LocalBackend:
-        return LocalBackend(self.root / self.config.spec.state.path)
+    def state_store(self, env: str) -> StateStore:
+        self.environment(env)
+        return open_store(self.config.spec.state, self.root, env)
 
     def state(self, env: str) -> State:
-        self.environment(env)
-        return self.backend.load(env)
+        """The state as the next apply will see it: with the results of an interrupted apply replayed."""
+        from .apply.recovery import replay
+
+        store = self.state_store(env)
+        state = store.load()
+        replay(state, store.journal())
+        return state
+
+    def workspace_commit(self) -> str:
+        """The workspace's Git commit (recorded with each state write), or "" outside a Git repository."""
+        try:
+            import git
+
+            return str(git.Repo(self.root, search_parent_directories=True).head.commit.hexsha)
+        except Exception:  # no gitpython, no repository, or no commit yet: nothing to record
+            return ""
 
     # -- plan, apply, drift ---------------------------------------------------------------------------
     def plan(self, env: str, *, targets: Iterable[str | Address] = (), destroy: bool = False,
@@ -93,22 +118,63 @@ class Workspace:
         return plan
 
     def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
-              allow_delete: bool = False) -> ApplyResult:
+              allow_delete: bool = False, lock_timeout: float = 0.0, journal: bool = True,
+              verify_remote: bool = False) -> ApplyResult:
+        """Apply exactly `plan`, or refuse it as stale. `verify_remote` (for plans saved earlier) also re-reads
+        DSS and refuses the plan if any object it read has changed since."""
         env = plan.environment
         self.check_protected(plan, allow_delete)
-        backend = self.backend
-        lock = backend.lock(env, "apply")
-        try:
-            state = backend.load(env)
+        with self.locked_state(env, "apply", lock_timeout) as (store, state, heartbeat):
             self._check_fresh(plan, state)
+            if verify_remote:
+                self._check_remote(plan, state, parallelism)
             if state.serial == 0:
                 state.lineage = plan.state_lineage or state.lineage
-            recorder = StateRecorder(backend, state, whoami())
+            recorder = StateRecorder(store, state, whoami(), journal=Journal(store) if journal else None,
+                                     commit=self.workspace_commit(), check=heartbeat.check)
             depends = {k: list(v.depends_on) for k, v in state.resources.items()}
+            fields = {str(a): d.fields for a, d in build_desired(self.config, self.env_context(env)).items()}
+            _check_same_values(plan, fields)
             return apply_plan(plan, self.connection(env), recorder, parallelism=parallelism, progress=progress,
-                              state_depends=depends)
+                              state_depends=depends, fields=fields)
+
+    @contextmanager
+    def locked_state(self, env: str, operation: str, lock_timeout: float = 0.0,
+                     read: bool = True) -> Iterator[tuple[StateStore, State, Heartbeat]]:
+        """Hold the environment's lease (renewed while held) and its state, recovered from any crash.
+
+        With `read=False` the state is not read (re-encryption works on the stored bytes themselves).
+        """
+        store = self.state_store(env)
+        lease = store.leases.acquire(operation, timeout=lock_timeout)
+        heartbeat = Heartbeat(store.leases, lease)
+        try:
+            state = store.load() if read else State(environment=env)
+            if read:
+                self.recovered = self._recover(env, store, state)
+            yield store, state, heartbeat
         finally:
-            backend.unlock(env, lock.id)
+            heartbeat.stop()
+            store.leases.release(heartbeat.lease.id, force=False)
+
+    def recover(self, env: str, lock_timeout: float = 0.0) -> list[str]:
+        """Finish the bookkeeping of an interrupted apply, if there was one (before planning an apply)."""
+        if not self.state_store(env).journal():
+            return []
+        with self.locked_state(env, "recover", lock_timeout):
+            return self.recovered
+
+    def _recover(self, env: str, store: StateStore, state: State) -> list[str]:
+        from .apply.recovery import replay, resolve
+
+        records = store.journal()
+        if not records:
+            return []
+        found = resolve(state, replay(state, records), self.connection(env))
+        state.stamp(whoami())
+        store.write(state)
+        store.journal_clear()
+        return found
 
     def check_protected(self, plan: Plan, allow_delete: bool) -> None:
         if allow_delete or not self.environment(plan.environment).protected:
@@ -119,6 +185,15 @@ class Workspace:
             shown = ", ".join(risky[:3]) + (f" and {len(risky) - 3} more" if len(risky) > 3 else "")
             raise ApprovalError(f"environment {plan.environment} is protected and the plan deletes or replaces "
                                 f"{len(risky)} resource(s) ({shown}); review it and pass --allow-delete")
+
+    def _check_remote(self, plan: Plan, state: State, parallelism: int) -> None:
+        from .plan.planner import fingerprint, refresh
+
+        addresses = [Address.parse(a.address) for a in plan.actions]
+        now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism))
+        if now != plan.remote_fingerprint:
+            raise StalePlanError("the plan is stale: objects it read in DSS have changed since it was made; "
+                                 "plan again")
 
     def _check_fresh(self, plan: Plan, state: State) -> None:
         if plan.config_digest != self.config.digest:
@@ -131,6 +206,16 @@ class Workspace:
 
     def drift(self, env: str, *, parallelism: int = DEFAULT_PARALLELISM) -> DriftReport:
         return DriftReport.from_plan(self.plan(env, parallelism=parallelism))
+
+
+def _check_same_values(plan: Plan, fields: dict[str, dict[str, Any]]) -> None:
+    """The configuration may resolve differently now (`${env:...}`): then the plan is not what would run."""
+    from .secrets import scrub
+
+    for a in plan.actions:
+        if a.fields is not None and a.address in fields and scrub(dict(a.fields)) != scrub(fields[a.address]):
+            raise StalePlanError(f"the plan is stale: {a.address} resolves to other values than when the plan was "
+                                 "made (an environment variable changed?); plan again")
 
 
 def _address(target: str | Address) -> Address:

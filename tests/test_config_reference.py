@@ -350,7 +350,7 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
      False),
     ("version 2", WorkspaceFile, _with(WORKSPACE_OK, "version", 2), False),
     ("protected not a boolean", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.protected", "maybe"), False),
-    ("unknown state backend", WorkspaceFile, _with(WORKSPACE_OK, "state", {"backend": "s3"}), False),
+    ("unknown state backend", WorkspaceFile, _with(WORKSPACE_OK, "state", {"backend": "ftp"}), False),
     ("typo in an environment key", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.hots", "x"), False),
     ("project ok", ProjectFile, PROJECT_OK, True),
     ("lowercase project key", ProjectFile, _with(PROJECT_OK, "project.key", "churn"), False),

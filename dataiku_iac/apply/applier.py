@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,7 +121,10 @@ def _steps(plan: Plan) -> tuple[list[Step], dict[str, set[str]]]:
 
 
 def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, parallelism: int = 8,
-               progress: Progress | None = None, state_depends: dict[str, list[str]] | None = None) -> ApplyResult:
+               progress: Progress | None = None, state_depends: dict[str, list[str]] | None = None,
+               fields: Mapping[str, Mapping[str, Any]] | None = None) -> ApplyResult:
+    """Run the plan's steps. `fields` are the desired fields of the same configuration, secrets included:
+    a saved plan holds only fingerprints of secret values."""
     steps, after = _steps(plan)
     # Deletes wait for their recorded dependents too (state knows dependencies of removed resources).
     for s in steps:
@@ -144,7 +147,7 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
         t0 = time.perf_counter()
         notify(ProgressEvent("begin", total, len(finished), step.action.address, step.phase))
         try:
-            _execute(step, conn, recorder)
+            _execute(step, conn, recorder, (fields or {}).get(step.action.address))
             return StepResult(step.action.address, step.phase, "ok", seconds=time.perf_counter() - t0)
         except DssIacError as e:
             return StepResult(step.action.address, step.phase, "failed", str(e), time.perf_counter() - t0)
@@ -206,20 +209,22 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     return result
 
 
-def _execute(step: Step, conn: Connection, recorder: StateRecorder) -> None:
+def _execute(step: Step, conn: Connection, recorder: StateRecorder,
+             fresh_fields: Mapping[str, Any] | None = None) -> None:
     a = step.action
     address = Address.parse(a.address)
     kind = KINDS[a.kind]
     if step.phase == "forget":
-        recorder.forget(a.address)
+        recorder.forget(a.address, "forget")
         return
+    recorder.intent(a.address, a.kind, step.phase, a.remote_id, list(a.depends_on))
     if step.phase == "delete":
         if a.remote_id is not None:
             remote_id = a.remote_id
             call(conn, lambda: kind.delete(conn.client, address, remote_id))
-        recorder.forget(a.address)
+        recorder.forget(a.address, "delete")
         return
-    desired = Desired(address, dict(a.fields or {}), tuple(Address.parse(d) for d in a.depends_on),
+    desired = Desired(address, dict(fresh_fields or a.fields or {}), tuple(Address.parse(d) for d in a.depends_on),
                       removed=_removed_keys(a, kind.open_maps))
     if step.phase == "create":
         remote_id = _create(kind, conn, desired)
@@ -230,7 +235,8 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder) -> None:
         else:
             call(conn, lambda: kind.update(conn.client, desired, remote))
             remote_id = remote.remote_id
-    recorder.put(a.address, ResourceState(a.kind, remote_id, scrub(dict(desired.fields)), list(a.depends_on)))
+    recorder.put(a.address, ResourceState(a.kind, remote_id, scrub(dict(desired.fields)), list(a.depends_on)),
+                 step.phase)
 
 
 def _removed_keys(a: Action, open_maps: frozenset[str]) -> dict[str, tuple[str, ...]]:

@@ -1,18 +1,20 @@
-"""Recording completed operations in the state as they happen.
+"""Recording operations as they happen: a journal entry before and after each DSS write, and the state.
 
-Each completed operation is written to the backend by a background writer that always writes the
-latest state: consecutive completions coalesce into one write, so recording costs at most one write
-in flight, never one write per operation on the hot path. A crash can lose only completions not yet
-written, and the next plan re-reads DSS and adopts those objects by name.
+The journal entries are small and written synchronously (see journal.py). The state itself is written
+by a background writer that always writes the latest state: consecutive completions coalesce into one
+write, so a big state is never rewritten once per operation on the hot path. Once the final state is
+written, the journal is cleared. A crash leaves the journal, from which the next run recovers.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from ..state.model import ResourceState, State
+from .journal import Journal
 
 
 class Backend(Protocol):
@@ -20,10 +22,15 @@ class Backend(Protocol):
 
 
 class StateRecorder:
-    def __init__(self, backend: Backend, state: State, who: str) -> None:
+    def __init__(self, backend: Backend, state: State, who: str, *, journal: Journal | None = None,
+                 commit: str = "", check: Callable[[], None] | None = None) -> None:
         self._backend = backend
         self._state = state
         self._who = who
+        self._journal = journal
+        self._commit = commit
+        # Raises when the run lost its lock: then not a byte more of state is written.
+        self._check = check or (lambda: None)
         self._lock = threading.Lock()
         self._dirty = threading.Event()
         self._stop = False
@@ -37,13 +44,23 @@ class StateRecorder:
     def state(self) -> State:
         return self._state
 
-    def put(self, address: str, entry: ResourceState) -> None:
+    def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str]) -> None:
+        """Before a DSS write: durable before the call is made."""
+        self._check()
+        if self._journal is not None:
+            self._journal.intent(address, kind, phase, remote_id, depends_on)
+
+    def put(self, address: str, entry: ResourceState, phase: str = "update") -> None:
+        if self._journal is not None:
+            self._journal.done(address, phase, entry)
         with self._lock:
             self._state.resources[address] = entry
             self._changes += 1
         self._dirty.set()
 
-    def forget(self, address: str) -> None:
+    def forget(self, address: str, phase: str = "delete") -> None:
+        if self._journal is not None:
+            self._journal.done(address, phase, None)
         with self._lock:
             self._state.resources.pop(address, None)
             self._changes += 1
@@ -55,6 +72,7 @@ class StateRecorder:
                 return None
             self._changes = 0
             self._state.stamp(self._who)
+            self._state.workspace_commit = self._commit or self._state.workspace_commit
             return copy.deepcopy(self._state)
 
     def _run(self) -> None:
@@ -65,6 +83,7 @@ class StateRecorder:
             snapshot = self._snapshot()
             if snapshot is not None:
                 try:
+                    self._check()
                     self._backend.write(snapshot)
                     self.writes += 1
                 except BaseException as e:  # surfaced by close(): the apply must not report success
@@ -80,3 +99,5 @@ class StateRecorder:
         self._thread.join()
         if self._error is not None:
             raise self._error
+        if self._journal is not None:
+            self._journal.clear()  # everything it recorded is in the state now

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import exit_codes
 from .console import Console
 from .workspace_cmds import load
+
+if TYPE_CHECKING:
+    from ..state.crypto import AesGcmCodec
+    from ..workspace import Workspace
 
 
 def register(sub: Any) -> None:
@@ -21,17 +25,38 @@ def register(sub: Any) -> None:
     for name, help_, fn in (("list", "list the managed resources", cmd_list),
                             ("show", "show one resource's recorded fields", cmd_show),
                             ("rm", "forget resources (they stay in DSS, unmanaged)", cmd_rm),
-                            ("unlock", "release a lock left by a run that died", cmd_unlock)):
+                            ("unlock", "release a lock left by a run that died", cmd_unlock),
+                            ("history", "list the kept serials: who wrote them, when, at which commit", cmd_history),
+                            ("restore", "make a kept serial the current state again", cmd_restore),
+                            ("pull", "print the state as JSON (to move it, or to keep a copy)", cmd_pull),
+                            ("push", "store a state file as the environment's state", cmd_push),
+                            ("encrypt", "encrypt existing plaintext state with the workspace's key", cmd_encrypt),
+                            ("rekey", "re-encrypt the state from an old key to the workspace's key", cmd_rekey)):
         p = ssub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".",
                             epilog=f"example:\n  dss-iac state {name} -e dev" + {
                                 "show": " project.CHURN", "rm": " recipe.CHURN.old_recipe",
-                                "unlock": " 3f2a9c1b7e44"}.get(name, ""),
+                                "unlock": " 3f2a9c1b7e44", "restore": " 41", "pull": " > dev.state.json",
+                                "push": " dev.state.json", "rekey": " --old-key-env OLD_STATE_KEY"}.get(name, ""),
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("-e", "--env", required=True, metavar="ENV", help="environment")
         if name in ("show", "rm"):
             p.add_argument("addresses", nargs="+" if name == "rm" else 1, metavar="ADDR")
         if name == "unlock":
             p.add_argument("lock_id", metavar="LOCK_ID", help="the id shown in the 'locked' error")
+        if name == "restore":
+            p.add_argument("serial", type=int, metavar="SERIAL", help="a serial listed by `state history`")
+        if name == "push":
+            p.add_argument("file", metavar="FILE", help="a state file written by `state pull`")
+            p.add_argument("--force", action="store_true",
+                           help="push even if the lineage differs or the serial is older than the stored one")
+        if name == "rekey":
+            p.add_argument("--old-key-env", required=True, metavar="NAME",
+                           help="environment variable holding the key the state is encrypted with now")
+        if name in ("rm", "restore", "push", "encrypt", "rekey"):
+            p.add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
+                           help="wait this long for another run's lock (default: fail at once)")
+        if name == "history":
+            p.add_argument("--json", action="store_true", help="print as JSON")
         if name in ("list", "show"):
             p.add_argument("--json", action="store_true", help="print as JSON")
         p.set_defaults(func=fn)
@@ -74,28 +99,123 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_rm(args: argparse.Namespace, console: Console) -> int:
     from ..errors import StateError
-    from ..state.local import whoami
+    from ..state.lease import whoami
 
-    with load(args) as ws:
-        backend = ws.backend
-        lock = backend.lock(args.env, "state rm")
-        try:
-            state = backend.load(args.env)
-            missing = [a for a in args.addresses if a not in state.resources]
-            if missing:
-                raise StateError(f"not in the state of {args.env}: {', '.join(missing)}")
-            for a in args.addresses:
-                del state.resources[a]
-            state.stamp(whoami())
-            backend.write(state)
-        finally:
-            backend.unlock(args.env, lock.id)
+    with load(args) as ws, ws.locked_state(args.env, "state rm", args.lock_timeout) as (store, state, _):
+        missing = [a for a in args.addresses if a not in state.resources]
+        if missing:
+            raise StateError(f"not in the state of {args.env}: {', '.join(missing)}")
+        for a in args.addresses:
+            del state.resources[a]
+        state.stamp(whoami())
+        store.write(state)
     console.out(f"Forgot {len(args.addresses)} resource(s); they remain in DSS, no longer managed.")
     return exit_codes.OK
 
 
 def cmd_unlock(args: argparse.Namespace, console: Console) -> int:
     with load(args) as ws:
-        ws.backend.unlock(args.env, args.lock_id)
-    console.out(f"Released the state lock of {args.env}.")
+        released = ws.state_store(args.env).leases.release(args.lock_id)
+    console.out(f"Released the state lock {args.lock_id} of {args.env}." if released else
+                f"The state of {args.env} was not locked.")
+    return exit_codes.OK
+
+
+def cmd_history(args: argparse.Namespace, console: Console) -> int:
+    with load(args) as ws:
+        entries = ws.state_store(args.env).history()
+    if args.json:
+        console.json([e.__dict__ for e in entries])
+        return exit_codes.OK
+    if not entries:
+        console.out(f"No state history for {args.env} yet.")
+        return exit_codes.OK
+    console.out(f"{'serial':>6}  {'when':<25}  {'who':<28}  {'commit':<12}  resources")
+    for e in reversed(entries):
+        console.out(f"{e.serial:>6}  {e.when:<25}  {e.who:<28}  {(e.commit or '-')[:12]:<12}  {e.resources}")
+    return exit_codes.OK
+
+
+def cmd_restore(args: argparse.Namespace, console: Console) -> int:
+    from ..state.lease import whoami
+
+    # The current state may be the damaged file this restore is for: it is not read, only replaced.
+    with load(args) as ws, ws.locked_state(args.env, "state restore", args.lock_timeout, read=False) as (store, _, _hb):
+        old = store.backup(args.serial)
+        current = max([old.serial, *store.backup_serials()])
+        old.serial = current
+        old.stamp(whoami())
+        store.replace(old)
+    console.out(f"Restored serial {args.serial} of {args.env} as serial {current + 1}. "
+                f"Run `dss-iac plan -e {args.env}` to see how DSS differs from it.")
+    return exit_codes.OK
+
+
+def cmd_pull(args: argparse.Namespace, console: Console) -> int:
+    with load(args) as ws:
+        state = ws.state(args.env)
+    console.out(state.to_json().decode())
+    return exit_codes.OK
+
+
+def cmd_push(args: argparse.Namespace, console: Console) -> int:
+    from pathlib import Path
+
+    from ..errors import StateError
+    from ..state.lease import whoami
+    from ..state.model import State
+
+    path = Path(args.directory, args.file)
+    try:
+        pushed = State.from_bytes(path.read_bytes(), str(path))
+    except OSError as e:
+        raise StateError(f"cannot read {args.file}: {e.strerror}") from None
+    if pushed.environment != args.env:
+        raise StateError(f"{args.file} holds the state of environment '{pushed.environment}', not '{args.env}'")
+    # With --force the stored state is replaced unread: it may be damaged, or of another history.
+    with load(args) as ws, ws.locked_state(args.env, "state push", args.lock_timeout,
+                                           read=not args.force) as (store, state, _):
+        if state.serial and pushed.lineage != state.lineage:
+            raise StateError(f"{args.file} is of lineage {pushed.lineage}, the stored state of {args.env} of "
+                             f"{state.lineage}: not the same history; --force replaces it anyway")
+        if pushed.serial < state.serial:
+            raise StateError(f"{args.file} is serial {pushed.serial}, older than the stored serial "
+                             f"{state.serial}; --force replaces it anyway")
+        pushed.serial = max([pushed.serial, state.serial, *store.backup_serials()])
+        pushed.stamp(whoami())
+        store.replace(pushed)
+    console.out(f"Pushed {args.file} as serial {pushed.serial} of {args.env} to {store.blobs.location}.")
+    return exit_codes.OK
+
+
+def _current_codec(ws: Workspace, env: str) -> AesGcmCodec:
+    from ..errors import ConfigError
+    from ..state.crypto import codec_from_env
+
+    var = ws.config.spec.state.encryption_key_env
+    if not var:
+        raise ConfigError(f"set state.encryption_key_env in dss-iac.yaml to the variable holding the key of {env}")
+    return codec_from_env(var)
+
+
+def cmd_encrypt(args: argparse.Namespace, console: Console) -> int:
+    from ..state.crypto import encrypt_existing
+
+    with load(args) as ws:
+        codec = _current_codec(ws, args.env)
+        with ws.locked_state(args.env, "state encrypt", args.lock_timeout, read=False) as (store, _, _hb):
+            count = encrypt_existing(store, codec)
+    console.out(f"Encrypted {count} state file(s) of {args.env}.")
+    return exit_codes.OK
+
+
+def cmd_rekey(args: argparse.Namespace, console: Console) -> int:
+    from ..state.crypto import codec_from_env, rotate
+
+    with load(args) as ws:
+        new = _current_codec(ws, args.env)
+        old = codec_from_env(args.old_key_env)
+        with ws.locked_state(args.env, "state rekey", args.lock_timeout, read=False) as (store, _, _hb):
+            count = rotate(store, old, new)
+    console.out(f"Re-encrypted {count} state file(s) of {args.env} with the new key.")
     return exit_codes.OK

@@ -30,6 +30,15 @@ def _parallelism(p: argparse.ArgumentParser) -> None:
     p.add_argument("--parallelism", type=int, default=8, metavar="N", help="DSS calls in flight at once (default 8)")
 
 
+def _at(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--at", metavar="REV", help="use the configuration as it was at this Git revision (rollback)")
+
+
+def _lock_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another run's state lock (default: fail at once)")
+
+
 def register(sub: Any) -> None:
     p = _parser(sub, "validate", "check the workspace configuration without calling DSS", "dss-iac validate -e prod")
     _env(p, required=False)
@@ -46,6 +55,7 @@ def register(sub: Any) -> None:
     p.add_argument("--target", action="append", default=[], metavar="ADDR",
                    help="plan only this resource (and what it needs); repeatable; a project address takes it all")
     p.add_argument("--destroy", action="store_true", help="plan the destruction of everything managed")
+    _at(p)
     _parallelism(p)
     p.set_defaults(func=cmd_plan)
 
@@ -58,7 +68,9 @@ def register(sub: Any) -> None:
     p.add_argument("--target", action="append", default=[], metavar="ADDR", help="apply only this resource")
     p.add_argument("--allow-delete", action="store_true",
                    help="let the plan delete or replace resources in a protected environment")
+    _at(p)
     _parallelism(p)
+    _lock_timeout(p)
     p.set_defaults(func=cmd_apply)
 
     p = _parser(sub, "destroy", "delete everything dss-iac manages in an environment (data is kept)",
@@ -69,6 +81,7 @@ def register(sub: Any) -> None:
     p.add_argument("--target", action="append", default=[], metavar="ADDR", help="destroy only this resource")
     p.add_argument("--allow-delete", action="store_true", help="needed to destroy in a protected environment")
     _parallelism(p)
+    _lock_timeout(p)
     p.set_defaults(func=cmd_destroy)
 
     p = _parser(sub, "drift", "show what changed in DSS outside dss-iac since the last apply",
@@ -84,7 +97,7 @@ def register(sub: Any) -> None:
 def load(args: argparse.Namespace) -> Workspace:
     from ..workspace import Workspace
 
-    return Workspace.load(Path(args.directory))
+    return Workspace.load(Path(args.directory), at=getattr(args, "at", None))
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
@@ -149,16 +162,23 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> int:
                 raise DssIacError(f"the plan is for environment {plan.environment}, not {args.env}")
             if not args.json:
                 _render(plan, console)
-            # A saved plan was reviewed already: applying it is the approval.
-            return _run_apply(ws, plan, args, console)
+            # A saved plan was reviewed already: applying it is the approval; it must still be what DSS is.
+            return _run_apply(ws, plan, args, console, verify_remote=True)
         if not args.env:
             raise _usage("apply needs -e ENV or a PLAN_FILE")
+        _recover(ws, args, console)
         plan = _make_plan(ws, args, console)
         return _confirm_and_apply(ws, plan, args, console)
 
 
+def _recover(ws: Workspace, args: argparse.Namespace, console: Console) -> None:
+    for line in ws.recover(args.env, args.lock_timeout):
+        console.note(f"recovered an interrupted apply: {line}")
+
+
 def cmd_destroy(args: argparse.Namespace, console: Console) -> int:
     with load(args) as ws:
+        _recover(ws, args, console)
         plan = _make_plan(ws, args, console, destroy=True)
         return _confirm_and_apply(ws, plan, args, console)
 
@@ -185,7 +205,8 @@ def _confirm_and_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, cons
     return _run_apply(ws, plan, args, console)
 
 
-def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console) -> int:
+def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console,
+               verify_remote: bool = False) -> int:
     from ..apply.applier import ProgressEvent
 
     total = sum(2 if a.action.value == "replace" else 1 for a in plan.changes)
@@ -194,7 +215,10 @@ def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Con
             if e.event == "end":
                 advance(f"{e.address} {e.status}")
 
-        result = ws.apply(plan, progress=progress, parallelism=args.parallelism, allow_delete=args.allow_delete)
+        result = ws.apply(plan, progress=progress, parallelism=args.parallelism, allow_delete=args.allow_delete,
+                          lock_timeout=args.lock_timeout, verify_remote=verify_remote)
+    for line in ws.recovered:
+        console.note(f"recovered an interrupted apply: {line}")
     if args.json:
         console.json(_result_json(plan, result))
     else:

@@ -14,8 +14,9 @@ from ..errors import ConfigError, ConfigErrors, Position
 from . import envref
 from .checks import check_projects
 from .errors_map import to_config_errors
+from .files import DISK, FileSource
 from .models import Environment, ProjectFile, WorkspaceFile
-from .yamlio import display_path, locate, parse_yaml
+from .yamlio import locate, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"
 
@@ -80,10 +81,10 @@ def _many(errors: list[ConfigError]) -> ConfigError:
     return errors[0] if len(errors) == 1 else ConfigErrors(errors)
 
 
-def _read(path: Path, root: Path) -> SourceFile:
-    shown = display_path(path, root)
+def _read(path: Path, root: Path, files: FileSource = DISK) -> SourceFile:
+    shown = files.shown(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except UnicodeDecodeError as e:
         raise ConfigError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=shown) from None
     except OSError as e:
@@ -113,8 +114,12 @@ def find_root(start: Path) -> Path:
 
 def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     """Read and validate a whole workspace; every problem found is reported, each with its position."""
-    root = find_root(Path(path))
-    wfile = _read(root / WORKSPACE_FILE, root)
+    return load_files(find_root(Path(path)), DISK)
+
+
+def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
+    """Load the workspace at `root`, its files read from `files` (the disk, or a Git revision)."""
+    wfile = _read(root / WORKSPACE_FILE, root, files)
     raw = parse_yaml(wfile.text, wfile.shown)
     spec: WorkspaceFile = _validate(WorkspaceFile, wfile, raw)
 
@@ -123,24 +128,34 @@ def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     first_file: dict[str, SourceFile] = {}
     digest = hashlib.sha256()
     digest.update(wfile.text.encode())
-    for ppath in _project_files(root, spec, wfile):
+    for ppath in _project_files(root, spec, wfile, files):
         try:
-            source = _read(ppath, root)
-            data = parse_yaml(source.text, source.shown)
-            pspec: ProjectFile = _validate(ProjectFile, source, data)
+            source = _read(ppath, root, files)
+            if ppath.suffix == ".py":
+                # Imported here: YAML-only workspaces never pay for running Python.
+                from .python_source import load_python_project
+
+                source, pspec = load_python_project(source)
+            else:
+                data = parse_yaml(source.text, source.shown)
+                pspec = _validate(ProjectFile, source, data)
         except ConfigErrors as e:
             errors.extend(e.errors)
             continue
         except ConfigError as e:
             errors.append(e)
             continue
-        digest.update(f"\0{source.shown}\0{source.text}".encode())
+        # Named the same from the disk or a Git revision: the same files give the same digest.
+        digest.update(f"\0{files.name(source.path, root)}\0{source.text}".encode())
+        if ppath.suffix == ".py":
+            # What a Python file builds can depend on more than its text (data files it reads): digest that too.
+            digest.update(pspec.model_dump_json(by_alias=True, exclude_unset=True).encode())
         key = pspec.project.key
         if key in projects:
             errors.append(source.error(f"project {key} is already declared in {first_file[key].shown}",
                                        ("project", "key")))
             continue
-        code, code_errors = _read_code(pspec, source)
+        code, code_errors = _read_code(pspec, source, files)
         errors.extend(code_errors)
         for name in sorted(code):
             digest.update(f"\0{key}.{name}\0{code[name]}".encode())
@@ -152,12 +167,14 @@ def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest())
 
 
-def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile) -> list[Path]:
+def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile, files: FileSource = DISK) -> list[Path]:
     found: dict[Path, None] = {}
     for i, pattern in enumerate(spec.projects):
         if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise wfile.error(f"project glob '{pattern}' must stay inside the workspace", ("projects", i))
-        matches = sorted(p for p in root.glob(pattern) if p.is_file() and p.suffix in (".yaml", ".yml"))
+        # Running code is opt-in: only a glob ending in .py picks Python files, never a broad `projects/*`.
+        suffixes = (".py",) if pattern.endswith(".py") else (".yaml", ".yml")
+        matches = sorted(p for p in files.glob(root, pattern) if p.suffix in suffixes)
         for p in matches:
             found[p] = None
     return list(found)
@@ -166,7 +183,8 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile) -> list[P
 CODE_RECIPES = {"python", "r", "shell", "sql_query", "sql_script"}
 
 
-def _read_code(pspec: ProjectFile, source: SourceFile) -> tuple[dict[str, str], list[ConfigError]]:
+def _read_code(pspec: ProjectFile, source: SourceFile,
+               files: FileSource = DISK) -> tuple[dict[str, str], list[ConfigError]]:
     code: dict[str, str] = {}
     errors: list[ConfigError] = []
     for name, recipe in pspec.recipes.items():
@@ -176,9 +194,9 @@ def _read_code(pspec: ProjectFile, source: SourceFile) -> tuple[dict[str, str], 
         if recipe.type not in CODE_RECIPES:
             errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", loc))
             continue
-        path = (source.path.parent / recipe.code).resolve()
+        path = files.resolve(source.path.parent / recipe.code)
         try:
-            code[name] = path.read_text(encoding="utf-8")
+            code[name] = files.read_text(path)
         except FileNotFoundError:
             errors.append(source.error(f"code file '{recipe.code}' not found (looked for {path})", loc))
         except (OSError, UnicodeDecodeError) as e:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .envref import has_ref
 
@@ -54,8 +54,28 @@ class Environment(Strict):
 
 
 class StateSettings(Strict):
-    backend: Literal["local"] = Field(default="local", description="where state is kept")
+    """Where the state is kept, how it is locked, and whether it is encrypted."""
+
+    backend: Literal["local", "s3", "git"] = Field(default="local", description="where state is kept")
     path: str = Field(default=".dss-iac/state", description="local backend: folder of the state files")
+    bucket: str | None = Field(default=None, description="s3 backend: the bucket (required)")
+    prefix: str = Field(default="dss-iac", description="s3 backend: key prefix inside the bucket")
+    region: str | None = Field(default=None, description="s3 backend: AWS region")
+    endpoint_url: str | None = Field(default=None, description="s3 backend: endpoint of an S3-compatible service")
+    repo: str = Field(default=".", description="git backend: the repository (a path; default: the workspace's)")
+    branch: str = Field(default="dss-iac-state", description="git backend: the branch that holds the state")
+    lock_ttl_seconds: Annotated[float, Field(ge=1)] = Field(
+        default=60.0, description="a lock not renewed for this long (its holder died) is free to take")
+    keep_backups: Annotated[int, Field(ge=1)] = Field(default=10, description="earlier serials kept as backups")
+    encryption_key_env: str | None = Field(
+        default=None, description="name of the environment variable holding the AES-256 key; when set, state is "
+                                  "encrypted at rest and plaintext state is refused")
+
+    @model_validator(mode="after")
+    def _backend_settings(self) -> StateSettings:
+        if self.backend == "s3" and not self.bucket:
+            raise ValueError("the s3 state backend needs a `bucket`")
+        return self
 
 
 class WorkspaceFile(Strict):

@@ -91,7 +91,6 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
 
 # What a section says about a model that has no docstring in models.py (same rule as FIELD_NOTES).
 MODEL_NOTES: dict[str, str] = {
-    "StateSettings": "The state: the record of what dss-iac manages, with the ids DSS gave the objects it created.",
     "Project": "The DSS project: identity, metadata, variables and permissions.",
     "Variables": "Project variables, read by recipes and scenarios as `${name}` or through the API.",
     "Column": "One column of a dataset schema.",
@@ -315,6 +314,74 @@ datasets:
 """
 
 
+# The Python twin of MINIMAL_PROJECT plus a loop; a test checks it builds the same project.
+PYTHON_PROJECT = """\
+from dataiku_iac.dsl import Dataset, Project, ProjectFile, columns
+
+REGIONS = ["emea", "amer", "apac"]
+
+datasets = {
+    "customers": Dataset(type="Filesystem", connection="storage", params={"path": "/churn/customers"},
+                         format="csv"),
+}
+for region in REGIONS:
+    datasets[f"events_{region}"] = Dataset(
+        type="Filesystem", connection="storage", params={"path": f"/churn/events/{region}"}, format="csv",
+        schema=columns(customer_id="bigint", event="string", at="date"))
+
+project = ProjectFile(project=Project(key="CHURN", name="Churn prediction"), datasets=datasets)
+"""
+
+
+def _python_files() -> list[str]:
+    return [
+        "## Python project files",
+        "",
+        "A project file can also be a Python file, for flows that are easier to compute than to type "
+        "(twenty datasets from a list of regions or tables). It builds the very models a YAML file is "
+        "validated into, so `validate`, `plan` and `apply` cannot tell the two apart, and YAML and Python "
+        "files mix freely in one workspace. Only globs that end in `.py` read Python files, so running "
+        "code is opt-in and a broad glob (`projects/*`) never runs a helper or a recipe's code:",
+        "",
+        "```yaml",
+        "projects: [projects/*.yaml, projects/*.py]",
+        "```",
+        "",
+        "`dataiku_iac.dsl` re-exports the models of this reference under their section names "
+        "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario`, `TemporalTrigger`, "
+        "`BuildStep`, `Zone`, `Column`, `Permission`, `Variables`); their keyword arguments are the keys "
+        "above (`schema=` for a dataset's columns). `columns(id=\"bigint\", ...)` builds a schema in order. "
+        "The minimal project above, with three more datasets from a loop:",
+        "",
+        "```python",
+        *PYTHON_PROJECT.splitlines(),
+        "```",
+        "",
+        "- The file runs in a fresh namespace each time the workspace is loaded, and must set the "
+        "module-level variable `project` to a `ProjectFile`, or to a dict of the same shape as a YAML "
+        "project file (checked the same way). `__file__` is the file's path; `__name__` is not "
+        "`\"__main__\"`, so `python projects/churn.py` can print what an `if __name__ == \"__main__\":` "
+        "block shows without the workspace running it. `print()` output goes to stderr.",
+        "- Models are frozen: derive a variant with `base.model_copy(update={\"tags\": [...]})`. What "
+        "it sets is checked with the rest of `project`.",
+        "- `code` paths of recipes are relative to the Python file, as they are to a YAML file.",
+        "- Values must be plain data, as YAML gives: strings, numbers, booleans, `None`, lists (tuples "
+        "become lists) and dicts with string keys. A date or a `Path` in `params` or `variables` is an "
+        "error naming its key path.",
+        "- A saved plan is stale when the file changes, and also when what it builds changes without the "
+        "file changing (a data file it reads, an environment variable, a module it imports).",
+        "- Errors never show a traceback. An exception raised while the file runs is reported at the "
+        "innermost line of the file it went through, with its type: "
+        "`projects/churn.py:12:5: KeyError: 'emea'`; a model built with a wrong value says which: "
+        "`projects/churn.py:7:20: ValidationError: Dataset.type: invalid value 1 for 'type': input should "
+        "be a valid string`. A problem found in the finished `project` (a bad key, a reference to no "
+        "dataset, a key declared twice...) is reported at the line of the `project = ...` assignment, "
+        "with the key path: `projects/churn.py:16:1: recipes.clean.inputs[0]: recipe input 'raw' names "
+        "no dataset or managed folder of project CHURN`.",
+        "",
+    ]
+
+
 def _rules() -> list[str]:
     code_types = ", ".join(f"`{t}`" for t in sorted(CODE_RECIPES))
     return [
@@ -331,7 +398,8 @@ def _rules() -> list[str]:
         f"- `{WORKSPACE_FILE}` is looked for in the given folder and then in its parents; that folder is the "
         "workspace root.",
         "- Globs in `projects` are relative to the workspace root and must stay inside it (no absolute paths, "
-        "no `..`). Only `.yaml` and `.yml` files are read; a file matched by two globs is read once.",
+        "no `..`). A glob ending in `.py` reads [Python project files](#python-project-files); the others read "
+        "`.yaml` and `.yml` files only. A file matched by two globs is read once.",
         "- `${env:NAME}` in an environment's values is replaced by the environment variable `NAME` when that "
         "environment is used (to plan, apply or validate against it); a variable that is not set is then an "
         "error naming it. Loading the files, or using another environment, does not need it.",
@@ -434,12 +502,13 @@ def render_reference() -> str:
         "<!-- Generated from dataiku_iac/config/models.py: do not edit by hand. Regenerate with",
         f"     {REGENERATE} -->",
         "",
-        "A dss-iac workspace is a folder (usually a Git repository) with two kinds of YAML files:",
+        "A dss-iac workspace is a folder (usually a Git repository) with two kinds of files:",
         "",
         f"- [`{WORKSPACE_FILE}`](#workspace-file-dss-iacyaml) at its root: the environments (DSS instances) "
         "to apply to, where the project files are, and where the state is kept;",
         "- [project files](#project-files) (`projects/*.yaml` by default): one DSS project each, with its "
-        "flow: datasets, managed folders, recipes, scenarios and flow zones.",
+        "flow: datasets, managed folders, recipes, scenarios and flow zones. They can also be "
+        "[written in Python](#python-project-files).",
         "",
         "Unknown keys are errors, so a typo never goes unnoticed. A key that is not required can be left "
         "out; it then takes its default. `examples/simple-project` and `examples/ml-pipeline` are complete, "
@@ -470,6 +539,7 @@ def render_reference() -> str:
     ]
     for section in sections(ProjectFile):
         lines += render_section(section)
+    lines += _python_files()
     lines += _rules()
     return "\n".join(lines).rstrip("\n") + "\n"
 

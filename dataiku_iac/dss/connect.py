@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,10 +49,13 @@ class Connection:
 
 def open_connection(root: Path, env_name: str, env: Environment, *, latency_ms: float = 0.0) -> Connection:
     if env.host == EMBEDDED:
-        from ..sim import DataDirBusyError, Simulator
+        from ..sim import DataDirBusyError, SimOptions, Simulator
 
+        # Crash tests only: the embedded DSS kills this process after that many writes (docs/simulator.md).
+        crash = os.environ.get("DSS_IAC_SIM_CRASH_AFTER_WRITES")
+        options = SimOptions(crash_after_writes=int(crash)) if crash else None
         try:
-            sim = Simulator(data_dir=embedded_dir(root, env_name), latency_ms=latency_ms).start()
+            sim = Simulator(data_dir=embedded_dir(root, env_name), latency_ms=latency_ms, options=options).start()
         except DataDirBusyError as e:
             raise DSSApiError(f"embedded DSS of environment '{env_name}': {e}") from None
         try:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import PlanError
+from ..secrets import scrub
 from .diff import FieldChange
 
 PLAN_FORMAT_VERSION = 1
@@ -52,7 +53,9 @@ class Action:
         return {
             "address": self.address, "kind": self.kind, "action": self.action.value, "reason": self.reason,
             "changes": [c.to_dict() for c in self.changes], "drift": [c.to_dict() for c in self.drift],
-            "remote_id": self.remote_id, "fields": self.fields, "depends_on": list(self.depends_on),
+            # Secret values never leave memory: apply takes them from the (unchanged) configuration again.
+            "remote_id": self.remote_id, "fields": None if self.fields is None else scrub(dict(self.fields)),
+            "depends_on": list(self.depends_on),
             "with_project": self.with_project, "notes": dict(self.notes),
         }
 

@@ -37,6 +37,9 @@ class SimOptions:
     # How secrets come back on read: "blank" ("" as DSS 15 is reported to do) or "encrypted" (an opaque
     # token, as the dataikuapi docs describe). Either way a save that sends them back keeps them.
     secrets_on_read: Literal["blank", "encrypted"] = "blank"
+    # Crash test knob: kill this very process (SIGKILL) right after the k-th write request has been stored,
+    # before its reply is sent, as a DSS client killed mid-apply would experience it with an in-process DSS.
+    crash_after_writes: int | None = None
     # Largest accepted request body.
     max_body_bytes: int = 256 * 1024 * 1024
 

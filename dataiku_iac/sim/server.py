@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import random
+import signal
 import socket
 import struct
 import threading
@@ -66,10 +68,20 @@ class SimServer(ThreadingHTTPServer):
         self.knobs = knobs
         self.stats = Stats()
         self.stopped = False
+        self._writes = 0
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         for n in nodes:
             n.server = self
+
+    def count_write(self) -> None:
+        limit = self.options.crash_after_writes
+        if limit is None:
+            return
+        with self._connections_lock:
+            self._writes += 1
+            if self._writes == limit:
+                os.kill(os.getpid(), signal.SIGKILL)
 
     def track(self, sock: socket.socket, alive: bool) -> None:
         with self._connections_lock:
@@ -181,6 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
             ctx = Ctx(node, req, key, self.server.options)
             with node.store.transaction():
                 result = route.handler(ctx, **args)
+            if req.method != "GET":
+                self.server.count_write()
             return 200, {} if result is None else result, pattern, {}
         except SimError as e:
             return e.status, e.body(), pattern, e.headers

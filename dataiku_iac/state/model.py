@@ -35,11 +35,14 @@ class State:
     resources: dict[str, ResourceState] = field(default_factory=dict)
     updated_at: str = ""
     updated_by: str = ""
+    # The workspace's Git commit when the state was written, when the workspace is a Git repository.
+    workspace_commit: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         body = {
             "format_version": STATE_FORMAT_VERSION, "environment": self.environment, "lineage": self.lineage,
             "serial": self.serial, "updated_at": self.updated_at, "updated_by": self.updated_by,
+            "workspace_commit": self.workspace_commit,
             "resources": {k: self.resources[k].to_dict() for k in sorted(self.resources)},
         }
         body["checksum"] = checksum(body)
@@ -72,7 +75,7 @@ class State:
                 addr: ResourceState(r["kind"], r["remote_id"], dict(r["fields"]), list(r.get("depends_on", [])))
                 for addr, r in doc["resources"].items()}
             return cls(doc["environment"], doc["lineage"], int(doc["serial"]), resources,
-                       doc.get("updated_at", ""), doc.get("updated_by", ""))
+                       doc.get("updated_at", ""), doc.get("updated_by", ""), doc.get("workspace_commit", ""))
         except (KeyError, TypeError, ValueError) as e:
             raise StateError(f"{source}: state is missing or has an invalid {e}") from None
 

@@ -135,13 +135,15 @@ def test_destroy(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_lock_held_by_another_run(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from dataiku_iac.state.local import LocalBackend
+    from dataiku_iac.state.blobs import LocalBlobStore
+    from dataiku_iac.state.lease import Leases
 
-    backend = LocalBackend(ws / ".dss-iac" / "state")
-    lock = backend.lock("dev", "apply")  # held by this live process
+    leases = Leases(LocalBlobStore(ws / ".dss-iac" / "state"), "dev/lock.json", "dev")
+    lock = leases.acquire("apply")  # held by this live process
     assert run(ws, "apply", "-e", "dev", "--yes") == 4
     err = capsys.readouterr().err
     assert f"lock {lock.id} held by" in err and f"dss-iac state unlock -e dev {lock.id}" in err
+    assert err.count("\n") == 1  # one line
     assert run(ws, "state", "unlock", "-e", "dev", lock.id) == 0
     assert run(ws, "apply", "-e", "dev", "--yes") == 0
 
@@ -162,7 +164,7 @@ def test_protected_environment_refuses_deletions_without_the_flag(tmp_path: Path
     assert run(ws, "destroy", "-e", "dev", "--yes", "--allow-delete") == 0
 
 
-@pytest.mark.parametrize("example", ["simple-project", "ml-pipeline"])
+@pytest.mark.parametrize("example", ["simple-project", "ml-pipeline", "python-dsl"])
 def test_init_then_apply_an_example(tmp_path: Path, capsys: pytest.CaptureFixture[str], example: str) -> None:
     target = tmp_path / "repo"
     assert main(["-C", str(tmp_path), "init", "repo", "--example", example]) == 0
@@ -189,3 +191,25 @@ def test_demo_runs_the_daily_loop(tmp_path: Path) -> None:
     assert "Apply complete! Resources: 0 added, 2 changed, 0 destroyed." in out
     assert out.rstrip().endswith("DSS matches it again.")
     assert "Traceback" not in proc.stderr
+
+
+def test_saved_plan_is_stale_when_dss_changed(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataiku_iac import Workspace
+
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    (ws / "projects" / "churn.yaml").write_text(PROJECT.replace("name: Churn", "name: Churn v2"))
+    assert run(ws, "plan", "-e", "dev", "--out", "dev.plan") == 0
+    with Workspace.load(ws) as w:  # someone changes DSS between review and apply
+        w.connection("dev").client.get_project("CHURN").update_variables({"threshold": "0.7"})
+    capsys.readouterr()
+    assert run(ws, "apply", "dev.plan") == 5
+    assert "objects it read in DSS have changed" in capsys.readouterr().err
+
+
+def test_saved_plan_made_without_state_goes_stale_once_state_exists(ws: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--out", "first.plan") == 0
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0  # another run created the state meanwhile
+    capsys.readouterr()
+    assert run(ws, "apply", "first.plan") == 5
+    assert "the plan is stale" in capsys.readouterr().err

@@ -191,9 +191,10 @@ def test_a_scenario_made_by_hand_is_adopted_not_duplicated(make_workspace) -> No
 def test_a_renamed_scenario_missing_from_state_is_found_by_its_id(make_workspace) -> None:
     ws = make_workspace({"churn": CHURN})
     apply_ok(ws)
-    state = ws.backend.load("dev")
+    store = ws.state_store("dev")
+    state = store.load()
     del state.resources[ADDRESS]
-    ws.backend.write(state)
+    store.write(state)
     plan = ws.plan("dev")
     assert [a.address for a in plan.actions if a.symbol == "+"] == []
     assert [s["id"] for s in _project(ws).list_scenarios()] == ["NIGHTLY"]

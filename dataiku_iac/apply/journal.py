@@ -1,0 +1,42 @@
+"""The apply journal: an intent written before each DSS write, a result after it.
+
+Writes are small and synchronous, so a crash at any point leaves a record of what was under way; the
+state snapshot is written in the background and may lag. The next run replays the results and checks
+DSS for each intent without a result (see recovery.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from ..state.model import ResourceState
+from ..state.store import StateStore
+
+
+class Journal:
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+        existing = [r.get("seq", 0) for r in store.journal()]
+        self._seq = itertools.count(max(existing, default=0) + 1)
+        self._lock = threading.Lock()
+
+    def _append(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            seq = next(self._seq)
+        record["seq"] = seq
+        record["at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+        self._store.journal_append(seq, record)
+
+    def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str]) -> None:
+        self._append({"op": "intent", "address": address, "kind": kind, "phase": phase, "remote_id": remote_id,
+                      "depends_on": depends_on})
+
+    def done(self, address: str, phase: str, entry: ResourceState | None) -> None:
+        self._append({"op": "done", "address": address, "phase": phase,
+                      "resource": None if entry is None else entry.to_dict()})
+
+    def clear(self) -> None:
+        self._store.journal_clear()

@@ -1,0 +1,58 @@
+"""Finishing what a crashed apply left: replay its recorded results, check DSS for its open intents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dss.connect import Connection
+from ..plan.planner import read_with_retry
+from ..resources import KINDS, Address
+from ..secrets import scrub
+from ..state.model import ResourceState, State
+
+
+def replay(state: State, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Apply the journal's results to `state`; return the intents that have no result."""
+    open_intents: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in sorted(records, key=lambda r: r.get("seq", 0)):
+        step = (r.get("address", ""), r.get("phase", ""))
+        if r.get("op") == "intent":
+            open_intents[step] = r
+        elif r.get("op") == "done":
+            open_intents.pop(step, None)
+            res = r.get("resource")
+            if res is None:
+                state.resources.pop(r["address"], None)
+            else:
+                state.resources[r["address"]] = ResourceState(res["kind"], res["remote_id"], dict(res["fields"]),
+                                                              list(res.get("depends_on", [])))
+    return list(open_intents.values())
+
+
+def resolve(state: State, intents: list[dict[str, Any]], conn: Connection) -> list[str]:
+    """Look in DSS for what each unfinished operation really did, and record it. Returns what was found."""
+    found: list[str] = []
+    for intent in intents:
+        address = Address.parse(intent["address"])
+        kind = KINDS[intent["kind"]]
+        phase = intent["phase"]
+        if phase == "create":
+            # Created just before the crash? Then adopt it: never create it twice.
+            remote = read_with_retry(conn, lambda k=kind, a=address: k.read(conn.client, a, None))
+            if remote is not None:
+                state.resources[str(address)] = ResourceState(kind.name, remote.remote_id, scrub(dict(remote.fields)),
+                                                              list(intent.get("depends_on", [])))
+                found.append(f"{address}: created before the interruption, adopted")
+            else:
+                found.append(f"{address}: not created before the interruption")
+        elif phase == "delete":
+            remote_id = intent.get("remote_id")
+            remote = read_with_retry(conn, lambda k=kind, a=address, r=remote_id: k.read(conn.client, a, r))
+            if remote is None:
+                state.resources.pop(str(address), None)
+                found.append(f"{address}: deleted before the interruption, forgotten")
+            else:
+                found.append(f"{address}: still in DSS, the plan deletes it again")
+        else:
+            found.append(f"{address}: update interrupted, the plan compares it again")
+    return found

@@ -1,0 +1,97 @@
+"""Crash harness: kill -9 the apply right after its k-th DSS write, for every k; the next apply recovers.
+
+The embedded DSS kills the apply's own process (SIGKILL) right after storing the k-th write and before
+replying, so the DSS object exists but the apply never heard of it: the hardest moment to recover from.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac import Workspace
+from tests.engine.conftest import write_workspace
+
+DATASETS = 16
+PROJECT = "\n".join([
+    "project: {key: CRASH, name: Crash test, variables: {standard: {a: '1'}},"
+    " permissions: [{group: data_team, read_project_content: true}]}",
+    "datasets:",
+    *(f"  ds_{i:02d}: {{type: Filesystem, connection: filesystem_managed, params: {{path: /c/{i}}},"
+      f" tags: [t{i % 3}], description: dataset {i}}}" for i in range(DATASETS)),
+    "managed_folders:",
+    "  models: {connection: filesystem_folders}",
+    "recipes:",
+    *(f"  sync_{i:02d}: {{type: sync, inputs: [ds_{i:02d}], outputs: [ds_{i + 8:02d}]}}" for i in range(8)),
+    "scenarios:",
+    "  nightly: {triggers: [{type: temporal, frequency: Daily, hour: 2}], steps: [{type: build, items: [ds_15]}]}",
+    "  hourly: {triggers: [{type: temporal, frequency: Hourly}], steps: [{type: build, items: [ds_09, models]}]}",
+    "zones:",
+    "  ingest: {color: '#ff0000', items: [ds_00, ds_01]}",
+    "  serve: {items: [ds_14, ds_15, sync_06, sync_07]}",
+]) + "\n"
+CHUNKS = 4
+
+
+def dss_iac(root: Path, *args: str, crash_after: int | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DSS_IAC_SIM_CRASH_AFTER_WRITES"}
+    if crash_after is not None:
+        env["DSS_IAC_SIM_CRASH_AFTER_WRITES"] = str(crash_after)
+    return subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """The workspace, and how many DSS writes a full apply of it makes."""
+    root = write_workspace(tmp_path_factory.mktemp("template"), {"crash": PROJECT})
+    with Workspace.load(root) as ws:
+        plan = ws.plan("dev")
+        assert len(plan.changes) >= 30
+        conn = ws.connection("dev")
+        assert conn.simulator is not None
+        conn.simulator.reset_stats()
+        assert ws.apply(plan).ok
+        by_route = conn.simulator.stats()["byRoute"]
+    writes = sum(n for route, n in by_route.items() if not route.startswith("GET "))
+    shutil.rmtree(root / ".dss-iac")
+    return root, writes
+
+
+def check_recovered(root: Path) -> None:
+    with Workspace.load(root) as ws:
+        assert ws.plan("dev").changes == []
+        store = ws.state_store("dev")
+        state = store.read()  # checksum verified
+        assert state is not None and store.journal() == []
+        project = ws.connection("dev").client.get_project("CRASH")
+        datasets = Counter(d.name for d in project.list_datasets())
+        assert datasets == Counter(f"ds_{i:02d}" for i in range(DATASETS))
+        assert Counter(f["name"] for f in project.list_managed_folders()) == Counter(["models"])
+        assert Counter(r.name for r in project.list_recipes()) == Counter(f"sync_{i:02d}" for i in range(8))
+        assert sorted(s["id"] for s in project.list_scenarios()) == ["HOURLY", "NIGHTLY"]
+        zones = Counter(z.name for z in project.get_flow().list_zones() if z.id != "default")
+        assert zones == Counter(["ingest", "serve"])
+        assert len(state.resources) == len(ws.plan("dev").actions)
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_kill_after_every_write_then_recover(template: tuple[Path, int], tmp_path: Path, chunk: int) -> None:
+    source, writes = template
+    assert writes >= 30
+    for k in range(chunk + 1, writes + 1, CHUNKS):
+        root = tmp_path / f"k{k}"
+        shutil.copytree(source, root)
+        crashed = dss_iac(root, "apply", "-e", "dev", "--yes", crash_after=k)
+        assert crashed.returncode == -9, (k, crashed.stdout[-500:], crashed.stderr[-500:])
+        again = dss_iac(root, "apply", "-e", "dev", "--yes")
+        assert again.returncode == 0, (k, again.stdout[-2000:], again.stderr[-2000:])
+        assert "Traceback" not in again.stderr
+        check_recovered(root)
+        shutil.rmtree(root)

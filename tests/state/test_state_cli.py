@@ -1,0 +1,147 @@
+"""State as a user runs it: history, restore, pull/push between backends, encryption, rollback with --at."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac.cli.main import main
+from tests.engine.conftest import write_workspace
+
+PROJECT = "project: {key: ST, name: State test, variables: {standard: {v: '1'}}}\n"
+
+
+def run(root: Path, *args: str) -> int:
+    return main(["-C", str(root), *args])
+
+
+def workspace(tmp_path: Path, state: str = "") -> Path:
+    return write_workspace(tmp_path, {"st": PROJECT}, workspace_yaml="version: 1\nenvironments:\n"
+                           "  dev: {host: embedded}\n" + state)
+
+
+def bump(root: Path, value: str) -> None:
+    (root / "projects" / "st.yaml").write_text(PROJECT.replace("v: '1'", f"v: '{value}'"))
+
+
+def test_history_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = workspace(tmp_path, "state: {keep_backups: 3}\n")
+    for value in "12345":
+        bump(root, value)
+        assert run(root, "apply", "-e", "dev", "--yes") == 0
+    capsys.readouterr()
+    assert run(root, "state", "history", "-e", "dev", "--json") == 0
+    history = json.loads(capsys.readouterr().out)
+    serials = [h["serial"] for h in history]
+    assert len(serials) == 3 and serials == list(range(serials[0], serials[0] + 3))  # keep_backups: the last 3
+    assert all(h["who"] and h["when"] for h in history)
+    last = serials[-1]
+    # A damaged state file names the backup to restore, and restore brings it back.
+    (root / ".dss-iac" / "state" / "dev" / "state.json").write_text("{damaged")
+    assert run(root, "plan", "-e", "dev") == 1
+    err = capsys.readouterr().err
+    assert "not valid JSON" in err and f"restore it with `dss-iac state restore -e dev {last}`" in err
+    older = next(h for h in reversed(history) if h["serial"] < last)["serial"]
+    assert run(root, "state", "restore", "-e", "dev", str(older)) == 0
+    assert f"Restored serial {older} of dev as serial {last + 1}" in capsys.readouterr().out
+    assert run(root, "state", "show", "-e", "dev", "variables.ST", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["fields"]["standard"] != {"v": "5"}
+    # The restored serial recorded older values than DSS holds: drift says so.
+    assert run(root, "drift", "-e", "dev", "--detailed-exitcode") == 2
+
+
+def test_history_records_the_workspace_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import git
+
+    root = workspace(tmp_path)
+    repo = git.Repo.init(root)
+    repo.config_writer().set_value("user", "name", "T").set_value("user", "email", "t@example.com").release()
+    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    sha = repo.index.commit("first").hexsha
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    capsys.readouterr()
+    assert run(root, "state", "history", "-e", "dev") == 0
+    assert sha[:12] in capsys.readouterr().out
+
+
+def test_pull_then_push_moves_state_to_the_git_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import git
+
+    root = workspace(tmp_path)
+    git.Repo.init(root)
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    capsys.readouterr()
+    assert run(root, "state", "pull", "-e", "dev") == 0
+    (root / "dev.state.json").write_text(capsys.readouterr().out)
+    (root / "dss-iac.yaml").write_text("version: 1\nenvironments:\n  dev: {host: embedded}\n"
+                                       "state: {backend: git, branch: infra-state}\n")
+    assert run(root, "state", "push", "-e", "dev", "dev.state.json") == 0
+    capsys.readouterr()
+    assert run(root, "state", "list", "-e", "dev") == 0
+    assert capsys.readouterr().out.split() == ["project.ST", "variables.ST"]
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+    assert "dev/state.json" in git.Repo(root).git.ls_tree("-r", "--name-only", "infra-state")
+    # Another history is refused without --force.
+    doc = json.loads((root / "dev.state.json").read_text())
+    doc["lineage"] = "other"
+    from dataiku_iac.state.model import checksum
+
+    doc["checksum"] = checksum(doc)
+    (root / "other.json").write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert run(root, "state", "push", "-e", "dev", "other.json") == 1
+    assert "not the same history" in capsys.readouterr().err
+
+
+def test_encrypt_then_rekey(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataiku_iac.state.crypto import generate_key
+
+    root = workspace(tmp_path)
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    monkeypatch.setenv("STATE_KEY", generate_key())
+    (root / "dss-iac.yaml").write_text("version: 1\nenvironments:\n  dev: {host: embedded}\n"
+                                       "state: {encryption_key_env: STATE_KEY}\n")
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev") == 1  # plaintext refused once encryption is on
+    assert "is not encrypted" in capsys.readouterr().err
+    assert run(root, "state", "encrypt", "-e", "dev") == 0
+    stored = (root / ".dss-iac" / "state" / "dev" / "state.json").read_bytes()
+    assert b"State test" not in stored and b"variables.ST" not in stored
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+    monkeypatch.setenv("OLD_KEY", __import__("os").environ["STATE_KEY"])
+    monkeypatch.setenv("STATE_KEY", generate_key())
+    assert run(root, "state", "rekey", "-e", "dev", "--old-key-env", "OLD_KEY") == 0
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+    monkeypatch.setenv("STATE_KEY", __import__("os").environ["OLD_KEY"])
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev") == 1
+    assert "key" in capsys.readouterr().err
+
+
+def test_rollback_with_at(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import git
+
+    root = workspace(tmp_path)
+    repo = git.Repo.init(root)
+    repo.config_writer().set_value("user", "name", "T").set_value("user", "email", "t@example.com").release()
+    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    repo.index.commit("v1")
+    repo.create_tag("v1")
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    bump(root, "2")
+    repo.index.add(["projects/st.yaml"])
+    repo.index.commit("v2")
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--at", "v1", "--json") == 0
+    plan = json.loads(capsys.readouterr().out)
+    changed = [(a["address"], [(c["path"], c["before"], c["after"]) for c in a["changes"]])
+               for a in plan["actions"] if a["action"] != "no-op"]
+    assert changed == [("variables.ST", [("standard.v", "2", "1")])]
+    assert run(root, "apply", "-e", "dev", "--at", "v1", "--yes") == 0
+    assert (root / "projects" / "st.yaml").read_text().count("v: '2'") == 1  # the working tree is untouched
+    assert run(root, "plan", "-e", "dev", "--at", "v1", "--detailed-exitcode") == 0
+    assert run(root, "plan", "-e", "dev", "--at", "no-such-rev") == 3

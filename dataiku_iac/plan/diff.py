@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..secrets import MASK, is_secret_key
+from ..secrets import MASK, is_secret_key, mask
 
 
 class _Missing:
@@ -65,8 +65,8 @@ def _compare(path: str, want: Any, have: Any, out: list[FieldChange]) -> None:
             _compare(f"{path}.{sub}", want.get(sub, MISSING), have.get(sub, MISSING), out)
         return
     secret = is_secret_key(path.rsplit(".", 1)[-1])
-    before = None if have is MISSING else have
-    after = None if want is MISSING else want
+    before = None if have is MISSING else mask(have)
+    after = None if want is MISSING else mask(want)
     if secret:
         before, after = (MASK if before is not None else None), (MASK if after is not None else None)
     out.append(FieldChange(path, before, after, secret))

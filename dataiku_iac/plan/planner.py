@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..dss.connect import Connection, call
 from ..errors import DSSApiError
 from ..resources import KINDS, Address, Desired, Remote
-from ..secrets import scrub
+from ..secrets import is_secret_key, mask, scrub
 from ..state.model import State
 from .diff import FieldChange, diff_fields, roots
 from .graph import topo_order
@@ -137,7 +137,8 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
             reason = f"deleted with project {a.project}"
         by_addr[key] = Action(key, a.kind, ActionType.DELETE, reason, remote_id=entry.remote_id,
                               with_project=with_project or remote is None,
-                              changes=tuple(FieldChange(p, v, None) for p, v in sorted(remote.fields.items()))
+                              changes=tuple(FieldChange(p, mask(v), None, is_secret_key(p))
+                                            for p, v in sorted(remote.fields.items()))
                               if remote is not None else ())
     _cascade_replacements(by_addr, desired)
     order = topo_order(by_addr, deps)
@@ -154,7 +155,7 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None) -> Ac
     fields = dict(d.fields)
     if remote is None:
         reason = "deleted outside dss-iac" if entry is not None else "not in DSS"
-        changes = tuple(FieldChange(p, None, v) for p, v in diff_items(fields))
+        changes = tuple(FieldChange(p, None, mask(v), is_secret_key(p)) for p, v in diff_items(fields))
         return Action(key, kind.name, ActionType.CREATE, reason, changes, fields=fields, depends_on=deps,
                       notes=d.notes)
     changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior))

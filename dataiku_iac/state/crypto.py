@@ -216,6 +216,16 @@ def encrypt_existing(store: StateStore, codec: Codec) -> int:
     return _rewrite_all(store, recode)
 
 
+def _recode_lines(data: bytes, where: str, recode: Recode) -> bytes | None:
+    """A journal log: one base64 record per line, each recoded on its own."""
+    lines = [base64.b64decode(line) for line in data.splitlines() if line.strip()]
+    recoded = [recode(line, where) for line in lines]
+    if all(r is None for r in recoded):
+        return None
+    return b"".join(base64.b64encode(r if r is not None else line) + b"\n" for r, line in zip(recoded, lines,
+                                                                                          strict=True))
+
+
 def _rewrite_all(store: StateStore, recode: Recode) -> int:
     """Apply `recode` to every backup, then to the current state, each with compare-and-swap.
 
@@ -232,7 +242,8 @@ def _rewrite_all(store: StateStore, recode: Recode) -> int:
         done.add(key)
         if got is None:
             return 0  # a backup pruned since it was listed
-        data = recode(got[0], store.where(key))
+        data = _recode_lines(got[0], store.where(key), recode) if key.endswith(".jsonl") else \
+            recode(got[0], store.where(key))
         if data is None:
             return 0
         try:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,7 +146,12 @@ class StateStore:
     # -- journal ----------------------------------------------------------------------------------
     def journal_append(self, seq: int, record: dict[str, Any]) -> None:
         # Results carry resource fields: they are encrypted like the state itself.
-        self.blobs.put(f"{self.env}/journal/{seq:08d}.json", self.codec.encode(json.dumps(record).encode()))
+        data = self.codec.encode(json.dumps(record).encode())
+        append = getattr(self.blobs, "append_line", None)
+        if append is not None:  # one file, one fsync'd line per record (local folders)
+            append(f"{self.env}/journal/log.jsonl", base64.b64encode(data))
+        else:  # one object per record (S3, Git): no read-modify-write of a shared object
+            self.blobs.put(f"{self.env}/journal/{seq:08d}.json", data)
 
     def journal(self) -> list[dict[str, Any]]:
         out = []
@@ -152,10 +159,15 @@ class StateStore:
             got = self.blobs.get(key)
             if got is None:
                 continue
-            try:
-                out.append(json.loads(self.codec.decode(got[0], self.where(key))))
-            except ValueError:
-                continue  # a record torn by a crash: its operation never started or is re-checked in DSS
+            chunks = [base64.b64decode(line) for line in got[0].splitlines() if line.strip()] \
+                if key.endswith(".jsonl") else [got[0]]
+            for chunk in chunks:
+                try:
+                    out.append(json.loads(self.codec.decode(chunk, self.where(key))))
+                except (ValueError, binascii.Error, StateError):
+                    # A record torn by a crash. Losing it is safe: an intent without its result is
+                    # re-checked in DSS, which is the truth about what was done.
+                    continue
         return out
 
     def journal_clear(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .apply.applier import ApplyResult, Progress, apply_plan
 from .apply.journal import Journal
@@ -18,7 +18,7 @@ from .apply.recorder import StateRecorder
 from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
 from .drift import DriftReport
-from .dss.connect import Connection, open_connection
+from .dss.connect import EMBEDDED, Connection, embedded_simulator, open_connection
 from .errors import ApprovalError, ConfigError, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
@@ -28,11 +28,15 @@ from .state.lease import Heartbeat, whoami
 from .state.model import State
 from .state.store import StateStore
 
+if TYPE_CHECKING:
+    from .sim import Simulator
+
 
 class Workspace:
     def __init__(self, config: WorkspaceConfig) -> None:
         self.config = config
         self._connections: dict[str, Connection] = {}
+        self._embedded: Simulator | None = None
         # What the last locked run found of an interrupted apply (shown by the CLI).
         self.recovered: list[str] = []
 
@@ -63,6 +67,9 @@ class Workspace:
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
 
     # -- configuration --------------------------------------------------------------------------
     def validate(self, env: str | None = None) -> None:
@@ -79,10 +86,18 @@ class Workspace:
 
     def connection(self, name: str) -> Connection:
         if name not in self._connections:
-            conn = open_connection(self.root, name, self.environment(name))
+            env = self.environment(name)
+            conn = open_connection(name, env, embedded=self.embedded() if env.host == EMBEDDED else None)
             conn.check()
             self._connections[name] = conn
         return self._connections[name]
+
+    def embedded(self) -> Simulator:
+        """The workspace's embedded DSS, started on first use: one instance for every embedded environment."""
+        if self._embedded is None:
+            nodes = [e.node for e in self.config.spec.environments.values() if e.host == EMBEDDED]
+            self._embedded = embedded_simulator(self.root, nodes)
+        return self._embedded
 
     # -- state -------------------------------------------------------------------------------------
     def state_store(self, env: str) -> StateStore:

@@ -27,7 +27,7 @@ def edit_by_hand(root: Path) -> None:
     from dataiku_iac.sim import Simulator
 
     print("\n# Meanwhile, someone edits the project in the DSS UI (here: through dataikuapi)...", flush=True)
-    with Simulator(data_dir=embedded_dir(root, "dev")) as sim:
+    with Simulator(data_dir=embedded_dir(root)) as sim:
         project = sim.client().get_project("CHURN")
         project.update_variables({"threshold": "0.99"})
         settings = project.get_dataset("customers_clean").get_settings()

@@ -19,8 +19,27 @@ if TYPE_CHECKING:
 EMBEDDED = "embedded"
 
 
-def embedded_dir(root: Path, env_name: str) -> Path:
-    return root / ".dss-iac" / "sim" / env_name
+def embedded_dir(root: Path) -> Path:
+    """Where the workspace's embedded DSS keeps its data: one instance shared by every embedded environment."""
+    return root / ".dss-iac" / "sim" / "embedded"
+
+
+RESERVED_NODES = ("design", "govern")
+
+
+def embedded_simulator(root: Path, automation_nodes: list[str], *, latency_ms: float = 0.0) -> Simulator:
+    """Start the workspace's embedded DSS: a design node, the automation nodes its environments name, Govern."""
+    from ..sim import DataDirBusyError, SimOptions, Simulator
+
+    # Crash tests only: the embedded DSS kills this process after that many writes (docs/simulator.md).
+    crash = os.environ.get("DSS_IAC_SIM_CRASH_AFTER_WRITES")
+    options = SimOptions(crash_after_writes=int(crash)) if crash else None
+    nodes = sorted({"automation", *automation_nodes} - set(RESERVED_NODES))
+    try:
+        return Simulator(data_dir=embedded_dir(root), automation_nodes=nodes, latency_ms=latency_ms,
+                         options=options).start()
+    except DataDirBusyError as e:
+        raise DSSApiError(f"embedded DSS: {e}") from None
 
 
 @dataclass
@@ -29,12 +48,10 @@ class Connection:
     host: str
     client: DSSClient
     counter: CallCounter
-    simulator: Simulator | None = None
+    simulator: Simulator | None = None  # the embedded DSS this connection uses (owned by the workspace)
 
     def close(self) -> None:
-        if self.simulator is not None:
-            self.simulator.stop()
-            self.simulator = None
+        self.simulator = None
 
     def __enter__(self) -> Connection:
         return self
@@ -47,24 +64,17 @@ class Connection:
         return call(self, lambda: self.client.get_auth_info())
 
 
-def open_connection(root: Path, env_name: str, env: Environment, *, latency_ms: float = 0.0) -> Connection:
+def open_connection(env_name: str, env: Environment, *, embedded: Simulator | None = None) -> Connection:
+    """A connection to the environment's DSS; `embedded` is the workspace's embedded DSS, for `host: embedded`."""
     if env.host == EMBEDDED:
-        from ..sim import DataDirBusyError, SimOptions, Simulator
-
-        # Crash tests only: the embedded DSS kills this process after that many writes (docs/simulator.md).
-        crash = os.environ.get("DSS_IAC_SIM_CRASH_AFTER_WRITES")
-        options = SimOptions(crash_after_writes=int(crash)) if crash else None
+        assert embedded is not None
         try:
-            sim = Simulator(data_dir=embedded_dir(root, env_name), latency_ms=latency_ms, options=options).start()
-        except DataDirBusyError as e:
-            raise DSSApiError(f"embedded DSS of environment '{env_name}': {e}") from None
-        try:
-            node_url = sim.url(env.node)
+            node_url = embedded.url(env.node)
         except KeyError:
-            sim.stop()
-            raise DSSApiError(f"embedded DSS has no node '{env.node}' (nodes: design, automation, govern)") from None
-        client, counter = make_client(node_url, sim.api_key)
-        return Connection(env_name, f"embedded ({env.node})", client, counter, sim)
+            names = ", ".join(n.name for n in embedded.nodes)
+            raise DSSApiError(f"embedded DSS has no node '{env.node}' (nodes: {names})") from None
+        client, counter = make_client(node_url, embedded.api_key)
+        return Connection(env_name, f"embedded ({env.node})", client, counter, embedded)
     if not env.api_key:
         raise DSSApiError(f"environment '{env_name}' has no api_key (set it with api_key: ${{env:NAME}})")
     client, counter = make_client(env.host, env.api_key, verify_tls=env.verify_tls)

@@ -248,7 +248,7 @@ def test_connections_are_remapped_per_environment(make_workspace) -> None:
         version: 1
         environments:
           dev: {host: embedded, remap: {connections: {warehouse: pg_dev, storage: filesystem_managed}}}
-          prod: {host: embedded, remap: {connections: {warehouse: pg_prod, storage: filesystem_managed}}}
+          prod: {host: embedded, node: prod, remap: {connections: {warehouse: pg_prod, storage: filesystem_managed}}}
         """
     project = PROJECT.replace("connection: filesystem_managed, format", "connection: storage, format")
     ws = _workspace(make_workspace, project, two_envs)

@@ -314,7 +314,7 @@ def test_code_envs_are_remapped_per_environment(make_workspace) -> None:
         version: 1
         environments:
           dev: {host: embedded, remap: {code_envs: {py_ml: py311_dev}}}
-          prod: {host: embedded, remap: {code_envs: {py_ml: py311_prod}}}
+          prod: {host: embedded, node: prod, remap: {code_envs: {py_ml: py311_prod}}}
         """
     ws = _workspace(make_workspace, workspace_yaml=workspace_yaml)
     for env, physical in (("dev", "py311_dev"), ("prod", "py311_prod")):

@@ -90,7 +90,7 @@ def test_a_lease_left_on_another_host_expires(tmp_path: Path, slow_dss: Simulato
     lock.parent.mkdir(parents=True)
     lock.write_text(json.dumps({"id": "ci-runner-7", "who": "ci@runner-7", "pid": 4242, "host": "runner-7",
                                 "operation": "apply", "started": "2026-11-26T10:00:00+00:00",
-                                "expires": time.time() + 2}))
+                                "expires": time.time() + 8}))
     blocked = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "plan", "-e", "dev"],
                              capture_output=True, text=True, timeout=60)
     assert blocked.returncode == 0  # plan does not lock

@@ -34,26 +34,37 @@ def start(root: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def wait_for_lock(root: Path, deadline: float = 30.0) -> dict:
-    lock = root / ".dss-iac" / "state" / "dev" / "lock.json"
+    """The lease the first run took, read from whichever backend the workspace uses."""
+    from dataiku_iac.config.loader import load_workspace
+    from dataiku_iac.state.backends import open_blobs
+
+    blobs = open_blobs(load_workspace(root).spec.state, root)
     end = time.monotonic() + deadline
     while time.monotonic() < end:
-        if lock.exists():
+        got = blobs.get("dev/lock.json")
+        if got is not None:
             try:
-                return json.loads(lock.read_text())
+                return json.loads(got[0])
             except ValueError:
                 pass
         time.sleep(0.02)
     raise AssertionError("the first apply never took the lock")
 
 
-def ws_for(tmp_path: Path, sim: Simulator, ttl: float = 60) -> Path:
+def ws_for(tmp_path: Path, sim: Simulator, ttl: float = 60, state: str = "") -> Path:
     return write_workspace(tmp_path, {"locks": PROJECT}, workspace_yaml=(
         f"version: 1\nenvironments:\n  dev: {{host: '{sim.base_url}', api_key: '{sim.api_key}'}}\n"
-        f"state: {{lock_ttl_seconds: {ttl}}}\n"))
+        f"state: {{lock_ttl_seconds: {ttl}{state}}}\n"))
 
 
-def test_second_apply_fails_fast_naming_the_holder_then_waits(tmp_path: Path, slow_dss: Simulator) -> None:
-    root = ws_for(tmp_path, slow_dss)
+@pytest.mark.parametrize("backend", ["local", "s3"])
+def test_second_apply_fails_fast_naming_the_holder_then_waits(tmp_path: Path, slow_dss: Simulator, backend: str,
+                                                              request: pytest.FixtureRequest) -> None:
+    state = ""
+    if backend == "s3":
+        s3 = request.getfixturevalue("s3_endpoint")  # moto's S3 over HTTP; fake credentials in the environment
+        state = f", backend: s3, bucket: {s3.bucket}, endpoint_url: '{s3.url}', region: us-east-1"
+    root = ws_for(tmp_path, slow_dss, state=state)
     first = start(root, "apply", "-e", "dev", "--yes")
     holder = wait_for_lock(root)
     second = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "apply", "-e", "dev", "--yes"],

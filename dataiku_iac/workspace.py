@@ -73,16 +73,17 @@ class Workspace:
 
     # -- configuration --------------------------------------------------------------------------
     def validate(self, env: str | None = None) -> None:
-        """Raise ConfigError when the workspace (or the given environment's settings) is invalid."""
-        for name in [env] if env else []:
-            self.environment(name)
+        """Raise ConfigError when the workspace is invalid; with `env`, also its settings and what it resolves
+        (project keys, overrides, connection and code-env mappings)."""
+        if env:
+            build_desired(self.config, self.env_context(env))
 
     def environment(self, name: str) -> Environment:
         return self.config.environment(name)
 
     def env_context(self, name: str) -> EnvContext:
         env = self.environment(name)
-        return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables))
+        return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env)
 
     def connection(self, name: str) -> Connection:
         if name not in self._connections:
@@ -138,6 +139,9 @@ class Workspace:
         """Apply exactly `plan`, or refuse it as stale. `verify_remote` (for plans saved earlier) also re-reads
         DSS and refuses the plan if any object it read has changed since."""
         env = plan.environment
+        if self.environment(env).deploy == "bundle" and plan.has_changes:
+            raise ApprovalError(f"environment {env} receives projects by bundle: deploy with `dss-iac promote --to "
+                                f"{env}`, not apply")
         self.check_protected(plan, allow_delete)
         with self.locked_state(env, "apply", lock_timeout) as (store, state, heartbeat):
             self._check_fresh(plan, state)

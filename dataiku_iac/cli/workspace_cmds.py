@@ -40,7 +40,8 @@ def _lock_timeout(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    p = _parser(sub, "validate", "check the workspace configuration without calling DSS", "dss-iac validate -e prod")
+    p = _parser(sub, "validate", "check the workspace configuration (and, with -e, the environment's DSS)",
+                "dss-iac validate -e prod")
     _env(p, required=False)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_validate)
@@ -101,10 +102,16 @@ def load(args: argparse.Namespace) -> Workspace:
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+    from ..errors import ConfigErrors
+    from ..instance_check import check_instance
+
     ws = load(args)
     with ws:
         if args.env:
             ws.validate(args.env)
+            problems = check_instance(ws, args.env)
+            if problems:
+                raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
         projects = ws.config.projects
         resources = sum(1 + len(p.spec.datasets) + len(p.spec.managed_folders) + len(p.spec.recipes)
                         + len(p.spec.scenarios) + len(p.spec.zones) for p in projects.values())

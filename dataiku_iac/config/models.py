@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .envref import has_ref
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+OVERRIDABLE = ("project", "variables", "dataset", "managed_folder", "recipe", "scenario", "zone")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
 JsonScalar = str | int | float | bool | None
 
@@ -35,15 +36,47 @@ class Remap(Strict):
 class Environment(Strict):
     """One DSS instance that projects are applied to."""
 
-    host: str = Field(description="DSS URL, or `embedded` for the in-process simulator under .dss-iac/sim/<env>/")
+    host: str = Field(description="DSS URL, or `embedded` for the workspace's in-process DSS simulator (kept under "
+                                  ".dss-iac/sim/embedded/, shared by every embedded environment)")
     api_key: str | None = Field(default=None, description="API key; use ${env:NAME}, never a literal in Git")
     remap: Remap = Field(default_factory=Remap)
     variables: dict[str, Any] = Field(
-        default_factory=dict, description="overrides of project standard variables in this environment")
+        default_factory=dict, description="values of project standard variables in this environment, for the "
+                                          "projects that declare them")
     protected: bool = Field(default=False, description="apply and destroy refuse to delete or replace anything "
                                                         "unless given --allow-delete")
-    node: str = Field(default="design", description="embedded only: the simulator node to target")
+    node: str = Field(default="design", description="embedded only: the simulator node to target (`design`, or an "
+                                                      "automation node named after it, such as `prod`)")
     verify_tls: bool = Field(default=True, description="check the DSS server's TLS certificate")
+    project_key: str = Field(
+        default="{key}", description="the DSS project key in this environment, from the key in the project file: "
+                                     "`{key}_DEV` lets several environments share one instance")
+    overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-resource changes in this environment: address pattern (globs allowed, "
+                                          "with the project file's key) -> keys to merge into that resource's config, "
+                                          "e.g. `scenario.*.*: {active: false}`")
+    deploy: Literal["direct", "bundle"] = Field(
+        default="direct", description="`direct`: `apply` writes to this instance; `bundle`: projects arrive by "
+                                      "`dss-iac promote` through bundles and the Project Deployer")
+    infra: str | None = Field(default=None, description="bundle only: the Project Deployer infrastructure of this "
+                                                        "environment (default: the environment's node name)")
+
+    @field_validator("project_key")
+    @classmethod
+    def _key_pattern(cls, v: str) -> str:
+        if "{key}" not in v or not PROJECT_KEY.match(v.replace("{key}", "K")):
+            raise ValueError(f"invalid project_key pattern '{v}': it must contain {{key}} and give an uppercase key, "
+                             "e.g. {key}_DEV")
+        return v
+
+    @field_validator("overrides")
+    @classmethod
+    def _override_addresses(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for pattern in v:
+            kind = pattern.split(".", 1)[0]
+            if kind not in OVERRIDABLE:
+                raise ValueError(f"override '{pattern}': it must start with one of {', '.join(OVERRIDABLE)}")
+        return v
 
     @field_validator("host")
     @classmethod

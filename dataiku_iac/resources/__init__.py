@@ -28,8 +28,13 @@ __all__ = ["KINDS", "KIND_NAMES", "Address", "Desired", "EnvContext", "Kind", "R
 
 
 def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Desired]:
+    from ..config.environment_view import view
+
     out: dict[Address, Desired] = {}
+    keys = list(config.projects)
     for source in config.projects.values():
+        if env.environment is not None:
+            source = view(source, env.name, env.environment, config.file, keys)
         for kind in KINDS.values():
             for d in kind.desired(source, env):
                 out[d.address] = d

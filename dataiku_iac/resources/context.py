@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..config.models import Environment
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,8 @@ class EnvContext:
     connections: Mapping[str, str] = field(default_factory=dict)
     code_envs: Mapping[str, str] = field(default_factory=dict)
     variables: Mapping[str, Any] = field(default_factory=dict)
+    # The environment's settings: project key pattern and per-resource overrides (None in unit tests).
+    environment: Environment | None = None
 
     def connection(self, logical: str) -> str:
         """The DSS connection behind a logical name; unmapped names are used as they are."""

@@ -19,10 +19,12 @@ class VariablesKind(Kind):
     name = "variables"
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
-        if "variables" not in source.spec.project.model_fields_set and not env.variables:
+        if "variables" not in source.spec.project.model_fields_set:
             return []  # not declared: left as DSS has them, not wiped
         v = source.spec.project.variables
-        standard = {**v.standard, **env.variables}
+        # The environment overrides the variables a project declares; it adds none of its own (an
+        # environment-only variable goes in `overrides: {variables.KEY: {standard: {...}}}`).
+        standard = {k: env.variables.get(k, value) for k, value in v.standard.items()}
         key = source.key
         return [Desired(Address("variables", key), {"standard": standard, "local": dict(v.local)},
                         (Address("project", key),))]

@@ -15,8 +15,8 @@ from dataiku_iac import Workspace
 from dataiku_iac.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-CASES = [("simple-project", "churn.yaml", "CHURN", "customers_raw"),
-         ("ml-pipeline", "features.yaml", "FEATURES", "web_events_raw")]
+CASES = [("simple-project", "churn.yaml", "CHURN", "customers_raw", "storage"),
+         ("ml-pipeline", "features.yaml", "FEATURES", "web_events_raw", "lake")]
 
 
 def run(root: Path, *args: str) -> int:
@@ -46,9 +46,9 @@ def dataset_raw(root: Path, key: str, name: str) -> Any:
         return ws.connection("dev").client.get_project(key).get_dataset(name).get_settings().get_raw()
 
 
-@pytest.mark.parametrize(("example", "file", "key", "dataset"), CASES)
+@pytest.mark.parametrize(("example", "file", "key", "dataset", "connection"), CASES)
 def test_example_lifecycle(tmp_path: Path, capsys: pytest.CaptureFixture[str], example: str, file: str, key: str,
-                           dataset: str) -> None:
+                           dataset: str, connection: str) -> None:
     root = tmp_path / example
     shutil.copytree(EXAMPLES / example, root)
     project_file = root / "projects" / file
@@ -87,7 +87,7 @@ def test_example_lifecycle(tmp_path: Path, capsys: pytest.CaptureFixture[str], e
     assert run(root, "drift", "-e", "dev", "--detailed-exitcode") == 0
 
     # A dataset removed from the configuration is deleted from DSS.
-    scratch = {"type": "Filesystem", "connection": "filesystem_managed", "params": {"path": "/scratch"}}
+    scratch = {"type": "Filesystem", "connection": connection, "params": {"path": "/scratch"}}
     edit(project_file, lambda d: d["datasets"].__setitem__("scratch", scratch))
     assert run(root, "apply", "-e", "dev", "--yes") == 0
     edit(project_file, lambda d: d["datasets"].pop("scratch"))

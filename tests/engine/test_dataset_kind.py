@@ -34,7 +34,7 @@ datasets:
 WORKSPACE = """\
 version: 1
 environments:
-  dev: {host: embedded, remap: {connections: {warehouse: pg_dev}}}
+  dev: {host: embedded, remap: {connections: {warehouse: pg_dev, filesystem_managed: filesystem_managed}}}
 """
 
 
@@ -247,8 +247,10 @@ def test_connections_are_remapped_per_environment(make_workspace) -> None:
     two_envs = """\
         version: 1
         environments:
-          dev: {host: embedded, remap: {connections: {warehouse: pg_dev, storage: filesystem_managed}}}
-          prod: {host: embedded, node: prod, remap: {connections: {warehouse: pg_prod, storage: filesystem_managed}}}
+          dev: {host: embedded, remap: {connections: {warehouse: pg_dev, storage: filesystem_managed,
+                                                      filesystem_managed: filesystem_managed}}}
+          prod: {host: embedded, node: prod, remap: {connections: {warehouse: pg_prod, storage: filesystem_managed,
+                                                                  filesystem_managed: filesystem_managed}}}
         """
     project = PROJECT.replace("connection: filesystem_managed, format", "connection: storage, format")
     ws = _workspace(make_workspace, project, two_envs)

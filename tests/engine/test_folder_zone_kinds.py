@@ -22,7 +22,11 @@ managed_folders:
 WORKSPACE = """\
 version: 1
 environments:
-  dev: {host: embedded, remap: {connections: {storage: filesystem_folders}}}
+  dev:
+    host: embedded
+    remap:
+      connections: {storage: filesystem_folders, filesystem_managed: filesystem_managed,
+                    filesystem_folders: filesystem_folders}
 """
 
 FLOW = """\
@@ -124,7 +128,8 @@ def test_folder_connection_changes_in_place_and_follows_the_type(make_workspace)
     apply_ok(ws)
     _client(ws).create_connection("s3_dev", "S3", {"bucket": "dev"})
     folder_id = _folders(ws)["models"]["id"]
-    ws = make_workspace({"churn": FOLDERS}, workspace_yaml=WORKSPACE.replace("filesystem_folders", "s3_dev"))
+    moved = WORKSPACE.replace("storage: filesystem_folders", "storage: s3_dev")
+    ws = make_workspace({"churn": FOLDERS}, workspace_yaml=moved)
     plan = ws.plan("dev")
     (action,) = plan.changes
     assert (action.symbol, action.address) == ("~", "managed_folder.CHURN.models")

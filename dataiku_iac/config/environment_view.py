@@ -1,0 +1,96 @@
+"""A project file as one environment sees it: its project key, its per-resource overrides, and checks of
+its connection and code-env names against the environment's remapping.
+
+The view is an ordinary ProjectSource, so the resource kinds never need to know about environments
+beyond connection names and variables.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import ConfigError, ConfigErrors
+from .loader import ProjectSource, SourceFile
+from .models import Environment, ProjectFile
+
+COLLECTIONS = {"dataset": "datasets", "managed_folder": "managed_folders", "recipe": "recipes",
+               "scenario": "scenarios", "zone": "zones"}
+
+
+def physical_key(env: Environment, key: str) -> str:
+    return env.project_key.format(key=key)
+
+
+def view(source: ProjectSource, env_name: str, env: Environment, workspace_file: SourceFile,
+         keys: Sequence[str]) -> ProjectSource:
+    """`source` as environment `env_name` deploys it (the same object when nothing changes)."""
+    _check_names(source, env_name, env)
+    if env.project_key == "{key}" and not env.overrides:
+        return source
+    data = source.spec.model_dump(by_alias=True, exclude_unset=True)
+    for pattern, change in env.overrides.items():
+        _apply_override(data, source.key, pattern, change)
+    data["project"]["key"] = physical_key(env, source.key)
+    for recipe in data.get("recipes", {}).values():
+        recipe["inputs"] = [_foreign(ref, env, keys) for ref in recipe.get("inputs", [])]
+    try:
+        spec = ProjectFile.model_validate(data)
+    except ValidationError as e:
+        where = ("environments", env_name, "overrides")
+        first = e.errors()[0]
+        raise workspace_file.error(f"overrides of environment '{env_name}' make project {source.key} invalid: "
+                                   f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}", where) from None
+    return ProjectSource(source.file, spec, source.code)
+
+
+def _foreign(ref: str, env: Environment, keys: Sequence[str]) -> str:
+    other, dot, name = ref.partition(".")
+    return f"{physical_key(env, other)}.{name}" if dot and other in keys else ref
+
+
+def _apply_override(data: dict[str, Any], key: str, pattern: str, change: Mapping[str, Any]) -> None:
+    kind = pattern.split(".", 1)[0]
+    if kind in ("project", "variables"):
+        if fnmatch.fnmatchcase(f"{kind}.{key}", pattern):
+            target = data["project"] if kind == "project" else data["project"].setdefault("variables", {})
+            _merge(target, change)
+        return
+    for name, entry in data.get(COLLECTIONS[kind], {}).items():
+        if fnmatch.fnmatchcase(f"{kind}.{key}.{name}", pattern):
+            _merge(entry, change)
+
+
+def _merge(target: dict[str, Any], change: Mapping[str, Any]) -> None:
+    """Maps merge key by key; anything else (lists, values) replaces what was there."""
+    for k, v in change.items():
+        if isinstance(v, Mapping) and isinstance(target.get(k), dict):
+            _merge(target[k], v)
+        else:
+            target[k] = copy.deepcopy(v)
+
+
+def _check_names(source: ProjectSource, env_name: str, env: Environment) -> None:
+    """Where an environment maps names, every name a project uses must be mapped: an unmapped one would
+    silently point at whatever connection happens to bear that name on the instance."""
+    errors: list[ConfigError] = []
+    spec, err = source.spec, source.file.error
+    if env.remap.connections:
+        used = [(("datasets", n, "connection"), d.connection) for n, d in spec.datasets.items()]
+        used += [(("managed_folders", n, "connection"), f.connection) for n, f in spec.managed_folders.items()]
+        for loc, logical in used:
+            if logical is not None and logical not in env.remap.connections:
+                known = ", ".join(sorted(env.remap.connections))
+                errors.append(err(f"connection '{logical}' of {loc[0][:-1].replace('_', ' ')} '{loc[1]}' has no "
+                                  f"mapping in environment '{env_name}' (remap.connections maps: {known})", loc))
+    if env.remap.code_envs:
+        for name, recipe in spec.recipes.items():
+            if recipe.code_env is not None and recipe.code_env not in env.remap.code_envs:
+                errors.append(err(f"code env '{recipe.code_env}' of recipe '{name}' has no mapping in environment "
+                                  f"'{env_name}'", ("recipes", name, "code_env")))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)

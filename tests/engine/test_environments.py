@@ -1,0 +1,138 @@
+"""Environments: remapping that must be complete, project key patterns, overrides, instance checks, and
+values that legitimately differ between environments never showing as drift in the other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac.cli.main import main
+from dataiku_iac.errors import ApprovalError, ConfigError
+from tests.engine.conftest import apply_ok, changes
+
+FEATURES = """\
+project: {key: FEATURES, name: Features, variables: {standard: {threshold: "0.5"}}}
+datasets:
+  events: {type: Filesystem, connection: lake, params: {path: /events}}
+  features: {type: Filesystem, connection: lake, params: {path: /features}}
+recipes:
+  build: {type: sync, inputs: [events], outputs: [features]}
+scenarios:
+  nightly: {triggers: [{type: temporal, frequency: Daily, hour: 1}], steps: [{type: build, items: [features]}]}
+"""
+SCORING = """\
+project: {key: SCORING, name: Scoring}
+datasets:
+  scores: {type: Filesystem, connection: lake, params: {path: /scores}}
+recipes:
+  score: {type: sync, inputs: [FEATURES.features], outputs: [scores]}
+"""
+TWO_ON_ONE = """\
+version: 1
+environments:
+  dev:
+    host: embedded
+    project_key: "{key}_DEV"
+    remap: {connections: {lake: filesystem_managed}}
+    variables: {threshold: "0.1"}
+    overrides:
+      scenario.*.*: {active: false}
+  test:
+    host: embedded
+    project_key: "{key}_TEST"
+    remap: {connections: {lake: filesystem_managed}}
+"""
+
+
+def _client(ws):
+    return ws.connection("dev").client
+
+
+def test_two_environments_share_one_instance_with_key_patterns(make_workspace) -> None:
+    ws = make_workspace({"features": FEATURES, "scoring": SCORING}, workspace_yaml=TWO_ON_ONE)
+    apply_ok(ws, "dev")
+    apply_ok(ws, "test")
+    keys = set(_client(ws).list_project_keys())
+    assert {"FEATURES_DEV", "SCORING_DEV", "FEATURES_TEST", "SCORING_TEST"} <= keys
+    assert "FEATURES" not in keys
+    # The cross-project input follows the environment's keys.
+    score = _client(ws).get_project("SCORING_TEST").get_recipe("score").get_settings()
+    inputs = score.get_recipe_raw_definition()["inputs"]["main"]["items"]
+    assert [i["ref"] for i in inputs] == ["FEATURES_TEST.features"]
+    assert changes(ws, "dev") == [] and changes(ws, "test") == []
+    # Overrides and variables apply to dev only.
+    dev = _client(ws).get_project("FEATURES_DEV")
+    test = _client(ws).get_project("FEATURES_TEST")
+    assert dev.get_scenario("NIGHTLY").get_settings().active is False
+    assert test.get_scenario("NIGHTLY").get_settings().active is True
+    assert dev.get_variables()["standard"] == {"threshold": "0.1"}
+    assert test.get_variables()["standard"] == {"threshold": "0.5"}
+    # What legitimately differs between dev and test never shows as drift in the other.
+    assert not ws.drift("dev").has_drift and not ws.drift("test").has_drift
+
+
+def test_a_change_of_one_environment_touches_that_environment_only(make_workspace) -> None:
+    ws = make_workspace({"features": FEATURES, "scoring": SCORING}, workspace_yaml=TWO_ON_ONE)
+    apply_ok(ws, "dev")
+    apply_ok(ws, "test")
+    changed = TWO_ON_ONE.replace('variables: {threshold: "0.1"}', 'variables: {threshold: "0.2"}')
+    ws = make_workspace({"features": FEATURES, "scoring": SCORING}, workspace_yaml=changed)
+    assert changes(ws, "test") == []
+    assert changes(ws, "dev") == [("~", "variables.FEATURES_DEV", ["standard.threshold"])]
+
+
+def test_an_unmapped_connection_is_a_config_error_with_its_position(make_workspace) -> None:
+    ws = make_workspace({"features": FEATURES.replace("  features: {type: Filesystem, connection: lake",
+                                                      "  features: {type: Filesystem, connection: warehouse")},
+                        workspace_yaml=TWO_ON_ONE)
+    with pytest.raises(ConfigError, match=r"projects/features\.yaml:4:44: connection 'warehouse' of dataset "
+                                          r"'features' has no mapping in environment 'dev'"):
+        ws.plan("dev")
+
+
+def test_overrides_that_break_a_project_name_the_workspace_file(make_workspace) -> None:
+    broken = TWO_ON_ONE.replace("scenario.*.*: {active: false}", "scenario.*.*: {active: sometimes}")
+    ws = make_workspace({"features": FEATURES}, workspace_yaml=broken)
+    with pytest.raises(ConfigError, match=r"dss-iac.yaml:\d+:\d+: overrides of environment 'dev' make project "
+                                          r"FEATURES invalid: scenarios.nightly.active"):
+        ws.plan("dev")
+
+
+def test_validate_checks_connections_and_code_envs_on_the_instance(make_workspace, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    project = FEATURES.replace("datasets:\n", "datasets:\n  model: {type: PostgreSQL, connection: warehouse, "
+                                              "params: {table: model}}\n")
+    project = project.replace("recipes:\n", "recipes:\n  train: {type: python, inputs: [features], outputs: [model], "
+                                            "code_env: py_ml}\n")
+    workspace = """\
+version: 1
+environments:
+  dev:
+    host: embedded
+    remap: {connections: {lake: filesystem_managed, warehouse: pg_dev}, code_envs: {py_ml: py311}}
+"""
+    make_workspace({"features": project}, workspace_yaml=workspace)
+    assert main(["-C", str(tmp_path), "validate", "-e", "dev"]) == 3
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: projects/features.yaml:3:41: connection 'pg_dev' (warehouse) of dataset 'model' does not exist on dev",
+        "error: projects/features.yaml:7:73: python code env 'py311' (py_ml) of recipe 'train' does not exist on dev",
+    ]
+    # Once the instance has them (a Filesystem connection, of the wrong type for a PostgreSQL dataset):
+    from dataiku_iac import Workspace
+
+    with Workspace.load(tmp_path) as ws:
+        ws.connection("dev").client.create_connection("pg_dev", "Filesystem", {"root": "/"})
+        ws.connection("dev").client.create_code_env("python", "py311", "DESIGN_MANAGED")
+    assert main(["-C", str(tmp_path), "validate", "-e", "dev"]) == 3
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors == ["error: projects/features.yaml:3:41: dataset 'model' is PostgreSQL, but connection 'pg_dev' "
+                      "(warehouse) on dev is Filesystem"]
+
+
+def test_a_bundle_environment_refuses_direct_apply(make_workspace) -> None:
+    ws = make_workspace({"features": FEATURES}, workspace_yaml=TWO_ON_ONE.replace(
+        '    project_key: "{key}_TEST"', '    project_key: "{key}_TEST"\n    deploy: bundle'))
+    with pytest.raises(ApprovalError, match="receives projects by bundle: deploy with `dss-iac promote --to test`"):
+        ws.apply(ws.plan("test"))

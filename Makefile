@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo tour bench clean
+.PHONY: install test lint demo demo-multi-env tour bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+# dev -> staging -> prod through bundles and the Project Deployer, on the embedded DSS.
+demo-multi-env: $(STAMP)
+	$(BIN)/python examples/multi_env_demo.py
 
 # The DSS simulator alone, driven through dataikuapi as a new user would (bundles, deployer, Govern).
 tour: $(STAMP)

@@ -29,6 +29,7 @@ from .state.model import State
 from .state.store import StateStore
 
 if TYPE_CHECKING:
+    from .deploy import PromotionPlan, PromotionResult
     from .sim import Simulator
 
 
@@ -222,6 +223,18 @@ class Workspace:
             raise StalePlanError(
                 f"the plan is stale: it was made against state serial {plan.state_serial} of lineage "
                 f"{plan.state_lineage}, the state is now serial {state.serial} of {state.lineage}; plan again")
+
+    def plan_promotion(self, from_env: str, to_env: str, *, projects: Iterable[str] = (),
+                       bundle: str | None = None) -> PromotionPlan:
+        """What `promote` would do: bundle, content changes, deployment settings (see docs/promotion.md)."""
+        from .deploy import plan_promotion
+
+        return plan_promotion(self, from_env, to_env, projects, bundle)
+
+    def promote(self, plan: PromotionPlan, *, progress: Any = None) -> PromotionResult:
+        from .deploy import promote
+
+        return promote(self, plan, progress)
 
     def drift(self, env: str, *, parallelism: int = DEFAULT_PARALLELISM) -> DriftReport:
         return DriftReport.from_plan(self.plan(env, parallelism=parallelism))

@@ -11,7 +11,7 @@ from .. import __version__
 from . import exit_codes
 from .console import Console
 
-EXAMPLES = ("simple-project", "ml-pipeline", "python-dsl")
+EXAMPLES = ("simple-project", "ml-pipeline", "python-dsl", "multi-env")
 
 
 def register_init(sub: Any) -> None:

@@ -286,6 +286,19 @@ def test_update_deploys_the_bundle_with_the_deployment_settings(env: Env) -> Non
     assert [u.status for u in dep.list_updates()] == ["SUCCESS", "SUCCESS"]
 
 
+def test_a_deployed_key_rehomes_references_to_the_project_itself(env: Env) -> None:
+    scenario = env.project.create_scenario("Build", "step_based")
+    settings = scenario.get_settings()
+    settings.get_raw()["params"]["steps"] = [{"type": "build_flowitem", "params": {"builds": [
+        {"type": "DATASET", "itemId": "customers", "projectKey": env.project.project_key}]}}]
+    settings.save()
+    env.publish("v2")
+    deployed_key = unique("PROD")
+    env.deploy("v2", deployed_project_key=deployed_key).start_update().wait_for_result()
+    raw = env.auto.get_project(deployed_key).get_scenario(scenario.id).get_settings().get_raw()
+    assert raw["params"]["steps"][0]["params"]["builds"][0]["projectKey"] == deployed_key
+
+
 def test_a_failed_update_keeps_the_previous_bundle(env: Env) -> None:
     dep = env.deploy()
     dep.start_update().wait_for_result()

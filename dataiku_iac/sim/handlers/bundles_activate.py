@@ -78,11 +78,9 @@ def remap_snapshot(snapshot: dict[str, Any], conn_map: dict[str, str], env_map: 
     `project_key` (a deployment or an import may use another key than the source project)."""
     snap = copy_doc(snapshot)
     source_key = snap.get("projectKey")
-    docs = [*snap.get("datasets", {}).values(), *snap.get("managedFolders", {}).values(),
-            *snap.get("scenarios", {}).values(), *(r.get("recipe") or {} for r in snap.get("recipes", {}).values())]
-    for doc in docs:
-        if isinstance(doc, dict) and doc.get("projectKey") == source_key:
-            doc["projectKey"] = project_key
+    # Every reference to the project itself moves with it: object docs, scenario build items, zone items...
+    for coll in FLOW_KEYS:
+        _rehome(snap.get(coll, {}), source_key, project_key)
     snap["projectKey"] = project_key
     for coll in ("datasets", "managedFolders"):
         for doc in snap.get(coll, {}).values():
@@ -96,6 +94,18 @@ def remap_snapshot(snapshot: dict[str, Any], conn_map: dict[str, str], env_map: 
         if isinstance(sel, dict) and sel.get("envName") in env_map:
             sel["envName"] = env_map[sel["envName"]]
     return snap
+
+
+def _rehome(doc: Any, source_key: Any, project_key: str) -> None:
+    """Replace `projectKey: source_key` by `project_key` wherever it occurs in `doc`."""
+    if isinstance(doc, dict):
+        if doc.get("projectKey") == source_key:
+            doc["projectKey"] = project_key
+        for value in doc.values():
+            _rehome(value, source_key, project_key)
+    elif isinstance(doc, list):
+        for value in doc:
+            _rehome(value, source_key, project_key)
 
 
 # -- applying a snapshot ----------------------------------------------------------------------------------------

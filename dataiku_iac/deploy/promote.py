@@ -1,0 +1,166 @@
+"""Carrying out a promotion plan: export, publish, create or update the deployment, update it, check its health.
+
+Projects are promoted one after the other, in the plan's order; the first failure stops the promotion
+(later projects may read from it). A failed update leaves the automation project on its previous bundle
+(DSS activates all or nothing), and the deployment's settings are put back as they were, so the deployer
+too still says the previous bundle.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..dss.connect import Connection, call
+from ..errors import DSSApiError, StalePlanError
+from .deployer import HEALTHY, deployment_health, deployment_settings, open_deployer, published_bundles
+from .errors import PromotionError
+from .promotion_plan import EXPORTED, NEW, ProjectPromotion, PromotionPlan
+from .settings import write_settings
+
+if TYPE_CHECKING:
+    from dataikuapi.dss.projectdeployer import DSSProjectDeployer
+
+    from ..workspace import Workspace
+
+Progress = Callable[[str], None]
+# `com.dataiku.dip.exceptions.CodedException: ` in front of DSS's message says nothing to a reader.
+_ERROR_TYPE = re.compile(r"^(?:DSS at \S+: )?(?:[\w$]+\.)*[\w$]*(?:Exception|Error): ")
+
+
+@dataclass
+class ProjectOutcome:
+    project: str
+    deployment_id: str
+    bundle_id: str
+    status: str  # deployed | unchanged | failed
+    health: str | None = None
+    messages: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PromotionResult:
+    from_env: str
+    to_env: str
+    bundle_id: str
+    projects: list[ProjectOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(p.status != "failed" for p in self.projects)
+
+    @property
+    def deployed(self) -> list[ProjectOutcome]:
+        return [p for p in self.projects if p.status == "deployed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.from_env, "to": self.to_env, "bundle_id": self.bundle_id, "ok": self.ok,
+                "projects": [p.to_dict() for p in self.projects]}
+
+
+def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None) -> PromotionResult:
+    """Carry out `plan`; raises PromotionError (its `result` says what was done) at the first project that fails."""
+    say = progress or (lambda text: None)
+    design = ws.connection(plan.from_env)
+    deployer = open_deployer(design)
+    result = PromotionResult(plan.from_env, plan.to_env, plan.bundle_id)
+    for p in plan.projects:
+        if not p.update:
+            result.projects.append(ProjectOutcome(p.key, p.deployment_id, p.bundle_id, "unchanged", p.health))
+            continue
+        started = time.monotonic()
+        try:
+            health, messages = _promote_one(design, deployer, p, plan, say)
+        except (PromotionError, DSSApiError) as e:
+            # DSS refused a step before the update (export, publish, settings): say which project and bundle.
+            message = str(e) if isinstance(e, PromotionError) else (
+                f"promoting project {p.key} to {plan.to_env} failed (bundle {p.bundle_id}): "
+                f"{_ERROR_TYPE.sub('', str(e))}")
+            result.projects.append(ProjectOutcome(p.key, p.deployment_id, p.bundle_id, "failed", error=message,
+                                                  seconds=time.monotonic() - started))
+            raise PromotionError(message, result) from None
+        result.projects.append(ProjectOutcome(p.key, p.deployment_id, p.bundle_id, "deployed", health, messages,
+                                              seconds=time.monotonic() - started))
+        say(f"{p.key}: deployed bundle {p.bundle_id} as {p.deployed_key} on {plan.to_env} ({health})")
+    return result
+
+
+def _promote_one(design: Connection, deployer: DSSProjectDeployer, p: ProjectPromotion, plan: PromotionPlan,
+                 say: Progress) -> tuple[str, list[str]]:
+    raw = deployment_settings(design, deployer, p.deployment_id)
+    if (raw is not None) != p.deployment_exists or (raw is not None and raw.get("bundleId") != p.current_bundle):
+        raise StalePlanError(f"the promotion plan is stale: deployment {p.deployment_id} changed since it was made "
+                             "(another promotion?); plan again")
+    project = design.client.get_project(p.design_key)
+    if p.bundle_state == NEW:
+        say(f"{p.key}: exporting bundle {p.bundle_id} from {p.design_key} on {plan.from_env}")
+        notes = f"dss-iac promote {plan.from_env} -> {plan.to_env}" + (f", commit {plan.commit}" if plan.commit else "")
+        call(design, lambda: project.export_bundle(p.bundle_id, release_notes=notes))
+    if p.bundle_state in (NEW, EXPORTED):
+        if published_bundles(design, deployer, p.published_key) is None:
+            say(f"{p.key}: creating published project {p.published_key} on the Project Deployer")
+            call(design, lambda: deployer.create_project(p.published_key))
+        say(f"{p.key}: publishing bundle {p.bundle_id} to the Project Deployer")
+        call(design, lambda: project.publish_bundle(p.bundle_id, published_project_key=p.published_key))
+    deployment = deployer.get_deployment(p.deployment_id)
+    if raw is None:
+        say(f"{p.key}: creating deployment {p.deployment_id} on infrastructure {p.infra}")
+        call(design, lambda: deployer.create_deployment(p.deployment_id, p.published_key, p.infra, p.bundle_id,
+                                                        deployed_project_key=p.deployed_key))
+    settings = call(design, deployment.get_settings)
+    previous = copy.deepcopy(settings.get_raw())
+    write_settings(settings.get_raw(), p.settings)
+    say(f"{p.key}: saving the settings of deployment {p.deployment_id}")
+    call(design, settings.save)
+    say(f"{p.key}: updating deployment {p.deployment_id} (bundle {p.bundle_id} on {plan.to_env})")
+    try:
+        outcome = call(design, lambda: deployment.start_update().wait_for_result())
+    except DSSApiError as e:
+        restored = _restore(design, deployment, previous if raw is not None else None)
+        raise PromotionError(_failed(p, plan, str(e)) + restored) from None
+    if isinstance(outcome, dict) and outcome.get("error"):
+        restored = _restore(design, deployment, previous if raw is not None else None)
+        raise PromotionError(_failed(p, plan, _messages(outcome)) + restored)
+    health, messages = deployment_health(design, deployer, p.deployment_id)
+    if health not in HEALTHY:
+        raise PromotionError(_failed(p, plan, f"deployment health is {health}" +
+                                     (f": {'; '.join(messages)}" if messages else "")))
+    return health, messages
+
+
+def _restore(design: Connection, deployment: Any, previous: dict[str, Any] | None) -> str:
+    """Put the settings back as they were before this promotion (a new deployment has nothing to go back to).
+    -> "" or why that failed, to add to the error (the update's failure is what matters)."""
+    if previous is None:
+        return ""
+    try:
+        settings = call(design, deployment.get_settings)
+        raw = settings.get_raw()
+        raw.clear()
+        raw.update(previous)
+        call(design, settings.save)
+    except DSSApiError as e:
+        return f" (and its previous settings could not be restored: {e})"
+    return ""
+
+
+def _messages(outcome: dict[str, Any]) -> str:
+    msgs = outcome.get("messages") or []
+    return "; ".join(f"{m.get('code', '')}: {m.get('title') or m.get('message', '')}" for m in msgs
+                     if m.get("severity") == "ERROR") or "the update reported an error"
+
+
+def _failed(p: ProjectPromotion, plan: PromotionPlan, dss_message: str) -> str:
+    message = _ERROR_TYPE.sub("", dss_message.strip().splitlines()[0] if dss_message.strip() else dss_message)
+    where = f"the deployment stays on bundle {p.current_bundle}" if p.current_bundle else "nothing was deployed before"
+    return (f"promoting project {p.key} to {plan.to_env} failed: bundle {p.bundle_id} was not activated "
+            f"({where}): {message}")

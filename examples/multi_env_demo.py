@@ -1,0 +1,74 @@
+"""`make demo-multi-env`: promote a project dev -> staging -> prod through bundles, on the embedded DSS.
+
+Copies examples/multi-env to a scratch Git repository, applies it to dev (the design node), shows that
+prod lacks the connections its remapping names, lets the platform team create them, promotes to staging
+and prod, then ships a change and rolls it back.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def dss_iac(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> None:
+    print(f"\n$ dss-iac {' '.join(args)}", flush=True)
+    proc = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), *args], text=True)
+    if proc.returncode not in ok:
+        raise SystemExit(f"demo: `dss-iac {' '.join(args)}` failed with exit code {proc.returncode}")
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def platform_team_creates_connections(root: Path) -> None:
+    from dataiku_iac import Workspace
+
+    print("\n# The platform team creates the staging and prod connections (here: through dataikuapi)...", flush=True)
+    with Workspace.load(root) as ws:
+        for env in ("staging", "prod"):
+            client = ws.connection(env).client
+            for name in (f"{env}_warehouse", f"{env}_storage"):
+                client.create_connection(name, "Filesystem", {"root": f"/data/{env}"})
+                print(f"#   {env}: connection {name}")
+
+
+def main() -> int:
+    scratch = Path(tempfile.mkdtemp(prefix="dss-iac-multi-env-"))
+    root = scratch / "multi-env"
+    shutil.copytree(HERE / "multi-env", root, ignore=shutil.ignore_patterns(".dss-iac", "__pycache__"))
+    (root / ".gitignore").write_text(".dss-iac/\n")
+    git(root, "init", "-q")
+    git(root, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "add", ".")
+    git(root, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "commit", "-q", "-m", "Orders v1")
+    print(f"# A Git repository with examples/multi-env in {root}; DSS is the embedded simulator.")
+    try:
+        dss_iac(root, "apply", "-e", "dev", "--yes")
+        dss_iac(root, "validate", "-e", "prod", ok=(3,))
+        platform_team_creates_connections(root)
+        dss_iac(root, "validate", "-e", "prod")
+        dss_iac(root, "promote", "--from", "dev", "--to", "staging", "--yes")
+        dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--yes")
+        first = f"git-{git(root, 'rev-parse', 'HEAD')[:12]}"
+        print("\n# A change: the daily scenario runs at 6 instead of 5. Commit, apply to dev, promote.", flush=True)
+        project = root / "projects" / "orders.yaml"
+        project.write_text(project.read_text().replace("hour: 5", "hour: 6"))
+        git(root, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "commit", "-q", "-am", "Orders v2")
+        dss_iac(root, "apply", "-e", "dev", "--yes")
+        dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--yes")
+        print(f"\n# Roll prod back to the first bundle ({first}).", flush=True)
+        dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--bundle", first, "--yes")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print("\n# Done: dev -> staging -> prod through bundles, remapped per environment, and a rollback.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

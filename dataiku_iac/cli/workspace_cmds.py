@@ -64,25 +64,14 @@ def register(sub: Any) -> None:
                 "dss-iac apply -e dev --yes        # or: dss-iac apply dev.plan")
     _env(p, required=False)
     p.add_argument("plan_file", nargs="?", metavar="PLAN_FILE", help="a plan saved by `plan --out`")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--json", action="store_true", help="print the result as JSON (implies no prompt: needs --yes)")
-    p.add_argument("--target", action="append", default=[], metavar="ADDR", help="apply only this resource")
-    p.add_argument("--allow-delete", action="store_true",
-                   help="let the plan delete or replace resources in a protected environment")
+    _write_options(p, "apply", "let the plan delete or replace resources in a protected environment")
     _at(p)
-    _parallelism(p)
-    _lock_timeout(p)
     p.set_defaults(func=cmd_apply)
 
     p = _parser(sub, "destroy", "delete everything dss-iac manages in an environment (data is kept)",
                 "dss-iac destroy -e dev --yes")
     _env(p)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--target", action="append", default=[], metavar="ADDR", help="destroy only this resource")
-    p.add_argument("--allow-delete", action="store_true", help="needed to destroy in a protected environment")
-    _parallelism(p)
-    _lock_timeout(p)
+    _write_options(p, "destroy", "needed to destroy in a protected environment")
     p.set_defaults(func=cmd_destroy)
 
     p = _parser(sub, "drift", "show what changed in DSS outside dss-iac since the last apply",
@@ -93,6 +82,16 @@ def register(sub: Any) -> None:
     p.add_argument("--watch", type=float, metavar="SECONDS", help="check again every SECONDS until interrupted")
     _parallelism(p)
     p.set_defaults(func=cmd_drift)
+
+
+def _write_options(p: argparse.ArgumentParser, verb: str, allow_delete_help: str) -> None:
+    """What every command that changes DSS takes."""
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (implies no prompt: needs --yes)")
+    p.add_argument("--target", action="append", default=[], metavar="ADDR", help=f"{verb} only this resource")
+    p.add_argument("--allow-delete", action="store_true", help=allow_delete_help)
+    _parallelism(p)
+    _lock_timeout(p)
 
 
 def load(args: argparse.Namespace) -> Workspace:

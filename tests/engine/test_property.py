@@ -3,6 +3,7 @@ operations, and the plan right after it is empty."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ def _edit_by_hand(client: Any, edit: tuple[str, str, str]) -> None:
 
     kind, name, text = edit
     project = client.get_project("PROP")
-    try:
+    # An edit may target a dataset this workspace does not have: then there is nothing to do.
+    with contextlib.suppress(DataikuException):
         if kind == "describe":
             s = project.get_dataset(name).get_settings()
             s.get_raw()["description"] = f"by hand {text}"
@@ -71,8 +73,6 @@ def _edit_by_hand(client: Any, edit: tuple[str, str, str]) -> None:
             meta = project.get_metadata()
             meta["label"] = f"renamed {text}"
             project.set_metadata(meta)
-    except DataikuException:
-        pass  # the edit targets a dataset this workspace does not have: nothing to do
 
 
 def _steps(plan: Any) -> list[tuple[str, str]]:

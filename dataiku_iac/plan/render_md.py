@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .model import ActionType, Plan
-from .render_text import action_block, field_lines
+from .diff import FieldChange
+from .model import Action, ActionType, Plan
+from .render_text import fmt
 
 _ICON = {ActionType.CREATE: "🆕 create", ActionType.UPDATE: "✏️ update", ActionType.DELETE: "🗑️ destroy",
          ActionType.REPLACE: "♻️ replace"}
@@ -22,13 +23,28 @@ def render_markdown(plan: Plan) -> str:
         out.append("")
         for a in plan.changes:
             out += [f"<details><summary><code>{a.symbol} {a.address}</code></summary>", "", "```diff"]
-            out += [line[2:] if line.startswith("  ") else line for line in action_block(a)[1:]]
+            out += _diff_lines(a.changes) + _notes(a)
             out += ["```", "", "</details>"]
     if plan.drifted:
         out += ["", f"⚠️ **{len(plan.drifted)} resource(s) changed outside dss-iac since the last apply:**", ""]
         for a in plan.drifted:
             out += [f"<details><summary><code>{a.address}</code></summary>", "", "```diff"]
-            out += [line.strip() for line in field_lines(a.drift, "~")]
+            out += _diff_lines(a.drift)
             out += ["```", "", "</details>"]
     out += ["", f"<sub>state serial {plan.state_serial}, config {plan.config_digest[:12]}</sub>"]
     return "\n".join(out) + "\n"
+
+
+def _diff_lines(changes: tuple[FieldChange, ...]) -> list[str]:
+    """Each field as `-` before and `+` after, so a pull-request's diff colouring reads it right."""
+    lines: list[str] = []
+    for c in changes:
+        if c.before is not None:
+            lines.append(f"- {c.path} = {fmt(c.before)}")
+        if c.after is not None:
+            lines.append(f"+ {c.path} = {fmt(c.after)}")
+    return lines
+
+
+def _notes(a: Action) -> list[str]:
+    return [f"# {key}: {note}" for key, note in sorted(a.notes.items())]

@@ -59,7 +59,7 @@ def test_markdown_plan_for_pull_requests(ws: Path, capsys: pytest.CaptureFixture
     md = capsys.readouterr().out
     assert "**Plan: 2 to add, 0 to change, 0 to destroy.**" in md
     assert "| 🆕 create | `project.CHURN` | not in DSS |" in md
-    assert "```diff" in md
+    assert '```diff\n+ name = "Churn"' in md or '+ name = "Churn"' in md.split("```diff", 2)[1]
 
 
 def test_saved_plan_applies_exactly_and_goes_stale(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
 from .drift import DriftReport
 from .dss.connect import EMBEDDED, Connection, embedded_simulator, open_connection
-from .errors import ApprovalError, ConfigError, StalePlanError
+from .errors import ApprovalError, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
@@ -82,6 +82,36 @@ class Workspace:
     def environment(self, name: str) -> Environment:
         return self.config.environment(name)
 
+    # Editing: only the changed YAML nodes are rewritten, the whole workspace is validated first, and a file
+    # changed on disk since it was loaded is refused (see config/edit.py). Each returns the file written.
+    def update_resource(self, address: str | Address, changes: Any) -> Path:
+        """Change a resource's keys (nested mappings merge, None removes a key) in its YAML file."""
+        from .config import edit
+
+        return self._save(edit.update(self.config, Address.of(address), changes))
+
+    def create_resource(self, address: str | Address, config: Any) -> Path:
+        from .config import edit
+
+        return self._save(edit.create(self.config, Address.of(address), config))
+
+    def remove_resource(self, address: str | Address) -> Path:
+        from .config import edit
+
+        return self._save(edit.remove(self.config, Address.of(address)))
+
+    def update_setting(self, keys: Sequence[str], value: Any) -> Path:
+        """Set a key of dss-iac.yaml itself, e.g. `("environments", "dev", "variables", "x")`; None removes it."""
+        from .config import edit
+
+        return self._save(edit.update_setting(self.config, keys, value))
+
+    def _save(self, change: Any) -> Path:
+        from .config.edit import save
+
+        self.config = save(self.config, change)
+        return Path(change.path)
+
     def env_context(self, name: str) -> EnvContext:
         env = self.environment(name)
         return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env)
@@ -127,7 +157,7 @@ class Workspace:
     # -- plan, apply, drift ---------------------------------------------------------------------------
     def plan(self, env: str, *, targets: Iterable[str | Address] = (), destroy: bool = False,
              parallelism: int = DEFAULT_PARALLELISM, progress: Any = None) -> Plan:
-        addresses = tuple(_address(t) for t in targets)
+        addresses = tuple(Address.of(t) for t in targets)
         desired = build_desired(self.config, self.env_context(env))
         plan, _ = make_plan(environment=env, desired=desired, state=self.state(env), conn=self.connection(env),
                             config_digest=self.config.digest, targets=addresses, destroy=destroy,
@@ -248,12 +278,3 @@ def _check_same_values(plan: Plan, fields: dict[str, dict[str, Any]]) -> None:
         if a.fields is not None and a.address in fields and scrub(dict(a.fields)) != scrub(fields[a.address]):
             raise StalePlanError(f"the plan is stale: {a.address} resolves to other values than when the plan was "
                                  "made (an environment variable changed?); plan again")
-
-
-def _address(target: str | Address) -> Address:
-    if isinstance(target, Address):
-        return target
-    try:
-        return Address.parse(target)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None

@@ -31,6 +31,18 @@ class Address:
             raise ValueError(f"invalid address '{text}': a {kind} address is {shape}")
         return cls(kind, project, name)
 
+    @classmethod
+    def of(cls, value: str | Address) -> Address:
+        """An address given as text or as an Address; bad text is a ConfigError (a user's mistake)."""
+        if isinstance(value, Address):
+            return value
+        from ..errors import ConfigError
+
+        try:
+            return cls.parse(value)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+
     def matches(self, target: Address) -> bool:
         """Whether a `--target` selects this address: itself, or everything of a targeted project."""
         if target == self:

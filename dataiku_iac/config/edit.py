@@ -1,0 +1,309 @@
+"""Changing one resource in its YAML project file: `Workspace.update_resource`, `.create_resource` and
+`.remove_resource` are built on this module.
+
+An edit is made to the file's text in memory (`yamledit`: only the nodes whose values change are
+rewritten), the whole workspace is validated with the edited text, and only then is the file written,
+atomically. A file that changed on disk since the workspace was loaded is refused: writing over it would
+lose someone's edits.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .._fs import atomic_write
+from ..errors import ConfigError
+from ..resources.address import Address
+from .environment_view import COLLECTIONS
+from .files import DISK, FileSource
+from .loader import ProjectSource, SourceFile, WorkspaceConfig, load_files
+from .yamledit import Layout, plain, remove_value, set_value
+from .yamlio import parse_yaml
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """One file's new text, not yet written: `before` is its text as loaded (None for a new file)."""
+
+    path: Path
+    shown: str
+    before: str | None
+    after: str
+
+
+def resource_path(address: Address) -> tuple[str, ...]:
+    """Where a resource's configuration sits in its project file."""
+    if address.kind == "project":
+        return ("project",)
+    if address.kind in ("variables", "permissions"):
+        return ("project", address.kind)
+    assert address.name is not None
+    return (COLLECTIONS[address.kind], address.name)
+
+
+def merge(current: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`current` with `changes` merged in: nested mappings merge key by key, None removes a key, anything
+    else (lists included) replaces the value."""
+    out = copy.deepcopy(current) if isinstance(current, dict) else {}
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping):
+            out[key] = merge(out.get(key), value)
+        else:
+            out[key] = plain(value, key)
+    return out
+
+
+def changes_between(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The `changes` that turn `old` into `new` under `merge` (None for each key that goes)."""
+    out: dict[str, Any] = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            inner = changes_between(before, value)
+            if inner:
+                out[key] = inner
+        elif key not in old or before != value or type(before) is not type(value):
+            out[key] = value
+    return out
+
+
+def _universal(text: str) -> str:
+    """Text as Python's text mode reads it (what the loader kept): every line break a \\n."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _source(config: WorkspaceConfig, address: Address) -> ProjectSource:
+    if address.project not in config.projects:
+        known = ", ".join(sorted(config.projects)) or "none"
+        raise ConfigError(f"no project {address.project} in this workspace (projects: {known})")
+    source = config.projects[address.project]
+    if source.file.path.suffix == ".py":
+        raise ConfigError("is a Python project file: its resources are built by code, so edit the code itself; "
+                          "only YAML project files can be edited here", file=source.file.shown)
+    return source
+
+
+def disk_text(file: SourceFile) -> str:
+    """The file's text on disk, line breaks as they are; refused when it is not what was loaded."""
+    try:
+        raw = file.path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError("was deleted since the workspace was loaded: nothing was written; load the workspace "
+                          "again", file=file.shown) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read file: {e}", file=file.shown) from None
+    if _universal(raw) != file.text:
+        raise ConfigError("changed on disk since the workspace was loaded: nothing was written, so no edit is "
+                          "lost; load the workspace again and redo the change", file=file.shown)
+    return raw
+
+
+def current(config: WorkspaceConfig, address: Address | str) -> Any:
+    """A resource's configuration as its file says it (no defaults added), or None when it is not declared."""
+    address = Address.of(address)
+    source = _source(config, address)
+    data: Any = parse_yaml(source.file.text, source.file.shown)
+    for key in resource_path(address):
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return copy.deepcopy(data)
+
+
+
+
+def _what(address: Address) -> str:
+    return f"{address.kind.replace('_', ' ')} {address}"
+
+
+def update(config: WorkspaceConfig, address: Address | str, changes: Mapping[str, Any] | list[Any]) -> FileEdit:
+    """The edit that changes an existing resource: `changes` maps its keys to new values (nested mappings
+    merge, None removes a key). Permissions take a list (all groups), or a mapping of group name to the flags
+    to change (None removes the group's entry)."""
+    address = Address.of(address)
+    source = _source(config, address)
+    before = current(config, address)
+    if before is None:
+        raise ConfigError(f"{_what(address)} is not declared in {source.file.shown}; create it with "
+                          "create_resource")
+    if address.kind == "permissions":
+        after: Any = _permissions(before, changes)
+    else:
+        if not isinstance(changes, Mapping):
+            raise ConfigError(f"changes to {address} must be a mapping of keys to new values")
+        after = merge(before, changes)
+        if address.kind == "project" and after.get("key") != before.get("key"):
+            raise ConfigError(f"the key of project {address.project} cannot change (it is the project's identity "
+                              "in DSS); create a new project instead")
+    return _edit(source, resource_path(address), after)
+
+
+def _permissions(before: Any, changes: Mapping[str, Any] | list[Any]) -> list[Any]:
+    if isinstance(changes, list | tuple):
+        return plain(list(changes), "permissions")
+    if not isinstance(changes, Mapping):
+        raise ConfigError("changes to permissions must be a list of entries, or a mapping of group name to flags")
+    entries = [dict(e) if isinstance(e, dict) else e for e in (before or [])]
+    for group, flags in changes.items():
+        index = next((i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("group") == group), None)
+        if flags is None:
+            if index is not None:
+                entries.pop(index)
+        elif not isinstance(flags, Mapping):
+            raise ConfigError(f"permissions of group {group}: expected a mapping of flags to true/false")
+        elif index is None:
+            entries.append(merge({"group": group}, flags))
+        else:
+            entries[index] = merge(entries[index], flags)
+    return entries
+
+
+def create(config: WorkspaceConfig, address: Address | str, value: Mapping[str, Any] | list[Any]) -> FileEdit:
+    """The edit that declares a new resource (a new project gets a file of its own)."""
+    address = Address.of(address)
+    if address.kind == "project":
+        return _new_project(config, address, value)
+    source = _source(config, address)
+    if current(config, address) is not None:
+        raise ConfigError(f"{_what(address)} is already declared in {source.file.shown}; change it with "
+                          "update_resource")
+    if address.kind != "permissions" and not isinstance(value, Mapping):
+        raise ConfigError(f"the configuration of {address} must be a mapping of keys to values")
+    return _edit(source, resource_path(address), plain(value if isinstance(value, list) else dict(value)))
+
+
+def remove(config: WorkspaceConfig, address: Address | str) -> FileEdit:
+    """The edit that takes a resource out of its file, with the comment lines just above it."""
+    address = Address.of(address)
+    source = _source(config, address)
+    if address.kind == "project":
+        raise ConfigError(f"removing project {address.project} means deleting its whole file: delete "
+                          f"{source.file.shown} yourself (the plan then destroys the project)")
+    if current(config, address) is None:
+        raise ConfigError(f"{_what(address)} is not declared in {source.file.shown}: nothing to remove")
+    raw = disk_text(source.file)
+    after = remove_value(raw, source.file.shown, resource_path(address))
+    return FileEdit(source.file.path, source.file.shown, source.file.text, after)
+
+
+def update_setting(config: WorkspaceConfig, keys: Sequence[str], value: Any) -> FileEdit:
+    """The edit that sets a key of the workspace file itself (for example `environments.prod.variables.x`);
+    None removes it. Settings are not resources, but the same in-place editing and checks apply."""
+    if not keys:
+        raise ConfigError("no key to set in the workspace file", file=config.file.shown)
+    raw = disk_text(config.file)
+    if value is not None:
+        after = set_value(raw, config.file.shown, tuple(keys), value)
+    else:
+        data: Any = parse_yaml(config.file.text, config.file.shown)
+        for key in keys:
+            if not isinstance(data, dict) or key not in data:
+                return FileEdit(config.file.path, config.file.shown, config.file.text, raw)  # nothing to remove
+            data = data[key]
+        after = remove_value(raw, config.file.shown, tuple(keys))
+    return FileEdit(config.file.path, config.file.shown, config.file.text, after)
+
+
+def _edit(source: ProjectSource, path: tuple[str, ...], value: Any) -> FileEdit:
+    raw = disk_text(source.file)
+    return FileEdit(source.file.path, source.file.shown, source.file.text,
+                    set_value(raw, source.file.shown, path, value))
+
+
+def _new_project(config: WorkspaceConfig, address: Address, value: Mapping[str, Any] | list[Any]) -> FileEdit:
+    if address.project in config.projects:
+        raise ConfigError(f"project {address.project} is already declared in "
+                          f"{config.projects[address.project].file.shown}")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"the configuration of {address} must be a mapping of keys to values")
+    data = plain(dict(value), "project")
+    if data.setdefault("key", address.project) != address.project:
+        raise ConfigError(f"the configuration's key {data['key']!r} is not the address's {address.project}")
+    data = {"key": address.project, **{k: v for k, v in data.items() if k != "key"}}
+    path = _new_file_path(config, address.project)
+    shown = DISK.shown(path, config.root)
+    text = "\n".join(Layout().block({"project": data}, 0)) + "\n"
+    return FileEdit(path, shown, None, text)
+
+
+def _new_file_path(config: WorkspaceConfig, key: str) -> Path:
+    """A file for a new project, from the first YAML glob whose file name has one `*` and no other wildcard."""
+    for pattern in config.spec.projects:
+        pure = PurePosixPath(pattern)
+        if pure.suffix not in (".yaml", ".yml") or any(c in str(pure.parent) for c in "*?["):
+            continue
+        if pure.name.count("*") != 1 or any(c in pure.name for c in "?["):
+            continue
+        path = config.root / pure.parent / pure.name.replace("*", key.lower())
+        if path.exists():
+            raise ConfigError(f"cannot create project {key}: {DISK.shown(path, config.root)} already exists")
+        return path
+    raise ConfigError(f"cannot choose a file for project {key}: no project glob of the form 'folder/*.yaml' in "
+                      f"{config.file.shown}; create the file yourself")
+
+
+class _Overlay:
+    """The disk, with the edited files read from memory: the loader validates the workspace as it would be."""
+
+    def __init__(self, root: Path, edit: FileEdit) -> None:
+        self.root = root
+        self.edit = edit
+        self.text = _universal(edit.after)
+
+    def read_text(self, path: Path) -> str:
+        return self.text if path == self.edit.path else DISK.read_text(path)
+
+    def glob(self, root: Path, pattern: str) -> list[Path]:
+        found = DISK.glob(root, pattern)
+        if self.edit.before is None and self.edit.path not in found:
+            rel = self.edit.path.relative_to(root).as_posix()
+            if fnmatch.fnmatchcase(rel, pattern) and ("**" in pattern or rel.count("/") == pattern.count("/")):
+                found.append(self.edit.path)
+        return found
+
+    def resolve(self, path: Path) -> Path:
+        return DISK.resolve(path)
+
+    def name(self, path: Path, root: Path) -> str:
+        return DISK.name(path, root)
+
+    def shown(self, path: Path, root: Path) -> str:
+        return DISK.shown(path, root)
+
+
+def validate(config: WorkspaceConfig, edit: FileEdit) -> WorkspaceConfig:
+    """The workspace as it would be with the edit made, validated as a whole; nothing is written."""
+    _check_disk(config, edit)
+    overlay: FileSource = _Overlay(config.root, edit)
+    new = load_files(config.root, overlay)
+    if edit.before is None and not any(p.file.path == edit.path for p in new.projects.values()):
+        raise ConfigError("the new file would not be read: no project glob matches it", file=edit.shown)
+    return new
+
+
+def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
+    if edit.before is None:
+        if edit.path.exists():
+            raise ConfigError("appeared on disk since the edit was prepared: nothing was written", file=edit.shown)
+        return
+    files = [config.file, *(p.file for p in config.projects.values())]
+    source = next((f for f in files if f.path == edit.path), None)
+    if source is None or source.text != edit.before:
+        raise ConfigError("the edit was prepared against another version of the workspace: nothing was written",
+                          file=edit.shown)
+    disk_text(source)
+
+
+def save(config: WorkspaceConfig, edit: FileEdit) -> WorkspaceConfig:
+    """Validate the workspace with the edit, then write the file atomically; the new configuration."""
+    new = validate(config, edit)
+    _check_disk(config, edit)  # again, just before writing: the window for a lost edit stays tiny
+    atomic_write(edit.path, edit.after.encode("utf-8"))
+    return new

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import exit_codes, misc_cmds, promote_cmd, sim_cmd, state_cmd, workspace_cmds
+from . import exit_codes, misc_cmds, promote_cmd, sim_cmd, state_cmd, tui_cmd, workspace_cmds
 from .console import Console
 
 
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     misc_cmds.register(sub)
     sim_cmd.register(sub)
     promote_cmd.register(sub)
+    tui_cmd.register(sub)
     return parser
 
 

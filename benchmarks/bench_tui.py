@@ -1,0 +1,145 @@
+"""The terminal app on a plan of ~2,500 changes (the synthetic workspace, never applied: all creates).
+
+Prints: time to first paint of the plan review (target under 1.5 s, DESIGN §9), given the plan and from
+the key press that asks for it; key-press latency while scrolling the tree with j; the latency of a filter
+keystroke (the tree rebuilt). Headless (Textual's Pilot), at 160 x 50. Asserts nothing.
+
+Latency is measured from the key press to the first frame the app writes after it (the app's `_display`,
+timed here), not to the end of Pilot's own idle detection, which adds its polling to every press.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synthetic
+from dataiku_iac.tui.app import DssIacApp
+from dataiku_iac.tui.plan_review import PlanReviewScreen
+from dataiku_iac.tui.service import Service
+
+from dataiku_iac import Workspace
+from dataiku_iac.plan.model import Plan
+
+SIZE = (160, 50)
+
+
+class TimedApp(DssIacApp):
+    """Notes when each frame is written, so a key's latency ends at the frame that shows its effect."""
+
+    frames: list[float]
+
+    def _display(self, screen: object, renderable: object) -> None:  # type: ignore[override]
+        super()._display(screen, renderable)  # type: ignore[arg-type]
+        if renderable is not None:
+            self.frames.append(time.perf_counter())
+
+
+def app_for(root: Path, plan: Plan | None = None, env: str | None = None) -> TimedApp:
+    app = TimedApp(root, env=env, service=PlannedService(root, plan) if plan is not None else None)
+    app.frames = []
+    return app
+
+
+def frame_after(app: TimedApp, t0: float) -> float:
+    return next(t for t in app.frames if t >= t0) - t0
+
+
+class PlannedService(Service):
+    """Hands out a plan made beforehand: the first-paint figure is then the app's own cost."""
+
+    def __init__(self, path: Path, plan: Plan) -> None:
+        super().__init__(path)
+        self.ready = plan
+
+    def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
+        return self.ready
+
+
+async def until_idle(pilot: object) -> None:
+    app = pilot.app  # type: ignore[attr-defined]
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # type: ignore[attr-defined]
+        if not any(getattr(s, "busy", False) for s in app.screen_stack):
+            return
+
+
+def ms(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=20)
+    return (f"median {statistics.median(values) * 1000:.1f} ms, p95 {q[18] * 1000:.1f} ms, "
+            f"max {max(values) * 1000:.1f} ms")
+
+
+async def first_paint(app: TimedApp, *, from_key: bool) -> float:
+    async with app.run_test(size=SIZE) as pilot:
+        await until_idle(pilot)
+        t0 = time.perf_counter()
+        if from_key:
+            await pilot.press("enter")
+        else:
+            app.open_plan("bench")
+        await until_idle(pilot)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PlanReviewScreen) and screen.plan is not None
+        # The first frame written once the tree holds the plan.
+        return frame_after(app, screen.planned_at) + screen.planned_at - t0
+
+
+async def scrolling(app: TimedApp, presses: int) -> tuple[list[float], list[float], int]:
+    async with app.run_test(size=SIZE) as pilot:
+        await until_idle(pilot)
+        app.open_plan("bench")
+        await until_idle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PlanReviewScreen)
+        moves = []
+        for _ in range(presses):
+            t0 = time.perf_counter()
+            await pilot.press("j")
+            await pilot.pause()
+            moves.append(frame_after(app, t0))
+        await pilot.press("slash")
+        typing = []
+        for ch in "ds_1":
+            t0 = time.perf_counter()
+            await pilot.press({"_": "underscore"}.get(ch, ch))
+            await pilot.pause()
+            typing.append(frame_after(app, t0))
+        return moves, typing, len(screen.visible_entries())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--projects", type=int, default=40)
+    parser.add_argument("--presses", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = synthetic.write(Path(tmp), args.projects)
+        with Workspace.load(root) as ws:
+            t0 = time.perf_counter()
+            plan = ws.plan("bench", parallelism=16)
+            planning = time.perf_counter() - t0
+        print(f"plan: {len(plan.changes)} changes in {args.projects} projects, made by the core in {planning:.2f} s "
+              "(embedded DSS)")
+        given = asyncio.run(first_paint(app_for(root, plan), from_key=False))
+        print(f"first paint of the plan review, plan given: {given:.2f} s (target < 1.5 s)")
+        whole = asyncio.run(first_paint(app_for(root, env="bench"), from_key=True))
+        print(f"first paint from the key press on the overview, planning included: {whole:.2f} s")
+        moves, typing, matched = asyncio.run(scrolling(app_for(root, plan), args.presses))
+        print(f"key-press latency scrolling with j ({len(moves)} presses): {ms(moves)}")
+        print(f"filter keystroke latency (tree rebuilt, {matched} left for 'ds_1'): "
+              + ", ".join(f"{t * 1000:.0f} ms" for t in typing))
+
+
+if __name__ == "__main__":
+    main()

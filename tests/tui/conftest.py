@@ -1,0 +1,66 @@
+"""Workspaces for the terminal app's tests, and Pilot helpers that wait for the app's thread workers."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import shutil
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from dataiku_iac import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "simple-project"
+
+
+def copy_example(dest: Path) -> Path:
+    """examples/simple-project in `dest/simple-project` (a fixed name: it shows in the app's title)."""
+    root = dest / "simple-project"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".dss-iac", "__pycache__"))
+    return root
+
+
+@pytest.fixture
+def simple_ws(tmp_path: Path) -> Path:
+    return copy_example(tmp_path)
+
+
+@pytest.fixture
+def applied_ws(simple_ws: Path) -> Iterator[Path]:
+    """The example, applied to its embedded DSS (closed again: the app opens it itself)."""
+    with Workspace.load(simple_ws) as ws:
+        result = ws.apply(ws.plan("dev"))
+        assert result.ok, [(r.address, r.error) for r in result.failed]
+    yield simple_ws
+
+
+def busy(pilot: Pilot[object]) -> bool:
+    return any(getattr(screen, "busy", False) for screen in pilot.app.screen_stack)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait until every worker has finished and its result is on screen (a result may start another)."""
+    for _ in range(100):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not busy(pilot) and not any(w.is_running for w in pilot.app.workers):
+            return
+    raise AssertionError("the app kept working")
+
+
+async def type_text(pilot: Pilot[object], text: str) -> None:
+    await pilot.press(*[{" ": "space", "/": "slash", ".": "full_stop", "_": "underscore"}.get(c, c) for c in text])
+
+
+def pilot_test(fn: Callable[..., Coroutine[object, object, None]]) -> Callable[..., None]:
+    """An async test body run to completion in its own event loop (no asyncio plugin needed)."""
+
+    @functools.wraps(fn)
+    def run(*args: object, **kwargs: object) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run

@@ -1,0 +1,137 @@
+"""The app's plain-data helpers (no terminal): plan entries and targets, desired vs actual, adopt's edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dataiku_iac.tui import view
+from dataiku_iac.tui.yaml_edit import AdoptError, plan_adopt, resource_changes
+
+from dataiku_iac import Workspace
+from dataiku_iac.errors import ConfigError
+from dataiku_iac.plan.diff import FieldChange
+from dataiku_iac.plan.model import Action, ActionType, Plan
+
+from .conftest import copy_example
+
+
+def _plan(*actions: Action, targets: tuple[str, ...] = ()) -> Plan:
+    return Plan("dev", actions, "digest", None, 0, "fp", "now", targets)
+
+
+CREATE = ActionType.CREATE
+
+
+def test_targets_leave_out_a_project_when_part_of_it_is_excluded() -> None:
+    full = _plan(Action("project.A", "project", CREATE), Action("dataset.A.x", "dataset", CREATE),
+                 Action("dataset.A.y", "dataset", CREATE), Action("project.B", "project", CREATE))
+    assert view.targets_for(full, {"dataset.A.y"}) == ["dataset.A.x", "project.B"]
+    assert view.targets_for(full, {"project.B"}) == ["project.A", "dataset.A.x", "dataset.A.y"]
+
+
+def test_entries_mark_excluded_and_pulled_in() -> None:
+    full = _plan(Action("dataset.A.x", "dataset", CREATE), Action("dataset.A.y", "dataset", CREATE),
+                 Action("recipe.A.r", "recipe", CREATE))
+    now = _plan(Action("dataset.A.x", "dataset", CREATE), Action("recipe.A.r", "recipe", CREATE), targets=("r",))
+    got = {e.address: (e.included, e.pulled_in) for e in view.entries(full, now, {"dataset.A.x", "dataset.A.y"})}
+    assert got == {"dataset.A.x": (True, True), "dataset.A.y": (False, False), "recipe.A.r": (True, False)}
+    groups = view.grouped(view.entries(full, now, {"dataset.A.y"}))
+    assert list(groups["A"]) == ["dataset", "recipe"]
+    assert view.counts_label(view.counts(groups["A"]["dataset"])) == "+1"
+
+
+def test_actual_fields_are_rebuilt_from_the_changes_with_secrets_masked() -> None:
+    update = Action("dataset.A.x", "dataset", ActionType.UPDATE,
+                    changes=(FieldChange("params.path", "/old", "/new"), FieldChange("description", None, "d")),
+                    fields={"params": {"path": "/new", "password": "hunter2"}, "description": "d"})
+    assert view.actual_fields(update) == {"params": {"path": "/old", "password": "(sensitive)"}}
+    assert view.desired_fields(update) == {"params": {"path": "/new", "password": "(sensitive)"}, "description": "d"}
+    assert view.actual_fields(Action("dataset.A.x", "dataset", CREATE, fields={})) is None
+    assert "hunter2" not in view.to_yaml(view.desired_fields(update))
+
+
+COMMENTED = """\
+# The workspace file, commented everywhere.
+version: 1
+projects:
+  - projects/*.yaml    # globs
+environments:
+  # dev: the embedded DSS
+  dev:
+    host: embedded
+    remap:
+      connections: {warehouse: filesystem_managed, storage: filesystem_managed, folders: filesystem_folders}
+    variables:
+      threshold: "0.4"   # dev's own threshold
+      other: 'x'
+state:
+  backend: local
+"""
+
+
+def test_workspace_file_edit_changes_only_its_line(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    (root / "dss-iac.yaml").write_text(COMMENTED)
+    with Workspace.load(root) as ws:
+        edits = plan_adopt(ws.config, "dev", ws.environment("dev"), "variables.CHURN",
+                           [FieldChange("standard.threshold", "0.4", "0.99"),
+                            FieldChange("standard.lookback_days", 90, 30)])
+        assert [e.describe() for e in edits] == ['dss-iac.yaml: environments.dev.variables.threshold = "0.99"',
+                                                 "projects/churn.yaml: variables.CHURN: standard.lookback_days = 30"]
+        assert resource_changes(edits) == {"variables.CHURN": {"standard": {"lookback_days": 30}}}
+        ws.update_setting(edits[0].keys, edits[0].new)
+    assert (root / "dss-iac.yaml").read_text() == COMMENTED.replace('"0.4"', '"0.99"')
+
+
+def test_an_invalid_setting_writes_nothing(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    (root / "dss-iac.yaml").write_text(COMMENTED)
+    with Workspace.load(root) as ws:
+        with pytest.raises(ConfigError, match="protected"):
+            ws.update_setting(("environments", "dev", "protected"), "maybe")
+        (root / "dss-iac.yaml").write_text(COMMENTED + "# someone else's edit\n")
+        with pytest.raises(ConfigError, match="changed on disk"):
+            ws.update_setting(("environments", "dev", "variables", "other"), "y")
+    assert (root / "dss-iac.yaml").read_text() == COMMENTED + "# someone else's edit\n"
+
+
+def test_a_setting_is_removed_with_its_line_only(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    (root / "dss-iac.yaml").write_text(COMMENTED)
+    with Workspace.load(root) as ws:
+        ws.update_setting(("environments", "dev", "variables", "other"), None)
+        ws.update_setting(("environments", "dev", "variables", "absent"), None)
+    assert (root / "dss-iac.yaml").read_text() == COMMENTED.replace("      other: 'x'\n", "")
+
+
+@pytest.mark.parametrize(("address", "change", "message"), [
+    ("dataset.CHURN.customers_raw", FieldChange("params.password", "a", "(sensitive)", True), "sensitive"),
+    ("scenario.CHURN.nightly", FieldChange("triggers", [], [{}]), "not supported"),
+    ("dataset.CHURN.customers_raw", FieldChange("connection", "filesystem_managed", "pg"), "no logical name"),
+    ("dataset.CHURN.customers_clean", FieldChange("connection", "x", "filesystem_managed"),
+     "several logical names"),
+    ("dataset.NOPE.x", FieldChange("description", "", "d"), "no project file"),
+])
+def test_adopt_refuses_what_it_cannot_write_back(simple_ws: Path, address: str, change: FieldChange,
+                                                 message: str) -> None:
+    with Workspace.load(simple_ws) as ws, pytest.raises(AdoptError, match=message):
+        plan_adopt(ws.config, "dev", ws.environment("dev"), address, [change])
+
+
+def test_adopt_maps_connections_back_to_their_logical_name(simple_ws: Path) -> None:
+    with Workspace.load(simple_ws) as ws:
+        edits = plan_adopt(ws.config, "dev", ws.environment("dev"), "managed_folder.CHURN.reports",
+                           [FieldChange("connection", "filesystem_managed", "filesystem_folders")])
+    assert resource_changes(edits) == {"managed_folder.CHURN.reports": {"connection": "folders"}}
+
+
+def test_adopt_refuses_a_value_set_by_an_environment_override(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    text = (root / "dss-iac.yaml").read_text().replace(
+        "    variables:\n      threshold: \"0.4\"\n",
+        "    variables:\n      threshold: \"0.4\"\n    overrides:\n      scenario.*.*: {active: false}\n", 1)
+    (root / "dss-iac.yaml").write_text(text)
+    with Workspace.load(root) as ws, pytest.raises(AdoptError, match="override 'scenario"):
+        plan_adopt(ws.config, "dev", ws.environment("dev"), "scenario.CHURN.nightly",
+                   [FieldChange("active", False, True)])

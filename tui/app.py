@@ -1,0 +1,132 @@
+"""`dss-iac tui`: the Textual app. Screens talk to the core through `Service` (the public Python API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from dataiku_iac.plan.model import Action, Plan
+
+from .service import Service
+
+CSS = """
+.title { height: auto; padding: 0 1; background: $boost; }
+#review { height: 1fr; }
+#plan-tree { width: 45%; border-right: solid $primary-background; }
+#diff-pane { width: 1fr; padding: 0 1; }
+#filter { dock: bottom; margin-bottom: 2; }
+#overview { height: 1fr; }
+#steps { height: 1fr; }
+#summary { height: auto; padding: 0 1; }
+#drift-body { height: 1fr; }
+#drift-list { width: 40%; }
+#drift-side { width: 1fr; }
+#drift-fields { height: 1fr; }
+#drift-note { height: auto; padding: 0 1; }
+#detail-body { height: 1fr; }
+.detail-pane { width: 1fr; padding: 0 1; }
+#history-body NavTable { height: 1fr; }
+.dialog { width: 80; height: auto; max-height: 90%; padding: 1 2; background: $panel; border: thick $primary; }
+ApproveModal, ConfirmModal, HelpScreen { align: center middle; }
+.help { width: 96; }
+"""
+
+
+class DssIacApp(App[None]):
+    TITLE = "dss-iac"
+    CSS = CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+    ]
+
+    def __init__(self, path: Path | str = ".", env: str | None = None, service: Service | None = None) -> None:
+        super().__init__()
+        self.service = service or Service(Path(path))
+        self.only_env = env
+        # While an apply runs, quitting would leave it half done: `q` then only says so.
+        self.applying = False
+
+    def on_mount(self) -> None:
+        from .overview import OverviewScreen
+
+        self.push_screen(OverviewScreen(self.only_env))
+
+    def on_unmount(self) -> None:
+        self.service.close()
+
+    # -- navigation ---------------------------------------------------------------------------------------
+    def open_plan(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
+        from .plan_review import PlanReviewScreen
+
+        self.push_screen(PlanReviewScreen(env, targets, purpose))
+
+    def open_drift(self, env: str) -> None:
+        from .drift_screen import DriftScreen
+
+        self.push_screen(DriftScreen(env))
+
+    def open_history(self, env: str) -> None:
+        from .history import HistoryScreen
+
+        self.push_screen(HistoryScreen(env))
+
+    def open_detail(self, env: str, action: Action) -> None:
+        from .detail import DetailScreen
+
+        self.push_screen(DetailScreen(env, action))
+
+    def open_apply(self, plan: Plan, allow_delete: bool) -> None:
+        from .apply_screen import ApplyScreen
+
+        self.push_screen(ApplyScreen(plan, allow_delete))
+
+    def back_to_overview(self) -> None:
+        """After an apply: the plans on the stack are spent, so go back to a freshly read overview."""
+        from .overview import OverviewScreen
+
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, OverviewScreen):
+            self.screen.reload()
+
+    # -- global keys --------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from .modals import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        if self.applying:
+            self.notify("an apply is running: quit once it has finished", severity="warning")
+            return
+        self.exit()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key of the app", self.action_help)
+        refresh = getattr(screen, "action_refresh", None)
+        if refresh is not None:
+            yield SystemCommand("Refresh", "Read this screen's data again", refresh)
+        try:
+            envs = [self.only_env] if self.only_env else self.service.environments()
+        except Exception:  # the workspace does not load: the screen shows why
+            envs = []
+        for env in envs:
+            yield SystemCommand(f"Plan review: {env}", f"Plan {env} and review it", partial(self.open_plan, env))
+            yield SystemCommand(f"Drift: {env}", f"What changed in {env} outside dss-iac",
+                                partial(self.open_drift, env))
+            yield SystemCommand(f"History: {env}", f"State serials of {env} and the Git log",
+                                partial(self.open_history, env))
+
+
+def run(path: Path | str = ".", env: str | None = None) -> int:
+    DssIacApp(path, env).run()
+    return 0

@@ -1,0 +1,141 @@
+"""Apply: runs exactly the approved plan, with live per-resource progress and a closing summary."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.message import Message
+from textual.widgets import Footer, ProgressBar, Static
+
+from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
+from dataiku_iac.plan.model import Plan
+
+from . import view
+from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
+
+if TYPE_CHECKING:
+    from .app import DssIacApp
+
+STATUS = {"ok": Text("✓ ok", "green"), "failed": Text("✗ failed", "bold red"), "skipped": Text("- skipped", "yellow")}
+
+
+class ApplyProgress(Message):
+    """One ProgressEvent, carried from the apply's threads to the UI thread."""
+
+    def __init__(self, event: ProgressEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ApplyScreen(IOScreen):
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def __init__(self, plan: Plan, allow_delete: bool) -> None:
+        super().__init__()
+        self.plan = plan
+        self.allow_delete = allow_delete
+        self.running = False
+        self.result: ApplyResult | None = None
+
+    @property
+    def dss_app(self) -> DssIacApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("Apply", "bold"), f" · {self.plan.environment}  ·  {view.summary_line(self.plan)}"),
+                     id="title", classes="title")
+        yield ProgressBar(total=None, show_eta=False, id="progress")
+        yield NavTable(id="steps")
+        yield Static("", id="summary")
+        yield StatusLine()
+        yield ErrorBanner()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(NavTable)
+        table.add_column("Status", key="status")
+        table.add_column("Operation", key="op")
+        table.add_column("Resource", key="address")
+        table.add_column("Time / error", key="detail")
+        table.focus()
+        self.reload()
+
+    def reload(self) -> None:
+        """Run the apply (again, after a lock or connection error: the core refuses a stale plan)."""
+        if self.running or (self.result is not None):
+            return
+        self.running = True
+        self.dss_app.applying = True
+        plan, allow = self.plan, self.allow_delete
+        self.run_io(lambda: self.dss_app.service.apply(plan, self.post_message_progress, allow), self._finished,
+                    group="apply", doing=f"applying to {plan.environment}", retry=self._retry_apply)
+        # An error ends the run too: _finished is not called then, so the flag is reset on delivery.
+        self.query_one("#summary", Static).update("")
+
+    def post_message_progress(self, event: ProgressEvent) -> None:
+        self.post_message(ApplyProgress(event))  # thread-safe, and never blocks the apply
+
+    def _retry_apply(self) -> None:
+        self.reload()
+
+    def show_error(self, message: str, retry: object) -> None:  # type: ignore[override]
+        self.running = False
+        self.dss_app.applying = False
+        super().show_error(message, self._retry_apply)
+
+    def on_apply_progress(self, message: ApplyProgress) -> None:
+        e = message.event
+        bar = self.query_one(ProgressBar)
+        table = self.query_one(NavTable)
+        if e.event == "start":
+            bar.update(total=max(e.total, 1), progress=0)
+            table.clear()
+            return
+        if e.address is None:
+            return
+        key = f"{e.action}:{e.address}"
+        if e.event == "begin":
+            if key not in table.rows:
+                table.add_row(Text("… running", "cyan"), e.action or "", e.address, "", key=key)
+                table.move_cursor(row=table.row_count - 1)
+        elif e.event == "end":
+            detail = e.error or ""
+            if key not in table.rows:
+                table.add_row(STATUS.get(e.status or "", Text(e.status or "")), e.action or "", e.address, detail,
+                              key=key)
+            else:
+                table.update_cell(key, "status", STATUS.get(e.status or "", Text(e.status or "")))
+                table.update_cell(key, "detail", Text(detail, "red") if e.status == "failed" else detail)
+            bar.update(progress=e.done)
+
+    def _finished(self, result: ApplyResult) -> None:
+        self.running = False
+        self.dss_app.applying = False
+        self.result = result
+        table = self.query_one(NavTable)
+        for r in result.results:
+            key = f"{r.action}:{r.address}"
+            if key in table.rows and r.status == "ok":
+                table.update_cell(key, "detail", f"{r.seconds:.2f} s")
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(len(result.results), 1), progress=len(result.results))
+        ok, failed, skipped = len(result.succeeded), len(result.failed), len(result.skipped)
+        head = ("Apply complete" if result.ok else "Apply finished with errors", "bold green" if result.ok
+                else "bold red")
+        text = Text.assemble(head, f" in {result.seconds:.1f} s: {ok} ok, {failed} failed, {skipped} skipped; "
+                             f"{result.state_writes} state writes.")
+        for r in result.failed:
+            text.append(f"\n  ✗ {r.action} {r.address}: {r.error}", "red")
+        if not result.ok:
+            text.append("\n  The state records what succeeded: plan again to finish the job.", "yellow")
+        text.append("\n\nesc: back to the overview", "dim")
+        self.query_one("#summary", Static).update(text)
+
+    def action_back(self) -> None:
+        if self.running:
+            self.notify("the apply is running: it cannot be interrupted from here", severity="warning")
+            return
+        self.dss_app.back_to_overview()

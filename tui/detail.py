@@ -1,0 +1,57 @@
+"""Resource detail: desired (YAML, as this environment resolves it) vs actual (DSS, as JSON)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Static
+
+from dataiku_iac.plan.model import Action
+
+from . import view
+from .widgets import ErrorBanner, IOScreen, StatusLine
+
+if TYPE_CHECKING:
+    from .app import DssIacApp
+
+
+class DetailScreen(IOScreen):
+    def __init__(self, env: str, action: Action) -> None:
+        super().__init__()
+        self.env = env
+        self.action = action
+        self.desired_text = view.to_yaml(view.desired_fields(action))
+        self.actual_text = view.to_json(view.actual_fields(action))
+
+    @property
+    def dss_app(self) -> DssIacApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        a = self.action
+        head = Text.assemble(("Resource", "bold"), f" · {self.env} · ", (a.address, "bold"), "  ",
+                             (f"{a.symbol.strip() or '='} {a.action.value}", view.SYMBOL_STYLE[a.symbol]),
+                             f" ({a.reason})" if a.reason else "")
+        where = self.dss_app.service.source_of(self.env, a.address)
+        if where:
+            head.append(f"\ndeclared in {where}", "dim")
+        yield Static(head, id="title", classes="title")
+        with Horizontal(id="detail-body"):
+            with VerticalScroll(classes="detail-pane"):
+                yield Static(Text("Desired (configuration, YAML)", "bold"))
+                yield Static(Syntax(self.desired_text, "yaml", theme="ansi_dark",
+                                    background_color="default"))
+            with VerticalScroll(classes="detail-pane"):
+                yield Static(Text("Actual (DSS, JSON: the managed fields)", "bold"))
+                yield Static(Syntax(self.actual_text, "json", theme="ansi_dark",
+                                    background_color="default"))
+        yield StatusLine()
+        yield ErrorBanner()
+        yield Footer()
+
+    def reload(self) -> None:
+        self.notify("the detail shows the plan it was opened from: refresh that screen (r) for fresh values")

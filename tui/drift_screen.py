@@ -1,0 +1,165 @@
+"""Drift browser: resources changed in DSS outside dss-iac, last applied vs found vs wanted, with revert
+(a plan restoring the configuration) and adopt (the DSS value written into the YAML)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Static
+
+from dataiku_iac.drift import DriftItem, DriftReport
+from dataiku_iac.plan.model import Action, Plan
+
+from . import view
+from .widgets import ErrorBanner, IOScreen, NavTable, OpenTable, StatusLine
+
+if TYPE_CHECKING:
+    from .app import DssIacApp
+    from .yaml_edit import Edit
+
+
+class DriftScreen(IOScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "detail", "Detail", id="detail"),
+        Binding("v", "revert", "Revert", id="revert"),
+        Binding("o", "adopt", "Adopt", id="adopt"),
+    ]
+
+    def __init__(self, env: str) -> None:
+        super().__init__()
+        self.env = env
+        self.plan: Plan | None = None
+        self.report: DriftReport | None = None
+
+    @property
+    def dss_app(self) -> DssIacApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Drift · {self.env}", id="title", classes="title")
+        with Horizontal(id="drift-body"):
+            yield OpenTable(id="drift-list")
+            with Vertical(id="drift-side"):
+                yield NavTable(id="drift-fields")
+                yield Static("", id="drift-note")
+        yield StatusLine()
+        yield ErrorBanner()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        items = self.query_one("#drift-list", NavTable)
+        items.add_column("Status", key="status")
+        items.add_column("Resource", key="address")
+        fields = self.query_one("#drift-fields", NavTable)
+        fields.add_column("Field", key="field")
+        fields.add_column("Last applied", key="applied")
+        fields.add_column("Found in DSS", key="actual")
+        fields.add_column("Configuration", key="desired")
+        items.focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self.run_io(self._read, self._show, group="drift",
+                    doing=f"reading {self.env} from DSS")
+
+    def _read(self) -> tuple[Plan, DriftReport]:
+        service = self.dss_app.service
+        service.reload()  # `r` re-reads the files too: after a refused adopt, the edit made meanwhile counts
+        return service.drift(self.env)
+
+    def _show(self, result: tuple[Plan, DriftReport]) -> None:
+        self.plan, self.report = result
+        report = self.report
+        title = Text.assemble(("Drift", "bold"), f" · {self.env}  ·  ")
+        if report.has_drift:
+            title.append(f"{len(report.items)} of {report.checked} resources changed outside dss-iac", "yellow")
+        else:
+            title.append(f"no drift: the {report.checked} resources match what dss-iac last applied", "green")
+        self.query_one("#title", Static).update(title)
+        table = self.query_one("#drift-list", NavTable)
+        keep = self.selected()
+        table.clear()
+        for item in report.items:
+            status = Text("~ changed", "yellow") if item.status == "changed" else Text("- deleted", "red")
+            table.add_row(status, item.address, key=item.address)
+        if keep is not None and keep.address in table.rows:
+            table.move_cursor(row=table.get_row_index(keep.address))
+        self._show_item(self.selected())
+
+    def selected(self) -> DriftItem | None:
+        table = self.query_one("#drift-list", NavTable)
+        if self.report is None or not table.row_count:
+            return None
+        address = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return next((i for i in self.report.items if i.address == address), None)
+
+    def action_for(self, address: str) -> Action | None:
+        if self.plan is None:
+            return None
+        return next((a for a in self.plan.actions if a.address == address), None)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "drift-list":
+            self._show_item(self.selected())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.data_table.id == "drift-list":
+            self.action_detail()
+
+    def _show_item(self, item: DriftItem | None) -> None:
+        fields = self.query_one("#drift-fields", NavTable)
+        note = self.query_one("#drift-note", Static)
+        fields.clear()
+        if item is None:
+            note.update(Text("Nothing drifted." if self.report is not None else "", "green"))
+            return
+        if item.status == "deleted":
+            note.update(Text.assemble((f"{item.address} was deleted in DSS outside dss-iac.\n", "red"),
+                                      ("v", "bold"), ": revert (plan that creates it again)"))
+            return
+        for path, applied, actual, desired in view.drift_rows(self.action_for(item.address), item.changes):
+            fields.add_row(path, applied, Text(actual, "yellow"), desired)
+        note.update(Text.assemble(("v", "bold"), ": revert (plan restoring the configuration)   ",
+                                  ("o", "bold"), ": adopt (write the DSS value into the YAML)   ",
+                                  ("enter", "bold"), ": detail"))
+
+    # -- actions -------------------------------------------------------------------------------------------
+    def action_detail(self) -> None:
+        item = self.selected()
+        action = self.action_for(item.address) if item is not None else None
+        if action is not None:
+            self.dss_app.open_detail(self.env, action)
+
+    def action_revert(self) -> None:
+        item = self.selected()
+        if item is not None:
+            self.dss_app.open_plan(self.env, targets=(item.address,), purpose=f"revert {item.address}")
+
+    def action_adopt(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        self.run_io(lambda: self.dss_app.service.adopt_edits(self.env, item), lambda edits: self._confirm(item, edits),
+                    group="adopt", doing="preparing the YAML edit", retry=self.action_adopt)
+
+    def _confirm(self, item: DriftItem, edits: list[Edit]) -> None:
+        from .modals import ConfirmModal
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_io(lambda: self.dss_app.service.adopt(self.env, item, edits), lambda _: self._adopted(edits),
+                            group="adopt", doing="writing the YAML and the state", retry=self.reload)
+
+        lines = [e.describe() for e in edits]
+        self.app.push_screen(ConfirmModal(f"Adopt {item.address}", lines, "Write these values into the YAML "
+                                          "(comments kept) and record them in the state?"), answered)
+
+    def _adopted(self, edits: list[Edit]) -> None:
+        files = sorted({e.shown for e in edits})
+        self.notify(f"adopted: wrote {', '.join(files)}")
+        self.reload()

@@ -1,0 +1,69 @@
+"""History: the state's serials (who applied, when, at which commit) and the workspace's Git log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Footer, Static
+
+from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
+
+if TYPE_CHECKING:
+    from .app import DssIacApp
+    from .service import Commit
+
+
+class HistoryScreen(IOScreen):
+    def __init__(self, env: str) -> None:
+        super().__init__()
+        self.env = env
+
+    @property
+    def dss_app(self) -> DssIacApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("History", "bold"), f" · {self.env}"), id="title", classes="title")
+        with Vertical(id="history-body"):
+            yield Static(Text("State serials (newest first)", "bold"))
+            yield NavTable(id="serials")
+            yield Static(Text("Git log of the workspace", "bold"))
+            yield NavTable(id="commits")
+        yield StatusLine()
+        yield ErrorBanner()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        serials = self.query_one("#serials", NavTable)
+        for key, label in (("serial", "Serial"), ("when", "When"), ("who", "Who"), ("commit", "Commit"),
+                           ("resources", "Resources")):
+            serials.add_column(label, key=key)
+        commits = self.query_one("#commits", NavTable)
+        for key, label in (("sha", "Commit"), ("when", "When"), ("author", "Author"), ("summary", "Message")):
+            commits.add_column(label, key=key)
+        serials.focus()
+        self.reload()
+
+    def reload(self) -> None:
+        service = self.dss_app.service
+        self.run_io(lambda: service.history(self.env), self._serials, group="serials", doing="reading state history")
+        self.run_io(service.git_log, self._commits, group="commits", doing="reading the Git log")
+
+    def _serials(self, entries: list[Any]) -> None:
+        table = self.query_one("#serials", NavTable)
+        table.clear()
+        for e in entries:
+            table.add_row(str(e.serial), e.when, e.who, e.commit[:12] or "—", str(e.resources), key=str(e.serial))
+        if not entries:
+            table.add_row("—", Text("nothing applied yet", "dim"), "", "", "")
+
+    def _commits(self, commits: list[Commit]) -> None:
+        table = self.query_one("#commits", NavTable)
+        table.clear()
+        for c in commits:
+            table.add_row(c.sha, c.when, c.author, c.summary, key=c.sha)
+        if not commits:
+            table.add_row("—", Text("not a Git repository, or no commit yet", "dim"), "", "")

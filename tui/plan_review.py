@@ -1,0 +1,331 @@
+"""Plan review: the changes as a tree (project -> kind -> resource), the field diff of the selected one,
+include / exclude with the plan recomputed from targets, filter, and approval."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from dataiku_iac.plan.model import ActionType, Plan
+
+from . import view
+from .view import Entry
+from .widgets import ErrorBanner, IOScreen, PlanTree, StatusLine
+
+if TYPE_CHECKING:
+    from .app import DssIacApp
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    addresses: tuple[str, ...]
+
+
+def _leaf_label(e: Entry) -> Text:
+    sym = e.action.symbol
+    if not e.included:
+        return Text.assemble((f"{sym:>3} ", "dim"), (e.name, "dim strike"), ("  excluded", "dim italic"))
+    label = Text.assemble((f"{sym:>3} ", f"bold {view.SYMBOL_STYLE[sym]}"), e.name)
+    if e.pulled_in:
+        label.append("  needed by an included resource", "italic yellow")
+    if e.action.drift:
+        label.append("  drifted", "italic cyan")
+    return label
+
+
+def _group_label(title: str, items: list[Entry], style: str) -> Text:
+    c = view.counts(items)
+    out = Text.assemble((title, style), "  ")
+    for sym, n in c.items():
+        if n:
+            out.append(f"{sym}{n} ", view.SYMBOL_STYLE[sym])
+    excluded = sum(1 for e in items if not e.included)
+    if excluded:
+        out.append(f"({excluded} excluded)", "dim")
+    return out
+
+
+class PlanReviewScreen(IOScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle", "Include/exclude", id="toggle"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("n", "next_match", "Next", show=False, id="next-match"),
+        Binding("N", "previous_match", "Previous", show=False, id="previous-match"),
+        Binding("d", "drift_only", "Drift only", id="drift-only"),
+        Binding("a", "approve", "Approve", id="approve"),
+    ]
+
+    def __init__(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
+        super().__init__()
+        self.env = env
+        self.initial_targets = targets
+        self.purpose = purpose
+        self.full: Plan | None = None
+        self.plan: Plan | None = None
+        self.excluded: set[str] = set()
+        self.query_text = ""
+        self.drift_only = False
+        # Set between a toggle and the recomputed plan: the tree shows the user's choice meanwhile.
+        self.pending = False
+        self.planned_at = 0.0
+
+    @property
+    def dss_app(self) -> DssIacApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Plan review · {self.env}", id="title", classes="title")
+        with Horizontal(id="review"):
+            tree = PlanTree("plan", id="plan-tree")
+            tree.show_root = False
+            tree.auto_expand = False
+            yield tree
+            with VerticalScroll(id="diff-pane"):
+                yield Static("", id="diff")
+        yield Input(placeholder="filter by address (enter: keep, esc: leave the field)", id="filter")
+        yield StatusLine()
+        yield ErrorBanner()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(PlanTree).focus()
+        self.reload()
+
+    # -- planning ---------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Plan afresh: from the start when nothing is excluded, else with the targets that remain."""
+        if self.full is None or not self.excluded:
+            targets = list(self.initial_targets)
+            self.full = None if not self.excluded else self.full
+        else:
+            targets = view.targets_for(self.full, self.excluded)
+            if not targets:  # everything excluded: an empty target list would mean "everything"
+                self.plan = None
+                self.pending = False
+                self._rebuild()
+                return
+        doing = f"recomputing the plan with {len(targets)} targets" if self.excluded else f"planning {self.env}"
+        self.run_io(lambda: self.dss_app.service.plan(self.env, targets), self._planned, group="plan", doing=doing)
+
+    def _planned(self, plan: Plan) -> None:
+        if self.full is None:
+            self.full = plan
+        self.plan = plan
+        self.pending = False
+        self._rebuild()
+        self.planned_at = time.perf_counter()  # for benchmarks/bench_tui.py: the tree holds this plan from now
+
+    def current_entries(self) -> list[Entry]:
+        if self.full is None:
+            return []
+        if self.pending:
+            return [Entry(a, a.address not in self.excluded) for a in self.full.changes]
+        if self.plan is None:  # everything excluded
+            return [Entry(a, False) for a in self.full.changes]
+        return view.entries(self.full, self.plan if self.excluded else None, self.excluded)
+
+    def visible_entries(self) -> list[Entry]:
+        out = [e for e in self.current_entries() if view.matches(e, self.query_text)]
+        if self.drift_only:
+            out = [e for e in out if e.action.drift or e.action.reason == "deleted outside dss-iac"]
+        return out
+
+    def _title(self) -> Text:
+        title = Text.assemble(("Plan review", "bold"), f" · {self.env}")
+        if self.purpose:
+            title.append(f" · {self.purpose}", "cyan")
+        if self.full is None:
+            return title
+        if self.plan is None:
+            title.append("  ·  nothing included: nothing to apply", "yellow")
+        else:
+            title.append(f"  ·  {view.summary_line(self.plan)}")
+        if self.excluded:
+            title.append(f"  ·  {len(self.excluded)} excluded", "yellow")
+        if self.query_text:
+            title.append(f"  ·  filter: {self.query_text}", "cyan")
+        if self.drift_only:
+            title.append("  ·  drift only", "cyan")
+        return title
+
+    def _rebuild(self) -> None:
+        tree = self.query_one(PlanTree)
+        keep = self._cursor_key(tree.cursor_node)
+        self.query_one("#title", Static).update(self._title())
+        tree.clear()
+        items = self.visible_entries()
+        if self.full is not None and not self.full.changes:
+            tree.root.add_leaf(Text(f"No changes: DSS matches the configuration in {self.env}.", "green"))
+        elif not items:
+            tree.root.add_leaf(Text("Nothing matches.", "dim"))
+        target: TreeNode[Any] | None = None
+        for project, kinds in view.grouped(items).items():
+            everything = [e for es in kinds.values() for e in es]
+            pnode = tree.root.add(_group_label(project, everything, "bold"),
+                                  data=Group(project, tuple(e.address for e in everything)), expand=True)
+            if keep == f"group:{project}":
+                target = pnode
+            for kind, es in kinds.items():
+                knode = pnode.add(_group_label(kind, es, ""), data=Group(f"{project} {kind}",
+                                                                         tuple(e.address for e in es)), expand=True)
+                if keep == f"group:{project} {kind}":
+                    target = knode
+                for e in es:
+                    leaf = knode.add_leaf(_leaf_label(e), data=e)
+                    if keep == e.address:
+                        target = leaf
+        # Reading last_line lays the tree's lines out now, so the node's line is known for the cursor.
+        if target is not None and tree.last_line >= 0:
+            tree.move_cursor(target)
+        else:
+            tree.cursor_line = 0
+        self._show_diff(tree.cursor_node)
+
+    @staticmethod
+    def _cursor_key(node: TreeNode[Any] | None) -> str | None:
+        if node is None:
+            return None
+        if isinstance(node.data, Entry):
+            return node.data.address
+        if isinstance(node.data, Group):
+            return f"group:{node.data.label}"
+        return None
+
+    # -- the diff pane ------------------------------------------------------------------------------------
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
+        self._show_diff(event.node)
+
+    def _show_diff(self, node: TreeNode[Any] | None) -> None:
+        pane = self.query_one("#diff", Static)
+        data = node.data if node is not None else None
+        if isinstance(data, Entry):
+            text = Text()
+            if not data.included:
+                text.append("excluded: not in the plan you approve (space includes it again)\n\n", "yellow")
+            elif data.pulled_in:
+                text.append("you excluded it, but an included resource needs it: it stays in the plan\n\n",
+                            "yellow")
+            for style, line in view.diff_lines(data.action):
+                text.append(line + "\n", style)
+            pane.update(text)
+        elif isinstance(data, Group):
+            wanted = set(data.addresses)
+            items = [e for e in self.current_entries() if e.address in wanted]
+            c = view.counts(items)
+            text = Text.assemble((data.label, "bold"), "\n\n")
+            for sym, word in (("+", "to create"), ("~", "to update"), ("-", "to destroy"), ("-/+", "to replace")):
+                if c[sym]:
+                    text.append(f"{sym:>3} {c[sym]} {word}\n", view.SYMBOL_STYLE[sym])
+            excluded = sum(1 for e in items if not e.included)
+            if excluded:
+                text.append(f"    {excluded} excluded\n", "dim")
+            text.append("\nspace: include / exclude the whole group", "dim")
+            pane.update(text)
+        else:
+            pane.update("")
+
+    # -- keys -----------------------------------------------------------------------------------------------
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
+        event.stop()
+        if isinstance(event.node.data, Entry):
+            self.dss_app.open_detail(self.env, event.node.data.action)
+        else:
+            event.node.toggle()
+
+    def action_toggle(self) -> None:
+        if self.full is None or self.busy:
+            self.notify("the plan is being computed: wait for it", severity="warning")
+            return
+        node = self.query_one(PlanTree).cursor_node
+        data = node.data if node is not None else None
+        if isinstance(data, Entry):
+            addresses: tuple[str, ...] = (data.address,)
+        elif isinstance(data, Group):
+            addresses = data.addresses
+        else:
+            return
+        if all(a in self.excluded for a in addresses):
+            self.excluded.difference_update(addresses)
+        else:
+            self.excluded.update(addresses)
+        self.pending = True
+        self._rebuild()  # shows the choice at once; the recomputed plan follows
+        self.reload()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.value = self.query_text
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.query_text = event.value
+            self._rebuild()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self._leave_filter()
+
+    def _leave_filter(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(PlanTree).focus()
+
+    def action_back(self) -> None:
+        if self.query_one("#filter", Input).has_focus:
+            self._leave_filter()
+            return
+        super().action_back()
+
+    def _jump(self, step: int) -> None:
+        tree = self.query_one(PlanTree)
+        last = tree.last_line
+        line = tree.cursor_line
+        for _ in range(last + 1):
+            line = (line + step) % (last + 1)
+            node = tree.get_node_at_line(line)
+            if node is not None and isinstance(node.data, Entry) and view.matches(node.data, self.query_text):
+                tree.move_cursor(node)
+                return
+
+    def action_next_match(self) -> None:
+        self._jump(1)
+
+    def action_previous_match(self) -> None:
+        self._jump(-1)
+
+    def action_drift_only(self) -> None:
+        self.drift_only = not self.drift_only
+        self._rebuild()
+
+    def action_approve(self) -> None:
+        if self.busy or self.full is None or self.pending:
+            # Only a plan that is on screen, computed for what is shown as included, can be approved.
+            self.notify("the plan is not computed yet (r: compute it again)", severity="warning")
+            return
+        plan = self.plan
+        if plan is None or not plan.has_changes:
+            self.notify("nothing to apply", severity="warning")
+            return
+        risky = [a.address for a in plan.changes if a.action in (ActionType.DELETE, ActionType.REPLACE)]
+        try:
+            protected = self.dss_app.service.ws.environment(self.env).protected
+        except Exception:  # the environment no longer resolves: the apply will say why
+            protected = False
+        from .modals import ApproveModal
+
+        def approved(answer: bool | None) -> None:
+            if answer is not None:
+                self.dss_app.open_apply(plan, allow_delete=answer)
+
+        self.app.push_screen(ApproveModal(self.env, view.summary_line(plan), risky if protected else []), approved)

@@ -1,0 +1,212 @@
+"""The app's one door to the core: every call here may block (DSS, state, Git) and runs in a thread worker.
+
+Only the public API is used: `Workspace` and what it returns (plans, drift reports, state, stores).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
+from dataiku_iac.drift import DriftItem, DriftReport
+from dataiku_iac.plan.model import Plan
+from dataiku_iac.state.lease import whoami
+from dataiku_iac.workspace import Workspace
+
+from .view import set_path
+from .yaml_edit import AdoptError, Edit, plan_adopt, resource_changes
+
+
+@dataclass(frozen=True)
+class EnvStatus:
+    """What the overview shows of one environment, read from the state alone (no DSS call)."""
+
+    name: str
+    host: str
+    protected: bool
+    serial: int
+    who: str
+    when: str
+    lock: str | None
+    managed: dict[str, int] = field(default_factory=dict)  # physical project key -> resources in state
+    keys: dict[str, str] = field(default_factory=dict)  # project key in the files -> key in this environment
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    when: str
+    author: str
+    summary: str
+
+
+class Service:
+    """Holds the workspace; safe to call from several worker threads at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ws: Workspace | None = None
+        self._lock = threading.RLock()
+        self._env_locks: dict[str, threading.Lock] = {}
+
+    # -- the workspace ------------------------------------------------------------------------------
+    @property
+    def ws(self) -> Workspace:
+        with self._lock:
+            if self._ws is None:
+                self._ws = Workspace.load(self.path)
+            return self._ws
+
+    def reload(self) -> Workspace:
+        """Read the files again. Connections stay open unless the environments themselves changed."""
+        fresh = Workspace.load(self.path)
+        with self._lock:
+            old = self._ws
+            if old is not None and old.config.raw.get("environments") == fresh.config.raw.get("environments"):
+                old.config = fresh.config
+                return old
+            if old is not None:
+                old.close()
+            self._ws = fresh
+            return fresh
+
+    def close(self) -> None:
+        with self._lock:
+            if self._ws is not None:
+                self._ws.close()
+                self._ws = None
+
+    @property
+    def name(self) -> str:
+        return self.ws.root.name
+
+    def environments(self) -> list[str]:
+        return self.ws.environments
+
+    def projects(self) -> list[str]:
+        return sorted(self.ws.config.projects)
+
+    def declared(self) -> dict[str, int]:
+        """Resources each project file declares (project, its variables and permissions, its objects)."""
+        out: dict[str, int] = {}
+        for key, src in self.ws.config.projects.items():
+            spec = src.spec
+            extra = sum(1 for f in ("variables", "permissions") if f in spec.project.model_fields_set)
+            out[key] = (1 + extra + len(spec.datasets) + len(spec.managed_folders) + len(spec.recipes)
+                        + len(spec.scenarios) + len(spec.zones))
+        return out
+
+    def source_of(self, env: str, address: str) -> str:
+        """Where the resource is declared, as `file:line:col` (in memory: no I/O); "" when unknown."""
+        from .yaml_edit import COLLECTIONS
+
+        kind, physical, *rest = address.split(".")
+        try:
+            pattern = self.ws.environment(env).project_key
+        except Exception:  # an environment that does not resolve: no position to show
+            return ""
+        for src in self.ws.config.projects.values():
+            if pattern.format(key=src.key) != physical:
+                continue
+            loc: tuple[str, ...] = (COLLECTIONS[kind], rest[0]) if kind in COLLECTIONS and rest else ("project",)
+            if kind == "zone" and rest:
+                loc = ("zones", rest[0])
+            try:
+                return str(src.file.position(loc, at_key=True))
+            except Exception:  # a Python-DSL project has no YAML position
+                return src.file.shown
+        return ""
+
+    def _connect(self, env: str) -> Workspace:
+        """Open the environment's connection under a lock: two workers must never start two embedded DSS."""
+        ws = self.ws
+        with self._lock:
+            env_lock = self._env_locks.setdefault(env, threading.Lock())
+            if ws.environment(env).host == "embedded":
+                ws.embedded()
+        with env_lock:
+            ws.connection(env)
+        return ws
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def status(self, env: str) -> EnvStatus:
+        ws = self.ws
+        e = ws.environment(env)
+        store = ws.state_store(env)
+        state = store.read()
+        holder = store.leases.holder()
+        lock = None
+        if holder is not None and not holder.expired:
+            lock = f"{holder.who} ({holder.operation}, since {holder.started})"
+        managed = Counter(addr.split(".")[1] for addr in (state.resources if state else {}))
+        keys = {k: e.project_key.format(key=k) for k in ws.config.projects}
+        if state is None:
+            return EnvStatus(env, e.host, e.protected, 0, "", "", lock, dict(managed), keys)
+        return EnvStatus(env, e.host, e.protected, state.serial, state.updated_by, state.updated_at, lock,
+                         dict(managed), keys)
+
+    def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
+        ws = self._connect(env)
+        ws.recover(env)
+        return ws.plan(env, targets=list(targets))
+
+    def drift(self, env: str) -> tuple[Plan, DriftReport]:
+        """The plan and the drift it shows (one read of DSS for both)."""
+        ws = self._connect(env)
+        plan = ws.plan(env)
+        return plan, DriftReport.from_plan(plan)
+
+    def apply(self, plan: Plan, progress: Callable[[ProgressEvent], None], allow_delete: bool) -> ApplyResult:
+        ws = self._connect(plan.environment)
+        return ws.apply(plan, progress=progress, allow_delete=allow_delete)
+
+    def history(self, env: str) -> list[Any]:
+        return list(reversed(self.ws.state_store(env).history()))
+
+    def git_log(self, limit: int = 50) -> list[Commit]:
+        """The workspace's Git log; empty outside a Git repository (or before its first commit)."""
+        try:
+            import git
+        except ImportError:
+            return []
+        try:
+            repo = git.Repo(self.ws.root, search_parent_directories=True)
+            commits = list(repo.iter_commits(max_count=limit))
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+            return []
+        return [Commit(c.hexsha[:12], c.committed_datetime.isoformat(timespec="seconds"), str(c.author.name),
+                       str(c.summary)) for c in commits]
+
+    # -- adopting drift ------------------------------------------------------------------------------
+    def adopt_edits(self, env: str, item: DriftItem) -> list[Edit]:
+        if item.status != "changed":
+            raise AdoptError(f"{item.address} was deleted in DSS: adopting that means removing it from the "
+                             "configuration, a change to make by hand; revert recreates it")
+        ws = self.ws
+        return plan_adopt(ws.config, env, ws.environment(env), item.address, item.changes)
+
+    def adopt(self, env: str, item: DriftItem, edits: list[Edit]) -> None:
+        """Write DSS's values into the YAML, then record them in the state, as a refresh-only apply does:
+        the configuration, the state and DSS then agree, so the drift is gone."""
+        ws = self.ws
+        with self._lock:
+            # Each edit is validated and refused if its file changed on disk (the core's round-trip editing).
+            for e in edits:
+                if e.address is None:
+                    ws.update_setting(e.keys, e.new)
+            for address, changes in resource_changes(edits).items():
+                ws.update_resource(address, changes)
+        with ws.locked_state(env, "adopt") as (store, state, _heartbeat):
+            entry = state.resources.get(item.address)
+            if entry is None:
+                return
+            for c in item.changes:
+                set_path(entry.fields, c.path, c.after)
+            state.stamp(whoami())
+            state.workspace_commit = ws.workspace_commit()
+            store.write(state)

@@ -1,0 +1,200 @@
+"""What the screens show, as plain data: plan groups, counts, field diffs, desired vs actual.
+
+No Textual here, so that these helpers are tested (and benchmarked) without a terminal.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dataiku_iac.plan.model import Action, ActionType, Plan
+from dataiku_iac.plan.render_text import action_block, field_lines
+from dataiku_iac.secrets import mask
+
+KIND_ORDER = ("project", "variables", "permissions", "dataset", "managed_folder", "recipe", "scenario", "zone")
+SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", " ": "dim"}
+ORDER = ("+", "~", "-", "-/+")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One resource of the plan review: the action shown and whether the reviewed plan performs it."""
+
+    action: Action
+    included: bool
+    # Excluded by the user but still in the plan: an included resource needs it (targets pull dependencies).
+    pulled_in: bool = False
+
+    @property
+    def address(self) -> str:
+        return self.action.address
+
+    @property
+    def project(self) -> str:
+        return self.action.address.split(".")[1]
+
+    @property
+    def name(self) -> str:
+        parts = self.action.address.split(".", 2)
+        return parts[2] if len(parts) == 3 else parts[1]
+
+
+def entries(full: Plan, current: Plan | None, excluded: set[str]) -> list[Entry]:
+    """Every change of the untargeted plan, marked as in or out of the reviewed (targeted) plan."""
+    if current is None or current is full:
+        return [Entry(a, True) for a in full.changes]
+    now = {a.address: a for a in current.changes}
+    out = [Entry(now.get(a.address, a), a.address in now, a.address in now and a.address in excluded)
+           for a in full.changes]
+    seen = {a.address for a in full.changes}
+    out += [Entry(a, True) for a in current.changes if a.address not in seen]
+    return out
+
+
+def targets_for(full: Plan, excluded: set[str]) -> list[str]:
+    """The `--target` list that keeps every change except the excluded ones.
+
+    A `project.KEY` target selects the whole project, so it is left out when anything of that project is
+    excluded: the project's own change still comes along as a dependency of what stays included.
+    """
+    keep = [a.address for a in full.changes if a.address not in excluded]
+    partial = {e.split(".")[1] for e in excluded}
+    return [t for t in keep if not (t.startswith("project.") and t.split(".")[1] in partial)]
+
+
+def grouped(items: Iterable[Entry]) -> dict[str, dict[str, list[Entry]]]:
+    """Project -> kind -> entries, projects sorted, kinds in dependency order."""
+    out: dict[str, dict[str, list[Entry]]] = {}
+    for e in items:
+        out.setdefault(e.project, {}).setdefault(e.action.kind, []).append(e)
+    ranked = {k: i for i, k in enumerate(KIND_ORDER)}
+    return {p: dict(sorted(out[p].items(), key=lambda kv: ranked.get(kv[0], 99))) for p in sorted(out)}
+
+
+def counts(items: Iterable[Entry]) -> dict[str, int]:
+    """Included changes by symbol (`+ ~ - -/+`)."""
+    c = dict.fromkeys(ORDER, 0)
+    for e in items:
+        if e.included:
+            c[e.action.symbol] += 1
+    return c
+
+
+def counts_label(c: Mapping[str, int]) -> str:
+    shown = [f"{sym}{n}" for sym, n in c.items() if n]
+    return " ".join(shown) if shown else "no change"
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    return f"{s.add} to add, {s.change} to change, {s.destroy} to destroy"
+
+
+def matches(entry: Entry, query: str) -> bool:
+    q = query.strip().lower()
+    return not q or q in entry.address.lower() or q == entry.action.symbol
+
+
+def diff_lines(action: Action) -> list[tuple[str, str]]:
+    """The field-level diff of one resource, as the CLI prints it: (style, line) pairs, secrets masked."""
+    out: list[tuple[str, str]] = []
+    if action.action is not ActionType.NOOP:
+        for line in action_block(action):
+            out.append((_line_style(line), line))
+    if action.drift:
+        out.append(("", ""))
+        out.append(("bold", "  changed in DSS outside dss-iac (last applied -> found):"))
+        out.extend((_line_style(line), line) for line in field_lines(action.drift, "~"))
+    return out
+
+
+def _line_style(line: str) -> str:
+    s = line.lstrip()
+    if s.startswith("#"):
+        return "dim"
+    if s.startswith("-/+"):
+        return "magenta"
+    return {"+": "green", "-": "red", "~": "yellow"}.get(s[:1], "")
+
+
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path in nested dicts; None removes the key (how a FieldChange says "absent")."""
+    *parents, last = path.split(".")
+    node = doc
+    for p in parents:
+        nxt = node.get(p)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[p] = nxt
+        node = nxt
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+
+
+def actual_fields(action: Action) -> dict[str, Any] | None:
+    """The managed fields as DSS holds them, rebuilt from the plan: None when the object is not in DSS.
+
+    The planner compares the desired fields with DSS's, so the desired fields with each change's `before`
+    put back are what DSS has (secrets masked; DSS's own keys of open maps are not compared, so not shown).
+    """
+    if action.action is ActionType.CREATE:
+        return None
+    if action.action is ActionType.DELETE:
+        return {c.path: c.before for c in action.changes} if action.changes else None
+    doc = copy.deepcopy(mask(dict(action.fields or {})))
+    for c in action.changes:
+        set_path(doc, c.path, c.before)
+    return doc
+
+
+def desired_fields(action: Action) -> dict[str, Any] | None:
+    if action.action is ActionType.DELETE or action.fields is None:
+        return None
+    return mask(dict(action.fields))
+
+
+def to_yaml(data: Any) -> str:
+    if data is None:
+        return "(none)"
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.width = 100
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue().rstrip("\n")
+
+
+def to_json(data: Any) -> str:
+    if data is None:
+        return "(not in DSS)"
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def drift_rows(action: Action | None, drift: Sequence[Any]) -> list[tuple[str, str, str, str]]:
+    """Per drifted field: (path, last applied, found in DSS, wanted by the config)."""
+    from dataiku_iac.plan.render_text import fmt
+
+    wanted: dict[str, Any] = {}
+    if action is not None:
+        desired = desired_fields(action) or {}
+        for c in drift:
+            wanted[c.path] = _get_path(desired, c.path)
+    return [(c.path, fmt(c.before, 40), fmt(c.after, 40), fmt(wanted.get(c.path), 40)) for c in drift]
+
+
+def _get_path(doc: Mapping[str, Any], path: str) -> Any:
+    node: Any = doc
+    for p in path.split("."):
+        if not isinstance(node, Mapping) or p not in node:
+            return None
+        node = node[p]
+    return node

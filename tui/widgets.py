@@ -1,0 +1,170 @@
+"""Widgets shared by the screens: vi-style lists, the error banner, and the base screen that runs I/O in
+thread workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Static, Tree
+from textual.worker import Worker, get_current_worker
+
+from dataiku_iac.errors import DssIacError
+
+T = TypeVar("T")
+
+VI_KEYS: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", show=False, id="down"),
+    Binding("k", "cursor_up", "Up", show=False, id="up"),
+    Binding("g", "scroll_home", "First", show=False, id="first"),
+    Binding("G", "scroll_end", "Last", show=False, id="last"),
+]
+
+
+class NavTree(Tree[Any]):
+    BINDINGS: ClassVar[list[BindingType]] = [*VI_KEYS]
+
+
+class PlanTree(NavTree):
+    """The plan's tree: space is include / exclude (not Tree's fold), shown in the footer with enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "screen.toggle", "Include/exclude", id="toggle"),
+        Binding("enter", "select_cursor", "Detail", id="open-detail"),
+    ]
+
+
+class NavTable(DataTable[Any]):
+    BINDINGS: ClassVar[list[BindingType]] = [*VI_KEYS]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._widths: tuple[int, ...] = ()
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        # Textual (8.2.8, pinned) sizes columns to new rows on idle, but lines drawn before that stay cached at
+        # the old widths ("never appl" in a terminal that painted early): when the widths change, draw again.
+        await super()._on_idle(event)
+        widths = tuple(column.get_render_width(self) for column in self.columns.values())
+        if widths != self._widths:
+            self._widths = widths
+            self.notify_style_update()
+            self.refresh()
+
+    def action_scroll_home(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_scroll_end(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+
+
+class OpenTable(NavTable):
+    """A list whose enter opens the line: the footer says so."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open", id="open")]
+
+
+def describe_error(error: BaseException) -> str:
+    """One readable line (or a few, for a list of configuration errors); never a traceback."""
+    if isinstance(error, DssIacError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+class ErrorBanner(Static):
+    """An error of the screen's last operation, with the key that retries it."""
+
+    DEFAULT_CSS = """
+    ErrorBanner { display: none; background: $error 30%; color: $text; padding: 0 1; height: auto; max-height: 8; }
+    ErrorBanner.shown { display: block; }
+    """
+
+    def show_error(self, message: str, retry: bool) -> None:
+        hint = "  (r: retry)" if retry else ""
+        self.update(Text.assemble(("error: ", "bold"), message, (hint, "bold")))
+        self.add_class("shown")
+
+    def clear(self) -> None:
+        self.remove_class("shown")
+        self.update("")
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = "StatusLine { height: 1; color: $text-muted; padding: 0 1; }"
+
+
+class IOScreen(Screen[Any]):
+    """A screen whose DSS, state and Git calls all run in thread workers: the screen never freezes.
+
+    `run_io(fn, done)` runs `fn` in a thread and hands its result to `done` on the UI thread; a failure
+    shows in the error banner and `r` runs the same operation again.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._retry: Callable[[], None] | None = None
+        self._busy: dict[str, str] = {}
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._busy)
+
+    def reload(self) -> None:
+        """Load the screen's data (again)."""
+
+    def action_refresh(self) -> None:
+        retry, self._retry = self._retry, None
+        self.query_one(ErrorBanner).clear()
+        (retry or self.reload)()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def run_io(self, fn: Callable[[], T], done: Callable[[T], None], *, group: str, doing: str,
+               retry: Callable[[], None] | None = None) -> Worker[None]:
+        self._busy[group] = doing
+        self._show_busy()
+
+        def job() -> None:
+            worker = get_current_worker()
+            try:
+                result: Any = fn()
+                failed: BaseException | None = None
+            except Exception as e:  # shown in the app, never raised through it
+                result, failed = None, e
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._deliver, group, result, failed, done, retry)
+
+        return self.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False,
+                               description=doing)
+
+    def _deliver(self, group: str, result: Any, failed: BaseException | None, done: Callable[[Any], None],
+                 retry: Callable[[], None] | None) -> None:
+        self._busy.pop(group, None)
+        if not self.is_attached:
+            return
+        self._show_busy()
+        if failed is not None:
+            self.show_error(describe_error(failed), retry or self.reload)
+            return
+        done(result)
+
+    def show_error(self, message: str, retry: Callable[[], None] | None) -> None:
+        self._retry = retry
+        self.query_one(ErrorBanner).show_error(message, retry is not None)
+
+    def _show_busy(self) -> None:
+        for status in self.query(StatusLine):
+            status.update(" · ".join(f"⟳ {d}" for d in self._busy.values()) if self._busy else "")

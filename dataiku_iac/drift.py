@@ -31,6 +31,24 @@ class DriftReport:
     def has_drift(self) -> bool:
         return bool(self.items)
 
+    def lines(self) -> list[str]:
+        """One line per deleted resource, a header and field lines per changed one, as the CLI prints them."""
+        from .plan.render_text import field_lines
+
+        out: list[str] = []
+        for item in self.items:
+            if item.status == "deleted":
+                out.append(f"  - {item.address}: deleted outside dss-iac")
+            else:
+                out.append(f"  ~ {item.address}:")
+                out.extend(field_lines(item.changes, "~"))
+        return out
+
+    def _repr_html_(self) -> str:
+        from .plan.render_html import drift_html
+
+        return drift_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {"format_version": 1, "environment": self.environment, "checked": self.checked,
                 "drifted": len(self.items), "items": [i.to_dict() for i in self.items]}

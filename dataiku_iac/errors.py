@@ -39,6 +39,12 @@ class ConfigError(DssIacError):
             return f"{self.file}: {self.message}"
         return self.message
 
+    def _repr_html_(self) -> str:
+        """Notebooks show the errors one per line, each with its `file:line:col`."""
+        from .plan.render_html import error_html
+
+        return error_html(self)
+
 
 class ConfigErrors(ConfigError):
     """Several configuration errors found at once; the message lists each on its own line."""

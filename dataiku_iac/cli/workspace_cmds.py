@@ -277,20 +277,13 @@ def cmd_drift(args: argparse.Namespace, console: Console) -> int:
 
 
 def _render_drift(report: Any, console: Console) -> None:
-    from ..plan.render_text import field_lines
 
     if not report.has_drift:
         console.out(f"No drift: the {report.checked} resources of environment {report.environment} are as "
                     "dss-iac last applied them.")
         return
     lines = [f"Drift in environment {report.environment}: {len(report.items)} of {report.checked} resources "
-             "changed outside dss-iac.", ""]
-    for item in report.items:
-        if item.status == "deleted":
-            lines.append(f"  - {item.address}: deleted outside dss-iac")
-        else:
-            lines.append(f"  ~ {item.address}:")
-            lines.extend(field_lines(item.changes, "~"))
+             "changed outside dss-iac.", "", *report.lines()]
     lines += ["", f"Run `dss-iac plan -e {report.environment}` to see how apply would restore the configuration."]
     console.plan_text("\n".join(lines))
 

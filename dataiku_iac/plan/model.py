@@ -114,6 +114,12 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    def _repr_html_(self) -> str:
+        """Notebooks render a plan as a coloured diff (`ws.plan("dev")` alone in a cell)."""
+        from .render_html import plan_html
+
+        return plan_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         s = self.summary()
         return {

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,6 +105,18 @@ class Workspace:
         from .config import edit
 
         return self._save(edit.update_setting(self.config, keys, value))
+
+    def update_many(self, resources: Mapping[str, Any] | None = None,
+                    settings: Iterable[tuple[Sequence[str], Any]] = ()) -> list[Path]:
+        """Several changes (resource address -> changes as `update_resource` takes them, and `(keys, value)`
+        settings of dss-iac.yaml) validated together and written together: if one is refused, none is
+        written. Each file may be touched by one change only. Returns the files written."""
+        from .config import edit
+
+        changes = [edit.update_setting(self.config, keys, value) for keys, value in settings]
+        changes += [edit.update(self.config, Address.of(a), c) for a, c in (resources or {}).items()]
+        self.config = edit.save(self.config, *changes)
+        return [Path(c.path) for c in changes]
 
     def _save(self, change: Any) -> Path:
         from .config.edit import save

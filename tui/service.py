@@ -195,12 +195,8 @@ class Service:
         the configuration, the state and DSS then agree, so the drift is gone."""
         ws = self.ws
         with self._lock:
-            # Each edit is validated and refused if its file changed on disk (the core's round-trip editing).
-            for e in edits:
-                if e.address is None:
-                    ws.update_setting(e.keys, e.new)
-            for address, changes in resource_changes(edits).items():
-                ws.update_resource(address, changes)
+            # Validated together, refused if a file changed on disk: either every file is written or none.
+            ws.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None])
         with ws.locked_state(env, "adopt") as (store, state, _heartbeat):
             entry = state.resources.get(item.address)
             if entry is None:

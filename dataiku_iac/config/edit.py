@@ -252,20 +252,22 @@ def _new_file_path(config: WorkspaceConfig, key: str) -> Path:
 class _Overlay:
     """The disk, with the edited files read from memory: the loader validates the workspace as it would be."""
 
-    def __init__(self, root: Path, edit: FileEdit) -> None:
+    def __init__(self, root: Path, edits: Sequence[FileEdit]) -> None:
         self.root = root
-        self.edit = edit
-        self.text = _universal(edit.after)
+        self.edits = edits
+        self.texts = {e.path: _universal(e.after) for e in edits}
 
     def read_text(self, path: Path) -> str:
-        return self.text if path == self.edit.path else DISK.read_text(path)
+        return self.texts[path] if path in self.texts else DISK.read_text(path)
 
     def glob(self, root: Path, pattern: str) -> list[Path]:
         found = DISK.glob(root, pattern)
-        if self.edit.before is None and self.edit.path not in found:
-            rel = self.edit.path.relative_to(root).as_posix()
+        for edit in self.edits:
+            if edit.before is not None or edit.path in found:
+                continue
+            rel = edit.path.relative_to(root).as_posix()
             if fnmatch.fnmatchcase(rel, pattern) and ("**" in pattern or rel.count("/") == pattern.count("/")):
-                found.append(self.edit.path)
+                found.append(edit.path)
         return found
 
     def resolve(self, path: Path) -> Path:
@@ -278,13 +280,18 @@ class _Overlay:
         return DISK.shown(path, root)
 
 
-def validate(config: WorkspaceConfig, edit: FileEdit) -> WorkspaceConfig:
-    """The workspace as it would be with the edit made, validated as a whole; nothing is written."""
-    _check_disk(config, edit)
-    overlay: FileSource = _Overlay(config.root, edit)
+def validate(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
+    """The workspace as it would be with the edits made, validated as a whole; nothing is written."""
+    paths = [e.path for e in edits]
+    if len(set(paths)) != len(paths):
+        raise ConfigError("two edits of the same file cannot be made together: make them one after the other")
+    for edit in edits:
+        _check_disk(config, edit)
+    overlay: FileSource = _Overlay(config.root, edits)
     new = load_files(config.root, overlay)
-    if edit.before is None and not any(p.file.path == edit.path for p in new.projects.values()):
-        raise ConfigError("the new file would not be read: no project glob matches it", file=edit.shown)
+    for edit in edits:
+        if edit.before is None and not any(p.file.path == edit.path for p in new.projects.values()):
+            raise ConfigError("the new file would not be read: no project glob matches it", file=edit.shown)
     return new
 
 
@@ -301,9 +308,12 @@ def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
     disk_text(source)
 
 
-def save(config: WorkspaceConfig, edit: FileEdit) -> WorkspaceConfig:
-    """Validate the workspace with the edit, then write the file atomically; the new configuration."""
-    new = validate(config, edit)
-    _check_disk(config, edit)  # again, just before writing: the window for a lost edit stays tiny
-    atomic_write(edit.path, edit.after.encode("utf-8"))
+def save(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
+    """Validate the workspace with all the edits, then write each file atomically; the new configuration.
+    Nothing is written unless every edit is valid and every file is as it was loaded."""
+    new = validate(config, *edits)
+    for edit in edits:
+        _check_disk(config, edit)  # again, just before writing: the window for a lost edit stays tiny
+    for edit in edits:
+        atomic_write(edit.path, edit.after.encode("utf-8"))
     return new

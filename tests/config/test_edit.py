@@ -287,6 +287,23 @@ def test_a_file_changed_on_disk_since_loading_is_refused(ws: Workspace) -> None:
     assert _file(ws).read_text() == other  # their edit is still there
 
 
+def test_several_edits_are_written_together_or_not_at_all(ws: Workspace) -> None:
+    settings_file = ws.root / "dss-iac.yaml"
+    settings_before, project_before = settings_file.read_text(), _file(ws).read_text()
+    setting = (("environments", "dev", "variables", "threshold"), "0.7")
+    # The project edit is invalid: the setting, valid on its own, is not written either.
+    with pytest.raises(ConfigError, match="invalid value 'maybe' for 'managed'"):
+        ws.update_many({"dataset.CHURN.customers_raw": {"managed": "maybe"}}, [setting])
+    assert settings_file.read_text() == settings_before and _file(ws).read_text() == project_before
+    written = ws.update_many({"variables.CHURN": {"standard": {"threshold": "0.6"}}}, [setting])
+    assert written == [settings_file, _file(ws)]
+    assert changed(settings_before, settings_file.read_text()) == [
+        '-      threshold: "0.4"', '+      threshold: "0.7"']
+    assert changed(project_before, _file(ws).read_text()) == ['-      threshold: "0.5"', '+      threshold: "0.6"']
+    with pytest.raises(ConfigError, match="same file"):
+        ws.update_many({"variables.CHURN": {"standard": {"x": "1"}}, "project.CHURN": {"name": "y"}})
+
+
 def test_python_project_files_are_refused(tmp_path: Path) -> None:
     shutil.copytree(SIMPLE.parent / "python-dsl", tmp_path / "ws")
     with Workspace.load(tmp_path / "ws") as w:

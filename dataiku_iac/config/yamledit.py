@@ -104,7 +104,9 @@ _DUMPER = _dumper()
 
 def scalar_text(value: Any, style: str | None = None) -> str:
     """A scalar as YAML text valid anywhere (flow context included), quoted as `style` asks when it can be."""
-    if isinstance(value, str) and style == '"':
+    # YAML reads NEL and the Unicode line and paragraph separators as line breaks in plain and single-quoted
+    # scalars (folding them to spaces): only double quotes, with escapes, keep them.
+    if isinstance(value, str) and (style == '"' or any(c in value for c in "\x85\u2028\u2029")):
         value = DoubleQuotedScalarString(value)
     elif isinstance(value, str) and style == "'" and "\n" not in value:
         value = SingleQuotedScalarString(value)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dataiku_iac import Workspace
@@ -178,6 +178,8 @@ scalars = st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(value=st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(
     st.text("abcxyz_", min_size=1, max_size=5), scalars, max_size=3)))
+@example(value="\x85")  # NEL: a line break to YAML unless double-quoted (found by hypothesis)
+@example(value=["a\u2028b"])
 def test_any_value_written_reads_back_exactly(value: Any) -> None:
     for path in (["project", "name"], ["project", "variables", "standard", "threshold"], ["datasets", "raw", "tags"],
                  ["project", "description"], ["datasets", "raw", "schema"]):

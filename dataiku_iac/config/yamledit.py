@@ -110,9 +110,25 @@ def scalar_text(value: Any, style: str | None = None) -> str:
         value = DoubleQuotedScalarString(value)
     elif isinstance(value, str) and style == "'" and "\n" not in value:
         value = SingleQuotedScalarString(value)
+    text = _flow_item(value)
+    if isinstance(value, str) and not isinstance(value, DoubleQuotedScalarString) and not _reads_as(text, value):
+        # The emitter's plain or single-quoted choice does not always read back in flow context (`[0?]`,
+        # `[?0]`): double quotes with escapes always do.
+        text = _flow_item(DoubleQuotedScalarString(value))
+    return text
+
+
+def _flow_item(value: Any) -> str:
     buf = io.StringIO()
     _DUMPER.dump([value], buf)
     return buf.getvalue().strip()[1:-1]
+
+
+def _reads_as(text: str, value: str) -> bool:
+    try:
+        return parse_yaml(f"[{text}]", "<scalar>") == [value]
+    except ConfigError:
+        return False
 
 
 def flow_text(value: Any) -> str:

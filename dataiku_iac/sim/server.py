@@ -37,11 +37,13 @@ class Raw:
 
 
 class Knobs:
-    """Latency and fault injection, changeable while the server runs."""
+    """Latency, fault injection and a gate that holds requests, changeable while the server runs."""
 
     def __init__(self, latency_ms: float = 0.0, fault_rate: float = 0.0, seed: int | None = None) -> None:
         self.latency_ms = latency_ms
         self.fault_rate = fault_rate
+        self.gate = threading.Event()  # cleared: requests wait (a DSS that hangs, for as long as a test needs)
+        self.gate.set()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -168,6 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stats.record("-", self.command, path, None, err.status, None)
             return
         node, api_path = located
+        self.server.knobs.gate.wait()
         if self.server.knobs.latency_ms > 0:
             time.sleep(self.server.knobs.latency_ms / 1000.0)
         fault = self.server.knobs.draw_fault()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,7 @@ class Simulator:
         return self
 
     def stop(self) -> None:
+        self.knobs.gate.set()  # held requests finish, so shutdown does not wait forever
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
@@ -173,6 +175,15 @@ class Simulator:
             self.knobs.latency_ms = latency_ms
         if fault_rate is not None:
             self.knobs.fault_rate = fault_rate
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Requests to the nodes wait until the block ends: DSS as slow as a test needs, without timing."""
+        self.knobs.gate.clear()
+        try:
+            yield
+        finally:
+            self.knobs.gate.set()
 
     def stats(self, with_log: bool = False) -> dict[str, Any]:
         return self._server.stats.snapshot(with_log=with_log)

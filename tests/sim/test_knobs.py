@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import requests
@@ -72,6 +73,23 @@ def test_latency_is_added_to_each_request() -> None:
         client.list_project_keys()
         client.list_project_keys()
         assert time.perf_counter() - start >= 0.3
+
+
+def test_a_held_simulator_answers_only_when_released() -> None:
+    with Simulator(govern=False) as sim:
+        client = sim.client()
+        answered = threading.Event()
+
+        def ask() -> None:
+            client.list_project_keys()
+            answered.set()
+
+        with sim.hold():
+            asker = threading.Thread(target=ask)
+            asker.start()
+            assert not answered.wait(0.5)  # a DSS that hangs: the call is still waiting
+        assert answered.wait(10)
+        asker.join()
 
 
 def test_request_counter_from_python_and_http() -> None:

@@ -67,11 +67,9 @@ def test_second_apply_fails_fast_naming_the_holder_then_waits(tmp_path: Path, sl
     root = ws_for(tmp_path, slow_dss, state=state)
     first = start(root, "apply", "-e", "dev", "--yes")
     holder = wait_for_lock(root)
-    # Hold the first apply back while the second starts, however slow this machine is to start a process.
-    slow_dss.configure(latency_ms=1000)
-    second = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "apply", "-e", "dev", "--yes"],
-                            capture_output=True, text=True, timeout=60)
-    slow_dss.configure(latency_ms=60)
+    with slow_dss.hold():  # the first apply cannot finish while the second starts, however slow this machine is
+        second = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "apply", "-e", "dev", "--yes"],
+                                capture_output=True, text=True, timeout=60)
     assert second.returncode == 4, second.stdout + second.stderr
     assert f"lock {holder['id']} held by {holder['who']}" in second.stderr
     assert f"dss-iac state unlock -e dev {holder['id']}" in second.stderr

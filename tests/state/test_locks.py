@@ -100,15 +100,20 @@ def test_a_lease_left_on_another_host_expires(tmp_path: Path, slow_dss: Simulato
     root = ws_for(tmp_path, slow_dss, ttl=2)
     lock = root / ".dss-iac" / "state" / "dev" / "lock.json"
     lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"id": "ci-runner-7", "who": "ci@runner-7", "pid": 4242, "host": "runner-7",
-                                "operation": "apply", "started": "2026-11-26T10:00:00+00:00",
-                                "expires": time.time() + 8}))
+
+    def leave_lease(expires_in: float) -> None:
+        lock.write_text(json.dumps({"id": "ci-runner-7", "who": "ci@runner-7", "pid": 4242, "host": "runner-7",
+                                    "operation": "apply", "started": "2026-11-26T10:00:00+00:00",
+                                    "expires": time.time() + expires_in}))
+
+    leave_lease(3600)  # alive for as long as the two first runs take, however slow this machine is
     blocked = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "plan", "-e", "dev"],
                              capture_output=True, text=True, timeout=60)
     assert blocked.returncode == 0  # plan does not lock
     early = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "apply", "-e", "dev", "--yes"],
                            capture_output=True, text=True, timeout=60)
     assert early.returncode == 4 and "held by ci@runner-7" in early.stderr
+    leave_lease(3)  # its holder is gone: no heartbeat renews it
     late = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "apply", "-e", "dev", "--yes",
                            "--lock-timeout", "30"], capture_output=True, text=True, timeout=60)
     assert late.returncode == 0, late.stderr

@@ -1,22 +1,106 @@
-"""Crash-safe file writes shared by the state backend and the simulator's store."""
+"""Crash-safe file writes shared by the state backend, the simulator's store and config editing."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import threading
+import time
+from collections.abc import Mapping
 from pathlib import Path
+
+STALE_JOURNAL_SECONDS = 60.0
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves the old or the new file, never a torn one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
+    _write_synced(tmp, data)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def write_together(journal: Path, files: Mapping[Path, bytes]) -> None:
+    """Replace several files as one. `journal` says what is under way: while it says "staging" the new
+    contents are being written beside the files (a crash then undoes them); once it says "replacing" they
+    are all on disk, and a crash part-way is finished by `finish_interrupted_write`. Either way the old
+    and new contents are never left mixed once that has run."""
+    if len(files) <= 1:
+        for path, data in files.items():
+            atomic_write(path, data)
+        return
+    staged = [(path.with_name(f".{path.name}.{os.getpid()}.staged"), path) for path in files]
+    record = {"pid": os.getpid(), "host": socket.gethostname(), "files": [[str(t), str(p)] for t, p in staged]}
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(journal, json.dumps({**record, "step": "staging"}).encode())
+    for tmp, path in staged:
+        _write_synced(tmp, files[path])
+    atomic_write(journal, json.dumps({**record, "step": "replacing"}).encode())
+    _replace_all(staged)
+    journal.unlink()
+
+
+def finish_interrupted_write(journal: Path) -> list[Path]:
+    """Finish (or, if it had not staged everything, undo) a `write_together` that a crash cut short;
+    the files it replaced."""
+    try:
+        record = json.loads(journal.read_text())
+        age = time.time() - journal.stat().st_mtime
+    except FileNotFoundError:
+        return []
+    # A write takes milliseconds: a journal whose writer still runs is being written now, unless it is old
+    # (its writer on another host, which we cannot look at, has had plenty of time).
+    writer_gone = process_is_gone(record["host"], record["pid"]) or age > STALE_JOURNAL_SECONDS
+    if not writer_gone and record["pid"] != os.getpid():
+        return []
+    staged = [(Path(t), Path(p)) for t, p in record["files"]]
+    if record["step"] == "replacing":
+        done = _replace_all(staged)
+    else:
+        done = []
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)
+    return done
+
+
+def process_is_gone(host: str, pid: int) -> bool:
+    """True when `host` is this machine and `pid` no longer runs there (other machines cannot be seen)."""
+    if host != socket.gethostname() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _replace_all(staged: list[tuple[Path, Path]]) -> list[Path]:
+    done = []
+    for tmp, path in staged:
+        try:
+            os.replace(tmp, path)
+        except FileNotFoundError:  # already moved (by an earlier recovery)
+            continue
+        done.append(path)
+    for folder in {p.parent for _, p in staged}:
+        _fsync_dir(folder)
+    return done
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+
+
+def _fsync_dir(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:

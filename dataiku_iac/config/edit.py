@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._fs import atomic_write
+from .._fs import write_together
 from ..errors import ConfigError
 from ..resources.address import Address
 from .environment_view import COLLECTIONS
 from .files import DISK, FileSource
-from .loader import ProjectSource, SourceFile, WorkspaceConfig, load_files
+from .loader import EDIT_JOURNAL, ProjectSource, SourceFile, WorkspaceConfig, load_files
 from .yamledit import Layout, plain, remove_value, set_value
 from .yamlio import parse_yaml
 
@@ -309,11 +309,11 @@ def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
 
 
 def save(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
-    """Validate the workspace with all the edits, then write each file atomically; the new configuration.
-    Nothing is written unless every edit is valid and every file is as it was loaded."""
+    """Validate the workspace with all the edits, then write the files as one (a crash part-way is finished
+    by the next load); the new configuration. Nothing is written unless every edit is valid and every file
+    is as it was loaded."""
     new = validate(config, *edits)
     for edit in edits:
         _check_disk(config, edit)  # again, just before writing: the window for a lost edit stays tiny
-    for edit in edits:
-        atomic_write(edit.path, edit.after.encode("utf-8"))
+    write_together(config.root / EDIT_JOURNAL, {edit.path: edit.after.encode("utf-8") for edit in edits})
     return new

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .._fs import finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
 from . import envref
 from .checks import check_projects
@@ -19,6 +20,7 @@ from .models import Environment, ProjectFile, WorkspaceFile
 from .yamlio import locate, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"
+EDIT_JOURNAL = Path(".dss-iac") / "pending-edit.json"  # see config.edit.save
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,14 @@ def find_root(start: Path) -> Path:
 
 
 def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
-    """Read and validate a whole workspace; every problem found is reported, each with its position."""
-    return load_files(find_root(Path(path)), DISK)
+    """Read and validate a whole workspace; every problem found is reported, each with its position.
+    An edit of several files that a crash cut short is finished first."""
+    root = find_root(Path(path))
+    try:
+        finish_interrupted_write(root / EDIT_JOURNAL)
+    except (OSError, ValueError, KeyError) as e:
+        raise ConfigError(f"an interrupted edit recorded in {EDIT_JOURNAL} could not be finished: {e}") from e
+    return load_files(root, DISK)
 
 
 def load_files(root: Path, files: FileSource) -> WorkspaceConfig:

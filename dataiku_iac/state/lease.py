@@ -17,6 +17,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from .._fs import process_is_gone
 from ..errors import LockError
 from .blobs import ABSENT, BlobConflict, BlobStore
 
@@ -53,15 +54,7 @@ class Lease:
     @property
     def holder_is_dead(self) -> bool:
         """On this very host, a holder whose process is gone can be replaced without waiting for expiry."""
-        if self.host != socket.gethostname() or self.pid <= 0:
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+        return process_is_gone(self.host, self.pid)
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self)).encode()

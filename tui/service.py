@@ -103,7 +103,7 @@ class Service:
 
     def source_of(self, env: str, address: str) -> str:
         """Where the resource is declared, as `file:line:col` (in memory: no I/O); "" when unknown."""
-        from .yaml_edit import COLLECTIONS
+        from dataiku_iac.config.environment_view import COLLECTIONS
 
         kind, physical, *rest = address.split(".")
         try:
@@ -114,8 +114,6 @@ class Service:
             if pattern.format(key=src.key) != physical:
                 continue
             loc: tuple[str, ...] = (COLLECTIONS[kind], rest[0]) if kind in COLLECTIONS and rest else ("project",)
-            if kind == "zone" and rest:
-                loc = ("zones", rest[0])
             try:
                 return str(src.file.position(loc, at_key=True))
             except Exception:  # a Python-DSL project has no YAML position

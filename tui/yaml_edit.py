@@ -13,21 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dataiku_iac.config.edit import current
 from dataiku_iac.config.loader import WorkspaceConfig
 from dataiku_iac.config.models import Environment
 from dataiku_iac.errors import DssIacError
 from dataiku_iac.plan.diff import FieldChange
 from dataiku_iac.secrets import MASK
 
-COLLECTIONS = {"dataset": "datasets", "managed_folder": "managed_folders", "recipe": "recipes",
-               "scenario": "scenarios"}
-# Managed fields that are the very YAML key of the same name (the others are reshaped by their kind).
+from .adopt_shapes import RESHAPED, Unwritable
+
+# Managed fields that are the very YAML key of the same name; adopt_shapes.RESHAPED says how others are written.
 ADOPTABLE = {
     "project": frozenset({"name", "description", "short_desc", "tags", "custom"}),
     "dataset": frozenset({"description", "tags", "params", "format_params", "format", "connection"}),
     "managed_folder": frozenset({"description", "tags", "connection", "path"}),
-    "recipe": frozenset({"description", "tags", "params"}),
+    "recipe": frozenset({"description", "tags", "params", "code_env"}),
     "scenario": frozenset({"name", "active", "description", "tags"}),
+    "zone": frozenset({"color"}),
 }
 
 
@@ -84,6 +86,8 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
         root, *sub = c.path.split(".")
         _check_override(env_name, env, kind, source.key, name, root, sub)
         value = c.after
+        target = f"{kind}.{source.key}" if name is None else f"{kind}.{source.key}.{name}"
+        keys: tuple[str, ...] = (root, *sub)
         if kind == "variables":
             if root not in ("standard", "local") or not sub:
                 raise AdoptError(f"cannot adopt variables field {c.path}")
@@ -94,12 +98,24 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                 continue
         elif kind in ADOPTABLE and root in ADOPTABLE[kind]:
             if root == "connection":
-                value = _logical_connection(env_name, env, value)
+                value = _logical("connection", env_name, env.remap.connections, value)
+            elif root == "code_env":
+                value = _logical("code env", env_name, env.remap.code_envs, value)
+        elif (kind, root) in RESHAPED and len(sub) == (1 if kind == "permissions" else 0):
+            declared = current(config, target)
+            if kind == "permissions":
+                keys = (sub[0],)
+                declared = next((e for e in declared or [] if isinstance(e, dict) and e.get("group") == sub[0]), None)
+            else:
+                declared = declared.get(root) if isinstance(declared, dict) else None
+            try:
+                value = RESHAPED[kind, root](c.after, c.before, declared)
+            except Unwritable as e:
+                raise AdoptError(f"{target}: {e}") from None
         else:
             raise AdoptError(f"adopting {c.path} of a {kind} is not supported: edit {source.file.shown} by hand "
                              f"(the drift view shows the value found in DSS)")
-        target = f"{kind}.{source.key}" if name is None else f"{kind}.{source.key}.{name}"
-        edits.append(Edit(source.file.path, source.file.shown, target, (root, *sub), value))
+        edits.append(Edit(source.file.path, source.file.shown, target, keys, value))
     return edits
 
 
@@ -123,12 +139,11 @@ def _check_override(env_name: str, env: Environment, kind: str, key: str, name: 
                              "in dss-iac.yaml: change it there")
 
 
-def _logical_connection(env_name: str, env: Environment, physical: Any) -> Any:
-    mapping = env.remap.connections
+def _logical(what: str, env_name: str, mapping: Mapping[str, str], physical: Any) -> Any:
     if not mapping or physical is None:
         return physical
     logical = sorted(k for k, v in mapping.items() if v == physical)
     if len(logical) != 1:
         why = "no logical name maps to it" if not logical else f"several logical names map to it ({', '.join(logical)})"
-        raise AdoptError(f"connection {physical} cannot be written back: in environment {env_name} {why}")
+        raise AdoptError(f"{what} {physical} cannot be written back: in environment {env_name} {why}")
     return logical[0]

@@ -117,8 +117,6 @@ def current(config: WorkspaceConfig, address: Address | str) -> Any:
     return copy.deepcopy(data)
 
 
-
-
 def _what(address: Address) -> str:
     return f"{address.kind.replace('_', ' ')} {address}"
 

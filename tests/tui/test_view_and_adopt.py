@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
+from typing import Any
 
 import pytest
-from dataiku_iac.tui import view
+from dataiku_iac.tui import adopt_shapes, view
+from dataiku_iac.tui.service import Service
 from dataiku_iac.tui.yaml_edit import AdoptError, plan_adopt, resource_changes
 
 from dataiku_iac import Workspace
@@ -107,7 +110,12 @@ def test_a_setting_is_removed_with_its_line_only(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("address", "change", "message"), [
     ("dataset.CHURN.customers_raw", FieldChange("params.password", "a", "(sensitive)", True), "sensitive"),
-    ("scenario.CHURN.nightly", FieldChange("triggers", [], [{}]), "not supported"),
+    ("dataset.CHURN.customers_raw", FieldChange("managed", False, True), "not supported"),
+    ("scenario.CHURN.nightly", FieldChange("triggers", [], [{"type": "manual", "active": True}]),
+     "trigger of type manual cannot be declared"),
+    ("scenario.CHURN.nightly", FieldChange("steps", [], [{"type": "build", "name": "b", "items": ["SAVED_MODEL:x"]}]),
+     "builds SAVED_MODEL:x"),
+    ("recipe.CHURN.clean_customers", FieldChange("code", "a", "b"), "not supported"),
     ("dataset.CHURN.customers_raw", FieldChange("connection", "filesystem_managed", "pg"), "no logical name"),
     ("dataset.CHURN.customers_clean", FieldChange("connection", "x", "filesystem_managed"),
      "several logical names"),
@@ -135,3 +143,78 @@ def test_adopt_refuses_a_value_set_by_an_environment_override(tmp_path: Path) ->
     with Workspace.load(root) as ws, pytest.raises(AdoptError, match="override 'scenario"):
         plan_adopt(ws.config, "dev", ws.environment("dev"), "scenario.CHURN.nightly",
                    [FieldChange("active", False, True)])
+
+
+def _reshape_in_dss(client: Any) -> None:
+    """Changes made by hand in DSS to fields whose YAML form differs from what DSS stores."""
+    project = client.get_project("CHURN")
+    settings = project.get_scenario("NIGHTLY").get_settings()
+    raw = settings.get_raw()
+    raw["triggers"][0]["params"]["hour"] = 4
+    raw["triggers"].append({"type": "temporal", "active": True,
+                            "params": {"frequency": "Weekly", "daysOfWeek": ["Sunday", "Monday"], "hour": 6}})
+    raw["params"]["steps"][0]["params"]["jobType"] = "RECURSIVE_FORCED_BUILD"
+    settings.save()
+    dataset = project.get_dataset("customers_raw").get_settings()
+    dataset.get_raw()["schema"]["columns"].append({"name": "country", "type": "string"})
+    dataset.save()
+    recipe = project.get_recipe("clean_customers").get_settings()
+    inputs = recipe.get_recipe_raw_definition()["inputs"]["main"]["items"]
+    inputs[:] = [i for i in inputs if i["ref"] != "events_raw"]
+    recipe.save()
+    permissions = project.get_permissions()
+    entry = next(e for e in permissions["permissions"] if e.get("group") == "data_team")
+    entry["runScenarios"], entry["writeDashboards"] = False, True
+    project.set_permissions(permissions)
+
+
+def test_reshaped_fields_are_adopted_in_their_yaml_form(applied_ws: Path) -> None:
+    before = (applied_ws / "projects" / "churn.yaml").read_text()
+    service = Service(applied_ws)
+    try:
+        _reshape_in_dss(service.ws.connection("dev").client)
+        drift = service.ws.drift("dev")
+        assert sorted(i.address for i in drift.items) == [
+            "dataset.CHURN.customers_raw", "permissions.CHURN", "recipe.CHURN.clean_customers",
+            "scenario.CHURN.nightly"]
+        for item in drift.items:
+            service.adopt("dev", item, service.adopt_edits("dev", item))
+        service.reload()
+        assert not service.ws.drift("dev").has_drift
+        assert not service.ws.plan("dev").has_changes  # the YAML now says what DSS has
+    finally:
+        service.close()
+    after = (applied_ws / "projects" / "churn.yaml").read_text()
+    assert changed(before, after) == [
+        "-      run_scenarios: true",
+        "+      write_dashboards: true",
+        "+      - {name: country, type: string}",
+        "-    inputs: [customers_raw, events_raw]",
+        "+    inputs: [customers_raw]",
+        "-        hour: 2",
+        "+        hour: 4",
+        "+      - type: temporal",
+        "+        frequency: Weekly",
+        "+        hour: 6",
+        "+        days: [Monday, Sunday]",
+        "-        mode: RECURSIVE_BUILD",
+        "+        mode: RECURSIVE_FORCED_BUILD",
+    ]
+
+
+def changed(before: str, after: str) -> list[str]:
+    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_lists_of_names_keep_the_file_order_and_groups_without_access_are_removed() -> None:
+    compared = [{"type": "DATASET", "name": "a"}, {"type": "DATASET", "name": "b"}, {"type": "RECIPE", "name": "r"}]
+    found = [{"type": "DATASET", "name": "a"}, {"type": "DATASET", "name": "c"}, {"type": "RECIPE", "name": "r"}]
+    # The file lists the recipe first and not its output `a`, which the zone holds because the recipe is there.
+    assert adopt_shapes.names(found, compared, ["r", "b"]) == ["r", "c"]
+    entry = {"group": "g", "read_project_content": True, "admin": False}
+    assert adopt_shapes.group_rights(["admin"], ["read_project_content"], entry) == {
+        "read_project_content": None, "admin": True}
+    assert adopt_shapes.group_rights(None, ["read_project_content"], entry) is None
+    assert adopt_shapes.schema([{"name": "x", "type": "int", "comment": ""}], None, None) == [
+        {"name": "x", "type": "int"}]

@@ -21,21 +21,26 @@ def atomic_write(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def write_together(journal: Path, files: Mapping[Path, bytes]) -> None:
-    """Replace several files as one. `journal` says what is under way: while it says "staging" the new
-    contents are being written beside the files (a crash then undoes them); once it says "replacing" they
-    are all on disk, and a crash part-way is finished by `finish_interrupted_write`. Either way the old
+def write_together(journal: Path, files: Mapping[Path, bytes | None]) -> None:
+    """Replace (or, for None, delete) several files as one. `journal` says what is under way: while it says
+    "staging" the new contents are being written beside the files (a crash then undoes them); once it says
+    "replacing" they are all on disk, and a crash part-way is finished by `finish_interrupted_write`. Either way the old
     and new contents are never left mixed once that has run."""
     if len(files) <= 1:
         for path, data in files.items():
-            atomic_write(path, data)
+            _put(path, data)
         return
-    staged = [(path.with_name(f".{path.name}.{os.getpid()}.staged"), path) for path in files]
-    record = {"pid": os.getpid(), "host": socket.gethostname(), "files": [[str(t), str(p)] for t, p in staged]}
+    # A file to delete has nothing staged: the journal names it with tmp "".
+    staged: list[tuple[Path | None, Path]] = [
+        (path.with_name(f".{path.name}.{os.getpid()}.staged") if data is not None else None, path)
+        for path, data in files.items()]
+    record = {"pid": os.getpid(), "host": socket.gethostname(),
+              "files": [[str(t) if t else "", str(p)] for t, p in staged]}
     journal.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(journal, json.dumps({**record, "step": "staging"}).encode())
     for tmp, path in staged:
-        _write_synced(tmp, files[path])
+        if tmp is not None:
+            _write_synced(tmp, files[path] or b"")
     atomic_write(journal, json.dumps({**record, "step": "replacing"}).encode())
     _replace_all(staged)
     journal.unlink()
@@ -54,13 +59,14 @@ def finish_interrupted_write(journal: Path) -> list[Path]:
     writer_gone = process_is_gone(record["host"], record["pid"]) or age > STALE_JOURNAL_SECONDS
     if not writer_gone and record["pid"] != os.getpid():
         return []
-    staged = [(Path(t), Path(p)) for t, p in record["files"]]
+    staged = [(Path(t) if t else None, Path(p)) for t, p in record["files"]]
     if record["step"] == "replacing":
         done = _replace_all(staged)
     else:
         done = []
         for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
     journal.unlink(missing_ok=True)
     return done
 
@@ -78,12 +84,23 @@ def process_is_gone(host: str, pid: int) -> bool:
     return False
 
 
-def _replace_all(staged: list[tuple[Path, Path]]) -> list[Path]:
+def _put(path: Path, data: bytes | None) -> None:
+    if data is not None:
+        atomic_write(path, data)
+    else:
+        path.unlink(missing_ok=True)
+        _fsync_dir(path.parent)
+
+
+def _replace_all(staged: list[tuple[Path | None, Path]]) -> list[Path]:
     done = []
     for tmp, path in staged:
         try:
-            os.replace(tmp, path)
-        except FileNotFoundError:  # already moved (by an earlier recovery)
+            if tmp is None:
+                path.unlink()
+            else:
+                os.replace(tmp, path)
+        except FileNotFoundError:  # already moved or deleted (by an earlier recovery)
             continue
         done.append(path)
     for folder in {p.parent for _, p in staged}:

@@ -387,7 +387,12 @@ class Workbench:
         if not self._confirm_remove:
             self._confirm_remove = True
             self.remove_button.description = "Confirm remove"
-            self.message.value = _warn(f"click again to remove {self.address} from its file")
+            if self.address.kind == "project":
+                where = self.ws.config.projects[self.address.project].file.shown
+                self.message.value = _warn(f"click again to delete {where}: project {self.address.project} and "
+                                           "everything in it (the next plan destroys them where they were applied)")
+            else:
+                self.message.value = _warn(f"click again to remove {self.address} from its file")
             return
         address = self.address
         try:
@@ -398,6 +403,11 @@ class Workbench:
             self.message.value = error_html(e)
             return
         self._touch(path)
+        if address.kind == "project":
+            self.project.options = sorted(self.ws.config.projects)  # selects the first one left, if any
+            self._browse()
+            self.message.value = _ok(f"deleted {path.name}: project {address.project} is no longer declared")
+            return
         self._browse()
         self.message.value = _ok(f"removed {address} from {path.name}")
 

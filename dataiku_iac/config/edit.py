@@ -28,12 +28,13 @@ from .yamlio import parse_yaml
 
 @dataclass(frozen=True)
 class FileEdit:
-    """One file's new text, not yet written: `before` is its text as loaded (None for a new file)."""
+    """One file's new text, not yet written: `before` is its text as loaded (None for a new file), `after`
+    None deletes the file."""
 
     path: Path
     shown: str
     before: str | None
-    after: str
+    after: str | None
 
 
 def resource_path(address: Address) -> tuple[str, ...]:
@@ -178,12 +179,13 @@ def create(config: WorkspaceConfig, address: Address | str, value: Mapping[str, 
 
 
 def remove(config: WorkspaceConfig, address: Address | str) -> FileEdit:
-    """The edit that takes a resource out of its file, with the comment lines just above it."""
+    """The edit that takes a resource out of its file, with the comment lines just above it; a project is
+    removed with its whole file (the next plan then destroys it where it was applied)."""
     address = Address.of(address)
     source = _source(config, address)
     if address.kind == "project":
-        raise ConfigError(f"removing project {address.project} means deleting its whole file: delete "
-                          f"{source.file.shown} yourself (the plan then destroys the project)")
+        disk_text(source.file)  # refused if it changed since loading: its edits would be lost with it
+        return FileEdit(source.file.path, source.file.shown, source.file.text, None)
     if current(config, address) is None:
         raise ConfigError(f"{_what(address)} is not declared in {source.file.shown}: nothing to remove")
     raw = disk_text(source.file)
@@ -253,13 +255,16 @@ class _Overlay:
     def __init__(self, root: Path, edits: Sequence[FileEdit]) -> None:
         self.root = root
         self.edits = edits
-        self.texts = {e.path: _universal(e.after) for e in edits}
+        self.texts = {e.path: _universal(e.after) for e in edits if e.after is not None}
+        self.deleted = {e.path for e in edits if e.after is None}
 
     def read_text(self, path: Path) -> str:
+        if path in self.deleted:
+            raise FileNotFoundError(path)
         return self.texts[path] if path in self.texts else DISK.read_text(path)
 
     def glob(self, root: Path, pattern: str) -> list[Path]:
-        found = DISK.glob(root, pattern)
+        found = [p for p in DISK.glob(root, pattern) if p not in self.deleted]
         for edit in self.edits:
             if edit.before is not None or edit.path in found:
                 continue
@@ -313,5 +318,6 @@ def save(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
     new = validate(config, *edits)
     for edit in edits:
         _check_disk(config, edit)  # again, just before writing: the window for a lost edit stays tiny
-    write_together(config.root / EDIT_JOURNAL, {edit.path: edit.after.encode("utf-8") for edit in edits})
+    write_together(config.root / EDIT_JOURNAL,
+                   {edit.path: None if edit.after is None else edit.after.encode("utf-8") for edit in edits})
     return new

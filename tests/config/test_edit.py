@@ -258,8 +258,22 @@ def test_a_new_project_gets_its_own_file(ws: Workspace) -> None:
     assert path == ws.root / "projects" / "sales.yaml"
     assert path.read_text() == "project:\n  key: SALES\n  name: Sales\n  tags: [new]\n"
     assert set(ws.config.projects) == {"CHURN", "SALES"}
-    with pytest.raises(ConfigError, match=r"delete projects/sales\.yaml yourself"):
+
+
+def test_removing_a_project_deletes_its_file_and_the_plan_destroys_it(ws: Workspace) -> None:
+    ws.apply(ws.plan("dev"), progress=None)
+    ws.create_resource("project.SALES", {"name": "Sales"})
+    sales = ws.root / "projects" / "sales.yaml"
+    sales.write_text(sales.read_text() + "# edited by someone else\n")
+    with pytest.raises(ConfigError, match="changed on disk"):
         ws.remove_resource("project.SALES")
+    assert sales.exists()  # their edit is not deleted with it
+    assert ws.remove_resource("project.CHURN") == _file(ws)
+    assert not _file(ws).exists() and "CHURN" not in ws.config.projects
+    plan = ws.plan("dev")
+    by_project = {(a.address.split(".")[1], a.symbol) for a in plan.changes}
+    assert by_project == {("CHURN", "-"), ("SALES", "+")}  # SALES is new: it was never applied
+    assert "project.CHURN" in {a.address for a in plan.changes}
 
 
 def test_invalid_edits_write_nothing(ws: Workspace) -> None:

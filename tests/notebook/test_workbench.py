@@ -214,6 +214,27 @@ def test_new_and_removed_resources(wb: Workbench) -> None:
     assert "raw_zone" not in churn(wb).read_text() and wb.resource.options == ()
 
 
+def test_a_removed_project_is_a_deleted_file_in_the_next_commit(wb: Workbench, repo: git.Repo) -> None:
+    wb.ws.create_resource("project.SALES", {"name": "Sales"})
+    repo.git.add("--", "projects/sales.yaml")
+    repo.git.commit("-m", "sales")
+    wb.project.options = sorted(wb.ws.config.projects)
+    wb.project.value, wb.kind.value = "SALES", "project"
+    wb.remove_button.click()
+    assert "click again to delete projects/sales.yaml" in wb.message.value
+    wb.remove_button.click()
+    assert "deleted sales.yaml" in wb.message.value
+    assert not (wb.ws.root / "projects" / "sales.yaml").exists()
+    assert wb.project.options == ("CHURN",) and wb.project.value == "CHURN"
+    wb.diff_button.click()
+    assert "deleted file mode" in wb.output.value
+    wb.commit_message.value = "Drop the sales project"
+    wb.commit_button.click()
+    last = repo.head.commit
+    assert last.message.strip() == "Drop the sales project"
+    assert [(d.a_path, d.deleted_file) for d in last.diff(last.parents[0], R=True)] == [("projects/sales.yaml", True)]
+
+
 # -- plan, apply --------------------------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
 from .drift import DriftReport
 from .dss.connect import EMBEDDED, Connection, embedded_simulator, open_connection
-from .errors import ApprovalError, StalePlanError
+from .errors import ApprovalError, ConfigError, ConfigErrors, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
@@ -74,10 +74,22 @@ class Workspace:
 
     # -- configuration --------------------------------------------------------------------------
     def validate(self, env: str | None = None) -> None:
-        """Raise ConfigError when the workspace is invalid; with `env`, also its settings and what it resolves
-        (project keys, overrides, connection and code-env mappings)."""
-        if env:
-            build_desired(self.config, self.env_context(env))
+        """Raise ConfigError when the workspace is invalid, including what each environment resolves (project
+        keys, overrides, connection and code-env mappings). Without `env` every environment is checked, with
+        any `${env:...}` that is not set left as written (CI validates without the secrets)."""
+        from .config.envref import AsWritten
+
+        errors: dict[str, ConfigError] = {}
+        for name in [env] if env else sorted(self.config.spec.environments):
+            try:
+                build_desired(self.config, self.env_context(name, None if env else AsWritten()))
+            except ConfigErrors as e:
+                errors.update((one.render(), one) for one in e.errors)
+            except ConfigError as e:
+                errors[e.render()] = e
+        if errors:
+            found = list(errors.values())
+            raise found[0] if len(found) == 1 else ConfigErrors(found)
 
     def environment(self, name: str) -> Environment:
         return self.config.environment(name)
@@ -124,8 +136,8 @@ class Workspace:
         self.config = save(self.config, change)
         return Path(change.path)
 
-    def env_context(self, name: str) -> EnvContext:
-        env = self.environment(name)
+    def env_context(self, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
+        env = self.config.environment(name, environ) if environ is not None else self.environment(name)
         return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env)
 
     def connection(self, name: str) -> Connection:

@@ -138,6 +138,10 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     result = ApplyResult()
     started = time.perf_counter()
     notify(ProgressEvent("start", total, 0))
+    for a in plan.to_record:  # facts about DSS already: only state to write, no call to make
+        found = (fields or {}).get(a.address, a.fields or {})
+        recorder.put(a.address, ResourceState(a.kind, a.remote_id, scrub(dict(found)), list(a.depends_on)), "record")
+        result.results.append(StepResult(a.address, "record", "ok"))
     by_id = {s.id: s for s in steps}
     waiting = {sid: set(deps) for sid, deps in after.items()}
     finished: dict[str, str] = {}

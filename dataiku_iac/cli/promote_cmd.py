@@ -27,6 +27,8 @@ def register(sub: Any) -> None:
                    help="promote only this project; repeatable (default: every project of the workspace)")
     p.add_argument("--bundle", metavar="ID", help="redeploy this bundle, already published (rollback)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--allow-delete", action="store_true",
+                   help="let the promotion delete or replace objects in a protected environment")
     p.add_argument("--json", action="store_true",
                    help="print the plan and the result as JSON (without --yes: the plan only, exit 6)")
     p.set_defaults(func=cmd_promote)
@@ -34,6 +36,7 @@ def register(sub: Any) -> None:
 
 def cmd_promote(args: argparse.Namespace, console: Console) -> int:
     from ..deploy import PromotionError, plan_promotion, promote, render_promotion
+    from ..deploy.promote import check_protected
     from ..errors import ApprovalError
     from .workspace_cmds import load
 
@@ -48,6 +51,7 @@ def cmd_promote(args: argparse.Namespace, console: Console) -> int:
             if args.json:
                 console.json(report)
             return exit_codes.OK
+        check_protected(ws, plan, args.allow_delete)  # refuse before asking, not after
         if not args.yes:
             if args.json:
                 console.json(report)
@@ -58,7 +62,7 @@ def cmd_promote(args: argparse.Namespace, console: Console) -> int:
                 console.note("Promotion cancelled.")
                 return exit_codes.ERROR
         try:
-            result = promote(ws, plan, progress=console.note)
+            result = promote(ws, plan, progress=console.note, allow_delete=args.allow_delete)
         except PromotionError as e:
             if args.json and e.result is not None:
                 console.json({**report, "result": e.result.to_dict()})

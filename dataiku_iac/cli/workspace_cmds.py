@@ -106,8 +106,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     ws = load(args)
     with ws:
+        ws.validate(args.env)
         if args.env:
-            ws.validate(args.env)
             problems = check_instance(ws, args.env)
             if problems:
                 raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
@@ -195,6 +195,9 @@ def _confirm_and_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, cons
     if not args.json:
         _render(plan, console)
     if not plan.has_changes:
+        if plan.to_record and ws.environment(plan.environment).deploy != "bundle":
+            # Nothing to ask: DSS is not called, the state only learns what is there.
+            return _run_apply(ws, plan, args, console)
         if args.json:
             console.json(_result_json(plan, None))
         return exit_codes.OK
@@ -240,6 +243,9 @@ def _counts(result: ApplyResult) -> tuple[int, int, int]:
 
 def _summarise(result: ApplyResult, console: Console) -> None:
     added, changed, destroyed = _counts(result)
+    recorded = sum(r.action == "record" for r in result.succeeded)
+    if recorded:
+        console.note(f"{recorded} resource(s) found in DSS as configured were recorded in state")
     if result.ok:
         console.out(f"Apply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed.")
         return

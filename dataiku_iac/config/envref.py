@@ -39,5 +39,22 @@ def _walk(value: Any, loc: tuple[str | int, ...], get: Callable[[str, tuple[str 
     return value
 
 
+class AsWritten(Mapping[str, str]):
+    """The process environment, where a variable that is not set reads as its reference left as written:
+    for checks made without the environment's secrets at hand (`dss-iac validate` in CI)."""
+
+    def __getitem__(self, name: str) -> str:
+        return os.environ.get(name, f"${{env:{name}}}")
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __iter__(self) -> Any:
+        return iter(os.environ)
+
+    def __len__(self) -> int:
+        return len(os.environ)
+
+
 def has_ref(value: Any) -> bool:
     return isinstance(value, str) and bool(REF.search(value))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,14 +61,14 @@ class WorkspaceConfig:
     projects: dict[str, ProjectSource]
     digest: str
 
-    def environment(self, name: str) -> Environment:
-        """An environment with its `${env:...}` references resolved from the process environment."""
+    def environment(self, name: str, environ: Mapping[str, str] | None = None) -> Environment:
+        """An environment with its `${env:...}` references resolved from `environ` (default: the process's)."""
         if name not in self.spec.environments:
             known = ", ".join(sorted(self.spec.environments))
             raise ConfigError(f"unknown environment '{name}' (declared: {known})", file=self.file.shown)
         loc: tuple[str | int, ...] = ("environments", name)
         try:
-            resolved = envref.resolve(self.raw["environments"][name], loc)
+            resolved = envref.resolve(self.raw["environments"][name], loc, environ)
         except envref.MissingEnvVar as e:
             raise self.file.error(f"environment variable {e.name} is not set (referenced by environment "
                                   f"'{name}')", e.loc) from None

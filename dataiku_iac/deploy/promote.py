@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..dss.connect import Connection, call
-from ..errors import DSSApiError, StalePlanError
+from ..errors import ApprovalError, DSSApiError, StalePlanError
+from ..plan.model import ActionType
 from .deployer import HEALTHY, deployment_health, deployment_settings, open_deployer, published_bundles
 from .errors import PromotionError
 from .promotion_plan import EXPORTED, NEW, ProjectPromotion, PromotionPlan
@@ -67,8 +68,23 @@ class PromotionResult:
                 "projects": [p.to_dict() for p in self.projects]}
 
 
-def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None) -> PromotionResult:
-    """Carry out `plan`; raises PromotionError (its `result` says what was done) at the first project that fails."""
+def check_protected(ws: Workspace, plan: PromotionPlan, allow_delete: bool) -> None:
+    """The same rule as apply's: on a protected environment, nothing is deleted without an explicit flag."""
+    if allow_delete or not ws.environment(plan.to_env).protected:
+        return
+    risky = [f"{a.address} ({p.key})" for p in plan.projects if p.update for a in p.content_changes
+             if a.action in (ActionType.DELETE, ActionType.REPLACE)]
+    if risky:
+        shown = ", ".join(risky[:3]) + (f" and {len(risky) - 3} more" if len(risky) > 3 else "")
+        raise ApprovalError(f"environment {plan.to_env} is protected and activating the bundle deletes or replaces "
+                            f"{len(risky)} object(s) ({shown}); review the promotion plan and pass --allow-delete")
+
+
+def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None, *,
+            allow_delete: bool = False) -> PromotionResult:
+    """Carry out `plan`; raises PromotionError (its `result` says what was done) at the first project that fails.
+    A protected target whose activation would delete or replace objects needs `allow_delete`."""
+    check_protected(ws, plan, allow_delete)
     say = progress or (lambda text: None)
     design = ws.connection(plan.from_env)
     deployer = open_deployer(design)

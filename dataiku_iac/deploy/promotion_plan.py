@@ -20,6 +20,7 @@ from ..plan.diff import FieldChange
 from ..plan.graph import topo_order
 from ..plan.model import Action, ActionType
 from ..resources import Address, Desired, build_desired
+from ..secrets import mask
 from . import content
 from .bundle_id import BundleId, bundle_id_for, commit_of
 from .deployer import (
@@ -84,7 +85,7 @@ class ProjectPromotion:
             "deployment": {"exists": self.deployment_exists, "bundle_id": self.current_bundle,
                            "health": self.health, "health_messages": list(self.health_messages)},
             "remapping": [r.to_dict() for r in self.remapping],
-            "settings": dict(self.settings),
+            "settings": mask(dict(self.settings)),
             "settings_changes": [c.to_dict() for c in self.settings_changes],
             "content": None if self.content is None else [a.to_dict() for a in self.content_changes],
             "content_note": self.content_note,

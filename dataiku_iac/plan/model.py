@@ -44,6 +44,9 @@ class Action:
     with_project: bool = False
     # Plan-time notes for display, such as the logical name behind a remapped connection.
     notes: Mapping[str, str] = field(default_factory=dict)
+    # A no-op on an object found in DSS as configured but missing from state (state lost, or `state rm`):
+    # apply records it, so it is managed (and destroyed) like the rest, never left an orphan.
+    record_only: bool = False
 
     @property
     def symbol(self) -> str:
@@ -56,7 +59,7 @@ class Action:
             # Secret values never leave memory: apply takes them from the (unchanged) configuration again.
             "remote_id": self.remote_id, "fields": None if self.fields is None else scrub(dict(self.fields)),
             "depends_on": list(self.depends_on),
-            "with_project": self.with_project, "notes": dict(self.notes),
+            "with_project": self.with_project, "notes": dict(self.notes), "record_only": self.record_only,
         }
 
     @classmethod
@@ -67,6 +70,7 @@ class Action:
             drift=tuple(FieldChange.from_dict(c) for c in d.get("drift", [])),
             remote_id=d.get("remote_id"), fields=d.get("fields"), depends_on=tuple(d.get("depends_on", [])),
             with_project=bool(d.get("with_project", False)), notes=dict(d.get("notes", {})),
+            record_only=bool(d.get("record_only", False)),
         )
 
 
@@ -113,6 +117,11 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def to_record(self) -> list[Action]:
+        """Objects already in DSS as configured that apply only records in state."""
+        return [a for a in self.actions if a.record_only]
 
     def _repr_html_(self) -> str:
         """Notebooks render a plan as a coloured diff (`ws.plan("dev")` alone in a cell)."""

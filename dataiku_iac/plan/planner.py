@@ -165,6 +165,9 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None) -> Ac
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
                       diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
     if not changes:
+        if entry is None:
+            return Action(key, kind.name, ActionType.NOOP, "in DSS as configured, not in state: apply records it",
+                          (), drift, remote.remote_id, fields, deps, notes=d.notes, record_only=True)
         return Action(key, kind.name, ActionType.NOOP, "up to date", (), drift, remote.remote_id, fields, deps,
                       notes=d.notes)
     forced = sorted(roots(changes) & kind.replace_on)

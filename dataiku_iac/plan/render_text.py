@@ -119,6 +119,7 @@ def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | Non
     if not changes:
         target = f" for {', '.join(plan.targets)}" if plan.targets else ""
         out.append(f"No changes. DSS matches the configuration in environment {plan.environment}{target}.")
+        out.extend(_recorded_note(plan))
         return "\n".join(out) + "\n"
     verb = "destroy everything dss-iac manages" if plan.destroy else "perform these actions"
     out.append(f"dss-iac will {verb} in environment {plan.environment}:")
@@ -131,7 +132,17 @@ def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | Non
         out.append("")
     s = plan.summary()
     out.append(f"Plan: {s.add} to add, {s.change} to change, {s.destroy} to destroy.")
+    out.extend(_recorded_note(plan))
     return "\n".join(out) + "\n"
+
+
+def _recorded_note(plan: Plan) -> list[str]:
+    found = plan.to_record
+    if not found:
+        return []
+    shown = ", ".join(a.address for a in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    return [f"{len(found)} resource(s) already in DSS as configured but not in state ({shown}): "
+            "apply records them, without calling DSS."]
 
 
 _SYM = {ActionType.CREATE: "+", ActionType.UPDATE: "~", ActionType.DELETE: "-", ActionType.REPLACE: "-/+"}

@@ -213,3 +213,28 @@ def test_saved_plan_made_without_state_goes_stale_once_state_exists(ws: Path,
     capsys.readouterr()
     assert run(ws, "apply", "first.plan") == 5
     assert "the plan is stale" in capsys.readouterr().err
+
+
+def test_objects_found_as_configured_after_a_lost_state_are_recorded_then_destroyed(
+        ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    shutil.rmtree(ws / ".dss-iac" / "state")  # the state is lost; DSS still holds everything
+    capsys.readouterr()
+    assert run(ws, "plan", "-e", "dev", "--json") == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["summary"] == {"add": 0, "change": 0, "destroy": 0}
+    assert sorted(a["address"] for a in plan["actions"] if a["record_only"]) == ["project.CHURN", "variables.CHURN"]
+    assert run(ws, "plan", "-e", "dev") == 0
+    assert "2 resource(s) already in DSS as configured but not in state" in capsys.readouterr().out
+    assert run(ws, "apply", "-e", "dev") == 0  # no confirmation needed: DSS is not called
+    captured = capsys.readouterr()
+    assert "2 resource(s) found in DSS as configured were recorded in state" in captured.err
+    assert run(ws, "state", "list", "-e", "dev") == 0
+    assert capsys.readouterr().out.split() == ["project.CHURN", "variables.CHURN"]
+    assert run(ws, "plan", "-e", "dev") == 0
+    assert "not in state" not in capsys.readouterr().out
+    # Managed again: destroy removes the project instead of leaving it an orphan.
+    assert run(ws, "destroy", "-e", "dev", "--yes") == 0
+    assert "Apply complete! Resources: 0 added, 0 changed, 2 destroyed." in capsys.readouterr().out

@@ -376,3 +376,30 @@ def test_json_with_yes_reports_the_plan_and_the_result(promo: Promo, capsys: pyt
     assert [(p["project"], p["status"], p["health"]) for p in result["projects"]] == [
         ("CHURN", "deployed", "HEALTHY")]
     assert "CHURN: updating deployment churn-prod" in captured.err  # progress goes to stderr
+
+
+def test_a_protected_target_needs_allow_delete_and_secret_variables_stay_masked(
+        promo: Promo, capsys: pytest.CaptureFixture[str]) -> None:
+    promo.apply_dev()
+    first = promoted(promo)
+    workspace = (promo.root / "dss-iac.yaml").read_text()
+    workspace = workspace.replace("    deploy: bundle\n", "    deploy: bundle\n    protected: true\n")
+    promo.write({"dss-iac.yaml": workspace})
+    kept = [line for line in CHURN.splitlines(keepends=True) if not line.startswith(("  scored:", "  score:"))]
+    without_score = "".join(kept).replace("local: {home: /data/churn}",
+                                          "local: {home: /data/churn, api_token: CANARY-7731}")
+    second = change_project(promo, without_score)
+    capsys.readouterr()
+
+    assert promo.run("promote", "--from", "dev", "--to", "prod", "--yes") == 6
+    captured = capsys.readouterr()
+    assert "error: environment prod is protected and activating the bundle deletes or replaces 2 object(s)" in \
+        captured.err and "pass --allow-delete" in captured.err
+    assert promo.active_bundle() == first  # nothing was deployed
+    assert "CANARY-7731" not in captured.out + captured.err
+
+    assert promo.run("promote", "--from", "dev", "--to", "prod", "--yes", "--allow-delete", "--json") == 0
+    out = capsys.readouterr().out
+    assert "CANARY-7731" not in out
+    assert json.loads(out)["plan"]["projects"][0]["settings"]["localVariables"]["api_token"] == "(sensitive)"
+    assert promo.active_bundle() == second

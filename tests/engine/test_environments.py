@@ -91,6 +91,24 @@ def test_an_unmapped_connection_is_a_config_error_with_its_position(make_workspa
         ws.plan("dev")
 
 
+def test_validate_checks_every_environment_offline(make_workspace, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # prod's key comes from a variable CI does not have; its remap misses `lake`.
+    with_prod = TWO_ON_ONE + ("  prod:\n    host: https://dss.example.com\n    api_key: ${env:PROD_DSS_KEY}\n"
+                              "    remap: {connections: {other: pg}}\n")
+    monkeypatch.delenv("PROD_DSS_KEY", raising=False)
+    ws = make_workspace({"features": FEATURES}, workspace_yaml=with_prod)
+    assert main(["-C", str(ws.root), "validate"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: projects/features.yaml:{at}: connection 'lake' of dataset '{name}' has no mapping in "
+                   "environment 'prod' (remap.connections maps: other)" for at, name in (("3:42", "events"),
+                                                                                      ("4:44", "features"))]
+    fixed = with_prod.replace("{other: pg}", "{lake: pg}")
+    ws = make_workspace({"features": FEATURES}, workspace_yaml=fixed)
+    assert main(["-C", str(ws.root), "validate"]) == 0  # the unset ${env:PROD_DSS_KEY} is not needed offline
+    assert "The configuration is valid" in capsys.readouterr().out
+
+
 def test_overrides_that_break_a_project_name_the_workspace_file(make_workspace) -> None:
     broken = TWO_ON_ONE.replace("scenario.*.*: {active: false}", "scenario.*.*: {active: sometimes}")
     ws = make_workspace({"features": FEATURES}, workspace_yaml=broken)

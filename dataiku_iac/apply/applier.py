@@ -9,10 +9,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dss.connect import Connection, call
+from ..dss.connect import Connection, call, read_with_retry
 from ..errors import DssIacError
 from ..plan.model import Action, ActionType, Plan
-from ..plan.planner import read_with_retry
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import scrub
 from ..state.model import ResourceState

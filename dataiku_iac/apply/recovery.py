@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dss.connect import Connection
-from ..plan.planner import read_with_retry
+from ..dss.connect import Connection, read_with_retry
 from ..resources import KINDS, Address
 from ..secrets import scrub
 from ..state.model import ResourceState, State

@@ -2,8 +2,9 @@
 
 Retries live in the HTTP transport (urllib3), so they cover every call the client makes. Only calls
 that are safe to repeat are retried on a status (GET, PUT, DELETE: DSS saves are whole documents),
-plus any call whose connection failed before the request was sent. A POST that may have reached DSS
-is never blindly repeated: the planner re-reads DSS and adopts what a lost reply created.
+plus any call whose connection failed before the request was sent, and any call answered 429 (DSS did
+not process it). A POST that may have reached DSS is never blindly repeated: the planner re-reads DSS
+and adopts what a lost reply created.
 """
 
 from __future__ import annotations
@@ -35,12 +36,19 @@ class CallCounter:
         return response
 
 
+class _Retry(Retry):
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 429:  # refused before processing: repeating a POST creates nothing twice
+            return True
+        return super().is_retry(method, status_code, has_retry_after)
+
+
 def make_client(host: str, api_key: str, *, retries: int = 4, backoff: float = 0.2, verify_tls: bool = True,
                 pool_size: int = 16, timeout: float | None = 60.0) -> tuple[DSSClient, CallCounter]:
     from dataikuapi import DSSClient
 
     client = DSSClient(host, api_key, no_check_certificate=not verify_tls)
-    retry = Retry(
+    retry = _Retry(
         total=retries, connect=retries, read=retries, status=retries, other=0,
         allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES, backoff_factor=backoff,
         respect_retry_after_header=True, raise_on_status=False,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +63,7 @@ class Connection:
 
     def check(self) -> dict[str, Any]:
         """One cheap call that turns "unreachable" and "wrong key" into clear errors up front."""
-        return call(self, lambda: self.client.get_auth_info())
+        return read_with_retry(self, lambda: self.client.get_auth_info())
 
 
 def open_connection(env_name: str, env: Environment, *, embedded: Simulator | None = None) -> Connection:
@@ -101,3 +103,22 @@ def explain(conn: Connection, e: Exception) -> str:
     if "UnauthorizedException" in text and ("API key" in text or "Not authenticated" in text):
         return f"DSS at {conn.host} refused the API key of environment '{conn.env_name}'"
     return f"DSS at {conn.host}: {text}"
+
+
+READ_ATTEMPTS = 3
+
+
+def read_with_retry(conn: Connection, fn: Callable[[], Any]) -> Any:
+    """Reads change nothing, so a read DSS failed (a 500 that is not "not found") is tried again.
+
+    The transport already retries 429s, gateway errors and dropped connections; this covers the 500s,
+    which it cannot retry blindly since DSS also answers "not found" with a 500.
+    """
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            return call(conn, fn)
+        except DSSApiError as e:
+            if attempt == READ_ATTEMPTS - 1 or "refused the API key" in str(e):
+                raise
+            time.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..dss.connect import Connection, call
-from ..errors import DSSApiError
+from ..dss.connect import Connection, read_with_retry
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import is_secret_key, mask, scrub
 from ..state.model import State
@@ -65,25 +63,6 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
     return remotes
 
 
-READ_ATTEMPTS = 3
-
-
-def read_with_retry(conn: Connection, fn: Callable[[], Any]) -> Any:
-    """Reads change nothing, so a read DSS failed (a 500 that is not "not found") is tried again.
-
-    The transport already retries 429s, gateway errors and dropped connections; this covers the 500s,
-    which it cannot retry blindly since DSS also answers "not found" with a 500.
-    """
-    for attempt in range(READ_ATTEMPTS):
-        try:
-            return call(conn, fn)
-        except DSSApiError as e:
-            if attempt == READ_ATTEMPTS - 1 or "refused the API key" in str(e):
-                raise
-            time.sleep(0.1 * 2**attempt)
-    raise AssertionError("unreachable")
-
-
 def fingerprint(remotes: Mapping[Address, Remote | None]) -> str:
     body = {str(a): (None if r is None else scrub(r.fields)) for a, r in sorted(remotes.items())}
     return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
@@ -102,7 +81,10 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     if progress:
         progress(f"refreshing {len(addresses)} resources")
     remotes = refresh(conn, addresses, state, parallelism)
-    actions = _decide(desired, state, remotes, managed)
+    leaving = {a.project for a in map(Address.parse, managed) if a.kind == "project"
+               and a not in desired and remotes.get(a) is not None}
+    kept = {key: found for key in sorted(leaving) if (found := unmanaged_objects(conn, key, state))}
+    actions = _decide(desired, state, remotes, managed, kept)
     plan = Plan(
         environment=environment, actions=tuple(actions), config_digest=config_digest,
         state_lineage=state.lineage, state_serial=state.serial, remote_fingerprint=fingerprint(remotes),
@@ -112,16 +94,32 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     return plan, remotes
 
 
+def unmanaged_objects(conn: Connection, key: str, state: State) -> list[str]:
+    """What project `key` holds in DSS that the state does not (made by hand): deleting the project would
+    delete it too."""
+    project = conn.client.get_project(key)
+    ours = {(a.kind, a.name) for a in map(Address.parse, state.resources) if a.project == key}
+    ours |= {(e.kind, e.remote_id) for addr, e in state.resources.items() if Address.parse(addr).project == key}
+    found = [("dataset", d["name"]) for d in read_with_retry(conn, project.list_datasets)]
+    found += [("recipe", r["name"]) for r in read_with_retry(conn, project.list_recipes)]
+    found += [("managed_folder", f["id"]) for f in read_with_retry(conn, project.list_managed_folders)]
+    found += [("scenario", s["id"]) for s in read_with_retry(conn, project.list_scenarios)]
+    return [f"{kind.replace('_', ' ')} {name}" for kind, name in found if (kind, name) not in ours]
+
+
 def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[Address, Remote | None],
-            managed: set[str]) -> list[Action]:
+            managed: set[str], kept: Mapping[str, list[str]] | None = None) -> list[Action]:
     by_addr: dict[str, Action] = {}
     deps: dict[str, list[str]] = {}
     for a, d in desired.items():
         key = str(a)
         deps[key] = [str(x) for x in d.depends_on]
         by_addr[key] = _decide_one(KINDS[a.kind], d, state.resources.get(key), remotes.get(a))
+    kept = kept or {}
+    # A project that holds objects dss-iac does not manage is kept (and forgotten): its managed objects are
+    # deleted one by one instead of with the project.
     deleted_projects = {Address.parse(k).project for k in managed
-                        if k not in by_addr and Address.parse(k).kind == "project"}
+                        if k not in by_addr and Address.parse(k).kind == "project"} - set(kept)
     for key in managed:
         if key in by_addr:
             continue
@@ -135,6 +133,11 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
             reason = "already gone from DSS: only forgotten"
         elif with_project:
             reason = f"deleted with project {a.project}"
+        elif a.kind == "project" and a.project in kept:
+            found = kept[a.project]
+            shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+            reason = f"kept in DSS, only forgotten: it holds what dss-iac does not manage ({shown})"
+            with_project = True
         by_addr[key] = Action(key, a.kind, ActionType.DELETE, reason, remote_id=entry.remote_id,
                               with_project=with_project or remote is None,
                               changes=tuple(FieldChange(p, mask(v), None, is_secret_key(p))

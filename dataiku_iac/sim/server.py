@@ -36,6 +36,9 @@ class Raw:
         self.content_type = content_type
 
 
+FAULTS = ("500", "reset", "429")
+
+
 class Knobs:
     """Latency, fault injection and a gate that holds requests, changeable while the server runs."""
 
@@ -46,14 +49,26 @@ class Knobs:
         self.gate.set()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
+        self._queued: list[tuple[str, str | None]] = []  # (fault, only for this HTTP method)
 
-    def draw_fault(self) -> str | None:
+    def queue(self, count: int, fault: str, method: str | None = None) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r} (one of {', '.join(FAULTS)})")
+        with self._lock:
+            self._queued.extend([(fault, method)] * count)
+
+    def draw_fault(self, method: str = "GET") -> str | None:
+        with self._lock:
+            for i, (fault, only) in enumerate(self._queued):
+                if only is None or only == method:
+                    del self._queued[i]
+                    return fault
         if self.fault_rate <= 0:
             return None
         with self._lock:
             if self._rng.random() >= self.fault_rate:
                 return None
-            return self._rng.choice(("500", "reset", "429"))
+            return self._rng.choice(FAULTS)
 
 
 class SimServer(ThreadingHTTPServer):
@@ -173,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.knobs.gate.wait()
         if self.server.knobs.latency_ms > 0:
             time.sleep(self.server.knobs.latency_ms / 1000.0)
-        fault = self.server.knobs.draw_fault()
+        fault = self.server.knobs.draw_fault(self.command)
         if fault is not None:
             status = 0 if fault == "reset" else int(fault)
             self.server.stats.record(node.name, self.command, api_path, None, status, fault)

@@ -238,3 +238,27 @@ def test_objects_found_as_configured_after_a_lost_state_are_recorded_then_destro
     # Managed again: destroy removes the project instead of leaving it an orphan.
     assert run(ws, "destroy", "-e", "dev", "--yes") == 0
     assert "Apply complete! Resources: 0 added, 0 changed, 2 destroyed." in capsys.readouterr().out
+
+
+def test_destroy_keeps_a_project_holding_objects_made_by_hand(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from dataiku_iac import Workspace
+
+    project = PROJECT + "datasets:\n  ours: {type: Filesystem, connection: filesystem_managed, params: {path: /o}}\n"
+    root = write_workspace(tmp_path, {"churn": project})
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    with Workspace.load(root) as ws:
+        ws.connection("dev").client.get_project("CHURN").create_dataset(
+            "handmade", "Filesystem", params={"connection": "filesystem_managed", "path": "/h"})
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--destroy") == 0
+    out = capsys.readouterr().out
+    assert "# project.CHURN will be destroyed (kept in DSS, only forgotten: it holds what dss-iac does not manage " \
+           "(dataset handmade))" in out
+    assert '# dataset.CHURN.ours will be destroyed (removed from the config)' in out
+    assert run(root, "destroy", "-e", "dev", "--yes") == 0
+    with Workspace.load(root) as ws:
+        client = ws.connection("dev").client
+        assert client.list_project_keys() == ["CHURN"]
+        assert [d["name"] for d in client.get_project("CHURN").list_datasets()] == ["handmade"]
+        assert ws.state("dev").resources == {}

@@ -57,3 +57,20 @@ def test_applies_under_faults_converge_without_duplicates(tmp_path: Path) -> Non
             assert sorted(r.name for r in project.list_recipes()) == ["sync_0", "sync_2"]
             assert len(project.list_scenarios()) == 1
             assert [z.name for z in project.get_flow().list_zones() if z.id != "default"] == ["ingest"]
+
+
+def test_a_429_on_a_create_and_a_500_on_the_first_call_are_retried(tmp_path: Path) -> None:
+    with Simulator(govern=False, automation_nodes=()) as sim:
+        root = write_workspace(tmp_path, {"faulty": "project: {key: FAULTY, name: Faulty}\n"}, workspace_yaml=f"""\
+            version: 1
+            environments:
+              dev: {{host: "{sim.base_url}", api_key: "{sim.api_key}"}}
+            """)
+        with Workspace.load(root) as ws:
+            sim.fail_next(1, "500")  # the connection check: a read, so tried again
+            plan = ws.plan("dev")
+            sim.fail_next(2, "429", method="POST")  # the create (a POST): DSS processed nothing, so it is sent again
+            assert ws.apply(plan).ok
+        faulted = [(e["method"], e["path"], e["status"]) for e in sim.stats(with_log=True)["log"] if e["fault"]]
+        assert faulted == [("GET", "/auth/info", 500), ("POST", "/projects/", 429), ("POST", "/projects/", 429)]
+        assert sim.client().list_project_keys() == ["FAULTY"]

@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.INTERRUPTED
     except BrokenPipeError:
         return exit_codes.ERROR
+    except OSError as e:  # the file system said no (permissions, a missing folder, a full disk)
+        where = f": {e.filename}" if e.filename else ""
+        console.error(f"{e.strerror or type(e).__name__}{where}")
+        return exit_codes.ERROR
     except Exception as e:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("DSS_IAC_DEBUG"):
             raise

@@ -12,6 +12,7 @@ from .console import Console
 
 if TYPE_CHECKING:
     from ..apply.applier import ApplyResult
+    from ..errors import ConfigError
     from ..plan.model import Plan
     from ..workspace import Workspace
 
@@ -26,8 +27,29 @@ def _env(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("-e", "--env", required=required, metavar="ENV", help="environment, as named in dss-iac.yaml")
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 def _parallelism(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--parallelism", type=int, default=8, metavar="N", help="DSS calls in flight at once (default 8)")
+    p.add_argument("--parallelism", type=positive_int, default=8, metavar="N",
+                   help="DSS calls in flight at once (default 8)")
 
 
 def _at(p: argparse.ArgumentParser) -> None:
@@ -79,7 +101,8 @@ def register(sub: Any) -> None:
     _env(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there is drift, 0 when none")
-    p.add_argument("--watch", type=float, metavar="SECONDS", help="check again every SECONDS until interrupted")
+    p.add_argument("--watch", type=positive_seconds, metavar="SECONDS",
+                   help="check again every SECONDS until interrupted")
     _parallelism(p)
     p.set_defaults(func=cmd_drift)
 
@@ -101,24 +124,40 @@ def load(args: argparse.Namespace) -> Workspace:
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
-    from ..errors import ConfigErrors
+    from ..errors import ConfigError, ConfigErrors
     from ..instance_check import check_instance
 
-    ws = load(args)
-    with ws:
-        ws.validate(args.env)
-        if args.env:
-            problems = check_instance(ws, args.env)
-            if problems:
-                raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
-        projects = ws.config.projects
-        resources = sum(1 + len(p.spec.datasets) + len(p.spec.managed_folders) + len(p.spec.recipes)
-                        + len(p.spec.scenarios) + len(p.spec.zones) for p in projects.values())
-        if args.json:
-            console.json({"valid": True, "projects": sorted(projects), "objects": resources})
-        else:
-            console.out(f"The configuration is valid: {len(projects)} project(s), {resources} object(s).")
+    try:
+        ws = load(args)
+        with ws:
+            ws.validate(args.env)
+            if args.env:
+                problems = check_instance(ws, args.env)
+                if problems:
+                    raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
+            _report_valid(ws, args, console)
+    except ConfigError as e:
+        if args.json:  # the verdict on stdout too, for tools; the errors still go to stderr
+            found = e.errors if isinstance(e, ConfigErrors) else [e]
+            console.json({"valid": False, "errors": [_error_json(one) for one in found]})
+        raise
     return exit_codes.OK
+
+
+def _error_json(e: ConfigError) -> dict[str, Any]:
+    where = e.position
+    return {"file": where.file if where else e.file, "line": where.line if where else None,
+            "col": where.col if where else None, "message": e.message}
+
+
+def _report_valid(ws: Workspace, args: argparse.Namespace, console: Console) -> None:
+    projects = ws.config.projects
+    resources = sum(1 + len(p.spec.datasets) + len(p.spec.managed_folders) + len(p.spec.recipes)
+                    + len(p.spec.scenarios) + len(p.spec.zones) for p in projects.values())
+    if args.json:
+        console.json({"valid": True, "projects": sorted(projects), "objects": resources})
+    else:
+        console.out(f"The configuration is valid: {len(projects)} project(s), {resources} object(s).")
 
 
 def _render(plan: Plan, console: Console) -> None:

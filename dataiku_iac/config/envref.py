@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+# `${env:` not followed by a well-formed name and `}`: a typo that would otherwise be sent as a literal value.
+MALFORMED = re.compile(r"\$\{env:(?![A-Za-z_][A-Za-z0-9_]*\})")
 
 
 class MissingEnvVar(LookupError):
@@ -29,8 +31,17 @@ def _lookup(env: Mapping[str, str], name: str, loc: tuple[str | int, ...]) -> st
     return env[name]
 
 
+class MalformedRef(ValueError):
+    def __init__(self, text: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(text)
+        self.text = text
+        self.loc = loc
+
+
 def _walk(value: Any, loc: tuple[str | int, ...], get: Callable[[str, tuple[str | int, ...]], str]) -> Any:
     if isinstance(value, str):
+        if MALFORMED.search(value):
+            raise MalformedRef(value, loc)
         return REF.sub(lambda m: get(m.group(1), loc), value)
     if isinstance(value, dict):
         return {k: _walk(v, (*loc, k), get) for k, v in value.items()}

@@ -72,6 +72,9 @@ class WorkspaceConfig:
         except envref.MissingEnvVar as e:
             raise self.file.error(f"environment variable {e.name} is not set (referenced by environment "
                                   f"'{name}')", e.loc) from None
+        except envref.MalformedRef as e:
+            raise self.file.error("malformed reference: expected ${env:NAME} (a name of letters, digits and "
+                                  "underscores, then '}')", e.loc) from None
         try:
             return Environment.model_validate(resolved)
         except ValidationError as e:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..dss.connect import Connection, read_with_retry
+from ..errors import ConfigError
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import is_secret_key, mask, scrub
 from ..state.model import State
@@ -27,6 +28,11 @@ def select_targets(desired: Mapping[Address, Desired], state: State,
                    targets: Iterable[Address]) -> tuple[dict[Address, Desired], set[str]]:
     """Targets and everything they depend on (a dataset needs its project), as Terraform does."""
     targets = list(targets)
+    known = [*desired, *map(Address.parse, state.resources)]
+    unknown = [str(t) for t in targets if not any(a.matches(t) for a in known)]
+    if unknown:
+        raise ConfigError(f"no resource matches --target {', '.join(unknown)} (neither in the configuration nor in "
+                          "the state); see `dss-iac state list` and the config for addresses")
     chosen: set[Address] = set()
     stack = [a for a in desired if any(a.matches(t) for t in targets)]
     while stack:

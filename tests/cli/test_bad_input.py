@@ -115,3 +115,42 @@ def test_bad_target_address(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     write_workspace(tmp_path, {"churn": GOOD})
     assert run(tmp_path, "plan", "-e", "dev", "--target", "dataset.CHURN") == 3
     assert error_lines(capsys) == ["error: invalid address 'dataset.CHURN': a dataset address is dataset.PROJECT.NAME"]
+
+
+@pytest.mark.parametrize(("args", "code", "expected"), [
+    (["plan", "-e", "dev", "--target", "dataset.CHURN.nope"], 3,
+     "error: no resource matches --target dataset.CHURN.nope (neither in the configuration nor in the state)"),
+    (["plan", "-e", "dev", "--parallelism", "0"], 64, "argument --parallelism: must be 1 or more, got 0"),
+    (["drift", "-e", "dev", "--watch", "-1"], 64, "argument --watch: must be more than 0, got -1"),
+    (["init", "/proc/no-such-folder"], 1, "error: No such file or directory: /proc/no-such-folder"),
+])
+def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                           code: int, expected: str) -> None:
+    write_workspace(tmp_path, {"churn": GOOD})
+    try:
+        got = run(tmp_path, *args)
+    except SystemExit as e:  # argparse's usage errors
+        got = int(e.code or 0)
+    assert got == code
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and "internal error" not in err
+
+
+def test_a_malformed_env_reference_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_workspace(tmp_path, {"churn": GOOD}, workspace_yaml=(
+        "version: 1\nenvironments:\n  prod: {host: 'https://dss.example.com', api_key: '${env:DSS_KEY'}\n"))
+    assert run(tmp_path, "validate") == 3
+    assert error_lines(capsys) == ["error: dss-iac.yaml:3:52: malformed reference: expected ${env:NAME} (a name of "
+                                   "letters, digits and underscores, then '}')"]
+
+
+def test_validate_json_reports_the_errors_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    write_workspace(tmp_path, {"churn": GOOD.replace("inputs: [raw]", "inputs: [nothing]")})
+    assert run(tmp_path, "validate", "--json") == 3
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"valid": False, "errors": [
+        {"file": "projects/churn.yaml", "line": 6, "col": 35,
+         "message": "recipe input 'nothing' names no dataset or managed folder of project CHURN"}]}
+    assert captured.err.startswith("error: projects/churn.yaml:6:35:")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +47,13 @@ class Workspace:
         """The workspace at `path`, or as it was at Git revision `at` (read from Git, the files untouched)."""
         if at is not None:
             from .config.git_source import load_workspace_at
+            from .config.loader import read_workspace_file
 
-            return cls(load_workspace_at(Path(path), at))
+            old = load_workspace_at(Path(path), at)
+            # The state lives where the workspace keeps it now (backend, encryption key), not where it was
+            # kept at the revision: a rollback writes the state every later run reads.
+            now = read_workspace_file(old.root).state if (old.root / "dss-iac.yaml").is_file() else old.spec.state
+            return cls(replace(old, spec=old.spec.model_copy(update={"state": now})))
         return cls(load_workspace(Path(path)))
 
     @property
@@ -170,7 +176,10 @@ class Workspace:
         return state
 
     def workspace_commit(self) -> str:
-        """The workspace's Git commit (recorded with each state write), or "" outside a Git repository."""
+        """The workspace's Git commit (recorded with each state write), or "" outside a Git repository; with
+        `--at`, the revision the configuration was read from."""
+        if self.config.revision:
+            return self.config.revision
         try:
             import git
 
@@ -186,7 +195,7 @@ class Workspace:
         plan, _ = make_plan(environment=env, desired=desired, state=self.state(env), conn=self.connection(env),
                             config_digest=self.config.digest, targets=addresses, destroy=destroy,
                             parallelism=parallelism, progress=progress)
-        return plan
+        return replace(plan, at=self.config.revision or None)
 
     def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
               allow_delete: bool = False, lock_timeout: float = 0.0, journal: bool = True,

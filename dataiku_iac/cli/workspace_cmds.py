@@ -195,20 +195,23 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
 def cmd_apply(args: argparse.Namespace, console: Console) -> int:
     from ..errors import DssIacError
     from ..plan.model import Plan
+    from ..workspace import Workspace
 
-    with load(args) as ws:
-        if args.plan_file:
-            path = Path(args.directory, args.plan_file)
-            try:
-                plan = Plan.from_dict(_read_json(path))
-            except OSError as e:
-                raise DssIacError(f"cannot read plan file {args.plan_file}: {e.strerror}") from None
-            if args.env and args.env != plan.environment:
-                raise DssIacError(f"the plan is for environment {plan.environment}, not {args.env}")
+    if args.plan_file:
+        path = Path(args.directory, args.plan_file)
+        try:
+            plan = Plan.from_dict(_read_json(path))
+        except OSError as e:
+            raise DssIacError(f"cannot read plan file {args.plan_file}: {e.strerror}") from None
+        if args.env and args.env != plan.environment:
+            raise DssIacError(f"the plan is for environment {plan.environment}, not {args.env}")
+        # A plan made with --at is checked against the configuration of the same revision.
+        with Workspace.load(Path(args.directory), at=plan.at or getattr(args, "at", None)) as ws:
             if not args.json:
                 _render(plan, console)
             # A saved plan was reviewed already: applying it is the approval; it must still be what DSS is.
             return _run_apply(ws, plan, args, console, verify_remote=True)
+    with load(args) as ws:
         if not args.env:
             raise _usage("apply needs -e ENV or a PLAN_FILE")
         _recover(ws, args, console)

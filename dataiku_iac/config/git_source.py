@@ -7,6 +7,7 @@ Errors name files as `projects/x.yaml@v1.4`.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 from fnmatch import fnmatchcase
@@ -115,7 +116,7 @@ def load_workspace_at(root: Path, rev: str) -> WorkspaceConfig:
             raise ConfigError(f"unknown Git revision '{rev}' in {repo.working_tree_dir}: name a commit, branch or "
                               "tag (`git log --oneline` lists commits)") from None
         files = GitTreeFiles(repo.commit(sha).tree, Path(repo.working_tree_dir).resolve(), rev)
-        return load_files(_find_root(files, root), files)
+        return dataclasses.replace(load_files(_find_root(files, root), files), revision=sha)
 
 
 def _find_root(files: GitTreeFiles, start: Path) -> Path:

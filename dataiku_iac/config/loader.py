@@ -60,6 +60,7 @@ class WorkspaceConfig:
     raw: dict[str, Any]
     projects: dict[str, ProjectSource]
     digest: str
+    revision: str = ""  # the Git commit it was read from (`--at`); "" for the working tree
 
     def environment(self, name: str, environ: Mapping[str, str] | None = None) -> Environment:
         """An environment with its `${env:...}` references resolved from `environ` (default: the process's)."""
@@ -126,6 +127,13 @@ def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     except (OSError, ValueError, KeyError) as e:
         raise ConfigError(f"an interrupted edit recorded in {EDIT_JOURNAL} could not be finished: {e}") from e
     return load_files(root, DISK)
+
+
+def read_workspace_file(root: Path) -> WorkspaceFile:
+    """dss-iac.yaml alone, from the disk (its projects are not read)."""
+    wfile = _read(root / WORKSPACE_FILE, root, DISK)
+    spec: WorkspaceFile = _validate(WorkspaceFile, wfile, parse_yaml(wfile.text, wfile.shown))
+    return spec
 
 
 def load_files(root: Path, files: FileSource) -> WorkspaceConfig:

@@ -97,6 +97,7 @@ class Plan:
     targets: tuple[str, ...] = ()
     destroy: bool = False
     format_version: int = PLAN_FORMAT_VERSION
+    at: str | None = None  # the Git commit the configuration was read from (`plan --at`)
 
     @property
     def changes(self) -> list[Action]:
@@ -133,7 +134,8 @@ class Plan:
         s = self.summary()
         return {
             "format_version": self.format_version, "environment": self.environment, "created_at": self.created_at,
-            "destroy": self.destroy, "targets": list(self.targets), "config_digest": self.config_digest,
+            "destroy": self.destroy, "targets": list(self.targets), "at": self.at,
+            "config_digest": self.config_digest,
             "state": {"lineage": self.state_lineage, "serial": self.state_serial},
             "remote_fingerprint": self.remote_fingerprint,
             "summary": {"add": s.add, "change": s.change, "destroy": s.destroy},
@@ -155,6 +157,7 @@ class Plan:
                 config_digest=d["config_digest"], state_lineage=d["state"]["lineage"],
                 state_serial=d["state"]["serial"], remote_fingerprint=d["remote_fingerprint"],
                 created_at=d["created_at"], targets=tuple(d.get("targets", [])), destroy=bool(d.get("destroy")),
+                at=d.get("at"),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise PlanError(f"not a dss-iac plan file (missing or invalid {e})") from None

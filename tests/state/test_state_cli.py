@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,44 @@ def test_rollback_with_at(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (root / "projects" / "st.yaml").read_text().count("v: '2'") == 1  # the working tree is untouched
     assert run(root, "plan", "-e", "dev", "--at", "v1", "--detailed-exitcode") == 0
     assert run(root, "plan", "-e", "dev", "--at", "no-such-rev") == 3
+
+
+def serial_in(folder: Path) -> int:
+    from dataiku_iac.config.models import StateSettings
+    from dataiku_iac.state.backends import open_store
+
+    state = open_store(StateSettings(path=str(folder)), folder.parent, "dev").read()
+    assert state is not None
+    return state.serial
+
+
+def test_a_rollback_uses_todays_state_settings_its_saved_plan_applies_and_history_names_the_revision(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import git
+
+    root = workspace(tmp_path)
+    repo = git.Repo.init(root)
+    repo.config_writer().set_value("user", "name", "T").set_value("user", "email", "t@example.com").release()
+    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    v1 = repo.index.commit("v1").hexsha
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    # Since v1 the state moved to another folder (state pushed there) and the project changed.
+    (root / "dss-iac.yaml").write_text((root / "dss-iac.yaml").read_text() + "state: {path: .state-moved}\n")
+    shutil.copytree(root / ".dss-iac" / "state", root / ".state-moved")
+    shutil.rmtree(root / ".dss-iac" / "state")
+    bump(root, "2")
+    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    repo.index.commit("v2")
+    capsys.readouterr()
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    serial_before = serial_in(root / ".state-moved")
+
+    assert run(root, "plan", "-e", "dev", "--at", v1[:10], "--out", "rollback.plan") == 0
+    assert "dss-iac apply rollback.plan" in capsys.readouterr().out
+    assert run(root, "apply", "rollback.plan") == 0  # no --at needed: the plan names its revision
+    assert serial_in(root / ".state-moved") > serial_before  # written where the workspace keeps its state today
+    capsys.readouterr()
+    assert run(root, "state", "history", "-e", "dev", "--json") == 0
+    history = json.loads(capsys.readouterr().out)
+    latest = max(history, key=lambda h: h["serial"])
+    assert latest["commit"] == v1

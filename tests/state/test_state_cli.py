@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,17 @@ def workspace(tmp_path: Path, state: str = "") -> Path:
 
 def bump(root: Path, value: str) -> None:
     (root / "projects" / "st.yaml").write_text(PROJECT.replace("v: '1'", f"v: '{value}'"))
+
+
+def git_workspace(tmp_path: Path) -> tuple[Path, Any]:
+    """The workspace in a new Git repository with a user identity, its files staged."""
+    import git
+
+    root = workspace(tmp_path)
+    repo = git.Repo.init(root)
+    repo.config_writer().set_value("user", "name", "T").set_value("user", "email", "t@example.com").release()
+    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    return root, repo
 
 
 def test_history_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,12 +66,7 @@ def test_history_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_history_records_the_workspace_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import git
-
-    root = workspace(tmp_path)
-    repo = git.Repo.init(root)
-    repo.config_writer().set_value("user", "name", "T").set_value("user", "email", "t@example.com").release()
-    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    root, repo = git_workspace(tmp_path)
     sha = repo.index.commit("first").hexsha
     assert run(root, "apply", "-e", "dev", "--yes") == 0
     capsys.readouterr()
@@ -123,12 +130,7 @@ def test_encrypt_then_rekey(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 
 def test_rollback_with_at(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import git
-
-    root = workspace(tmp_path)
-    repo = git.Repo.init(root)
-    repo.config_writer().set_value("user", "name", "T").set_value("user", "email", "t@example.com").release()
-    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    root, repo = git_workspace(tmp_path)
     repo.index.commit("v1")
     repo.create_tag("v1")
     assert run(root, "apply", "-e", "dev", "--yes") == 0
@@ -159,12 +161,7 @@ def serial_in(folder: Path) -> int:
 
 def test_a_rollback_uses_todays_state_settings_its_saved_plan_applies_and_history_names_the_revision(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import git
-
-    root = workspace(tmp_path)
-    repo = git.Repo.init(root)
-    repo.config_writer().set_value("user", "name", "T").set_value("user", "email", "t@example.com").release()
-    repo.index.add(["dss-iac.yaml", "projects/st.yaml"])
+    root, repo = git_workspace(tmp_path)
     v1 = repo.index.commit("v1").hexsha
     assert run(root, "apply", "-e", "dev", "--yes") == 0
     # Since v1 the state moved to another folder (state pushed there) and the project changed.

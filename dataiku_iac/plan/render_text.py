@@ -49,6 +49,29 @@ def _value_lines(value: Any, indent: str) -> list[str] | None:
     return None
 
 
+def changed_items(before: list[Any], after: list[Any], context: int = 1) -> list[tuple[str, str]]:
+    """A list change item by item, as (mark, text): "-" removed, "+" added, " " kept nearby, and "…" for a run
+    of unchanged items left out. For lists too long to read inline on both sides of an arrow."""
+    a = [fmt(item, 2 * MAX_INLINE) for item in before]
+    b = [fmt(item, 2 * MAX_INLINE) for item in after]
+    out: list[tuple[str, str]] = []
+    for group in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_grouped_opcodes(context):
+        if out or group[0][1] > 0:
+            out.append(("…", "unchanged items hidden"))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend((" ", text) for text in a[i1:i2])
+                continue
+            out.extend(("-", text) for text in a[i1:i2])
+            out.extend(("+", text) for text in b[j1:j2])
+    return out
+
+
+def _long_lists(c: FieldChange) -> bool:
+    return isinstance(c.before, list) and isinstance(c.after, list) and \
+        max(len(fmt(c.before, 10**6)), len(fmt(c.after, 10**6))) > MAX_INLINE
+
+
 def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozenset[str] = frozenset(),
                 indent: str = "      ") -> list[str]:
     changes = list(changes)
@@ -62,6 +85,11 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
             diff = difflib.unified_diff(c.before.splitlines(), c.after.splitlines(), lineterm="", n=1)
             out.extend(f"{indent}    {line}".rstrip() for line in list(diff)[2:])
             out.append(f"{indent}  EOT")
+        elif symbol == "~" and _long_lists(c):
+            out.append(f"{indent}{mark} {c.path} = [{note}")
+            out.extend(f"{indent}    # {text}" if m == "…" else f"{indent}    {m} {text},"
+                       for m, text in changed_items(c.before, c.after))
+            out.append(f"{indent}  ]")
         elif symbol in ("+", "-"):
             value = c.after if symbol == "+" else c.before
             spread = _value_lines(value, indent)

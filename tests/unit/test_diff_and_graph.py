@@ -5,8 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dataiku_iac.plan.diff import diff_fields
+from dataiku_iac.plan.diff import FieldChange, diff_fields
 from dataiku_iac.plan.graph import topo_order
+from dataiku_iac.plan.model import Action, ActionType, Plan
+from dataiku_iac.plan.render_md import render_markdown
+from dataiku_iac.plan.render_text import render_plan
 from dataiku_iac.resources.address import Address
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
@@ -66,3 +69,33 @@ def test_address_parsing_and_targets() -> None:
             assert bad in str(e)
         else:
             raise AssertionError(bad)
+
+
+def _update(*changes: FieldChange) -> Plan:
+    return Plan("dev", (Action("dataset.P.d", "dataset", ActionType.UPDATE, "config changed", changes),),
+                "digest", None, 0, "fp", "now")
+
+
+COLUMNS = [{"comment": "primary key" * (i == 0), "name": f"column_{i}", "type": "string"} for i in range(8)]
+
+
+def test_a_long_list_change_shows_the_items_that_differ_in_text_and_markdown() -> None:
+    after = [*COLUMNS[:6], {"comment": "", "name": "country", "type": "string"}, *COLUMNS[7:]]
+    text = render_plan(_update(FieldChange("schema", COLUMNS, after)))
+    marked = [line.strip() for line in text.splitlines() if line.strip().startswith(("-", "+", "#"))]
+    assert marked == [
+        "# dataset.P.d will be updated in place (config changed)",
+        "# unchanged items hidden",
+        '- {"comment": "", "name": "column_6", "type": "string"},',
+        '+ {"comment": "", "name": "country", "type": "string"},',
+    ]
+    md = render_markdown(_update(FieldChange("schema", COLUMNS, after)))
+    assert '- {"comment": "", "name": "column_6", "type": "string"}' in md.splitlines()
+    assert '+ {"comment": "", "name": "country", "type": "string"}' in md.splitlines()
+
+
+def test_a_code_change_in_markdown_is_a_line_diff() -> None:
+    before = "".join(f"line {i}\n" for i in range(30))
+    after = before.replace("line 17\n", "line seventeen\n")
+    md = render_markdown(_update(FieldChange("code", before, after)))
+    assert [line for line in md.splitlines() if line.endswith(("17", "seventeen"))] == ["-line 17", "+line seventeen"]

@@ -52,12 +52,18 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
     for path in code:
         if path.exists():
             raise ConfigError(f"{path} already exists: refusing to overwrite it", file=str(path))
-    for path, text in code.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(_dump(doc), encoding="utf-8")
-    recorded = _record(ws, env, key, remotes)
+    written: list[Path] = []
+    try:
+        for path, text in [*code.items(), (target, _dump(doc))]:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        recorded = _record(ws, env, key, remotes)
+    except ConfigError as e:  # what DSS holds does not fit the configuration: keep no file of it
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise ConfigError(f"project {key} cannot be imported as it is in DSS, so no file was kept: "
+                          f"{e.render().splitlines()[0]}") from None
     return ImportResult(target, tuple(code), recorded, tuple(skipped))
 
 
@@ -94,11 +100,13 @@ def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[st
 
 
 def _logical_names(remap: Mapping[str, str]) -> dict[str, str]:
-    """physical -> logical, where the environment's remap names exactly one logical name for it."""
+    """physical -> logical. Where several logical names map to one physical connection, the first in
+    alphabetical order: any of them gives the same connection in this environment (the one the import
+    reads), and the file must name one that is mapped, not the physical name."""
     seen: dict[str, list[str]] = {}
     for logical, physical in remap.items():
         seen.setdefault(physical, []).append(logical)
-    return {physical: names[0] for physical, names in seen.items() if len(names) == 1}
+    return {physical: sorted(names)[0] for physical, names in seen.items()}
 
 
 def _nonempty(d: dict[str, Any]) -> dict[str, Any]:

@@ -97,3 +97,29 @@ def test_import_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.Capture
     assert run(root, "import", "-e", "dev", "--project", "HAND") == 0
     assert run(root, "import", "-e", "dev", "--project", "HAND") == 3
     assert "already declared" in capsys.readouterr().err
+
+
+def test_shared_connections_import_under_a_mapped_name_and_a_failed_import_keeps_no_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `warehouse` and `storage` both map to filesystem_managed, as in the simple-project example.
+    shared = WORKSPACE.replace("{storage: filesystem_managed,", "{warehouse: filesystem_managed, storage: "
+                                                                "filesystem_managed,")
+    root = write_workspace(tmp_path, {}, workspace_yaml=shared)
+    build_by_hand(root)
+    assert run(root, "import", "-e", "dev", "--project", "HAND") == 0
+    assert "connection: storage" in (root / "projects" / "hand.yaml").read_text()
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+
+    with Workspace.load(root) as ws:
+        odd = ws.connection("dev").client.create_project("ODD", "Odd", "admin")
+        metadata = odd.get_metadata()
+        metadata["custom"] = {"kv": {"count": 2}}  # not a string: the configuration cannot say it
+        odd.set_metadata(metadata)
+    before = sorted(p.relative_to(root) for p in root.rglob("*") if ".dss-iac" not in p.parts)
+    capsys.readouterr()
+    assert run(root, "import", "-e", "dev", "--project", "ODD") == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: project ODD cannot be imported as it is in DSS, so no file was kept: "
+                          "projects/odd.yaml:"), err
+    assert sorted(p.relative_to(root) for p in root.rglob("*") if ".dss-iac" not in p.parts) == before
+    assert run(root, "validate") == 0

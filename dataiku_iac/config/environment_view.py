@@ -27,14 +27,16 @@ def physical_key(env: Environment, key: str) -> str:
 
 
 def view(source: ProjectSource, env_name: str, env: Environment, workspace_file: SourceFile,
-         keys: Sequence[str]) -> ProjectSource:
-    """`source` as environment `env_name` deploys it (the same object when nothing changes)."""
+         keys: Sequence[str], matched: set[str] | None = None) -> ProjectSource:
+    """`source` as environment `env_name` deploys it (the same object when nothing changes); the override
+    patterns that applied to something are added to `matched`."""
     _check_names(source, env_name, env)
     if env.project_key == "{key}" and not env.overrides:
         return source
     data = source.spec.model_dump(by_alias=True, exclude_unset=True)
     for pattern, change in env.overrides.items():
-        _apply_override(data, source.key, pattern, change)
+        if _apply_override(data, source.key, pattern, change) and matched is not None:
+            matched.add(pattern)
     data["project"]["key"] = physical_key(env, source.key)
     for recipe in data.get("recipes", {}).values():
         recipe["inputs"] = [_foreign(ref, env, keys) for ref in recipe.get("inputs", [])]
@@ -53,16 +55,30 @@ def _foreign(ref: str, env: Environment, keys: Sequence[str]) -> str:
     return f"{physical_key(env, other)}.{name}" if dot and other in keys else ref
 
 
-def _apply_override(data: dict[str, Any], key: str, pattern: str, change: Mapping[str, Any]) -> None:
+def _apply_override(data: dict[str, Any], key: str, pattern: str, change: Mapping[str, Any]) -> bool:
     kind = pattern.split(".", 1)[0]
     if kind in ("project", "variables"):
         if fnmatch.fnmatchcase(f"{kind}.{key}", pattern):
             target = data["project"] if kind == "project" else data["project"].setdefault("variables", {})
             _merge(target, change)
-        return
+            return True
+        return False
+    hit = False
     for name, entry in data.get(COLLECTIONS[kind], {}).items():
         if fnmatch.fnmatchcase(f"{kind}.{key}.{name}", pattern):
             _merge(entry, change)
+            hit = True
+    return hit
+
+
+def check_overrides_used(env_name: str, env: Environment, workspace_file: SourceFile, matched: set[str]) -> None:
+    """An override that matches no resource is a typo (or outlived what it was for): say so, rather than
+    quietly deploy without it."""
+    for pattern in env.overrides:
+        if pattern not in matched:
+            raise workspace_file.error(f"override '{pattern}' of environment '{env_name}' matches no resource "
+                                       "(addresses are kind.PROJECT.name, with * and ? as wildcards)",
+                                       ("environments", env_name, "overrides", pattern))
 
 
 def _merge(target: dict[str, Any], change: Mapping[str, Any]) -> None:

@@ -28,14 +28,17 @@ __all__ = ["KINDS", "KIND_NAMES", "Address", "Desired", "EnvContext", "Kind", "R
 
 
 def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Desired]:
-    from ..config.environment_view import view
+    from ..config.environment_view import check_overrides_used, view
 
     out: dict[Address, Desired] = {}
     keys = list(config.projects)
+    matched: set[str] = set()
     for source in config.projects.values():
         if env.environment is not None:
-            source = view(source, env.name, env.environment, config.file, keys)
+            source = view(source, env.name, env.environment, config.file, keys, matched)
         for kind in KINDS.values():
             for d in kind.desired(source, env):
                 out[d.address] = d
+    if env.environment is not None and config.projects:
+        check_overrides_used(env.name, env.environment, config.file, matched)
     return out

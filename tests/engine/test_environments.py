@@ -109,6 +109,14 @@ def test_validate_checks_every_environment_offline(make_workspace, capsys: pytes
     assert "The configuration is valid" in capsys.readouterr().out
 
 
+def test_an_override_that_matches_nothing_is_an_error(make_workspace) -> None:
+    typo = TWO_ON_ONE.replace("scenario.*.*: {active: false}", "scenario.FEATURE.*: {active: false}")
+    ws = make_workspace({"features": FEATURES}, workspace_yaml=typo)
+    with pytest.raises(ConfigError, match=r"dss-iac.yaml:\d+:\d+: override 'scenario.FEATURE.\*' of environment 'dev' "
+                                          r"matches no resource"):
+        ws.plan("dev")
+
+
 def test_overrides_that_break_a_project_name_the_workspace_file(make_workspace) -> None:
     broken = TWO_ON_ONE.replace("scenario.*.*: {active: false}", "scenario.*.*: {active: sometimes}")
     ws = make_workspace({"features": FEATURES}, workspace_yaml=broken)

@@ -24,26 +24,28 @@ def atomic_write(path: Path, data: bytes) -> None:
 def write_together(journal: Path, files: Mapping[Path, bytes | None]) -> None:
     """Replace (or, for None, delete) several files as one. `journal` says what is under way: while it says
     "staging" the new contents are being written beside the files (a crash then undoes them); once it says
-    "replacing" they are all on disk, and a crash part-way is finished by `finish_interrupted_write`. Either way the old
-    and new contents are never left mixed once that has run."""
+    "replacing" they are all on disk, and a crash part-way is finished by `finish_interrupted_write`. Either
+    way the old and new contents are never left mixed once that has run."""
     if len(files) <= 1:
         for path, data in files.items():
             _put(path, data)
         return
     # A file to delete has nothing staged: the journal names it with tmp "".
-    staged: list[tuple[Path | None, Path]] = [
-        (path.with_name(f".{path.name}.{os.getpid()}.staged") if data is not None else None, path)
-        for path, data in files.items()]
+    staged = [(_staged_name(path) if data is not None else None, path) for path, data in files.items()]
     record = {"pid": os.getpid(), "host": socket.gethostname(),
               "files": [[str(t) if t else "", str(p)] for t, p in staged]}
     journal.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(journal, json.dumps({**record, "step": "staging"}).encode())
-    for tmp, path in staged:
-        if tmp is not None:
-            _write_synced(tmp, files[path] or b"")
+    for path, data in files.items():
+        if data is not None:
+            _write_synced(_staged_name(path), data)
     atomic_write(journal, json.dumps({**record, "step": "replacing"}).encode())
     _replace_all(staged)
     journal.unlink()
+
+
+def _staged_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.staged")
 
 
 def finish_interrupted_write(journal: Path) -> list[Path]:

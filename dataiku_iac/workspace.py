@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._text import brief
 from .apply.applier import ApplyResult, Progress, apply_plan
 from .apply.journal import Journal
 from .apply.recorder import StateRecorder
@@ -21,7 +22,7 @@ from .config.models import Environment
 from .drift import DriftReport
 from .dss.connect import EMBEDDED, Connection, embedded_simulator, open_connection
 from .errors import ApprovalError, ConfigError, ConfigErrors, StalePlanError
-from .plan.model import ActionType, Plan
+from .plan.model import Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
 from .state.backends import open_store
@@ -47,12 +48,12 @@ class Workspace:
         """The workspace at `path`, or as it was at Git revision `at` (read from Git, the files untouched)."""
         if at is not None:
             from .config.git_source import load_workspace_at
-            from .config.loader import read_workspace_file
+            from .config.loader import WORKSPACE_FILE, read_workspace_file
 
             old = load_workspace_at(Path(path), at)
             # The state lives where the workspace keeps it now (backend, encryption key), not where it was
             # kept at the revision: a rollback writes the state every later run reads.
-            now = read_workspace_file(old.root).state if (old.root / "dss-iac.yaml").is_file() else old.spec.state
+            now = read_workspace_file(old.root).state if (old.root / WORKSPACE_FILE).is_file() else old.spec.state
             return cls(replace(old, spec=old.spec.model_copy(update={"state": now})))
         return cls(load_workspace(Path(path)))
 
@@ -143,7 +144,7 @@ class Workspace:
         return Path(change.path)
 
     def env_context(self, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
-        env = self.config.environment(name, environ) if environ is not None else self.environment(name)
+        env = self.config.environment(name, environ)
         return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env)
 
     def connection(self, name: str) -> Connection:
@@ -194,7 +195,8 @@ class Workspace:
         desired = build_desired(self.config, self.env_context(env))
         plan, _ = make_plan(environment=env, desired=desired, state=self.state(env), conn=self.connection(env),
                             config_digest=self.config.digest, targets=addresses, destroy=destroy,
-                            parallelism=parallelism, progress=progress)
+                            parallelism=parallelism, progress=progress,
+                            record_untracked=self.environment(env).deploy != "bundle")
         return replace(plan, at=self.config.revision or None)
 
     def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
@@ -262,12 +264,10 @@ class Workspace:
     def check_protected(self, plan: Plan, allow_delete: bool) -> None:
         if allow_delete or not self.environment(plan.environment).protected:
             return
-        risky = [a.address for a in plan.changes if a.action in (ActionType.DELETE, ActionType.REPLACE)
-                 and not a.reason.startswith("already gone")]
+        risky = [a.address for a in plan.destructive]
         if risky:
-            shown = ", ".join(risky[:3]) + (f" and {len(risky) - 3} more" if len(risky) > 3 else "")
             raise ApprovalError(f"environment {plan.environment} is protected and the plan deletes or replaces "
-                                f"{len(risky)} resource(s) ({shown}); review it and pass --allow-delete")
+                                f"{len(risky)} resource(s) ({brief(risky)}); review it and pass --allow-delete")
 
     def _check_remote(self, plan: Plan, state: State, parallelism: int) -> None:
         from .plan.planner import fingerprint, refresh

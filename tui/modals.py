@@ -13,6 +13,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Static
 
+from dataiku_iac._text import brief
+
 from .keys import KEYS
 
 
@@ -33,9 +35,8 @@ class ApproveModal(ModalScreen[bool | None]):
                                        (self.env, "bold"), ".\nType the environment's name to apply it "
                                        "(esc cancels)."))
             if self.risky:
-                shown = ", ".join(self.risky[:3]) + (f" and {len(self.risky) - 3} more" if len(self.risky) > 3 else "")
                 yield Static(Text(f"\n{self.env} is protected and this plan deletes or replaces {len(self.risky)} "
-                                  f"resource(s): {shown}.", "bold red"))
+                                  f"resource(s): {brief(self.risky)}.", "bold red"))
                 yield Checkbox("allow deleting and replacing (--allow-delete)", id="allow-delete")
             yield Input(placeholder=self.env, id="confirm")
             yield Static("", id="hint")

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from dataiku_iac.plan.model import ActionType, Plan
+from dataiku_iac.plan.model import Plan
 
 from . import view
 from .view import Entry
@@ -317,7 +317,7 @@ class PlanReviewScreen(IOScreen):
         if plan is None or not plan.has_changes:
             self.notify("nothing to apply", severity="warning")
             return
-        risky = [a.address for a in plan.changes if a.action in (ActionType.DELETE, ActionType.REPLACE)]
+        risky = [a.address for a in plan.destructive]
         try:
             protected = self.dss_app.service.ws.environment(self.env).protected
         except Exception:  # the environment no longer resolves: the apply will say why

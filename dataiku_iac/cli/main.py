@@ -66,8 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return exit_codes.ERROR
     except OSError as e:  # the file system said no (permissions, a missing folder, a full disk)
+        if os.environ.get("DSS_IAC_DEBUG"):
+            raise
         where = f": {e.filename}" if e.filename else ""
-        console.error(f"{e.strerror or type(e).__name__}{where}")
+        console.error(f"{e.strerror}{where}" if e.strerror else f"{type(e).__name__}: {e}")
         return exit_codes.ERROR
     except Exception as e:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("DSS_IAC_DEBUG"):

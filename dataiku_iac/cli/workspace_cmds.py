@@ -237,8 +237,7 @@ def _confirm_and_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, cons
     if not args.json:
         _render(plan, console)
     if not plan.has_changes:
-        if plan.to_record and ws.environment(plan.environment).deploy != "bundle":
-            # Nothing to ask: DSS is not called, the state only learns what is there.
+        if plan.to_record:  # nothing to ask: DSS is not called, the state only learns what is there
             return _run_apply(ws, plan, args, console)
         if args.json:
             console.json(_result_json(plan, None))

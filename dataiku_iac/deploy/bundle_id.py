@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import brief
 from .errors import PromotionError
 
 if TYPE_CHECKING:
@@ -64,10 +65,9 @@ def bundle_id_for(config: WorkspaceConfig, *, now: datetime | None = None) -> Bu
                              "so that the bundle matches a commit") from None
     dirty = _uncommitted(repo, Path(repo.working_tree_dir), config, config_paths(config))
     if dirty:
-        shown = ", ".join(dirty[:MAX_NAMED]) + (f" and {len(dirty) - MAX_NAMED} more" if len(dirty) > MAX_NAMED else "")
-        raise PromotionError(f"the working tree has uncommitted changes to {shown}: commit them first, so that the "
-                             f"bundle matches a commit (it would be named after {sha[:SHORT_SHA]}, which does not "
-                             "hold them)")
+        raise PromotionError(f"the working tree has uncommitted changes to {brief(dirty, MAX_NAMED)}: commit them "
+                             f"first, so that the bundle matches a commit (it would be named after {sha[:SHORT_SHA]}, "
+                             "which does not hold them)")
     return BundleId(f"git-{sha[:SHORT_SHA]}", sha)
 
 

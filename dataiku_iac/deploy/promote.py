@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._text import brief
 from ..dss.connect import Connection, call
 from ..errors import ApprovalError, DSSApiError, StalePlanError
 from ..plan.model import ActionType
@@ -72,12 +73,12 @@ def check_protected(ws: Workspace, plan: PromotionPlan, allow_delete: bool) -> N
     """The same rule as apply's: on a protected environment, nothing is deleted without an explicit flag."""
     if allow_delete or not ws.environment(plan.to_env).protected:
         return
-    risky = [f"{a.address} ({p.key})" for p in plan.projects if p.update for a in p.content_changes
+    risky = [a.address for p in plan.projects if p.update for a in p.content_changes
              if a.action in (ActionType.DELETE, ActionType.REPLACE)]
     if risky:
-        shown = ", ".join(risky[:3]) + (f" and {len(risky) - 3} more" if len(risky) > 3 else "")
         raise ApprovalError(f"environment {plan.to_env} is protected and activating the bundle deletes or replaces "
-                            f"{len(risky)} object(s) ({shown}); review the promotion plan and pass --allow-delete")
+                            f"{len(risky)} object(s) ({brief(risky)}); review the promotion plan and pass "
+                            "--allow-delete")
 
 
 def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None, *,

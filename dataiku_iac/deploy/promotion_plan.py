@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from .._text import brief
 from ..config.checks import split_ref
 from ..config.environment_view import view
 from ..dss.connect import call
@@ -253,10 +254,9 @@ class _Context:
         """A new bundle is named after the commit: the design project must hold that commit's configuration."""
         plan = self.ws.plan(self.from_env, targets=[Address("project", design_key)])
         if plan.has_changes:
-            shown = ", ".join(a.address for a in plan.changes[:3])
-            more = f" and {len(plan.changes) - 3} more" if len(plan.changes) > 3 else ""
+            shown = brief([a.address for a in plan.changes])
             raise PromotionError(f"project {design_key} in environment {self.from_env} does not match the "
-                                 f"configuration ({shown}{more} would change): apply it first (dss-iac apply -e "
+                                 f"configuration ({shown} would change): apply it first (dss-iac apply -e "
                                  f"{self.from_env}), so that bundle {self.bundle_id} holds this configuration")
 
     def _now(self, source: ProjectSource) -> _Sides:

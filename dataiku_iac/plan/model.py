@@ -23,6 +23,8 @@ class ActionType(StrEnum):
     NOOP = "no-op"
 
 
+# In the reason of a delete that calls nothing in DSS: the object is already gone, or is kept there.
+ONLY_FORGOTTEN = "only forgotten"
 SYMBOLS = {ActionType.CREATE: "+", ActionType.UPDATE: "~", ActionType.DELETE: "-", ActionType.REPLACE: "-/+",
            ActionType.NOOP: " "}
 
@@ -51,6 +53,11 @@ class Action:
     @property
     def symbol(self) -> str:
         return SYMBOLS[self.action]
+
+    @property
+    def forgotten_only(self) -> bool:
+        """A delete that only drops the object from state: it is gone from DSS already, or kept there."""
+        return self.action is ActionType.DELETE and ONLY_FORGOTTEN in self.reason
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +125,12 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def destructive(self) -> list[Action]:
+        """Deletes and replaces that remove something from DSS: what a protected environment guards."""
+        return [a for a in self.changes if a.action in (ActionType.DELETE, ActionType.REPLACE)
+                and not a.forgotten_only]
 
     @property
     def to_record(self) -> list[Action]:

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from .._text import brief
 from ..dss.connect import Connection, read_with_retry
 from ..errors import ConfigError
 from ..resources import KINDS, Address, Desired, Remote
@@ -16,7 +17,7 @@ from ..secrets import is_secret_key, mask, scrub
 from ..state.model import State
 from .diff import FieldChange, diff_fields, roots
 from .graph import topo_order
-from .model import Action, ActionType, Plan
+from .model import ONLY_FORGOTTEN, Action, ActionType, Plan
 
 if TYPE_CHECKING:
     from ..resources.base import Kind
@@ -76,8 +77,10 @@ def fingerprint(remotes: Mapping[Address, Remote | None]) -> str:
 
 def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: State, conn: Connection,
               config_digest: str, targets: tuple[Address, ...] = (), destroy: bool = False,
-              parallelism: int = DEFAULT_PARALLELISM,
+              parallelism: int = DEFAULT_PARALLELISM, record_untracked: bool = True,
               progress: Callable[[str], None] | None = None) -> tuple[Plan, dict[Address, Remote | None]]:
+    """`record_untracked`: objects found in DSS as configured but not in state are marked for apply to record
+    (not where promote deploys: there no apply runs)."""
     if destroy:
         desired = {}
     managed = set(state.resources)
@@ -90,7 +93,7 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     leaving = {a.project for a in map(Address.parse, managed) if a.kind == "project"
                and a not in desired and remotes.get(a) is not None}
     kept = {key: found for key in sorted(leaving) if (found := unmanaged_objects(conn, key, state))}
-    actions = _decide(desired, state, remotes, managed, kept)
+    actions = _decide(desired, state, remotes, managed, kept, record_untracked)
     plan = Plan(
         environment=environment, actions=tuple(actions), config_digest=config_digest,
         state_lineage=state.lineage, state_serial=state.serial, remote_fingerprint=fingerprint(remotes),
@@ -104,8 +107,11 @@ def unmanaged_objects(conn: Connection, key: str, state: State) -> list[str]:
     """What project `key` holds in DSS that the state does not (made by hand): deleting the project would
     delete it too."""
     project = conn.client.get_project(key)
-    ours = {(a.kind, a.name) for a in map(Address.parse, state.resources) if a.project == key}
-    ours |= {(e.kind, e.remote_id) for addr, e in state.resources.items() if Address.parse(addr).project == key}
+    ours: set[tuple[str, str | None]] = set()
+    for addr, entry in state.resources.items():
+        a = Address.parse(addr)
+        if a.project == key:  # folders and scenarios are listed by id, the others by name
+            ours |= {(a.kind, a.name), (entry.kind, entry.remote_id)}
     found = [("dataset", d["name"]) for d in read_with_retry(conn, project.list_datasets)]
     found += [("recipe", r["name"]) for r in read_with_retry(conn, project.list_recipes)]
     found += [("managed_folder", f["id"]) for f in read_with_retry(conn, project.list_managed_folders)]
@@ -114,13 +120,14 @@ def unmanaged_objects(conn: Connection, key: str, state: State) -> list[str]:
 
 
 def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[Address, Remote | None],
-            managed: set[str], kept: Mapping[str, list[str]] | None = None) -> list[Action]:
+            managed: set[str], kept: Mapping[str, list[str]] | None = None,
+            record_untracked: bool = True) -> list[Action]:
     by_addr: dict[str, Action] = {}
     deps: dict[str, list[str]] = {}
     for a, d in desired.items():
         key = str(a)
         deps[key] = [str(x) for x in d.depends_on]
-        by_addr[key] = _decide_one(KINDS[a.kind], d, state.resources.get(key), remotes.get(a))
+        by_addr[key] = _decide_one(KINDS[a.kind], d, state.resources.get(key), remotes.get(a), record_untracked)
     kept = kept or {}
     # A project that holds objects dss-iac does not manage is kept (and forgotten): its managed objects are
     # deleted one by one instead of with the project.
@@ -136,13 +143,11 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
         with_project = a.kind != "project" and a.project in deleted_projects and KINDS[a.kind].dies_with_project
         reason = "removed from the config"
         if remote is None:
-            reason = "already gone from DSS: only forgotten"
+            reason = f"already gone from DSS: {ONLY_FORGOTTEN}"
         elif with_project:
             reason = f"deleted with project {a.project}"
         elif a.kind == "project" and a.project in kept:
-            found = kept[a.project]
-            shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
-            reason = f"kept in DSS, only forgotten: it holds what dss-iac does not manage ({shown})"
+            reason = f"kept in DSS, {ONLY_FORGOTTEN}: it holds what dss-iac does not manage ({brief(kept[a.project])})"
             with_project = True
         by_addr[key] = Action(key, a.kind, ActionType.DELETE, reason, remote_id=entry.remote_id,
                               with_project=with_project or remote is None,
@@ -157,7 +162,7 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
     return keep + gone
 
 
-def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None) -> Action:
+def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, record_untracked: bool = True) -> Action:
     key = str(d.address)
     prior = entry.fields if entry is not None else None
     deps = tuple(str(x) for x in d.depends_on)
@@ -174,7 +179,7 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None) -> Ac
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
                       diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
     if not changes:
-        if entry is None:
+        if entry is None and record_untracked:
             return Action(key, kind.name, ActionType.NOOP, "in DSS as configured, not in state: apply records it",
                           (), drift, remote.remote_id, fields, deps, notes=d.notes, record_only=True)
         return Action(key, kind.name, ActionType.NOOP, "up to date", (), drift, remote.remote_id, fields, deps,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
-
 from .diff import FieldChange
 from .model import Action, ActionType, Plan
-from .render_text import MAX_INLINE, changed_items, fmt
+from .render_text import changed_items, fmt, is_long_list_change, is_text_change, text_diff
 
 _ICON = {ActionType.CREATE: "🆕 create", ActionType.UPDATE: "✏️ update", ActionType.DELETE: "🗑️ destroy",
          ActionType.REPLACE: "♻️ replace"}
@@ -41,15 +39,11 @@ def _diff_lines(changes: tuple[FieldChange, ...]) -> list[str]:
     """Each field as `-` before and `+` after, so a pull-request's diff colouring reads it right."""
     lines: list[str] = []
     for c in changes:
-        if isinstance(c.before, str) and isinstance(c.after, str) and "\n" in c.before + c.after:
-            lines.append(f"  {c.path}:")
-            diff = difflib.unified_diff(c.before.splitlines(), c.after.splitlines(), lineterm="", n=1)
-            lines.extend(line for line in list(diff)[2:])
+        if is_text_change(c):
+            lines += [f"  {c.path}:", *text_diff(c.before, c.after)]
             continue
-        if isinstance(c.before, list) and isinstance(c.after, list) and \
-                len(fmt(c.before)) >= MAX_INLINE and len(fmt(c.after)) >= MAX_INLINE:
-            lines.append(f"  {c.path}:")
-            lines.extend(f"{'#' if m == '…' else m} {text}" for m, text in changed_items(c.before, c.after))
+        if is_long_list_change(c):
+            lines += [f"  {c.path}:", *(f"{m} {text}" for m, text in changed_items(c.before, c.after))]
             continue
         if c.before is not None:
             lines.append(f"- {c.path} = {fmt(c.before)}")

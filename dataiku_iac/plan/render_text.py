@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from .._text import brief
 from .diff import FieldChange
 from .model import Action, ActionType, Plan
 
@@ -32,8 +33,14 @@ def fmt(value: Any, limit: int = MAX_INLINE) -> str:
 MAX_TEXT_LINES = 20
 
 
-def _multiline(c: FieldChange) -> bool:
+def is_text_change(c: FieldChange) -> bool:
+    """A change of a text over several lines (a recipe's code): shown as a line diff."""
     return isinstance(c.before, str) and isinstance(c.after, str) and ("\n" in c.before or "\n" in c.after)
+
+
+def text_diff(before: str, after: str) -> list[str]:
+    """The changed lines of a text with one line of context, unified-diff style (without file headers)."""
+    return list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1))[2:]
 
 
 def _value_lines(value: Any, indent: str) -> list[str] | None:
@@ -50,14 +57,14 @@ def _value_lines(value: Any, indent: str) -> list[str] | None:
 
 
 def changed_items(before: list[Any], after: list[Any], context: int = 1) -> list[tuple[str, str]]:
-    """A list change item by item, as (mark, text): "-" removed, "+" added, " " kept nearby, and "…" for a run
+    """A list change item by item, as (mark, text): "-" removed, "+" added, " " kept nearby, and "#" for a run
     of unchanged items left out. For lists too long to read inline on both sides of an arrow."""
     a = [fmt(item, 2 * MAX_INLINE) for item in before]
     b = [fmt(item, 2 * MAX_INLINE) for item in after]
     out: list[tuple[str, str]] = []
     for group in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_grouped_opcodes(context):
         if out or group[0][1] > 0:
-            out.append(("…", "unchanged items hidden"))
+            out.append(("#", "unchanged items hidden"))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
                 out.extend((" ", text) for text in a[i1:i2])
@@ -67,7 +74,8 @@ def changed_items(before: list[Any], after: list[Any], context: int = 1) -> list
     return out
 
 
-def _long_lists(c: FieldChange) -> bool:
+def is_long_list_change(c: FieldChange) -> bool:
+    """A change of a list too long to read inline: shown item by item."""
     return isinstance(c.before, list) and isinstance(c.after, list) and \
         max(len(fmt(c.before, 10**6)), len(fmt(c.after, 10**6))) > MAX_INLINE
 
@@ -80,14 +88,13 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
     for c in changes:
         mark = symbol if symbol != "~" else ("+" if c.before is None else "-" if c.after is None else "~")
         note = "  # forces replacement" if c.path.split(".", 1)[0] in forced else ""
-        if _multiline(c):
+        if is_text_change(c):
             out.append(f"{indent}{mark} {c.path} = <<EOT{note}")
-            diff = difflib.unified_diff(c.before.splitlines(), c.after.splitlines(), lineterm="", n=1)
-            out.extend(f"{indent}    {line}".rstrip() for line in list(diff)[2:])
+            out.extend(f"{indent}    {line}".rstrip() for line in text_diff(c.before, c.after))
             out.append(f"{indent}  EOT")
-        elif symbol == "~" and _long_lists(c):
+        elif symbol == "~" and is_long_list_change(c):
             out.append(f"{indent}{mark} {c.path} = [{note}")
-            out.extend(f"{indent}    # {text}" if m == "…" else f"{indent}    {m} {text},"
+            out.extend(f"{indent}    {m} {text}" + ("" if m == "#" else ",")
                        for m, text in changed_items(c.before, c.after))
             out.append(f"{indent}  ]")
         elif symbol in ("+", "-"):
@@ -110,7 +117,8 @@ def _label(a: Action) -> str:
 
 def action_block(a: Action, forced: frozenset[str] = frozenset()) -> list[str]:
     why = f" ({a.reason})" if a.reason else ""
-    lines = [f"  # {a.address} {_VERB[a.action]}{why}"]
+    verb = "will be forgotten" if a.forgotten_only else _VERB[a.action]
+    lines = [f"  # {a.address} {verb}{why}"]
     sym = a.symbol
     pad = "" if sym == "-/+" else "  "
     if a.action is ActionType.DELETE and (a.with_project or not a.changes):
@@ -165,11 +173,10 @@ def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | Non
 
 
 def _recorded_note(plan: Plan) -> list[str]:
-    found = plan.to_record
+    found = [a.address for a in plan.to_record]
     if not found:
         return []
-    shown = ", ".join(a.address for a in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
-    return [f"{len(found)} resource(s) already in DSS as configured but not in state ({shown}): "
+    return [f"{len(found)} resource(s) already in DSS as configured but not in state ({brief(found)}): "
             "apply records them, without calling DSS."]
 
 

@@ -253,7 +253,7 @@ def test_destroy_keeps_a_project_holding_objects_made_by_hand(tmp_path: Path,
     capsys.readouterr()
     assert run(root, "plan", "-e", "dev", "--destroy") == 0
     out = capsys.readouterr().out
-    assert "# project.CHURN will be destroyed (kept in DSS, only forgotten: it holds what dss-iac does not manage " \
+    assert "# project.CHURN will be forgotten (kept in DSS, only forgotten: it holds what dss-iac does not manage " \
            "(dataset handmade))" in out
     assert '# dataset.CHURN.ours will be destroyed (removed from the config)' in out
     assert run(root, "destroy", "-e", "dev", "--yes") == 0
@@ -262,3 +262,18 @@ def test_destroy_keeps_a_project_holding_objects_made_by_hand(tmp_path: Path,
         assert client.list_project_keys() == ["CHURN"]
         assert [d["name"] for d in client.get_project("CHURN").list_datasets()] == ["handmade"]
         assert ws.state("dev").resources == {}
+
+
+def test_a_bundle_environment_is_not_offered_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `mirror` reads the same DSS as dev but is deployed by promote: apply never runs there, so its plan
+    # must not promise that apply records what it finds.
+    root = write_workspace(tmp_path, {"churn": PROJECT}, workspace_yaml=(
+        "version: 1\nenvironments:\n  dev: {host: embedded}\n  mirror: {host: embedded, deploy: bundle}\n"))
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "mirror", "--json") == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [a["address"] for a in plan["actions"]] == ["project.CHURN", "variables.CHURN"]
+    assert not any(a["record_only"] for a in plan["actions"])
+    assert run(root, "plan", "-e", "mirror") == 0
+    assert "not in state" not in capsys.readouterr().out

@@ -1,7 +1,9 @@
 """`import`: write the project file of a project that exists in DSS, and record it in the state.
 
 The project is read through the resource kinds, so what is written is exactly what they compare: a
-plan right after an import is empty.
+plan right after an import is empty. For a project the workspace declares already, import adds to its
+file what DSS holds there that dss-iac does not manage (the objects `plan` and `drift` list as not
+managed), editing the file in place (comments kept).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from .errors import ConfigError, DSSApiError
 from .resources import KINDS, Address, Remote
 
 if TYPE_CHECKING:
+    from .config.loader import ProjectSource, WorkspaceConfig
+    from .config.models import Environment
+    from .plan.model import Unmanaged
     from .workspace import Workspace
 
 CODE_SUFFIX = {"python": ".py", "r": ".R", "shell": ".sh", "sql_query": ".sql", "sql_script": ".sql"}
@@ -30,11 +35,18 @@ class ImportResult:
     code_files: tuple[Path, ...]
     resources: tuple[str, ...]
     skipped: tuple[str, ...]  # objects dss-iac does not model, left out with the reason
+    added: bool = False  # objects added to the file of a project declared already, not a new file
 
 
 def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) -> ImportResult:
-    if key in ws.config.projects:
-        raise ConfigError(f"project {key} is already declared in {ws.config.projects[key].file.shown}")
+    """Write a new project file for DSS project `key`; or, when the workspace declares that project (by its key
+    in the files or in this environment), add to its file the objects dss-iac does not manage yet."""
+    declared = declared_project(ws.config, ws.environment(env), key)
+    if declared is not None:
+        if file is not None:
+            raise ConfigError(f"project {key} is already declared in {declared.file.shown}: import adds what it "
+                              "lacks to that file; leave out --file")
+        return _import_into(ws, env, declared)
     target = file or ws.root / "projects" / f"{key.lower()}.yaml"
     if target.suffix not in (".yaml", ".yml"):
         raise ConfigError(f"{target}: import writes YAML; name a .yaml file")
@@ -46,9 +58,7 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
     conn = ws.connection(env)
     remotes, skipped = _read_project(conn.client, key)
     logical = _logical_names(dict(ws.environment(env).remap.connections))
-    code_dir = target.parent.parent / "recipes" / key.lower() if target.parent.name == "projects" else \
-        target.parent / f"{key.lower()}_recipes"
-    doc, code = _project_doc(key, remotes, logical, code_dir, target.parent)
+    doc, code = _project_doc(key, remotes, logical, _code_dir(target, key), target.parent)
     for path in code:
         if path.exists():
             raise ConfigError(f"{path} already exists: refusing to overwrite it", file=str(path))
@@ -67,6 +77,85 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
     return ImportResult(target, tuple(code), recorded, tuple(skipped))
 
 
+def declared_project(config: WorkspaceConfig, environment: Environment, key: str) -> ProjectSource | None:
+    """The project file of DSS project `key`, named by its key in the files or in this environment."""
+    from .config.environment_view import physical_key
+
+    return next((s for k, s in config.projects.items() if key in (k, physical_key(environment, k))), None)
+
+
+def unmanaged_hint(config: WorkspaceConfig, env: str, environment: Environment, obj: Unmanaged) -> str:
+    """How to bring an object dss-iac does not manage under management: the import command when it can."""
+    from .config.environment_view import COLLECTIONS
+
+    source = declared_project(config, environment, obj.project)
+    if not _NAME.match(obj.name):
+        return f"'{obj.name}' is not a valid config key (letters, digits, underscores): rename it in DSS to import it"
+    if source is None:
+        return ""
+    if obj.name in getattr(source.spec, COLLECTIONS[obj.kind]):
+        return (f"{source.file.shown} declares another {obj.label}: rename or delete this one in DSS "
+                "(or the declared one) to import it")
+    if source.file.path.suffix == ".py":
+        return f"declare it in {source.file.shown} (a Python project file, which import cannot edit)"
+    return f"dss-iac import -e {env} --project {obj.project}"
+
+
+def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult:
+    """Add the objects DSS holds in a declared project and dss-iac does not manage to its file, and record them."""
+    from .config.edit import FileEdit, disk_text, save
+    from .config.environment_view import physical_key
+    from .config.yamledit import set_value
+
+    key, physical = source.key, physical_key(ws.environment(env), source.key)
+    if source.file.path.suffix == ".py":
+        raise ConfigError(f"project {key} is declared in a Python project file, which import cannot edit: declare "
+                          "the objects `dss-iac plan` lists as not managed in its code", file=source.file.shown)
+    plan = ws.plan(env, targets=[f"project.{physical}"])
+    client = ws.connection(env).client
+    remotes: dict[Address, Remote] = {}
+    skipped: list[str] = []
+    for u in plan.unmanaged:
+        if u.import_command is None:
+            skipped.append(f"{u.label}: {u.hint}")
+        elif (remote := KINDS[u.kind].read(client, Address(u.kind, u.project, u.name), u.remote_id)) is not None:
+            remotes[Address(u.kind, u.project, u.name)] = remote
+    path = source.file.path
+    if not remotes:
+        return ImportResult(path, (), (), tuple(skipped), added=True)
+    logical = _logical_names(dict(ws.environment(env).remap.connections))
+    objects, code = _objects_doc(remotes, logical, _code_dir(path, key), path.parent)
+    text = disk_text(source.file)
+    for collection, entries in objects.items():
+        for name, entry in entries.items():
+            text = set_value(text, source.file.shown, (collection, name), entry)
+    for code_path in code:
+        if code_path.exists():
+            raise ConfigError(f"{code_path} already exists: refusing to overwrite it", file=str(code_path))
+    written: list[Path] = []
+    try:
+        for code_path, body in code.items():
+            code_path.parent.mkdir(parents=True, exist_ok=True)
+            code_path.write_text(body, encoding="utf-8")
+            written.append(code_path)
+        ws.config = save(ws.config, FileEdit(path, source.file.shown, source.file.text, text))
+    except ConfigError as e:  # the file with them would not be valid: keep it as it was, and no code file
+        for code_path in written:
+            code_path.unlink(missing_ok=True)
+        raise ConfigError(f"what DSS holds in project {key} cannot be added to {source.file.shown} as it is, so "
+                          f"nothing was written; in the file as import would write it: {e.render().splitlines()[0]}"
+                          ) from None
+    recorded = _record(ws, env, physical, remotes)
+    return ImportResult(path, tuple(code), recorded, tuple(skipped), added=True)
+
+
+def _code_dir(project_file: Path, key: str) -> Path:
+    """Where imported recipe code goes: `recipes/<key>/` beside a `projects/` folder, else beside the file."""
+    if project_file.parent.name == "projects":
+        return project_file.parent.parent / "recipes" / key.lower()
+    return project_file.parent / f"{key.lower()}_recipes"
+
+
 def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[str]]:
     from dataikuapi.utils import DataikuException
 
@@ -77,21 +166,17 @@ def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[st
         project.get_summary()
     except DataikuException as e:
         raise DSSApiError(f"cannot import {key}: {e}") from None
-    found: list[tuple[Address, str | None]] = [(Address(k, key), None) for k in ("project", "variables",
-                                                                              "permissions")]
-    found += [(Address("dataset", key, d.name), None) for d in project.list_datasets()]
-    found += [(Address("managed_folder", key, f["name"]), f["id"]) for f in project.list_managed_folders()]
-    found += [(Address("recipe", key, r.name), None) for r in project.list_recipes()]
-    for s in project.list_scenarios(as_type="listitems"):
-        raw = s._data if hasattr(s, "_data") else dict(s)
-        found.append((Address("scenario", key, str(raw["id"]).lower()), raw["id"]))
-    for z in project.get_flow().list_zones():
-        if z.id == "default":
+    found: list[tuple[Address, str | None]] = []
+    for kind in KINDS.values():
+        if not kind.listed:
+            found.append((Address(kind.name, key), None))
             continue
-        if not _NAME.match(z.name or ""):
-            skipped.append(f"zone '{z.name}': its name is not a valid config key (letters, digits, underscores)")
-            continue
-        found.append((Address("zone", key, z.name), z.id))
+        for name, remote_id in kind.list_in(project):
+            if not _NAME.match(name):
+                skipped.append(f"{kind.name.replace('_', ' ')} '{name}': its name is not a valid config key "
+                               "(letters, digits, underscores)")
+                continue
+            found.append((Address(kind.name, key, name), remote_id))
     for address, remote_id in found:
         remote = KINDS[address.kind].read(client, address, remote_id)
         if remote is not None:
@@ -115,9 +200,11 @@ def _nonempty(d: dict[str, Any]) -> dict[str, Any]:
 
 def _project_doc(key: str, remotes: dict[Address, Remote], logical: dict[str, str], code_dir: Path,
                  project_dir: Path) -> tuple[dict[str, Any], dict[Path, str]]:
-    def by_kind(kind: str) -> list[tuple[Address, dict[str, Any]]]:
-        return sorted(((a, r.fields) for a, r in remotes.items() if a.kind == kind), key=lambda x: str(x[0].name))
+    objects, code = _objects_doc(remotes, logical, code_dir, project_dir)
+    return {"project": _project_section(key, remotes), **objects}, code
 
+
+def _project_section(key: str, remotes: dict[Address, Remote]) -> dict[str, Any]:
     p = remotes[Address("project", key)].fields
     project: dict[str, Any] = {"key": key, "name": p["name"], **_nonempty(
         {"description": p["description"], "short_desc": p["short_desc"], "tags": p["tags"], "custom": p["custom"]})}
@@ -126,7 +213,16 @@ def _project_doc(key: str, remotes: dict[Address, Remote], logical: dict[str, st
     if (perms := remotes.get(Address("permissions", key))) and perms.fields["groups"]:
         project["permissions"] = [{"group": g, **{f: True for f in rights}}
                                   for g, rights in sorted(perms.fields["groups"].items())]
-    doc: dict[str, Any] = {"project": project}
+    return project
+
+
+def _objects_doc(remotes: dict[Address, Remote], logical: dict[str, str], code_dir: Path,
+                 project_dir: Path) -> tuple[dict[str, Any], dict[Path, str]]:
+    """The flow objects among `remotes` as project-file collections (`datasets: {...}`...), and their code files."""
+    def by_kind(kind: str) -> list[tuple[Address, dict[str, Any]]]:
+        return sorted(((a, r.fields) for a, r in remotes.items() if a.kind == kind), key=lambda x: str(x[0].name))
+
+    doc: dict[str, Any] = {}
 
     def conn(physical: str | None) -> str | None:
         return logical.get(physical, physical) if physical else physical

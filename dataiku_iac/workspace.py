@@ -191,13 +191,20 @@ class Workspace:
     # -- plan, apply, drift ---------------------------------------------------------------------------
     def plan(self, env: str, *, targets: Iterable[str | Address] = (), destroy: bool = False,
              parallelism: int = DEFAULT_PARALLELISM, progress: Any = None) -> Plan:
+        from .importer import unmanaged_hint
+
         addresses = tuple(Address.of(t) for t in targets)
         desired = build_desired(self.config, self.env_context(env))
+        # Where promote deploys, apply never runs, and the bundle brings the design project whole: what it holds
+        # beyond the configuration is listed (and imported) in the environment the bundle is made from.
+        by_apply = self.environment(env).deploy != "bundle"
         plan, _ = make_plan(environment=env, desired=desired, state=self.state(env), conn=self.connection(env),
                             config_digest=self.config.digest, targets=addresses, destroy=destroy,
-                            parallelism=parallelism, progress=progress,
-                            record_untracked=self.environment(env).deploy != "bundle")
-        return replace(plan, at=self.config.revision or None)
+                            parallelism=parallelism, progress=progress, record_untracked=by_apply,
+                            list_unmanaged=by_apply)
+        unmanaged = tuple(replace(u, hint=unmanaged_hint(self.config, env, self.environment(env), u))
+                          for u in plan.unmanaged)
+        return replace(plan, at=self.config.revision or None, unmanaged=unmanaged)
 
     def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
               allow_delete: bool = False, lock_timeout: float = 0.0, journal: bool = True,

@@ -1,5 +1,6 @@
 """Drift browser: resources changed in DSS outside dss-iac, last applied vs found vs wanted, with revert
-(a plan restoring the configuration) and adopt (the DSS value written into the YAML)."""
+(a plan restoring the configuration) and adopt (the DSS value written into the YAML); and the objects made by
+hand that dss-iac does not manage, with the command that imports them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
 from dataiku_iac.drift import DriftItem, DriftReport
-from dataiku_iac.plan.model import Action, Plan
+from dataiku_iac.plan.model import Action, Plan, Unmanaged
 
 from . import view
 from .widgets import ErrorBanner, IOScreen, NavTable, OpenTable, StatusLine
@@ -20,6 +21,9 @@ from .widgets import ErrorBanner, IOScreen, NavTable, OpenTable, StatusLine
 if TYPE_CHECKING:
     from .app import DssIacApp
     from .yaml_edit import Edit
+
+
+NOT_MANAGED = "unmanaged:"  # row keys of the objects dss-iac does not manage
 
 
 class DriftScreen(IOScreen):
@@ -76,26 +80,36 @@ class DriftScreen(IOScreen):
         report = self.report
         title = Text.assemble(("Drift", "bold"), f" · {self.env}  ·  ")
         if report.has_drift:
-            title.append(f"{len(report.items)} of {report.checked} resources changed outside dss-iac", "yellow")
+            title.append(report.summary(), "yellow")
         else:
             title.append(f"no drift: the {report.checked} resources match what dss-iac last applied", "green")
         self.query_one("#title", Static).update(title)
         table = self.query_one("#drift-list", NavTable)
-        keep = self.selected()
+        keep = self._selected_key()
         table.clear()
         for item in report.items:
             status = Text("~ changed", "yellow") if item.status == "changed" else Text("- deleted", "red")
             table.add_row(status, item.address, key=item.address)
-        if keep is not None and keep.address in table.rows:
-            table.move_cursor(row=table.get_row_index(keep.address))
+        for u in report.unmanaged:
+            table.add_row(Text("? not managed", "cyan"), u.address, key=NOT_MANAGED + u.address)
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
         self._show_item(self.selected())
 
-    def selected(self) -> DriftItem | None:
+    def _selected_key(self) -> str | None:
         table = self.query_one("#drift-list", NavTable)
         if self.report is None or not table.row_count:
             return None
-        address = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        return next((i for i in self.report.items if i.address == address), None)
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def selected(self) -> DriftItem | None:
+        key = self._selected_key()
+        return next((i for i in self.report.items if i.address == key), None) if self.report else None
+
+    def selected_unmanaged(self) -> Unmanaged | None:
+        key = self._selected_key()
+        return next((u for u in self.report.unmanaged if NOT_MANAGED + u.address == key), None) if self.report \
+            else None
 
     def action_for(self, address: str) -> Action | None:
         if self.plan is None:
@@ -115,6 +129,11 @@ class DriftScreen(IOScreen):
         fields = self.query_one("#drift-fields", NavTable)
         note = self.query_one("#drift-note", Static)
         fields.clear()
+        if item is None and (u := self.selected_unmanaged()) is not None:
+            note.update(Text.assemble((f"{u.address} is in DSS but neither in the configuration nor in state (made "
+                                       "by hand): dss-iac never deletes it.\n", "cyan"),
+                                      ("to manage it: ", "bold") if u.import_command else "", u.hint))
+            return
         if item is None:
             note.update(Text("Nothing drifted." if self.report is not None else "", "green"))
             return
@@ -135,12 +154,23 @@ class DriftScreen(IOScreen):
         if action is not None:
             self.dss_app.open_detail(self.env, action)
 
+    def _not_managed(self) -> bool:
+        """On an object dss-iac does not manage, revert and adopt say how to import it instead."""
+        u = self.selected_unmanaged()
+        if u is not None:
+            self.notify(f"{u.address} is not managed: {u.hint or 'declare it in the configuration'}")
+        return u is not None
+
     def action_revert(self) -> None:
+        if self._not_managed():
+            return
         item = self.selected()
         if item is not None:
             self.dss_app.open_plan(self.env, targets=(item.address,), purpose=f"revert {item.address}")
 
     def action_adopt(self) -> None:
+        if self._not_managed():
+            return
         item = self.selected()
         if item is None:
             return

@@ -123,6 +123,8 @@ class OverviewScreen(IOScreen):
         by_project: dict[str, list[str]] = {}
         for item in report.items:
             by_project.setdefault(item.address.split(".")[1], []).append(item.status)
+        for u in report.unmanaged:
+            by_project.setdefault(u.project, []).append("unmanaged")
         for key, row_env in self.row_env.items():
             if row_env != env:
                 continue
@@ -131,8 +133,9 @@ class OverviewScreen(IOScreen):
             if not found:
                 cell = Text("none", "green")
             else:
-                changed, deleted = found.count("changed"), found.count("deleted")
-                parts = [f"{changed} changed"] * bool(changed) + [f"{deleted} deleted"] * bool(deleted)
+                changed, deleted, hand = found.count("changed"), found.count("deleted"), found.count("unmanaged")
+                parts = [f"{changed} changed"] * bool(changed) + [f"{deleted} deleted"] * bool(deleted) \
+                    + [f"{hand} not managed"] * bool(hand)
                 cell = Text(", ".join(parts), "yellow")
             table.update_cell(key, "drift", cell)
 

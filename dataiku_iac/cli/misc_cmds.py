@@ -27,11 +27,14 @@ def register_init(sub: Any) -> None:
 def register(sub: Any) -> None:
     p = sub.add_parser("import", help="write the project file of a project that exists in DSS",
                        description="Write the project file (and recipe code) of a project that exists in DSS, and "
-                                   "record it in the state, so that the next plan is empty.",
+                                   "record it in the state, so that the next plan is empty. For a project the "
+                                   "workspace declares already, add to its file what DSS holds there that dss-iac "
+                                   "does not manage (what `plan` and `drift` list as not managed).",
                        epilog="example:\n  dss-iac import -e dev --project CHURN",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-e", "--env", required=True, metavar="ENV", help="environment to read the project from")
-    p.add_argument("--project", required=True, metavar="KEY", help="DSS project key")
+    p.add_argument("--project", required=True, metavar="KEY",
+                   help="DSS project key (of a declared project: its key in the files or in this environment)")
     p.add_argument("--file", metavar="PATH", help="project file to write (default: projects/<key>.yaml)")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("schema", help="print the JSON Schema of the configuration files, for editors",
@@ -54,6 +57,9 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     with load(args) as ws:
         file = Path(args.directory, args.file) if args.file else None
         result = import_project(ws, args.env, args.project, file)
+    if result.added:
+        _report_added(args, result, console)
+        return exit_codes.OK
     console.out(f"Imported {args.project}: {len(result.resources)} resources recorded in the state of {args.env}.")
     console.out(f"Wrote {result.project_file}" + (f" and {len(result.code_files)} code file(s)"
                                                    if result.code_files else "") + ".")
@@ -61,6 +67,21 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
         console.note(f"left out: {reason}")
     console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
     return exit_codes.OK
+
+
+def _report_added(args: argparse.Namespace, result: Any, console: Console) -> None:
+    from .._text import brief
+
+    for reason in result.skipped:
+        console.note(f"left out: {reason}")
+    if not result.resources:
+        console.out(f"Nothing to import: dss-iac manages everything project {args.project} holds in DSS"
+                    + (" that import can write." if result.skipped else "."))
+        return
+    console.out(f"Added {len(result.resources)} object(s) of {args.project} to {result.project_file}"
+                + (f" and wrote {len(result.code_files)} code file(s)" if result.code_files else "")
+                + f"; recorded in the state of {args.env}: {brief(result.resources)}.")
+    console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
 
 
 def cmd_version(args: argparse.Namespace, console: Console) -> int:

@@ -329,9 +329,9 @@ def _render_drift(report: Any, console: Console) -> None:
         console.out(f"No drift: the {report.checked} resources of environment {report.environment} are as "
                     "dss-iac last applied them.")
         return
-    lines = [f"Drift in environment {report.environment}: {len(report.items)} of {report.checked} resources "
-             "changed outside dss-iac.", "", *report.lines()]
-    lines += ["", f"Run `dss-iac plan -e {report.environment}` to see how apply would restore the configuration."]
+    lines = [f"Drift in environment {report.environment}: {report.summary()}.", "", *report.lines()]
+    if report.items:
+        lines += ["", f"Run `dss-iac plan -e {report.environment}` to see how apply would restore the configuration."]
     console.plan_text("\n".join(lines))
 
 

@@ -82,6 +82,40 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Unmanaged:
+    """An object DSS holds in a project of the configuration that is neither in the configuration nor in state:
+    made by hand (or by another tool). dss-iac reports it and never deletes it."""
+
+    kind: str
+    project: str  # the DSS project key
+    name: str  # the key it gets in the project file when imported
+    remote_id: str  # DSS's own id (server-made for folders, scenarios and zones)
+    # How to bring it under management: the `dss-iac import` command that adds it to the project file, or why
+    # there is none (set by the workspace, which knows the files).
+    hint: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.project}.{self.name}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.replace('_', ' ')} {self.name}"
+
+    @property
+    def import_command(self) -> str | None:
+        return self.hint if self.hint.startswith("dss-iac import ") else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "kind": self.kind, "project": self.project, "name": self.name,
+                "id": self.remote_id, "import": self.import_command, "hint": self.hint}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Unmanaged:
+        return cls(d["kind"], d["project"], d["name"], d["id"], d.get("hint") or "")
+
+
+@dataclass(frozen=True)
 class Summary:
     add: int
     change: int
@@ -105,6 +139,8 @@ class Plan:
     destroy: bool = False
     format_version: int = PLAN_FORMAT_VERSION
     at: str | None = None  # the Git commit the configuration was read from (`plan --at`)
+    # Objects found in the configuration's projects that dss-iac does not manage: reported, never deleted.
+    unmanaged: tuple[Unmanaged, ...] = ()
 
     @property
     def changes(self) -> list[Action]:
@@ -153,6 +189,7 @@ class Plan:
             "remote_fingerprint": self.remote_fingerprint,
             "summary": {"add": s.add, "change": s.change, "destroy": s.destroy},
             "actions": [a.to_dict() for a in self.actions],
+            "unmanaged": [u.to_dict() for u in self.unmanaged],
         }
 
     def to_json(self) -> str:
@@ -170,7 +207,7 @@ class Plan:
                 config_digest=d["config_digest"], state_lineage=d["state"]["lineage"],
                 state_serial=d["state"]["serial"], remote_fingerprint=d["remote_fingerprint"],
                 created_at=d["created_at"], targets=tuple(d.get("targets", [])), destroy=bool(d.get("destroy")),
-                at=d.get("at"),
+                at=d.get("at"), unmanaged=tuple(Unmanaged.from_dict(u) for u in d.get("unmanaged", [])),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise PlanError(f"not a dss-iac plan file (missing or invalid {e})") from None

@@ -17,7 +17,7 @@ from ..secrets import is_secret_key, mask, scrub
 from ..state.model import State
 from .diff import FieldChange, diff_fields, roots
 from .graph import topo_order
-from .model import ONLY_FORGOTTEN, Action, ActionType, Plan
+from .model import ONLY_FORGOTTEN, Action, ActionType, Plan, Unmanaged
 
 if TYPE_CHECKING:
     from ..resources.base import Kind
@@ -77,10 +77,11 @@ def fingerprint(remotes: Mapping[Address, Remote | None]) -> str:
 
 def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: State, conn: Connection,
               config_digest: str, targets: tuple[Address, ...] = (), destroy: bool = False,
-              parallelism: int = DEFAULT_PARALLELISM, record_untracked: bool = True,
+              parallelism: int = DEFAULT_PARALLELISM, record_untracked: bool = True, list_unmanaged: bool = True,
               progress: Callable[[str], None] | None = None) -> tuple[Plan, dict[Address, Remote | None]]:
     """`record_untracked`: objects found in DSS as configured but not in state are marked for apply to record
-    (not where promote deploys: there no apply runs)."""
+    (not where promote deploys: there no apply runs). `list_unmanaged`: the plan lists what the configuration's
+    projects hold in DSS that dss-iac does not manage (with `targets`, only in the projects targeted whole)."""
     if destroy:
         desired = {}
     managed = set(state.resources)
@@ -92,31 +93,43 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     remotes = refresh(conn, addresses, state, parallelism)
     leaving = {a.project for a in map(Address.parse, managed) if a.kind == "project"
                and a not in desired and remotes.get(a) is not None}
-    kept = {key: found for key in sorted(leaving) if (found := unmanaged_objects(conn, key, state))}
+    staying = {a.project for a, r in remotes.items() if a.kind == "project" and a in desired and r is not None
+               and (not targets or a in targets)} if list_unmanaged else set()
+    found = unmanaged_objects(conn, leaving | staying, state, remotes, parallelism)
+    kept = {key: [u.label for u in found[key]] for key in sorted(leaving) if found[key]}
     actions = _decide(desired, state, remotes, managed, kept, record_untracked)
     plan = Plan(
         environment=environment, actions=tuple(actions), config_digest=config_digest,
         state_lineage=state.lineage, state_serial=state.serial, remote_fingerprint=fingerprint(remotes),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), targets=tuple(str(t) for t in targets),
-        destroy=destroy,
+        destroy=destroy, unmanaged=tuple(u for key in sorted(staying) for u in found[key]),
     )
     return plan, remotes
 
 
-def unmanaged_objects(conn: Connection, key: str, state: State) -> list[str]:
-    """What project `key` holds in DSS that the state does not (made by hand): deleting the project would
-    delete it too."""
-    project = conn.client.get_project(key)
-    ours: set[tuple[str, str | None]] = set()
-    for addr, entry in state.resources.items():
-        a = Address.parse(addr)
-        if a.project == key:  # folders and scenarios are listed by id, the others by name
-            ours |= {(a.kind, a.name), (entry.kind, entry.remote_id)}
-    found = [("dataset", d["name"]) for d in read_with_retry(conn, project.list_datasets)]
-    found += [("recipe", r["name"]) for r in read_with_retry(conn, project.list_recipes)]
-    found += [("managed_folder", f["id"]) for f in read_with_retry(conn, project.list_managed_folders)]
-    found += [("scenario", s["id"]) for s in read_with_retry(conn, project.list_scenarios)]
-    return [f"{kind.replace('_', ' ')} {name}" for kind, name in found if (kind, name) not in ours]
+def unmanaged_objects(conn: Connection, keys: Iterable[str], state: State, remotes: Mapping[Address, Remote | None],
+                      parallelism: int = DEFAULT_PARALLELISM) -> dict[str, list[Unmanaged]]:
+    """What each project holds in DSS that is neither in state nor among the objects just read for the
+    configuration (`remotes`): made by hand. One list call per kind and project; compared by DSS's own ids, so
+    folders, scenarios and zones (server-made ids) are matched exactly."""
+    keys = sorted(set(keys))
+    ours = {(a.project, a.kind, r.remote_id) for a, r in remotes.items() if r is not None}
+    ours |= {(Address.parse(addr).project, entry.kind, entry.remote_id) for addr, entry in state.resources.items()}
+    kinds = [k for k in KINDS.values() if k.listed]
+
+    def list_one(task: tuple[str, Kind]) -> list[Unmanaged]:
+        key, kind = task
+        project = conn.client.get_project(key)
+        return [Unmanaged(kind.name, key, name, remote_id) for name, remote_id in
+                sorted(read_with_retry(conn, lambda: kind.list_in(project)))
+                if (key, kind.name, remote_id) not in ours]
+
+    found: dict[str, list[Unmanaged]] = {key: [] for key in keys}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        for objects in pool.map(list_one, [(key, kind) for key in keys for kind in kinds]):
+            for u in objects:
+                found[u.project].append(u)
+    return found
 
 
 def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[Address, Remote | None],

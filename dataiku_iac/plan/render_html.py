@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from ..secrets import MASK
 from .model import Plan
-from .render_text import render_plan
+from .render_text import render_plan, unmanaged_section
 
 if TYPE_CHECKING:
     from ..drift import DriftReport
     from ..errors import ConfigError
 
-_COLOURS = {"+": "#22863a", "~": "#b08800", "-": "#cb2431", "-/+": "#6f42c1", "#": "#6a737d"}
+_COLOURS = {"+": "#22863a", "~": "#b08800", "-": "#cb2431", "-/+": "#6f42c1", "?": "#0366d6", "#": "#6a737d"}
 _PRE = ("font-family: SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; line-height: 1.4; "
         "background: #f6f8fa; color: #24292e; padding: 8px 12px; border-radius: 4px; overflow-x: auto")
 
@@ -27,13 +27,13 @@ def _line(line: str) -> str:
     stripped = line.lstrip()
     if stripped.startswith("-/+"):
         symbol = "-/+"
-    elif stripped[:2] in ("+ ", "~ ", "- ") or stripped in ("+", "~", "-"):
+    elif stripped[:2] in ("+ ", "~ ", "- ", "? ") or stripped in ("+", "~", "-"):
         symbol = stripped[0]
     elif stripped.startswith("#"):
         symbol = "#"
     else:
         return escape(line)
-    weight = "; font-weight: bold" if symbol != "#" and line.startswith(("  + ", "  ~ ", "  - ", "-/+")) else ""
+    weight = "; font-weight: bold" if symbol != "#" and line.startswith(("  + ", "  ~ ", "  - ", "-/+", "  ? ")) else ""
     return f'<span style="color: {_COLOURS[symbol]}{weight}">{escape(line)}</span>'
 
 
@@ -53,7 +53,7 @@ def plan_html(plan: Plan) -> str:
         head = f"<b>Plan for environment <code>{env}</code>:</b> {shown}."
     body = render_plan(plan).rstrip("\n").splitlines()
     if not plan.changes and not plan.drifted:
-        body = []
+        body = unmanaged_section(plan.unmanaged)[1:]
     masked = [line for line in body if MASK in line]
     note = f' <span style="color: #6a737d">({len(masked)} sensitive value(s) masked)</span>' if masked else ""
     return f'<div class="dss-iac-plan"><p>{head}{note}</p>{_pre(body) if body else ""}</div>'
@@ -65,8 +65,7 @@ def drift_html(report: DriftReport) -> str:
         return (f'<div class="dss-iac-drift"><p><b>No drift:</b> the {report.checked} resources of environment '
                 f"<code>{env}</code> are as dss-iac last applied them.</p></div>")
     lines = report.lines()
-    head = (f"<b>Drift in environment <code>{env}</code>:</b> {len(report.items)} of {report.checked} resources "
-            "changed outside dss-iac.")
+    head = f"<b>Drift in environment <code>{env}</code>:</b> {escape(report.summary())}."
     return f'<div class="dss-iac-drift"><p>{head}</p>{_pre(lines)}</div>'
 
 

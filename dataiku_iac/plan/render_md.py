@@ -31,6 +31,12 @@ def render_markdown(plan: Plan) -> str:
             out += [f"<details><summary><code>{a.address}</code></summary>", "", "```diff"]
             out += _diff_lines(a.drift)
             out += ["```", "", "</details>"]
+    if plan.unmanaged:
+        out += ["", f"🔎 **{len(plan.unmanaged)} object(s) in DSS not managed by dss-iac** (neither in the "
+                    "configuration nor in state: made by hand; never deleted):", ""]
+        for u in plan.unmanaged:
+            how = f"import: `{u.import_command}`" if u.import_command else u.hint
+            out.append(f"- `{u.address}`" + (f" — {how}" if how else ""))
     out += ["", f"<sub>state serial {plan.state_serial}, config {plan.config_digest[:12]}</sub>"]
     return "\n".join(out) + "\n"
 

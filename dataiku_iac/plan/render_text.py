@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._text import brief
 from .diff import FieldChange
-from .model import Action, ActionType, Plan
+from .model import Action, ActionType, Plan, Unmanaged
 
 _VERB = {
     ActionType.CREATE: "will be created",
@@ -156,6 +156,7 @@ def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | Non
         target = f" for {', '.join(plan.targets)}" if plan.targets else ""
         out.append(f"No changes. DSS matches the configuration in environment {plan.environment}{target}.")
         out.extend(_recorded_note(plan))
+        out.extend(unmanaged_section(plan.unmanaged))
         return "\n".join(out) + "\n"
     verb = "destroy everything dss-iac manages" if plan.destroy else "perform these actions"
     out.append(f"dss-iac will {verb} in environment {plan.environment}:")
@@ -169,7 +170,28 @@ def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | Non
     s = plan.summary()
     out.append(f"Plan: {s.add} to add, {s.change} to change, {s.destroy} to destroy.")
     out.extend(_recorded_note(plan))
+    out.extend(unmanaged_section(plan.unmanaged))
     return "\n".join(out) + "\n"
+
+
+def unmanaged_section(objects: Sequence[Unmanaged]) -> list[str]:
+    """Objects of the configuration's projects that dss-iac does not manage, each project's with how to import
+    them; empty when there are none."""
+    if not objects:
+        return []
+    out = ["", f"Not managed: {len(objects)} object(s) in DSS are neither in the configuration nor in state "
+               "(made by hand); dss-iac never deletes them:"]
+    groups: dict[tuple[str, str], list[Unmanaged]] = {}
+    for u in objects:
+        groups.setdefault((u.project, u.hint), []).append(u)
+    for (_, hint), group in groups.items():
+        for u in group:
+            out.append(f"  ? {u.address}" + (f" (id {u.remote_id})" if u.remote_id.lower() != u.name.lower() else ""))
+        if group[0].import_command:
+            out.append(f"      # to manage {'it' if len(group) == 1 else 'them'}: {hint}")
+        elif hint:
+            out.append(f"      # {hint}")
+    return out
 
 
 def _recorded_note(plan: Plan) -> list[str]:

@@ -14,6 +14,7 @@ from .address import Address
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
+    from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
     from .context import EnvContext
@@ -51,6 +52,8 @@ class Kind(ABC):
     open_maps: ClassVar[frozenset[str]] = frozenset()
     # Whether deleting the project deletes this resource too (no separate delete call needed).
     dies_with_project: ClassVar[bool] = True
+    # Whether a project holds any number of these (datasets, recipes...), listed by `list_in`.
+    listed: ClassVar[bool] = False
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -71,3 +74,8 @@ class Kind(ABC):
     @abstractmethod
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         """Delete the object (keeping its data: dss-iac never drops data by default)."""
+
+    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+        """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name
+        is the key `import` gives it in a project file. Only for kinds with `listed` set."""
+        raise NotImplementedError(f"{self.name} objects are not listed per project")

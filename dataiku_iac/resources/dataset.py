@@ -20,6 +20,7 @@ from .base import Desired, Kind, Remote
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
+    from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
     from .context import EnvContext
@@ -38,6 +39,11 @@ class DatasetKind(Kind):
         key = source.key
         return [_desired(source, Address("dataset", key, name), ds, env)
                 for name, ds in sorted(source.spec.datasets.items())]
+
+    listed = True
+
+    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+        return [(str(d["name"]), str(d["name"])) for d in project.list_datasets()]
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         dataset = client.get_project(address.project).get_dataset(address.name)

@@ -20,6 +20,7 @@ from .base import Desired, Kind, Remote
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
     from dataikuapi.dss.managedfolder import DSSManagedFolder
+    from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
     from .context import EnvContext
@@ -39,6 +40,11 @@ class ManagedFolderKind(Kind):
                 fields["path"] = folder.path
             out.append(Desired(Address("managed_folder", key, name), fields, (Address("project", key),), notes))
         return out
+
+    listed = True
+
+    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+        return [(name, folder_id) for name, folder_id in folder_ids(project).items()]
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)

@@ -72,6 +72,11 @@ class RecipeKind(Kind):
             out.append(Desired(Address("recipe", key, name), fields, (Address("project", key), *io), notes))
         return out
 
+    listed = True
+
+    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+        return [(str(r["name"]), str(r["name"])) for r in project.list_recipes()]
+
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)
         name = remote_id or address.name

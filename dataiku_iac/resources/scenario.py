@@ -57,6 +57,13 @@ class ScenarioKind(Kind):
             out.append(Desired(Address("scenario", key, name), fields, (Address("project", key), *built)))
         return out
 
+    listed = True
+
+    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+        # Keyed by the id DSS made, lower-cased: dss-iac creates a scenario under its YAML key, so the id follows
+        # the key. Read the items as dicts: DSSScenarioListItem.id returns the name (dataikuapi 15.2).
+        return [(str(s["id"]).lower(), str(s["id"])) for s in map(dict, project.list_scenarios())]
+
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)
         scenario_id = remote_id or absent_as_none(lambda: _find(project, str(address.name)))

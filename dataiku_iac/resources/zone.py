@@ -73,6 +73,11 @@ class ZoneKind(Kind):
             earlier.append(address)
         return out
 
+    listed = True
+
+    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+        return [(str(z.name), str(z.id)) for z in project.get_flow().list_zones() if z.id != DEFAULT_ZONE]
+
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)
         flow = project.get_flow()

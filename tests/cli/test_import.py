@@ -95,8 +95,14 @@ def test_import_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.Capture
     assert "not matched by the project globs" in capsys.readouterr().err
     assert not (root / "elsewhere").exists()
     assert run(root, "import", "-e", "dev", "--project", "HAND") == 0
-    assert run(root, "import", "-e", "dev", "--project", "HAND") == 3
-    assert "already declared" in capsys.readouterr().err
+    text = (root / "projects" / "hand.yaml").read_text()
+    capsys.readouterr()
+    # Declared now: import only adds what dss-iac does not manage, here nothing; a new file is refused.
+    assert run(root, "import", "-e", "dev", "--project", "HAND") == 0
+    assert "Nothing to import: dss-iac manages everything project HAND holds in DSS." in capsys.readouterr().out
+    assert run(root, "import", "-e", "dev", "--project", "HAND", "--file", "projects/other.yaml") == 3
+    assert "already declared in projects/hand.yaml" in capsys.readouterr().err
+    assert (root / "projects" / "hand.yaml").read_text() == text and not (root / "projects" / "other.yaml").exists()
 
 
 def test_shared_connections_import_under_a_mapped_name_and_a_failed_import_keeps_no_file(

@@ -54,6 +54,19 @@ def test_drift_reports_render() -> None:
     assert "No drift" in DriftReport("dev", (), 11)._repr_html_()
 
 
+def test_objects_made_by_hand_render_in_plans_and_drift_reports(ws: Workspace) -> None:
+    ws.apply(ws.plan("dev"))
+    ws.connection("dev").client.get_project("CHURN").create_fslike_dataset("by_hand", "Filesystem",
+                                                                           "filesystem_managed", "/hand")
+    line = '<span style="color: #0366d6; font-weight: bold">  ? dataset.CHURN.by_hand</span>'
+    hint = "# to manage it: dss-iac import -e dev --project CHURN"
+    html = ws.plan("dev")._repr_html_()
+    assert "<b>No changes.</b>" in html and line in html and hint in html
+    html = ws.drift("dev")._repr_html_()
+    assert "Drift in environment <code>dev</code>:</b> 1 object(s) not managed." in html
+    assert line in html and hint in html
+
+
 def test_configuration_errors_render_with_their_positions() -> None:
     one = ConfigError("unknown key '<x>'", Position("projects/a.yaml", 3, 5))
     assert "<code>projects/a.yaml:3:5</code>: unknown key &#x27;&lt;x&gt;&#x27;" in one._repr_html_()

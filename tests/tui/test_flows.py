@@ -16,6 +16,7 @@ from dataiku_iac.tui.plan_review import PlanReviewScreen
 from dataiku_iac.tui.view import Entry
 from dataiku_iac.tui.widgets import ErrorBanner
 from textual.command import CommandPalette
+from textual.widgets import Static
 
 from dataiku_iac import Workspace
 
@@ -302,6 +303,30 @@ async def test_drift_browser_and_revert(applied_ws: Path) -> None:
     with ws:
         assert client.get_project("CHURN").get_variables()["standard"]["threshold"] == "0.4"
         assert [i.address for i in ws.drift("dev").items] == ["dataset.CHURN.customers_raw"]
+
+
+@pilot_test
+async def test_drift_browser_shows_what_was_made_by_hand_with_its_import_command(applied_ws: Path) -> None:
+    ws, client = dss_client(applied_ws)
+    with ws:
+        client.get_project("CHURN").create_fslike_dataset("by_hand", "Filesystem", "filesystem_managed", "/hand")
+    app = DssIacApp(applied_ws, env="dev")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert cells(app.screen.query_one("#overview"))[0][4] == "1 not managed"
+        await pilot.press("d")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DriftScreen)
+        assert cells(screen.query_one("#drift-list")) == [["? not managed", "dataset.CHURN.by_hand"]]
+        note = str(screen.query_one("#drift-note", Static).render())
+        assert "neither in the configuration nor in state" in note
+        assert "to manage it: dss-iac import -e dev --project CHURN" in note
+        await pilot.press("o")  # adopt and revert say how to import it instead of acting
+        await settle(pilot)
+        assert app.screen is screen
+    with Workspace.load(applied_ws) as ws:
+        assert [u.address for u in ws.drift("dev").unmanaged] == ["dataset.CHURN.by_hand"]
 
 
 @pilot_test

@@ -1,0 +1,145 @@
+"""Objects made by hand in a managed project, through the CLI: `plan` and `drift` (text, JSON, Markdown) list
+them with the import command, and that very command brings them under management."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac import Workspace
+from dataiku_iac.cli.main import main
+from tests.engine.conftest import write_workspace
+
+WORKSPACE = """\
+version: 1
+projects: [projects/*.yaml, projects/*.py]
+environments:
+  dev:
+    host: embedded
+    project_key: "{key}_DEV"
+    remap: {connections: {storage: filesystem_managed}}
+"""
+PROJECT = """\
+project:
+  key: CHURN
+  name: Churn
+datasets:
+  raw: {type: Filesystem, connection: storage, params: {path: /raw}}  # kept as written
+"""
+
+
+def run(root: Path, *args: str) -> int:
+    return main(["-C", str(root), *args])
+
+
+def by_hand(root: Path, key: str = "CHURN_DEV") -> None:
+    with Workspace.load(root) as ws:
+        project = ws.connection("dev").client.get_project(key)
+        project.create_fslike_dataset("by_hand", "Filesystem", "filesystem_managed", "/hand")
+        project.create_managed_folder("notes", connection_name="filesystem_managed")
+
+
+def state_addresses(root: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    capsys.readouterr()
+    assert run(root, "state", "list", "-e", "dev") == 0
+    return capsys.readouterr().out.split()
+
+
+@pytest.fixture
+def root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = write_workspace(tmp_path, {"churn": PROJECT}, workspace_yaml=WORKSPACE)
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    by_hand(root)
+    capsys.readouterr()
+    return root
+
+
+def test_plan_and_drift_report_them_and_the_printed_command_imports_them(root: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # Not a change: plan's exit code stays 0; the report follows the plan.
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No changes. DSS matches the configuration in environment dev.")
+    section = out[out.index("Not managed:"):].splitlines()
+    assert section[0] == ("Not managed: 2 object(s) in DSS are neither in the configuration nor in state (made by "
+                          "hand); dss-iac never deletes them:")
+    assert section[1] == "  ? dataset.CHURN_DEV.by_hand"
+    assert section[2].startswith("  ? managed_folder.CHURN_DEV.notes (id ")
+    assert section[3] == "      # to manage them: dss-iac import -e dev --project CHURN_DEV"
+    assert run(root, "plan", "-e", "dev", "--json") == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["format_version"] == 1
+    assert [(u["address"], u["import"]) for u in plan["unmanaged"]] == [
+        ("dataset.CHURN_DEV.by_hand", "dss-iac import -e dev --project CHURN_DEV"),
+        ("managed_folder.CHURN_DEV.notes", "dss-iac import -e dev --project CHURN_DEV")]
+    assert run(root, "plan", "-e", "dev", "--markdown") == 0
+    assert "- `dataset.CHURN_DEV.by_hand` — import: `dss-iac import -e dev --project CHURN_DEV`" in \
+        capsys.readouterr().out
+    # Made by hand outside dss-iac: that is drift, for a CI check.
+    assert run(root, "drift", "-e", "dev", "--detailed-exitcode") == 2
+    out = capsys.readouterr().out
+    assert out.startswith("Drift in environment dev: 2 object(s) not managed.\n\nNot managed: 2 object(s)")
+    assert run(root, "drift", "-e", "dev", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["drifted"] == 0 and [u["name"] for u in report["unmanaged"]] == ["by_hand", "notes"]
+    command = shlex.split(section[3].split(": ", 1)[1])
+    assert command[0] == "dss-iac"
+    assert run(root, *command[1:]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Added 2 object(s) of CHURN_DEV to ")
+    text = (root / "projects" / "churn.yaml").read_text()
+    assert "key: CHURN\n" in text and "# kept as written" in text and "  by_hand:\n" in text
+    assert {"dataset.CHURN_DEV.by_hand", "managed_folder.CHURN_DEV.notes"} <= set(state_addresses(root, capsys))
+    assert run(root, "drift", "-e", "dev", "--detailed-exitcode") == 0
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+    assert "Not managed" not in capsys.readouterr().out
+
+
+def test_a_saved_plan_keeps_the_report_and_applies(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (root / "projects" / "churn.yaml").write_text(PROJECT.replace("/raw}", "/raw}, description: new"))
+    assert run(root, "plan", "-e", "dev", "--out", "dev.plan") == 0
+    saved = json.loads((root / "dev.plan").read_text())
+    assert [u["address"] for u in saved["unmanaged"]] == ["dataset.CHURN_DEV.by_hand",
+                                                          "managed_folder.CHURN_DEV.notes"]
+    assert run(root, "apply", "dev.plan") == 0
+    assert "Not managed: 2 object(s)" in capsys.readouterr().out
+    with Workspace.load(root) as ws:
+        project = ws.connection("dev").client.get_project("CHURN_DEV")
+        assert sorted(d["name"] for d in project.list_datasets()) == ["by_hand", "raw"]
+
+
+def test_an_import_that_would_not_validate_writes_nothing(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Workspace.load(root) as ws:
+        scenario = ws.connection("dev").client.get_project("CHURN_DEV").create_scenario("watch", "step_based")
+        settings = scenario.get_settings()
+        settings.get_raw()["triggers"] = [{"type": "ds_modified", "active": True, "params": {}}]
+        settings.save()
+    before = (root / "projects" / "churn.yaml").read_text()
+    listed = state_addresses(root, capsys)
+    assert run(root, "import", "-e", "dev", "--project", "CHURN") == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: what DSS holds in project CHURN cannot be added to projects/churn.yaml as it is, "
+                          "so nothing was written; in the file as import would write it: projects/churn.yaml:"), err
+    assert err.rstrip().endswith("invalid value 'ds_modified' for 'type': input should be 'temporal'"), err
+    assert (root / "projects" / "churn.yaml").read_text() == before
+    assert state_addresses(root, capsys) == listed
+
+
+def test_a_python_project_file_gets_an_honest_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = ('from dataiku_iac.dsl import Project, ProjectFile\n\n'
+            'project = ProjectFile(project=Project(key="PY", name="Built by code"))\n')
+    root = write_workspace(tmp_path, {}, workspace_yaml=WORKSPACE, files={"projects/py.py": code})
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    by_hand(root, "PY_DEV")
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--json") == 0
+    hints = {(u["name"], u["import"], u["hint"]) for u in json.loads(capsys.readouterr().out)["unmanaged"]}
+    assert hints == {(name, None, "declare it in projects/py.py (a Python project file, which import cannot edit)")
+                     for name in ("by_hand", "notes")}
+    assert run(root, "import", "-e", "dev", "--project", "PY_DEV") == 3
+    assert "projects/py.py: project PY is declared in a Python project file, which import cannot edit" in \
+        capsys.readouterr().err
+    assert (root / "projects" / "py.py").read_text() == code

@@ -23,7 +23,6 @@ from ..state.model import State
 from .deployer import absent
 from .targets import CODE_ENV, CONNECTION, Remap, remap_pairs
 
-DEFAULT_ZONE = "default"
 READ_PARALLELISM = 8
 # Kinds a bundle carries. Permissions are left out: activation never applies them.
 BUNDLE_KINDS = ("project", "variables", "dataset", "managed_folder", "recipe", "scenario", "zone")
@@ -41,15 +40,10 @@ def read_objects(conn: Connection, project_key: str) -> Objects | None:
     project = conn.client.get_project(project_key)
     if absent(conn, project.get_metadata) is None:
         return None
-    datasets = call(conn, lambda: [d.name for d in project.list_datasets()])
-    folders = call(conn, lambda: [f["name"] for f in project.list_managed_folders()])
-    recipes = call(conn, lambda: [r.name for r in project.list_recipes()])
-    scenarios = call(conn, lambda: [str(dict(s)["id"]) for s in project.list_scenarios()])
-    zones = call(conn, lambda: [z.name for z in project.get_flow().list_zones() if z.id != DEFAULT_ZONE])
     addresses = [Address("project", project_key), Address("variables", project_key)]
-    for kind, names in (("dataset", datasets), ("managed_folder", folders), ("recipe", recipes),
-                        ("scenario", scenarios), ("zone", zones)):
-        addresses.extend(Address(kind, project_key, str(n)) for n in names)
+    for kind in (k for k in KINDS.values() if k.listed):
+        listed = call(conn, lambda kind=kind: kind.list_in(project))
+        addresses.extend(Address(kind.name, project_key, name) for name, _ in listed)
     remotes = refresh(conn, addresses, State(environment=conn.env_name), READ_PARALLELISM)
     out: Objects = {}
     for a, remote in remotes.items():

@@ -106,6 +106,15 @@ def test_a_saved_plan_keeps_the_report_and_applies(root: Path, capsys: pytest.Ca
                                                           "managed_folder.CHURN_DEV.notes"]
     assert run(root, "apply", "dev.plan") == 0
     assert "Not managed: 2 object(s)" in capsys.readouterr().out
+    # The field is optional: a plan file of format 1 saved before it existed still applies.
+    (root / "projects" / "churn.yaml").write_text(PROJECT.replace("/raw}", "/raw}, description: newer"))
+    assert run(root, "plan", "-e", "dev", "--out", "old.plan") == 0
+    old = json.loads((root / "old.plan").read_text())
+    del old["unmanaged"]
+    (root / "old.plan").write_text(json.dumps(old))
+    capsys.readouterr()
+    assert run(root, "apply", "old.plan") == 0
+    assert "Not managed" not in capsys.readouterr().out
     with Workspace.load(root) as ws:
         project = ws.connection("dev").client.get_project("CHURN_DEV")
         assert sorted(d["name"] for d in project.list_datasets()) == ["by_hand", "raw"]

@@ -299,5 +299,5 @@ def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote]) -
             state.resources[str(address)] = ResourceState(address.kind, remote.remote_id, scrub(dict(d.fields)),
                                                           [str(x) for x in d.depends_on])
         state.stamp(whoami())
-        store.write(state)
+        store.commit(state, "import")
     return tuple(sorted(str(a) for a in desired if a in remotes))

@@ -223,7 +223,8 @@ class Workspace:
             if state.serial == 0:
                 state.lineage = plan.state_lineage or state.lineage
             recorder = StateRecorder(store, state, whoami(), journal=Journal(store) if journal else None,
-                                     commit=self.workspace_commit(), check=heartbeat.check)
+                                     commit=self.workspace_commit(), check=heartbeat.check,
+                                     command="destroy" if plan.destroy else "apply")
             depends = {k: list(v.depends_on) for k, v in state.resources.items()}
             fields = {str(a): d.fields for a, d in build_desired(self.config, self.env_context(env)).items()}
             _check_same_values(plan, fields)
@@ -264,7 +265,7 @@ class Workspace:
             return []
         found = resolve(state, replay(state, records), self.connection(env))
         state.stamp(whoami())
-        store.write(state)
+        store.commit(state, "recover")  # one history entry for what the interrupted run did
         store.journal_clear()
         return found
 

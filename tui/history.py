@@ -1,4 +1,5 @@
-"""History: the state's serials (who applied, when, at which commit) and the workspace's Git log."""
+"""History: the state-changing commands (serial, who, when, what, counts, at which commit) and the workspace's Git
+log."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class HistoryScreen(IOScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("History", "bold"), f" · {self.env}"), id="title", classes="title")
         with Vertical(id="history-body"):
-            yield Static(Text("State serials (newest first)", "bold"))
+            yield Static(Text("State history: one entry per command (newest first)", "bold"))
             yield NavTable(id="serials")
             yield Static(Text("Git log of the workspace", "bold"))
             yield NavTable(id="commits")
@@ -38,8 +39,8 @@ class HistoryScreen(IOScreen):
 
     def on_mount(self) -> None:
         serials = self.query_one("#serials", NavTable)
-        for key, label in (("serial", "Serial"), ("when", "When"), ("who", "Who"), ("commit", "Commit"),
-                           ("resources", "Resources")):
+        for key, label in (("serial", "Serial"), ("when", "When"), ("who", "Who"), ("command", "Command"),
+                           ("changes", "Changes"), ("commit", "Commit"), ("resources", "Resources")):
             serials.add_column(label, key=key)
         commits = self.query_one("#commits", NavTable)
         for key, label in (("sha", "Commit"), ("when", "When"), ("author", "Author"), ("summary", "Message")):
@@ -56,9 +57,11 @@ class HistoryScreen(IOScreen):
         table = self.query_one("#serials", NavTable)
         table.clear()
         for e in entries:
-            table.add_row(str(e.serial), e.when, e.who, e.commit[:12] or "—", str(e.resources), key=str(e.serial))
+            changes = f"+{e.added} ~{e.changed} -{e.destroyed}" if e.command else "—"
+            table.add_row(str(e.serial), e.when, e.who, e.command or "—", changes, e.commit[:12] or "—",
+                          str(e.resources), key=str(e.serial))
         if not entries:
-            table.add_row("—", Text("nothing applied yet", "dim"), "", "", "")
+            table.add_row("—", Text("nothing applied yet", "dim"), "", "", "", "", "")
 
     def _commits(self, commits: list[Commit]) -> None:
         table = self.query_one("#commits", NavTable)

@@ -203,4 +203,4 @@ class Service:
                 set_path(entry.fields, c.path, c.after)
             state.stamp(whoami())
             state.workspace_commit = ws.workspace_commit()
-            store.write(state)
+            store.commit(state, "adopt")

@@ -3,7 +3,8 @@
 The journal entries are small and written synchronously (see journal.py). The state itself is written
 by a background writer that always writes the latest state: consecutive completions coalesce into one
 write, so a big state is never rewritten once per operation on the hot path. Once the final state is
-written, the journal is cleared. A crash leaves the journal, from which the next run recovers.
+written, it is kept as one history entry (the whole apply is one command, however many writes it took)
+and the journal is cleared. A crash leaves the journal, from which the next run recovers.
 """
 
 from __future__ import annotations
@@ -13,18 +14,26 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from ..state.model import ResourceState, State
+from ..state.model import Changes, ResourceState, State
 from .journal import Journal
+
+# How each phase of an apply counts in its history entry (as its summary line counts it).
+_COUNTED = {"create": "added", "update": "changed", "delete": "destroyed", "forget": "destroyed"}
 
 
 class Backend(Protocol):
     def write(self, state: State) -> None: ...
 
+    def checkpoint(self, state: State, command: str, changes: Changes | None = None) -> object: ...
+
 
 class StateRecorder:
     def __init__(self, backend: Backend, state: State, who: str, *, journal: Journal | None = None,
-                 commit: str = "", check: Callable[[], None] | None = None) -> None:
+                 commit: str = "", check: Callable[[], None] | None = None, command: str = "apply") -> None:
         self._backend = backend
+        self._command = command
+        self._counts = {"added": 0, "changed": 0, "destroyed": 0}
+        self._last: State | None = None  # the last state written, kept as the command's history entry
         self._state = state
         self._who = who
         self._journal = journal
@@ -55,7 +64,7 @@ class StateRecorder:
             self._journal.done(address, phase, entry)
         with self._lock:
             self._state.resources[address] = entry
-            self._changes += 1
+            self._count(phase)
         self._dirty.set()
 
     def forget(self, address: str, phase: str = "delete") -> None:
@@ -63,8 +72,13 @@ class StateRecorder:
             self._journal.done(address, phase, None)
         with self._lock:
             self._state.resources.pop(address, None)
-            self._changes += 1
+            self._count(phase)
         self._dirty.set()
+
+    def _count(self, phase: str) -> None:
+        self._changes += 1
+        if phase in _COUNTED:
+            self._counts[_COUNTED[phase]] += 1
 
     def _snapshot(self) -> State | None:
         with self._lock:
@@ -85,6 +99,7 @@ class StateRecorder:
                 try:
                     self._check()
                     self._backend.write(snapshot)
+                    self._last = snapshot
                     self.writes += 1
                 except BaseException as e:  # surfaced by close(): the apply must not report success
                     self._error = e
@@ -99,5 +114,7 @@ class StateRecorder:
         self._thread.join()
         if self._error is not None:
             raise self._error
+        if self._last is not None:
+            self._backend.checkpoint(self._last, self._command, Changes(**self._counts))
         if self._journal is not None:
             self._journal.clear()  # everything it recorded is in the state now

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
                             ("show", "show one resource's recorded fields", cmd_show),
                             ("rm", "forget resources (they stay in DSS, unmanaged)", cmd_rm),
                             ("unlock", "release a lock left by a run that died", cmd_unlock),
-                            ("history", "list the kept serials: who wrote them, when, at which commit", cmd_history),
+                            ("history", "list the last commands that changed the state, with counts", cmd_history),
                             ("restore", "make a kept serial the current state again", cmd_restore),
                             ("pull", "print the state as JSON (to move it, or to keep a copy)", cmd_pull),
                             ("push", "store a state file as the environment's state", cmd_push),
@@ -43,6 +43,8 @@ def register(sub: Any) -> None:
             p.add_argument("addresses", nargs="+" if name == "rm" else 1, metavar="ADDR")
         if name == "unlock":
             p.add_argument("lock_id", metavar="LOCK_ID", help="the id shown in the 'locked' error")
+            p.add_argument("--force", action="store_true",
+                           help="release it even though its holder is still alive and renewing it")
         if name == "restore":
             p.add_argument("serial", type=int, metavar="SERIAL", help="a serial listed by `state history`")
         if name == "push":
@@ -108,14 +110,14 @@ def cmd_rm(args: argparse.Namespace, console: Console) -> int:
         for a in args.addresses:
             del state.resources[a]
         state.stamp(whoami())
-        store.write(state)
+        store.commit(state, "state rm")
     console.out(f"Forgot {len(args.addresses)} resource(s); they remain in DSS, no longer managed.")
     return exit_codes.OK
 
 
 def cmd_unlock(args: argparse.Namespace, console: Console) -> int:
     with load(args) as ws:
-        released = ws.state_store(args.env).leases.release(args.lock_id)
+        released = ws.state_store(args.env).leases.unlock(args.lock_id, force=args.force)
     console.out(f"Released the state lock {args.lock_id} of {args.env}." if released else
                 f"The state of {args.env} was not locked.")
     return exit_codes.OK
@@ -125,14 +127,16 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
     with load(args) as ws:
         entries = ws.state_store(args.env).history()
     if args.json:
-        console.json([e.__dict__ for e in entries])
+        console.json([e.to_dict() for e in entries])
         return exit_codes.OK
     if not entries:
         console.out(f"No state history for {args.env} yet.")
         return exit_codes.OK
-    console.out(f"{'serial':>6}  {'when':<25}  {'who':<28}  {'commit':<12}  resources")
+    console.out(f"{'serial':>6}  {'when':<25}  {'who':<24}  {'command':<16}  {'changes':<14}  {'resources':>9}  commit")
     for e in reversed(entries):
-        console.out(f"{e.serial:>6}  {e.when:<25}  {e.who:<28}  {(e.commit or '-')[:12]:<12}  {e.resources}")
+        changes = f"+{e.added} ~{e.changed} -{e.destroyed}" if e.command else "-"
+        console.out(f"{e.serial:>6}  {e.when:<25}  {e.who:<24}  {e.command or '-':<16}  {changes:<14}  "
+                    f"{e.resources:>9}  {(e.commit or '-')[:12]}")
     return exit_codes.OK
 
 
@@ -142,10 +146,10 @@ def cmd_restore(args: argparse.Namespace, console: Console) -> int:
     # The current state may be the damaged file this restore is for: it is not read, only replaced.
     with load(args) as ws, ws.locked_state(args.env, "state restore", args.lock_timeout, read=False) as (store, _, _hb):
         old = store.backup(args.serial)
-        current = max([old.serial, *store.backup_serials()])
+        current = store.latest_serial()
         old.serial = current
         old.stamp(whoami())
-        store.replace(old)
+        store.replace(old, f"state restore {args.serial}")
     console.out(f"Restored serial {args.serial} of {args.env} as serial {current + 1}. "
                 f"Run `dss-iac plan -e {args.env}` to see how DSS differs from it.")
     return exit_codes.OK
@@ -181,9 +185,9 @@ def cmd_push(args: argparse.Namespace, console: Console) -> int:
         if pushed.serial < state.serial:
             raise StateError(f"{args.file} is serial {pushed.serial}, older than the stored serial "
                              f"{state.serial}; --force replaces it anyway")
-        pushed.serial = max([pushed.serial, state.serial, *store.backup_serials()])
+        pushed.serial = max(pushed.serial, state.serial, store.latest_serial())
         pushed.stamp(whoami())
-        store.replace(pushed)
+        store.replace(pushed, "state push")
     console.out(f"Pushed {args.file} as serial {pushed.serial} of {args.env} to {store.blobs.location}.")
     return exit_codes.OK
 

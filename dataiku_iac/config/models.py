@@ -99,7 +99,9 @@ class StateSettings(Strict):
     branch: str = Field(default="dss-iac-state", description="git backend: the branch that holds the state")
     lock_ttl_seconds: Annotated[float, Field(ge=1)] = Field(
         default=60.0, description="a lock not renewed for this long (its holder died) is free to take")
-    keep_backups: Annotated[int, Field(ge=1)] = Field(default=10, description="earlier serials kept as backups")
+    keep_backups: Annotated[int, Field(ge=1)] = Field(
+        default=50, description="state-changing commands (apply, destroy, import, state rm...) kept in `state "
+                                "history`, each with a backup of the state it left, for `state restore`")
     encryption_key_env: str | None = Field(
         default=None, description="name of the environment variable holding the AES-256 key; when set, state is "
                                   "encrypted at rest and plaintext state is refused")

@@ -50,12 +50,18 @@ class BlobStore(Protocol):
         """Keys under `prefix`, sorted."""
 
 
+# The lock file of a folder of LocalBlobStore (hidden: `list` skips it).
+LOCK_FILE = ".flock"
+
+
 def version_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
 class LocalBlobStore:
-    """Files in a folder. Compare-and-swap holds across processes: each key has a lock file (flock)."""
+    """Files in a folder. Compare-and-swap holds across processes: each folder has one lock file (flock), taken
+    around every check-and-write in it. One per folder, not per key: a lock file can never be deleted safely
+    (a waiter may hold it open), so one per key would pile up with every backup ever written."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -70,7 +76,7 @@ class LocalBlobStore:
     def _locked(self, key: str) -> Iterator[Path]:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path.parent / f".{path.name}.flock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path.parent / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield path
@@ -104,8 +110,9 @@ class LocalBlobStore:
     def delete(self, key: str, *, expect: Expect = None) -> None:
         with self._locked(key) as path:
             self._check(path, expect)
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+            for gone in (path, path.parent / f".{path.name}.flock"):  # and the lock file earlier versions kept per key
+                with contextlib.suppress(FileNotFoundError):
+                    gone.unlink()
 
     def append_line(self, key: str, line: bytes) -> None:
         """Append one record and fsync it: a journal's hot path, cheaper than replacing a file per record."""

@@ -130,6 +130,20 @@ class Leases:
         return True
 
 
+    def unlock(self, lease_id: str, *, force: bool = False) -> bool:
+        """`state unlock`: release lease `lease_id` by hand. A holder still alive (renewing, or its process seen on
+        this host) is released only with `force`: it would go on writing the state beside the next run."""
+        current = self.holder()
+        if current is None:
+            return False
+        if current.id == lease_id and not force and not (current.expired or current.holder_is_dead):
+            raise LockError(f"the state of '{self.env}' is locked by a run that is still alive: {current.describe()}; "
+                            "releasing it would let another run write the state while this one still works. Wait "
+                            "for it to finish, or if you are sure it is stuck: "
+                            f"`dss-iac state unlock -e {self.env} {lease_id} --force`")
+        return self.release(lease_id)
+
+
 class Heartbeat:
     """Renews a lease every ttl/3 while the holder works; `check()` raises if the lease was lost."""
 

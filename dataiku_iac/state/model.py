@@ -80,6 +80,23 @@ class State:
             raise StateError(f"{source}: state is missing or has an invalid {e}") from None
 
 
+@dataclass(frozen=True)
+class Changes:
+    """How many resources one command added to, changed in and removed from the state."""
+
+    added: int = 0
+    changed: int = 0
+    destroyed: int = 0
+
+    @classmethod
+    def between(cls, before: State | None, after: State) -> Changes:
+        old = before.resources if before is not None else {}
+        new = after.resources
+        return cls(added=sum(a not in old for a in new),
+                   changed=sum(a in old and old[a].to_dict() != r.to_dict() for a, r in new.items()),
+                   destroyed=sum(a not in new for a in old))
+
+
 def checksum(doc: Mapping[str, Any]) -> str:
     body = {k: v for k, v in doc.items() if k != "checksum"}
     return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -61,7 +61,7 @@ def write_serials(states: StateStore, last: int) -> None:
         state = states.load()
         state.resources = a_state("dev", n).resources
         state.stamp("me@host")
-        states.write(state)
+        states.commit(state, "apply")
 
 
 # -- the BlobStore contract ----------------------------------------------------------------------------------
@@ -212,8 +212,9 @@ def test_history_is_the_git_log_of_the_state_branch(repo: git.Repo, store: GitBl
     assert [e.commit for e in store.log("dev/state.json", limit=2)] == [e.commit for e in log[:2]]
     serials = [json.loads(repo.git.show(f"{e.commit}:dev/state.json"))["serial"] for e in log]
     assert serials == [3, 2, 1]
-    everything = store.log(limit=100)
-    assert len(everything) == 6 and everything[0].message == "dss-iac state: put dev/backups/0000000003.json"
+    everything = store.log(limit=100)  # per command: the state, its backup, the history entry
+    assert len(everything) == 9 and [e.message for e in everything[:2]] == [
+        "dss-iac state: put dev/history.json", "dss-iac state: put dev/backups/0000000003.json"]
     assert GitBlobStore(Path(repo.working_tree_dir or ""), "other-branch").log("dev/state.json") == []
 
 

@@ -327,7 +327,7 @@ def test_state_round_trip_backups_and_history_on_s3(s3_endpoint: S3Endpoint, mon
     for n in range(1, 6):
         state.resources[f"project.p{n}"] = ResourceState("project", f"P{n}", {"name": f"secret-free {n}"})
         state.stamp(f"user{n}@ci")
-        store.write(state)
+        store.commit(state, "apply")
     again = open_store(settings_, tmp_path, "dev").read()
     assert again is not None and again.to_dict() == state.to_dict()
     assert store.backup_serials() == [3, 4, 5]
@@ -347,7 +347,7 @@ def test_a_corrupted_state_object_names_the_backup_on_s3(s3_endpoint: S3Endpoint
     store = StateStore(store_on(s3_endpoint), "dev")
     state = State(environment="dev")
     state.stamp("me")
-    store.write(state)
+    store.commit(state, "apply")
     s3_client(s3_endpoint.url).put_object(Bucket=s3_endpoint.bucket, Key="dss-iac/dev/state.json", Body=b'{"trunc')
     with pytest.raises(StateError) as err:
         StateStore(store_on(s3_endpoint), "dev").read()

@@ -412,6 +412,7 @@ async def test_resource_detail_and_history(applied_ws: Path) -> None:
         assert isinstance(history, HistoryScreen)
         serials = cells(history.query_one("#serials"))
         assert serials and serials[0][0] == str(max(int(r[0]) for r in serials))
+        assert serials[0][3] == "apply" and serials[0][4].startswith("+")
         commits = cells(history.query_one("#commits"))
         assert [c[3] for c in commits] == ["initial"] and commits[0][2] == "Test User"
 

@@ -28,7 +28,7 @@ def _saved(tmp_path: Path) -> tuple[Backend, Path]:
     state = State("dev")
     state.resources["project.P"] = ResourceState("project", "P", {"name": "p"})
     state.stamp("me@host")
-    store.write(state)
+    store.commit(state, "apply")
     return Backend(tmp_path), tmp_path / "dev" / "state.json"
 
 

@@ -1,77 +1,159 @@
-"""`validate -e ENV`: does the target instance have what the configuration points at?
+"""Does the target instance have what the configuration points at? `validate -e` asks it of every object; `plan`,
+`apply` and `promote` ask it of what they are about to write, before writing anything.
 
-Every connection a dataset or folder names must exist there, with a type that can hold it; every code
-env a recipe names must exist for the recipe's language. Each problem is reported at its place in the
-project file.
+Every connection a dataset or folder names must exist there, with a type that can hold it; every code env a
+recipe names must exist for the recipe's language. Names are the physical ones of the environment checked (after
+its overrides and remapping): a connection that only another environment uses is never asked for. Each problem
+is reported at its place in the project file. One listing call per kind, whatever the number of objects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config.environment_view import view
-from .dss.connect import call
-from .errors import ConfigError
+from .dss.connect import Connection, call
+from .errors import ConfigError, ConfigErrors, DSSApiError
+from .resources import Address
 
 if TYPE_CHECKING:
+    from .config.loader import ProjectSource, SourceFile
+    from .config.models import Environment
     from .workspace import Workspace
 
 # A dataset type and the connection type that holds it, where the names differ (DSS calls S3 "EC2").
 CONNECTION_TYPE = {"S3": "EC2", "SCP": "SSH", "SFTP": "SSH", "FilesInFolder": None, "UploadedFiles": None}
+CONNECTION, CODE_ENV = "connection", "code env"
 
 
-def check_instance(ws: Workspace, env_name: str) -> list[ConfigError]:
+@dataclass(frozen=True)
+class Need:
+    """One connection or code env that one object names, as the instance must have it."""
+
+    what: str  # CONNECTION | CODE_ENV
+    physical: str  # the name on the instance
+    logical: str | None  # the name in the project file, when remapped
+    owner: str  # "dataset 'orders'", for messages
+    address: Address
+    wanted: str | None  # the connection type that can hold the object (None: any), or the code env's language
+    owner_type: str | None  # the dataset's type, for messages
+    file: SourceFile = field(compare=False)
+    loc: tuple[str, ...] = field(compare=False)
+
+    def error(self, message: str) -> ConfigError:
+        return self.file.error(message, self.loc)
+
+    @property
+    def shown(self) -> str:
+        return f"'{self.physical}'" if self.logical in (None, self.physical) else f"'{self.physical}' ({self.logical})"
+
+
+@dataclass
+class InstanceCheck:
+    problems: list[ConfigError]
+    unchecked: list[str]  # what the API key may not list, so could not be checked
+
+    def refuse(self) -> None:
+        """Raise the problems, located in their project files (exit 3), if there are any."""
+        if self.problems:
+            raise self.problems[0] if len(self.problems) == 1 else ConfigErrors(self.problems)
+
+
+def needs_of(source: ProjectSource, physical: ProjectSource, env: Environment) -> list[Need]:
+    """What project `source` names, as `physical` (its view in environment `env`) deploys it."""
+    logical, spec, key = source.spec, physical.spec, physical.key
+    out: list[Need] = []
+    for name, ds in spec.datasets.items():
+        in_params = ds.connection is None
+        named = ds.params.get("connection") if in_params else ds.connection
+        if named is None:
+            continue
+        was = logical.datasets.get(name, ds)
+        shown = was.params.get("connection") if in_params else was.connection
+        loc = ("datasets", name, "params", "connection") if in_params else ("datasets", name, "connection")
+        out.append(Need(CONNECTION, env.remap.connections.get(str(named), str(named)), shown, f"dataset '{name}'",
+                        Address("dataset", key, name), CONNECTION_TYPE.get(ds.type, ds.type), ds.type, source.file,
+                        loc))
+    for name, folder in spec.managed_folders.items():
+        was_folder = logical.managed_folders.get(name, folder)
+        out.append(Need(CONNECTION, env.remap.connections.get(folder.connection, folder.connection),
+                        was_folder.connection, f"managed folder '{name}'", Address("managed_folder", key, name), None,
+                        None, source.file, ("managed_folders", name, "connection")))
+    for name, recipe in spec.recipes.items():
+        if recipe.code_env is None:
+            continue
+        was_recipe = logical.recipes.get(name, recipe)
+        out.append(Need(CODE_ENV, env.remap.code_envs.get(recipe.code_env, recipe.code_env), was_recipe.code_env,
+                        f"recipe '{name}'", Address("recipe", key, name), "R" if recipe.type == "r" else "PYTHON",
+                        recipe.type, source.file, ("recipes", name, "code_env")))
+    return out
+
+
+def workspace_needs(ws: Workspace, env_name: str, projects: Iterable[str] | None = None) -> list[Need]:
+    """What the projects (all by default) name in environment `env_name`."""
     env = ws.environment(env_name)
-    conn = ws.connection(env_name)
-    connections = _connection_types(conn)
-    code_envs = {(e.get("envLang", "").upper(), e.get("envName")) for e in call(conn, conn.client.list_code_envs)}
-    problems: list[ConfigError] = []
     keys = list(ws.config.projects)
-    for source in ws.config.projects.values():
-        logical = source.spec
-        physical = view(source, env_name, env, ws.config.file, keys).spec
-        err = source.file.error
-        for name, ds in physical.datasets.items():
-            if ds.connection is None:
-                continue
-            target = env.remap.connections.get(ds.connection, ds.connection)
-            shown = _shown(logical.datasets[name].connection, target)
-            loc = ("datasets", name, "connection")
-            if target not in connections:
-                problems.append(err(f"connection {shown} of dataset '{name}' does not exist on {env_name}", loc))
-                continue
-            wanted = CONNECTION_TYPE.get(ds.type, ds.type)
-            have = connections[target]
-            if wanted is not None and have is not None and have != wanted:
-                problems.append(err(f"dataset '{name}' is {ds.type}, but connection {shown} on {env_name} is "
-                                    f"{have}", loc))
-        for name, folder in physical.managed_folders.items():
-            target = env.remap.connections.get(folder.connection, folder.connection)
-            if target not in connections:
-                shown = _shown(folder.connection, target)
-                problems.append(err(f"connection {shown} of managed folder '{name}' does not exist on {env_name}",
-                                    ("managed_folders", name, "connection")))
-        for name, recipe in physical.recipes.items():
-            if recipe.code_env is None:
-                continue
-            target = env.remap.code_envs.get(recipe.code_env, recipe.code_env)
-            lang = "R" if recipe.type == "r" else "PYTHON"
-            if (lang, target) not in code_envs:
-                problems.append(err(f"{lang.lower()} code env {_shown(recipe.code_env, target)} of recipe '{name}' "
-                                    f"does not exist on {env_name}", ("recipes", name, "code_env")))
-    return problems
+    chosen = keys if projects is None else [k for k in projects if k in ws.config.projects]
+    out: list[Need] = []
+    for key in chosen:
+        source = ws.config.projects[key]
+        out += needs_of(source, view(source, env_name, env, ws.config.file, keys), env)
+    return out
 
 
-def _shown(logical: str | None, physical: str) -> str:
-    return f"'{physical}'" if logical in (None, physical) else f"'{physical}' ({logical})"
+def check_needs(conn: Connection, env_name: str, needs: Iterable[Need]) -> InstanceCheck:
+    """Look the needs up on the instance of `conn`: one listing of connections, one of code envs (when needed)."""
+    needs = list(needs)
+    problems: list[ConfigError] = []
+    unchecked: list[str] = []
+    connections = _connection_types(conn) if any(n.what == CONNECTION for n in needs) else {}
+    code_envs = _code_envs(conn) if any(n.what == CODE_ENV for n in needs) else set()
+    if connections is None:
+        unchecked.append("connections (the API key may not list them)")
+    if code_envs is None:
+        unchecked.append("code envs (listing them needs an administrator's API key)")
+    for n in needs:
+        if n.what == CONNECTION and connections is not None:
+            if n.physical not in connections:
+                problems.append(n.error(f"connection {n.shown} of {n.owner} does not exist on {env_name}"))
+            elif n.wanted is not None and connections[n.physical] not in (None, n.wanted):
+                problems.append(n.error(f"{n.owner} is {n.owner_type}, but connection {n.shown} on {env_name} is "
+                                        f"{connections[n.physical]}"))
+        elif n.what == CODE_ENV and code_envs is not None and (str(n.wanted), n.physical) not in code_envs:
+            problems.append(n.error(f"{str(n.wanted).lower()} code env {n.shown} of {n.owner} does not exist on "
+                                    f"{env_name}"))
+    return InstanceCheck(problems, unchecked)
 
 
-def _connection_types(conn: Any) -> dict[str, str | None]:
-    """Connection name -> type; types are for admins only, so a non-admin key checks names alone."""
-    from .errors import DSSApiError
+def check_instance(ws: Workspace, env_name: str, addresses: Collection[str] | None = None) -> InstanceCheck:
+    """`validate -e`: every object of every project; with `addresses`, only those objects (what a plan writes)."""
+    needs = workspace_needs(ws, env_name)
+    if addresses is not None:
+        needs = [n for n in needs if str(n.address) in addresses]
+    if not needs:
+        return InstanceCheck([], [])
+    return check_needs(ws.connection(env_name), env_name, needs)
 
+
+def _connection_types(conn: Connection) -> dict[str, str | None] | None:
+    """Connection name -> type; types are for admins only, so a non-admin key checks names alone (None: neither)."""
     try:
         listed = call(conn, conn.client.list_connections)
         return {name: (item.get("type") if hasattr(item, "get") else None) for name, item in listed.items()}
     except DSSApiError:
+        pass
+    try:
         return {name: None for name in call(conn, lambda: conn.client.list_connections_names("all"))}
+    except DSSApiError:
+        return None
+
+
+def _code_envs(conn: Connection) -> set[tuple[str, Any]] | None:
+    """(LANGUAGE, name) of every code env; None when the API key may not list them (admins only)."""
+    try:
+        listed = call(conn, conn.client.list_code_envs)
+    except DSSApiError:
+        return None
+    return {(str(e.get("envLang", "")).upper(), e.get("envName")) for e in listed}

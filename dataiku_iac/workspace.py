@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +22,7 @@ from .config.models import Environment
 from .drift import DriftReport
 from .dss.connect import EMBEDDED, Connection, embedded_simulator, open_connection
 from .errors import ApprovalError, ConfigError, ConfigErrors, StalePlanError
-from .plan.model import Plan
+from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
 from .state.backends import open_store
@@ -32,6 +32,7 @@ from .state.store import StateStore
 
 if TYPE_CHECKING:
     from .deploy import PromotionPlan, PromotionResult
+    from .instance_check import InstanceCheck
     from .sim import Simulator
 
 
@@ -190,7 +191,9 @@ class Workspace:
 
     # -- plan, apply, drift ---------------------------------------------------------------------------
     def plan(self, env: str, *, targets: Iterable[str | Address] = (), destroy: bool = False,
-             parallelism: int = DEFAULT_PARALLELISM, progress: Any = None) -> Plan:
+             parallelism: int = DEFAULT_PARALLELISM, progress: Any = None, check_instance: bool = True) -> Plan:
+        """What apply would change. Refused (ConfigError) when what it would write names a connection or code env
+        that env's DSS lacks (`check_instance=False`: not checked, as for a drift report)."""
         from .importer import unmanaged_hint
 
         addresses = tuple(Address.of(t) for t in targets)
@@ -204,7 +207,18 @@ class Workspace:
                             list_unmanaged=by_apply)
         unmanaged = tuple(replace(u, hint=unmanaged_hint(self.config, env, self.environment(env), u))
                           for u in plan.unmanaged)
-        return replace(plan, at=self.config.revision or None, unmanaged=unmanaged)
+        plan = replace(plan, at=self.config.revision or None, unmanaged=unmanaged)
+        # A bundle environment is not applied: `promote` checks its node against the bundle instead.
+        if check_instance and by_apply:
+            self.check_instance(env, _writes(plan)).refuse()
+        return plan
+
+    def check_instance(self, env: str, addresses: Collection[str] | None = None) -> InstanceCheck:
+        """Whether env's DSS has the connections (of the right type) and code envs the configuration names, for every
+        object or for `addresses` only. `validate -e`, plan, apply and promote all check with it."""
+        from .instance_check import check_instance
+
+        return check_instance(self, env, addresses)
 
     def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
               allow_delete: bool = False, lock_timeout: float = 0.0, journal: bool = True,
@@ -216,6 +230,7 @@ class Workspace:
             raise ApprovalError(f"environment {env} receives projects by bundle: deploy with `dss-iac promote --to "
                                 f"{env}`, not apply")
         self.check_protected(plan, allow_delete)
+        self.check_instance(env, _writes(plan)).refuse()  # DSS may have changed since the plan: before any write
         with self.locked_state(env, "apply", lock_timeout) as (store, state, heartbeat):
             self._check_fresh(plan, state)
             if verify_remote:
@@ -308,7 +323,12 @@ class Workspace:
         return promote(self, plan, progress)
 
     def drift(self, env: str, *, parallelism: int = DEFAULT_PARALLELISM) -> DriftReport:
-        return DriftReport.from_plan(self.plan(env, parallelism=parallelism))
+        return DriftReport.from_plan(self.plan(env, parallelism=parallelism, check_instance=False))
+
+
+def _writes(plan: Plan) -> set[str]:
+    """The addresses a plan creates or updates in DSS: what must find its connections and code envs there."""
+    return {a.address for a in plan.changes if a.action in (ActionType.CREATE, ActionType.UPDATE, ActionType.REPLACE)}
 
 
 def _check_same_values(plan: Plan, fields: dict[str, dict[str, Any]]) -> None:

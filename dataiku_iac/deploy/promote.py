@@ -21,7 +21,7 @@ from ..errors import ApprovalError, DSSApiError, StalePlanError
 from ..plan.model import ActionType
 from .deployer import HEALTHY, deployment_health, deployment_settings, open_deployer, published_bundles
 from .errors import PromotionError
-from .promotion_plan import EXPORTED, NEW, ProjectPromotion, PromotionPlan
+from .promotion_plan import EXPORTED, NEW, ProjectPromotion, PromotionPlan, check_target
 from .settings import write_settings
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None
     """Carry out `plan`; raises PromotionError (its `result` says what was done) at the first project that fails.
     A protected target whose activation would delete or replace objects needs `allow_delete`."""
     check_protected(ws, plan, allow_delete)
+    check_target(ws, plan)  # the target node may have changed since the plan: before anything is exported
     say = progress or (lambda text: None)
     design = ws.connection(plan.from_env)
     deployer = open_deployer(design)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .._text import brief
 from ..config.checks import split_ref
 from ..config.environment_view import view
-from ..dss.connect import call
-from ..errors import DSSApiError, DssIacError
+from ..errors import DssIacError
+from ..instance_check import Need, check_needs, needs_of
 from ..plan.diff import FieldChange
 from ..plan.graph import topo_order
 from ..plan.model import Action, ActionType
@@ -36,7 +36,7 @@ from .deployer import (
 )
 from .errors import PromotionError
 from .settings import managed_settings, settings_changes
-from .targets import BUNDLE, CONNECTION, DIRECT, Remap, deployment_id, local_variables, remapping
+from .targets import BUNDLE, DIRECT, Remap, deployment_id, local_variables, remapping
 
 if TYPE_CHECKING:
     from dataikuapi.dss.projectdeployer import DSSProjectDeployer
@@ -73,6 +73,8 @@ class ProjectPromotion:
     update: bool
     reason: str
     warnings: tuple[str, ...] = ()
+    # The connections and code envs the deployed project names on the target node (checked before promoting).
+    needs: tuple[Need, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def content_changes(self) -> list[Action]:
@@ -139,7 +141,25 @@ def plan_promotion(ws: Workspace, from_env: str, to_env: str, projects: Iterable
     infra = resolve_infra(design, deployer, to_env, target_env)
     ctx = _Context(ws, from_env, to_env, design, target, deployer, infra, ref.id, rollback=bundle is not None)
     planned = tuple(ctx.project(source) for source in selected)
-    return PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned)
+    plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned)
+    unchecked = check_target(ws, plan)
+    if unchecked:
+        plan = replace(plan, projects=tuple(replace(p, warnings=(*p.warnings, *unchecked)) if p.update else p
+                                            for p in plan.projects))
+    return plan
+
+
+def check_target(ws: Workspace, plan: PromotionPlan) -> tuple[str, ...]:
+    """Refuse (ConfigError, located in the project files) a promotion whose target node lacks a connection or code
+    env the deployed projects name, or has one of the wrong type; -> what could not be checked. The same check as
+    `validate -e`, for the projects that will be deployed."""
+    needs = [n for p in plan.projects if p.update for n in p.needs]
+    if not needs:
+        return ()
+    checked = check_needs(ws.connection(plan.to_env), plan.to_env, needs)
+    checked.refuse()
+    return tuple(f"{what} of {plan.to_env} not checked: activation will say if one is missing"
+                 for what in checked.unchecked)
 
 
 def _select(config: WorkspaceConfig, keys: Iterable[str]) -> list[ProjectSource]:
@@ -164,6 +184,7 @@ class _Sides:
     from_view: ProjectSource
     to_view: ProjectSource
     from_ctx: EnvContext
+    source: ProjectSource  # the project file as written (logical names), now or at the rollback's commit
     desired: Mapping[Address, Desired] | None = None  # rollback: the design objects as configured then
     note: str = ""
 
@@ -177,7 +198,6 @@ class _Context:
         self.design, self.target, self.deployer, self.infra = design, target, deployer, infra
         self.bundle_id, self.rollback = bundle_id, rollback
         self.to_ctx = ws.env_context(to_env)
-        self._connections: set[str] | None = None
 
     def project(self, source: ProjectSource) -> ProjectPromotion:
         key = source.key
@@ -219,22 +239,9 @@ class _Context:
             infra=self.infra, bundle_id=self.bundle_id, bundle_state=state, deployment_exists=raw is not None,
             current_bundle=None if raw is None else raw.get("bundleId"), health=health,
             health_messages=tuple(messages), remapping=tuple(remaps), settings=managed, settings_changes=changes,
-            content=actions, content_note=sides.note, update=False, reason="", warnings=self._warnings(remaps))
+            content=actions, content_note=sides.note, update=False, reason="",
+            needs=tuple(needs_of(sides.source, sides.to_view, self.ws.environment(self.to_env))))
         return _decided(promotion, current is not None)
-
-    def _warnings(self, remaps: list[Remap]) -> tuple[str, ...]:
-        """Connections the deployment needs that the automation node lacks: DSS would refuse to activate."""
-        if self._connections is None:
-            try:
-                names = call(self.target, lambda: self.target.client.list_connections_names("all"))
-            except DSSApiError:  # not allowed to list them: activation will say
-                names = None
-            self._connections = set(names) if isinstance(names, list) else set()
-        if not self._connections:
-            return ()
-        missing = [r for r in remaps if r.kind == CONNECTION and r.target not in self._connections]
-        return tuple(f"connection '{r.target}' ({r.logical}) does not exist in {self.to_env}: the update will fail "
-                     "until it is created" for r in missing)
 
     def _bundle_state(self, key: str, design_key: str, published: list[str]) -> str:
         if self.rollback:
@@ -264,7 +271,7 @@ class _Context:
         keys = list(config.projects)
         from_env, to_env = self.ws.environment(self.from_env), self.ws.environment(self.to_env)
         return _Sides(view(source, self.from_env, from_env, config.file, keys),
-                      view(source, self.to_env, to_env, config.file, keys), self.ws.env_context(self.from_env))
+                      view(source, self.to_env, to_env, config.file, keys), self.ws.env_context(self.from_env), source)
 
     def _then(self, source: ProjectSource) -> _Sides:
         """The project as configured at the rollback bundle's commit (with the design environment of then, which
@@ -285,7 +292,7 @@ class _Context:
             ctx = then.env_context(self.from_env)
             return _Sides(view(then_source, self.from_env, then.environment(self.from_env), config.file, keys),
                           view(then_source, self.to_env, self.ws.environment(self.to_env), config.file, keys), ctx,
-                          build_desired(config, ctx), f"content as configured at commit {sha}")
+                          then_source, build_desired(config, ctx), f"content as configured at commit {sha}")
         except DssIacError as e:
             return replace(self._now(source), note=f"the configuration at commit {sha} cannot be read ({e}): content "
                                                    "not compared")

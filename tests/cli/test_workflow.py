@@ -144,7 +144,9 @@ def test_lock_held_by_another_run(ws: Path, capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert f"lock {lock.id} held by" in err and f"dss-iac state unlock -e dev {lock.id}" in err
     assert err.count("\n") == 1  # one line
-    assert run(ws, "state", "unlock", "-e", "dev", lock.id) == 0
+    assert run(ws, "state", "unlock", "-e", "dev", lock.id) == 4  # its holder is alive: not without --force
+    assert "--force" in capsys.readouterr().err
+    assert run(ws, "state", "unlock", "-e", "dev", lock.id, "--force") == 0
     assert run(ws, "apply", "-e", "dev", "--yes") == 0
 
 

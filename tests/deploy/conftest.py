@@ -115,4 +115,6 @@ def promo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Promo]:
         repo = make_repo(root, files=files)
         sim.client().create_connection("pg_dev", "PostgreSQL", params=dict(PG))
         sim.client(node="prod").create_connection("pg_prod", "PostgreSQL", params=dict(PG))
+        sim.client().create_code_env("python", "py_dev", "DESIGN_MANAGED")
+        sim.client(node="prod").create_code_env("python", "py_prod", "AUTOMATION_SINGLE")
         yield Promo(sim, root, repo)

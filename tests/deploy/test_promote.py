@@ -13,7 +13,7 @@ from dataiku_iac import Workspace
 from dataiku_iac.config.loader import load_workspace
 from dataiku_iac.deploy import plan_promotion, promote, render_promotion
 from dataiku_iac.deploy.bundle_id import bundle_id_for
-from dataiku_iac.errors import StalePlanError
+from dataiku_iac.errors import ConfigError, StalePlanError
 from tests.deploy.conftest import CHURN, PG, Promo
 
 LAKE = """\
@@ -162,37 +162,97 @@ def test_the_first_plan_creates_the_deployment(promo: Promo, capsys: pytest.Capt
     assert '+ scenario "CHURN.NIGHTLY" {' in text
 
 
-def test_an_activation_failure_keeps_the_previous_bundle(promo: Promo, capsys: pytest.CaptureFixture[str]) -> None:
+def add_lake(promo: Promo, lake: str = LAKE) -> tuple[str, str]:
+    """Promote once, then ship a project that stores `lake` in the `lake` connection (lake_dev, of type
+    PostgreSQL, exists on dev; lake_prod is remapped to on prod). -> (bundle deployed, bundle of the change)."""
     promo.apply_dev()
     first = promoted(promo)
     promo.design.create_connection("lake_dev", "PostgreSQL", params=dict(PG))
     workspace = (promo.root / "dss-iac.yaml").read_text()
     promo.write({"dss-iac.yaml": workspace.replace("{warehouse: pg_dev,", "{lake: lake_dev, warehouse: pg_dev,")
                  .replace("{warehouse: pg_prod,", "{lake: lake_prod, warehouse: pg_prod,")})
-    second = change_project(promo, CHURN.replace("datasets:\n", "datasets:\n" + LAKE))
+    return first, change_project(promo, CHURN.replace("datasets:\n", "datasets:\n" + lake))
+
+
+def assert_nothing_promoted(promo: Promo, first: str, second: str) -> None:
+    """Bundle `second` was neither exported, nor published, nor deployed: prod still runs `first`."""
+    exported = [b["bundleId"] for b in promo.design.get_project("CHURN").list_exported_bundles()["bundles"]]
+    published = [b["id"] for b in promo.deployer.get_project("CHURN").get_status().get_bundles()]
+    assert second not in exported and second not in published
+    assert promo.deployer.get_deployment("churn-prod").get_settings().get_raw()["bundleId"] == first
+    assert promo.active_bundle() == first
+
+
+def test_a_target_node_without_the_connection_is_refused_before_anything_is_exported(
+        promo: Promo, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = add_lake(promo)
+    capsys.readouterr()
+    for args in ((), ("--yes",)):
+        assert promo.run("promote", "--from", "dev", "--to", "prod", *args) == 3
+        assert capsys.readouterr().err.strip().splitlines() == [
+            "error: projects/churn.yaml:10:17: connection 'lake_prod' (lake) of dataset 'events' does not exist on "
+            "prod"]
+    assert_nothing_promoted(promo, first, second)
+    # Of the wrong type: refused too, before DSS's activation would have said so.
+    promo.prod.create_connection("lake_prod", "Filesystem", params={"root": "/data"})
+    assert promo.run("promote", "--from", "dev", "--to", "prod", "--yes") == 3
+    assert ("dataset 'events' is PostgreSQL, but connection 'lake_prod' (lake) on prod is Filesystem"
+            in capsys.readouterr().err)
+    assert_nothing_promoted(promo, first, second)
+    promo.prod.get_connection("lake_prod").delete()
+    promo.prod.create_connection("lake_prod", "PostgreSQL", params=dict(PG))
+    assert promoted(promo) == second
+    assert promo.active_bundle() == second
+
+
+def test_promote_checks_the_target_again_before_it_exports(promo: Promo) -> None:
+    first, second = add_lake(promo)
+    promo.prod.create_connection("lake_prod", "PostgreSQL", params=dict(PG))
+    promo.prod.get_code_env("PYTHON", "py_prod").delete()
+    with Workspace.load(promo.root) as ws:
+        with pytest.raises(ConfigError, match=r"churn\.yaml:\d+:\d+: python code env 'py_prod' \(py\) of recipe "
+                                              "'score' does not exist on prod"):
+            plan_promotion(ws, "dev", "prod")
+        promo.prod.create_code_env("python", "py_prod", "AUTOMATION_SINGLE")
+        plan = plan_promotion(ws, "dev", "prod")
+        promo.prod.get_connection("lake_prod").delete()  # between the plan and the promotion
+        with pytest.raises(ConfigError, match="connection 'lake_prod' \\(lake\\) of dataset 'events' does not exist"):
+            promote(ws, plan)
+    assert_nothing_promoted(promo, first, second)
+
+
+def test_an_activation_failure_keeps_the_previous_bundle(promo: Promo, capsys: pytest.CaptureFixture[str]) -> None:
+    # A managed folder on prod's lake connection: it exists (the check is about existence), but DSS refuses to
+    # activate the bundle on a connection of another type than the design's.
+    first, second = add_lake(promo, "  events: {type: PostgreSQL, connection: warehouse, params: {table: ev}}\n")
+    change = CHURN.replace("datasets:\n", "managed_folders:\n  archive: {connection: lake}\ndatasets:\n")
+    promo.design.get_connection("lake_dev").delete()
+    promo.design.create_connection("lake_dev", "Filesystem", params={"root": "/data/dev"})
+    promo.prod.create_connection("lake_prod", "HDFS", params={"root": "/data/prod"})
+    second = change_project(promo, change)
     capsys.readouterr()
 
     assert promo.run("promote", "--from", "dev", "--to", "prod", "--yes") == 1
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors[-1].startswith(f"error: promoting project CHURN to prod failed: bundle {second} was not activated "
                                  f"(the deployment stays on bundle {first}): Update of deployment churn-prod failed")
-    assert "ERR_BUNDLE_ACTIVATE_CONNECTION_NOT_FOUND" in errors[-1]
+    assert "ERR_BUNDLE_ACTIVATE_BAD_CONNECTION_TYPE" in errors[-1]
     assert "'lake_prod' (remapped from 'lake_dev')" in errors[-1]
     assert "Exception" not in errors[-1]
     # DSS activates all or nothing: prod still runs the first bundle, and the deployment says so.
     assert promo.active_bundle() == first
-    assert "events" not in [d.name for d in promo.prod.get_project("CHURN").list_datasets()]
+    assert "archive" not in [f["name"] for f in promo.prod.get_project("CHURN").list_managed_folders()]
     deployment = promo.deployer.get_deployment("churn-prod")
     assert deployment.get_settings().get_raw()["bundleId"] == first
     assert deployment.get_status().get_health() == "ERROR"
 
-    # Once the connection exists on prod, the same promotion goes through (the bundle is reused).
-    promo.prod.create_connection("lake_prod", "PostgreSQL", params=dict(PG))
+    # Once prod's connection is of the right type, the same promotion goes through (the bundle is reused).
+    promo.prod.get_connection("lake_prod").delete()
+    promo.prod.create_connection("lake_prod", "Filesystem", params={"root": "/data/prod"})
     assert promo.run("promote", "--from", "dev", "--to", "prod", "--yes") == 0
     assert "already on the Project Deployer: reused" in capsys.readouterr().out
     assert promo.active_bundle() == second
-    assert promo.prod.get_project("CHURN").get_dataset("events").get_settings().get_raw()["params"][
-        "connection"] == "lake_prod"
+    assert "archive" in [f["name"] for f in promo.prod.get_project("CHURN").list_managed_folders()]
 
 
 def test_rollback_redeploys_an_earlier_bundle(promo: Promo, capsys: pytest.CaptureFixture[str]) -> None:

@@ -184,7 +184,11 @@ def test_unmodelled_fields_survive_an_update(make_workspace) -> None:
 def test_type_or_managed_change_is_a_replace(make_workspace) -> None:
     ws = _workspace(make_workspace)
     apply_ok(ws)
-    ws = _workspace(make_workspace, PROJECT.replace("type: PostgreSQL", "type: Snowflake"))
+    # A Snowflake dataset needs a Snowflake connection: the plan refuses one on the PostgreSQL warehouse.
+    snowflake = PROJECT.replace("type: PostgreSQL\n    connection: warehouse", "type: Snowflake\n    connection: sf")
+    ws.connection("dev").client.create_connection("sf", "Snowflake", {"host": "acme.snowflakecomputing.com"})
+    with_sf = WORKSPACE.replace("{warehouse: pg_dev,", "{warehouse: pg_dev, sf: sf,")
+    ws = _workspace(make_workspace, snowflake, with_sf)
     plan = ws.plan("dev")
     (action,) = plan.changes
     assert (action.symbol, action.address, action.reason) == (
@@ -193,7 +197,7 @@ def test_type_or_managed_change_is_a_replace(make_workspace) -> None:
     assert _raw(ws, "customers_raw")["type"] == "Snowflake"
     assert changes(ws) == []
 
-    ws = _workspace(make_workspace, PROJECT.replace("type: PostgreSQL", "type: Snowflake").replace(
+    ws = _workspace(make_workspace, workspace_yaml=with_sf, project=snowflake.replace(
         "customers_clean: {type: Filesystem, managed: true,", "customers_clean: {type: Filesystem, managed: false,"))
     assert [(s, a) for s, a, _ in changes(ws)] == [("-/+", "dataset.CHURN.customers_clean")]
     apply_ok(ws)

@@ -315,8 +315,10 @@ def test_a_replaced_dataset_gets_its_zone_back(make_workspace) -> None:
     apply_ok(ws)
     # A replace deletes the dataset (DSS takes it, and the recipes using it, out of their zones) and creates it
     # anew in the default zone; the plan updates the zone too, so one apply puts it back.
-    ws = make_workspace({"churn": flow.replace("clean: {type: Filesystem, managed: true",
-                                               "clean: {type: HDFS, managed: true")})
+    ws.connection("dev").client.create_connection("hdfs_managed", "HDFS", {"root": "/user/dss"})
+    hdfs = flow.replace("clean: {type: Filesystem, managed: true, connection: filesystem_managed",
+                        "clean: {type: HDFS, managed: true, connection: hdfs_managed")
+    ws = make_workspace({"churn": hdfs})
     plan = ws.plan("dev")
     assert {(a.symbol, a.address) for a in plan.changes} >= {("-/+", "dataset.CHURN.clean"),
                                                             ("-/+", "recipe.CHURN.compute_clean"),

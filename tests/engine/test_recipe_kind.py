@@ -11,6 +11,7 @@ from dataikuapi.utils import DataikuException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dataiku_iac import Workspace
 from tests.engine.conftest import apply_ok, changes, write_workspace
 
 CODE = "import dataiku\n\n# clean the customers\ndf = dataiku.Dataset('customers_raw').get_dataframe()\n"
@@ -43,6 +44,16 @@ datasets:
 """
 
 RECIPE = "recipe.CHURN.clean_customers"
+
+
+@pytest.fixture(autouse=True)
+def code_envs(tmp_path: Path) -> None:
+    """The code envs the recipes name, on the embedded DSS: a plan refuses a recipe whose code env is missing."""
+    write_workspace(tmp_path, {})
+    with Workspace.load(tmp_path) as ws:
+        client = ws.connection("dev").client
+        for lang, name in (("python", "py_ml"), ("python", "py_other"), ("python", "py311_dev"), ("R", "py_ml")):
+            client.create_code_env(lang, name, "DESIGN_MANAGED")
 
 
 def _workspace(make_workspace, churn: str = CHURN, code: str = CODE, **kw):
@@ -317,6 +328,7 @@ def test_code_envs_are_remapped_per_environment(make_workspace) -> None:
           prod: {host: embedded, node: prod, remap: {code_envs: {py_ml: py311_prod}}}
         """
     ws = _workspace(make_workspace, workspace_yaml=workspace_yaml)
+    ws.connection("prod").client.create_code_env("python", "py311_prod", "AUTOMATION_SINGLE")
     for env, physical in (("dev", "py311_dev"), ("prod", "py311_prod")):
         action = next(a for a in ws.plan(env).actions if a.address == RECIPE)
         assert action.fields["code_env"] == physical

@@ -3,8 +3,8 @@
 OK = 0
 ERROR = 1
 CHANGES = 2  # plan/drift with --detailed-exitcode: there are changes (or drift)
-INVALID = 3  # the configuration is invalid
-LOCKED = 4  # the state lock is held by another run
+INVALID = 3  # the configuration is invalid, or names a connection or code env the target DSS lacks
+LOCKED = 4  # the state lock is held by another run (also: `state unlock` of a live holder without --force)
 STALE = 5  # the saved plan no longer matches the state or the configuration
 APPROVAL = 6  # an approval or confirmation is missing
 USAGE = 64  # wrong command-line usage

@@ -132,9 +132,9 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
             ws.validate(args.env)
             if args.env:
                 checked = ws.check_instance(args.env)
-                checked.refuse()
                 for what in checked.unchecked:
                     console.note(f"not checked on {args.env}: {what}")
+                checked.refuse()
             _report_valid(ws, args, console)
     except ConfigError as e:
         if args.json:  # the verdict on stdout too, for tools; the errors still go to stderr

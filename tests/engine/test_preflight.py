@@ -12,6 +12,7 @@ from dataikuapi import DSSClient
 
 from dataiku_iac import Workspace
 from dataiku_iac.cli.main import main
+from dataiku_iac.sim import Simulator
 from tests.engine.conftest import write_workspace
 
 PROJECT = """\
@@ -144,3 +145,21 @@ def test_the_check_lists_connections_and_code_envs_once(root: Path) -> None:
                     if route in ("GET /admin/connections/", "GET /admin/code-envs/")}
         assert len(plan.changes) == 4
         assert listings == {"GET /admin/connections/": 1, "GET /admin/code-envs/": 1}, json.dumps(routes)
+
+
+def test_a_key_that_may_not_list_code_envs_still_checks_connections(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    with Simulator(govern=False, automation_nodes=(), user_keys={"alice-key": "alice"}) as sim:
+        root = write_workspace(tmp_path, {"pre": PROJECT}, workspace_yaml=WORKSPACE.replace(
+            "host: embedded\n    remap: {connections: {warehouse: pg_dev",
+            f"host: '{sim.base_url}'\n    api_key: alice-key\n    remap: {{connections: {{warehouse: pg_dev"))
+        # Connections by name (their types are for administrators), code envs not at all: said, not guessed.
+        assert run(root, "validate", "-e", "dev") == 3
+        err = capsys.readouterr().err
+        assert "not checked on dev: code envs (listing them needs an administrator's API key)" in err
+        assert [line for line in err.splitlines() if line.startswith("error:")] == [
+            "error: projects/pre.yaml:3:42: connection 'pg_dev' (warehouse) of dataset 'orders' does not exist on dev"]
+        assert run(root, "plan", "-e", "dev") == 3
+        sim.client().create_connection("pg_dev", "PostgreSQL", {"host": "db"})
+        assert run(root, "validate", "-e", "dev") == 0
+        assert run(root, "plan", "-e", "dev") == 0

@@ -17,7 +17,7 @@ project: {{key: CANARY, name: Canary}}
 datasets:
   remote_files:
     type: FTP
-    connection: filesystem_managed
+    connection: ftp_in
     params: {{path: /in, password: {PASSWORD}}}
 """
 
@@ -30,6 +30,7 @@ def test_the_canary_is_nowhere(tmp_path: Path, capsys: pytest.CaptureFixture[str
                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DSS_KEY", KEY)
     with Simulator(api_key=KEY, govern=False, automation_nodes=()) as sim:
+        sim.client().create_connection("ftp_in", "FTP", {"host": "ftp.example.com"})  # plan checks it exists
         root = write_workspace(tmp_path, {"canary": PROJECT}, workspace_yaml=(
             f"version: 1\nenvironments:\n  prod: {{host: '{sim.base_url}', api_key: '${{env:DSS_KEY}}'}}\n"))
         outputs = []

@@ -42,6 +42,8 @@ class SimOptions:
     crash_after_writes: int | None = None
     # Largest accepted request body.
     max_body_bytes: int = 256 * 1024 * 1024
+    # Seconds a connection may stay silent (mid-request, or idle between requests) before it is closed.
+    idle_timeout_s: float = 120.0
 
 
 @dataclass

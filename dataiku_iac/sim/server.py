@@ -7,9 +7,11 @@ import json
 import logging
 import os
 import random
+import re
 import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import handlers as _handlers  # noqa: F401  (registers the routes)
 from .context import ApiKey, Ctx, Node, Request, SimOptions
-from .errors import SimError, unauthorized
+from .errors import SimError, bad_request, unauthorized
 from .routing import router
 from .stats import Stats
 
@@ -37,6 +39,19 @@ class Raw:
 
 
 FAULTS = ("500", "reset", "429")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_MAX_LINE = 4096  # a chunk-size or trailer line
+_MAX_TRAILERS = 100
+
+
+def _current_error() -> str:
+    e = sys.exc_info()[1]
+    return f"{type(e).__name__}: {e}" if e is not None else "unknown error"
+
+
+def _too_large(limit: int) -> SimError:
+    return SimError(413, "exceptions.PayloadTooLargeException", f"Request body over {limit} bytes")
 
 
 class Knobs:
@@ -90,6 +105,12 @@ class SimServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         for n in nodes:
             n.server = self
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed outside any handler (the client went away mid-reply): one log line, no
+        traceback on stderr; the traceback only at debug level."""
+        log.warning("simulator connection from %s failed: %s", client_address[0], _current_error())
+        log.debug("simulator connection failure", exc_info=True)
 
     def count_write(self) -> None:
         limit = self.options.crash_after_writes
@@ -145,6 +166,9 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed-ACK stalls
 
     def setup(self) -> None:
+        # A client that stops sending (mid-body, or idle between requests) is let go after this long, so no
+        # connection holds a thread forever.
+        self.timeout = self.server.options.idle_timeout_s
         super().setup()
         self.server.track(self.connection, True)
 
@@ -154,6 +178,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """HTTP-level refusals (a malformed request line or header, an unsupported method) as DSS JSON
+        errors, like every other error, instead of http.server's HTML page."""
+        self.close_connection = True
+        text = message or self.responses.get(code, ("Bad request",))[0]
+        err = SimError(code, "exceptions.BadRequestException" if code < 500 else "java.lang.RuntimeException", text)
+        if self.command == "HEAD" or code < 200 or code in (204, 304):
+            self.send_response(code, text)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            return
+        self._send_json(code, err.body())
 
     def do_GET(self) -> None:
         self._serve()
@@ -216,6 +253,10 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {} if result is None else result, pattern, {}
         except SimError as e:
             return e.status, e.body(), pattern, e.headers
+        except OSError as e:  # the node's disk said no (full, read-only): the store put the node back as it was
+            log.warning("simulator I/O error on %s %s: %s", req.method, req.path, e)
+            err = SimError(500, "java.io.IOException", f"I/O error: {e.strerror or e}")
+            return 500, err.body(), pattern, {}
         except Exception as e:  # a simulator bug must still answer as DSS would, and keep serving
             log.exception("simulator handler failed on %s %s", req.method, req.path)
             err = SimError(500, "java.lang.RuntimeException", f"Internal server error: {type(e).__name__}")
@@ -241,27 +282,56 @@ class _Handler(BaseHTTPRequestHandler):
         return key
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
+        """The request body, whole; a SimError (the connection is then closed) for one that is malformed,
+        too large, shorter than announced or too slow to arrive (`SimOptions.idle_timeout_s`)."""
         limit = self.server.options.max_body_bytes
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            chunks, total = [], 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > limit:
-                    raise SimError(413, "exceptions.PayloadTooLargeException", f"Request body over {limit} bytes")
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
         try:
-            length = int(headers.get("content-length", "0") or 0)
-        except ValueError:
-            raise SimError(400, "exceptions.BadRequestException", "Invalid Content-Length") from None
-        if length > limit:
-            raise SimError(413, "exceptions.PayloadTooLargeException", f"Request body over {limit} bytes")
-        return self.rfile.read(length) if length > 0 else b""
+            if headers.get("transfer-encoding", "").lower() == "chunked":
+                return self._read_chunked(limit)
+            text = headers.get("content-length", "").strip()
+            if text and not _DIGITS.fullmatch(text):  # int() would take "-5", "+5" and "1_0"
+                raise bad_request(f"Invalid Content-Length '{text[:40]}'")
+            length = int(text or 0)
+            if length > limit:
+                raise _too_large(limit)
+            return self._read_exactly(length)
+        except TimeoutError:
+            message = f"The request body did not arrive within {self.timeout} s"
+            raise SimError(408, "exceptions.RequestTimeoutException", message) from None
+
+    def _read_chunked(self, limit: int) -> bytes:
+        chunks, total = [], 0
+        while True:
+            line = self._read_line("chunk size")
+            size_text = line.split(b";", 1)[0].strip()
+            if not _HEX.fullmatch(size_text):
+                raise bad_request(f"Malformed chunked body: invalid chunk size {size_text[:20]!r}")
+            size = int(size_text, 16)
+            if size == 0:
+                for _ in range(_MAX_TRAILERS):
+                    if self._read_line("trailer") == b"":
+                        return b"".join(chunks)
+                raise bad_request("Malformed chunked body: too many trailer lines")
+            total += size
+            if total > limit:
+                raise _too_large(limit)
+            chunks.append(self._read_exactly(size))
+            if self._read_line("chunk end") != b"":
+                raise bad_request("Malformed chunked body: a chunk is longer than its announced size")
+
+    def _read_line(self, what: str) -> bytes:
+        """One CRLF-terminated line of the chunked framing, without its line break."""
+        line = self.rfile.readline(_MAX_LINE + 1)
+        if not line.endswith(b"\n"):
+            problem = "too long" if len(line) > _MAX_LINE else "cut short"
+            raise bad_request(f"Malformed chunked body: {what} line {problem}")
+        return line.rstrip(b"\r\n")
+
+    def _read_exactly(self, length: int) -> bytes:
+        data = self.rfile.read(length) if length > 0 else b""
+        if len(data) < length:
+            raise bad_request(f"Request body cut short: {len(data)} of {length} bytes arrived")
+        return data
 
     def _inject(self, fault: str) -> None:
         if fault == "reset":
@@ -299,6 +369,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()

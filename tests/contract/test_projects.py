@@ -36,6 +36,14 @@ def test_invalid_key_is_refused(dss: DSSClient, bad_key: str) -> None:
     assert bad_key not in dss.list_project_keys()
 
 
+def test_an_overlong_key_is_refused_and_the_node_keeps_serving(dss: DSSClient, project) -> None:
+    with pytest.raises(DataikuException):
+        dss.create_project("K" * 300, "too long", "admin")
+    keys = dss.list_project_keys()  # the refused request broke nothing
+    assert "K" * 300 not in keys and project.project_key in keys
+    assert project.get_summary()["projectKey"] == project.project_key
+
+
 def test_unknown_project_is_an_error(dss: DSSClient) -> None:
     with pytest.raises(DataikuException, match="NO_SUCH_PROJECT"):
         dss.get_project("NO_SUCH_PROJECT").get_summary()

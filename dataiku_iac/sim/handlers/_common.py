@@ -10,6 +10,10 @@ from ..context import Ctx
 from ..errors import SimError, bad_request
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+# DSS rejects keys with characters outside [A-Za-z0-9_] (DSS_API.md §5); the exact regex and the length limit
+# are unverified guesses (a key names files on the server, so it cannot be arbitrarily long).
+PROJECT_KEY_RE = re.compile(r"^[A-Za-z0-9_]+$")
+MAX_PROJECT_KEY_LENGTH = 128
 
 
 def fill_defaults(doc: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +39,16 @@ def check_name(name: Any, what: str) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise bad_request(f"Invalid {what} name '{name}': use only letters, digits and underscores")
     return name
+
+
+def check_project_key(key: Any, what: str = "project") -> str:
+    """A project key as DSS takes it: letters, digits and underscores, at most MAX_PROJECT_KEY_LENGTH of them."""
+    if not isinstance(key, str) or not PROJECT_KEY_RE.match(key):
+        shown = key[:40] + "..." if isinstance(key, str) and len(key) > 40 else key
+        raise bad_request(f"Invalid {what} key '{shown}': use only letters, digits and underscores")
+    if len(key) > MAX_PROJECT_KEY_LENGTH:
+        raise bad_request(f"Invalid {what} key '{key[:40]}...': longer than {MAX_PROJECT_KEY_LENGTH} characters")
+    return key
 
 
 def body_object(ctx: Ctx) -> dict[str, Any]:

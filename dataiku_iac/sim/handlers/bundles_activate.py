@@ -11,7 +11,7 @@ from typing import Any
 from ..context import Ctx
 from ..errors import SimError, bad_request
 from ..store import Store
-from ._common import already_exists, copy_doc
+from ._common import already_exists, check_project_key, copy_doc
 from .bundles_archive import FLOW_KEYS, check_bundle_id, connection_users, info_report, message, read_archive
 from .projects import new_project
 
@@ -250,7 +250,7 @@ def create_from_bundle(ctx: Ctx, store: Store, data: bytes, *, key: str | None =
                        fail_on_missing: bool = True) -> dict[str, Any]:
     """A new automation project holding the bundle, imported but not yet activated."""
     manifest, snapshot = read_archive(data)
-    key = key or manifest["projectKey"]
+    key = check_project_key(key or manifest["projectKey"])
     if key in store.projects:
         raise already_exists("Project", key)
     meta = snapshot.get("metadata") or {}

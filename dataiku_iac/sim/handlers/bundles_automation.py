@@ -30,17 +30,23 @@ def _uploaded(ctx: Ctx) -> bytes:
 
 
 def _local_archive(ctx: Ctx) -> bytes:
-    """`archivePath` names a file on the DSS server's own disk (here: the simulator's machine)."""
+    """`archivePath` names a file on the DSS server's own disk (here: the simulator's machine). Only an
+    administrator may name one: anyone else gets the same refusal whether the file exists or not, so the
+    endpoint tells nothing about the server's files."""
+    ctx.require_admin()
     path = ctx.req.param("archivePath")
     if not path:
         raise bad_request("Missing parameter 'archivePath'")
     file = Path(path)
-    if not file.is_file():
-        # DSS reports a missing server-side file as an I/O failure.
-        raise SimError(500, "java.io.FileNotFoundException", f"Not a file: {path}")
-    if file.stat().st_size > ctx.options.max_body_bytes:
-        raise bad_request(f"Archive {path} is larger than {ctx.options.max_body_bytes} bytes")
-    return file.read_bytes()
+    try:
+        if not file.is_file():
+            # DSS reports a missing server-side file as an I/O failure.
+            raise SimError(500, "java.io.FileNotFoundException", f"Not a file: {path}")
+        if file.stat().st_size > ctx.options.max_body_bytes:
+            raise bad_request(f"Archive {path} is larger than {ctx.options.max_body_bytes} bytes")
+        return file.read_bytes()
+    except (OSError, ValueError) as e:  # unreadable, or a name no file can have (a NUL byte)
+        raise SimError(500, "java.io.IOException", f"Cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def _create_project(ctx: Ctx, data: bytes) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
-from ._common import already_exists, copy_doc
+from ._common import already_exists, check_project_key, copy_doc
 from .bundles_activate import apply_snapshot, connection_errors, mapping_of, remap_snapshot, touch_in
 from .bundles_archive import (
     build_archive,
@@ -20,7 +20,7 @@ from .bundles_archive import (
     snapshot_of,
 )
 from .deployer_projects import publish_to_deployer
-from .projects import PROJECT_KEY_RE, new_project
+from .projects import new_project
 
 DESIGN = ("DESIGN",)
 
@@ -118,9 +118,7 @@ def process_import(ctx: Ctx, import_id: str) -> dict[str, Any]:
         raise ctx.not_found(f"Import {import_id} does not exist (already processed, or never uploaded)")
     body = ctx.req.json_object()  # the client sends {"_": "_"} for "no settings"
     manifest, snapshot = read_archive(ctx.store.get_blob(pending[import_id]["blobId"]))
-    key = body.get("targetProjectKey") or manifest["projectKey"]
-    if not isinstance(key, str) or not PROJECT_KEY_RE.match(key):
-        raise bad_request(f"Invalid project key '{key}': use only letters, digits and underscores")
+    key = check_project_key(body.get("targetProjectKey") or manifest["projectKey"])
     remapping = body.get("remapping") or {}
     conn_map = mapping_of(remapping, "connections")
     env_map = mapping_of(remapping, "codeEnvs")

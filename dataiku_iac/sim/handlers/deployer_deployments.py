@@ -7,7 +7,7 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
-from ._common import already_exists, copy_doc, fill_defaults, sort_tags
+from ._common import already_exists, check_project_key, copy_doc, fill_defaults, sort_tags
 from .bundles_activate import mapping_of
 from .bundles_archive import info_report, message
 from .deployer_infras import resolve_node
@@ -24,7 +24,6 @@ from .deployer_store import (
     published_project,
 )
 from .deployer_update import applied_view, check_governance
-from .projects import PROJECT_KEY_RE
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "tags": [],
@@ -53,9 +52,7 @@ def _validated(ctx: Ctx, doc: dict[str, Any], previous: dict[str, Any] | None, i
     project = published_project(ctx, doc["publishedProjectKey"])
     infra = infra_of(ctx, doc["infraId"])
     published_bundle(ctx, project, doc["bundleId"])
-    key = doc["deployedProjectKey"]
-    if not isinstance(key, str) or not PROJECT_KEY_RE.match(key):
-        raise bad_request(f"Invalid deployed project key '{key}': use only letters, digits and underscores")
+    key = check_project_key(doc["deployedProjectKey"], "deployed project")
     clash = [d for d in deployments_where(ctx.store, infraId=doc["infraId"], deployedProjectKey=key)
              if d["settings"]["id"] != doc["id"]]
     if clash:

@@ -7,7 +7,7 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
-from ._common import already_exists, copy_doc
+from ._common import already_exists, check_project_key, copy_doc
 from .bundles_archive import read_archive
 from .deployer_store import (
     DEPLOYER,
@@ -18,7 +18,6 @@ from .deployer_store import (
     published_bundle,
     published_project,
 )
-from .projects import PROJECT_KEY_RE
 
 PUBLISHED_PERMISSION_FLAGS = ("admin", "read", "write", "deploy")
 
@@ -30,8 +29,7 @@ def list_stages(ctx: Ctx) -> list[dict[str, Any]]:
 
 # -- published projects --------------------------------------------------------------------------------------------
 def _new_published_project(ctx: Ctx, key: Any) -> dict[str, Any]:
-    if not isinstance(key, str) or not PROJECT_KEY_RE.match(key):
-        raise bad_request(f"Invalid published project key '{key}': use only letters, digits and underscores")
+    check_project_key(key, "published project")
     project = {"id": key, "owner": ctx.key.login, "permissions": [], "createdOn": ctx.now_ms(), "bundles": {}}
     deployer_data(ctx.store)["projects"][key] = project
     ctx.store.mark()

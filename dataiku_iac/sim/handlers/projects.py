@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
-from ._common import active_bundle_id, already_exists, copy_doc, fill_defaults, sort_tags
+from ._common import active_bundle_id, already_exists, check_project_key, copy_doc, fill_defaults, sort_tags
 from .instance import future_reply
-
-# DSS rejects keys with characters outside [A-Za-z0-9_] (DSS_API.md §5; the exact regex is unverified).
-PROJECT_KEY_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
 PERMISSION_FLAGS = (
     "admin", "readProjectContent", "writeProjectContent", "readDashboards", "writeDashboards",
@@ -130,9 +126,7 @@ def list_projects(ctx: Ctx) -> list[dict[str, Any]]:
 @route("POST", "/projects/")
 def create_project(ctx: Ctx) -> dict[str, Any]:
     body = ctx.req.json_object()
-    key = body.get("projectKey")
-    if not isinstance(key, str) or not PROJECT_KEY_RE.match(key):
-        raise bad_request(f"Invalid project key '{key}': use only letters, digits and underscores")
+    key = check_project_key(body.get("projectKey"))
     if key in ctx.store.projects:
         raise already_exists("Project", key)
     name = body.get("name") or key

@@ -43,6 +43,8 @@ _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _MAX_LINE = 4096  # a chunk-size or trailer line
 _MAX_TRAILERS = 100
+_LINGER_SECONDS = 2.0  # how long, and how much, a refused request's remaining input is read before closing
+_LINGER_BYTES = 4 * 1024 * 1024
 
 
 def _current_error() -> str:
@@ -64,18 +66,18 @@ class Knobs:
         self.gate.set()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._queued: list[tuple[str, str | None]] = []  # (fault, only for this HTTP method)
+        self._queued: list[tuple[str, str | None, str | None]] = []  # (fault, only this method, API path)
 
-    def queue(self, count: int, fault: str, method: str | None = None) -> None:
+    def queue(self, count: int, fault: str, method: str | None = None, path: str | None = None) -> None:
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r} (one of {', '.join(FAULTS)})")
         with self._lock:
-            self._queued.extend([(fault, method)] * count)
+            self._queued.extend([(fault, method, path)] * count)
 
-    def draw_fault(self, method: str = "GET") -> str | None:
+    def draw_fault(self, method: str = "GET", path: str | None = None) -> str | None:
         with self._lock:
-            for i, (fault, only) in enumerate(self._queued):
-                if only is None or only == method:
+            for i, (fault, only_method, only_path) in enumerate(self._queued):
+                if only_method in (None, method) and only_path in (None, path):
                     del self._queued[i]
                     return fault
         if self.fault_rate <= 0:
@@ -211,6 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
         except SimError as e:
             self.close_connection = True
             self._send_json(e.status, e.body(), e.headers)
+            self._discard_input()
             return
         if path.startswith(SIM_PREFIX):
             self._serve_admin_endpoint(path, params)
@@ -225,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.knobs.gate.wait()
         if self.server.knobs.latency_ms > 0:
             time.sleep(self.server.knobs.latency_ms / 1000.0)
-        fault = self.server.knobs.draw_fault(self.command)
+        fault = self.server.knobs.draw_fault(self.command, api_path)
         if fault is not None:
             status = 0 if fault == "reset" else int(fault)
             self.server.stats.record(node.name, self.command, api_path, None, status, fault)
@@ -332,6 +335,21 @@ class _Handler(BaseHTTPRequestHandler):
         if len(data) < length:
             raise bad_request(f"Request body cut short: {len(data)} of {length} bytes arrived")
         return data
+
+    def _discard_input(self) -> None:
+        """Read and drop what the client is still sending (for a moment, up to a limit) before closing: closing
+        a socket with unread input resets the connection, and the client could lose the error just sent (the
+        "lingering close" of web servers)."""
+        deadline = time.monotonic() + _LINGER_SECONDS
+        left = _LINGER_BYTES
+        with contextlib.suppress(OSError):  # the client is gone already: nothing to protect
+            self.connection.shutdown(socket.SHUT_WR)
+            while left > 0 and (remaining := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(remaining)
+                chunk = self.connection.recv(min(65536, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
 
     def _inject(self, fault: str) -> None:
         if fault == "reset":

@@ -176,10 +176,11 @@ class Simulator:
         if fault_rate is not None:
             self.knobs.fault_rate = fault_rate
 
-    def fail_next(self, count: int = 1, fault: str = "500", method: str | None = None) -> None:
-        """The next `count` API requests (of `method` only, when given) are answered with `fault` ("500",
-        "reset" or "429"), whatever the fault rate: a transient fault exactly where a test wants it."""
-        self.knobs.queue(count, fault, method)
+    def fail_next(self, count: int = 1, fault: str = "500", method: str | None = None, path: str | None = None) -> None:
+        """The next `count` API requests (of `method` only, to the API `path` only, when given: `/projects/`) are
+        answered with `fault` ("500", "reset" or "429"), whatever the fault rate: a transient fault exactly where
+        a test wants it."""
+        self.knobs.queue(count, fault, method, path)
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:

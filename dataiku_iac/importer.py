@@ -15,6 +15,7 @@ from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
 from .resources import KINDS, Address, Remote
 
@@ -56,7 +57,7 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
         raise ConfigError(f"{target} is not matched by the project globs of dss-iac.yaml "
                           f"({', '.join(ws.config.spec.projects)}); choose a file they match")
     conn = ws.connection(env)
-    remotes, skipped = _read_project(conn.client, key)
+    remotes, skipped = read_with_retry(conn, lambda: _read_project(conn.client, key))  # reads: may retry
     logical = _logical_names(dict(ws.environment(env).remap.connections))
     doc, code = _project_doc(key, remotes, logical, _code_dir(target, key), target.parent)
     for path in code:

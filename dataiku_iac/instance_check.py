@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config.environment_view import view
-from .dss.connect import Connection, call
+from .dss.connect import Connection, read_with_retry
 from .errors import ConfigError, ConfigErrors, DSSApiError
 from .resources import Address
 
@@ -140,12 +140,12 @@ def check_instance(ws: Workspace, env_name: str, addresses: Collection[str] | No
 def _connection_types(conn: Connection) -> dict[str, str | None] | None:
     """Connection name -> type; types are for admins only, so a non-admin key checks names alone (None: neither)."""
     try:
-        listed = call(conn, conn.client.list_connections)
+        listed = read_with_retry(conn, conn.client.list_connections)
         return {name: (item.get("type") if hasattr(item, "get") else None) for name, item in listed.items()}
     except DSSApiError:
         pass
     try:
-        return {name: None for name in call(conn, lambda: conn.client.list_connections_names("all"))}
+        return {name: None for name in read_with_retry(conn, lambda: conn.client.list_connections_names("all"))}
     except DSSApiError:
         return None
 
@@ -153,7 +153,7 @@ def _connection_types(conn: Connection) -> dict[str, str | None] | None:
 def _code_envs(conn: Connection) -> set[tuple[str, Any]] | None:
     """(LANGUAGE, name) of every code env; None when the API key may not list them (admins only)."""
     try:
-        listed = call(conn, conn.client.list_code_envs)
+        listed = read_with_retry(conn, conn.client.list_code_envs)
     except DSSApiError:
         return None
     return {(str(e.get("envLang", "")).upper(), e.get("envName")) for e in listed}

@@ -33,8 +33,7 @@ exit codes: 0 ok, 1 error, 2 changes present (--detailed-exitcode), 3 invalid co
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dss-iac", description="Git-native, declarative infrastructure-as-code for Dataiku DSS.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-C", dest="directory", default=".", metavar="DIR", help="run as if started in DIR")
-    parser.add_argument("--no-color", action="store_true", help="plain output (NO_COLOR is respected too)")
+    _global_options(parser, default=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     misc_cmds.register_init(sub)
     workspace_cmds.register(sub)
@@ -43,7 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cmd.register(sub)
     promote_cmd.register(sub)
     tui_cmd.register(sub)
+    for command in _subcommands(parser):
+        _global_options(command.add_argument_group("global options"), default=False)
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, default: bool) -> None:
+    """`-C` and `--no-color`, before the command (`default`: where their defaults are set) or after it, as
+    Terraform takes them. After the command they have no default, so they never undo one given before it."""
+    keep = {} if default else {"default": argparse.SUPPRESS}
+    parser.add_argument("-C", dest="directory", metavar="DIR", help="run as if started in DIR",
+                        **({"default": "."} if default else keep))
+    parser.add_argument("--no-color", action="store_true", help="plain output (NO_COLOR is respected too)",
+                        **keep)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command parser under `parser`, nested ones (`state list`, `sim serve`) too."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                found += [command, *_subcommands(command)]
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

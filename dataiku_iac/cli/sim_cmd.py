@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
+import math
+import re
 import signal
 import sys
+from pathlib import Path
 from typing import Any
+
+# Folders of a data dir that are not automation nodes; a node folder holds the node's instance.json.
+NOT_AUTOMATION = ("design", "govern")
+NODE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def register(sub: Any) -> None:
@@ -23,21 +29,24 @@ def register(sub: Any) -> None:
         epilog=(
             "example:\n"
             "  dss-iac sim serve --port 11200 --api-key secret --automation staging --automation prod\n"
+            "  dss-iac sim serve --data-dir .dss-iac/sim/embedded   # every node that folder holds\n"
             "  python -c \"import dataikuapi; print(dataikuapi.DSSClient('http://127.0.0.1:11200', 'secret')"
             ".list_project_keys())\""
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=11200, help="port to listen on, 0 for any (default: 11200)")
+    serve.add_argument("--port", type=_port, default=11200, help="port to listen on, 0 for any (default: 11200)")
     serve.add_argument("--api-key", default=None, help="admin API key (default: the simulator's well-known key)")
     serve.add_argument("--user-key", action="append", default=[], metavar="KEY=LOGIN",
                        help="a non-admin API key for LOGIN (repeatable)")
     serve.add_argument("--automation", action="append", default=None, metavar="NAME",
-                       help="an automation node served at /NAME (repeatable; default: one named 'automation')")
+                       help="an automation node served at /NAME (repeatable; default: those found in --data-dir, "
+                            "else one named 'automation')")
     serve.add_argument("--no-govern", action="store_true", help="serve no Govern node")
-    serve.add_argument("--data-dir", default=None, help="persist every node under this folder")
-    serve.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request, in ms")
+    serve.add_argument("--data-dir", default=None, metavar="DIR",
+                       help="persist every node under this folder; the automation nodes found there are served too")
+    serve.add_argument("--latency-ms", type=_milliseconds, default=0.0, help="added latency per request, in ms")
     serve.add_argument("--fault-rate", type=float, default=0.0,
                        help="share of requests answered with a fault (500, connection reset, 429)")
     serve.add_argument("--seed", type=int, default=None, help="random seed for fault injection")
@@ -45,6 +54,33 @@ def register(sub: Any) -> None:
                        help="answer 'not found' with 404 rather than DSS's usual 500")
     serve.set_defaults(func=_serve)
     sim.set_defaults(func=lambda args, console: (sim.print_help(), 64)[1])
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of milliseconds, 0 or more, got {text!r}")
+    return value
+
+
+def _automation_nodes(data_dir: Path | None, named: list[str] | None) -> list[str]:
+    """The nodes named with --automation, and those a data dir already holds (a workspace's embedded DSS)."""
+    found = []
+    if data_dir is not None and data_dir.is_dir():
+        found = sorted(d.name for d in data_dir.iterdir()
+                       if d.name not in NOT_AUTOMATION and NODE_NAME.fullmatch(d.name)
+                       and (d / "instance.json").is_file())
+    nodes = list(dict.fromkeys([*(named or []), *found]))
+    return nodes or ["automation"]
 
 
 def _serve(args: argparse.Namespace, console: object = None) -> int:
@@ -60,15 +96,17 @@ def _serve(args: argparse.Namespace, console: object = None) -> int:
             print(f"dss-iac sim serve: error: --user-key expects KEY=LOGIN, got '{item}'", file=sys.stderr)
             return 64
         user_keys[secret] = login
+    data_dir = Path(args.directory, args.data_dir) if args.data_dir is not None else None  # -C DIR applies
     try:
         sim = Simulator(
             host=args.host, port=args.port, api_key=args.api_key or DEFAULT_API_KEY, user_keys=user_keys,
-            automation_nodes=args.automation or ["automation"], govern=not args.no_govern,
-            data_dir=args.data_dir, latency_ms=args.latency_ms, fault_rate=args.fault_rate, seed=args.seed,
+            automation_nodes=_automation_nodes(data_dir, args.automation), govern=not args.no_govern,
+            data_dir=data_dir, latency_ms=args.latency_ms, fault_rate=args.fault_rate, seed=args.seed,
             options=SimOptions(realistic_errors=not args.strict_404),
         )
     except OSError as e:
-        print(f"dss-iac sim serve: error: cannot listen on {args.host}:{args.port}: {e.strerror}", file=sys.stderr)
+        what = f"cannot use {e.filename}" if e.filename else f"cannot listen on {args.host}:{args.port}"
+        print(f"dss-iac sim serve: error: {what}: {e.strerror}", file=sys.stderr)
         return 1
     except DataDirBusyError as e:
         print(f"dss-iac sim serve: error: {e}", file=sys.stderr)
@@ -76,12 +114,17 @@ def _serve(args: argparse.Namespace, console: object = None) -> int:
     except ValueError as e:
         print(f"dss-iac sim serve: error: {e}", file=sys.stderr)
         return 64
-    for node in sim.nodes:
-        print(f"{node.name:<12} {node.kind:<11} {node.url}", flush=True)
-    print(f"api key      {'(as given)' if args.api_key else DEFAULT_API_KEY}", flush=True)
-    print("serving; press Ctrl+C to stop", flush=True)
+    # Before "serving" is printed: whoever waits for that line may stop the server at once.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    with contextlib.suppress(KeyboardInterrupt):
-        sim.serve_forever()  # flushes every node and releases the data dir on the way out
+    try:
+        for node in sim.nodes:
+            print(f"{node.name:<12} {node.kind:<11} {node.url}", flush=True)
+        print(f"api key      {'(as given)' if args.api_key else DEFAULT_API_KEY}", flush=True)
+        print("serving; press Ctrl+C to stop", flush=True)
+        sim.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()  # however far it got: every node flushed, the data dir released
     print("stopped", flush=True)
     return 0

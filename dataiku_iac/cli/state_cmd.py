@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import exit_codes
 from .console import Console
-from .workspace_cmds import load
+from .workspace_cmds import load, lock_timeout_option
 
 if TYPE_CHECKING:
     from ..state.crypto import AesGcmCodec
@@ -55,8 +55,7 @@ def register(sub: Any) -> None:
             p.add_argument("--old-key-env", required=True, metavar="NAME",
                            help="environment variable holding the key the state is encrypted with now")
         if name in ("rm", "restore", "push", "encrypt", "rekey"):
-            p.add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
-                           help="wait this long for another run's lock (default: fail at once)")
+            lock_timeout_option(p)
         if name == "history":
             p.add_argument("--json", action="store_true", help="print as JSON")
         if name in ("list", "show"):

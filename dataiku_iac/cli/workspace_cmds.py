@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import exit_codes
+from .arg_types import duration, positive_duration, positive_int
 from .console import Console
 
 if TYPE_CHECKING:
@@ -27,26 +28,6 @@ def _env(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("-e", "--env", required=required, metavar="ENV", help="environment, as named in dss-iac.yaml")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
-def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
 def _parallelism(p: argparse.ArgumentParser) -> None:
     p.add_argument("--parallelism", type=positive_int, default=8, metavar="N",
                    help="DSS calls in flight at once (default 8)")
@@ -56,9 +37,9 @@ def _at(p: argparse.ArgumentParser) -> None:
     p.add_argument("--at", metavar="REV", help="use the configuration as it was at this Git revision (rollback)")
 
 
-def _lock_timeout(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for another run's state lock (default: fail at once)")
+def lock_timeout_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lock-timeout", type=duration, default=0.0, metavar="DURATION",
+                   help="wait this long for another run's state lock: 30s, 5m, 1h (default: fail at once)")
 
 
 def register(sub: Any) -> None:
@@ -101,8 +82,8 @@ def register(sub: Any) -> None:
     _env(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there is drift, 0 when none")
-    p.add_argument("--watch", type=positive_seconds, metavar="SECONDS",
-                   help="check again every SECONDS until interrupted")
+    p.add_argument("--watch", type=positive_duration, metavar="DURATION",
+                   help="check again every DURATION (30s, 5m...) until interrupted")
     _parallelism(p)
     p.set_defaults(func=cmd_drift)
 
@@ -114,7 +95,7 @@ def _write_options(p: argparse.ArgumentParser, verb: str, allow_delete_help: str
     p.add_argument("--target", action="append", default=[], metavar="ADDR", help=f"{verb} only this resource")
     p.add_argument("--allow-delete", action="store_true", help=allow_delete_help)
     _parallelism(p)
-    _lock_timeout(p)
+    lock_timeout_option(p)
 
 
 def load(args: argparse.Namespace) -> Workspace:

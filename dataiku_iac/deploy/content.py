@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..dss.connect import Connection, call
+from ..dss.connect import Connection, read_with_retry
 from ..plan.diff import FieldChange, diff_fields
 from ..plan.model import Action, ActionType
 from ..plan.planner import refresh
@@ -42,7 +42,7 @@ def read_objects(conn: Connection, project_key: str) -> Objects | None:
         return None
     addresses = [Address("project", project_key), Address("variables", project_key)]
     for kind in (k for k in KINDS.values() if k.listed):
-        listed = call(conn, lambda kind=kind: kind.list_in(project))
+        listed = read_with_retry(conn, lambda kind=kind: kind.list_in(project))
         addresses.extend(Address(kind.name, project_key, name) for name, _ in listed)
     remotes = refresh(conn, addresses, State(environment=conn.env_name), READ_PARALLELISM)
     out: Objects = {}

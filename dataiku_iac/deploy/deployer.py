@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..dss.connect import Connection, call
+from ..dss.connect import Connection, read_with_retry
 from ..resources.project import project_missing
 from .errors import PromotionError
 
@@ -23,7 +23,7 @@ HEALTHY = ("HEALTHY", "WARNING")
 
 
 def absent(conn: Connection, fn: Callable[[], T]) -> T | None:
-    """A DSS read, or None when DSS says the object does not exist."""
+    """A DSS read (tried again after a transient 500), or None when DSS says the object does not exist."""
     from dataikuapi.utils import DataikuException
 
     def read() -> T | None:
@@ -34,11 +34,11 @@ def absent(conn: Connection, fn: Callable[[], T]) -> T | None:
                 return None
             raise
 
-    return call(conn, read)
+    return read_with_retry(conn, read)
 
 
 def node_type(conn: Connection) -> str:
-    return str(call(conn, lambda: conn.client.get_instance_info().node_type))
+    return str(read_with_retry(conn, lambda: conn.client.get_instance_info().node_type))
 
 
 def open_deployer(conn: Connection) -> DSSProjectDeployer:
@@ -53,7 +53,8 @@ def open_deployer(conn: Connection) -> DSSProjectDeployer:
 def resolve_infra(conn: Connection, deployer: DSSProjectDeployer, env_name: str, env: Environment) -> str:
     """The deployer infrastructure of a bundle environment: `infra` when set, else the infra whose automation node
     URL is the environment's host, else one named after the environment's node."""
-    infras = sorted(str(i["infraBasicInfo"]["id"]) for i in call(conn, lambda: deployer.list_infras(as_objects=False)))
+    listed = read_with_retry(conn, lambda: deployer.list_infras(as_objects=False))
+    infras = sorted(str(i["infraBasicInfo"]["id"]) for i in listed)
     wanted = env.infra
     if wanted is None and env.host.startswith("http"):
         for infra_id in infras:
@@ -78,20 +79,21 @@ def published_bundles(conn: Connection, deployer: DSSProjectDeployer, published_
 
 
 def exported_bundles(conn: Connection, project_key: str) -> list[str]:
-    raw = call(conn, lambda: conn.client.get_project(project_key).list_exported_bundles())
+    raw = read_with_retry(conn, lambda: conn.client.get_project(project_key).list_exported_bundles())
     return [str(b["bundleId"]) for b in raw.get("bundles", [])]
 
 
 def deployment_settings(conn: Connection, deployer: DSSProjectDeployer, deployment_id: str) -> dict[str, Any] | None:
-    ids = {str(d["deploymentBasicInfo"]["id"]) for d in call(conn, lambda: deployer.list_deployments(as_objects=False))}
+    listed = read_with_retry(conn, lambda: deployer.list_deployments(as_objects=False))
+    ids = {str(d["deploymentBasicInfo"]["id"]) for d in listed}
     if deployment_id not in ids:
         return None
-    return dict(call(conn, lambda: deployer.get_deployment(deployment_id).get_settings().get_raw()))
+    return dict(read_with_retry(conn, lambda: deployer.get_deployment(deployment_id).get_settings().get_raw()))
 
 
 def deployment_health(conn: Connection, deployer: DSSProjectDeployer, deployment_id: str) -> tuple[str, list[str]]:
     """(health, the messages that explain it) of a deployment."""
-    status = call(conn, lambda: deployer.get_deployment(deployment_id).get_status())
+    status = read_with_retry(conn, lambda: deployer.get_deployment(deployment_id).get_status())
     messages = (status.get_health_messages() or {}).get("messages") or []
     shown = [f"{m.get('code', '')}: {m.get('title') or m.get('message', '')}".strip(": ")
              for m in messages if m.get("severity") in ("WARNING", "ERROR")]

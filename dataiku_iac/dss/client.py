@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from ..secrets import is_secret_key
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -34,6 +37,41 @@ class CallCounter:
         with self._lock:
             self.requests += 1
         return response
+
+
+def reject_non_dss_errors(response: Any, *args: Any, **kwargs: Any) -> Any:
+    """Response hook: DSS answers every error with a JSON `errorType`; anything else (a proxy's empty 404, a
+    gateway's HTML page) did not come from DSS. dataikuapi would say only `Unknown error: `; this names the
+    call and the status instead."""
+    from dataikuapi.utils import DataikuException
+
+    if response.status_code < 400:
+        return response
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("errorType"):
+        return response  # DSS's own error: dataikuapi words it
+    kind = (response.headers.get("Content-Type") or "no content type").split(";")[0]
+    what = "an empty body" if not response.content else f"a body that is not a DSS error ({kind})"
+    # No reason phrase and no body text: "Not Found" in them would read as "the object does not exist".
+    call = f"{response.request.method} {redact_url(response.url)}"
+    raise DataikuException(f"HTTP {response.status_code} from {call} with {what}: not an answer from DSS (check the "
+                           "host URL, and any proxy in between)")
+
+
+def redact_url(url: str) -> str:
+    """`url` with its credentials (user:password@, secret query parameters) replaced by ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if "@" in parts.netloc:
+        netloc = "***@" + netloc
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    # A flag such as withSecrets=false holds no secret: it stays readable.
+    query = urlencode([(k, "***" if is_secret_key(k) and v.lower() not in ("true", "false") else v)
+                       for k, v in params], safe="*/")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 class _Retry(Retry):
@@ -58,7 +96,7 @@ def make_client(host: str, api_key: str, *, retries: int = 4, backoff: float = 0
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     counter = CallCounter()
-    session.hooks["response"].append(counter.hook)
+    session.hooks["response"].extend([counter.hook, reject_non_dss_errors])
     if timeout is not None:
         _apply_timeout(session, timeout)
     return client, counter

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DSSApiError
-from .client import CallCounter, make_client
+from .client import CallCounter, make_client, redact_url
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -80,7 +80,7 @@ def open_connection(env_name: str, env: Environment, *, embedded: Simulator | No
     if not env.api_key:
         raise DSSApiError(f"environment '{env_name}' has no api_key (set it with api_key: ${{env:NAME}})")
     client, counter = make_client(env.host, env.api_key, verify_tls=env.verify_tls)
-    return Connection(env_name, env.host, client, counter)
+    return Connection(env_name, redact_url(env.host), client, counter)  # messages name the host, never a password
 
 
 def call(conn: Connection, fn: Any) -> Any:

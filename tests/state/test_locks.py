@@ -73,7 +73,7 @@ def test_second_apply_fails_fast_naming_the_holder_then_waits(tmp_path: Path, sl
     assert second.returncode == 4, second.stdout + second.stderr
     assert f"lock {holder['id']} held by {holder['who']}" in second.stderr
     assert f"dss-iac state unlock -e dev {holder['id']}" in second.stderr
-    waiting = start(root, "apply", "-e", "dev", "--yes", "--lock-timeout", "120")
+    waiting = start(root, "apply", "-e", "dev", "--yes", "--lock-timeout", "2m")
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert "Apply complete! Resources: 13 added" in out
@@ -115,5 +115,5 @@ def test_a_lease_left_on_another_host_expires(tmp_path: Path, slow_dss: Simulato
     assert early.returncode == 4 and "held by ci@runner-7" in early.stderr
     leave_lease(3)  # its holder is gone: no heartbeat renews it
     late = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "apply", "-e", "dev", "--yes",
-                           "--lock-timeout", "30"], capture_output=True, text=True, timeout=60)
+                           "--lock-timeout", "30s"], capture_output=True, text=True, timeout=60)
     assert late.returncode == 0, late.stderr

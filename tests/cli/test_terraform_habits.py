@@ -1,19 +1,15 @@
 """What a Terraform user expects of the command line (issue 11, point 6): durations for --lock-timeout, global
-options anywhere, HTTP errors that name the call, transient 500s retried on reads, `sim serve --data-dir`."""
+options anywhere, HTTP errors that name the call, transient 500s retried on reads. `sim serve --data-dir`:
+tests/sim/test_serve_cli.py."""
 
 from __future__ import annotations
 
-import re
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from dataikuapi import DSSClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -204,67 +200,3 @@ def test_a_transient_500_on_any_read_is_tried_again(applied: tuple[Simulator, Pa
         assert main(["-C", str(root), *command]) == 0, (path, capsys.readouterr().err)
         assert capsys.readouterr().out == expected, path
         assert sim.stats()["faults"] == 1, path  # the 500 did happen, and the read was tried again
-
-
-# -- sim serve --data-dir ----------------------------------------------------------------------------------------------
-def _serve(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "dataiku_iac", "sim", "serve", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    urls: dict[str, str] = {}
-    for line in proc.stdout:
-        if line.startswith("serving"):
-            break
-        name, _, rest = line.partition(" ")
-        urls[name] = rest.split()[-1]
-    return proc, urls
-
-
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    return err
-
-
-def test_sim_serve_data_dir_serves_every_node_found_there(tmp_path: Path) -> None:
-    data = tmp_path / "embedded"
-    with Simulator(data_dir=data, automation_nodes=["staging", "prod"]) as sim:
-        sim.client(node="prod").create_project("IN_PROD", "in prod", "admin")
-    (data / "notes").mkdir()  # a folder that is not a node is left alone
-    proc, urls = _serve("--data-dir", str(data))
-    try:
-        assert set(urls) == {"design", "staging", "prod", "govern", "api"}
-        assert DSSClient(urls["prod"], sim.api_key).list_project_keys() == ["IN_PROD"]
-    finally:
-        _stop(proc)
-
-
-def test_sim_serve_adds_named_nodes_to_those_found(tmp_path: Path) -> None:
-    with Simulator(data_dir=tmp_path, automation_nodes=["prod"], govern=False):
-        pass
-    proc, urls = _serve("-C", str(tmp_path.parent), "--data-dir", tmp_path.name, "--automation", "qa", "--no-govern")
-    try:
-        assert list(urls) == ["design", "qa", "prod", "api"]
-    finally:
-        _stop(proc)
-
-
-def test_sim_serve_on_a_new_data_dir_serves_the_default_automation_node(tmp_path: Path) -> None:
-    proc, urls = _serve("--data-dir", str(tmp_path / "new"), "--no-govern")
-    try:
-        assert list(urls) == ["design", "automation", "api"]
-    finally:
-        _stop(proc)
-
-
-@pytest.mark.parametrize(("flag", "value", "message"), [
-    ("--port", "99999", "expected a port number from 0 to 65535, got '99999'"),
-    ("--latency-ms", "-5", "expected a number of milliseconds, 0 or more, got '-5'"),
-])
-def test_sim_serve_refuses_out_of_range_numbers_in_one_line(flag: str, value: str, message: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "dataiku_iac", "sim", "serve", flag, value], capture_output=True,
-                       text=True, timeout=30)
-    assert r.returncode == 64
-    assert re.search(re.escape(f"error: argument {flag}: {message}"), r.stderr)
-    assert "Traceback" not in r.stderr

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dataikuapi import DSSClient
+
+from dataiku_iac.sim import Simulator
 
 DSS_IAC = [sys.executable, "-m", "dataiku_iac"]
 
@@ -61,3 +64,53 @@ def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
+
+
+# -- --data-dir: the nodes a folder holds (issue 11, point 6) -------------------------------------------------------
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return err
+
+
+def test_sim_serve_data_dir_serves_every_node_found_there(tmp_path: Path) -> None:
+    data = tmp_path / "embedded"
+    with Simulator(data_dir=data, automation_nodes=["staging", "prod"]) as sim:
+        sim.client(node="prod").create_project("IN_PROD", "in prod", "admin")
+    (data / "notes").mkdir()  # a folder that is not a node is left alone
+    proc, urls = _start("--data-dir", str(data))
+    try:
+        assert set(urls) == {"design", "staging", "prod", "govern", "api"}
+        assert DSSClient(urls["prod"], sim.api_key).list_project_keys() == ["IN_PROD"]
+    finally:
+        _stop(proc)
+
+
+def test_sim_serve_adds_named_nodes_to_those_found(tmp_path: Path) -> None:
+    with Simulator(data_dir=tmp_path, automation_nodes=["prod"], govern=False):
+        pass
+    proc, urls = _start("-C", str(tmp_path.parent), "--data-dir", tmp_path.name, "--automation", "qa", "--no-govern")
+    try:
+        assert list(urls) == ["design", "qa", "prod", "api"]
+    finally:
+        _stop(proc)
+
+
+def test_sim_serve_on_a_new_data_dir_serves_the_default_automation_node(tmp_path: Path) -> None:
+    proc, urls = _start("--data-dir", str(tmp_path / "new"), "--no-govern")
+    try:
+        assert list(urls) == ["design", "automation", "api"]
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--port", "99999", "expected a port number from 0 to 65535, got '99999'"),
+    ("--latency-ms", "-5", "expected a number of milliseconds, 0 or more, got '-5'"),
+])
+def test_sim_serve_refuses_out_of_range_numbers_in_one_line(flag: str, value: str, message: str) -> None:
+    r = subprocess.run([*DSS_IAC, "sim", "serve", flag, value], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 64
+    assert f"error: argument {flag}: {message}" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -81,6 +81,8 @@ class Request:
                     self._json = json.loads(self.body)
                 except ValueError as e:
                     raise bad_request(f"Malformed JSON body: {e}") from None
+                except RecursionError:
+                    raise bad_request("Malformed JSON body: nested too deeply") from None
         return default if self._json is None else self._json
 
     def json_object(self) -> dict[str, Any]:

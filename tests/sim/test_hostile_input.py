@@ -195,6 +195,14 @@ def test_a_malformed_body_is_a_400_dss_error_and_the_node_keeps_serving(
     assert sim.client().get_instance_info().raw["nodeType"] == "DESIGN"
 
 
+def test_json_nested_too_deeply_is_a_400(sim: Simulator, capfd: pytest.CaptureFixture[str]) -> None:
+    body = b"[" * 200_000 + b"]" * 200_000
+    r = requests.post(f"{sim.base_url}/dip/publicapi/projects/", data=body, headers=_auth(sim), timeout=10)
+    assert r.status_code == 400
+    assert r.json()["message"] == "Malformed JSON body: nested too deeply"
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_a_body_that_stops_arriving_is_let_go() -> None:
     with Simulator(options=SimOptions(idle_timeout_s=0.3), govern=False) as sim:
         reply = _raw(sim, POST + b"Content-Length: 100\r\n\r\nonly ten b")  # and then silence

@@ -193,7 +193,7 @@ def test_a_transient_500_on_any_read_is_tried_again(applied: tuple[Simulator, Pa
     assert main(["-C", str(root), *command]) == 0
     expected = capsys.readouterr().out
     reads = sorted({(e["method"], e["path"]) for e in sim.stats(with_log=True)["log"]})
-    assert len(reads) >= 3 and all(method == "GET" for method, _ in reads)
+    assert len(reads) >= 2 and all(method == "GET" for method, _ in reads)  # auth, and at least one listing
     for method, path in reads:
         sim.fail_next(1, "500", method=method, path=path)
         sim.reset_stats()

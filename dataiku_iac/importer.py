@@ -286,13 +286,13 @@ def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote]) -
     """Record what was imported, as the config now describes it, so that the next plan is empty."""
     from .config.loader import load_workspace
     from .resources import build_desired
-    from .secrets import scrub
     from .state.lease import whoami
     from .state.model import ResourceState
 
     config = load_workspace(ws.root)
     desired = {a: d for a, d in build_desired(config, ws.env_context(env)).items() if a.project == key}
     with ws.locked_state(env, "import") as (store, state, _):
+        scrub = state.sealer().scrub
         for address, d in desired.items():
             remote = remotes.get(address)
             if remote is None:

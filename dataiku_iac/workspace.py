@@ -145,8 +145,9 @@ class Workspace:
         return Path(change.path)
 
     def env_context(self, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
-        env = self.config.environment(name, environ)
-        return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env)
+        env, sensitive = self.config.resolve_environment(name, environ)
+        return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env,
+                          sensitive, environ)
 
     def connection(self, name: str) -> Connection:
         if name not in self._connections:
@@ -233,16 +234,16 @@ class Workspace:
         self.check_instance(env, _writes(plan)).refuse()  # DSS may have changed since the plan: before any write
         with self.locked_state(env, "apply", lock_timeout) as (store, state, heartbeat):
             self._check_fresh(plan, state)
+            fields = {str(a): d.fields for a, d in build_desired(self.config, self.env_context(env)).items()}
+            _check_same_values(plan, fields, state)
             if verify_remote:
-                self._check_remote(plan, state, parallelism)
+                self._check_remote(plan, state, parallelism, fields)
             if state.serial == 0:
                 state.lineage = plan.state_lineage or state.lineage
             recorder = StateRecorder(store, state, whoami(), journal=Journal(store) if journal else None,
                                      commit=self.workspace_commit(), check=heartbeat.check,
                                      command="destroy" if plan.destroy else "apply")
             depends = {k: list(v.depends_on) for k, v in state.resources.items()}
-            fields = {str(a): d.fields for a, d in build_desired(self.config, self.env_context(env)).items()}
-            _check_same_values(plan, fields)
             return apply_plan(plan, self.connection(env), recorder, parallelism=parallelism, progress=progress,
                               state_depends=depends, fields=fields)
 
@@ -292,11 +293,12 @@ class Workspace:
             raise ApprovalError(f"environment {plan.environment} is protected and the plan deletes or replaces "
                                 f"{len(risky)} resource(s) ({brief(risky)}); review it and pass --allow-delete")
 
-    def _check_remote(self, plan: Plan, state: State, parallelism: int) -> None:
+    def _check_remote(self, plan: Plan, state: State, parallelism: int,
+                      fields: Mapping[str, Mapping[str, Any]]) -> None:
         from .plan.planner import fingerprint, refresh
 
         addresses = [Address.parse(a.address) for a in plan.actions]
-        now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism))
+        now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism), state, fields)
         if now != plan.remote_fingerprint:
             raise StalePlanError("the plan is stale: objects it read in DSS have changed since it was made; "
                                  "plan again")
@@ -331,10 +333,10 @@ def _writes(plan: Plan) -> set[str]:
     return {a.address for a in plan.changes if a.action in (ActionType.CREATE, ActionType.UPDATE, ActionType.REPLACE)}
 
 
-def _check_same_values(plan: Plan, fields: dict[str, dict[str, Any]]) -> None:
-    """The configuration may resolve differently now (`${env:...}`): then the plan is not what would run."""
-    from .secrets import scrub
-
+def _check_same_values(plan: Plan, fields: dict[str, dict[str, Any]], state: State) -> None:
+    """The configuration may resolve differently now (`${env:...}`): then the plan is not what would run.
+    Sensitive values are compared by their fingerprints under the state's key, as the plan saved them."""
+    scrub = state.fingerprints.scrub
     for a in plan.actions:
         if a.fields is not None and a.address in fields and scrub(dict(a.fields)) != scrub(fields[a.address]):
             raise StalePlanError(f"the plan is stale: {a.address} resolves to other values than when the plan was "

@@ -13,7 +13,6 @@ from ..dss.connect import Connection, call, read_with_retry
 from ..errors import DssIacError
 from ..plan.model import Action, ActionType, Plan
 from ..resources import KINDS, Address, Desired, Remote
-from ..secrets import scrub
 from ..state.model import ResourceState
 from .recorder import StateRecorder
 
@@ -139,7 +138,8 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     notify(ProgressEvent("start", total, 0))
     for a in plan.to_record:  # facts about DSS already: only state to write, no call to make
         found = (fields or {}).get(a.address, a.fields or {})
-        recorder.put(a.address, ResourceState(a.kind, a.remote_id, scrub(dict(found)), list(a.depends_on)), "record")
+        recorder.put(a.address, ResourceState(a.kind, a.remote_id, recorder.fingerprints.scrub(dict(found)),
+                                                 list(a.depends_on)), "record")
         result.results.append(StepResult(a.address, "record", "ok"))
     by_id = {s.id: s for s in steps}
     waiting = {sid: set(deps) for sid, deps in after.items()}
@@ -220,8 +220,8 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
     if step.phase == "forget":
         recorder.forget(a.address, "forget")
         return
-    recorder.intent(a.address, a.kind, step.phase, a.remote_id, list(a.depends_on))
     if step.phase == "delete":
+        recorder.intent(a.address, a.kind, step.phase, a.remote_id, list(a.depends_on))
         if a.remote_id is not None:
             remote_id = a.remote_id
             call(conn, lambda: kind.delete(conn.client, address, remote_id))
@@ -229,6 +229,7 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
         return
     desired = Desired(address, dict(fresh_fields or a.fields or {}), tuple(Address.parse(d) for d in a.depends_on),
                       removed=_removed_keys(a, kind.open_maps))
+    recorder.intent(a.address, a.kind, step.phase, a.remote_id, list(a.depends_on), desired.fields)
     if step.phase == "create":
         remote_id = _create(kind, conn, desired)
     else:
@@ -238,8 +239,8 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
         else:
             call(conn, lambda: kind.update(conn.client, desired, remote))
             remote_id = remote.remote_id
-    recorder.put(a.address, ResourceState(a.kind, remote_id, scrub(dict(desired.fields)), list(a.depends_on)),
-                 step.phase)
+    recorder.put(a.address, ResourceState(a.kind, remote_id, recorder.fingerprints.scrub(dict(desired.fields)),
+                                          list(a.depends_on)), step.phase)
 
 
 def _removed_keys(a: Action, open_maps: frozenset[str]) -> dict[str, tuple[str, ...]]:

@@ -7,6 +7,7 @@ DSS for each intent without a result (see recovery.py).
 
 from __future__ import annotations
 
+import base64
 import itertools
 import threading
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ class Journal:
         existing = [r.get("seq", 0) for r in store.journal()]
         self._seq = itertools.count(max(existing, default=0) + 1)
         self._lock = threading.Lock()
+        self._key_noted = False
 
     def _append(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -30,13 +32,27 @@ class Journal:
         record["at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
         self._store.journal_append(seq, record)
 
-    def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str]) -> None:
-        self._append({"op": "intent", "address": address, "kind": kind, "phase": phase, "remote_id": remote_id,
-                      "depends_on": depends_on})
+    def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str],
+               masked: dict[str, Any] | None = None) -> None:
+        """`masked`: the fields to write with their sensitive values masked, when they hold any, so that a recovery
+        that adopts the object knows which of its values to keep out of the state."""
+        record = {"op": "intent", "address": address, "kind": kind, "phase": phase, "remote_id": remote_id,
+                  "depends_on": depends_on}
+        if masked is not None:
+            record["masked"] = masked
+        self._append(record)
 
-    def done(self, address: str, phase: str, entry: ResourceState | None) -> None:
-        self._append({"op": "done", "address": address, "phase": phase,
-                      "resource": None if entry is None else entry.to_dict()})
+    def done(self, address: str, phase: str, entry: ResourceState | None, fingerprint_key: bytes | None = None) -> None:
+        """`fingerprint_key`: the key `entry`'s fingerprints are made with, kept with the first result so that a
+        state never written before the crash recovers its results with the key that can check them."""
+        record: dict[str, Any] = {"op": "done", "address": address, "phase": phase,
+                                  "resource": None if entry is None else entry.to_dict()}
+        with self._lock:
+            first = fingerprint_key is not None and not self._key_noted
+            self._key_noted = self._key_noted or first
+        if first and fingerprint_key is not None:
+            record["fingerprint_key"] = base64.b64encode(fingerprint_key).decode("ascii")
+        self._append(record)
 
     def clear(self) -> None:
         self._store.journal_clear()

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
+from ..secrets import mask
 from ..state.model import Changes, ResourceState, State
 from .journal import Journal
 
@@ -35,6 +36,8 @@ class StateRecorder:
         self._counts = {"added": 0, "changed": 0, "destroyed": 0}
         self._last: State | None = None  # the last state written, kept as the command's history entry
         self._state = state
+        # Made before any worker thread runs: every entry of this apply is sealed with the same key.
+        self.fingerprints = state.sealer()
         self._who = who
         self._journal = journal
         self._commit = commit
@@ -53,15 +56,18 @@ class StateRecorder:
     def state(self) -> State:
         return self._state
 
-    def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str]) -> None:
+    def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str],
+               fields: Mapping[str, Any] | None = None) -> None:
         """Before a DSS write: durable before the call is made."""
         self._check()
         if self._journal is not None:
-            self._journal.intent(address, kind, phase, remote_id, depends_on)
+            masked = mask(dict(fields)) if fields is not None else None
+            self._journal.intent(address, kind, phase, remote_id, depends_on,
+                                 masked if masked is not None and masked != fields else None)
 
     def put(self, address: str, entry: ResourceState, phase: str = "update") -> None:
         if self._journal is not None:
-            self._journal.done(address, phase, entry)
+            self._journal.done(address, phase, entry, self._state.fingerprint_key)
         with self._lock:
             self._state.resources[address] = entry
             self._count(phase)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from ..dss.connect import Connection, read_with_retry
 from ..resources import KINDS, Address
-from ..secrets import scrub
+from ..secrets import taint
 from ..state.model import ResourceState, State
 
 
@@ -19,6 +20,8 @@ def replay(state: State, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             open_intents[step] = r
         elif r.get("op") == "done":
             open_intents.pop(step, None)
+            if r.get("fingerprint_key") and state.fingerprint_key is None:  # the results were sealed with it
+                state.fingerprint_key = base64.b64decode(r["fingerprint_key"])
             res = r.get("resource")
             if res is None:
                 state.resources.pop(r["address"], None)
@@ -39,7 +42,9 @@ def resolve(state: State, intents: list[dict[str, Any]], conn: Connection) -> li
             # Created just before the crash? Then adopt it: never create it twice.
             remote = read_with_retry(conn, lambda k=kind, a=address: k.read(conn.client, a, None))
             if remote is not None:
-                state.resources[str(address)] = ResourceState(kind.name, remote.remote_id, scrub(dict(remote.fields)),
+                # What it was created with says which of DSS's values are sensitive (they are sealed).
+                fields = state.sealer().scrub(taint(dict(remote.fields), intent.get("masked")))
+                state.resources[str(address)] = ResourceState(kind.name, remote.remote_id, fields,
                                                               list(intent.get("depends_on", [])))
                 found.append(f"{address}: created before the interruption, adopted")
             else:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, ConfigErrors
+from . import envref
 from .loader import ProjectSource, SourceFile
 from .models import Environment, ProjectFile
 
@@ -27,13 +28,17 @@ def physical_key(env: Environment, key: str) -> str:
 
 
 def view(source: ProjectSource, env_name: str, env: Environment, workspace_file: SourceFile,
-         keys: Sequence[str], matched: set[str] | None = None) -> ProjectSource:
-    """`source` as environment `env_name` deploys it (the same object when nothing changes); the override
-    patterns that applied to something are added to `matched`."""
+         keys: Sequence[str], matched: set[str] | None = None,
+         environ: Mapping[str, str] | None = None) -> ProjectSource:
+    """`source` as environment `env_name` deploys it (the same object when nothing changes), its `${env:...}`
+    references resolved from `environ` (default: the process's); the override patterns that applied to
+    something are added to `matched`."""
     _check_names(source, env_name, env)
-    if env.project_key == "{key}" and not env.overrides:
+    data, sensitive = _resolved(source, env_name, environ)
+    if env.project_key == "{key}" and not env.overrides and data is None:
         return source
-    data = source.spec.model_dump(by_alias=True, exclude_unset=True)
+    if data is None:
+        data = source.spec.model_dump(by_alias=True, exclude_unset=True)
     for pattern, change in env.overrides.items():
         if _apply_override(data, source.key, pattern, change) and matched is not None:
             matched.add(pattern)
@@ -47,7 +52,26 @@ def view(source: ProjectSource, env_name: str, env: Environment, workspace_file:
         first = e.errors()[0]
         raise workspace_file.error(f"overrides of environment '{env_name}' make project {source.key} invalid: "
                                    f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}", where) from None
-    return ProjectSource(source.file, spec, source.code)
+    return ProjectSource(source.file, spec, source.code, sensitive)
+
+
+def _resolved(source: ProjectSource, env_name: str,
+              environ: Mapping[str, str] | None) -> tuple[dict[str, Any] | None, frozenset[str]]:
+    """The project's data with its `${env:...}` references resolved, and the values they gave; (None, {}) for a
+    project that has none (most: they are found in the file's text without reading it as data)."""
+    if "${env:" not in source.file.text and (source.file.path.suffix != ".py"
+                                             or "${env:" not in source.spec.model_dump_json()):
+        return None, frozenset()
+    data = source.spec.model_dump(by_alias=True, exclude_unset=True)
+    try:
+        data = envref.resolve(data, (), environ)
+    except envref.MissingEnvVar as e:
+        raise source.file.error(f"environment variable {e.name} is not set (referenced by project {source.key}, "
+                                f"used in environment '{env_name}')", e.loc) from None
+    except envref.MalformedRef as e:
+        raise source.file.error("malformed reference: expected ${env:NAME} (a name of letters, digits and "
+                                "underscores, then '}')", e.loc) from None
+    return data, envref.sensitive_values(data)
 
 
 def _foreign(ref: str, env: Environment, keys: Sequence[str]) -> str:

@@ -1,4 +1,8 @@
-"""`${env:NAME}` references: read from the environment when an environment is used, never stored."""
+"""`${env:NAME}` references: read from the environment when an environment is used, never stored.
+
+A string that held a reference comes back `Sensitive`: every value from the environment is treated as a secret
+wherever it lands (see secrets.py). DSS's own `${var}` references are not ours and stay as written.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+from ..secrets import Sensitive, remember, sensitive_strings, url_credentials
 
 REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 # `${env:` not followed by a well-formed name and `}`: a typo that would otherwise be sent as a literal value.
@@ -42,7 +48,7 @@ def _walk(value: Any, loc: tuple[str | int, ...], get: Callable[[str, tuple[str 
     if isinstance(value, str):
         if MALFORMED.search(value):
             raise MalformedRef(value, loc)
-        return REF.sub(lambda m: get(m.group(1), loc), value)
+        return Sensitive(REF.sub(lambda m: get(m.group(1), loc), value)) if REF.search(value) else value
     if isinstance(value, dict):
         return {k: _walk(v, (*loc, k), get) for k, v in value.items()}
     if isinstance(value, list):
@@ -69,3 +75,14 @@ class AsWritten(Mapping[str, str]):
 
 def has_ref(value: Any) -> bool:
     return isinstance(value, str) and bool(REF.search(value))
+
+
+def sensitive_values(resolved: Any) -> frozenset[str]:
+    """The values `${env:...}` references gave in a resolved document, remembered so that no message shows them.
+
+    An environment's `host` is where DSS is, not a secret: of it, only the credentials a URL may hold count."""
+    host = resolved.get("host") if isinstance(resolved, dict) else None
+    rest = {k: v for k, v in resolved.items() if k != "host"} if isinstance(resolved, dict) else resolved
+    values = sensitive_strings(rest) | frozenset(url_credentials(host) if isinstance(host, str) else ())
+    remember(values)
+    return values

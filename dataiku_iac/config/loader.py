@@ -46,6 +46,8 @@ class ProjectSource:
     file: SourceFile
     spec: ProjectFile
     code: dict[str, str] = field(default_factory=dict)
+    # As an environment sees it: the values its `${env:...}` references gave (see environment_view.view).
+    sensitive: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -64,6 +66,11 @@ class WorkspaceConfig:
 
     def environment(self, name: str, environ: Mapping[str, str] | None = None) -> Environment:
         """An environment with its `${env:...}` references resolved from `environ` (default: the process's)."""
+        return self.resolve_environment(name, environ)[0]
+
+    def resolve_environment(self, name: str,
+                            environ: Mapping[str, str] | None = None) -> tuple[Environment, frozenset[str]]:
+        """The environment, and the values its `${env:...}` references gave (sensitive wherever they land)."""
         if name not in self.spec.environments:
             known = ", ".join(sorted(self.spec.environments))
             raise ConfigError(f"unknown environment '{name}' (declared: {known})", file=self.file.shown)
@@ -76,8 +83,9 @@ class WorkspaceConfig:
         except envref.MalformedRef as e:
             raise self.file.error("malformed reference: expected ${env:NAME} (a name of letters, digits and "
                                   "underscores, then '}')", e.loc) from None
+        values = envref.sensitive_values(resolved)
         try:
-            return Environment.model_validate(resolved)
+            return Environment.model_validate(resolved), values
         except ValidationError as e:
             errors = to_config_errors(e, Environment, self.file.text, self.file.shown)
             raise _many(errors) from None

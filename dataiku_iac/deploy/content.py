@@ -18,7 +18,7 @@ from ..plan.diff import FieldChange, diff_fields
 from ..plan.model import Action, ActionType
 from ..plan.planner import refresh
 from ..resources import KIND_NAMES, KINDS, Address, Desired
-from ..secrets import is_secret_key, mask
+from ..secrets import is_sensitive, mask
 from ..state.model import State
 from .deployer import absent
 from .targets import CODE_ENV, CONNECTION, Remap, remap_pairs
@@ -110,7 +110,7 @@ def compare(bundle: Objects, current: Objects | None, project_key: str, target_e
         if want is None:
             gone.append(Action(address, kind, ActionType.DELETE, "not in the bundle: activation removes it"))
         elif have is None:
-            changes = tuple(FieldChange(p, None, mask(v), is_secret_key(p)) for p, v in sorted(want.items()))
+            changes = tuple(FieldChange(p, None, mask(v), is_sensitive(p, v)) for p, v in sorted(want.items()))
             keep.append(Action(address, kind, ActionType.CREATE, f"in the bundle, not yet in {target_env}", changes))
         else:
             open_maps = KINDS[kind].open_maps if partial else frozenset()

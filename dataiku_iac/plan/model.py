@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import PlanError
-from ..secrets import scrub
+from ..secrets import UNKEYED, Fingerprints
 from .diff import FieldChange
 
 PLAN_FORMAT_VERSION = 1
@@ -59,12 +59,13 @@ class Action:
         """A delete that only drops the object from state: it is gone from DSS already, or kept there."""
         return self.action is ActionType.DELETE and ONLY_FORGOTTEN in self.reason
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, fingerprints: Fingerprints = UNKEYED) -> dict[str, Any]:
         return {
             "address": self.address, "kind": self.kind, "action": self.action.value, "reason": self.reason,
             "changes": [c.to_dict() for c in self.changes], "drift": [c.to_dict() for c in self.drift],
-            # Secret values never leave memory: apply takes them from the (unchanged) configuration again.
-            "remote_id": self.remote_id, "fields": None if self.fields is None else scrub(dict(self.fields)),
+            # Sensitive values never leave memory: apply takes them from the (unchanged) configuration again.
+            "remote_id": self.remote_id,
+            "fields": None if self.fields is None else fingerprints.scrub(dict(self.fields)),
             "depends_on": list(self.depends_on),
             "with_project": self.with_project, "notes": dict(self.notes), "record_only": self.record_only,
         }
@@ -141,6 +142,8 @@ class Plan:
     at: str | None = None  # the Git commit the configuration was read from (`plan --at`)
     # Objects found in the configuration's projects that dss-iac does not manage: reported, never deleted.
     unmanaged: tuple[Unmanaged, ...] = ()
+    # What sensitive values are sealed with when the plan is saved (the state's key; never saved itself).
+    fingerprints: Fingerprints = field(default=UNKEYED, repr=False, compare=False)
 
     @property
     def changes(self) -> list[Action]:
@@ -188,7 +191,7 @@ class Plan:
             "state": {"lineage": self.state_lineage, "serial": self.state_serial},
             "remote_fingerprint": self.remote_fingerprint,
             "summary": {"add": s.add, "change": s.change, "destroy": s.destroy},
-            "actions": [a.to_dict() for a in self.actions],
+            "actions": [a.to_dict(self.fingerprints) for a in self.actions],
             "unmanaged": [u.to_dict() for u in self.unmanaged],
         }
 

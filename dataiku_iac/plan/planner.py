@@ -13,7 +13,7 @@ from .._text import brief
 from ..dss.connect import Connection, read_with_retry
 from ..errors import ConfigError
 from ..resources import KINDS, Address, Desired, Remote
-from ..secrets import is_secret_key, mask, scrub
+from ..secrets import UNKEYED, Fingerprints, is_sensitive, mask, taint
 from ..state.model import State
 from .diff import FieldChange, diff_fields, roots
 from .graph import topo_order
@@ -70,9 +70,19 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
     return remotes
 
 
-def fingerprint(remotes: Mapping[Address, Remote | None]) -> str:
-    body = {str(a): (None if r is None else scrub(r.fields)) for a, r in sorted(remotes.items())}
+def fingerprint(remotes: Mapping[Address, Remote | None], state: State,
+                desired: Mapping[str, Mapping[str, Any] | None]) -> str:
+    """One digest of everything read from DSS, to tell at apply time whether DSS changed since the plan. Sensitive
+    values (found through `desired` fields and the state's) go in only as their fingerprints."""
+    fps = state.fingerprints
+    body = {str(a): (None if r is None else fps.scrub(_tainted(r, str(a), state, desired)))
+            for a, r in sorted(remotes.items())}
     return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _tainted(remote: Remote, address: str, state: State, desired: Mapping[str, Mapping[str, Any] | None]) -> Any:
+    entry = state.resources.get(address)
+    return taint(dict(remote.fields), desired.get(address), entry.fields if entry is not None else None)
 
 
 def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: State, conn: Connection,
@@ -100,9 +110,11 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     actions = _decide(desired, state, remotes, managed, kept, record_untracked)
     plan = Plan(
         environment=environment, actions=tuple(actions), config_digest=config_digest,
-        state_lineage=state.lineage, state_serial=state.serial, remote_fingerprint=fingerprint(remotes),
+        state_lineage=state.lineage, state_serial=state.serial,
+        remote_fingerprint=fingerprint(remotes, state, {str(a): d.fields for a, d in desired.items()}),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), targets=tuple(str(t) for t in targets),
         destroy=destroy, unmanaged=tuple(u for key in sorted(staying) for u in found[key]),
+        fingerprints=state.fingerprints,
     )
     return plan, remotes
 
@@ -137,10 +149,11 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
             record_untracked: bool = True) -> list[Action]:
     by_addr: dict[str, Action] = {}
     deps: dict[str, list[str]] = {}
+    fps = state.fingerprints
     for a, d in desired.items():
         key = str(a)
         deps[key] = [str(x) for x in d.depends_on]
-        by_addr[key] = _decide_one(KINDS[a.kind], d, state.resources.get(key), remotes.get(a), record_untracked)
+        by_addr[key] = _decide_one(KINDS[a.kind], d, state.resources.get(key), remotes.get(a), record_untracked, fps)
     kept = kept or {}
     # A project that holds objects dss-iac does not manage is kept (and forgotten): its managed objects are
     # deleted one by one instead of with the project.
@@ -164,8 +177,7 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
             with_project = True
         by_addr[key] = Action(key, a.kind, ActionType.DELETE, reason, remote_id=entry.remote_id,
                               with_project=with_project or remote is None,
-                              changes=tuple(FieldChange(p, mask(v), None, is_secret_key(p))
-                                            for p, v in sorted(remote.fields.items()))
+                              changes=_listed(taint(dict(remote.fields), entry.fields), before=True)
                               if remote is not None else ())
     _cascade_replacements(by_addr, desired)
     order = topo_order(by_addr, deps)
@@ -175,22 +187,29 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
     return keep + gone
 
 
-def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, record_untracked: bool = True) -> Action:
+def _listed(fields: Mapping[str, Any], *, before: bool = False) -> tuple[FieldChange, ...]:
+    """Every field as a change from nothing (a create) or to nothing (a delete), sensitive values masked."""
+    return tuple(FieldChange(p, mask(v), None, is_sensitive(p, v)) if before else
+                 FieldChange(p, None, mask(v), is_sensitive(p, v)) for p, v in diff_items(fields))
+
+
+def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, record_untracked: bool = True,
+                fps: Fingerprints = UNKEYED) -> Action:
     key = str(d.address)
     prior = entry.fields if entry is not None else None
     deps = tuple(str(x) for x in d.depends_on)
     fields = dict(d.fields)
     if remote is None:
         reason = "deleted outside dss-iac" if entry is not None else "not in DSS"
-        changes = tuple(FieldChange(p, None, mask(v), is_secret_key(p)) for p, v in diff_items(fields))
-        return Action(key, kind.name, ActionType.CREATE, reason, changes, fields=fields, depends_on=deps,
+        return Action(key, kind.name, ActionType.CREATE, reason, _listed(fields), fields=fields, depends_on=deps,
                       notes=d.notes)
-    changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
+    found = taint(dict(remote.fields), fields, prior)  # DSS does not say which of its values are ours to hide
+    changes = tuple(diff_fields(fields, found, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps))
     drift: tuple[FieldChange, ...] = ()
     if prior is not None:
         # Told as what happened in DSS: from the value last applied to the value found.
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
-                      diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior))
+                      diff_fields(prior, found, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps))
     if not changes:
         if entry is None and record_untracked:
             return Action(key, kind.name, ActionType.NOOP, "in DSS as configured, not in state: apply records it",
@@ -203,7 +222,7 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
         return Action(key, kind.name, ActionType.REPLACE, reason, changes, drift, remote.remote_id, fields, deps,
                       notes=d.notes)
     config_changed = prior is None or bool(diff_fields(fields, prior, open_maps=kind.open_maps,
-                                                       previously_managed=prior))
+                                                       previously_managed=prior, fingerprints=fps))
     if drift and not config_changed:
         reason = "changed outside dss-iac"
     elif drift:

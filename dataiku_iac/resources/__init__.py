@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ..secrets import MASK, tag_values
 from .address import KINDS as KIND_NAMES
 from .address import Address
 from .base import Desired, Kind, Remote
@@ -35,10 +38,26 @@ def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Des
     matched: set[str] = set()
     for source in config.projects.values():
         if env.environment is not None:
-            source = view(source, env.name, env.environment, config.file, keys, matched)
+            source = view(source, env.name, env.environment, config.file, keys, matched, env.environ)
+        sensitive = env.sensitive | source.sensitive
         for kind in KINDS.values():
             for d in kind.desired(source, env):
-                out[d.address] = d
+                out[d.address] = _tagged(d, sensitive)
     if env.environment is not None and config.projects:
         check_overrides_used(env.name, env.environment, config.file, matched)
     return out
+
+
+def _tagged(d: Desired, sensitive: frozenset[str]) -> Desired:
+    """`d` with the values that came from the environment marked sensitive, in its fields and in its notes."""
+    if not sensitive:
+        return d
+    notes = {k: _hide(note, sensitive) for k, note in d.notes.items()}
+    return replace(d, fields=tag_values(d.fields, sensitive), notes=notes)
+
+
+def _hide(text: str, sensitive: frozenset[str]) -> str:
+    """A note (`warehouse -> pg_prod`) with each sensitive value in it masked, where it stands as a whole name."""
+    for value in sorted(sensitive, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", MASK, text)
+    return text

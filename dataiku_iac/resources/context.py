@@ -18,6 +18,10 @@ class EnvContext:
     variables: Mapping[str, Any] = field(default_factory=dict)
     # The environment's settings: project key pattern and per-resource overrides (None in unit tests).
     environment: Environment | None = None
+    # The values its `${env:...}` references gave: sensitive wherever they land.
+    sensitive: frozenset[str] = frozenset()
+    # Where `${env:...}` references are read from (None: the process's environment).
+    environ: Mapping[str, str] | None = None
 
     def connection(self, logical: str) -> str:
         """The DSS connection behind a logical name; unmapped names are used as they are."""

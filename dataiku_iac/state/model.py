@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import StateError
+from ..secrets import UNKEYED, Fingerprints
 
 STATE_FORMAT_VERSION = 1
 
@@ -37,12 +40,28 @@ class State:
     updated_by: str = ""
     # The workspace's Git commit when the state was written, when the workspace is a Git repository.
     workspace_commit: str = ""
+    # The key of the fingerprints of sensitive values: random, one per lineage, kept only here (so it is as
+    # protected as the state: encrypt the state to keep it from whoever may read it). None until first written.
+    fingerprint_key: bytes | None = field(default=None, repr=False)
+
+    @property
+    def fingerprints(self) -> Fingerprints:
+        """What a plan compares and seals sensitive values with: the key of a state already written. A plan made
+        before then only masks them (the apply could not check a key that was never stored)."""
+        return Fingerprints(self.fingerprint_key) if self.serial and self.fingerprint_key else UNKEYED
+
+    def sealer(self) -> Fingerprints:
+        """What a write seals sensitive values with: the state's key, made now if it has none yet."""
+        if self.fingerprint_key is None:
+            self.fingerprint_key = secrets.token_bytes(32)
+        return Fingerprints(self.fingerprint_key)
 
     def to_dict(self) -> dict[str, Any]:
         body = {
             "format_version": STATE_FORMAT_VERSION, "environment": self.environment, "lineage": self.lineage,
             "serial": self.serial, "updated_at": self.updated_at, "updated_by": self.updated_by,
             "workspace_commit": self.workspace_commit,
+            "fingerprint_key": _b64(self.fingerprint_key),
             "resources": {k: self.resources[k].to_dict() for k in sorted(self.resources)},
         }
         body["checksum"] = checksum(body)
@@ -52,6 +71,7 @@ class State:
         return (json.dumps(self.to_dict(), indent=1, sort_keys=False) + "\n").encode()
 
     def stamp(self, who: str) -> None:
+        self.sealer()  # every state written has its key
         self.serial += 1
         self.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.updated_by = who
@@ -74,9 +94,11 @@ class State:
             resources = {
                 addr: ResourceState(r["kind"], r["remote_id"], dict(r["fields"]), list(r.get("depends_on", [])))
                 for addr, r in doc["resources"].items()}
+            key = doc.get("fingerprint_key")
             return cls(doc["environment"], doc["lineage"], int(doc["serial"]), resources,
-                       doc.get("updated_at", ""), doc.get("updated_by", ""), doc.get("workspace_commit", ""))
-        except (KeyError, TypeError, ValueError) as e:
+                       doc.get("updated_at", ""), doc.get("updated_by", ""), doc.get("workspace_commit", ""),
+                       None if key is None else base64.b64decode(key, validate=True))
+        except (KeyError, TypeError, ValueError) as e:  # bad base64 is a ValueError too
             raise StateError(f"{source}: state is missing or has an invalid {e}") from None
 
 
@@ -95,6 +117,10 @@ class Changes:
         return cls(added=sum(a not in old for a in new),
                    changed=sum(a in old and old[a].to_dict() != r.to_dict() for a, r in new.items()),
                    destroyed=sum(a not in new for a in old))
+
+
+def _b64(key: bytes | None) -> str | None:
+    return None if key is None else base64.b64encode(key).decode("ascii")
 
 
 def checksum(doc: Mapping[str, Any]) -> str:

@@ -8,16 +8,20 @@ managed), editing the file in place (comments kept).
 
 from __future__ import annotations
 
+import os
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config.envref import has_ref
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
 from .resources import KINDS, Address, Remote
+from .secrets import is_secret_key
 
 if TYPE_CHECKING:
     from .config.loader import ProjectSource, WorkspaceConfig
@@ -31,12 +35,22 @@ DEFAULT_FOLDER_PATH = "/${projectKey}/${odbId}"  # where DSS puts a folder when 
 
 
 @dataclass(frozen=True)
+class SecretRef:
+    """A secret found in DSS, written to the project file as `${env:NAME}` instead of its value."""
+
+    name: str  # the environment variable to set
+    where: str  # what it is: `dataset.CHURN.raw params.password`
+    shown: bool  # False when DSS handed it back encrypted: the value is not known here
+
+
+@dataclass(frozen=True)
 class ImportResult:
     project_file: Path
     code_files: tuple[Path, ...]
     resources: tuple[str, ...]
     skipped: tuple[str, ...]  # objects dss-iac does not model, left out with the reason
     added: bool = False  # objects added to the file of a project declared already, not a new file
+    secrets: tuple[SecretRef, ...] = ()  # the environment variables to set before the next plan
 
 
 def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) -> ImportResult:
@@ -60,6 +74,7 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
     remotes, skipped = read_with_retry(conn, lambda: _read_project(conn.client, key))  # reads: may retry
     logical = _logical_names(dict(ws.environment(env).remap.connections))
     doc, code = _project_doc(key, remotes, logical, _code_dir(target, key), target.parent)
+    refs = _secrets_as_refs(key, doc)
     for path in code:
         if path.exists():
             raise ConfigError(f"{path} already exists: refusing to overwrite it", file=str(path))
@@ -69,13 +84,13 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             written.append(path)
-        recorded = _record(ws, env, key, remotes)
+        recorded = _record(ws, env, key, remotes, _with_values(refs))
     except ConfigError as e:  # what DSS holds does not fit the configuration: keep no file of it
         for path in written:
             path.unlink(missing_ok=True)
         raise ConfigError(f"project {key} cannot be imported as it is in DSS, so no file was kept: "
                           f"{e.render().splitlines()[0]}") from None
-    return ImportResult(target, tuple(code), recorded, tuple(skipped))
+    return ImportResult(target, tuple(code), recorded, tuple(skipped), secrets=tuple(r for r, _ in refs))
 
 
 def declared_project(config: WorkspaceConfig, environment: Environment, key: str) -> ProjectSource | None:
@@ -126,6 +141,7 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
         return ImportResult(path, (), (), tuple(skipped), added=True)
     logical = _logical_names(dict(ws.environment(env).remap.connections))
     objects, code = _objects_doc(remotes, logical, _code_dir(path, key), path.parent)
+    refs = _secrets_as_refs(key, objects)
     text = disk_text(source.file)
     for collection, entries in objects.items():
         for name, entry in entries.items():
@@ -146,8 +162,8 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
         raise ConfigError(f"what DSS holds in project {key} cannot be added to {source.file.shown} as it is, so "
                           f"nothing was written; in the file as import would write it: {e.render().splitlines()[0]}"
                           ) from None
-    recorded = _record(ws, env, physical, remotes)
-    return ImportResult(path, tuple(code), recorded, tuple(skipped), added=True)
+    recorded = _record(ws, env, physical, remotes, _with_values(refs))
+    return ImportResult(path, tuple(code), recorded, tuple(skipped), added=True, secrets=tuple(r for r, _ in refs))
 
 
 def _code_dir(project_file: Path, key: str) -> Path:
@@ -264,6 +280,57 @@ def _objects_doc(remotes: dict[Address, Remote], logical: dict[str, str], code_d
     return doc, code
 
 
+_COLLECTION_KIND = {"datasets": "dataset", "managed_folders": "managed_folder", "recipes": "recipe",
+                    "scenarios": "scenario", "zones": "zone"}
+
+
+def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str]]:
+    """Replace, in place, every secret of `doc` (a value under a key DSS keeps secret, anywhere: params, variables,
+    metadata) by a `${env:NAME}` reference; return each reference with the value it replaces."""
+    found: list[tuple[SecretRef, str]] = []
+    taken: set[str] = set()
+
+    def name_for(path: tuple[str | int, ...]) -> str:
+        base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", "_".join(map(str, (key, *path))))).strip("_").upper()
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        return name
+
+    def where(path: tuple[str | int, ...]) -> str:
+        if path[0] in _COLLECTION_KIND and len(path) > 2:
+            address, rest = f"{_COLLECTION_KIND[str(path[0])]}.{key}.{path[1]}", path[2:]
+        elif path[:2] == ("project", "variables"):
+            address, rest = f"variables.{key}", path[2:]
+        else:
+            address, rest = f"project.{key}", path[1:]
+        return f"{address} {'.'.join(map(str, rest))}"
+
+    def walk(node: Any, path: tuple[str | int, ...], secret: bool) -> Any:
+        if isinstance(node, dict):
+            flagged = node.get("secret") is True
+            return {k: walk(v, (*path, k), secret or is_secret_key(str(k)) or (flagged and k == "value"))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, (*path, i), secret) for i, v in enumerate(node)]
+        # An empty secret hides nothing (and DSS keeps a secret it blanked when sent back blank): left as it is.
+        if secret and isinstance(node, str) and node and not has_ref(node):
+            ref = SecretRef(name_for(path), where(path), not node.startswith("e:AES:"))
+            found.append((ref, node if ref.shown else ""))
+            return f"${{env:{ref.name}}}"
+        return node
+
+    doc.update(walk(doc, (), False))
+    return found
+
+
+def _with_values(refs: list[tuple[SecretRef, str]]) -> Mapping[str, str]:
+    """The process environment, with the variables of `refs` set to the values DSS holds (to record the state)."""
+    return ChainMap({ref.name: value for ref, value in refs}, os.environ)
+
+
 def _relative(path: Path, start: Path) -> str:
     import os
 
@@ -282,15 +349,17 @@ def _dump(doc: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote]) -> tuple[str, ...]:
-    """Record what was imported, as the config now describes it, so that the next plan is empty."""
+def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote],
+            environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Record what was imported, as the config now describes it (its `${env:...}` read from `environ`), so that
+    the next plan is empty."""
     from .config.loader import load_workspace
     from .resources import build_desired
     from .state.lease import whoami
     from .state.model import ResourceState
 
     config = load_workspace(ws.root)
-    desired = {a: d for a, d in build_desired(config, ws.env_context(env)).items() if a.project == key}
+    desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == key}
     with ws.locked_state(env, "import") as (store, state, _):
         scrub = state.sealer().scrub
         for address, d in desired.items():

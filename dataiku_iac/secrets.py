@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "(sensitive)"
 
@@ -243,17 +243,19 @@ _URL_WITH_CREDENTIALS = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/@'\"]+@[^\s'
 
 
 def redact_url(url: str) -> str:
-    """A URL as messages show it: `https://user:****@host` (pip's form), `https://****@host` for a token alone."""
+    """`url` as messages show it: its credentials (user:password@, secret query parameters) replaced by ***."""
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, colon, _ = userinfo.partition(":")
-    shown = f"{user}:****" if colon else "****"
-    return urlunsplit((parts.scheme, f"{shown}@{hostport}", parts.path, parts.query, parts.fragment))
+    except ValueError:  # not a URL after all: whatever stands before an @ may be credentials
+        return "***@" + url.rsplit("@", 1)[-1] if "@" in url else url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if "@" in parts.netloc:
+        netloc = "***@" + netloc
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    # A flag such as withSecrets=false holds no secret: it stays readable.
+    query = urlencode([(k, "***" if is_secret_key(k) and v.lower() not in ("true", "false") else v)
+                       for k, v in params], safe="*/")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def url_credentials(url: str) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
 from dataiku_iac.drift import DriftItem, DriftReport
 from dataiku_iac.plan.model import Plan
+from dataiku_iac.secrets import redact_url
 from dataiku_iac.state.lease import whoami
 from dataiku_iac.workspace import Workspace
 
@@ -143,9 +144,10 @@ class Service:
             lock = f"{holder.who} ({holder.operation}, since {holder.started})"
         managed = Counter(addr.split(".")[1] for addr in (state.resources if state else {}))
         keys = {k: e.project_key.format(key=k) for k in ws.config.projects}
+        host = redact_url(e.host)  # a URL's credentials are never shown
         if state is None:
-            return EnvStatus(env, e.host, e.protected, 0, "", "", lock, dict(managed), keys)
-        return EnvStatus(env, e.host, e.protected, state.serial, state.updated_by, state.updated_at, lock,
+            return EnvStatus(env, host, e.protected, 0, "", "", lock, dict(managed), keys)
+        return EnvStatus(env, host, e.protected, state.serial, state.updated_by, state.updated_at, lock,
                          dict(managed), keys)
 
     def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static, Tree
 from textual.worker import Worker, get_current_worker
 
 from dataiku_iac.errors import DssIacError
+from dataiku_iac.secrets import redact
 
 T = TypeVar("T")
 
@@ -71,10 +72,11 @@ class OpenTable(NavTable):
 
 
 def describe_error(error: BaseException) -> str:
-    """One readable line (or a few, for a list of configuration errors); never a traceback."""
+    """One readable line (or a few, for a list of configuration errors); never a traceback, never a value read
+    from the environment."""
     if isinstance(error, DssIacError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
+        return redact(str(error))
+    return redact(f"{type(error).__name__}: {error}")
 
 
 class ErrorBanner(Static):

@@ -1,7 +1,8 @@
 """Output for people and for pipes: colour and progress on a terminal, plain and quiet otherwise.
 
 Data (plans, JSON) goes to stdout; progress, notes and errors go to stderr, so `dss-iac plan --json | jq`
-always gets clean JSON.
+always gets clean JSON. Everything written goes through `secrets.redact`: a value read from the environment, or
+the credentials of a URL, never reaches either stream, even inside a message quoted from DSS.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
+
+from ..secrets import redact
 
 _COLOURS = {"+": "\x1b[32m", "~": "\x1b[33m", "-": "\x1b[31m", "-/+": "\x1b[35m"}
 _RESET = "\x1b[0m"
@@ -25,14 +28,16 @@ class Console:
         self.interactive = self.stderr.isatty() and os.environ.get("CI") is None
 
     def out(self, text: str = "") -> None:
+        text = redact(text)
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
     def note(self, text: str) -> None:
-        self.stderr.write(text + "\n")
+        self.stderr.write(redact(text) + "\n")
         self.stderr.flush()
 
     def error(self, text: str) -> None:
+        text = redact(text)
         lines = text.splitlines() or [text]
         for line in lines:
             self.stderr.write(f"error: {line}\n")
@@ -56,7 +61,7 @@ class Console:
 
     def confirm(self, question: str) -> bool:
         """Ask for a typed `yes`; anything else is a no."""
-        self.stderr.write(f"{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+        self.stderr.write(f"{redact(question)}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
         self.stderr.flush()
         answer = sys.stdin.readline()
         return answer.strip() == "yes"

@@ -75,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.USAGE
     console = Console(no_color=args.no_color)
     from ..errors import DssIacError
+    from ..secrets import forget_all
+
+    forget_all()  # values an earlier command of this process read from its environment are not this one's
 
     try:
         return int(args.func(args, console) or exit_codes.OK)

@@ -65,6 +65,13 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
                                                    if result.code_files else "") + ".")
     for reason in result.skipped:
         console.note(f"left out: {reason}")
+    if result.secrets:
+        console.out(f"Secrets are written as ${{env:NAME}} references, never as values. Before planning, set these "
+                    f"{len(result.secrets)} environment variable(s) to the values DSS holds:")
+        width = max(len(r.name) for r in result.secrets)
+        for ref in result.secrets:
+            hidden = "" if ref.shown else "  (DSS does not show it: the next apply writes the value you set)"
+            console.out(f"  {ref.name:<{width}}  {ref.where}{hidden}")
     console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
     return exit_codes.OK
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ..secrets import is_secret_key
+from ..secrets import redact_url
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -59,19 +58,6 @@ def reject_non_dss_errors(response: Any, *args: Any, **kwargs: Any) -> Any:
     call = f"{response.request.method} {redact_url(response.url)}"
     raise DataikuException(f"HTTP {response.status_code} from {call} with {what}: not an answer from DSS (check the "
                            "host URL, and any proxy in between)")
-
-
-def redact_url(url: str) -> str:
-    """`url` with its credentials (user:password@, secret query parameters) replaced by ***."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    if "@" in parts.netloc:
-        netloc = "***@" + netloc
-    params = parse_qsl(parts.query, keep_blank_values=True)
-    # A flag such as withSecrets=false holds no secret: it stays readable.
-    query = urlencode([(k, "***" if is_secret_key(k) and v.lower() not in ("true", "false") else v)
-                       for k, v in params], safe="*/")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 class _Retry(Retry):

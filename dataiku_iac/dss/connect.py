@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DSSApiError
-from .client import CallCounter, make_client, redact_url
+from ..secrets import redact, redact_url
+from .client import CallCounter, make_client
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -47,7 +48,7 @@ def embedded_simulator(root: Path, automation_nodes: list[str], *, latency_ms: f
 @dataclass
 class Connection:
     env_name: str
-    host: str
+    host: str  # as messages show it: credentials in the URL hidden
     client: DSSClient
     counter: CallCounter
     simulator: Simulator | None = None  # the embedded DSS this connection uses (owned by the workspace)
@@ -99,7 +100,7 @@ def call(conn: Connection, fn: Any) -> Any:
 
 
 def explain(conn: Connection, e: Exception) -> str:
-    text = str(e)
+    text = redact(str(e))
     if "UnauthorizedException" in text and ("API key" in text or "Not authenticated" in text):
         return f"DSS at {conn.host} refused the API key of environment '{conn.env_name}'"
     return f"DSS at {conn.host}: {text}"

@@ -129,3 +129,53 @@ def test_shared_connections_import_under_a_mapped_name_and_a_failed_import_keeps
                           "projects/odd.yaml:"), err
     assert sorted(p.relative_to(root) for p in root.rglob("*") if ".dss-iac" not in p.parts) == before
     assert run(root, "validate") == 0
+
+
+FTP_PASSWORD = "FTP-CANARY-2c81"
+API_TOKEN = "TOKEN-CANARY-8d0f"
+ACCOUNT_KEY = "ACCOUNTKEY-CANARY-55e3"
+
+
+def build_with_secrets(root: Path) -> None:
+    with Workspace.load(root) as ws:
+        project = ws.connection("dev").client.create_project("SECRETS", "Holds secrets", "admin")
+        project.set_variables({"standard": {"api_token": API_TOKEN, "region": "eu"},
+                               "local": {"storage": {"accountKey": ACCOUNT_KEY, "account": "acme"}}})
+        project.create_fslike_dataset("remote", "FTP", "filesystem_managed", "/in")
+        settings = project.get_dataset("remote").get_settings()
+        settings.get_raw()["params"].update({"password": FTP_PASSWORD, "blank_secret": ""})
+        settings.save()
+
+
+def test_import_writes_env_references_for_secrets_and_lists_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_workspace(tmp_path, {}, workspace_yaml=WORKSPACE)
+    build_with_secrets(root)
+    assert run(root, "import", "-e", "dev", "--project", "SECRETS") == 0
+    out = capsys.readouterr()
+    listed = {line.split()[0]: line for line in out.out.splitlines() if line.startswith("  ")}
+    assert set(listed) == {"SECRETS_DATASETS_REMOTE_PARAMS_PASSWORD", "SECRETS_PROJECT_VARIABLES_STANDARD_API_TOKEN",
+                           "SECRETS_PROJECT_VARIABLES_LOCAL_STORAGE_ACCOUNTKEY"}
+    assert "dataset.SECRETS.remote params.password" in listed["SECRETS_DATASETS_REMOTE_PARAMS_PASSWORD"]
+    assert "variables.SECRETS standard.api_token" in listed["SECRETS_PROJECT_VARIABLES_STANDARD_API_TOKEN"]
+    text = (root / "projects" / "secrets.yaml").read_text()
+    assert "password: ${env:SECRETS_DATASETS_REMOTE_PARAMS_PASSWORD}" in text and "region: eu" in text
+    assert "blank_secret: ''" in text  # nothing to hide
+    canaries = (FTP_PASSWORD, API_TOKEN, ACCOUNT_KEY)
+    assert not [c for c in canaries if c in out.out + out.err]
+    for path in (p for p in root.rglob("*") if p.is_file() and ".dss-iac/sim" not in p.as_posix()):
+        assert not [c for c in canaries if c.encode() in path.read_bytes()], path
+    # Without the variables, the plan says which is missing and where; with them, nothing changes.
+    assert run(root, "plan", "-e", "dev") == 3
+    assert capsys.readouterr().err.startswith("error: projects/secrets.yaml:7:18: environment variable "
+                                              "SECRETS_PROJECT_VARIABLES_STANDARD_API_TOKEN is not set")
+    monkeypatch.setenv("SECRETS_DATASETS_REMOTE_PARAMS_PASSWORD", FTP_PASSWORD)
+    monkeypatch.setenv("SECRETS_PROJECT_VARIABLES_STANDARD_API_TOKEN", API_TOKEN)
+    monkeypatch.setenv("SECRETS_PROJECT_VARIABLES_LOCAL_STORAGE_ACCOUNTKEY", ACCOUNT_KEY)
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
+    # A value that differs from DSS's is a masked change.
+    monkeypatch.setenv("SECRETS_PROJECT_VARIABLES_STANDARD_API_TOKEN", "ROTATED-TOKEN-1")
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 2
+    out_text = capsys.readouterr().out
+    assert 'api_token = "(sensitive)" -> "(sensitive)"' in out_text and "ROTATED-TOKEN-1" not in out_text

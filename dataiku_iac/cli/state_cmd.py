@@ -208,7 +208,8 @@ def cmd_encrypt(args: argparse.Namespace, console: Console) -> int:
         codec = _current_codec(ws, args.env)
         with ws.locked_state(args.env, "state encrypt", args.lock_timeout, read=False) as (store, _, _hb):
             count = encrypt_existing(store, codec)
-    console.out(f"Encrypted {count} state file(s) of {args.env}.")
+            forgotten = _drop_history(store, f"dss-iac state: encrypt {args.env}, earlier versions dropped")
+    console.out(f"Encrypted {count} state file(s) of {args.env}.{forgotten}")
     return exit_codes.OK
 
 
@@ -220,5 +221,22 @@ def cmd_rekey(args: argparse.Namespace, console: Console) -> int:
         old = codec_from_env(args.old_key_env)
         with ws.locked_state(args.env, "state rekey", args.lock_timeout, read=False) as (store, _, _hb):
             count = rotate(store, old, new)
-    console.out(f"Re-encrypted {count} state file(s) of {args.env} with the new key.")
+            forgotten = _drop_history(store, f"dss-iac state: rekey {args.env}, earlier versions dropped")
+    console.out(f"Re-encrypted {count} state file(s) of {args.env} with the new key.{forgotten}")
     return exit_codes.OK
+
+
+def _drop_history(store: Any, message: str) -> str:
+    """On a backend that keeps every version (Git), the versions from before are dropped too: plaintext state, or
+    ciphertext under the old key, must not stay readable in the branch's history. Returns what to tell the user."""
+    drop = getattr(store.blobs, "drop_history", None)
+    if drop is None:
+        return ""
+    dropped, packed = drop(message)
+    if not dropped:
+        return ""
+    text = (f" The state branch was rewritten as one commit: its {dropped} earlier commit(s) and what only they held "
+            "are gone from this repository.")
+    if packed:
+        text += f" {packed} of those objects are in pack files: run `git gc --prune=now` to remove them."
+    return text + " A copy pushed elsewhere keeps them: push the branch with --force and delete the old copies."

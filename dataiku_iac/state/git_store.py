@@ -168,6 +168,47 @@ class GitBlobStore:
                 raise StateError(f"could not commit to {self.location}: other writers kept moving the branch for "
                                  f"{RETRY_SECONDS:.0f}s; run the command again")
 
+    # -- forgetting ---------------------------------------------------------------------------------------
+    def drop_history(self, message: str) -> tuple[int, int]:
+        """Make the branch one commit holding its current tree, so that no earlier version of any key (plaintext
+        state before `state encrypt`, ciphertext under a retired key) stays in its history; expire the branch's
+        reflog and delete from this repository the objects only that history held.
+
+        Returns (commits dropped, objects left in pack files: `git gc --prune=now` removes those).
+        """
+        with self._lock:
+            deadline = time.monotonic() + RETRY_SECONDS
+            while True:
+                tip = self._tip()
+                if tip is None or int(self._repo.git.rev_list("--count", tip)) <= 1:
+                    return 0, 0
+                commit = self._new_commit(self._repo.commit(tip).tree.binsha, None, message)
+                if self._move(commit, tip, message):  # other writers (a lease renewal) just move it again
+                    break
+                if time.monotonic() > deadline:
+                    raise StateError(f"could not rewrite {self.location}: other writers kept moving the branch for "
+                                     f"{RETRY_SECONDS:.0f}s; run the command again")
+            dropped = int(self._repo.git.rev_list("--count", tip))
+            self._repo.git.reflog("expire", "--expire=now", "--expire-unreachable=now", self.ref)
+            return dropped, self._delete_only_reachable_from(tip)
+
+    def _delete_only_reachable_from(self, old_tip: str) -> int:
+        """Delete the loose objects reachable from `old_tip` and from nothing else (no ref, reflog or index entry
+        of the repository); return how many such objects are in pack files, where they cannot be deleted alone."""
+        def objects(*args: str) -> set[str]:
+            return {line.split(" ", 1)[0] for line in self._repo.git.rev_list("--objects", *args).splitlines() if line}
+
+        gone = objects(old_tip) - objects("--all", "--reflog", "--indexed-objects")
+        folder = Path(self._repo.common_dir) / "objects"
+        packed = 0
+        for sha in gone:
+            loose = folder / sha[:2] / sha[2:]
+            try:
+                loose.unlink()
+            except FileNotFoundError:
+                packed += 1
+        return packed
+
     def _move(self, commit: str, tip: str | None, message: str) -> bool:
         """Point the branch at `commit` if it still points at `tip` (or does not exist when `tip` is None)."""
         try:

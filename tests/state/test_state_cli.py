@@ -184,3 +184,60 @@ def test_a_rollback_uses_todays_state_settings_its_saved_plan_applies_and_histor
     history = json.loads(capsys.readouterr().out)
     latest = max(history, key=lambda h: h["serial"])
     assert latest["commit"] == v1
+
+
+def _all_objects(repo: Any) -> dict[str, bytes]:
+    """Every object the repository holds, reachable or not, by sha: what `git cat-file` could still show."""
+    listing = repo.git.cat_file("--batch-all-objects", "--batch-check=%(objectname) %(objecttype)").splitlines()
+    return {sha: repo.odb.stream(bytes.fromhex(sha)).read() for sha, kind in (line.split() for line in listing)
+            if kind == "blob"}
+
+
+def _history_blobs(repo: Any) -> dict[str, bytes]:
+    """The state blobs of every commit of the state branch and of its reflog (lease files aside)."""
+    listing = repo.git.rev_list("--objects", "dss-iac-state", *repo.git.rev_list("--walk-reflogs", "dss-iac-state",
+                                                                                   "--", ".").split()).splitlines()
+    paths = dict(line.split(" ", 1) for line in listing if " " in line)
+    return {sha: repo.odb.stream(bytes.fromhex(sha)).read() for sha, path in paths.items()
+            if path.endswith(".json") and not path.endswith("lock.json")}
+
+
+def test_encrypt_on_the_git_backend_leaves_no_plaintext_state_in_the_repository(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataiku_iac.state.crypto import generate_key, is_encrypted
+
+    root, repo = git_workspace(tmp_path)
+    repo.index.commit("workspace")
+    git_state = "state: {backend: git}\n"
+    (root / "dss-iac.yaml").write_text((root / "dss-iac.yaml").read_text() + git_state)
+    for value in ("1", "2", "3"):  # three serials, each a commit or more of plaintext state
+        bump(root, value)
+        assert run(root, "apply", "-e", "dev", "--yes") == 0
+    plaintext = [sha for sha, data in _all_objects(repo).items() if b'"variables.ST"' in data]
+    assert len(plaintext) >= 3
+    assert int(repo.git.rev_list("--count", "dss-iac-state")) > 3
+    monkeypatch.setenv("STATE_KEY", generate_key())
+    (root / "dss-iac.yaml").write_text((root / "dss-iac.yaml").read_text().replace(
+        git_state, "state: {backend: git, encryption_key_env: STATE_KEY}\n"))
+    capsys.readouterr()
+    assert run(root, "state", "encrypt", "-e", "dev") == 0
+    out = capsys.readouterr().out
+    assert "The state branch was rewritten as one commit" in out
+    assert _history_blobs(repo) and all(is_encrypted(data) for data in _history_blobs(repo).values())
+    # Neither the branch's history nor any object left in the repository holds plaintext state.
+    for sha, data in _all_objects(repo).items():
+        assert b'"variables.ST"' not in data and b'"lineage"' not in data, sha
+    # The history of serials lives on in the (encrypted) backups, and the state works.
+    assert run(root, "state", "history", "-e", "dev", "--json") == 0
+    serials = [e["serial"] for e in json.loads(capsys.readouterr().out)]
+    assert len(serials) >= 3 and serials == sorted(serials)
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+    # A rekey drops the ciphertexts under the old key the same way.
+    old_ciphertexts = set(_all_objects(repo))
+    monkeypatch.setenv("OLD_KEY", __import__("os").environ["STATE_KEY"])
+    monkeypatch.setenv("STATE_KEY", generate_key())
+    bump(root, "4")
+    assert run(root, "state", "rekey", "-e", "dev", "--old-key-env", "OLD_KEY") == 0
+    assert _history_blobs(repo) and not set(_history_blobs(repo)) & old_ciphertexts
+    # The user's own branch and files are untouched.
+    assert repo.active_branch.name in ("main", "master") and repo.head.commit.message == "workspace"

@@ -95,3 +95,57 @@ def test_kill_after_every_write_then_recover(template: tuple[Path, int], tmp_pat
         assert "Traceback" not in again.stderr
         check_recovered(root)
         shutil.rmtree(root)
+
+
+SECRET = "CRASH-CANARY-3d9e41"
+SECRET_PROJECT = """\
+project: {key: HUSH, name: Hush, variables: {standard: {dsn: "${env:HUSH_DSN}"}}}
+datasets:
+  remote: {type: FTP, connection: filesystem_managed, params: {path: /in, db_password: "${env:HUSH_DSN}"}}
+  plain: {type: Filesystem, connection: filesystem_managed, params: {path: "/x/${env:HUSH_DSN}"}}
+"""
+
+
+def test_a_recovered_apply_keeps_sensitive_values_sealed_and_checkable(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed after each write of a first apply (no state written yet, objects made but not heard of): the next
+    run adopts them with their sensitive values fingerprinted, under a key it can check them with."""
+    monkeypatch.setenv("HUSH_DSN", SECRET)
+    for k in range(1, 7):
+        root = write_workspace(tmp_path / f"k{k}", {"hush": SECRET_PROJECT})
+        crashed = dss_iac(root, "apply", "-e", "dev", "--yes", crash_after=k)
+        assert crashed.returncode == -9, (k, crashed.stderr[-500:])
+        again = dss_iac(root, "apply", "-e", "dev", "--yes")
+        assert again.returncode == 0 and SECRET not in again.stdout + again.stderr, (k, again.stderr[-1000:])
+        with Workspace.load(root) as ws:
+            plan = ws.plan("dev")
+            assert plan.changes == [] and plan.drifted == [], (k, [a.address for a in plan.drifted])
+        state_files = [p for p in (root / ".dss-iac" / "state").rglob("*") if p.is_file()]
+        assert state_files and not [p for p in state_files if SECRET.encode() in p.read_bytes()], k
+
+
+def test_results_journaled_before_any_state_was_written_are_checked_with_their_own_key(tmp_path: Path) -> None:
+    """The state of a first apply is written in the background: a crash can come before it ever is. The journal
+    keeps the key the results were sealed with, so their fingerprints still check against the values."""
+    from dataiku_iac.apply.journal import Journal
+    from dataiku_iac.apply.recorder import StateRecorder
+    from dataiku_iac.apply.recovery import replay
+    from dataiku_iac.secrets import Sensitive
+    from dataiku_iac.state.blobs import LocalBlobStore
+    from dataiku_iac.state.model import ResourceState, State
+    from dataiku_iac.state.store import StateStore
+
+    class NeverWritten:  # the process dies before its state writer gets to write
+        def write(self, state: State) -> None:
+            raise KeyboardInterrupt
+
+    store = StateStore(LocalBlobStore(tmp_path / "state"), "dev")
+    first = State("dev")
+    recorder = StateRecorder(NeverWritten(), first, "me", journal=Journal(store))
+    fields = recorder.fingerprints.scrub({"standard": {"dsn": Sensitive(SECRET)}})
+    recorder.put("variables.HUSH", ResourceState("variables", "HUSH", fields), "create")
+    assert store.read() is None and SECRET not in str(store.journal())
+    recovered = State("dev")
+    replay(recovered, store.journal())
+    sealed = recovered.resources["variables.HUSH"].fields["standard"]["dsn"]
+    assert recovered.sealer().matches(sealed, SECRET) and not recovered.sealer().matches(sealed, "other")

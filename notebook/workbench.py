@@ -32,6 +32,7 @@ from ..errors import ConfigError, DssIacError
 from ..plan.model import Plan
 from ..plan.render_html import error_html, plan_html
 from ..resources.address import KINDS, PROJECT_LEVEL, Address
+from ..secrets import redact
 from . import gitops
 from .forms import DatasetForm, Form, FormError, NoForm, ScenarioForm, VariablesForm
 
@@ -56,7 +57,7 @@ def _warn(text: str) -> str:
 
 
 def _bad(lines: list[str], title: str = "Not valid, nothing written") -> str:
-    items = "".join(f"<li>{line}</li>" for line in lines)
+    items = "".join(f"<li>{redact(line)}</li>" for line in lines)  # no value read from the environment
     return f'<div style="color: #cb2431"><b>{escape(title)}</b><ul style="margin: 2px 0">{items}</ul></div>'
 
 

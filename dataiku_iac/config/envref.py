@@ -84,5 +84,5 @@ def sensitive_values(resolved: Any) -> frozenset[str]:
     host = resolved.get("host") if isinstance(resolved, dict) else None
     rest = {k: v for k, v in resolved.items() if k != "host"} if isinstance(resolved, dict) else resolved
     values = sensitive_strings(rest) | frozenset(url_credentials(host) if isinstance(host, str) else ())
-    remember(values)
+    remember(v for v in values if not REF.search(v))  # a reference left as written (`validate`) hides nothing
     return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from ..secrets import MASK
+from ..secrets import MASK, redact
 from .model import Plan
 from .render_text import render_plan, unmanaged_section
 
@@ -76,7 +76,7 @@ def error_html(error: ConfigError) -> str:
     for e in items:
         where = str(e.position) if e.position is not None else (e.file or "")
         loc = f"<code>{escape(where)}</code>: " if where else ""
-        rows.append(f"<li>{loc}{escape(e.message)}</li>")
+        rows.append(f"<li>{loc}{escape(redact(e.message))}</li>")
     title = "Invalid configuration" if len(items) == 1 else f"Invalid configuration ({len(items)} problems)"
     return (f'<div class="dss-iac-error" style="color: #cb2431"><b>{title}</b>'
             f'<ul style="margin: 4px 0">{"".join(rows)}</ul></div>')

@@ -39,6 +39,7 @@ datasets:
       accountKey: {LITERALS["accountKey"]}
       passphrase: {LITERALS["passphrase"]}
       db_pass: {LITERALS["db_pass"]}
+      comment: "from ${{env:FTP_PASSWORD}}"
 """
 CANARIES = [DSN, PROJECT_PW, *LITERALS.values()]
 
@@ -116,6 +117,7 @@ def test_a_secret_changed_in_dss_or_in_the_environment_shows_masked(ws: Path, mo
     assert by_address["variables.CHURN"]["drift"] == [
         {"path": "standard.warehouse_dsn", "before": MASK, "after": MASK, "sensitive": True}]
     assert by_address["dataset.CHURN.remote_files"]["changes"] == [
+        {"path": "params.comment", "before": MASK, "after": MASK, "sensitive": True},
         {"path": "params.db_password", "before": MASK, "after": MASK, "sensitive": True}]
 
 
@@ -178,3 +180,20 @@ def test_a_remapped_connection_from_the_environment_is_masked_in_notes(tmp_path:
     out = capsys.readouterr().out
     assert "filesystem_managed" not in out
     assert f"# connection: storage -> {MASK}" in out
+
+
+def test_a_deleted_resource_shows_what_it_held_from_the_environment_masked(ws: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A delete lists what DSS holds: the state's fingerprints say which of it came from the environment."""
+    assert run(ws, "apply", "-e", "dev", "--yes") == 0
+    (ws / "projects" / "churn.yaml").write_text(PROJECT.split("datasets:")[0])
+    monkeypatch.delenv("FTP_PASSWORD")  # no longer referenced: its value is nowhere in the configuration now
+    capsys.readouterr()
+    assert run(ws, "plan", "-e", "dev", "--json") == 0
+    out = capsys.readouterr().out
+    assert not [c for c in CANARIES if c in out]
+    delete = next(a for a in json.loads(out)["actions"] if a["address"] == "dataset.CHURN.remote_files")
+    params = next(c for c in delete["changes"] if c["path"] == "params")
+    assert delete["action"] == "delete" and params["after"] is None
+    assert {k: v for k, v in params["before"].items() if v == MASK} == {
+        "db_password": MASK, "accountKey": MASK, "passphrase": MASK, "db_pass": MASK, "comment": MASK}

@@ -400,9 +400,15 @@ def _rules() -> list[str]:
         "- Globs in `projects` are relative to the workspace root and must stay inside it (no absolute paths, "
         "no `..`). A glob ending in `.py` reads [Python project files](#python-project-files); the others read "
         "`.yaml` and `.yml` files only. A file matched by two globs is read once.",
-        "- `${env:NAME}` in an environment's values is replaced by the environment variable `NAME` when that "
-        "environment is used (to plan, apply or validate against it); a variable that is not set is then an "
-        "error naming it. Loading the files, or using another environment, does not need it.",
+        "- `${env:NAME}` in an environment's values, and in any string of a project file (dataset and recipe "
+        "params, variables, descriptions...), is replaced by the environment variable `NAME` when an environment "
+        "is used (to plan, apply or validate against it); a variable that is not set is then an error naming it "
+        "at its `file:line:col`. Loading the files, `validate` without `-e`, or using another environment, does "
+        "not need it. DSS's own `${...}` variables (`${projectKey}`) are left for DSS.",
+        "- Every value read through `${env:NAME}` is sensitive wherever it lands, whatever its key: plans show "
+        "`(sensitive)`, the state keeps a keyed fingerprint, and no message shows it (see "
+        "[State](state.md#secrets)). An environment's `host` is the exception: it is shown, with the credentials "
+        "of its URL (`https://user:****@host`) hidden.",
         "",
         "### Names",
         "",

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ..errors import ConfigError, ConfigErrors
 from . import envref
-from .loader import ProjectSource, SourceFile
+from .loader import ProjectSource, SourceFile, resolve_refs
 from .models import Environment, ProjectFile
 
 COLLECTIONS = {"dataset": "datasets", "managed_folder": "managed_folders", "recipe": "recipes",
@@ -62,15 +62,8 @@ def _resolved(source: ProjectSource, env_name: str,
     if "${env:" not in source.file.text and (source.file.path.suffix != ".py"
                                              or "${env:" not in source.spec.model_dump_json()):
         return None, frozenset()
-    data = source.spec.model_dump(by_alias=True, exclude_unset=True)
-    try:
-        data = envref.resolve(data, (), environ)
-    except envref.MissingEnvVar as e:
-        raise source.file.error(f"environment variable {e.name} is not set (referenced by project {source.key}, "
-                                f"used in environment '{env_name}')", e.loc) from None
-    except envref.MalformedRef as e:
-        raise source.file.error("malformed reference: expected ${env:NAME} (a name of letters, digits and "
-                                "underscores, then '}')", e.loc) from None
+    data = resolve_refs(source.file, source.spec.model_dump(by_alias=True, exclude_unset=True), (), environ,
+                        f"project {source.key}, used in environment '{env_name}'")
     return data, envref.sensitive_values(data)
 
 

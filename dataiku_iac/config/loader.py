@@ -74,21 +74,27 @@ class WorkspaceConfig:
         if name not in self.spec.environments:
             known = ", ".join(sorted(self.spec.environments))
             raise ConfigError(f"unknown environment '{name}' (declared: {known})", file=self.file.shown)
-        loc: tuple[str | int, ...] = ("environments", name)
-        try:
-            resolved = envref.resolve(self.raw["environments"][name], loc, environ)
-        except envref.MissingEnvVar as e:
-            raise self.file.error(f"environment variable {e.name} is not set (referenced by environment "
-                                  f"'{name}')", e.loc) from None
-        except envref.MalformedRef as e:
-            raise self.file.error("malformed reference: expected ${env:NAME} (a name of letters, digits and "
-                                  "underscores, then '}')", e.loc) from None
+        resolved = resolve_refs(self.file, self.raw["environments"][name], ("environments", name), environ,
+                                f"environment '{name}'")
         values = envref.sensitive_values(resolved)
         try:
             return Environment.model_validate(resolved), values
         except ValidationError as e:
             errors = to_config_errors(e, Environment, self.file.text, self.file.shown)
             raise _many(errors) from None
+
+
+def resolve_refs(file: SourceFile, value: Any, loc: tuple[str | int, ...], environ: Mapping[str, str] | None,
+                 referenced_by: str) -> Any:
+    """`value` (found at `loc` in `file`) with its `${env:...}` references resolved; a missing variable or a
+    malformed reference is an error at its place in the file."""
+    try:
+        return envref.resolve(value, loc, environ)
+    except envref.MissingEnvVar as e:
+        raise file.error(f"environment variable {e.name} is not set (referenced by {referenced_by})", e.loc) from None
+    except envref.MalformedRef as e:
+        raise file.error("malformed reference: expected ${env:NAME} (a name of letters, digits and underscores, "
+                         "then '}')", e.loc) from None
 
 
 def _many(errors: list[ConfigError]) -> ConfigError:

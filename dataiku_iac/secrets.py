@@ -10,6 +10,7 @@ the environment in this process (the last line of defence for error messages tha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -53,6 +54,7 @@ _DESCRIPTIVE = frozenset({"url", "uri", "endpoint", "mode", "type", "name", "id"
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every key of every document walked: the same few hundred names
 def is_secret_key(key: str) -> bool:
     words = [w.lower() for w in _WORD.findall(key)]
     if not words or words[-1] in _DESCRIPTIVE:
@@ -76,7 +78,7 @@ def is_fingerprint(value: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """The value as JSON would carry it: tags and tuples gone, so a fingerprint depends on the value only."""
+    """The value as JSON would carry it: tags and tuples gone (what legacy fingerprints were made from)."""
     return json.loads(json.dumps(value, default=str))
 
 
@@ -97,7 +99,7 @@ class Fingerprints:
             return str(value)  # already sealed: sealing twice changes nothing
         if self._key is None:
             return MASK
-        body = json.dumps(_plain(value), sort_keys=True, separators=(",", ":")).encode()
+        body = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()  # tags are plain str
         return FINGERPRINT + hmac.new(self._key, body, hashlib.sha256).hexdigest()[:_DIGITS]
 
     def matches(self, fingerprint: str, value: Any) -> bool:
@@ -152,18 +154,50 @@ def mask(value: Any) -> Any:
 
 def taint(value: Any, *likes: Any) -> Any:
     """`value` (a document read from DSS) with every string found where one of `likes` (the configuration's
-    fields, the state's) holds a sensitive value marked `Sensitive` too: DSS does not say where our secrets are."""
-    likes = tuple(like for like in likes if like is not None)
+    fields, the state's) holds a sensitive value marked `Sensitive` too: DSS does not say where our secrets are.
+    Parts with nothing to mark are returned as they are, not copied."""
+    return _taint(value, [like for like in likes if like is not None and _has_mark(like)])
+
+
+def _is_mark(value: Any) -> bool:
+    return isinstance(value, Sensitive) or (isinstance(value, str) and value[:1] in "hs(" and is_sealed(value))
+
+
+def _has_mark(doc: Any) -> bool:
+    """Whether a document holds any sensitive value (most hold none: then there is nothing to taint with)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif _is_mark(node):
+            return True
+    return False
+
+
+def _taint(value: Any, likes: list[Any]) -> Any:
     if not likes:
         return value
-    if any(isinstance(like, Sensitive) or is_sealed(like) for like in likes):
+    if any(_is_mark(like) for like in likes):
         return _seal_all(value)
+    out: Any = None
     if isinstance(value, dict):
-        return {k: taint(v, *(like.get(k) for like in likes if isinstance(like, dict))) for k, v in value.items()}
-    if isinstance(value, list):
-        return [taint(v, *(like[i] for like in likes if isinstance(like, list) and i < len(like)))
-                for i, v in enumerate(value)]
-    return value
+        maps = [like for like in likes if isinstance(like, dict)]
+        for k, v in value.items():
+            marked = _taint(v, [like[k] for like in maps if k in like])
+            if marked is not v:
+                out = out if out is not None else dict(value)
+                out[k] = marked
+    elif isinstance(value, list):
+        seqs = [like for like in likes if isinstance(like, list)]
+        for i, v in enumerate(value):
+            marked = _taint(v, [like[i] for like in seqs if i < len(like)])
+            if marked is not v:
+                out = out if out is not None else list(value)
+                out[i] = marked
+    return value if out is None else out
 
 
 def _seal_all(value: Any) -> Any:
@@ -177,17 +211,27 @@ def _seal_all(value: Any) -> Any:
 
 
 def tag_values(value: Any, sensitive: frozenset[str]) -> Any:
-    """A copy where every string equal to one of `sensitive` (values read from the environment) is `Sensitive`:
-    validation and the resource kinds copy strings, so the origin is found again by value."""
+    """`value` where every string equal to one of `sensitive` (values read from the environment) is `Sensitive`:
+    validation and the resource kinds copy strings, so the origin is found again by value. Parts with nothing to
+    tag are returned as they are, not copied."""
     if not sensitive:
         return value
     if isinstance(value, str):
         return Sensitive(value) if value in sensitive and not isinstance(value, Sensitive) else value
+    out: Any = None
     if isinstance(value, dict):
-        return {k: tag_values(v, sensitive) for k, v in value.items()}
-    if isinstance(value, list):
-        return [tag_values(v, sensitive) for v in value]
-    return value
+        for k, v in value.items():
+            tagged = tag_values(v, sensitive)
+            if tagged is not v:
+                out = out if out is not None else dict(value)
+                out[k] = tagged
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            tagged = tag_values(v, sensitive)
+            if tagged is not v:
+                out = out if out is not None else list(value)
+                out[i] = tagged
+    return value if out is None else out
 
 
 def sensitive_strings(value: Any) -> frozenset[str]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..secrets import MASK, UNKEYED, Fingerprints, Sensitive, is_fingerprint, is_secret_key, is_sensitive, mask
+from ..secrets import MASK, UNKEYED, Fingerprints, Sensitive, is_fingerprint, is_secret_key, is_sensitive, mask, taint
 
 
 class _Missing:
@@ -75,7 +75,8 @@ def _compare(path: str, want: Any, have: Any, prior: Any, fps: Fingerprints, out
     if _same_secret(want, have, prior, is_secret_key(key), fps):
         return
     secret = any(is_sensitive(key, v) for v in (want, have, prior) if v is not MISSING)
-    before = None if have is MISSING else mask(have)
+    # DSS's side is plain: what the configuration or the state holds as sensitive at this place marks it so.
+    before = None if have is MISSING else mask(taint(have, *(v for v in (want, prior) if v is not MISSING)))
     after = None if want is MISSING else mask(want)
     if secret:
         before, after = (MASK if before is not None else None), (MASK if after is not None else None)

@@ -72,19 +72,21 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
 
 def fingerprint(remotes: Mapping[Address, Remote | None], state: State,
                 desired: Mapping[str, Mapping[str, Any] | None]) -> str:
-    """One digest of everything read from DSS, to tell at apply time whether DSS changed since the plan. Sensitive
-    values (found through `desired` fields and the state's) go in only as their fingerprints."""
+    """One digest of everything read from DSS, to tell at apply time whether DSS changed since the plan. Keyed with
+    the state's key, so that it says nothing of the sensitive values in it; without a key yet, those (found through
+    `desired` fields and the state's) are masked before hashing."""
     fps = state.fingerprints
-    body = {str(a): (None if r is None else fps.scrub(_tainted(r, str(a), state, desired)))
-            for a, r in sorted(remotes.items())}
-    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    if fps.keyed:
+        body = {str(a): (None if r is None else r.fields) for a, r in sorted(remotes.items())}
+        return fps.of(body)
+    masked = {str(a): (None if r is None else mask(_tainted(r, str(a), state, desired)))
+              for a, r in sorted(remotes.items())}
+    return "sha256:" + hashlib.sha256(json.dumps(masked, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _tainted(remote: Remote, address: str, state: State, desired: Mapping[str, Mapping[str, Any] | None]) -> Any:
     entry = state.resources.get(address)
     return taint(dict(remote.fields), desired.get(address), entry.fields if entry is not None else None)
-
-
 def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: State, conn: Connection,
               config_digest: str, targets: tuple[Address, ...] = (), destroy: bool = False,
               parallelism: int = DEFAULT_PARALLELISM, record_untracked: bool = True, list_unmanaged: bool = True,
@@ -203,13 +205,14 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
         reason = "deleted outside dss-iac" if entry is not None else "not in DSS"
         return Action(key, kind.name, ActionType.CREATE, reason, _listed(fields), fields=fields, depends_on=deps,
                       notes=d.notes)
-    found = taint(dict(remote.fields), fields, prior)  # DSS does not say which of its values are ours to hide
-    changes = tuple(diff_fields(fields, found, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps))
+    changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior,
+                                fingerprints=fps))
     drift: tuple[FieldChange, ...] = ()
     if prior is not None:
         # Told as what happened in DSS: from the value last applied to the value found.
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
-                      diff_fields(prior, found, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps))
+                      diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior,
+                                  fingerprints=fps))
     if not changes:
         if entry is None and record_untracked:
             return Action(key, kind.name, ActionType.NOOP, "in DSS as configured, not in state: apply records it",

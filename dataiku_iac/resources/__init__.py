@@ -50,10 +50,9 @@ def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Des
 
 def _tagged(d: Desired, sensitive: frozenset[str]) -> Desired:
     """`d` with the values that came from the environment marked sensitive, in its fields and in its notes."""
-    if not sensitive:
-        return d
+    fields = tag_values(d.fields, sensitive)
     notes = {k: _hide(note, sensitive) for k, note in d.notes.items()}
-    return replace(d, fields=tag_values(d.fields, sensitive), notes=notes)
+    return d if fields is d.fields and notes == d.notes else replace(d, fields=fields, notes=notes)
 
 
 def _hide(text: str, sensitive: frozenset[str]) -> str:

@@ -65,15 +65,21 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
                                                    if result.code_files else "") + ".")
     for reason in result.skipped:
         console.note(f"left out: {reason}")
-    if result.secrets:
-        console.out(f"Secrets are written as ${{env:NAME}} references, never as values. Before planning, set these "
-                    f"{len(result.secrets)} environment variable(s) to the values DSS holds:")
-        width = max(len(r.name) for r in result.secrets)
-        for ref in result.secrets:
-            hidden = "" if ref.shown else "  (DSS does not show it: the next apply writes the value you set)"
-            console.out(f"  {ref.name:<{width}}  {ref.where}{hidden}")
+    _report_secrets(result, console)
     console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
     return exit_codes.OK
+
+
+def _report_secrets(result: Any, console: Console) -> None:
+    """The environment variables the written file references instead of secret values (never the values)."""
+    if not result.secrets:
+        return
+    console.out(f"Secrets are written as ${{env:NAME}} references, never as values. Before planning, set these "
+                f"{len(result.secrets)} environment variable(s) to the values DSS holds:")
+    width = max(len(r.name) for r in result.secrets)
+    for ref in result.secrets:
+        hidden = "" if ref.shown else "  (DSS does not show it: the next apply writes the value you set)"
+        console.out(f"  {ref.name:<{width}}  {ref.where}{hidden}")
 
 
 def _report_added(args: argparse.Namespace, result: Any, console: Console) -> None:
@@ -88,6 +94,7 @@ def _report_added(args: argparse.Namespace, result: Any, console: Console) -> No
     console.out(f"Added {len(result.resources)} object(s) of {args.project} to {result.project_file}"
                 + (f" and wrote {len(result.code_files)} code file(s)" if result.code_files else "")
                 + f"; recorded in the state of {args.env}: {brief(result.resources)}.")
+    _report_secrets(result, console)
     console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
 
 

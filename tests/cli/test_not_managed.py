@@ -152,3 +152,25 @@ def test_a_python_project_file_gets_an_honest_hint(tmp_path: Path, capsys: pytes
     assert "projects/py.py: project PY is declared in a Python project file, which import cannot edit" in \
         capsys.readouterr().err
     assert (root / "projects" / "py.py").read_text() == code
+
+
+def test_objects_imported_into_a_declared_project_keep_their_secrets_out_of_the_file(
+        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = "HAND-SECRET-6f2a90"
+    with Workspace.load(root) as ws:
+        project = ws.connection("dev").client.get_project("CHURN_DEV")
+        project.create_fslike_dataset("ftp_in", "FTP", "filesystem_managed", "/in")
+        settings = project.get_dataset("ftp_in").get_settings()
+        settings.get_raw()["params"]["password"] = secret
+        settings.save()
+    assert run(root, "import", "-e", "dev", "--project", "CHURN_DEV") == 0
+    out = capsys.readouterr()
+    assert secret not in out.out + out.err
+    assert "  CHURN_DATASETS_FTP_IN_PARAMS_PASSWORD  dataset.CHURN.ftp_in params.password" in out.out
+    text = (root / "projects" / "churn.yaml").read_text()
+    assert "password: '${env:CHURN_DATASETS_FTP_IN_PARAMS_PASSWORD}'" in text and secret not in text
+    assert "# kept as written" in text
+    state = (root / ".dss-iac" / "state" / "dev" / "state.json").read_text()
+    assert secret not in state
+    monkeypatch.setenv("CHURN_DATASETS_FTP_IN_PARAMS_PASSWORD", secret)
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out

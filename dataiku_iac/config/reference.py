@@ -370,6 +370,9 @@ def _python_files() -> list[str]:
         "error naming its key path.",
         "- A saved plan is stale when the file changes, and also when what it builds changes without the "
         "file changing (a data file it reads, an environment variable, a module it imports).",
+        "- For a secret, write the string `\"${env:NAME}\"`, not `os.environ[\"NAME\"]`: the reference is "
+        "resolved when an environment is used and its value is treated as sensitive everywhere, while a value "
+        "the file reads itself is plain data to dss-iac (shown in plans, kept in state).",
         "- Errors never show a traceback. An exception raised while the file runs is reported at the "
         "innermost line of the file it went through, with its type: "
         "`projects/churn.py:12:5: KeyError: 'emea'`; a model built with a wrong value says which: "

@@ -197,3 +197,20 @@ def test_a_deleted_resource_shows_what_it_held_from_the_environment_masked(ws: P
     assert delete["action"] == "delete" and params["after"] is None
     assert {k: v for k, v in params["before"].items() if v == MASK} == {
         "db_password": MASK, "accountKey": MASK, "passphrase": MASK, "db_pass": MASK, "comment": MASK}
+
+
+def test_a_python_project_file_reads_env_references_as_a_yaml_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PY_TOKEN", "PY-CANARY-0c4e")
+    workspace = "version: 1\nprojects: [projects/*.py]\nenvironments:\n  dev: {host: embedded}\n"
+    root = write_workspace(tmp_path, {}, workspace, files={"projects/churn.py": """\
+                               project = {"project": {"key": "CHURN", "name": "Churn",
+                                                      "variables": {"standard": {"feed": "${env:PY_TOKEN}"}}}}
+                               """})
+    assert run(root, "apply", "-e", "dev", "--yes") == 0
+    assert run(root, "plan", "-e", "dev", "--json", "--detailed-exitcode") == 0
+    out = capsys.readouterr().out
+    assert "PY-CANARY-0c4e" not in out
+    with Workspace.load(root) as w:
+        assert w.connection("dev").client.get_project("CHURN").get_variables()["standard"]["feed"] == "PY-CANARY-0c4e"
+    assert "PY-CANARY-0c4e" not in (root / ".dss-iac/state/dev/state.json").read_text()

@@ -141,7 +141,7 @@ def build_with_secrets(root: Path) -> None:
         project = ws.connection("dev").client.create_project("SECRETS", "Holds secrets", "admin")
         project.set_variables({"standard": {"api_token": API_TOKEN, "region": "eu"},
                                "local": {"storage": {"accountKey": ACCOUNT_KEY, "account": "acme"}}})
-        project.create_fslike_dataset("remote", "FTP", "filesystem_managed", "/in")
+        project.create_fslike_dataset("remote", "Filesystem", "filesystem_managed", "/in")
         settings = project.get_dataset("remote").get_settings()
         settings.get_raw()["params"].update({"password": FTP_PASSWORD, "blank_secret": ""})
         settings.save()

@@ -159,7 +159,7 @@ def test_objects_imported_into_a_declared_project_keep_their_secrets_out_of_the_
     secret = "HAND-SECRET-6f2a90"
     with Workspace.load(root) as ws:
         project = ws.connection("dev").client.get_project("CHURN_DEV")
-        project.create_fslike_dataset("ftp_in", "FTP", "filesystem_managed", "/in")
+        project.create_fslike_dataset("ftp_in", "Filesystem", "filesystem_managed", "/in")
         settings = project.get_dataset("ftp_in").get_settings()
         settings.get_raw()["params"]["password"] = secret
         settings.save()

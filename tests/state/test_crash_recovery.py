@@ -101,7 +101,7 @@ SECRET = "CRASH-CANARY-3d9e41"
 SECRET_PROJECT = """\
 project: {key: HUSH, name: Hush, variables: {standard: {dsn: "${env:HUSH_DSN}"}}}
 datasets:
-  remote: {type: FTP, connection: filesystem_managed, params: {path: /in, db_password: "${env:HUSH_DSN}"}}
+  remote: {type: Filesystem, connection: filesystem_managed, params: {path: /in, db_password: "${env:HUSH_DSN}"}}
   plain: {type: Filesystem, connection: filesystem_managed, params: {path: "/x/${env:HUSH_DSN}"}}
 """
 

@@ -32,7 +32,7 @@ project:
 datasets:
   remote_files:
     type: FTP
-    connection: filesystem_managed
+    connection: ftp_in
     params:
       path: /in/${{projectKey}}
       db_password: ${{env:FTP_PASSWORD}}
@@ -48,11 +48,18 @@ def run(root: Path, *args: str) -> int:
     return main(["-C", str(root), *args])
 
 
+def with_ftp(root: Path) -> Path:
+    """`root`, its embedded DSS holding the FTP connection the project's dataset sits on (plan checks it)."""
+    with Workspace.load(root) as w:
+        w.connection("dev").client.create_connection("ftp_in", "FTP", {"host": "ftp.example.com"})
+    return root
+
+
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WAREHOUSE_DSN", DSN)
     monkeypatch.setenv("FTP_PASSWORD", PROJECT_PW)
-    return write_workspace(tmp_path, {"churn": PROJECT}, WORKSPACE)
+    return with_ftp(write_workspace(tmp_path, {"churn": PROJECT}, WORKSPACE))
 
 
 def _files(root: Path) -> list[Path]:
@@ -128,7 +135,7 @@ def test_state_keeps_keyed_fingerprints_that_differ_between_states(tmp_path: Pat
     monkeypatch.setenv("FTP_PASSWORD", PROJECT_PW)
     seen = []
     for name in ("one", "two"):
-        root = write_workspace(tmp_path / name, {"churn": PROJECT}, WORKSPACE)
+        root = with_ftp(write_workspace(tmp_path / name, {"churn": PROJECT}, WORKSPACE))
         assert run(root, "apply", "-e", "dev", "--yes") == 0
         state = json.loads((root / ".dss-iac/state/dev/state.json").read_text())
         fields = state["resources"]["dataset.CHURN.remote_files"]["fields"]["params"]

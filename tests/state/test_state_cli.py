@@ -199,7 +199,7 @@ def _history_blobs(repo: Any) -> dict[str, bytes]:
                                                                                    "--", ".").split()).splitlines()
     paths = dict(line.split(" ", 1) for line in listing if " " in line)
     return {sha: repo.odb.stream(bytes.fromhex(sha)).read() for sha, path in paths.items()
-            if path.endswith(".json") and not path.endswith("lock.json")}
+            if path.endswith(".json") and not path.endswith(("lock.json", "history.json"))}
 
 
 def test_encrypt_on_the_git_backend_leaves_no_plaintext_state_in_the_repository(

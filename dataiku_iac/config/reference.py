@@ -411,7 +411,7 @@ def _rules() -> list[str]:
         "- Every value read through `${env:NAME}` is sensitive wherever it lands, whatever its key: plans show "
         "`(sensitive)`, the state keeps a keyed fingerprint, and no message shows it (see "
         "[State](state.md#secrets)). An environment's `host` is the exception: it is shown, with the credentials "
-        "of its URL (`https://user:****@host`) hidden.",
+        "of its URL (`https://***@host`) hidden.",
         "",
         "### Names",
         "",

@@ -178,7 +178,7 @@ def test_drift_of_a_secret_compares_its_fingerprint_with_what_dss_holds() -> Non
        st.text("ABCDEFGH123!$", min_size=4, max_size=12), st.sampled_from(["dss.example.com", "10.0.0.1:11200"]))
 def test_credentials_in_urls_never_reach_a_message(scheme: str, user: str, password: str, host: str) -> None:
     url = f"{scheme}://{user}:{password}@{host}/dip"
-    assert redact_url(url) == f"{scheme}://{user}:****@{host}/dip"
+    assert redact_url(url) == f"{scheme}://***@{host}/dip"
     assert password not in redact(f"cannot reach DSS at {url} (connection refused)")
     assert password not in redact_url(f"{scheme}://{password}@{host}")
 

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import exit_codes, misc_cmds, promote_cmd, sim_cmd, state_cmd, tui_cmd, workspace_cmds
+from . import ci_cmd, exit_codes, misc_cmds, promote_cmd, sim_cmd, state_cmd, tui_cmd, workspace_cmds
 from .console import Console
 
 
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     misc_cmds.register(sub)
     sim_cmd.register(sub)
     promote_cmd.register(sub)
+    ci_cmd.register(sub)
     tui_cmd.register(sub)
     for command in _subcommands(parser):
         _global_options(command.add_argument_group("global options"), default=False)

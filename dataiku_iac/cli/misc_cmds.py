@@ -17,10 +17,14 @@ EXAMPLES = ("simple-project", "ml-pipeline", "python-dsl", "multi-env")
 def register_init(sub: Any) -> None:
     p = sub.add_parser("init", help="create a workspace from an example",
                        description="Create a workspace (dss-iac.yaml, project files, recipe code) from an example.",
-                       epilog="example:\n  dss-iac init my-dss-repo --example ml-pipeline",
+                       epilog="example:\n  dss-iac init my-dss-repo --example ml-pipeline\n"
+                              "  dss-iac init --ci github --ci gitlab   # the pipelines of an existing workspace",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder", nargs="?", default=".", metavar="DIR", help="where to create it (default: here)")
-    p.add_argument("--example", choices=EXAMPLES, default="simple-project", help="which example to start from")
+    p.add_argument("--example", choices=EXAMPLES, help="which example to start from (default: simple-project)")
+    p.add_argument("--ci", action="append", default=[], choices=("github", "gitlab"),
+                   help="also write the CI/CD pipeline for GitHub Actions or GitLab CI (repeatable); in a folder that "
+                        "holds a workspace already, write only the pipeline (docs/ci-cd.md)")
     p.set_defaults(func=cmd_init)
 
 
@@ -114,22 +118,48 @@ def cmd_schema(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_init(args: argparse.Namespace, console: Console) -> int:
-    from importlib.resources import files
-
     from ..errors import DssIacError
 
     target = Path(args.directory, args.folder)
     if (target / "dss-iac.yaml").exists():
-        raise DssIacError(f"{target / 'dss-iac.yaml'} already exists: refusing to overwrite a workspace")
-    source = files("dataiku_iac.examples").joinpath(args.example)
+        if not args.ci:
+            raise DssIacError(f"{target / 'dss-iac.yaml'} already exists: refusing to overwrite a workspace (to add "
+                              "a pipeline to it: dss-iac init --ci github|gitlab)")
+        if args.example:
+            raise DssIacError(f"{target / 'dss-iac.yaml'} already exists: --example is for a new workspace")
+    else:
+        _create_workspace(target, args.example or "simple-project", console)
+    if args.ci:
+        _write_pipelines(target, list(dict.fromkeys(args.ci)), console)
+    return exit_codes.OK
+
+
+def _create_workspace(target: Path, example: str, console: Console) -> None:
+    from importlib.resources import files
+
+    source = files("dataiku_iac.examples").joinpath(example)
     copied = _copy(source, target)
     gitignore = target / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("# The embedded DSS simulator and local state of dss-iac\n.dss-iac/\n")
         copied += 1
-    console.out(f"Created a workspace in {target} from the {args.example} example ({copied} files).")
+    console.out(f"Created a workspace in {target} from the {example} example ({copied} files).")
     console.out("Next:\n  dss-iac validate\n  dss-iac plan -e dev\n  dss-iac apply -e dev")
-    return exit_codes.OK
+
+
+def _write_pipelines(root: Path, providers: list[str], console: Console) -> None:
+    from ..ci.pipeline_files import write_pipelines
+    from ..workspace import Workspace
+
+    with Workspace.load(root) as ws:
+        ws.validate()  # a pipeline of an invalid workspace would only fail on the platform
+        written, warnings = write_pipelines(ws.config, providers)
+    for path in written:
+        console.out(f"Wrote {path}.")
+    for warning in warnings:
+        console.note(f"warning: {warning}")
+    console.out("Next: set up what the header of each file lists (environments, secrets), commit, push, and open a "
+                "pull request: its comment shows the plans (docs/ci-cd.md).")
 
 
 def _copy(source: Any, target: Path) -> int:

@@ -86,3 +86,16 @@ def sensitive_values(resolved: Any) -> frozenset[str]:
     values = sensitive_strings(rest) | frozenset(url_credentials(host) if isinstance(host, str) else ())
     remember(v for v in values if not REF.search(v))  # a reference left as written (`validate`) hides nothing
     return values
+
+
+def names(value: Any) -> list[str]:
+    """The variables `value` references with `${env:NAME}`, in order of first appearance (for pipelines, which
+    must pass each one from their secret store)."""
+    found: dict[str, None] = {}
+
+    def note(name: str, loc: tuple[str | int, ...]) -> str:
+        found[name] = None
+        return ""
+
+    _walk(value, (), note)
+    return list(found)

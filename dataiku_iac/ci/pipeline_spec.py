@@ -1,0 +1,175 @@
+"""What a workspace's pipeline does, read off its dss-iac.yaml, and the shell steps both platforms run.
+
+GitHub Actions and GitLab CI get the same steps (pipeline_files.py wraps them in each platform's YAML), so a
+step that works on one works on the other, and the test that runs them covers both.
+
+- Pull request: validate, then plan every environment (in the order of dss-iac.yaml) and post the results as
+  one comment (`dss-iac ci comment`), updated in place at each push.
+- Merge to the main branch: apply to the first `deploy: direct` environment and check that nothing is left to
+  apply. Every other environment follows in order, each after a manual approval: `promote` for a
+  `deploy: bundle` environment (from that first one, the design node), `apply` for a direct one.
+- Schedule: the drift report of every environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..config.loader import WorkspaceConfig
+
+RESULTS = ".dss-iac-ci"  # where the pull-request job keeps what the comment is made of
+VENV = ".venv"
+REQUIREMENT_FILE = "dss-iac-requirement.txt"  # what the venv was made from
+PYTHON = "3.11"
+LOCK_TIMEOUT = "10m"  # an apply waits this long for another run's state lock before failing (exit 4)
+AWS_SECRETS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How one environment gets the main branch's configuration."""
+
+    env: str
+    source: str | None  # promote from this environment (bundle); None: apply directly
+    after: str | None  # the environment deployed just before (None: first, right after the merge)
+    secrets: tuple[str, ...]  # what its job reads from the secret store
+
+    @property
+    def manual(self) -> bool:
+        return self.after is not None
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    environments: tuple[str, ...]
+    deployments: tuple[Deployment, ...]
+    plan_secrets: tuple[str, ...]  # every environment's, for the pull-request plans and the drift report
+    workdir: str  # the workspace's folder in the repository, "" at its root
+    branch: str = "main"
+
+    def path(self, name: str) -> str:
+        """`name` (relative to the workspace) as the platform's cache and artifact settings want it: from the
+        repository root."""
+        return f"{self.workdir}/{name}" if self.workdir else name
+
+
+def pipeline_spec(config: WorkspaceConfig, repo_root: Path) -> PipelineSpec:
+    """The pipeline of the workspace `config` in the repository at `repo_root`."""
+    from ..config.envref import names
+
+    envs = config.spec.environments
+    direct = [name for name, env in envs.items() if env.deploy == "direct"]
+    if not direct:
+        raise ConfigError("a pipeline applies the first `deploy: direct` environment when a change is merged, and "
+                          "this workspace has none (every environment is `deploy: bundle`)", file=config.file.shown)
+    first = direct[0]
+    state = config.spec.state
+    state_secrets = [*([state.encryption_key_env] if state.encryption_key_env else []),
+                     *(AWS_SECRETS if state.backend == "s3" else ())]
+    refs = {name: names(config.raw["environments"][name]) for name in envs}
+
+    def secrets(*env_names: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*(n for e in env_names for n in refs[e]), *state_secrets]))
+
+    deployments = [Deployment(first, None, None, secrets(first))]
+    for name in [n for n in envs if n != first]:
+        source = first if envs[name].deploy == "bundle" else None
+        deployments.append(Deployment(name, source, deployments[-1].env, secrets(name, *([source] if source else []))))
+    workdir = config.root.resolve().relative_to(repo_root.resolve()).as_posix()
+    return PipelineSpec(tuple(envs), tuple(deployments), secrets(*envs), "" if workdir == "." else workdir)
+
+
+def warnings(config: WorkspaceConfig) -> list[str]:
+    """What would keep the pipeline from working on a real platform, where every job starts on a fresh runner."""
+    out = []
+    embedded = [name for name, env in config.spec.environments.items() if env.host == "embedded"]
+    if embedded:
+        out.append(f"environment(s) {', '.join(embedded)} use host: embedded, a DSS simulator inside the job's "
+                   "checkout: each job would start from an empty one. Point them at real DSS instances "
+                   "(host: ${env:...}) before you push the pipeline")
+    backend = config.spec.state.backend
+    if backend != "s3":
+        out.append(f"the state backend is {backend}: the state would stay on the runner, which forgets it after "
+                   "each job. Use state.backend: s3 (docs/state.md)")
+    return out
+
+
+def install_script() -> str:
+    return f"""\
+# The venv comes from the cache; it is made again when DSS_IAC_REQUIREMENT changes.
+if [ "$(cat {VENV}/{REQUIREMENT_FILE} 2>/dev/null)" != "$DSS_IAC_REQUIREMENT" ]; then
+  rm -rf {VENV}
+  python -m venv {VENV}
+  {VENV}/bin/pip install --quiet --disable-pip-version-check "$DSS_IAC_REQUIREMENT"
+  echo "$DSS_IAC_REQUIREMENT" > {VENV}/{REQUIREMENT_FILE}
+fi"""
+
+
+def pull_request_script(spec: PipelineSpec, provider: str) -> str:
+    envs = " ".join(spec.environments)
+    return f"""\
+# Validate, then plan every environment. Whatever fails, the comment says it, and the job fails after it.
+rm -rf {RESULTS} && mkdir -p {RESULTS}
+status=0
+dss-iac validate --json > {RESULTS}/validate.json || status=$?
+if [ "$status" -eq 0 ]; then
+  # Static tests go here once `dss-iac test --static` exists (issue 16); a JUnit XML report written to
+  # {RESULTS}/ joins the comment:
+  #   dss-iac test --static --junit-xml {RESULTS}/tests.xml || status=$?
+  # Preview projects (issue 17) will be made here too, once `dss-iac preview` exists.
+  for env in {envs}; do
+    code=0
+    dss-iac plan -e "$env" --out "{RESULTS}/plan-$env.json" --detailed-exitcode \\
+      2> "{RESULTS}/plan-$env.log" || code=$?
+    cat "{RESULTS}/plan-$env.log" >&2
+    # --detailed-exitcode: 0 no changes, 2 changes to apply; anything else is a failure.
+    if [ "$code" -ne 0 ] && [ "$code" -ne 2 ]; then status=$code; fi
+  done
+fi
+comment=(--validate {RESULTS}/validate.json)
+for env in {envs}; do
+  if [ -f "{RESULTS}/plan-$env.json" ]; then
+    comment+=(--plan "{RESULTS}/plan-$env.json")
+  elif [ -f "{RESULTS}/plan-$env.log" ]; then
+    comment+=(--plan-error "$env={RESULTS}/plan-$env.log")
+  fi
+done
+for report in {RESULTS}/*.xml; do
+  if [ -f "$report" ]; then comment+=(--junit-xml "$report"); fi
+done
+dss-iac ci comment --provider {provider} "${{comment[@]}}"
+exit "$status"
+"""
+
+
+def deploy_script(d: Deployment) -> str:
+    if d.source:
+        return f"""\
+# A Govern sign-off will be checked here once dss-iac supports it (issue 17); until then the approval of this
+# job is the gate. `promote` refuses a design project that no longer matches this commit's configuration.
+dss-iac promote --from {d.source} --to {d.env} --yes"""
+    tests = f"""
+# Tests against {d.env} go here once `dss-iac test` exists (issue 16):
+#   dss-iac test -e {d.env} --junit-xml {RESULTS}/tests-{d.env}.xml""" if not d.manual else ""
+    return f"""\
+dss-iac apply -e {d.env} --yes --lock-timeout {LOCK_TIMEOUT}{tests}
+# Converged: right after the apply, the plan has nothing left to do (exit 2 would mean it has).
+dss-iac plan -e {d.env} --detailed-exitcode"""
+
+
+def drift_script(spec: PipelineSpec) -> str:
+    return f"""\
+status=0
+for env in {" ".join(spec.environments)}; do
+  code=0
+  dss-iac drift -e "$env" --detailed-exitcode || code=$?
+  # 2: something changed outside dss-iac (the report says what); anything else is an error, which wins.
+  if [ "$code" -ne 0 ] && {{ [ "$status" -eq 0 ] || [ "$status" -eq 2 ]; }}; then status=$code; fi
+done
+exit "$status"
+"""

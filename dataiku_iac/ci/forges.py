@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from .. import __version__
 from ..errors import DssIacError
+from ..secrets import redact_url
 
 GITHUB_LIMIT = 65_536  # characters in a comment's body
 GITLAB_LIMIT = 1_000_000
@@ -73,7 +74,7 @@ class _Api:
         import requests
 
         if urlsplit(url).netloc != urlsplit(self.base).netloc:  # the token goes to its own server only
-            raise ForgeError(f"{self.name} API: refusing to follow {method} to {_shown(url)}, outside {self.base}")
+            raise ForgeError(f"{self.name} API: refusing to follow {method} to {redact_url(url)}, outside {self.base}")
         try:
             response = session.request(method, url, timeout=TIMEOUT, **kwargs)
         except requests.RequestException as e:
@@ -90,13 +91,8 @@ class _Api:
         status = response.status_code
         hints = {404: "check the project and the pull/merge request number (and that the token may see them)",
                  **self.hints}
-        text = f"{self.name} API: {method} {_shown(url)}: HTTP {status}" + (f" ({str(said)[:200]})" if said else "")
+        text = f"{self.name} API: {method} {redact_url(url)}: HTTP {status}" + (f" ({str(said)[:200]})" if said else "")
         return text + (f": {hints[status]}" if status in hints else "")
-
-
-def _shown(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{parts.path}"
 
 
 class GitHub:

@@ -100,7 +100,8 @@ def cmd_comment(args: argparse.Namespace, console: Console) -> int:
         console.out(body)
         return exit_codes.OK
     forge = from_environment(args.provider, args.pr)
-    posted = post(forge, body, mark)
+    with forge.session:  # its connections closed whatever happens
+        posted = post(forge, body, mark)
     where = "pull request" if args.provider == "github" else "merge request"
     console.out(f"{posted.action.capitalize()} the dss-iac comment on the {where}"
                 + (f": {posted.url}" if posted.url else f" (comment {posted.id})."))

@@ -18,6 +18,8 @@ from .service import Service
 CSS = """
 .title { height: auto; padding: 0 1; background: $boost; }
 #review { height: 1fr; }
+#notice { display: none; height: auto; padding: 0 1; background: $warning 15%; }
+#notice.shown { display: block; }
 #plan-tree { width: 45%; border-right: solid $primary-background; }
 #diff-pane { width: 1fr; padding: 0 1; }
 #filter { dock: bottom; margin-bottom: 2; }
@@ -86,6 +88,14 @@ class DssIacApp(App[None]):
         from .apply_screen import ApplyScreen
 
         self.push_screen(ApplyScreen(plan, allow_delete))
+
+    def replan(self, refused: Plan) -> None:
+        """After an apply refused `refused` as out of date: back to its review, which plans again."""
+        from .plan_review import PlanReviewScreen
+
+        self.pop_screen()
+        if isinstance(self.screen, PlanReviewScreen):
+            self.screen.replan_after_refusal(refused)
 
     def back_to_overview(self) -> None:
         """After an apply: the plans on the stack are spent, so go back to a freshly read overview."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -10,7 +11,9 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import Footer, ProgressBar, Static
 
+from dataiku_iac._text import brief
 from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
+from dataiku_iac.errors import ConfigError, StalePlanError
 from dataiku_iac.plan.model import Plan
 
 from . import view
@@ -39,6 +42,8 @@ class ApplyScreen(IOScreen):
         self.allow_delete = allow_delete
         self.running = False
         self.result: ApplyResult | None = None
+        # Refused as out of date (stale, or the files no longer load): nothing was written, `r` plans again.
+        self.refused = False
 
     @property
     def dss_app(self) -> DssIacApp:
@@ -64,27 +69,47 @@ class ApplyScreen(IOScreen):
         self.reload()
 
     def reload(self) -> None:
-        """Run the apply (again, after a lock or connection error: the core refuses a stale plan)."""
-        if self.running or (self.result is not None):
+        """Run the apply (again, after a lock or connection error). The service reads the files again and the
+        core checks the plan against them, the state and DSS before it writes anything."""
+        if self.running or self.result is not None or self.refused:
             return
         self.running = True
         self.dss_app.applying = True
         plan, allow = self.plan, self.allow_delete
         self.run_io(lambda: self.dss_app.service.apply(plan, self.post_message_progress, allow), self._finished,
-                    group="apply", doing=f"applying to {plan.environment}", retry=self._retry_apply)
-        # An error ends the run too: _finished is not called then, so the flag is reset on delivery.
+                    group="apply", doing=f"applying to {plan.environment}", retry=self.reload,
+                    failed=self._failed)
         self.query_one("#summary", Static).update("")
 
     def post_message_progress(self, event: ProgressEvent) -> None:
         self.post_message(ApplyProgress(event))  # thread-safe, and never blocks the apply
 
-    def _retry_apply(self) -> None:
-        self.reload()
-
-    def show_error(self, message: str, retry: object) -> None:  # type: ignore[override]
+    def _failed(self, error: BaseException) -> None:
+        # An error ends the run too: _finished is not called then.
         self.running = False
         self.dss_app.applying = False
-        super().show_error(message, self._retry_apply)
+        if isinstance(error, StalePlanError | ConfigError):
+            self.refused = True
+            self._show_refusal(error)
+
+    def show_error(self, message: str, retry: Callable[[], None] | None, retry_label: str = "retry") -> None:
+        if self.refused:  # retrying cannot help: the plan itself is out of date
+            super().show_error("nothing was applied: " + message, self._replan, "plan again and review")
+            return
+        super().show_error(message, retry, retry_label)
+
+    def _show_refusal(self, error: BaseException) -> None:
+        text = Text.assemble(("Nothing was applied", "bold red"), ": the plan you approved is not what would run "
+                             "now, so it was refused before anything was written.\n")
+        if isinstance(error, ConfigError):
+            text.append("The files no longer load (the error is below).\n")
+        elif changed := self.dss_app.service.changed_files(self.plan):
+            text.append(f"Files changed since the plan was made: {brief(changed)}.\n")
+        text.append("\nr: plan again and review the new plan   esc: back to the overview", "dim")
+        self.query_one("#summary", Static).update(text)
+
+    def _replan(self) -> None:
+        self.dss_app.replan(self.plan)
 
     def on_apply_progress(self, message: ApplyProgress) -> None:
         e = message.event

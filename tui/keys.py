@@ -6,8 +6,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Everywhere", (
         ("?", "help: this list of keys"),
         ("ctrl+p", "command palette: open any screen of any environment, refresh, quit"),
-        ("r", "refresh the screen from DSS and the state (after an error: retry)"),
-        ("esc", "back to the previous screen"),
+        ("r", "refresh the screen from the files, the state and DSS (after an error: retry)"),
+        ("esc", "back to the previous screen (in a filtered list: clear the filter first)"),
         ("q", "quit"),
     )),
     ("Lists and trees", (
@@ -24,11 +24,12 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
     ("Plan review", (
         ("space", "include / exclude the resource or group (the plan is recomputed with targets)"),
-        ("/", "filter by address (enter keeps the filter, esc leaves the field)"),
+        ("/", "filter by address (enter keeps the filter, esc clears it)"),
         ("n / N", "next / previous resource that matches the filter"),
         ("d", "show only the resources that drifted in DSS"),
         ("enter", "resource detail: desired YAML vs actual DSS JSON"),
-        ("a", "approve: type the environment's name, then the apply runs"),
+        ("a", "approve: type the environment's name, then the apply runs (refused if the plan is out of date)"),
+        ("r", "plan again from the files and the state as they are now"),
     )),
     ("Drift browser", (
         ("v", "revert: review the plan that restores the configuration in DSS"),

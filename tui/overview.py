@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
 from dataiku_iac.drift import DriftReport
+from dataiku_iac.errors import ConfigError
 
 from .widgets import ErrorBanner, IOScreen, NavTable, OpenTable, StatusLine, describe_error
 
@@ -59,9 +60,15 @@ class OverviewScreen(IOScreen):
     def reload(self) -> None:
         self.run_io(self._read_statuses, self._show_statuses, group="status", doing="reading the state")
 
-    def _read_statuses(self) -> tuple[str, dict[str, str], list[tuple[str, Any]]]:
+    def _read_statuses(self) -> tuple[str, dict[str, str], list[tuple[str, Any]], ConfigError | None]:
         service = self.dss_app.service
-        service.reload()  # `r` re-reads the files too: fixed YAML shows at once
+        broken = None
+        try:
+            service.reload()  # `r` re-reads the files too: fixed YAML shows at once
+        except ConfigError as e:
+            if not service.loaded:
+                raise
+            broken = e  # the state is still read, with the environments as last loaded
         envs = service.environments()
         if self.only_env is not None:
             service.ws.environment(self.only_env)  # an unknown name is an error shown, not an empty screen
@@ -72,10 +79,10 @@ class OverviewScreen(IOScreen):
                 out.append((env, service.status(env)))
             except Exception as e:  # one broken environment must not hide the others
                 out.append((env, e))
-        return service.name, service.declared(), out
+        return service.name, service.declared(), out, broken
 
-    def _show_statuses(self, result: tuple[str, dict[str, str], list[tuple[str, Any]]]) -> None:
-        name, declared, statuses = result
+    def _show_statuses(self, result: tuple[str, dict[str, str], list[tuple[str, Any]], ConfigError | None]) -> None:
+        name, declared, statuses, broken = result
         self.query_one("#title", Static).update(Text.assemble(("Overview", "bold"), f"  ·  workspace {name}"))
         table = self.query_one(NavTable)
         cursor = table.cursor_row
@@ -83,6 +90,8 @@ class OverviewScreen(IOScreen):
         self.row_env.clear()
         self.statuses.clear()
         errors = []
+        if broken is not None:
+            errors.append(f"the files no longer load (environments as last loaded): {describe_error(broken)}")
         for env, status in statuses:
             if isinstance(status, Exception):
                 errors.append(f"environment {env}: {describe_error(status)}")

@@ -14,11 +14,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from dataiku_iac._text import brief
 from dataiku_iac.plan.model import Plan
 
 from . import view
 from .view import Entry
-from .widgets import ErrorBanner, IOScreen, PlanTree, StatusLine
+from .widgets import ErrorBanner, IOScreen, PlanTree, StatusLine, describe_error
 
 if TYPE_CHECKING:
     from .app import DssIacApp
@@ -30,16 +31,23 @@ class Group:
     addresses: tuple[str, ...]
 
 
-def _leaf_label(e: Entry) -> Text:
+def _leaf_label(e: Entry, moved: bool) -> Text:
     sym = e.action.symbol
     if not e.included:
         return Text.assemble((f"{sym:>3} ", "dim"), (e.name, "dim strike"), ("  excluded", "dim italic"))
     label = Text.assemble((f"{sym:>3} ", f"bold {view.SYMBOL_STYLE[sym]}"), e.name)
     if e.pulled_in:
-        label.append("  needed by an included resource", "italic yellow")
+        label.append(f"  {_needed_by(e)}", "italic yellow")
     if e.action.drift:
         label.append("  drifted", "italic cyan")
+    if moved:
+        label.append("  changed since you approved", "italic magenta")
     return label
+
+
+def _needed_by(e: Entry) -> str:
+    return f"needed by {brief([view.short_name(a) for a in e.needed_by], 2)}" if e.needed_by else \
+        "needed by an included resource"
 
 
 def _group_label(title: str, items: list[Entry], style: str) -> Text:
@@ -63,6 +71,7 @@ class PlanReviewScreen(IOScreen):
         Binding("d", "drift_only", "Drift only", id="drift-only"),
         Binding("a", "approve", "Approve", id="approve"),
     ]
+    FOOTER = ("approve", "toggle", "filter", "drift_only", "select_cursor")
 
     def __init__(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
         super().__init__()
@@ -77,6 +86,11 @@ class PlanReviewScreen(IOScreen):
         # Set between a toggle and the recomputed plan: the tree shows the user's choice meanwhile.
         self.pending = False
         self.planned_at = 0.0
+        # Why there is no plan on screen (the last planning failed): approval is refused with it.
+        self.failure = ""
+        # After a refused apply: the plan the user approved, and what the new plan changed since.
+        self.refused: Plan | None = None
+        self.moved: list[str] = []
 
     @property
     def dss_app(self) -> DssIacApp:
@@ -84,6 +98,7 @@ class PlanReviewScreen(IOScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(f"Plan review · {self.env}", id="title", classes="title")
+        yield Static("", id="notice")
         with Horizontal(id="review"):
             tree = PlanTree("plan", id="plan-tree")
             tree.show_root = False
@@ -103,27 +118,67 @@ class PlanReviewScreen(IOScreen):
 
     # -- planning ---------------------------------------------------------------------------------------
     def reload(self) -> None:
-        """Plan afresh: from the start when nothing is excluded, else with the targets that remain."""
-        if self.full is None or not self.excluded:
-            targets = list(self.initial_targets)
-            self.full = None if not self.excluded else self.full
-        else:
-            targets = view.targets_for(self.full, self.excluded)
-            if not targets:  # everything excluded: an empty target list would mean "everything"
-                self.plan = None
-                self.pending = False
-                self._rebuild()
-                return
-        doing = f"recomputing the plan with {len(targets)} targets" if self.excluded else f"planning {self.env}"
-        self.run_io(lambda: self.dss_app.service.plan(self.env, targets), self._planned, group="plan", doing=doing)
+        """`r`: read the files and the state again and plan afresh, exclusions kept."""
+        self.moved = []
+        self.query_one("#notice", Static).remove_class("shown")
+        self._plan(fresh=True)
 
-    def _planned(self, plan: Plan) -> None:
-        if self.full is None:
-            self.full = plan
-        self.plan = plan
+    def replan_after_refusal(self, refused: Plan) -> None:
+        """The apply refused `refused` as out of date: plan again and show what moved since it was approved."""
+        self.refused = refused
+        self.reload()
+
+    def _plan(self, fresh: bool) -> None:
+        """Plan in a worker: the whole plan (kept unless `fresh` or the files changed), then, when resources are
+        excluded, the plan with the remaining ones as targets."""
+        excluded, full = frozenset(self.excluded), None if fresh else self.full
+        doing = f"recomputing the plan without {len(excluded)} excluded" if excluded else f"planning {self.env}"
+        self.run_io(lambda: self._compute(excluded, full), self._planned, group="plan", doing=doing,
+                    failed=self._plan_failed)
+
+    def _compute(self, excluded: frozenset[str], full: Plan | None) -> tuple[Plan, Plan | None]:
+        service = self.dss_app.service
+        digest = service.reload().config.digest  # the files as they are now: an edit made meanwhile counts
+        if full is None or full.config_digest != digest:
+            full = service.plan(self.env, self.initial_targets)
+        if not excluded:
+            return full, full
+        targets = view.targets_for(full, set(excluded))
+        if not targets:  # everything excluded: an empty target list would mean "everything"
+            return full, None
+        return full, service.plan(self.env, targets)
+
+    def _planned(self, plans: tuple[Plan, Plan | None]) -> None:
+        self.full, self.plan = plans
         self.pending = False
+        self.failure = ""
+        if self.refused is not None:
+            self.moved = view.plan_differences(self.refused, self.plan or self.full)
+            self._show_notice(self.refused)
+            self.refused = None
         self._rebuild()
         self.planned_at = time.perf_counter()  # for benchmarks/bench_tui.py: the tree holds this plan from now
+
+    def _plan_failed(self, error: BaseException) -> None:
+        """A plan that could not be made now must not be approved as it was: nothing stays on screen."""
+        self.full = self.plan = None
+        self.pending = False
+        self.moved = []
+        self.failure = describe_error(error).splitlines()[0]
+        self._rebuild()
+
+    def _show_notice(self, refused: Plan) -> None:
+        notice = self.query_one("#notice", Static)
+        text = Text("Planned again after the refused apply: ", "bold")
+        if self.moved:
+            text.append(f"{len(self.moved)} resource(s) differ from the plan you approved: "
+                        f"{brief(self.moved)}.", "magenta")
+        else:
+            text.append("the same changes as the plan you approved (the state or DSS moved, not what "
+                        "would change).", "")
+        text.append(" Review them, then approve again.", "")
+        notice.update(text)
+        notice.add_class("shown")
 
     def current_entries(self) -> list[Entry]:
         if self.full is None:
@@ -145,13 +200,16 @@ class PlanReviewScreen(IOScreen):
         if self.purpose:
             title.append(f" · {self.purpose}", "cyan")
         if self.full is None:
+            if self.failure:
+                title.append("  ·  no plan: it could not be made", "red")
             return title
         if self.plan is None:
             title.append("  ·  nothing included: nothing to apply", "yellow")
         else:
             title.append(f"  ·  {view.summary_line(self.plan)}")
-        if self.excluded:
-            title.append(f"  ·  {len(self.excluded)} excluded", "yellow")
+        excluded = view.excluded_count(self.current_entries())
+        if excluded:
+            title.append(f"  ·  {excluded} excluded", "yellow")
         if self.query_text:
             title.append(f"  ·  filter: {self.query_text}", "cyan")
         if self.drift_only:
@@ -164,7 +222,10 @@ class PlanReviewScreen(IOScreen):
         self.query_one("#title", Static).update(self._title())
         tree.clear()
         items = self.visible_entries()
-        if self.full is not None and not self.full.changes:
+        if self.failure:
+            tree.root.add_leaf(Text("No plan: it could not be made (the error is below). Fix the cause, then "
+                                    "r plans again.", "red"))
+        elif self.full is not None and not self.full.changes:
             tree.root.add_leaf(Text(f"No changes: DSS matches the configuration in {self.env}.", "green"))
         elif not items:
             tree.root.add_leaf(Text("Nothing matches.", "dim"))
@@ -181,7 +242,7 @@ class PlanReviewScreen(IOScreen):
                 if keep == f"group:{project} {kind}":
                     target = knode
                 for e in es:
-                    leaf = knode.add_leaf(_leaf_label(e), data=e)
+                    leaf = knode.add_leaf(_leaf_label(e, e.address in self.moved), data=e)
                     if keep == e.address:
                         target = leaf
         # Reading last_line lays the tree's lines out now, so the node's line is known for the cursor.
@@ -213,8 +274,10 @@ class PlanReviewScreen(IOScreen):
             if not data.included:
                 text.append("excluded: not in the plan you approve (space includes it again)\n\n", "yellow")
             elif data.pulled_in:
-                text.append("you excluded it, but an included resource needs it: it stays in the plan\n\n",
-                            "yellow")
+                who = ", ".join(data.needed_by) or "an included resource"
+                text.append(f"you excluded it, but {who} needs it: it stays in the plan\n\n", "yellow")
+            if data.address in self.moved:
+                text.append("changed since you approved the plan that was refused\n\n", "magenta")
             for style, line in view.diff_lines(data.action):
                 text.append(line + "\n", style)
             pane.update(text)
@@ -260,7 +323,7 @@ class PlanReviewScreen(IOScreen):
             self.excluded.update(addresses)
         self.pending = True
         self._rebuild()  # shows the choice at once; the recomputed plan follows
-        self.reload()
+        self._plan(fresh=False)
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
@@ -282,8 +345,14 @@ class PlanReviewScreen(IOScreen):
         self.query_one(PlanTree).focus()
 
     def action_back(self) -> None:
-        if self.query_one("#filter", Input).has_focus:
+        """esc undoes the narrowest thing first: the filter being typed, then the filters, then the screen."""
+        field = self.query_one("#filter", Input)
+        if field.has_focus or self.query_text or self.drift_only:
+            self.drift_only = self.drift_only and field.has_focus
+            self.query_text = ""
+            field.value = ""
             self._leave_filter()
+            self._rebuild()
             return
         super().action_back()
 
@@ -309,6 +378,9 @@ class PlanReviewScreen(IOScreen):
         self._rebuild()
 
     def action_approve(self) -> None:
+        if self.failure:
+            self.notify(f"no plan to approve: {self.failure}", severity="error")
+            return
         if self.busy or self.full is None or self.pending:
             # Only a plan that is on screen, computed for what is shown as included, can be approved.
             self.notify("the plan is not computed yet (r: compute it again)", severity="warning")

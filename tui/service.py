@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
+from dataiku_iac.config.loader import WorkspaceConfig
 from dataiku_iac.drift import DriftItem, DriftReport
 from dataiku_iac.plan.model import Plan
 from dataiku_iac.secrets import redact_url
@@ -21,6 +22,8 @@ from dataiku_iac.workspace import Workspace
 
 from .view import set_path
 from .yaml_edit import AdoptError, Edit, plan_adopt, resource_changes
+
+PLANNED_CONFIGS = 8
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Service:
         self._ws: Workspace | None = None
         self._lock = threading.RLock()
         self._env_locks: dict[str, threading.Lock] = {}
+        # The configuration each recent plan was made from, by digest: what changed when one is refused.
+        self._planned_from: dict[str, WorkspaceConfig] = {}
 
     # -- the workspace ------------------------------------------------------------------------------
     @property
@@ -75,6 +80,11 @@ class Service:
                 old.close()
             self._ws = fresh
             return fresh
+
+    @property
+    def loaded(self) -> bool:
+        """The workspace loaded once: its last valid configuration can still be read when the files break."""
+        return self._ws is not None
 
     def close(self) -> None:
         with self._lock:
@@ -151,9 +161,25 @@ class Service:
                          dict(managed), keys)
 
     def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
+        """A plan of the configuration as last loaded (`reload` first to see the files as they are now)."""
         ws = self._connect(env)
         ws.recover(env)
-        return ws.plan(env, targets=list(targets))
+        config = ws.config
+        plan = ws.plan(env, targets=list(targets))
+        with self._lock:
+            self._planned_from[plan.config_digest] = config
+            while len(self._planned_from) > PLANNED_CONFIGS:
+                del self._planned_from[next(iter(self._planned_from))]
+        return plan
+
+    def changed_files(self, plan: Plan) -> list[str]:
+        """The files (and recipe code) that differ between the configuration `plan` was made from and the one
+        loaded now; empty when unknown."""
+        before = self._planned_from.get(plan.config_digest)
+        if before is None:
+            return []
+        old, new = _sources(before), _sources(self.ws.config)
+        return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
 
     def drift(self, env: str) -> tuple[Plan, DriftReport]:
         """The plan and the drift it shows (one read of DSS for both)."""
@@ -162,8 +188,12 @@ class Service:
         return plan, DriftReport.from_plan(plan)
 
     def apply(self, plan: Plan, progress: Callable[[ProgressEvent], None], allow_delete: bool) -> ApplyResult:
+        """Apply exactly `plan`, or nothing: as `dss-iac apply PLANFILE`, the core refuses it (StalePlanError) if
+        the files, the state or the objects it read in DSS moved since it was made. The files are read again
+        first, so a configuration that no longer loads refuses it too (with the located ConfigError)."""
+        self.reload()
         ws = self._connect(plan.environment)
-        return ws.apply(plan, progress=progress, allow_delete=allow_delete)
+        return ws.apply(plan, progress=progress, allow_delete=allow_delete, verify_remote=True)
 
     def history(self, env: str) -> list[Any]:
         return list(reversed(self.ws.state_store(env).history()))
@@ -206,3 +236,13 @@ class Service:
             state.stamp(whoami())
             state.workspace_commit = ws.workspace_commit()
             store.commit(state, "adopt")
+
+
+def _sources(config: WorkspaceConfig) -> dict[str, str]:
+    """Every text the configuration was read from, by the name a user knows it by."""
+    out = {config.file.shown: config.file.text}
+    for src in config.projects.values():
+        out[src.file.shown] = src.file.text
+        for recipe, code in src.code.items():
+            out[f"the code of recipe {src.key}.{recipe}"] = code
+    return out

@@ -29,6 +29,8 @@ class Entry:
     included: bool
     # Excluded by the user but still in the plan: an included resource needs it (targets pull dependencies).
     pulled_in: bool = False
+    # For a pulled-in entry: the included resources of the plan that depend on it.
+    needed_by: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
@@ -49,11 +51,38 @@ def entries(full: Plan, current: Plan | None, excluded: set[str]) -> list[Entry]
     if current is None or current is full:
         return [Entry(a, True) for a in full.changes]
     now = {a.address: a for a in current.changes}
-    out = [Entry(now.get(a.address, a), a.address in now, a.address in now and a.address in excluded)
-           for a in full.changes]
+    needs: dict[str, list[str]] = {}
+    for a in current.actions:
+        for dep in a.depends_on:
+            if dep in excluded and dep in now and dep != a.address:
+                needs.setdefault(dep, []).append(a.address)
+    out = [Entry(now.get(a.address, a), a.address in now, a.address in now and a.address in excluded,
+                 tuple(needs.get(a.address, ()))) for a in full.changes]
     seen = {a.address for a in full.changes}
     out += [Entry(a, True) for a in current.changes if a.address not in seen]
     return out
+
+
+def excluded_count(items: Iterable[Entry]) -> int:
+    """Resources left out of the reviewed plan: what the tree marks excluded, counted once for the title too."""
+    return sum(1 for e in items if not e.included)
+
+
+def short_name(address: str) -> str:
+    """`recipe.CHURN.clean` -> `recipe clean` (the tree groups by project already)."""
+    parts = address.split(".", 2)
+    return f"{parts[0]} {parts[2]}" if len(parts) == 3 else address
+
+
+def plan_differences(old: Plan, new: Plan) -> list[str]:
+    """The resources whose planned action, field changes or drift differ between two plans of one environment."""
+    def shape(plan: Plan) -> dict[str, tuple[object, ...]]:
+        return {a.address: (a.action, a.changes, a.drift, a.record_only) for a in plan.actions
+                if a.action is not ActionType.NOOP or a.drift or a.record_only}
+
+    before, after = shape(old), shape(new)
+    order = [a.address for a in new.actions] + [a.address for a in old.actions]
+    return [a for a in dict.fromkeys(order) if before.get(a) != after.get(a)]
 
 
 def targets_for(full: Plan, excluded: set[str]) -> list[str]:

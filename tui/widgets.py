@@ -8,7 +8,7 @@ from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static, Tree
 from textual.worker import Worker, get_current_worker
@@ -87,8 +87,9 @@ class ErrorBanner(Static):
     ErrorBanner.shown { display: block; }
     """
 
-    def show_error(self, message: str, retry: bool) -> None:
-        hint = "  (r: retry)" if retry else ""
+    def show_error(self, message: str, retry: str | None) -> None:
+        """`retry`: what `r` does about it ("retry", "plan again"), or None."""
+        hint = f"  (r: {retry})" if retry else ""
         self.update(Text.assemble(("error: ", "bold"), message, (hint, "bold")))
         self.add_class("shown")
 
@@ -105,18 +106,31 @@ class IOScreen(Screen[Any]):
     """A screen whose DSS, state and Git calls all run in thread workers: the screen never freezes.
 
     `run_io(fn, done)` runs `fn` in a thread and hands its result to `done` on the UI thread; a failure
-    shows in the error banner and `r` runs the same operation again.
+    goes to `failed` if given, and shows in the error banner, where `r` runs the same operation again.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("escape", "back", "Back", id="back"),
     ]
+    # The actions the footer shows first, in this order: a narrow terminal cuts the footer on the right.
+    FOOTER: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         super().__init__()
         self._retry: Callable[[], None] | None = None
         self._busy: dict[str, str] = {}
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, with the FOOTER actions first (the footer lists them in this order)."""
+        rank = {action: i for i, action in enumerate(self.FOOTER)}
+        found = super().active_bindings
+        return dict(sorted(found.items(), key=lambda kv: rank.get(kv[1].binding.action.split(".")[-1], len(rank))))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # esc on the first screen has nowhere to go back to: not offered in the footer there.
+        return not (action == "back" and len(self.app.screen_stack) <= 2)
 
     @property
     def busy(self) -> bool:
@@ -135,7 +149,8 @@ class IOScreen(Screen[Any]):
             self.app.pop_screen()
 
     def run_io(self, fn: Callable[[], T], done: Callable[[T], None], *, group: str, doing: str,
-               retry: Callable[[], None] | None = None) -> Worker[None]:
+               retry: Callable[[], None] | None = None,
+               failed: Callable[[BaseException], None] | None = None) -> Worker[None]:
         self._busy[group] = doing
         self._show_busy()
 
@@ -143,29 +158,31 @@ class IOScreen(Screen[Any]):
             worker = get_current_worker()
             try:
                 result: Any = fn()
-                failed: BaseException | None = None
+                error: BaseException | None = None
             except Exception as e:  # shown in the app, never raised through it
-                result, failed = None, e
+                result, error = None, e
             if not worker.is_cancelled:
-                self.app.call_from_thread(self._deliver, group, result, failed, done, retry)
+                self.app.call_from_thread(self._deliver, group, result, error, done, retry, failed)
 
         return self.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False,
                                description=doing)
 
-    def _deliver(self, group: str, result: Any, failed: BaseException | None, done: Callable[[Any], None],
-                 retry: Callable[[], None] | None) -> None:
+    def _deliver(self, group: str, result: Any, error: BaseException | None, done: Callable[[Any], None],
+                 retry: Callable[[], None] | None, failed: Callable[[BaseException], None] | None) -> None:
         self._busy.pop(group, None)
         if not self.is_attached:
             return
         self._show_busy()
-        if failed is not None:
-            self.show_error(describe_error(failed), retry or self.reload)
+        if error is not None:
+            if failed is not None:
+                failed(error)
+            self.show_error(describe_error(error), retry or self.reload)
             return
         done(result)
 
-    def show_error(self, message: str, retry: Callable[[], None] | None) -> None:
+    def show_error(self, message: str, retry: Callable[[], None] | None, retry_label: str = "retry") -> None:
         self._retry = retry
-        self.query_one(ErrorBanner).show_error(message, retry is not None)
+        self.query_one(ErrorBanner).show_error(message, retry_label if retry is not None else None)
 
     def _show_busy(self) -> None:
         for status in self.query(StatusLine):

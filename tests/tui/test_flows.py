@@ -200,23 +200,6 @@ async def test_include_again_restores_the_whole_plan(simple_ws: Path) -> None:
 
 
 @pilot_test
-async def test_stale_plan_is_refused(simple_ws: Path) -> None:
-    app = DssIacApp(simple_ws, env="dev")
-    async with app.run_test(size=SIZE) as pilot:
-        await open_plan(pilot)
-        # Someone applies in between: the reviewed plan no longer matches the state.
-        ws = app.service.ws
-        assert ws.apply(ws.plan("dev", targets=["variables.CHURN"])).ok
-        await approve(pilot)
-        screen = app.screen
-        assert isinstance(screen, ApplyScreen) and screen.result is None
-        assert "stale" in banner(screen) and "r: retry" in banner(screen)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, OverviewScreen)
-
-
-@pilot_test
 async def test_lock_held_shows_error_then_retry_applies(simple_ws: Path) -> None:
     app = DssIacApp(simple_ws, env="dev")
     async with app.run_test(size=SIZE) as pilot:
@@ -437,3 +420,51 @@ async def test_help_and_command_palette(simple_ws: Path) -> None:
         await pilot.press("escape", "q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+def tree_text(screen: PlanReviewScreen) -> list[str]:
+    tree = screen.query_one("#plan-tree")
+    return [str(tree.get_node_at_line(i).label) for i in range(tree.last_line + 1)]  # type: ignore[attr-defined]
+
+
+@pilot_test
+async def test_esc_clears_the_filter_before_it_leaves_the_review(simple_ws: Path) -> None:
+    app = DssIacApp(simple_ws, env="dev")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_plan(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "customers_")
+        await pilot.press("enter")
+        assert len(screen.visible_entries()) == 3
+        await pilot.press("escape")  # the list is filtered: esc clears the filter, the review stays
+        assert app.screen is screen and screen.query_text == "" and len(screen.visible_entries()) == 11
+        assert "filter:" not in str(screen.query_one("#title").render())
+        await pilot.press("slash", "x", "escape")  # esc while typing: the filter is dropped with the field
+        assert app.screen is screen and screen.query_text == "" and len(screen.visible_entries()) == 11
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, OverviewScreen)
+
+
+@pilot_test
+async def test_exclusion_counts_agree_and_needed_by_names_the_dependents(simple_ws: Path) -> None:
+    app = DssIacApp(simple_ws, env="dev")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_plan(pilot)
+        for name in ("customers_export", "nightly"):
+            await pilot.press("slash")
+            await type_text(pilot, name)
+            await pilot.press("enter", "n", "space")
+            await settle(pilot)
+            await pilot.press("escape")
+        lines = tree_text(screen)
+        export = next(line for line in lines if "customers_export" in line)
+        assert export.endswith("needed by recipe export_customers")
+        assert next(line for line in lines if "nightly" in line).endswith("excluded")
+        # The title counts what the tree marks excluded: the scenario; the dataset is back in the plan.
+        assert "1 excluded" in str(screen.query_one("#title").render())
+        assert "(1 excluded)" in lines[0]
+        await pilot.press("slash")
+        await type_text(pilot, "customers_export")
+        await pilot.press("enter", "n")
+        assert "recipe.CHURN.export_customers needs it" in str(screen.query_one("#diff").render())

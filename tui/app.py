@@ -26,17 +26,20 @@ CSS = """
 #overview { height: 1fr; }
 #steps { height: 1fr; }
 #summary { height: auto; padding: 0 1; }
-#drift-body { height: 1fr; }
-#drift-list { width: 40%; }
-#drift-side { width: 1fr; }
-#drift-fields { height: 1fr; }
+#drift-list { height: auto; max-height: 40%; }
+#drift-detail { height: 1fr; border: round $primary-background; border-title-color: $text; }
+#drift-fields { height: auto; max-height: 70%; }
 #drift-note { height: auto; padding: 0 1; }
 #detail-body { height: 1fr; }
 .detail-pane { width: 1fr; padding: 0 1; }
 #history-body NavTable { height: 1fr; }
-.dialog { width: 80; height: auto; max-height: 90%; padding: 1 2; background: $panel; border: thick $primary; }
-ApproveModal, ConfirmModal, HelpScreen { align: center middle; }
-.help { width: 96; }
+#promotion-note { height: auto; padding: 0 1; border-bottom: solid $primary-background; }
+#promotion-pane { height: 1fr; padding: 0 1; }
+.dialog { width: 80; max-width: 100%; height: auto; max-height: 100%; padding: 1 2; background: $panel;
+          border: thick $primary; }
+ApproveModal, ConfirmModal, HelpScreen, EnvironmentPicker { align: center middle; }
+.help { width: 96; padding: 0 1; }
+#environments { height: auto; max-height: 12; margin: 1 0; }
 """
 
 
@@ -65,9 +68,15 @@ class DssIacApp(App[None]):
 
     # -- navigation ---------------------------------------------------------------------------------------
     def open_plan(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
+        """The plan review; for an environment that receives projects by promotion, what promoting would do."""
         from .plan_review import PlanReviewScreen
+        from .promotion_screen import PromotionScreen
 
-        self.push_screen(PlanReviewScreen(env, targets, purpose))
+        try:
+            bundle = self.service.is_bundle(env)
+        except Exception:  # the workspace does not load: the review shows why
+            bundle = False
+        self.push_screen(PromotionScreen(env) if bundle else PlanReviewScreen(env, targets, purpose))
 
     def open_drift(self, env: str) -> None:
         from .drift_screen import DriftScreen
@@ -130,7 +139,15 @@ class DssIacApp(App[None]):
         except Exception:  # the workspace does not load: the screen shows why
             envs = []
         for env in envs:
-            yield SystemCommand(f"Plan review: {env}", f"Plan {env} and review it", partial(self.open_plan, env))
+            try:
+                bundle = self.service.is_bundle(env)
+            except Exception:  # the workspace does not load: the screen shows why
+                bundle = False
+            if bundle:
+                yield SystemCommand(f"Promotion: {env}", f"What promoting to {env} would do (read-only)",
+                                    partial(self.open_plan, env))
+            else:
+                yield SystemCommand(f"Plan review: {env}", f"Plan {env} and review it", partial(self.open_plan, env))
             yield SystemCommand(f"Drift: {env}", f"What changed in {env} outside dss-iac",
                                 partial(self.open_drift, env))
             yield SystemCommand(f"History: {env}", f"State serials of {env} and the Git log",

@@ -99,6 +99,11 @@ class ApplyScreen(IOScreen):
         super().show_error(message, retry, retry_label)
 
     def _show_refusal(self, error: BaseException) -> None:
+        self.query_one(ProgressBar).display = False  # nothing ran: no progress, no steps
+        self.query_one(NavTable).display = False
+        self.query_one("#summary", Static).styles.height = "1fr"
+        self.query_one("#title", Static).update(Text.assemble(
+            ("Apply", "bold"), f" · {self.plan.environment}  ·  ", ("refused: nothing was applied", "bold red")))
         text = Text.assemble(("Nothing was applied", "bold red"), ": the plan you approved is not what would run "
                              "now, so it was refused before anything was written.\n")
         if isinstance(error, ConfigError):

@@ -43,15 +43,27 @@ class DetailScreen(IOScreen):
         with Horizontal(id="detail-body"):
             with VerticalScroll(classes="detail-pane"):
                 yield Static(Text("Desired (configuration, YAML)", "bold"))
-                yield Static(Syntax(self.desired_text, "yaml", theme="ansi_dark",
-                                    background_color="default"))
+                yield Static(Syntax(self.desired_text, "yaml", theme="ansi_dark", background_color="default",
+                                    word_wrap=True))
             with VerticalScroll(classes="detail-pane"):
+                if a.drift:
+                    yield Static(self._drift_text())
                 yield Static(Text("Actual (DSS, JSON: the managed fields)", "bold"))
-                yield Static(Syntax(self.actual_text, "json", theme="ansi_dark",
-                                    background_color="default"))
+                yield Static(Syntax(self.actual_text, "json", theme="ansi_dark", background_color="default",
+                                    word_wrap=True))
         yield StatusLine()
         yield ErrorBanner()
         yield Footer()
+
+    def _drift_text(self) -> Text:
+        """The fields changed in DSS outside dss-iac, whole (lists and tables elsewhere cut them)."""
+        text = Text.assemble(("Changed in DSS outside dss-iac", "bold yellow"))
+        for c in self.action.drift:
+            text.append(f"\n{c.path}\n", "bold")
+            for label, value, style in (("last applied", c.before, ""), ("found in DSS", c.after, "yellow")):
+                text.append(f"  {label}: ", "dim")
+                text.append(view.to_json(view.shown(c, value) if value is not None else "(none)") + "\n", style)
+        return text
 
     def reload(self) -> None:
         self.notify("the detail shows the plan it was opened from: refresh that screen (r) for fresh values")

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
 from dataiku_iac.drift import DriftItem, DriftReport
 from dataiku_iac.plan.model import Action, Plan, Unmanaged
 
 from . import view
-from .widgets import ErrorBanner, IOScreen, NavTable, OpenTable, StatusLine
+from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine
 
 if TYPE_CHECKING:
     from .app import DssIacApp
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 
 NOT_MANAGED = "unmanaged:"  # row keys of the objects dss-iac does not manage
+ITEM_COLUMNS = (Col("status", "Status", 9), Col("address", "Resource", 20))
+FIELD_COLUMNS = (Col("field", "Field", 10), Col("applied", "Last applied", 10), Col("actual", "Found in DSS", 10),
+                 Col("desired", "Configuration", 10))
 
 
 class DriftScreen(IOScreen):
@@ -32,6 +35,7 @@ class DriftScreen(IOScreen):
         Binding("v", "revert", "Revert", id="revert"),
         Binding("o", "adopt", "Adopt", id="adopt"),
     ]
+    FOOTER = ("revert", "adopt", "select_cursor", "detail")
 
     def __init__(self, env: str) -> None:
         super().__init__()
@@ -45,25 +49,20 @@ class DriftScreen(IOScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(f"Drift · {self.env}", id="title", classes="title")
-        with Horizontal(id="drift-body"):
-            yield OpenTable(id="drift-list")
-            with Vertical(id="drift-side"):
-                yield NavTable(id="drift-fields")
-                yield Static("", id="drift-note")
+        # Master-detail: the list, and under it a pane titled with the selected resource holding its fields.
+        yield OpenTable(ITEM_COLUMNS, id="drift-list")
+        with Vertical(id="drift-detail"):
+            fields = FitTable(FIELD_COLUMNS, id="drift-fields")
+            fields.can_focus = False
+            fields.show_cursor = False
+            yield fields
+            yield Static("", id="drift-note")
         yield StatusLine()
         yield ErrorBanner()
         yield Footer()
 
     def on_mount(self) -> None:
-        items = self.query_one("#drift-list", NavTable)
-        items.add_column("Status", key="status")
-        items.add_column("Resource", key="address")
-        fields = self.query_one("#drift-fields", NavTable)
-        fields.add_column("Field", key="field")
-        fields.add_column("Last applied", key="applied")
-        fields.add_column("Found in DSS", key="actual")
-        fields.add_column("Configuration", key="desired")
-        items.focus()
+        self.query_one("#drift-list", FitTable).focus()
         self.reload()
 
     def reload(self) -> None:
@@ -84,20 +83,19 @@ class DriftScreen(IOScreen):
         else:
             title.append(f"no drift: the {report.checked} resources match what dss-iac last applied", "green")
         self.query_one("#title", Static).update(title)
-        table = self.query_one("#drift-list", NavTable)
+        table = self.query_one("#drift-list", FitTable)
         keep = self._selected_key()
-        table.clear()
-        for item in report.items:
-            status = Text("~ changed", "yellow") if item.status == "changed" else Text("- deleted", "red")
-            table.add_row(status, item.address, key=item.address)
-        for u in report.unmanaged:
-            table.add_row(Text("? not managed", "cyan"), u.address, key=NOT_MANAGED + u.address)
+        rows: list[tuple[str, list[Cell]]] = [
+            (item.address, [Text("~ changed", "yellow") if item.status == "changed" else Text("- deleted", "red"),
+                            item.address]) for item in report.items]
+        rows += [(NOT_MANAGED + u.address, [Text("? not managed", "cyan"), u.address]) for u in report.unmanaged]
+        table.show(rows)
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self._show_item(self.selected())
 
     def _selected_key(self) -> str | None:
-        table = self.query_one("#drift-list", NavTable)
+        table = self.query_one("#drift-list", FitTable)
         if self.report is None or not table.row_count:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -126,26 +124,36 @@ class DriftScreen(IOScreen):
             self.action_detail()
 
     def _show_item(self, item: DriftItem | None) -> None:
-        fields = self.query_one("#drift-fields", NavTable)
+        pane = self.query_one("#drift-detail", Vertical)
+        fields = self.query_one("#drift-fields", FitTable)
         note = self.query_one("#drift-note", Static)
-        fields.clear()
         if item is None and (u := self.selected_unmanaged()) is not None:
+            pane.border_title = Text.assemble((u.address, "bold"), " · ", ("not managed", "cyan"))
+            fields.show([])
+            fields.display = False
             note.update(Text.assemble((f"{u.address} is in DSS but neither in the configuration nor in state (made "
                                        "by hand): dss-iac never deletes it.\n", "cyan"),
                                       ("to manage it: ", "bold") if u.import_command else "", u.hint))
             return
         if item is None:
+            pane.border_title = None
+            fields.show([])
+            fields.display = False
             note.update(Text("Nothing drifted." if self.report is not None else "", "green"))
             return
+        pane.border_title = Text.assemble((item.address, "bold"), " · ", ("changed in DSS", "yellow")
+                                          if item.status == "changed" else ("deleted in DSS", "red"))
+        fields.display = item.status == "changed"
         if item.status == "deleted":
+            fields.show([])
             note.update(Text.assemble((f"{item.address} was deleted in DSS outside dss-iac.\n", "red"),
                                       ("v", "bold"), ": revert (plan that creates it again)"))
             return
-        for path, applied, actual, desired in view.drift_rows(self.action_for(item.address), item.changes):
-            fields.add_row(path, applied, Text(actual, "yellow"), desired)
-        note.update(Text.assemble(("v", "bold"), ": revert (plan restoring the configuration)   ",
-                                  ("o", "bold"), ": adopt (write the DSS value into the YAML)   ",
-                                  ("enter", "bold"), ": detail"))
+        rows = view.drift_rows(self.action_for(item.address), item.changes)
+        fields.show([(path, [path, applied, Text(actual, "yellow"), desired])
+                     for path, applied, actual, desired in rows])
+        note.update(Text.assemble(("v", "bold"), " revert  ", ("o", "bold"), " adopt the DSS value into the YAML  ",
+                                  ("enter", "bold"), " detail with the whole values"))
 
     # -- actions -------------------------------------------------------------------------------------------
     def action_detail(self) -> None:

@@ -38,6 +38,14 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
     ("Apply", (
         ("esc", "back to the overview once the apply has finished"),
+        ("r", "after a refusal (the plan was out of date): plan again and review"),
+    )),
+    ("Promotion (environments with deploy: bundle)", (
+        ("f", "show the promotion from another environment (when several apply directly)"),
+    )),
+    ("Environment picker (-e named no environment)", (
+        ("enter", "open the chosen environment"),
+        ("esc", "show every environment"),
     )),
 )
 

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Checkbox, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from dataiku_iac._text import brief
 
@@ -86,6 +87,45 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class EnvironmentPicker(ModalScreen[str | None]):
+    """`-e` named no environment of the workspace: the error, and the real environments to choose from.
+    Dismissed with the name chosen, or None (esc: every environment)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "All environments", id="cancel"),
+        Binding("j", "pick_down", "Down", show=False, id="down"),
+        Binding("k", "pick_up", "Up", show=False, id="up"),
+    ]
+
+    def __init__(self, error: str, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.error = error
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text.assemble(("Choose an environment", "bold"), "\n\n", (self.error, "red")))
+            yield OptionList(*[Option(Text.assemble((name, "bold"), "  ", (what, "dim")), id=name)
+                               for name, what in self.choices], id="environments")
+            yield Static(Text("enter: open it   esc: show every environment", "dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_pick_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_pick_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="close"),
@@ -94,17 +134,18 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for section, keys in KEYS:
-            table.add_row(Text(section, "bold underline"), "")
-            for key, what in keys:
-                table.add_row(key, what)
-            table.add_row("", "")
         with VerticalScroll(classes="dialog help"):
             yield Static(Text("Keys  (esc closes)", "bold"))
-            yield Static(table)
+            width = max(len(key) for _, keys in KEYS for key, _ in keys)
+            for section, keys in KEYS:
+                # A table per section (a section's title never widens the key column), all aligned.
+                table = Table(box=None, show_header=False, padding=(0, 2), pad_edge=False)
+                table.add_column(style="bold cyan", no_wrap=True, min_width=width)
+                table.add_column()
+                for key, what in keys:
+                    table.add_row(key, what)
+                yield Static(Text(f"\n{section}", "bold underline"))
+                yield Static(table)
 
     def action_close(self) -> None:
         self.dismiss(None)

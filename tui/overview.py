@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,18 +13,31 @@ from textual.widgets import DataTable, Footer, Static
 from dataiku_iac.drift import DriftReport
 from dataiku_iac.errors import ConfigError
 
-from .widgets import ErrorBanner, IOScreen, NavTable, OpenTable, StatusLine, describe_error
+from . import view
+from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine, describe_error
 
 if TYPE_CHECKING:
     from .app import DssIacApp
     from .service import EnvStatus
 
-COLUMNS = (("env", "Environment"), ("project", "Project"), ("resources", "Resources (managed / declared)"),
-           ("apply", "Last apply"), ("drift", "Drift"), ("lock", "Lock"))
+# Narrow terminals cut the widest columns first (the last apply, the lock), down to these widths.
+COLUMNS = (Col("env", "Environment", 7), Col("project", "Project", 8), Col("resources", "Resources", 7),
+           Col("apply", "Last apply", 12), Col("drift", "Drift", 9), Col("lock", "Lock", 10))
 
 
 class OverviewTable(OpenTable):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Plan review", id="open-plan")]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one read of the workspace and the states found (in a worker)."""
+
+    name: str
+    declared: dict[str, int]
+    statuses: list[tuple[str, EnvStatus | Exception]]
+    broken: ConfigError | None  # the files no longer load: the environments are those last loaded
+    unknown: str = ""  # `-e` named no environment of the workspace: why, as the core says it
 
 
 class OverviewScreen(IOScreen):
@@ -32,6 +46,7 @@ class OverviewScreen(IOScreen):
         Binding("d", "drift", "Drift", id="drift"),
         Binding("h", "history", "History", id="history"),
     ]
+    FOOTER = ("select_cursor", "plan", "drift", "history", "refresh")
 
     def __init__(self, only_env: str | None = None) -> None:
         super().__init__()
@@ -45,22 +60,19 @@ class OverviewScreen(IOScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Overview", id="title", classes="title")
-        yield OverviewTable(id="overview")
+        yield OverviewTable(COLUMNS, id="overview")
         yield StatusLine()
         yield ErrorBanner()
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(NavTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        table.focus()
+        self.query_one(FitTable).focus()
         self.reload()
 
     def reload(self) -> None:
         self.run_io(self._read_statuses, self._show_statuses, group="status", doing="reading the state")
 
-    def _read_statuses(self) -> tuple[str, dict[str, str], list[tuple[str, Any]], ConfigError | None]:
+    def _read_statuses(self) -> Reading:
         service = self.dss_app.service
         broken = None
         try:
@@ -70,55 +82,73 @@ class OverviewScreen(IOScreen):
                 raise
             broken = e  # the state is still read, with the environments as last loaded
         envs = service.environments()
-        if self.only_env is not None:
-            service.ws.environment(self.only_env)  # an unknown name is an error shown, not an empty screen
+        unknown = ""
+        if self.only_env is not None and self.only_env not in envs:
+            try:
+                service.ws.environment(self.only_env)
+            except ConfigError as e:
+                unknown = describe_error(e)
+        elif self.only_env is not None:
             envs = [self.only_env]
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, EnvStatus | Exception]] = []
         for env in envs:
             try:
                 out.append((env, service.status(env)))
             except Exception as e:  # one broken environment must not hide the others
                 out.append((env, e))
-        return service.name, service.declared(), out, broken
+        return Reading(service.name, service.declared(), out, broken, unknown)
 
-    def _show_statuses(self, result: tuple[str, dict[str, str], list[tuple[str, Any]], ConfigError | None]) -> None:
-        name, declared, statuses, broken = result
-        self.query_one("#title", Static).update(Text.assemble(("Overview", "bold"), f"  ·  workspace {name}"))
-        table = self.query_one(NavTable)
-        cursor = table.cursor_row
-        table.clear()
+    def _show_statuses(self, reading: Reading) -> None:
+        self.query_one("#title", Static).update(Text.assemble(("Overview", "bold"),
+                                                              f"  ·  workspace {reading.name}"))
         self.row_env.clear()
         self.statuses.clear()
+        rows: list[tuple[str, list[Cell]]] = []
         errors = []
-        if broken is not None:
-            errors.append(f"the files no longer load (environments as last loaded): {describe_error(broken)}")
-        for env, status in statuses:
+        if reading.broken is not None:
+            errors.append(f"the files no longer load (environments as last loaded): {describe_error(reading.broken)}")
+        for env, status in reading.statuses:
             if isinstance(status, Exception):
                 errors.append(f"environment {env}: {describe_error(status)}")
-                key = f"{env}/"
-                table.add_row(Text(env, "bold"), "—", "—", Text("unavailable (see the error below)", "red"), "—",
-                              "—", key=key)
-                self.row_env[key] = env
+                rows.append((f"{env}/", [Text(env, "bold"), "—", "—", Text("unavailable (see below)", "red"), "—",
+                                         "—"]))
+                self.row_env[f"{env}/"] = env
                 continue
             self.statuses[env] = status
-            last = (Text(f"#{status.serial} by {status.who} at {status.when}") if status.serial
-                    else Text("never applied", "dim"))
-            lock = Text(f"locked by {status.lock}", "red") if status.lock else Text("free", "green")
-            drift: Text = Text("checking…", "dim") if status.serial else Text("—", "dim")
-            for i, (project, count) in enumerate(sorted(declared.items())):
-                key = f"{env}/{project}"
-                managed = status.managed.get(status.keys.get(project, project), 0)
-                label = project if status.keys.get(project, project) == project else \
-                    f"{project} ({status.keys[project]})"
-                table.add_row(Text(env, "bold") if i == 0 else "", label, f"{managed} / {count}",
-                              last if i == 0 else "", drift, lock if i == 0 else "", key=key)
-                self.row_env[key] = env
-            if status.serial:
+            rows += self._rows(status, reading.declared)
+        self.query_one(FitTable).show(rows)
+        for env, status in self.statuses.items():
+            if status.serial and status.deploy != "bundle":
                 self._check_drift(env)
-        if table.row_count:
-            table.move_cursor(row=min(max(cursor, 0), table.row_count - 1))
         if errors:
             self.show_error("\n".join(errors), self.reload)
+        if reading.unknown:
+            self._pick_environment(reading.unknown, reading.statuses)
+
+    def _rows(self, status: EnvStatus, declared: dict[str, int]) -> list[tuple[str, list[Cell]]]:
+        bundle = status.deploy == "bundle"
+        if bundle:
+            last = Text("by promotion", "cyan")
+        elif status.serial:
+            last = Text(f"#{status.serial} · {status.who} · {view.age(status.when)} ago")
+        else:
+            last = Text("never applied", "dim")
+        if status.lock is not None:
+            lock = Text(f"{status.lock.who} · {status.lock.operation} · {view.age(status.lock.started)}", "red")
+        else:
+            lock = Text("free", "green")
+        drift: Text = Text("checking…", "dim") if status.serial and not bundle else Text("—", "dim")
+        out: list[tuple[str, list[Cell]]] = []
+        for i, (project, count) in enumerate(sorted(declared.items())):
+            key = f"{status.name}/{project}"
+            physical = status.keys.get(project, project)
+            label = project if physical == project else f"{project} ({physical})"
+            managed = "—" if bundle else str(status.managed.get(physical, 0))
+            first = i == 0
+            out.append((key, [Text(status.name, "bold") if first else "", label, f"{managed} / {count}",
+                              last if first else "", drift, lock if first else ""]))
+            self.row_env[key] = status.name
+        return out
 
     def _check_drift(self, env: str) -> None:
         self.run_io(lambda: self.dss_app.service.drift(env)[1], lambda r: self._show_drift(env, r),
@@ -128,29 +158,41 @@ class OverviewScreen(IOScreen):
         status = self.statuses.get(env)
         if status is None:
             return
-        table = self.query_one(NavTable)
         by_project: dict[str, list[str]] = {}
         for item in report.items:
             by_project.setdefault(item.address.split(".")[1], []).append(item.status)
         for u in report.unmanaged:
             by_project.setdefault(u.project, []).append("unmanaged")
+        cells: dict[str, Cell] = {}
         for key, row_env in self.row_env.items():
             if row_env != env:
                 continue
             project = key.split("/", 1)[1]
             found = by_project.get(status.keys.get(project, project), [])
             if not found:
-                cell = Text("none", "green")
+                cells[key] = Text("none", "green")
             else:
                 changed, deleted, hand = found.count("changed"), found.count("deleted"), found.count("unmanaged")
                 parts = [f"{changed} changed"] * bool(changed) + [f"{deleted} deleted"] * bool(deleted) \
                     + [f"{hand} not managed"] * bool(hand)
-                cell = Text(", ".join(parts), "yellow")
-            table.update_cell(key, "drift", cell)
+                cells[key] = Text(", ".join(parts), "yellow")
+        self.query_one(FitTable).set_cells("drift", cells)
+
+    def _pick_environment(self, error: str, found: list[tuple[str, EnvStatus | Exception]]) -> None:
+        """`-e` named no environment: the real ones to choose from (esc keeps them all on the overview)."""
+        from .modals import EnvironmentPicker
+
+        def picked(env: str | None) -> None:
+            self.only_env = self.dss_app.only_env = env
+            if env is not None:
+                self.reload()
+
+        self.only_env = self.dss_app.only_env = None
+        self.app.push_screen(EnvironmentPicker(error, [(env, _describe(s)) for env, s in found]), picked)
 
     # -- actions -------------------------------------------------------------------------------------------
     def selected_env(self) -> str | None:
-        table = self.query_one(NavTable)
+        table = self.query_one(FitTable)
         if not table.row_count:
             return None
         row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
@@ -174,3 +216,14 @@ class OverviewScreen(IOScreen):
         env = self.selected_env()
         if env is not None:
             self.dss_app.open_history(env)
+
+
+def _describe(status: EnvStatus | Exception) -> str:
+    if isinstance(status, Exception):
+        return "unavailable: " + describe_error(status).splitlines()[0]
+    parts = [status.host]
+    if status.deploy == "bundle":
+        parts.append("receives projects by promotion")
+    if status.protected:
+        parts.append("protected")
+    return " · ".join(parts)

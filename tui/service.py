@@ -27,6 +27,13 @@ PLANNED_CONFIGS = 8
 
 
 @dataclass(frozen=True)
+class LockInfo:
+    who: str
+    operation: str
+    started: str  # ISO timestamp
+
+
+@dataclass(frozen=True)
 class EnvStatus:
     """What the overview shows of one environment, read from the state alone (no DSS call)."""
 
@@ -36,9 +43,10 @@ class EnvStatus:
     serial: int
     who: str
     when: str
-    lock: str | None
+    lock: LockInfo | None
     managed: dict[str, int] = field(default_factory=dict)  # physical project key -> resources in state
     keys: dict[str, str] = field(default_factory=dict)  # project key in the files -> key in this environment
+    deploy: str = "direct"  # `bundle`: projects arrive by promotion, never by apply
 
 
 @dataclass(frozen=True)
@@ -151,14 +159,14 @@ class Service:
         holder = store.leases.holder()
         lock = None
         if holder is not None and not holder.expired:
-            lock = f"{holder.who} ({holder.operation}, since {holder.started})"
+            lock = LockInfo(holder.who, holder.operation, holder.started)
         managed = Counter(addr.split(".")[1] for addr in (state.resources if state else {}))
         keys = {k: e.project_key.format(key=k) for k in ws.config.projects}
         host = redact_url(e.host)  # a URL's credentials are never shown
         if state is None:
-            return EnvStatus(env, host, e.protected, 0, "", "", lock, dict(managed), keys)
+            return EnvStatus(env, host, e.protected, 0, "", "", lock, dict(managed), keys, e.deploy)
         return EnvStatus(env, host, e.protected, state.serial, state.updated_by, state.updated_at, lock,
-                         dict(managed), keys)
+                         dict(managed), keys, e.deploy)
 
     def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
         """A plan of the configuration as last loaded (`reload` first to see the files as they are now)."""
@@ -194,6 +202,23 @@ class Service:
         self.reload()
         ws = self._connect(plan.environment)
         return ws.apply(plan, progress=progress, allow_delete=allow_delete, verify_remote=True)
+
+    def is_bundle(self, env: str) -> bool:
+        """Projects reach `env` by promotion only (`deploy: bundle`): apply never writes there."""
+        spec = self.ws.config.spec.environments.get(env)
+        return spec is not None and spec.deploy == "bundle"
+
+    def promotion_sources(self) -> list[str]:
+        """The environments a promotion can start from: those apply writes to (`deploy: direct`)."""
+        return [name for name, e in self.ws.config.spec.environments.items() if e.deploy == "direct"]
+
+    def promotion(self, from_env: str, to_env: str) -> str:
+        """The promotion plan from `from_env` to `to_env`, rendered as `dss-iac promote` shows it (reads only)."""
+        from dataiku_iac.deploy import render_promotion
+
+        self._connect(from_env)
+        ws = self._connect(to_env)
+        return render_promotion(ws.plan_promotion(from_env, to_env))
 
     def history(self, env: str) -> list[Any]:
         return list(reversed(self.ws.state_store(env).history()))

@@ -10,11 +10,12 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from dataiku_iac.plan.model import Action, ActionType, Plan
 from dataiku_iac.plan.render_text import action_block, field_lines
-from dataiku_iac.secrets import mask
+from dataiku_iac.secrets import MASK, is_secret_key, mask
 
 KIND_ORDER = ("project", "variables", "permissions", "dataset", "managed_folder", "recipe", "scenario", "zone")
 SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", " ": "dim"}
@@ -134,15 +135,16 @@ def diff_lines(action: Action) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if action.action is not ActionType.NOOP:
         for line in action_block(action):
-            out.append((_line_style(line), line))
+            out.append((line_style(line), line))
     if action.drift:
         out.append(("", ""))
         out.append(("bold", "  changed in DSS outside dss-iac (last applied -> found):"))
-        out.extend((_line_style(line), line) for line in field_lines(action.drift, "~"))
+        out.extend((line_style(line), line) for line in field_lines(action.drift, "~"))
     return out
 
 
-def _line_style(line: str) -> str:
+def line_style(line: str) -> str:
+    """The colour of a line of a rendered plan: by its `+ ~ - -/+` symbol, comments dimmed."""
     s = line.lstrip()
     if s.startswith("#"):
         return "dim"
@@ -208,8 +210,9 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def drift_rows(action: Action | None, drift: Sequence[Any]) -> list[tuple[str, str, str, str]]:
-    """Per drifted field: (path, last applied, found in DSS, wanted by the config)."""
+def drift_rows(action: Action | None, drift: Sequence[Any], limit: int = 400) -> list[tuple[str, str, str, str]]:
+    """Per drifted field: (path, last applied, found in DSS, wanted by the config), as compact JSON cut after
+    `limit` characters (the table cuts them to its width; the detail view shows them whole)."""
     from dataiku_iac.plan.render_text import fmt
 
     wanted: dict[str, Any] = {}
@@ -217,7 +220,15 @@ def drift_rows(action: Action | None, drift: Sequence[Any]) -> list[tuple[str, s
         desired = desired_fields(action) or {}
         for c in drift:
             wanted[c.path] = _get_path(desired, c.path)
-    return [(c.path, fmt(c.before, 40), fmt(c.after, 40), fmt(wanted.get(c.path), 40)) for c in drift]
+    return [(c.path, fmt(shown(c, c.before), limit), fmt(shown(c, c.after), limit),
+             fmt(shown(c, wanted.get(c.path)), limit)) for c in drift]
+
+
+def shown(change: Any, value: Any) -> Any:
+    """A value of a field change as screens show it: a sensitive field's value masked, whatever it is."""
+    if value is not None and (getattr(change, "sensitive", False) or is_secret_key(change.path.split(".")[-1])):
+        return MASK
+    return mask(value)
 
 
 def _get_path(doc: Mapping[str, Any], path: str) -> Any:
@@ -227,3 +238,55 @@ def _get_path(doc: Mapping[str, Any], path: str) -> Any:
             return None
         node = node[p]
     return node
+
+
+def fit_widths(natural: Sequence[int], minimum: Sequence[int], available: int) -> list[int]:
+    """Column widths within `available` cells: the natural ones when they fit, else the widest columns are cut
+    down first, none below its minimum (or its natural width, when smaller); if even that is too wide, the
+    minimums (the table then scrolls)."""
+    floor = [min(n, m) for n, m in zip(natural, minimum, strict=True)]
+
+    def total(cap: int) -> int:
+        return sum(max(f, min(n, cap)) for n, f in zip(natural, floor, strict=True))
+
+    widest = max(natural, default=0)
+    if total(widest) <= available:
+        return list(natural)
+    lo, hi = 0, widest
+    while lo < hi:  # the largest cap on every column's width that fits
+        mid = (lo + hi + 1) // 2
+        if total(mid) <= available:
+            lo = mid
+        else:
+            hi = mid - 1
+    widths = [max(f, min(n, lo)) for n, f in zip(natural, floor, strict=True)]
+    spare = available - sum(widths)
+    for i, n in enumerate(natural):  # fewer cells than a cap one wider needs: one each to the first capped columns
+        if spare <= 0:
+            break
+        if widths[i] == lo < n:
+            widths[i] += 1
+            spare -= 1
+    return widths
+
+
+def clock() -> datetime:
+    """Now, for the ages on screen (tests that compare screenshots set it)."""
+    return datetime.now(UTC)
+
+
+def age(iso: str, now: datetime | None = None) -> str:
+    """How long ago an ISO timestamp was, in one short word: `<1m`, `5m`, `3h`, `2d`; the date after 30 days."""
+    try:
+        then = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = max(0.0, ((now or clock()) - then).total_seconds())
+    if seconds < 60:
+        return "<1m"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return then.date().isoformat() if unit == "d" and seconds >= 30 * size else f"{int(seconds // size)}{unit}"
+    return "<1m"

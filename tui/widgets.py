@@ -3,9 +3,11 @@ thread workers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import ActiveBinding, Binding, BindingType
@@ -15,6 +17,8 @@ from textual.worker import Worker, get_current_worker
 
 from dataiku_iac.errors import DssIacError
 from dataiku_iac.secrets import redact
+
+from .view import fit_widths
 
 T = TypeVar("T")
 
@@ -65,7 +69,71 @@ class NavTable(DataTable[Any]):
             self.move_cursor(row=self.row_count - 1)
 
 
-class OpenTable(NavTable):
+@dataclass(frozen=True)
+class Col:
+    key: str
+    label: str
+    min_width: int  # the narrowest the column gets before the table scrolls sideways
+
+
+Cell = Text | str
+
+
+class FitTable(NavTable):
+    """A table that fits its width: the widest columns shrink first, cut cells end in an ellipsis, and no column
+    goes off screen while the others still have room to give (Textual's own columns only grow)."""
+
+    def __init__(self, columns: Sequence[Col], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = list(columns)
+        self.data: dict[str, list[Cell]] = {}
+
+    def show(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Replace the rows (keyed), keeping the cursor's line."""
+        self.data = {key: list(cells) for key, cells in rows}
+        self._fit()
+
+    def set_cells(self, column: str, values: Mapping[str, Cell]) -> None:
+        """New values of one column, by row key (rows not shown are ignored)."""
+        at = [c.key for c in self.spec].index(column)
+        for row, value in values.items():
+            if row in self.data:
+                self.data[row][at] = value
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.size.width
+        if len(self.data) + 1 > self.size.height:  # the rows will scroll: leave room for the scrollbar
+            width -= self.styles.scrollbar_size_vertical
+        if width <= 0:
+            return  # not laid out yet: the first resize fits it
+        natural = [max([cell_len(c.label), *(_width(row[i]) for row in self.data.values())])
+                   for i, c in enumerate(self.spec)]
+        widths = fit_widths(natural, [c.min_width for c in self.spec], width - 2 * self.cell_padding * len(self.spec))
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        for c, w in zip(self.spec, widths, strict=True):
+            self.add_column(_cut(c.label, w), key=c.key, width=w)
+        for key, row in self.data.items():
+            self.add_row(*(_cut(cell, w) for cell, w in zip(row, widths, strict=True)), key=key)
+        if self.row_count:
+            self.move_cursor(row=min(max(cursor, 0), self.row_count - 1))
+
+
+def _width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+
+
+def _cut(cell: Cell, width: int) -> Text:
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+class OpenTable(FitTable):
     """A list whose enter opens the line: the footer says so."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open", id="open")]
@@ -130,7 +198,7 @@ class IOScreen(Screen[Any]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # esc on the first screen has nowhere to go back to: not offered in the footer there.
-        return not (action == "back" and len(self.app.screen_stack) <= 2)
+        return not (action == "back" and self in self.app.screen_stack[:2])
 
     @property
     def busy(self) -> bool:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import shutil
+import socket
 from collections.abc import Callable, Coroutine, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dataiku_iac.tui import view
 from textual.pilot import Pilot
 
 from dataiku_iac import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "simple-project"
+LONG = "Edited in the DSS UI, " * 8
 
 
 def copy_example(dest: Path) -> Path:
@@ -31,11 +35,41 @@ def simple_ws(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def applied_ws(simple_ws: Path) -> Iterator[Path]:
-    """The example, applied to its embedded DSS (closed again: the app opens it itself)."""
+    """The example, applied to its embedded DSS (closed again: the app opens it itself). One operation at a
+    time, so that the state's serial, shown on screen, is the same every run."""
     with Workspace.load(simple_ws) as ws:
-        result = ws.apply(ws.plan("dev"))
+        result = ws.apply(ws.plan("dev"), parallelism=1)
         assert result.ok, [(r.address, r.error) for r in result.failed]
     yield simple_ws
+
+
+@pytest.fixture
+def alice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs and locks are made by alice@laptop (user names show on screen)."""
+    monkeypatch.setenv("LOGNAME", "alice")
+    monkeypatch.setenv("USER", "alice")
+    monkeypatch.setattr(socket, "gethostname", lambda: "laptop")
+
+
+@pytest.fixture
+def drifted_ws(alice: None, applied_ws: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The applied example with two hand edits in DSS (one of them long) and the lock held by another run."""
+    with Workspace.load(applied_ws) as ws:
+        project = ws.connection("dev").client.get_project("CHURN")
+        variables = project.get_variables()
+        variables["standard"]["threshold"] = "0.99"
+        project.set_variables(variables)
+        settings = project.get_dataset("customers_raw").get_settings()
+        settings.get_raw()["description"] = LONG
+        settings.save()
+        leases = ws.state_store("dev").leases
+        leases.ttl = 3600.0  # held for the whole test, however slow the machine
+        lease = leases.acquire("apply")
+        written = ws.state("dev").updated_at
+    # The ages on screen read `<1m` however slow the machine: now is just after the last write.
+    last = max(datetime.fromisoformat(t) for t in (written, lease.started))
+    monkeypatch.setattr(view, "clock", lambda: last + timedelta(seconds=30))
+    yield applied_ws
 
 
 def busy(pilot: Pilot[object]) -> bool:

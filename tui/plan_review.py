@@ -129,8 +129,8 @@ class PlanReviewScreen(IOScreen):
         self.reload()
 
     def _plan(self, fresh: bool) -> None:
-        """Plan in a worker: the whole plan (kept unless `fresh` or the files changed), then, when resources are
-        excluded, the plan with the remaining ones as targets."""
+        """Plan in a worker. `fresh`: from the files and the state as they are now, the whole plan first; else
+        (a toggle) with the remaining resources as targets, from the configuration the plan on screen came from."""
         excluded, full = frozenset(self.excluded), None if fresh else self.full
         doing = f"recomputing the plan without {len(excluded)} excluded" if excluded else f"planning {self.env}"
         self.run_io(lambda: self._compute(excluded, full), self._planned, group="plan", doing=doing,
@@ -138,8 +138,8 @@ class PlanReviewScreen(IOScreen):
 
     def _compute(self, excluded: frozenset[str], full: Plan | None) -> tuple[Plan, Plan | None]:
         service = self.dss_app.service
-        digest = service.reload().config.digest  # the files as they are now: an edit made meanwhile counts
-        if full is None or full.config_digest != digest:
+        if full is None:
+            service.reload()  # an edit made since the files were read counts
             full = service.plan(self.env, self.initial_targets)
         if not excluded:
             return full, full

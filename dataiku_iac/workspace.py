@@ -102,6 +102,14 @@ class Workspace:
     def environment(self, name: str) -> Environment:
         return self.config.environment(name)
 
+    def files_changed(self) -> bool:
+        """Whether the files differ from those this workspace was loaded from: an edit, a project file added or
+        removed. Cheap (the files are read, not parsed), so a front end can skip reloading what did not change;
+        Python project files always count as changed."""
+        from .config.loader import same_on_disk
+
+        return not same_on_disk(self.config)
+
     # Editing: only the changed YAML nodes are rewritten, the whole workspace is validated first, and a file
     # changed on disk since it was loaded is refused (see config/edit.py). Each returns the file written.
     def update_resource(self, address: str | Address, changes: Any) -> Path:

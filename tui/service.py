@@ -76,8 +76,13 @@ class Service:
                 self._ws = Workspace.load(self.path)
             return self._ws
 
-    def reload(self) -> Workspace:
-        """Read the files again. Connections stay open unless the environments themselves changed."""
+    def reload(self, *, force: bool = False) -> Workspace:
+        """Read the files again, unless they are the very texts already loaded (`force`: read them anyway).
+        Connections stay open unless the environments themselves changed."""
+        with self._lock:
+            current = self._ws
+        if current is not None and not force and not current.files_changed():
+            return current
         fresh = Workspace.load(self.path)
         with self._lock:
             old = self._ws
@@ -199,7 +204,7 @@ class Service:
         """Apply exactly `plan`, or nothing: as `dss-iac apply PLANFILE`, the core refuses it (StalePlanError) if
         the files, the state or the objects it read in DSS moved since it was made. The files are read again
         first, so a configuration that no longer loads refuses it too (with the located ConfigError)."""
-        self.reload()
+        self.reload(force=True)
         ws = self._connect(plan.environment)
         return ws.apply(plan, progress=progress, allow_delete=allow_delete, verify_remote=True)
 

@@ -143,6 +143,33 @@ def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     return load_files(root, DISK)
 
 
+def same_on_disk(config: WorkspaceConfig) -> bool:
+    """Whether loading the workspace again would read the very texts `config` was made from (dss-iac.yaml, the
+    same project files, their recipe code), so give the same configuration and digest. Reads, parses nothing.
+    A Python project file (what it builds can depend on more than its text) or an edit left pending counts as
+    a change; so does a configuration read from Git (`--at`)."""
+    root = config.root
+    if config.revision or (root / EDIT_JOURNAL).exists():
+        return False
+    try:
+        if DISK.read_text(config.file.path) != config.file.text:
+            return False
+        sources = {src.file.path: src for src in config.projects.values()}
+        found = _project_files(root, config.spec, config.file, DISK)
+        if set(found) != set(sources) or any(p.suffix == ".py" for p in found):
+            return False
+        for src in sources.values():
+            if DISK.read_text(src.file.path) != src.file.text:
+                return False
+            for name, recipe in src.spec.recipes.items():
+                if name in src.code and recipe.code is not None \
+                        and DISK.read_text(DISK.resolve(src.file.path.parent / recipe.code)) != src.code[name]:
+                    return False
+    except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
+        return False
+    return True
+
+
 def read_workspace_file(root: Path) -> WorkspaceFile:
     """dss-iac.yaml alone, from the disk (its projects are not read)."""
     wfile = _read(root / WORKSPACE_FILE, root, DISK)

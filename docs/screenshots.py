@@ -65,12 +65,17 @@ async def overview_and_drift(root: Path) -> None:
         app.save_screenshot("tui-drift.svg", str(OUT))
 
 
+async def reviewing(app: DssIacApp, pilot: object) -> None:
+    """From the overview to the plan review of its first environment."""
+    await settle(app, pilot)
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(app, pilot)
+
+
 async def plan_review(root: Path) -> None:
     app = DssIacApp(root, env="dev")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await reviewing(app, pilot)
         await pilot.press("n", "n", "n", "n")  # the first dataset: its field diff fills the right pane
         await settle(app, pilot)
         app.save_screenshot("tui-plan-review.svg", str(OUT))
@@ -80,9 +85,7 @@ async def refused(root: Path) -> None:
     """Approved after the project file was edited in another window: nothing is applied."""
     app = DssIacApp(root, env="dev")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await reviewing(app, pilot)
         path = root / PROJECT
         path.write_text(path.read_text().replace("Nightly extract", "Hourly extract"))
         await pilot.press("a", "d", "e", "v", "enter")

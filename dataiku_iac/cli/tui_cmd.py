@@ -18,7 +18,8 @@ def register(sub: Any) -> None:
                     "exclude, typed approval and live apply, the drift browser (revert or adopt), history.\n"
                     "Press ? in the app for every key.",
         epilog="example:\n  dss-iac tui -e dev", formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-e", "--env", metavar="ENV", help="show only this environment (as named in dss-iac.yaml)")
+    p.add_argument("-e", "--env", metavar="ENV", help="show only this environment (as named in dss-iac.yaml; "
+                                                       "an unknown name opens a picker)")
     p.set_defaults(func=cmd_tui)
 
 

@@ -9,6 +9,7 @@ from dataiku_iac.tui.app import DssIacApp
 from dataiku_iac.tui.apply_screen import ApplyScreen
 from dataiku_iac.tui.modals import ApproveModal
 from dataiku_iac.tui.overview import OverviewScreen
+from textual.pilot import Pilot
 
 from dataiku_iac import Workspace
 
@@ -44,6 +45,15 @@ def edit_description(root: Path, new: str, old: str = "Nightly") -> None:
     path.write_text(text.replace(f"{old} extract of", f"{new} extract of"))
 
 
+async def approve_refused(pilot: Pilot[object]) -> ApplyScreen:
+    """Approve the plan on screen, and check the apply refused it: nothing ran, and `r` plans again."""
+    await approve(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ApplyScreen) and screen.result is None and not pilot.app.applying  # type: ignore
+    assert "Nothing was applied" in text_of(screen, "#summary") and "r: plan again" in banner(screen)
+    return screen
+
+
 def project_keys(root: Path) -> list[str]:
     ws, client = dss_client(root)
     with ws:
@@ -57,12 +67,8 @@ async def test_approving_a_plan_whose_files_became_invalid_applies_nothing(simpl
         review = await open_plan(pilot)
         assert review.plan is not None and review.plan.summary().add == 11
         where = break_yaml(simple_ws)  # edited in another window while the plan was on screen
-        await approve(pilot)
-        screen = app.screen
-        assert isinstance(screen, ApplyScreen) and screen.result is None and not app.applying
+        screen = await approve_refused(pilot)
         assert where in banner(screen)
-        assert "r: plan again" in banner(screen)
-        assert "Nothing was applied" in text_of(screen, "#summary")
         # r: back to the review, planned again from the files: there is no plan, and nothing to approve.
         await pilot.press("r")
         await settle(pilot)
@@ -90,11 +96,8 @@ async def test_an_object_changed_in_dss_after_the_review_is_not_overwritten(appl
         settings.get_raw()["description"] = "Edited in the DSS UI"
         settings.get_raw()["tags"] = ["hand-made"]
         settings.save()
-        await approve(pilot)
-        screen = app.screen
-        assert isinstance(screen, ApplyScreen) and screen.result is None
+        screen = await approve_refused(pilot)
         assert "objects it read in DSS have changed" in banner(screen)
-        assert "Nothing was applied" in text_of(screen, "#summary")
         # r plans again: the review says what moved since the approval, and marks it in the tree.
         await pilot.press("r")
         await settle(pilot)
@@ -116,9 +119,7 @@ async def test_a_valid_edit_after_the_review_is_named_and_the_new_plan_applies(a
     async with app.run_test(size=SIZE) as pilot:
         review = await open_plan(pilot)
         edit_description(applied_ws, "Hourly", "Daily")  # not what the plan on screen writes
-        await approve(pilot)
-        screen = app.screen
-        assert isinstance(screen, ApplyScreen) and screen.result is None
+        screen = await approve_refused(pilot)
         assert "the configuration changed" in banner(screen)
         assert "Files changed since the plan was made: projects/churn.yaml" in text_of(screen, "#summary")
         await pilot.press("r")
@@ -142,10 +143,8 @@ async def test_a_plan_made_before_someone_else_applied_is_refused_then_planned_a
         other.embedded = app.service.ws.embedded  # type: ignore[method-assign]  # the app holds the embedded DSS
         assert other.apply(other.plan("dev", targets=["variables.CHURN"])).ok
         serial = other.state("dev").serial
-        await approve(pilot)
-        screen = app.screen
-        assert isinstance(screen, ApplyScreen) and screen.result is None
-        assert f"the state is now serial {serial}" in banner(screen) and "r: plan again" in banner(screen)
+        screen = await approve_refused(pilot)
+        assert f"the state is now serial {serial}" in banner(screen)
         await pilot.press("r")
         await settle(pilot)
         assert app.screen is review and review.plan is not None and review.plan.state_serial == serial

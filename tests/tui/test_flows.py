@@ -58,6 +58,13 @@ async def open_plan(pilot) -> PlanReviewScreen:
     return screen
 
 
+async def filter_by(pilot, text: str) -> None:
+    """`/`, the text, enter: the tree keeps what matches."""
+    await pilot.press("slash")
+    await type_text(pilot, text)
+    await pilot.press("enter")
+
+
 def leaf(screen: PlanReviewScreen) -> Entry:
     data = screen.query_one("#plan-tree").cursor_node.data  # type: ignore[attr-defined]
     assert isinstance(data, Entry)
@@ -127,9 +134,7 @@ async def test_filter_and_next_previous_match(simple_ws: Path) -> None:
     app = DssIacApp(simple_ws, env="dev")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_plan(pilot)
-        await pilot.press("slash")
-        await type_text(pilot, "customers_")
-        await pilot.press("enter")
+        await filter_by(pilot, "customers_")
         await pilot.pause()
         assert [e.name for e in screen.visible_entries()] == ["customers_clean", "customers_export", "customers_raw"]
         assert "filter: customers_" in str(screen.query_one("#title").render())
@@ -432,9 +437,7 @@ async def test_esc_clears_the_filter_before_it_leaves_the_review(simple_ws: Path
     app = DssIacApp(simple_ws, env="dev")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_plan(pilot)
-        await pilot.press("slash")
-        await type_text(pilot, "customers_")
-        await pilot.press("enter")
+        await filter_by(pilot, "customers_")
         assert len(screen.visible_entries()) == 3
         await pilot.press("escape")  # the list is filtered: esc clears the filter, the review stays
         assert app.screen is screen and screen.query_text == "" and len(screen.visible_entries()) == 11
@@ -452,9 +455,8 @@ async def test_exclusion_counts_agree_and_needed_by_names_the_dependents(simple_
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_plan(pilot)
         for name in ("customers_export", "nightly"):
-            await pilot.press("slash")
-            await type_text(pilot, name)
-            await pilot.press("enter", "n", "space")
+            await filter_by(pilot, name)
+            await pilot.press("n", "space")
             await settle(pilot)
             await pilot.press("escape")
         lines = tree_text(screen)
@@ -464,7 +466,6 @@ async def test_exclusion_counts_agree_and_needed_by_names_the_dependents(simple_
         # The title counts what the tree marks excluded: the scenario; the dataset is back in the plan.
         assert "1 excluded" in str(screen.query_one("#title").render())
         assert "(1 excluded)" in lines[0]
-        await pilot.press("slash")
-        await type_text(pilot, "customers_export")
-        await pilot.press("enter", "n")
+        await filter_by(pilot, "customers_export")
+        await pilot.press("n")
         assert "recipe.CHURN.export_customers needs it" in str(screen.query_one("#diff").render())

@@ -107,7 +107,8 @@ class ApplyScreen(IOScreen):
         text = Text.assemble(("Nothing was applied", "bold red"), ": the plan you approved is not what would run "
                              "now, so it was refused before anything was written.\n")
         if isinstance(error, ConfigError):
-            text.append("The files no longer load (the error is below).\n")
+            # The files no longer load, or DSS now lacks a connection or code env they name: located below.
+            text.append("The configuration cannot be applied as it is now (the error is below, with its place).\n")
         elif changed := self.dss_app.service.changed_files(self.plan):
             text.append(f"Files changed since the plan was made: {brief(changed)}.\n")
         text.append("\nr: plan again and review the new plan   esc: back to the overview", "dim")

@@ -28,6 +28,22 @@ def copy_example(dest: Path) -> Path:
     return root
 
 
+def copy_multi_env(dest: Path) -> Path:
+    """examples/multi-env in `dest/multi-env`: dev applies directly, staging and prod receive it by bundle."""
+    root = dest / "multi-env"
+    shutil.copytree(ROOT / "examples" / "multi-env", root, ignore=shutil.ignore_patterns(".dss-iac", "__pycache__"))
+    return root
+
+
+def ready_to_promote(root: Path) -> None:
+    """dev applied, and the connections staging and prod map to created on their nodes (a platform team's job)."""
+    with Workspace.load(root) as ws:
+        assert ws.apply(ws.plan("dev")).ok
+        for env in ("staging", "prod"):
+            for name in (f"{env}_warehouse", f"{env}_storage"):
+                ws.connection(env).client.create_connection(name, "Filesystem", {"root": f"/data/{env}"})
+
+
 @pytest.fixture
 def simple_ws(tmp_path: Path) -> Path:
     return copy_example(tmp_path)

@@ -3,7 +3,6 @@ projects by promotion says so before any review, and shows the promotion plan re
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,15 @@ from dataiku_iac.tui.plan_review import PlanReviewScreen
 from dataiku_iac.tui.promotion_screen import PromotionScreen
 from textual.widgets import OptionList
 
-from dataiku_iac import Workspace
-
-from .conftest import ROOT, pilot_test, settle
+from .conftest import copy_multi_env, pilot_test, ready_to_promote, settle
 from .test_flows import SIZE, banner, cells
 
 
 @pytest.fixture
 def multi_env(tmp_path: Path) -> Path:
     """examples/multi-env with dev applied: staging and prod (deploy: bundle) receive it by promotion."""
-    root = tmp_path / "multi-env"
-    shutil.copytree(ROOT / "examples" / "multi-env", root, ignore=shutil.ignore_patterns(".dss-iac", "__pycache__"))
-    with Workspace.load(root) as ws:
-        assert ws.apply(ws.plan("dev")).ok
+    root = copy_multi_env(tmp_path)
+    ready_to_promote(root)
     return root
 
 

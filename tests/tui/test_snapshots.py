@@ -6,7 +6,6 @@ After an intended change of a screen, update its snapshots with
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +13,8 @@ import pytest
 from dataiku_iac.tui.app import DssIacApp
 from textual.pilot import Pilot
 
-from dataiku_iac import Workspace
-
 from ..gitrepos import make_repo
-from .conftest import ROOT, settle, type_text
+from .conftest import copy_multi_env, ready_to_promote, settle, type_text
 from .test_current_plan import break_yaml
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 45), id="160x45")]
@@ -93,13 +90,11 @@ def test_environment_picker(simple_ws: Path, size: tuple[int, int], snap_compare
 def test_promotion(tmp_path: Path, size: tuple[int, int], snap_compare: Compare,
                    monkeypatch: pytest.MonkeyPatch) -> None:
     """A deploy: bundle environment: how projects reach it, and the promotion plan, read-only."""
-    root = tmp_path / "multi-env"
-    shutil.copytree(ROOT / "examples" / "multi-env", root, ignore=shutil.ignore_patterns(".dss-iac", "__pycache__"))
+    root = copy_multi_env(tmp_path)
     for var in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # the same commit, so the same bundle id, every run
         monkeypatch.setenv(var, "2026-01-01T00:00:00+00:00")
     make_repo(root, files={})
-    with Workspace.load(root) as ws:
-        assert ws.apply(ws.plan("dev")).ok
+    ready_to_promote(root)
 
     async def promotion(pilot: Pilot[object]) -> None:
         await settle(pilot)

@@ -34,9 +34,12 @@ def embedded_simulator(root: Path, automation_nodes: list[str], *, latency_ms: f
     """Start the workspace's embedded DSS: a design node, the automation nodes its environments name, Govern."""
     from ..sim import DataDirBusyError, SimOptions, Simulator
 
-    # Crash tests only: the embedded DSS kills this process after that many writes (docs/simulator.md).
-    crash = os.environ.get("DSS_IAC_SIM_CRASH_AFTER_WRITES")
-    options = SimOptions(crash_after_writes=int(crash)) if crash else None
+    # Crash tests only: the embedded DSS kills this process right after the k-th write, or as the k-th write
+    # arrives (docs/simulator.md).
+    after = os.environ.get("DSS_IAC_SIM_CRASH_AFTER_WRITES")
+    before = os.environ.get("DSS_IAC_SIM_CRASH_BEFORE_WRITE")
+    options = SimOptions(crash_after_writes=int(after) if after else None,
+                         crash_before_write=int(before) if before else None) if after or before else None
     nodes = sorted({"automation", *automation_nodes} - set(RESERVED_NODES))
     try:
         return Simulator(data_dir=embedded_dir(root), automation_nodes=nodes, latency_ms=latency_ms,

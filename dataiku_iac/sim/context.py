@@ -40,6 +40,9 @@ class SimOptions:
     # Crash test knob: kill this very process (SIGKILL) right after the k-th write request has been stored,
     # before its reply is sent, as a DSS client killed mid-apply would experience it with an in-process DSS.
     crash_after_writes: int | None = None
+    # Crash test knob: kill this very process (SIGKILL) when the k-th write request arrives, before DSS
+    # processes it: whatever the client did since its previous write is all that happened.
+    crash_before_write: int | None = None
     # Largest accepted request body.
     max_body_bytes: int = 256 * 1024 * 1024
     # Seconds a connection may stay silent (mid-request, or idle between requests) before it is closed.

@@ -38,7 +38,10 @@ class Raw:
         self.content_type = content_type
 
 
-FAULTS = ("500", "reset", "429")
+FAULTS = ("500", "reset", "429")  # drawn at random: DSS never processed the request
+# Also queued on demand: "lost" lets DSS process the request, then drops the connection before the reply (a
+# proxy timeout or a network cut on the way back): the client cannot tell whether it happened.
+QUEUED_FAULTS = (*FAULTS, "lost")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _MAX_LINE = 4096  # a chunk-size or trailer line
@@ -66,13 +69,15 @@ class Knobs:
         self.gate.set()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._queued: list[tuple[str, str | None, str | None]] = []  # (fault, only this method, API path)
+        # (fault, or None to let a request through; only this method; only this API path)
+        self._queued: list[tuple[str | None, str | None, str | None]] = []
 
-    def queue(self, count: int, fault: str, method: str | None = None, path: str | None = None) -> None:
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r} (one of {', '.join(FAULTS)})")
+    def queue(self, count: int, fault: str, method: str | None = None, path: str | None = None,
+              after: int = 0) -> None:
+        if fault not in QUEUED_FAULTS:
+            raise ValueError(f"unknown fault {fault!r} (one of {', '.join(QUEUED_FAULTS)})")
         with self._lock:
-            self._queued.extend([(fault, method, path)] * count)
+            self._queued.extend([(None, method, path)] * after + [(fault, method, path)] * count)
 
     def draw_fault(self, method: str = "GET", path: str | None = None) -> str | None:
         with self._lock:
@@ -103,6 +108,7 @@ class SimServer(ThreadingHTTPServer):
         self.stats = Stats()
         self.stopped = False
         self._writes = 0
+        self._write_requests = 0
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         for n in nodes:
@@ -121,6 +127,16 @@ class SimServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._writes += 1
             if self._writes == limit:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def count_write_request(self) -> None:
+        """A write request arrived: the crash knob that kills before DSS processes the k-th one."""
+        limit = self.options.crash_before_write
+        if limit is None:
+            return
+        with self._connections_lock:
+            self._write_requests += 1
+            if self._write_requests == limit:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     def track(self, sock: socket.socket, alive: bool) -> None:
@@ -228,15 +244,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.knobs.gate.wait()
         if self.server.knobs.latency_ms > 0:
             time.sleep(self.server.knobs.latency_ms / 1000.0)
+        if self.command != "GET":
+            self.server.count_write_request()
         fault = self.server.knobs.draw_fault(self.command, api_path)
-        if fault is not None:
+        if fault is not None and fault != "lost":
             status = 0 if fault == "reset" else int(fault)
             self.server.stats.record(node.name, self.command, api_path, None, status, fault)
             self._inject(fault)
             return
         req = Request(self.command, api_path, params, headers, body)
         status, payload, route_pattern, extra = self._dispatch(node, req)
-        self.server.stats.record(node.name, self.command, api_path, route_pattern, status, None)
+        self.server.stats.record(node.name, self.command, api_path, route_pattern, status, fault)
+        if fault == "lost":
+            self._inject("reset")
+            return
         if isinstance(payload, Raw):
             self._send(status, payload.data, payload.content_type, extra)
         else:

@@ -176,11 +176,15 @@ class Simulator:
         if fault_rate is not None:
             self.knobs.fault_rate = fault_rate
 
-    def fail_next(self, count: int = 1, fault: str = "500", method: str | None = None, path: str | None = None) -> None:
-        """The next `count` API requests (of `method` only, to the API `path` only, when given: `/projects/`) are
-        answered with `fault` ("500", "reset" or "429"), whatever the fault rate: a transient fault exactly where
-        a test wants it."""
-        self.knobs.queue(count, fault, method, path)
+    def fail_next(self, count: int = 1, fault: str = "500", method: str | None = None, path: str | None = None, *,
+                  after: int = 0) -> None:
+        """The next `count` API requests (of `method` only, to the API `path` only, when given: `/projects/`), once
+        `after` more such requests have gone through, are answered with `fault`, whatever the fault rate: a transient
+        fault exactly where a test wants it.
+
+        "500", "reset" and "429" reach the client before DSS processed anything; "lost" lets DSS process the
+        request, then drops the connection without a reply (DSS did it, the client cannot know)."""
+        self.knobs.queue(count, fault, method, path, after)
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:

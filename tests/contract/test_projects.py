@@ -121,3 +121,28 @@ def test_non_admin_cannot_delete_a_project(sim, project) -> None:
     with pytest.raises(DataikuException, match="not an administrator"):
         alice.get_project(project.project_key).delete()
     assert project.project_key in sim.client().list_project_keys()
+
+
+@pytest.mark.skipif(AGAINST_REAL_DSS, reason="the non-admin key exists only on the simulator")
+def test_write_access_to_the_content_is_not_enough_to_delete_a_project(sim, project) -> None:
+    """Project permissions: Admin lets a group do anything on the project, deleting it included; writing its
+    content does not. (alice is in the data_team group.)"""
+    alice = sim.client(api_key=NON_ADMIN_KEY).get_project(project.project_key)
+    perms = project.get_permissions()
+    perms["permissions"] = [{"group": "data_team", "readProjectContent": True, "writeProjectContent": True}]
+    project.set_permissions(perms)
+    alice.create_dataset("by_alice", "Filesystem", params={"connection": "filesystem_managed", "path": "/a"})
+    with pytest.raises(DataikuException, match="UnauthorizedException"):
+        alice.delete()
+    assert project.project_key in sim.client().list_project_keys()
+    perms["permissions"][0]["admin"] = True
+    project.set_permissions(perms)
+    alice.delete()
+    assert project.project_key not in sim.client().list_project_keys()
+
+
+@pytest.mark.skipif(AGAINST_REAL_DSS, reason="the non-admin key exists only on the simulator")
+def test_the_owner_of_a_project_may_delete_it(sim, project_key: str) -> None:
+    alice = sim.client(api_key=NON_ADMIN_KEY)
+    alice.create_project(project_key, "Alice's", "alice").delete()
+    assert project_key not in sim.client().list_project_keys()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
+import pytest
 import requests
 from dataikuapi.utils import DataikuException
 
@@ -116,3 +119,41 @@ def test_stats_count_per_node() -> None:
         sim.client(node="automation").list_project_keys()
         sim.client(node="automation").list_project_keys()
         assert sim.stats()["byNode"] == {"design": 1, "automation": 2}
+
+
+def test_fail_next_can_wait_for_the_call_it_targets() -> None:
+    with Simulator(govern=False, automation_nodes=()) as sim:
+        sim.fail_next(1, "500", after=2)
+        assert _outcomes(sim, 4) == ["ok", "ok", "500", "ok"]
+
+
+def test_a_lost_reply_looks_like_a_reset_yet_dss_did_the_write() -> None:
+    with Simulator(govern=False, automation_nodes=()) as sim:
+        client = sim.client()
+        sim.fail_next(1, "lost", method="POST")
+        with pytest.raises(requests.ConnectionError):
+            client.create_project("LOST", "lost", "admin")
+        assert client.list_project_keys() == ["LOST"]
+        assert [(e["method"], e["status"], e["fault"]) for e in sim.stats(with_log=True)["log"]] == [
+            ("POST", 200, "lost"), ("GET", 200, None)]
+
+
+CRASHING_CLIENT = """
+import sys
+from dataiku_iac.sim import SimOptions, Simulator
+knob = {sys.argv[2]: 2}
+with Simulator(data_dir=sys.argv[1], govern=False, automation_nodes=(), options=SimOptions(**knob)) as sim:
+    client = sim.client()
+    for key in ("FIRST", "SECOND", "THIRD"):
+        client.create_project(key, key, "admin")
+"""
+
+
+@pytest.mark.parametrize(("knob", "stored"), [("crash_before_write", ["FIRST"]),
+                                              ("crash_after_writes", ["FIRST", "SECOND"])])
+def test_crash_knobs_kill_the_process_before_or_after_the_kth_write(tmp_path, knob: str, stored: list[str]) -> None:
+    run = subprocess.run([sys.executable, "-c", CRASHING_CLIENT, str(tmp_path), knob], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == -9, run.stderr[-1000:]
+    with Simulator(data_dir=tmp_path, govern=False, automation_nodes=()) as sim:
+        assert sim.client().list_project_keys() == stored

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Ctx
-from ..errors import bad_request
+from ..errors import bad_request, forbidden
 from ..routing import route
 from ._common import active_bundle_id, already_exists, check_project_key, copy_doc, fill_defaults, sort_tags
+from .admin_security import user_groups
 from .instance import future_reply
 
 PERMISSION_FLAGS = (
@@ -143,10 +144,22 @@ def get_summary(ctx: Ctx, project_key: str) -> dict[str, Any]:
     return summary(ctx.project(project_key))
 
 
+def require_project_admin(ctx: Ctx, record: dict[str, Any]) -> None:
+    """DSS lets a project be deleted by an instance administrator, its owner, or a user given the project's
+    Admin permission (directly or through one of their groups); anyone else is refused, even with write
+    access to its content."""
+    login, perms = ctx.key.login, record["permissions"]
+    if ctx.key.admin or perms["owner"] == login:
+        return
+    groups = set(user_groups(ctx.store, login))
+    if any(p.get("admin") and (p.get("user") == login or p.get("group") in groups) for p in perms["permissions"]):
+        return
+    raise forbidden(f"Action forbidden: user {login} is not an administrator of project {record['projectKey']}")
+
+
 @route("DELETE", "/projects/{project_key}")
 def delete_project(ctx: Ctx, project_key: str) -> dict[str, Any]:
-    ctx.require_admin()
-    ctx.project(project_key)
+    require_project_admin(ctx, ctx.project(project_key))
     del ctx.store.projects[project_key]
     ctx.store.mark(project_key)
     return future_reply(ctx, {"anyMessage": False, "success": True, "messages": []})

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dss.connect import Connection, call, read_with_retry
-from ..errors import DssIacError
+from ..errors import DSSApiError, DssIacError
 from ..plan.model import Action, ActionType, Plan
 from ..resources import KINDS, Address, Desired, Remote
+from ..secrets import Sensitive, taint
 from ..state.model import ResourceState
 from .recorder import StateRecorder
 
@@ -80,8 +81,9 @@ class ProgressEvent:
 Progress = Callable[[ProgressEvent], None]
 
 
-def _steps(plan: Plan) -> tuple[list[Step], dict[str, set[str]]]:
-    """Steps and, for each, the ids of the steps it must wait for."""
+def _steps(plan: Plan, state_depends: Mapping[str, list[str]] | None = None) -> tuple[list[Step], dict[str, set[str]]]:
+    """Steps and, for each, the ids of the steps it must wait for. `state_depends`: the dependencies the state
+    recorded, so that deletes also wait for dependents the configuration no longer declares."""
     steps: dict[str, Step] = {}
     for a in plan.actions:
         if a.action is ActionType.NOOP:
@@ -99,6 +101,7 @@ def _steps(plan: Plan) -> tuple[list[Step], dict[str, set[str]]]:
     after: dict[str, set[str]] = {sid: set() for sid in steps}
     writes = {s.action.address: sid for sid, s in steps.items() if s.phase in ("create", "update")}
     removals = {s.action.address: sid for sid, s in steps.items() if s.phase in ("delete", "forget")}
+    follows = _following_project_deletes(steps, removals)
     for sid, s in steps.items():
         addr = s.action.address
         if s.phase in ("create", "update"):
@@ -107,15 +110,32 @@ def _steps(plan: Plan) -> tuple[list[Step], dict[str, set[str]]]:
                     after[sid].add(writes[dep])
             if addr in removals:  # a replace deletes before it creates
                 after[sid].add(removals[addr])
+        elif sid in follows:
+            after[sid].add(follows[sid])
         else:
             for other_sid, other in steps.items():  # dependents go before what they depend on
-                if other.phase in ("delete", "forget") and addr in other.action.depends_on:
+                recorded = (state_depends or {}).get(other.action.address, [])
+                if other.phase in ("delete", "forget") and follows.get(other_sid) != sid and \
+                        (addr in other.action.depends_on or addr in recorded):
                     after[sid].add(other_sid)
-            if s.phase == "forget":
-                project = f"project.{Address.parse(addr).project}"
-                if project in removals and removals[project] != sid:
-                    after[removals[project]].add(sid)
     return list(steps.values()), after
+
+
+def _following_project_deletes(steps: Mapping[str, Step], removals: Mapping[str, str]) -> dict[str, str]:
+    """Forget steps of objects deleted with their project -> that project's delete step.
+
+    DSS deletes a project's contents with it, so they leave the state only once DSS confirmed the project
+    is gone: if DSS refuses to delete it (a key without the project's Admin permission) or fails, the project
+    and everything in it stay managed, and the next destroy tries again.
+    """
+    out: dict[str, str] = {}
+    for sid, s in steps.items():
+        if s.phase != "forget" or s.action.kind == "project" or s.action.forgotten_only:
+            continue
+        project = removals.get(f"project.{Address.parse(s.action.address).project}")
+        if project is not None and steps[project].phase == "delete":
+            out[sid] = project
+    return out
 
 
 def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, parallelism: int = 8,
@@ -123,14 +143,7 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
                fields: Mapping[str, Mapping[str, Any]] | None = None) -> ApplyResult:
     """Run the plan's steps. `fields` are the desired fields of the same configuration, secrets included:
     a saved plan holds only fingerprints of secret values."""
-    steps, after = _steps(plan)
-    # Deletes wait for their recorded dependents too (state knows dependencies of removed resources).
-    for s in steps:
-        if s.phase in ("delete", "forget"):
-            for other in steps:
-                deps = (state_depends or {}).get(other.action.address, [])
-                if other.phase in ("delete", "forget") and s.action.address in deps:
-                    after[s.id].add(other.id)
+    steps, after = _steps(plan, state_depends)
     total = len(steps)
     notify = progress or (lambda e: None)
     result = ApplyResult()
@@ -150,7 +163,7 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
         t0 = time.perf_counter()
         notify(ProgressEvent("begin", total, len(finished), step.action.address, step.phase))
         try:
-            _execute(step, conn, recorder, (fields or {}).get(step.action.address))
+            _execute(step, conn, recorder, (fields or {}).get(step.action.address), step.id in retried)
             return StepResult(step.action.address, step.phase, "ok", seconds=time.perf_counter() - t0)
         except DssIacError as e:
             return StepResult(step.action.address, step.phase, "failed", str(e), time.perf_counter() - t0)
@@ -180,8 +193,10 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
                         deps.discard(sid)
                     else:
                         skip = by_id[other]
-                        settle(other, StepResult(skip.action.address, skip.phase, "skipped",
-                                                 f"not run: {res.address} {res.status}"))
+                        # A forget waits only for removals: what it would drop from state is still in DSS.
+                        why = (f"kept in state: {res.address} was not deleted" if skip.phase == "forget" else
+                               f"not run: {res.address} {res.status}")
+                        settle(other, StepResult(skip.action.address, skip.phase, "skipped", why))
 
         # A step DSS refused gets one more try once nothing else can run: rewiring a flow can refuse a
         # step only because of the order (a recipe that would briefly make a cycle until another recipe
@@ -213,34 +228,53 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
 
 
 def _execute(step: Step, conn: Connection, recorder: StateRecorder,
-             fresh_fields: Mapping[str, Any] | None = None) -> None:
+             fresh_fields: Mapping[str, Any] | None = None, retry: bool = False) -> None:
+    """Run one step. `retry`: an earlier attempt at it failed, and may have reached DSS all the same."""
     a = step.action
     address = Address.parse(a.address)
     kind = KINDS[a.kind]
     if step.phase == "forget":
         recorder.forget(a.address, "forget")
         return
+    deps = list(a.depends_on)
     if step.phase == "delete":
-        recorder.intent(a.address, a.kind, step.phase, a.remote_id, list(a.depends_on))
+        recorder.intent(a.address, a.kind, "delete", a.remote_id, deps)
         if a.remote_id is not None:
-            remote_id = a.remote_id
-            call(conn, lambda: kind.delete(conn.client, address, remote_id))
+            _delete(kind, conn, address, a.remote_id)
         recorder.forget(a.address, "delete")
         return
     desired = Desired(address, dict(fresh_fields or a.fields or {}), tuple(Address.parse(d) for d in a.depends_on),
                       removed=_removed_keys(a, kind.open_maps))
-    recorder.intent(a.address, a.kind, step.phase, a.remote_id, list(a.depends_on), desired.fields)
-    if step.phase == "create":
-        remote_id = _create(kind, conn, desired)
-    else:
+    remote: Remote | None = None
+    if step.phase == "update":
         remote = read_with_retry(conn, lambda: kind.read(conn.client, address, a.remote_id))
-        if remote is None:  # deleted between plan and apply: create it again
-            remote_id = _create(kind, conn, desired)
-        else:
-            call(conn, lambda: kind.update(conn.client, desired, remote))
-            remote_id = remote.remote_id
+    if remote is None:  # a create, or an update of an object deleted between plan and apply: create it again
+        remote_id, phase = _create(kind, conn, desired, recorder, deps, retry), "create"
+    else:
+        recorder.intent(a.address, a.kind, "update", a.remote_id, deps, desired.fields)
+        found = remote
+        call(conn, lambda: kind.update(conn.client, desired, found))
+        remote_id, phase = remote.remote_id, "update"
     recorder.put(a.address, ResourceState(a.kind, remote_id, recorder.fingerprints.scrub(dict(desired.fields)),
-                                          list(a.depends_on)), step.phase)
+                                          deps), phase)
+
+
+def _delete(kind: Any, conn: Connection, address: Address, remote_id: str) -> None:
+    """Delete. A delete that failed still counts when DSS confirms the object is gone (its reply was lost);
+    otherwise the object stays in state."""
+    try:
+        call(conn, lambda: kind.delete(conn.client, address, remote_id))
+    except DssIacError as failed:
+        try:
+            gone = read_with_retry(conn, lambda: kind.read(conn.client, address, remote_id)) is None
+        except DssIacError:
+            gone = False
+        if gone:
+            return
+        if address.kind == "project":
+            raise DSSApiError(f"{failed} (project {address.project} and everything in it stay in state, still "
+                              "managed)") from None
+        raise
 
 
 def _removed_keys(a: Action, open_maps: frozenset[str]) -> dict[str, tuple[str, ...]]:
@@ -253,13 +287,36 @@ def _removed_keys(a: Action, open_maps: frozenset[str]) -> dict[str, tuple[str, 
     return {k: tuple(v) for k, v in removed.items()}
 
 
-def _create(kind: Any, conn: Connection, desired: Desired) -> str:
-    """Create; if DSS already has it (a reply lost to a fault, or made by hand), adopt and update it."""
-    try:
-        return str(call(conn, lambda: kind.create(conn.client, desired)))
-    except DssIacError:
-        existing: Remote | None = read_with_retry(conn, lambda: kind.read(conn.client, desired.address, None))
-        if existing is None:
-            raise
-        call(conn, lambda: kind.update(conn.client, desired, existing))
-        return existing.remote_id
+def _create(kind: Any, conn: Connection, desired: Desired, recorder: StateRecorder, deps: list[str],
+            retry: bool) -> str:
+    """Create, never twice. The intent names what to look for: DSS may have made the object though the call
+    failed (a lost reply, or a later call of a create made of several failing), and a retry looks for it first,
+    by name, since objects whose ids DSS makes (zones, scenarios, folders) would otherwise get a twin."""
+    address = desired.address
+    given = desired.fields.get("name")
+    # A name read from the environment stays out of the journal: then the address alone finds the object.
+    name = None if given is None or isinstance(given, Sensitive) else str(given)
+    recorder.intent(str(address), kind.name, "create", None, deps, desired.fields, name)
+
+    def find() -> Remote | None:
+        remote: Remote | None = read_with_retry(conn, lambda: kind.find(conn.client, address, name))
+        return remote
+
+    existing = find() if retry else None
+    if existing is None:
+        try:
+            return str(call(conn, lambda: kind.create(conn.client, desired)))
+        except DssIacError as failed:
+            try:
+                existing = find()
+            except DssIacError:
+                raise failed from None
+            if existing is None:
+                raise
+    # In DSS (made by the failed call, or by hand): managed from now on, as it is (what the config holds as
+    # sensitive sealed), then updated.
+    adopted = existing
+    fields = recorder.fingerprints.scrub(taint(dict(adopted.fields), desired.fields))
+    recorder.put(str(address), ResourceState(kind.name, adopted.remote_id, fields, deps), "create")
+    call(conn, lambda: kind.update(conn.client, desired, adopted))
+    return adopted.remote_id

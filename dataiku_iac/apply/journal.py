@@ -33,13 +33,16 @@ class Journal:
         self._store.journal_append(seq, record)
 
     def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str],
-               masked: dict[str, Any] | None = None) -> None:
+               masked: dict[str, Any] | None = None, name: str | None = None) -> None:
         """`masked`: the fields to write with their sensitive values masked, when they hold any, so that a recovery
-        that adopts the object knows which of its values to keep out of the state."""
-        record = {"op": "intent", "address": address, "kind": kind, "phase": phase, "remote_id": remote_id,
-                  "depends_on": depends_on}
+        that adopts the object knows which of its values to keep out of the state. `name`: what a create gives the
+        object, by which it is found again if the call's outcome is unknown."""
+        record: dict[str, Any] = {"op": "intent", "address": address, "kind": kind, "phase": phase,
+                                  "remote_id": remote_id, "depends_on": depends_on}
         if masked is not None:
             record["masked"] = masked
+        if name is not None:
+            record["name"] = name
         self._append(record)
 
     def done(self, address: str, phase: str, entry: ResourceState | None, fingerprint_key: bytes | None = None) -> None:

@@ -57,13 +57,15 @@ class StateRecorder:
         return self._state
 
     def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str],
-               fields: Mapping[str, Any] | None = None) -> None:
-        """Before a DSS write: durable before the call is made."""
+               fields: Mapping[str, Any] | None = None, name: str | None = None) -> None:
+        """Before a DSS write: durable before the call is made. `fields`: what the write sends (only their masked
+        form is journaled, and only when they hold sensitive values); `name`: what a create gives the object, by
+        which it is found again if the call's outcome is unknown."""
         self._check()
         if self._journal is not None:
             masked = mask(dict(fields)) if fields is not None else None
             self._journal.intent(address, kind, phase, remote_id, depends_on,
-                                 masked if masked is not None and masked != fields else None)
+                                 masked if masked is not None and masked != fields else None, name)
 
     def put(self, address: str, entry: ResourceState, phase: str = "update") -> None:
         if self._journal is not None:

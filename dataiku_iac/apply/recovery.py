@@ -39,8 +39,9 @@ def resolve(state: State, intents: list[dict[str, Any]], conn: Connection) -> li
         kind = KINDS[intent["kind"]]
         phase = intent["phase"]
         if phase == "create":
-            # Created just before the crash? Then adopt it: never create it twice.
-            remote = read_with_retry(conn, lambda k=kind, a=address: k.read(conn.client, a, None))
+            # Created just before the crash? Then adopt it, found by what the intent says: never create it twice.
+            name = intent.get("name")
+            remote = read_with_retry(conn, lambda k=kind, a=address, n=name: k.find(conn.client, a, n))
             if remote is not None:
                 # What it was created with says which of DSS's values are sensitive (they are sealed).
                 fields = state.sealer().scrub(taint(dict(remote.fields), intent.get("masked")))
@@ -53,8 +54,14 @@ def resolve(state: State, intents: list[dict[str, Any]], conn: Connection) -> li
             remote_id = intent.get("remote_id")
             remote = read_with_retry(conn, lambda k=kind, a=address, r=remote_id: k.read(conn.client, a, r))
             if remote is None:
-                state.resources.pop(str(address), None)
-                found.append(f"{address}: deleted before the interruption, forgotten")
+                gone = [str(address)]
+                if address.kind == "project":  # DSS deleted its contents with it
+                    gone += [k for k, r in state.resources.items() if Address.parse(k).project == address.project
+                             and KINDS[r.kind].dies_with_project]
+                for k in gone:
+                    state.resources.pop(k, None)
+                found.append(f"{address}: deleted before the interruption, forgotten"
+                             + (f" with the {len(gone) - 1} object(s) in it" if len(gone) > 1 else ""))
             else:
                 found.append(f"{address}: still in DSS, the plan deletes it again")
         else:

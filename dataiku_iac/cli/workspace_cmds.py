@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import brief
 from . import exit_codes
 from .arg_types import duration, positive_duration, positive_int
 from .console import Console
@@ -273,11 +274,15 @@ def _summarise(result: ApplyResult, console: Console) -> None:
         return
     for r in result.failed:
         console.error(f"{r.address}: {r.action} failed: {r.error}")
+    # Grouped by reason: a project DSS would not delete keeps every object in it, which may be hundreds.
+    skipped: dict[str, list[str]] = {}
     for r in result.skipped:
-        console.note(f"skipped: {r.address} ({r.error})")
+        skipped.setdefault(r.error or "", []).append(r.address)
+    for why, addresses in skipped.items():
+        console.note(f"skipped: {brief(addresses, 5)} ({why})")
     console.out(f"Apply failed: {len(result.succeeded)} succeeded ({added} added, {changed} changed, "
                 f"{destroyed} destroyed), {len(result.failed)} failed, {len(result.skipped)} skipped. "
-                "The state records what succeeded; run apply again to finish.")
+                "The state records what succeeded; run the command again to finish.")
 
 
 def _result_json(plan: Plan, result: ApplyResult | None) -> dict[str, Any]:

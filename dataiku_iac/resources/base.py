@@ -63,6 +63,12 @@ class Kind(ABC):
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         """The resource as it is in DSS, or None when it does not exist."""
 
+    def find(self, client: DSSClient, address: Address, name: str | None) -> Remote | None:
+        """The object a create of `address` made when its outcome is unknown (a lost reply, a crash), found by
+        what the create gave it (`name`, the `name` field it wrote): so a retry adopts it instead of making a
+        twin. By default the address names it, as it does for objects whose names are their ids."""
+        return self.read(client, address, None)
+
     @abstractmethod
     def create(self, client: DSSClient, desired: Desired) -> str:
         """Create the object and return its remote id."""

@@ -66,13 +66,12 @@ class ScenarioKind(Kind):
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)
-        scenario_id = remote_id or absent_as_none(lambda: _find(project, str(address.name)))
-        if scenario_id is None:
-            return None
-        settings = absent_as_none(lambda: project.get_scenario(scenario_id).get_settings())
-        if settings is None:
-            return None
-        return Remote(scenario_id, fields_of(project, settings.get_raw()), settings)
+        return _read(project, remote_id or absent_as_none(lambda: _find(project, str(address.name))))
+
+    def find(self, client: DSSClient, address: Address, name: str | None) -> Remote | None:
+        # The create may have got as far as setting the display name: look for that too.
+        project = client.get_project(address.project)
+        return _read(project, absent_as_none(lambda: _find(project, str(address.name), name)))
 
     def create(self, client: DSSClient, desired: Desired) -> str:
         project = client.get_project(desired.address.project)
@@ -94,14 +93,25 @@ class ScenarioKind(Kind):
         client.get_project(address.project).get_scenario(remote_id).delete()
 
 
-def _find(project: DSSProject, key: str) -> str | None:
+def _read(project: DSSProject, scenario_id: str | None) -> Remote | None:
+    if scenario_id is None:
+        return None
+    settings = absent_as_none(lambda: project.get_scenario(scenario_id).get_settings())
+    if settings is None:
+        return None
+    return Remote(scenario_id, fields_of(project, settings.get_raw()), settings)
+
+
+def _find(project: DSSProject, key: str, name: str | None = None) -> str | None:
     """The id of this YAML key's scenario: the one whose id DSS derived from the key (dss-iac creates it under
-    the key), else one named after the key (in case DSS derives ids otherwise than upper-casing the name)."""
+    the key), else one named after the key (in case DSS derives ids otherwise than upper-casing the name), else
+    one with the display name `name` (a create interrupted after it set the name)."""
     # Read the items as dicts: DSSScenarioListItem.id returns the name (dataikuapi 15.2).
     items = [dict(item) for item in project.list_scenarios()]
     by_id = [item for item in items if str(item["id"]).upper() == key.upper()]
     by_name = [item for item in items if item.get("name") == key]
-    found = (by_id or by_name or [None])[0]
+    by_display_name = [item for item in items if name and item.get("name") == name]
+    found = (by_id or by_name or by_display_name or [None])[0]
     return None if found is None else str(found["id"])
 
 

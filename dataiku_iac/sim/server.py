@@ -79,6 +79,10 @@ class Knobs:
         with self._lock:
             self._queued.extend([(None, method, path)] * after + [(fault, method, path)] * count)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._queued.clear()
+
     def draw_fault(self, method: str = "GET", path: str | None = None) -> str | None:
         with self._lock:
             for i, (fault, only_method, only_path) in enumerate(self._queued):

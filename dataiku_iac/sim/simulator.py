@@ -186,6 +186,10 @@ class Simulator:
         request, then drops the connection without a reply (DSS did it, the client cannot know)."""
         self.knobs.queue(count, fault, method, path, after)
 
+    def clear_faults(self) -> None:
+        """Drop the faults `fail_next` queued that no request has met yet."""
+        self.knobs.clear()
+
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
         """Requests to the nodes wait until the block ends: DSS as slow as a test needs, without timing."""

@@ -157,3 +157,10 @@ def test_crash_knobs_kill_the_process_before_or_after_the_kth_write(tmp_path, kn
     assert run.returncode == -9, run.stderr[-1000:]
     with Simulator(data_dir=tmp_path, govern=False, automation_nodes=()) as sim:
         assert sim.client().list_project_keys() == stored
+
+
+def test_queued_faults_can_be_cleared() -> None:
+    with Simulator(govern=False, automation_nodes=()) as sim:
+        sim.fail_next(2, "500", after=1)
+        sim.clear_faults()
+        assert _outcomes(sim, 3) == ["ok", "ok", "ok"]

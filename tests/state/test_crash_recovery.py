@@ -6,10 +6,7 @@ replying, so the DSS object exists but the apply never heard of it: the hardest 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import pytest
 
 from dataiku_iac import Workspace
 from tests.engine.conftest import write_workspace
+from tests.state.crashing import dss_iac
 
 DATASETS = 16
 PROJECT = "\n".join([
@@ -37,14 +35,6 @@ PROJECT = "\n".join([
     "  serve: {items: [ds_14, ds_15, sync_06, sync_07]}",
 ]) + "\n"
 CHUNKS = 4
-
-
-def dss_iac(root: Path, *args: str, crash_after: int | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DSS_IAC_SIM_CRASH_AFTER_WRITES"}
-    if crash_after is not None:
-        env["DSS_IAC_SIM_CRASH_AFTER_WRITES"] = str(crash_after)
-    return subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), *args], env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")

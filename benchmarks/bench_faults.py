@@ -13,12 +13,14 @@ Usage: python benchmarks/bench_faults.py [RUNS]
 
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +102,19 @@ def report(name: str, rows: list[tuple[int, int, bool]]) -> None:
           "run without faults")
 
 
+@contextlib.contextmanager
+def fresh(seed: int, kill: bool) -> Iterator[tuple[Path, Simulator]]:
+    """Per run: a DSS of its own (a little latency when killing, so that kills land mid-run) and a workspace."""
+    with tempfile.TemporaryDirectory() as tmp, Simulator(govern=False, automation_nodes=(), seed=seed,
+                                                         latency_ms=5 if kill else 0) as sim:
+        yield synthetic.write(Path(tmp), 1, host=sim.base_url, api_key=sim.api_key), sim
+
+
 def destroy_runs(runs: int, *, fault_rate: float = 0.0, kill: bool = False) -> list[tuple[int, int, bool]]:
     rows = []
     rng = random.Random(7)
     for seed in range(runs):
-        with tempfile.TemporaryDirectory() as tmp, Simulator(govern=False, automation_nodes=(), seed=seed,
-                                                             latency_ms=5 if kill else 0) as sim:
-            root = synthetic.write(Path(tmp), 1, host=sim.base_url, api_key=sim.api_key)
+        with fresh(seed, kill) as (root, sim):
             with Workspace.load(root) as ws:
                 apply_all(ws)
             if kill:
@@ -126,9 +134,7 @@ def create_runs(runs: int, *, fault_rate: float = 0.0, kill: bool = False) -> li
     rows = []
     rng = random.Random(11)
     for seed in range(runs):
-        with tempfile.TemporaryDirectory() as tmp, Simulator(govern=False, automation_nodes=(), seed=seed,
-                                                             latency_ms=5 if kill else 0) as sim:
-            root = synthetic.write(Path(tmp), 1, host=sim.base_url, api_key=sim.api_key)
+        with fresh(seed, kill) as (root, sim):
             if kill:
                 killed(root, rng, timed(root, "plan", "-e", "bench") * 3, "apply", "-e", "bench", "--yes")
                 cli(root, "apply", "-e", "bench", "--yes").wait()

@@ -111,8 +111,7 @@ class SimServer(ThreadingHTTPServer):
         self.knobs = knobs
         self.stats = Stats()
         self.stopped = False
-        self._writes = 0
-        self._write_requests = 0
+        self._writes = {"before": 0, "after": 0}  # write requests arrived, writes stored (crash knobs)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         for n in nodes:
@@ -125,22 +124,19 @@ class SimServer(ThreadingHTTPServer):
         log.debug("simulator connection failure", exc_info=True)
 
     def count_write(self) -> None:
-        limit = self.options.crash_after_writes
-        if limit is None:
-            return
-        with self._connections_lock:
-            self._writes += 1
-            if self._writes == limit:
-                os.kill(os.getpid(), signal.SIGKILL)
+        """A write was stored: the crash knob that kills after DSS did the k-th one, before its reply."""
+        self._crash_on("after", self.options.crash_after_writes)
 
     def count_write_request(self) -> None:
         """A write request arrived: the crash knob that kills before DSS processes the k-th one."""
-        limit = self.options.crash_before_write
+        self._crash_on("before", self.options.crash_before_write)
+
+    def _crash_on(self, counter: str, limit: int | None) -> None:
         if limit is None:
             return
         with self._connections_lock:
-            self._write_requests += 1
-            if self._write_requests == limit:
+            self._writes[counter] += 1
+            if self._writes[counter] == limit:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     def track(self, sock: socket.socket, alive: bool) -> None:

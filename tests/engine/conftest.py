@@ -18,6 +18,19 @@ environments:
     host: embedded
 """
 
+# Zones, scenarios and folders get their ids from DSS: the project of the lost-reply and kill tests (KEY: its key).
+SERVER_IDS_PROJECT = """\
+project: {key: KEY, name: Twins}
+datasets:
+  a: {type: Filesystem, connection: filesystem_managed, params: {path: /a}}
+managed_folders:
+  models: {connection: filesystem_folders, description: trained models}
+scenarios:
+  nightly: {name: Nightly build, triggers: [{type: temporal, frequency: Daily}], steps: [{type: build, items: [a]}]}
+zones:
+  ingest: {items: [a, models]}
+"""
+
 
 def write_workspace(root: Path, projects: dict[str, str], workspace_yaml: str = WORKSPACE_YAML,
                     files: dict[str, str] | None = None) -> Path:

@@ -19,19 +19,9 @@ from hypothesis import strategies as st
 from dataiku_iac import Workspace
 from dataiku_iac.apply.journal import Journal
 from dataiku_iac.sim import Simulator
+from tests.engine.conftest import SERVER_IDS_PROJECT as PROJECT
 from tests.engine.conftest import write_workspace
 
-PROJECT = """\
-project: {key: KEY, name: Twins}
-datasets:
-  a: {type: Filesystem, connection: filesystem_managed, params: {path: /a}}
-managed_folders:
-  models: {connection: filesystem_folders, description: trained models}
-scenarios:
-  nightly: {name: Nightly build, triggers: [{type: temporal, frequency: Daily}], steps: [{type: build, items: [a]}]}
-zones:
-  ingest: {items: [a, models]}
-"""
 ADDRESSES = ["dataset.KEY.a", "managed_folder.KEY.models", "project.KEY", "scenario.KEY.nightly", "zone.KEY.ingest"]
 FAULTS = ["500", "reset", "lost"]
 # Requests of the first apply with parallelism 1 (the order is fixed), after the connection check: the project,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from dataiku_iac import Workspace
-from tests.engine.conftest import write_workspace
+from tests.engine.conftest import SERVER_IDS_PROJECT, write_workspace
 from tests.state.crashing import dss_iac
 
 GONE = """\
@@ -43,17 +43,7 @@ datasets:
 managed_folders:
   kf: {connection: filesystem_folders}
 """
-TWINS = """\
-project: {key: TWINS, name: Twins}
-datasets:
-  a: {type: Filesystem, connection: filesystem_managed, params: {path: /a}}
-managed_folders:
-  models: {connection: filesystem_folders, description: trained models}
-scenarios:
-  nightly: {name: Nightly build, triggers: [{type: temporal, frequency: Daily}], steps: [{type: build, items: [a]}]}
-zones:
-  ingest: {items: [a, models]}
-"""
+TWINS = SERVER_IDS_PROJECT.replace("KEY", "TWINS")
 
 
 def _objects(client: Any, key: str) -> Counter[str]:

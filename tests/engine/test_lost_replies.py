@@ -150,3 +150,32 @@ def test_recovery_finds_a_scenario_by_the_name_its_intent_recorded(tmp_path: Pat
         assert ws.apply(ws.plan("dev")).ok
         assert [s["id"] for s in sim.client().get_project(key).list_scenarios()] == [made.id]
         assert ws.plan("dev").changes == []
+
+
+def test_an_object_adopted_after_a_lost_reply_keeps_its_secrets_out_of_the_state(
+        tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adopted object is recorded as DSS holds it, before the update that failed: the value the config read
+    from the environment is sealed there too, in the state as in the journal."""
+    secret = "s3cr3t-path-4f9a"
+    monkeypatch.setenv("DATA_PATH", secret)
+    key = f"TWIN{next(_keys)}"
+    root = write_workspace(tmp_path, {"sealed": f"""\
+        project: {{key: {key}, name: Sealed}}
+        datasets:
+          a: {{type: Filesystem, connection: filesystem_managed, params: {{path: "${{env:DATA_PATH}}"}}}}
+        """}, workspace_yaml=f"""\
+        version: 1
+        projects: [projects/*.yaml]
+        environments:
+          dev: {{host: "{sim.base_url}", api_key: "{sim.api_key}"}}
+        """)
+    with Workspace.load(root) as ws:
+        plan = ws.plan("dev")
+        sim.reset_stats()
+        sim.fail_next(1, "lost", "POST", after=1)  # the dataset's create: DSS makes it, the reply is lost
+        sim.fail_next(2, "500", "PUT", after=1)  # the update of the adopted dataset, and its retry's
+        result = ws.apply(plan, parallelism=1)
+        assert [r.address for r in result.failed] == [f"dataset.{key}.a"] and sim.stats()["faults"] == 3
+        assert ws.state("dev").resources[f"dataset.{key}.a"].remote_id == "a"  # adopted, not forgotten
+    stored = "".join(p.read_text(errors="replace") for p in (root / ".dss-iac").rglob("*") if p.is_file())
+    assert secret not in stored

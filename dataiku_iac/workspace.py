@@ -17,6 +17,7 @@ from ._text import brief
 from .apply.applier import ApplyResult, Progress, apply_plan
 from .apply.journal import Journal
 from .apply.recorder import StateRecorder
+from .config.environment_view import physical_key
 from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
 from .drift import DriftReport
@@ -33,6 +34,7 @@ from .state.store import StateStore
 if TYPE_CHECKING:
     from .deploy import PromotionPlan, PromotionResult
     from .instance_check import InstanceCheck
+    from .plan.flow import Flow
     from .sim import Simulator
 
 
@@ -85,19 +87,7 @@ class Workspace:
         """Raise ConfigError when the workspace is invalid, including what each environment resolves (project
         keys, overrides, connection and code-env mappings). Without `env` every environment is checked, with
         any `${env:...}` that is not set left as written (CI validates without the secrets)."""
-        from .config.envref import AsWritten
-
-        errors: dict[str, ConfigError] = {}
-        for name in [env] if env else sorted(self.config.spec.environments):
-            try:
-                build_desired(self.config, self.env_context(name, None if env else AsWritten()))
-            except ConfigErrors as e:
-                errors.update((one.render(), one) for one in e.errors)
-            except ConfigError as e:
-                errors[e.render()] = e
-        if errors:
-            found = list(errors.values())
-            raise found[0] if len(found) == 1 else ConfigErrors(found)
+        check_environments(self.config, env)
 
     def environment(self, name: str) -> Environment:
         return self.config.environment(name)
@@ -109,6 +99,16 @@ class Workspace:
         from .config.loader import same_on_disk
 
         return not same_on_disk(self.config)
+
+    def reload(self) -> None:
+        """Read the files again (edited on disk, a `git pull`); connections stay open unless the environments
+        themselves changed. Raises ConfigError, leaving the workspace as it was, when the files do not load."""
+        fresh = load_workspace(self.root)
+        if fresh.raw.get("environments") != self.config.raw.get("environments"):
+            for conn in self._connections.values():
+                conn.close()
+            self._connections.clear()
+        self.config = fresh
 
     # Editing: only the changed YAML nodes are rewritten, the whole workspace is validated first, and a file
     # changed on disk since it was loaded is refused (see config/edit.py). Each returns the file written.
@@ -128,6 +128,32 @@ class Workspace:
 
         return self._save(edit.remove(self.config, Address.of(address)))
 
+    def declared(self, address: str | Address) -> Any:
+        """A resource's configuration as its project file declares it (no defaults added), or None when it is not
+        declared; for a Python project file, what its code built."""
+        from .config import edit
+
+        return edit.declared(self.config, address)
+
+    def read_only(self, project: str) -> str | None:
+        """Why a project cannot be edited through this API (its file is Python code: edit the code), or None."""
+        from .config import edit
+
+        return edit.read_only(self.config, project)
+
+    def resolved(self, address: str | Address, env: str) -> dict[str, Any] | None:
+        """What a resource amounts to in environment `env`: its fields with the environment's remapping,
+        variables and overrides applied (`${env:...}` not set are left as written), or None when the resource
+        does not exist there. `address` names the project by its key in the files."""
+        from .config.envref import AsWritten
+
+        a = Address.of(address)
+        context = self.env_context(env, AsWritten())
+        assert context.environment is not None
+        physical = replace(a, project=physical_key(context.environment, a.project))
+        desired = build_desired(self.config, context).get(physical)
+        return None if desired is None else desired.fields
+
     def update_setting(self, keys: Sequence[str], value: Any) -> Path:
         """Set a key of dss-iac.yaml itself, e.g. `("environments", "dev", "variables", "x")`; None removes it."""
         from .config import edit
@@ -143,19 +169,19 @@ class Workspace:
 
         changes = [edit.update_setting(self.config, keys, value) for keys, value in settings]
         changes += [edit.update(self.config, Address.of(a), c) for a, c in (resources or {}).items()]
-        self.config = edit.save(self.config, *changes)
+        self.config = edit.save(self.config, *changes, check=check_environments)
         return [Path(c.path) for c in changes]
 
     def _save(self, change: Any) -> Path:
         from .config.edit import save
 
-        self.config = save(self.config, change)
+        # What `validate` refuses (a connection no environment maps, an override left matching nothing) is
+        # refused before anything is written, not found by the next plan.
+        self.config = save(self.config, change, check=check_environments)
         return Path(change.path)
 
     def env_context(self, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
-        env, sensitive = self.config.resolve_environment(name, environ)
-        return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env,
-                          sensitive, environ)
+        return env_context(self.config, name, environ)
 
     def connection(self, name: str) -> Connection:
         if name not in self._connections:
@@ -336,9 +362,53 @@ class Workspace:
         return DriftReport.from_plan(self.plan(env, parallelism=parallelism, check_instance=False))
 
 
+    # -- pictures ------------------------------------------------------------------------------------
+    def flow(self, project: str, env: str | None = None, *, plan: Plan | None = None) -> Flow:
+        """A project's flow (datasets, folders, recipes, zones) as a graph: `.svg()`, `.lines()` (text), and a
+        picture when alone in a notebook cell. With `env` (or `plan`), each node is coloured by what the plan of
+        that environment does to it: `plan` if given, else one made now."""
+        from .config.edit import read_only
+        from .plan.flow import project_flow
+
+        read_only(self.config, project)  # an unknown project is a clear error
+        if plan is None and env is not None:
+            plan = self.plan(env, check_instance=False)  # a picture writes nothing
+        if plan is None:
+            return project_flow(self.config.projects[project])
+        key = physical_key(self.environment(plan.environment), project)
+        return project_flow(self.config.projects[project], plan, key)
+
+    def flow_svg(self, project: str, env: str | None = None) -> str:
+        """The picture of `flow(project, env)` as an SVG document: `ws.flow_svg("CHURN", env="dev")`."""
+        return self.flow(project, env).svg()
+
+
 def _writes(plan: Plan) -> set[str]:
     """The addresses a plan creates or updates in DSS: what must find its connections and code envs there."""
     return {a.address for a in plan.changes if a.action in (ActionType.CREATE, ActionType.UPDATE, ActionType.REPLACE)}
+
+
+def env_context(config: WorkspaceConfig, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
+    env, sensitive = config.resolve_environment(name, environ)
+    return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env,
+                      sensitive, environ)
+
+
+def check_environments(config: WorkspaceConfig, env: str | None = None) -> None:
+    """`Workspace.validate` of a configuration: every problem of what each environment resolves, located."""
+    from .config.envref import AsWritten
+
+    errors: dict[str, ConfigError] = {}
+    for name in [env] if env else sorted(config.spec.environments):
+        try:
+            build_desired(config, env_context(config, name, None if env else AsWritten()))
+        except ConfigErrors as e:
+            errors.update((one.render(), one) for one in e.errors)
+        except ConfigError as e:
+            errors[e.render()] = e
+    if errors:
+        found = list(errors.values())
+        raise found[0] if len(found) == 1 else ConfigErrors(found)
 
 
 def _check_same_values(plan: Plan, fields: dict[str, dict[str, Any]], state: State) -> None:

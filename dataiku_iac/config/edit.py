@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -80,14 +80,27 @@ def _universal(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _source(config: WorkspaceConfig, address: Address) -> ProjectSource:
-    if address.project not in config.projects:
+def _project(config: WorkspaceConfig, key: str) -> ProjectSource:
+    if key not in config.projects:
         known = ", ".join(sorted(config.projects)) or "none"
-        raise ConfigError(f"no project {address.project} in this workspace (projects: {known})")
-    source = config.projects[address.project]
+        raise ConfigError(f"no project {key} in this workspace (projects: {known})")
+    return config.projects[key]
+
+
+READ_ONLY_PYTHON = ("is a Python project file: its resources are built by code, so edit the code itself; only "
+                    "YAML project files can be edited here")
+
+
+def read_only(config: WorkspaceConfig, key: str) -> str | None:
+    """Why project `key` cannot be edited in place (its file is Python code), or None when it can."""
+    source = _project(config, key)
+    return f"{source.file.shown} {READ_ONLY_PYTHON}" if source.file.path.suffix == ".py" else None
+
+
+def _source(config: WorkspaceConfig, address: Address) -> ProjectSource:
+    source = _project(config, address.project)
     if source.file.path.suffix == ".py":
-        raise ConfigError("is a Python project file: its resources are built by code, so edit the code itself; "
-                          "only YAML project files can be edited here", file=source.file.shown)
+        raise ConfigError(READ_ONLY_PYTHON, file=source.file.shown)
     return source
 
 
@@ -110,7 +123,19 @@ def current(config: WorkspaceConfig, address: Address | str) -> Any:
     """A resource's configuration as its file says it (no defaults added), or None when it is not declared."""
     address = Address.of(address)
     source = _source(config, address)
-    data: Any = parse_yaml(source.file.text, source.file.shown)
+    return _at(parse_yaml(source.file.text, source.file.shown), address)
+
+
+def declared(config: WorkspaceConfig, address: Address | str) -> Any:
+    """Like `current`, for any project file: a Python one gives what its code built (the keys it set)."""
+    address = Address.of(address)
+    source = _project(config, address.project)
+    if source.file.path.suffix != ".py":
+        return current(config, address)
+    return _at(source.spec.model_dump(mode="json", by_alias=True, exclude_unset=True), address)
+
+
+def _at(data: Any, address: Address) -> Any:
     for key in resource_path(address):
         if not isinstance(data, dict) or key not in data:
             return None
@@ -311,11 +336,15 @@ def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
     disk_text(source)
 
 
-def save(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
+def save(config: WorkspaceConfig, *edits: FileEdit,
+         check: Callable[[WorkspaceConfig], None] | None = None) -> WorkspaceConfig:
     """Validate the workspace with all the edits, then write the files as one (a crash part-way is finished
     by the next load); the new configuration. Nothing is written unless every edit is valid and every file
-    is as it was loaded."""
+    is as it was loaded. `check` may refuse the new configuration further (by raising ConfigError): the
+    workspace checks what each environment resolves there, which this layer cannot."""
     new = validate(config, *edits)
+    if check is not None:
+        check(new)
     for edit in edits:
         _check_disk(config, edit)  # again, just before writing: the window for a lost edit stays tiny
     write_together(config.root / EDIT_JOURNAL,

@@ -336,3 +336,57 @@ def test_a_plan_after_an_edit_shows_exactly_that_change(ws: Workspace) -> None:
     plan = ws.plan("dev")
     assert [(a.symbol, a.address, [c.path for c in a.changes]) for a in plan.changes] == [
         ("~", "scenario.CHURN.nightly", ["active"])]
+
+
+def test_edits_that_validate_refuses_are_refused_with_the_located_error(ws: Workspace) -> None:
+    before, settings_before = _file(ws).read_bytes(), (ws.root / "dss-iac.yaml").read_bytes()
+    # A logical connection no environment maps: both environments say so, at the dataset's line.
+    with pytest.raises(ConfigError, match=r"projects/churn\.yaml:\d+:\d+: connection 'nowhere' of dataset "
+                                          r"'customers_raw' has no mapping in environment 'dev'") as e:
+        ws.update_resource("dataset.CHURN.customers_raw", {"connection": "nowhere"})
+    assert "in environment 'prod'" in str(e.value)
+    # A remapping hole: prod stops mapping a connection the project uses.
+    with pytest.raises(ConfigError, match="connection 'warehouse' of dataset 'customers_raw' has no mapping in "
+                                          "environment 'prod'"):
+        ws.update_setting(("environments", "prod", "remap", "connections", "warehouse"), None)
+    with pytest.raises(ConfigError, match="has no mapping in environment 'prod'"):
+        ws.update_many({}, [(("environments", "prod", "remap", "connections", "storage"), None)])
+    assert _file(ws).read_bytes() == before
+    assert (ws.root / "dss-iac.yaml").read_bytes() == settings_before
+    ws.validate()  # the workspace in memory is still the valid one on disk
+
+
+def test_declared_reads_yaml_and_python_project_files_and_says_which_are_read_only(ws: Workspace,
+                                                                                    tmp_path: Path) -> None:
+    assert ws.declared("variables.CHURN") == {"standard": {"threshold": "0.5", "lookback_days": 90}, "local": {}}
+    assert ws.declared("zone.CHURN.nope") is None and ws.read_only("CHURN") is None
+    shutil.copytree(SIMPLE.parent / "python-dsl", tmp_path / "py")
+    with Workspace.load(tmp_path / "py") as w:
+        assert w.read_only("SALES") == ("projects/sales.py is a Python project file: its resources are built by "
+                                        "code, so edit the code itself; only YAML project files can be edited here")
+        assert w.declared("project.SALES")["name"] == "Sales by region"
+        assert w.declared("dataset.SALES.orders_emea_raw")["connection"] == "landing"
+        with pytest.raises(ConfigError, match="no project NOPE"):
+            w.read_only("NOPE")
+
+
+def test_resolved_applies_the_environment_s_variables_and_overrides(ws: Workspace) -> None:
+    assert ws.resolved("variables.CHURN", "dev") == {"standard": {"threshold": "0.4", "lookback_days": 90},
+                                                     "local": {}}
+    # prod's host and key are not set here: left as written, the variables still resolve.
+    assert ws.resolved("variables.CHURN", "prod")["standard"]["threshold"] == "0.5"
+    ws.update_setting(("environments", "dev", "overrides"), {"variables.CHURN": {"local": {"owner": "ci"}}})
+    assert ws.resolved("variables.CHURN", "dev")["local"] == {"owner": "ci"}
+    assert ws.resolved("zone.CHURN.nope", "dev") is None
+
+
+def test_reload_reads_files_changed_on_disk(ws: Workspace) -> None:
+    _file(ws).write_text(_file(ws).read_text().replace("lookback_days: 90", "lookback_days: 30"))
+    assert ws.declared("variables.CHURN")["standard"]["lookback_days"] == 90
+    ws.reload()
+    assert ws.declared("variables.CHURN")["standard"]["lookback_days"] == 30
+    ws.update_resource("variables.CHURN", {"standard": {"lookback_days": 31}})  # no longer refused as stale
+    _file(ws).write_text("project: [broken\n")
+    with pytest.raises(ConfigError, match="YAML syntax error"):
+        ws.reload()
+    assert ws.declared("variables.CHURN")["standard"]["lookback_days"] == 31  # kept what it had

@@ -45,6 +45,9 @@ class DetailScreen(IOScreen):
                 yield Static(Text("Desired (configuration, YAML)", "bold"))
                 yield Static(Syntax(self.desired_text, "yaml", theme="ansi_dark", background_color="default",
                                     word_wrap=True))
+                flow = self.dss_app.service.flow_lines(self.env, a.address) if a.kind == "project" else []
+                if flow:
+                    yield Static(Text("\n".join(flow)), id="project-flow")
             with VerticalScroll(classes="detail-pane"):
                 if a.drift:
                     yield Static(self._drift_text())

@@ -67,6 +67,7 @@ class Service:
         self._env_locks: dict[str, threading.Lock] = {}
         # The configuration each recent plan was made from, by digest: what changed when one is refused.
         self._planned_from: dict[str, WorkspaceConfig] = {}
+        self._plans: dict[str, Plan] = {}  # the last plan of each environment: what the project flow is coloured by
 
     # -- the workspace ------------------------------------------------------------------------------
     @property
@@ -183,6 +184,7 @@ class Service:
             self._planned_from[plan.config_digest] = config
             while len(self._planned_from) > PLANNED_CONFIGS:
                 del self._planned_from[next(iter(self._planned_from))]
+            self._plans[env] = plan
         return plan
 
     def changed_files(self, plan: Plan) -> list[str]:
@@ -198,7 +200,26 @@ class Service:
         """The plan and the drift it shows (one read of DSS for both)."""
         ws = self._connect(env)
         plan = ws.plan(env, check_instance=False)  # a report: a connection missing in DSS is no reason to refuse it
+        self._plans[env] = plan
         return plan, DriftReport.from_plan(plan)
+
+    def flow_lines(self, env: str, address: str) -> list[str]:
+        """The flow of the project at `address` (its key in `env`) as text, coloured by the last plan of `env`;
+        no DSS call. Empty when the project is not in the files."""
+        kind, physical = address.split(".")[:2]
+        ws = self.ws
+        plan = self._plans.get(env)
+        for key in ws.config.projects:
+            if kind == "project" and self.status_key(env, key) == physical:
+                return ws.flow(key, plan=plan if plan is not None and plan.environment == env else None).lines()
+        return []
+
+    def status_key(self, env: str, key: str) -> str:
+        """A project's key in environment `env` (its key in the files when the environment does not resolve)."""
+        try:
+            return self.ws.environment(env).project_key.format(key=key)
+        except Exception:  # an environment that does not resolve: the files' key
+            return key
 
     def apply(self, plan: Plan, progress: Callable[[ProgressEvent], None], allow_delete: bool) -> ApplyResult:
         """Apply exactly `plan`, or nothing: as `dss-iac apply PLANFILE`, the core refuses it (StalePlanError) if

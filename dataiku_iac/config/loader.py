@@ -53,6 +53,15 @@ class ProjectSource:
     def key(self) -> str:
         return self.spec.project.key
 
+    def _repr_html_(self) -> str:
+        """In a notebook cell: the project's flow, as its file declares it."""
+        from html import escape
+
+        from ..plan.flow import project_flow
+
+        name, shown = escape(self.spec.project.name), escape(self.file.shown)
+        return f"<p><b>{escape(self.key)}</b> ({name}), <code>{shown}</code></p>" + project_flow(self).svg()
+
 
 @dataclass(frozen=True)
 class WorkspaceConfig:

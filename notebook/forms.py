@@ -8,6 +8,7 @@ Values typed in a table are YAML scalars, shown the way the file would write the
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import ipywidgets as W
@@ -15,6 +16,8 @@ import ipywidgets as W
 from ..config.yamledit import flow_text
 from ..config.yamlio import parse_yaml
 from ..errors import ConfigError
+
+PLAIN = (str, int, float, bool, type(None))
 
 Changed = Callable[[], None]
 COLUMN_TYPES = ["string", "bigint", "int", "smallint", "tinyint", "double", "float", "boolean", "date", "array",
@@ -36,13 +39,56 @@ def shown(value: Any) -> str:
 
 
 def typed(text: str, where: str) -> Any:
-    """A table cell read back as YAML; an empty cell is empty text."""
+    """A table cell read back as YAML; an empty cell is empty text. A value the configuration cannot hold (YAML
+    reads `2024-01-01` as a date) is refused here, as it is typed, not when saving."""
     if not text.strip():
         return ""
     try:
-        return parse_yaml(text, where)
+        value = parse_yaml(text, where)
     except ConfigError as e:
         raise FormError([f"{where}: {e.message}"]) from None
+    bad = unwritable(value)
+    if bad is not None:
+        raise FormError([f"{where}: {text.strip()} reads as a {bad[1]}, which a configuration cannot hold: quote it "
+                         f"('{text.strip()}') to keep it as text"])
+    return value
+
+
+def unwritable(value: Any, path: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
+    """The path and type name of the first value YAML data cannot be written as (a date, a timestamp, bytes)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = unwritable(v, (*path, k))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = unwritable(v, (*path, i))
+            if found is not None:
+                return found
+        return None
+    return None if isinstance(value, PLAIN) else (path, type(value).__name__)
+
+
+def close_tree(widget: W.Widget) -> None:
+    """Close a widget, everything inside it, and their layout and style models: a notebook keeps every widget
+    it was sent until it is closed, so replaced ones must be, or the page grows with each selection."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    for part in ("layout", "style"):
+        model = getattr(widget, part, None)
+        if isinstance(model, W.Widget):
+            model.close()
+    widget.close()
+
+
+def set_disabled(widget: W.Widget, disabled: bool) -> None:
+    """Enable or disable every input inside `widget` (read-only resources are shown, not edited)."""
+    for child in getattr(widget, "children", ()):
+        set_disabled(child, disabled)
+    if "disabled" in widget.trait_names():
+        widget.disabled = disabled
 
 
 def _button(description: str, on_click: Callable[[], None], **kw: Any) -> W.Button:
@@ -59,6 +105,7 @@ class Table:
         self.make_row = make_row
         self.changed = changed
         self.rows: list[list[W.Widget]] = []
+        self.boxes: dict[int, W.HBox] = {}  # each row's box, kept so that a removed row's widgets can be closed
         # What each row was built from: keys without a widget of their own are kept from it.
         self.origins: dict[int, Any] = {}
         self.header = W.HTML(f"<b>{title}</b> " + "".join(
@@ -78,6 +125,7 @@ class Table:
         widgets.append(remove)
         self.rows.append(widgets)
         self.origins[id(widgets)] = row
+        self.boxes[id(widgets)] = W.HBox(widgets)
         self._layout()
         if notify:
             self.changed()
@@ -86,11 +134,14 @@ class Table:
     def remove(self, widgets: list[W.Widget]) -> None:
         self.rows = [r for r in self.rows if r is not widgets]
         self.origins.pop(id(widgets), None)
+        box = self.boxes.pop(id(widgets), None)
         self._layout()
+        if box is not None:
+            close_tree(box)
         self.changed()
 
     def _layout(self) -> None:
-        self.box.children = [self.header, *(W.HBox(r) for r in self.rows), self.add_button]
+        self.box.children = [self.header, *(self.boxes[id(r)] for r in self.rows), self.add_button]
 
 
 def _text(value: str, placeholder: str, width: str = "9em") -> W.Text:
@@ -111,6 +162,9 @@ class Form:
         """The keys the form sets; a key left empty that the file does not have stays absent."""
         return {}
 
+    def close(self) -> None:
+        close_tree(self.box)
+
     def _keep(self, out: dict[str, Any], key: str, value: Any) -> None:
         if key in self.original or value not in ("", [], {}, None):
             out[key] = value
@@ -129,7 +183,21 @@ class VariablesForm(Form):
         super().__init__(config, changed)
         rows = [(scope, name, value) for scope in self.keys for name, value in (config.get(scope) or {}).items()]
         self.table = Table("Variables", ["scope", "name", "value"], self._row, rows, changed, "Add variable")
-        self.box.children = [self.table.box]
+        self.effective = W.HTML()  # what the chosen environment makes of them, where it overrides the file
+        self.box.children = [self.table.box, self.effective]
+
+    def show_effective(self, env: str, overridden: dict[tuple[str, str], Any]) -> None:
+        """List the variables whose value in environment `env` is not the one in the file: (scope, name) ->
+        the value there."""
+        if not overridden:
+            self.effective.value = ""
+            return
+        items = "".join(f"<li><code>{escape(name)}</code> = <code>{escape(shown(value))}</code>"
+                        f"{'' if scope == 'standard' else f' ({scope})'}</li>"
+                        for (scope, name), value in sorted(overridden.items()))
+        self.effective.value = (f'<div style="color: #6a737d">In <b>{escape(env)}</b>, dss-iac.yaml overrides '
+                                f'{"this value" if len(overridden) == 1 else "these values"} (what DSS gets there):'
+                                f'<ul style="margin: 2px 0">{items}</ul></div>')
 
     def _row(self, row: Any) -> list[W.Widget]:
         scope, name, value = row or ("standard", "", "")

@@ -4,12 +4,17 @@
     wb = Workbench("path/to/repo", env="dev")
     wb            # shows the widgets
 
-Everything goes through the public API (`Workspace.update_resource`, `.plan`, `.apply`); saving rewrites only
-the YAML nodes that change, so the file's comments and layout survive.
+Saving goes through the public API (`Workspace.update_resource` and `create_resource`, which validate the whole
+workspace in every environment first) and rewrites only the YAML nodes that change, so comments and layout
+survive. Re-running `wb = Workbench(...)` on the same workspace replaces the previous workbench: its widgets
+are closed and what it held is released.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -19,74 +24,101 @@ try:
 except ImportError:  # the core installs without the notebook extra
     raise ImportError("the notebook workbench needs ipywidgets: pip install 'dataiku-iac[notebook]'") from None
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
-
 from .. import Workspace
 from ..apply.applier import ProgressEvent
 from ..config import edit
-from ..config.errors_map import to_config_errors
-from ..config.models import Dataset, ManagedFolder, Permission, Project, Recipe, Scenario, Variables, Zone
 from ..config.yamledit import Layout, same
-from ..config.yamlio import locate, parse_yaml
 from ..errors import ConfigError, DssIacError
 from ..plan.model import Plan
-from ..plan.render_html import error_html, plan_html
+from ..plan.render_html import drift_html, error_html, plan_html
 from ..resources.address import KINDS, PROJECT_LEVEL, Address
-from ..secrets import redact
 from . import gitops
-from .forms import DatasetForm, Form, FormError, NoForm, ScenarioForm, VariablesForm
+from .draft import read_draft
+from .forms import DatasetForm, Form, NoForm, ScenarioForm, VariablesForm, close_tree, set_disabled
+from .messages import bad, diff_html, ok, warn
 
-MODELS: dict[str, Any] = {"project": Project, "variables": Variables, "permissions": list[Permission],
-                          "dataset": Dataset, "managed_folder": ManagedFolder, "recipe": Recipe,
-                          "scenario": Scenario, "zone": Zone}
 # A starting point for a new resource: the keys its kind requires.
 TEMPLATES: dict[str, Any] = {"variables": {"standard": {}, "local": {}}, "permissions": [],
                              "dataset": {"type": "Filesystem", "managed": True, "format": "csv"},
                              "managed_folder": {"connection": ""}, "recipe": {"type": "sync", "inputs": [],
                                                                                 "outputs": []},
                              "scenario": {}, "zone": {"items": []}}
-EDITOR = "YAML"  # how validation messages name the text area
+HIDDEN, SHOWN = "none", "flex"
+
+# The workbench open on each workspace (by root): a new one replaces it, as re-running a cell would.
+_OPEN: dict[Path, Workbench] = {}
 
 
-def _ok(text: str) -> str:
-    return f'<span style="color: #22863a">{escape(text)}</span>'
+def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
+    """A widget callback that never raises into the kernel's log: what went wrong is shown in the workbench."""
 
+    @functools.wraps(handler)
+    def run(self: Workbench, *args: Any) -> None:
+        if self.closed:
+            return
+        try:
+            handler(self, *args)
+        except ConfigError as e:
+            self.message.value = error_html(e)
+        except DssIacError as e:
+            self.message.value = bad([escape(str(e))], "Refused")
+        except Exception as e:  # a bug: say so where the user looks, as the CLI does
+            self.message.value = bad([escape(f"{type(e).__name__}: {e}")], "Internal error (please report it)")
 
-def _warn(text: str) -> str:
-    return f'<span style="color: #b08800">{escape(text)}</span>'
-
-
-def _bad(lines: list[str], title: str = "Not valid, nothing written") -> str:
-    items = "".join(f"<li>{redact(line)}</li>" for line in lines)  # no value read from the environment
-    return f'<div style="color: #cb2431"><b>{escape(title)}</b><ul style="margin: 2px 0">{items}</ul></div>'
+    return run
 
 
 class Workbench:
-    """The widgets: environment picker, resource browser, editor (form + YAML), plan preview, Git and apply."""
+    """The widgets: environment picker, resource browser, editor (form + YAML), flow, plan preview, Git, apply."""
 
     def __init__(self, path: str | Path = ".", env: str | None = None, *, workspace: Workspace | None = None) -> None:
-        self.ws = workspace if workspace is not None else Workspace.load(path)
+        ws = workspace if workspace is not None else Workspace.load(path)
+        envs = ws.environments
+        if env is not None and env not in envs:
+            if workspace is None:
+                ws.close()
+            raise ConfigError(f"unknown environment '{env}' (declared: {', '.join(envs)})")
+        self.ws = ws
+        self.closed = False
         self.touched: list[Path] = []  # files saved from this workbench, in order
         self.last_plan: Plan | None = None
         self.address: Address | None = None
+        self.shown: tuple[str | None, str] = (None, "dataset")  # the project and kind the editor belongs to
+        self.read_only_reason: str | None = None  # why the shown project cannot be edited here (Python code)
         self.creating = False  # the editor holds a resource that is not in its file yet
         self.original: Any = None  # the resource as its file says it
         self.form: Form = NoForm({}, self._changed)
-        self._quiet = False  # set while widgets are filled in, so that no validation runs half-way
+        self._quiet = False  # set while widgets are filled in, so that no callback runs half-way
         self._confirm_remove = False
+        self._discard: Callable[[], None] | None = None  # what "Discard" goes on to do
+        self._build(env or envs[0])
+        previous = _OPEN.get(self.ws.root.resolve())
+        if previous is not None and previous is not self:
+            previous.close()
+        _OPEN[self.ws.root.resolve()] = self
+        self._env_changed()
+        self._go(self.project.value, self.kind.value, None)
 
-        envs = self.ws.environments
-        if env is not None and env not in envs:
-            raise ConfigError(f"unknown environment '{env}' (declared: {', '.join(envs)})")
-        self.env = W.Dropdown(options=envs, value=env or envs[0], description="Environment")
+    def _build(self, env: str) -> None:
+        self.env = W.Dropdown(options=self.ws.environments, value=env, description="Environment")
         self.env_info = W.HTML()
-        self.project = W.Dropdown(options=sorted(self.ws.config.projects), description="Project")
+        self.reload_button = self._button("Reload", self._on_reload, icon="refresh",
+                                          tooltip="read the files again (changed on disk, git pull)")
+        self.project = W.Dropdown(options=self._project_options(), description="Project")
+        self.new_project_key = W.Text(placeholder="NEW_KEY", layout=W.Layout(width="9em"))
+        self.new_project_button = self._button("New project", self._on_new_project, icon="folder",
+                                               tooltip="create a project file with this key")
         self.kind = W.Dropdown(options=list(KINDS), value="dataset", description="Kind")
         self.resource = W.Select(options=[], rows=7, description="Resource")
         self.new_name = W.Text(placeholder="new name", layout=W.Layout(width="12em"))
         self.new_button = self._button("New", self._on_new, icon="plus", tooltip="start a new resource of this kind")
         self.remove_button = self._button("Remove", self._on_remove, icon="trash",
                                           tooltip="take the resource out of its file (click twice)")
+        self.ask = W.HTML()
+        self.discard_button = self._button("Discard", self._on_discard, button_style="warning")
+        self.keep_button = self._button("Keep editing", self._on_keep)
+        self.ask_box = W.HBox([self.ask, self.discard_button, self.keep_button], layout=W.Layout(display=HIDDEN))
+        self.flow_view = W.HTML()
         self.title = W.HTML()
         self.form_box = W.VBox()
         self.yaml = W.Textarea(placeholder="other keys, as YAML", continuous_update=False,
@@ -94,6 +126,8 @@ class Workbench:
         self.message = W.HTML()
         self.preview_button = self._button("Preview plan", self._on_preview, icon="eye")
         self.save_button = self._button("Save", self._on_save, icon="save", button_style="primary")
+        self.drift_button = self._button("Drift", self._on_drift, icon="search",
+                                         tooltip="what changed in DSS outside dss-iac")
         self.diff_button = self._button("Diff", self._on_diff, icon="code-fork")
         self.commit_message = W.Text(placeholder="commit message", layout=W.Layout(width="22em"))
         self.commit_button = self._button("Commit", self._on_commit, icon="check")
@@ -102,43 +136,64 @@ class Workbench:
         self.output = W.HTML()
 
         self.env.observe(lambda _: self._env_changed(), names="value")
-        self.project.observe(lambda _: self._browse(), names="value")
-        self.kind.observe(lambda _: self._browse(), names="value")
-        self.resource.observe(lambda _: self._open(), names="value")
+        self.project.observe(lambda _: self._navigate(False), names="value")
+        self.kind.observe(lambda _: self._navigate(False), names="value")
+        self.resource.observe(lambda _: self._navigate(True), names="value")
         self.yaml.observe(lambda _: self._changed(), names="value")
         self.widget = W.VBox([
-            W.HBox([self.env, self.env_info]),
-            W.HBox([W.VBox([self.project, self.kind]), self.resource,
-                    W.VBox([W.HBox([self.new_name, self.new_button]), self.remove_button])]),
-            self.title, self.form_box, W.HTML("<b>Other keys</b> (YAML)"), self.yaml, self.message,
-            W.HBox([self.preview_button, self.save_button, self.diff_button, self.commit_message,
+            W.HBox([self.env, self.env_info, self.reload_button]),
+            W.HBox([W.VBox([self.project, self.kind, W.HBox([self.new_project_key, self.new_project_button])]),
+                    self.resource, W.VBox([W.HBox([self.new_name, self.new_button]), self.remove_button])]),
+            self.ask_box, self.flow_view, self.title, self.form_box, W.HTML("<b>Other keys</b> (YAML)"), self.yaml,
+            self.message,
+            W.HBox([self.preview_button, self.save_button, self.drift_button, self.diff_button, self.commit_message,
                     self.commit_button]),
             W.HBox([self.apply_button, self.progress]), self.output])
-        self._env_changed()
-        self._browse()
 
-    # -- display -------------------------------------------------------------------------------------------
+    # -- display and lifetime ----------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if self.closed:
+            return {"text/plain": "This workbench is closed (a newer one replaced it, or close() was called)."}
         return self.widget._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:
-        self.widget.close()
+        """Close every widget and release what the workspace holds (its DSS connections)."""
+        if self.closed:
+            return
+        self.closed = True
+        close_tree(self.widget)
+        self.form.close()
         self.ws.close()
+        root = self.ws.root.resolve()
+        if _OPEN.get(root) is self:
+            del _OPEN[root]
 
     @staticmethod
-    def _button(description: str, handler: Any, **kw: Any) -> W.Button:
+    def _button(description: str, handler: Callable[[], None], **kw: Any) -> W.Button:
         b = W.Button(description=description, **kw)
         b.on_click(lambda _: handler())
         return b
 
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
     # -- environment ---------------------------------------------------------------------------------------
+    @_guarded
     def _env_changed(self) -> None:
-        self.last_plan = None
+        if self._quiet:
+            return
         self.output.value = ""
         reason = self.apply_refused()
         self.apply_button.disabled = reason is not None
         self.apply_button.tooltip = reason or "apply the previewed plan"
-        self.env_info.value = _warn(reason) if reason else _ok("apply allowed from here")
+        self.env_info.value = warn(reason) if reason else ok("apply allowed from here")
+        self._show_effective()
+        self._show_flow()
 
     def apply_refused(self) -> str | None:
         """Why the chosen environment cannot be applied from the notebook, or None."""
@@ -156,68 +211,108 @@ class Workbench:
         return None
 
     # -- browsing ---------------------------------------------------------------------------------------------
-    def _names(self) -> list[str]:
-        key, kind = self.project.value, self.kind.value
+    def _project_options(self) -> list[tuple[str, str]]:
+        """(label, key): a project whose file is Python code says so; it is shown, not edited."""
+        return [(f"{key} (Python code, read-only)" if self.ws.read_only(key) else key, key)
+                for key in sorted(self.ws.config.projects)]
+
+    def _names(self, key: str | None, kind: str) -> list[str]:
         if key is None:
             return []
         if kind in PROJECT_LEVEL:
-            present = kind == "project" or edit.current(self.ws.config, f"{kind}.{key}") is not None
+            present = kind == "project" or self.ws.declared(f"{kind}.{key}") is not None
             return [key] if present else []
         spec = self.ws.config.projects[key].spec
         return list(getattr(spec, edit.resource_path(Address(kind, key, "x"))[0]))
 
-    def _browse(self) -> None:
-        names = self._names()
-        self.resource.options = names
-        self.new_name.disabled = self.kind.value in PROJECT_LEVEL
-        if names:
-            self.resource.value = names[0]
-            self._open()
-        else:
-            self._show(None)
-
-    def select(self, address: str) -> None:
-        """Open a resource by address, as the browser would: `wb.select("dataset.CHURN.customers_raw")`."""
-        a = Address.parse(address)
-        self.project.value = a.project
-        self.kind.value = a.kind
-        self.resource.value = a.project if a.name is None else a.name
-        self._open()
-
-    def _open(self) -> None:
-        name = self.resource.value
-        if name is None:
+    @_guarded
+    def _navigate(self, keep_name: bool) -> None:
+        """The user picked another project, kind or resource: open it, unless that would lose unsaved changes."""
+        if self._quiet:
             return
-        key, kind = self.project.value, self.kind.value
-        address = Address(kind, key) if kind in PROJECT_LEVEL else Address(kind, key, name)
+        target = (self.project.value, self.kind.value, self.resource.value if keep_name else None)
+        if self._unsaved():
+            self._put_browser_back()
+            self._ask_discard(lambda: self._go(*target))
+            return
+        self._go(*target)
+
+    def select(self, address: str, *, discard: bool = False) -> None:
+        """Open a resource by address, as the browser would: `wb.select("dataset.CHURN.customers_raw")`. Unsaved
+        changes are kept (and Discard offered) unless `discard`."""
+        a = Address.of(address)
+        name = a.project if a.name is None else a.name
+        if a.project not in self.ws.config.projects or name not in self._names(a.project, a.kind):
+            raise ConfigError(f"{a} is not declared in this workspace")
+        if not discard and self._unsaved():
+            self._ask_discard(lambda: self._go(a.project, a.kind, name))
+            return
+        self._go(a.project, a.kind, name)
+
+    def _go(self, key: str | None, kind: str, name: str | None) -> None:
+        """Show project `key`, kind `kind` and resource `name` (the first one when None) in browser and editor."""
+        self._clear_ask()
+        names = self._names(key, kind)
+        chosen = name if name in names else (names[0] if names else None)
+        with self._quietly():
+            self.project.value, self.kind.value = key, kind
+            self.resource.options = names
+            self.resource.value = chosen
+        project_changed = key != self.shown[0]
+        self.shown = (key, kind)
+        self.read_only_reason = self.ws.read_only(key) if key is not None else None
+        for widget in (self.save_button, self.new_button, self.remove_button, self.new_name):
+            widget.disabled = self.read_only_reason is not None
+        self.new_name.disabled = self.new_name.disabled or kind in PROJECT_LEVEL
         self.creating = False
-        self._show(address, edit.current(self.ws.config, address))
+        if chosen is None or key is None:
+            self._show(None)
+        else:
+            address = Address(kind, key) if kind in PROJECT_LEVEL else Address(kind, key, chosen)
+            self._show(address, self.ws.declared(address))
+        if project_changed:
+            self._show_flow()
+
+    def _put_browser_back(self) -> None:
+        """The browser shows what the editor holds again (a switch was held back)."""
+        key, kind = self.shown
+        name = None if self.address is None else (self.address.name or self.address.project)
+        with self._quietly():
+            self.project.value, self.kind.value = key, kind
+            self.resource.options = self._names(key, kind) if not self.creating else []
+            self.resource.value = name if name in self.resource.options else None
 
     def _show(self, address: Address | None, config: Any = None) -> None:
-        self._quiet = True
-        try:
+        old = self.form
+        with self._quietly():
             self.address = address
             self.original = config
             self._confirm_remove = False
             self.remove_button.description = "Remove"
+            self.message.value = ""
             if address is None:
-                self.title.value = "<i>nothing declared of this kind: type a name and click New</i>"
+                self.title.value = ("<i>nothing declared of this kind</i>" if self.read_only_reason else
+                                    "<i>nothing declared of this kind: type a name and click New</i>")
                 self.form = NoForm({}, self._changed)
                 self.form_box.children = []
                 self.yaml.value = ""
-                self.message.value = ""
-                return
-            where = self.ws.config.projects[address.project].file.shown
-            state = " (new, not saved yet)" if self.creating else ""
-            self.title.value = f"<b><code>{escape(str(address))}</code></b> in <code>{escape(where)}</code>{state}"
-            self.form = self._form(address.kind, config)
-            self.form_box.children = [self.form.box]
-            rest = config if not isinstance(config, dict) else {
-                k: v for k, v in config.items() if k not in self.form.keys}
-            self.yaml.value = "" if rest in ({}, None) else "\n".join(Layout().block(rest, 0)) + "\n"
-            self.message.value = ""
-        finally:
-            self._quiet = False
+            else:
+                where = escape(self.ws.config.projects[address.project].file.shown)
+                state = " (new, not saved yet)" if self.creating else ""
+                self.title.value = f"<b><code>{escape(str(address))}</code></b> in <code>{where}</code>{state}"
+                self.form = self._form(address.kind, config)
+                self.form_box.children = [self.form.box]
+                rest = config if not isinstance(config, dict) else {
+                    k: v for k, v in config.items() if k not in self.form.keys}
+                self.yaml.value = "" if rest in ({}, None) else "\n".join(Layout().block(rest, 0)) + "\n"
+            if self.read_only_reason:
+                reason = escape(self.read_only_reason)
+                self.title.value += f'<br><span style="color: #6a737d">read-only: {reason}</span>'
+            set_disabled(self.form.box, self.read_only_reason is not None)
+            self.yaml.disabled = self.read_only_reason is not None
+        if old is not self.form:
+            old.close()  # replaced widgets go, or every selection would leave its form behind in the page
+        self._show_effective()
 
     def _form(self, kind: str, config: Any) -> Form:
         data = config if isinstance(config, dict) else {}
@@ -233,7 +328,61 @@ class Workbench:
             return ScenarioForm(data, self._changed)
         return NoForm(data, self._changed)
 
+    def _show_effective(self) -> None:
+        """Variables: the values the chosen environment gives them, where it overrides the file."""
+        if not isinstance(self.form, VariablesForm) or self.address is None:
+            return
+        env = self.env.value
+        try:
+            resolved = self.ws.resolved(self.address, env) or {}
+            declared = self.ws.declared(self.address) or {}
+        except DssIacError:  # an environment that does not resolve shows its problem next to its name
+            resolved, declared = {}, {}
+        overridden = {(scope, name): value for scope in self.form.keys
+                      for name, value in (resolved.get(scope) or {}).items()
+                      if name not in (declared.get(scope) or {}) or not same(value, declared[scope][name])}
+        self.form.show_effective(env, overridden)
+
+    def _show_flow(self, plan: Plan | None = None) -> None:
+        """The shown project's flow, coloured by `plan` or by the last preview of this environment."""
+        key = self.shown[0]
+        if plan is None and self.last_plan is not None and self.last_plan.environment == self.env.value \
+                and self.last_plan.config_digest == self.ws.config.digest:
+            plan = self.last_plan
+        if key is None or key not in self.ws.config.projects:
+            self.flow_view.value = ""
+            return
+        svg = self.ws.flow(key, plan=plan).svg()
+        self.flow_view.value = f'<div style="overflow-x: auto; max-width: 100%">{svg}</div>'
+
+    # -- unsaved changes ------------------------------------------------------------------------------------
+    def _ask_discard(self, then: Callable[[], None]) -> None:
+        what = f"new {self.address} is not saved" if self.creating else f"{self.address} has changes not saved"
+        self.ask.value = warn(f"{what}: discard them? ")
+        self._discard = then
+        self.ask_box.layout.display = SHOWN
+
+    def _clear_ask(self) -> None:
+        self._discard = None
+        self.ask_box.layout.display = HIDDEN
+        self.ask.value = ""
+
+    @_guarded
+    def _on_discard(self) -> None:
+        then = self._discard
+        self._clear_ask()
+        if then is not None:
+            then()
+
+    @_guarded
+    def _on_keep(self) -> None:
+        self._clear_ask()
+
+    def _unsaved(self) -> bool:
+        return self.address is not None and self.read_only_reason is None and self.dirty()
+
     # -- the draft and its validation ---------------------------------------------------------------------------
+    @_guarded
     def _changed(self) -> None:
         if not self._quiet:
             self.draft()
@@ -242,78 +391,20 @@ class Workbench:
         """The resource as the editor has it, validated; None (with the messages shown) when it is not valid."""
         if self.address is None:
             return None
-        text = self.yaml.value
-        problems: list[str] = []
-        try:
-            rest = parse_yaml(text, EDITOR) if text.strip() else None
-        except ConfigError as e:
-            self.message.value = _bad([self._at(e)])
-            return None
-        kind = self.address.kind
-        if kind == "permissions":
-            value: Any = rest if rest is not None else []
-        else:
-            if rest is None:
-                rest = {}
-            if not isinstance(rest, dict):
-                self.message.value = _bad([f"<code>1:1</code> expected keys and values (a mapping), not a "
-                                           f"{type(rest).__name__}"])
-                return None
-            for key in rest:
-                if key in self.form.keys:
-                    pos = locate(text, EDITOR, [key], at_key=True)
-                    said = escape(f"'{key}' is edited in the form above: remove it here")
-                    problems.append(f"<code>{pos.line}:{pos.col}</code> {said}")
-            try:
-                value = {**rest, **self.form.values()}
-            except FormError as e:
-                problems.extend(f"<code>form</code> {escape(m)}" for m in e.messages)
-                value = None
-        if value is not None and not problems:
-            problems.extend(self._validate(kind, value, text))
+        value, problems = read_draft(self.address.kind, self.yaml.value, self.form, self.original)
         if problems:
-            self.message.value = _bad(problems)
+            self.message.value = bad(problems)
             return None
         dirty = self.creating or not same(value, self.original)
-        self.message.value = _warn("unsaved changes") if dirty else ""
-        return self._in_file_order(value)
+        self.message.value = warn("unsaved changes") if dirty else ""
+        return value
 
     def dirty(self) -> bool:
         """Whether the editor holds changes that are not saved (an invalid draft counts as changes)."""
-        if self.address is None:
+        if self.address is None or self.read_only_reason is not None:
             return False
         value = self.draft()
         return value is None or self.creating or not same(value, self.original)
-
-    def _in_file_order(self, value: Any) -> Any:
-        """Keys in the order the file has them, new keys after: what Save writes reads the same way."""
-        if not isinstance(value, dict) or not isinstance(self.original, dict):
-            return value
-        return {**{k: value[k] for k in self.original if k in value}, **value}
-
-    def _validate(self, kind: str, value: Any, text: str) -> list[str]:
-        model = MODELS[kind]
-        try:
-            if isinstance(model, type) and issubclass(model, BaseModel):
-                model.model_validate(value)
-            else:
-                TypeAdapter(model).validate_python(value)
-        except ValidationError as e:
-            out = []
-            for err, located in zip(e.errors(), to_config_errors(e, model, text, EDITOR), strict=True):
-                loc = [str(x) for x in err["loc"]]
-                if loc and loc[0] in self.form.keys:
-                    out.append(f"<code>form: {escape('.'.join(loc))}</code> {escape(located.message)}")
-                else:
-                    out.append(self._at(located))
-            return out
-        return []
-
-    @staticmethod
-    def _at(e: ConfigError) -> str:
-        """`line:col message`, pointing into the text area."""
-        where = f"{e.position.line}:{e.position.col}" if e.position is not None else "1:1"
-        return f"<code>{where}</code> {escape(e.message)}"
 
     def _pending(self, value: Any) -> edit.FileEdit | None:
         """The file edit that the draft amounts to, or None when it changes nothing."""
@@ -322,18 +413,25 @@ class Workbench:
             return edit.create(self.ws.config, self.address, value)
         if same(value, self.original):
             return None
-        if self.address.kind == "permissions":
-            return edit.update(self.ws.config, self.address, value)
-        return edit.update(self.ws.config, self.address, edit.changes_between(self.original, value))
+        return edit.update(self.ws.config, self.address, self._changes(value))
+
+    def _changes(self, value: Any) -> Any:
+        """What `update_resource` takes to turn the file's resource into `value`."""
+        assert self.address is not None
+        return value if self.address.kind == "permissions" else edit.changes_between(self.original, value)
 
     # -- buttons ------------------------------------------------------------------------------------------------
+    @_guarded
     def _on_new(self) -> None:
-        key, kind = self.project.value, self.kind.value
+        key, kind = self.shown
         if key is None:
             return
+        if self.read_only_reason:
+            self.message.value = warn(f"read-only: {self.read_only_reason}")
+            return
         if kind in PROJECT_LEVEL:
-            if kind == "project" or edit.current(self.ws.config, f"{kind}.{key}") is not None:
-                self.message.value = _warn(f"{kind}.{key} is already declared: edit it")
+            if kind == "project" or self.ws.declared(f"{kind}.{key}") is not None:
+                self.message.value = warn(f"{kind}.{key} is already declared: edit it")
                 return
             address = Address(kind, key)
         else:
@@ -341,59 +439,117 @@ class Workbench:
             try:
                 address = Address.parse(f"{kind}.{key}.{name}")
             except ValueError:
-                self.message.value = _bad(["a name is letters, digits and underscores"], "Cannot start it")
+                self.message.value = bad(["a name is letters, digits and underscores"], "Cannot start it")
                 return
-            if name in self._names():
-                self.message.value = _warn(f"{address} is already declared: edit it")
+            if name in self._names(key, kind):
+                self.message.value = warn(f"{address} is already declared: edit it")
                 return
-        self.creating = True
-        self._show(address, TEMPLATES[kind])
-        self.message.value = _warn("new resource: fill it in, then Save")
-
-    def _on_save(self) -> None:
-        value = self.draft()
-        if value is None or self.address is None:
+        if self._unsaved():
+            self._ask_discard(lambda: self._start(address))
             return
+        self._start(address)
+
+    def _start(self, address: Address) -> None:
+        self.creating = True
+        self._show(address, TEMPLATES[address.kind])
+        self.message.value = warn("new resource: fill it in, then Save")
+
+    @_guarded
+    def _on_new_project(self) -> None:
+        key = self.new_project_key.value.strip()
         try:
-            pending = self._pending(value)
-            if pending is None:
-                self.message.value = _ok("no changes to save")
-                return
-            self.ws.config = edit.save(self.ws.config, pending)
+            address = Address.parse(f"project.{key}")
+        except ValueError:
+            self.message.value = bad(["a project key is uppercase letters, digits and underscores"], "Cannot create it")
+            return
+        if self._unsaved():
+            self._ask_discard(lambda: self._create_project(address))
+            return
+        self._create_project(address)
+
+    def _create_project(self, address: Address) -> None:
+        path = self.ws.create_resource(address, {"name": address.project})
+        self._touch(path)
+        self.new_project_key.value = ""
+        with self._quietly():
+            self.project.options = self._project_options()
+        self._go(address.project, "project", address.project)
+        self.message.value = ok(f"created {self._shown_path(path)}: project {address.project}; fill it in, then Save")
+
+    @_guarded
+    def _on_save(self) -> None:
+        if self.read_only_reason:
+            self.message.value = warn(f"read-only, nothing written: {self.read_only_reason}")
+            return
+        value = self.draft()
+        address = self.address
+        if value is None or address is None:
+            return
+        if self.creating:
+            path = self.ws.create_resource(address, value)
+        elif same(value, self.original):
+            self.message.value = ok("no changes to save")
+            return
+        else:
+            path = self.ws.update_resource(address, self._changes(value))
+        self._touch(path)
+        self.creating = False
+        self._go(address.project, address.kind, address.name or address.project)
+        self.message.value = ok(f"saved {self._shown_path(path)}")
+
+    def _shown_path(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.ws.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    @_guarded
+    def _on_reload(self) -> None:
+        if self._unsaved():
+            self._ask_discard(self._reload_files)
+            return
+        self._reload_files()
+
+    def _reload_files(self) -> None:
+        try:
+            self.ws.reload()
         except ConfigError as e:
             self.message.value = error_html(e)
             return
-        self._touch(pending.path)
-        address, self.creating = self.address, False
-        self._reload(address)
-        self.message.value = _ok(f"saved {pending.shown}")
+        self.last_plan = None
+        key, kind = self.shown
+        name = None if self.address is None or self.creating else (self.address.name or self.address.project)
+        with self._quietly():
+            envs = self.ws.environments
+            self.env.options = envs
+            self.env.value = self.env.value if self.env.value in envs else envs[0]
+            self.project.options = self._project_options()
+        self._env_changed()
+        keys = list(self.ws.config.projects)
+        self.shown = (None, kind)  # the project's flow is drawn again
+        self._go(key if key in keys else (sorted(keys)[0] if keys else None), kind, name)
+        self.message.value = ok("read the files again")
 
-    def _reload(self, address: Address) -> None:
-        """The browser and editor again from the saved configuration, on `address`."""
-        self._quiet = True
-        try:
-            self.resource.options = self._names()
-            self.resource.value = address.project if address.name is None else address.name
-        finally:
-            self._quiet = False
-        self._show(address, edit.current(self.ws.config, address))
-
+    @_guarded
     def _on_remove(self) -> None:
         if self.creating:  # a new resource not saved yet: just drop it
             self.creating = False
-            self._browse()
+            self._go(*self.shown, None)
             return
         if self.address is None:
+            return
+        if self.read_only_reason:
+            self.message.value = warn(f"read-only: {self.read_only_reason}")
             return
         if not self._confirm_remove:
             self._confirm_remove = True
             self.remove_button.description = "Confirm remove"
             if self.address.kind == "project":
                 where = self.ws.config.projects[self.address.project].file.shown
-                self.message.value = _warn(f"click again to delete {where}: project {self.address.project} and "
-                                           "everything in it (the next plan destroys them where they were applied)")
+                self.message.value = warn(f"click again to delete {where}: project {self.address.project} and "
+                                          "everything in it (the next plan destroys them where they were applied)")
             else:
-                self.message.value = _warn(f"click again to remove {self.address} from its file")
+                self.message.value = warn(f"click again to remove {self.address} from its file")
             return
         address = self.address
         try:
@@ -405,36 +561,35 @@ class Workbench:
             return
         self._touch(path)
         if address.kind == "project":
-            self.project.options = sorted(self.ws.config.projects)  # selects the first one left, if any
-            self._browse()
-            self.message.value = _ok(f"deleted {path.name}: project {address.project} is no longer declared")
+            with self._quietly():
+                self.project.options = self._project_options()
+            keys = sorted(self.ws.config.projects)
+            self._go(keys[0] if keys else None, "project", None)
+            self.message.value = ok(f"deleted {path.name}: project {address.project} is no longer declared")
             return
-        self._browse()
-        self.message.value = _ok(f"removed {address} from {path.name}")
+        self._go(address.project, address.kind, None)
+        self.message.value = ok(f"removed {address} from {path.name}")
 
     def _touch(self, path: Path) -> None:
         if path not in self.touched:
             self.touched.append(path)
 
+    @_guarded
     def _on_preview(self) -> None:
-        value = self.draft() if self.address is not None else self.original
-        if self.address is not None and value is None:
+        editing = self.address is not None and self.read_only_reason is None
+        value = self.draft() if editing else None
+        if editing and value is None:
             return
-        config = self.ws.config
-        try:
-            pending = self._pending(value) if self.address is not None else None
-            if pending is not None:
-                config = edit.validate(self.ws.config, pending)
-        except ConfigError as e:
-            self.message.value = error_html(e)
-            return
+        pending = self._pending(value) if editing else None
+        config = edit.validate(self.ws.config, pending) if pending is not None else self.ws.config
         self.output.value = "<i>planning...</i>"
         saved = self.ws.config
         self.ws.config = config  # the plan of the edited configuration, not written yet
         try:
             plan = self.ws.plan(self.env.value)
+            self._show_flow(plan)
         except DssIacError as e:
-            self.output.value = error_html(e) if isinstance(e, ConfigError) else _bad([escape(str(e))], "No plan")
+            self.output.value = error_html(e) if isinstance(e, ConfigError) else bad([escape(str(e))], "No plan")
             return
         finally:
             self.ws.config = saved
@@ -442,6 +597,17 @@ class Workbench:
         note = "" if pending is None else "<p><i>Includes your unsaved changes: save them before applying.</i></p>"
         self.output.value = note + plan_html(plan)
 
+    @_guarded
+    def _on_drift(self) -> None:
+        self.output.value = "<i>reading DSS...</i>"
+        try:
+            report = self.ws.drift(self.env.value)
+        except DssIacError as e:
+            self.output.value = error_html(e) if isinstance(e, ConfigError) else bad([escape(str(e))], "No drift")
+            return
+        self.output.value = drift_html(report)
+
+    @_guarded
     def _on_diff(self) -> None:
         if not self.touched:
             self.output.value = "<p>Nothing saved from this workbench yet: no file to diff.</p>"
@@ -449,38 +615,39 @@ class Workbench:
         try:
             text = gitops.diff(self.ws.root, self.touched)
         except gitops.GitProblem as e:
-            self.output.value = _bad([escape(str(e))], "No diff")
+            self.output.value = bad([escape(str(e))], "No diff")
             return
         if not text.strip():
             self.output.value = "<p>No differences: the saved files are as in the last commit.</p>"
             return
-        self.output.value = _diff_html(text)
+        self.output.value = diff_html(text)
 
+    @_guarded
     def _on_commit(self) -> None:
         try:
             done = gitops.commit(self.ws.root, self.touched, self.commit_message.value)
         except gitops.GitProblem as e:
-            self.message.value = _warn(str(e))
+            self.message.value = warn(str(e))
             return
         self.touched = []
         self.commit_message.value = ""
-        files = ", ".join(done.files)
-        self.message.value = _ok(f"committed {done.sha[:10]}: {files}")
+        self.message.value = ok(f"committed {done.sha[:10]}: {', '.join(done.files)}")
 
+    @_guarded
     def _on_apply(self) -> None:
         refused = self.apply_refused()
         if refused:
-            self.message.value = _warn(refused)
+            self.message.value = warn(refused)
             return
         if self.address is not None and (self.creating or self.dirty()):
-            self.message.value = _warn("save your changes first: apply uses the saved configuration")
+            self.message.value = warn("save your changes first: apply uses the saved configuration")
             return
         plan = self.last_plan
         if plan is None or plan.environment != self.env.value or plan.config_digest != self.ws.config.digest:
-            self.message.value = _warn("preview the plan first: Apply applies exactly the plan you reviewed")
+            self.message.value = warn("preview the plan first: Apply applies exactly the plan you reviewed")
             return
         if not plan.has_changes:
-            self.message.value = _ok("nothing to apply: DSS matches the configuration")
+            self.message.value = ok("nothing to apply: DSS matches the configuration")
             return
         self.progress.value, self.progress.max = 0, max(len(plan.changes), 1)
         self.progress.bar_style = "info"
@@ -493,27 +660,17 @@ class Workbench:
             result = self.ws.apply(plan, progress=progress)
         except DssIacError as e:
             self.progress.bar_style = "danger"
-            self.message.value = _bad([escape(str(e))], "Not applied")
+            self.message.value = bad([escape(str(e))], "Not applied")
             return
         finally:
             self.last_plan = None
+        self._show_flow()
         if result.ok:
             self.progress.bar_style = "success"
             self.progress.value = self.progress.max
-            self.message.value = _ok(f"applied to {plan.environment}: {len(result.succeeded)} operation(s)")
+            self.message.value = ok(f"applied to {plan.environment}: {len(result.succeeded)} operation(s)")
         else:
             self.progress.bar_style = "danger"
             lines = [f"<code>{escape(r.address)}</code> {escape(r.status)}: {escape(r.error or '')}"
                      for r in [*result.failed, *result.skipped]]
-            self.message.value = _bad(lines, f"Apply to {plan.environment} did not finish")
-
-
-def _diff_html(text: str) -> str:
-    colours = {"+": "#22863a", "-": "#cb2431", "@": "#6f42c1"}
-    lines = []
-    for line in text.splitlines():
-        colour = None if line.startswith(("+++", "---")) else colours.get(line[:1])
-        shown = escape(line)
-        lines.append(f'<span style="color: {colour}">{shown}</span>' if colour else shown)
-    return ('<pre style="font-family: monospace; font-size: 12px; background: #f6f8fa; padding: 8px 12px">'
-            + "\n".join(lines) + "</pre>")
+            self.message.value = bad(lines, f"Apply to {plan.environment} did not finish")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -21,8 +21,12 @@ _RESET = "\x1b[0m"
 
 
 class Console:
-    def __init__(self, *, no_color: bool = False, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+    def __init__(self, *, no_color: bool = False, stdout: TextIO | None = None, stderr: TextIO | None = None,
+                 display: Callable[[Any], None] | None = None) -> None:
         self.stdout = stdout or sys.stdout
+        # Where plans and drift reports go as objects rather than text: a notebook's display(), which renders
+        # their HTML (the `%dss_iac` magic in a Jupyter kernel).
+        self.display = display
         self.stderr = stderr or sys.stderr
         self.color = not no_color and "NO_COLOR" not in os.environ and self.stdout.isatty()
         self.interactive = self.stderr.isatty() and os.environ.get("CI") is None
@@ -45,6 +49,14 @@ class Console:
 
     def json(self, data: Any) -> None:
         self.out(json.dumps(data, indent=2, default=str))
+
+    def show(self, obj: Any) -> bool:
+        """Hand a plan or drift report to `display`, when there is one; whether it was (else print it as text)."""
+        if self.display is None:
+            return False
+        self.stdout.flush()  # what was printed before shows before it
+        self.display(obj)
+        return True
 
     def plan_text(self, text: str) -> None:
         """A rendered plan, coloured by each line's change symbol on a terminal."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import ci_cmd, exit_codes, misc_cmds, promote_cmd, sim_cmd, state_cmd, tui_cmd, workspace_cmds
 from .console import Console
@@ -68,13 +69,14 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParse
     return found
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, display: Callable[[Any], None] | None = None) -> int:
+    """Run a command; `display` (a notebook's) receives plans and drift reports to render instead of text."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return exit_codes.USAGE
-    console = Console(no_color=args.no_color)
+    console = Console(no_color=args.no_color, display=display)
     from ..errors import DssIacError
     from ..secrets import forget_all
 

@@ -168,7 +168,8 @@ def cmd_plan(args: argparse.Namespace, console: Console) -> int:
     elif args.markdown:
         console.out(render_markdown(plan))
     else:
-        _render(plan, console)
+        if not console.show(plan):  # a notebook renders it
+            _render(plan, console)
         if args.out:
             console.out(f"Saved the plan to {args.out}. To perform exactly these actions: dss-iac apply {args.out}")
     return exit_codes.CHANGES if args.detailed_exitcode and plan.has_changes else exit_codes.OK
@@ -310,7 +311,8 @@ def cmd_drift(args: argparse.Namespace, console: Console) -> int:
 
 
 def _render_drift(report: Any, console: Console) -> None:
-
+    if console.show(report):  # a notebook renders it
+        return
     if not report.has_drift:
         console.out(f"No drift: the {report.checked} resources of environment {report.environment} are as "
                     "dss-iac last applied them.")

@@ -52,7 +52,7 @@ def cells(row: list) -> list:
 
 def test_the_browser_goes_project_kind_resource(wb: Workbench) -> None:
     assert wb.env.options == ("dev", "prod") and wb.env.value == "dev"
-    assert wb.project.options == ("CHURN",)
+    assert wb.project.options == (("CHURN", "CHURN"),)
     assert wb.resource.options == ("customers_raw", "events_raw", "customers_clean", "customers_export")
     assert "dataset.CHURN.customers_raw" in wb.title.value and "projects/churn.yaml" in wb.title.value
     wb.kind.value = "scenario"
@@ -225,7 +225,7 @@ def test_a_removed_project_is_a_deleted_file_in_the_next_commit(wb: Workbench, r
     wb.remove_button.click()
     assert "deleted sales.yaml" in wb.message.value
     assert not (wb.ws.root / "projects" / "sales.yaml").exists()
-    assert wb.project.options == ("CHURN",) and wb.project.value == "CHURN"
+    assert wb.project.options == (("CHURN", "CHURN"),) and wb.project.value == "CHURN"
     wb.diff_button.click()
     assert "deleted file mode" in wb.output.value
     wb.commit_message.value = "Drop the sales project"

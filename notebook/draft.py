@@ -1,0 +1,87 @@
+"""The resource the editor holds (form fields plus the YAML text area), read and checked as it is typed.
+
+Problems come back as HTML list items, each pointing where it is: `line:col` in the text area, or the form field.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ..config.errors_map import to_config_errors
+from ..config.models import Dataset, ManagedFolder, Permission, Project, Recipe, Scenario, Variables, Zone
+from ..config.yamlio import locate, parse_yaml
+from ..errors import ConfigError
+from .forms import Form, FormError, unwritable
+
+MODELS: dict[str, Any] = {"project": Project, "variables": Variables, "permissions": list[Permission],
+                          "dataset": Dataset, "managed_folder": ManagedFolder, "recipe": Recipe,
+                          "scenario": Scenario, "zone": Zone}
+EDITOR = "YAML"  # how validation messages name the text area
+
+
+def at(e: ConfigError) -> str:
+    """`line:col message`, pointing into the text area."""
+    where = f"{e.position.line}:{e.position.col}" if e.position is not None else "1:1"
+    return f"<code>{where}</code> {escape(e.message)}"
+
+
+def read_draft(kind: str, text: str, form: Form, original: Any) -> tuple[Any, list[str]]:
+    """The resource as the editor has it (keys in the file's order) and no problem, or None and the problems."""
+    try:
+        rest = parse_yaml(text, EDITOR) if text.strip() else None
+    except ConfigError as e:
+        return None, [at(e)]
+    bad = unwritable(rest)
+    if bad is not None:
+        path, type_name = bad
+        pos = locate(text, EDITOR, list(path))
+        said = f"a {type_name} value, which a configuration cannot hold: quote it to keep it as text"
+        return None, [f"<code>{pos.line}:{pos.col}</code> {escape(said)}"]
+    problems: list[str] = []
+    if kind == "permissions":
+        value: Any = rest if rest is not None else []
+    else:
+        if rest is None:
+            rest = {}
+        if not isinstance(rest, dict):
+            return None, [f"<code>1:1</code> expected keys and values (a mapping), not a {type(rest).__name__}"]
+        for key in rest:
+            if key in form.keys:
+                pos = locate(text, EDITOR, [key], at_key=True)
+                said = escape(f"'{key}' is edited in the form above: remove it here")
+                problems.append(f"<code>{pos.line}:{pos.col}</code> {said}")
+        try:
+            value = {**rest, **form.values()}
+        except FormError as e:
+            problems.extend(f"<code>form</code> {escape(m)}" for m in e.messages)
+            value = None
+    if value is not None and not problems:
+        problems.extend(_validate(kind, value, text, form.keys))
+    if problems:
+        return None, problems
+    if isinstance(value, dict) and isinstance(original, dict):
+        # Keys in the order the file has them, new keys after: what Save writes reads the same way.
+        value = {**{k: value[k] for k in original if k in value}, **value}
+    return value, []
+
+
+def _validate(kind: str, value: Any, text: str, form_keys: tuple[str, ...]) -> list[str]:
+    model = MODELS[kind]
+    try:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            model.model_validate(value)
+        else:
+            TypeAdapter(model).validate_python(value)
+    except ValidationError as e:
+        out = []
+        for err, located in zip(e.errors(), to_config_errors(e, model, text, EDITOR), strict=True):
+            loc = [str(x) for x in err["loc"]]
+            if loc and loc[0] in form_keys:
+                out.append(f"<code>form: {escape('.'.join(loc))}</code> {escape(located.message)}")
+            else:
+                out.append(at(located))
+        return out
+    return []

@@ -100,7 +100,8 @@ class Workbench:
         self._go(self.project.value, self.kind.value, None)
 
     def _build(self, env: str) -> None:
-        self.env = W.Dropdown(options=self.ws.environments, value=env, description="Environment")
+        self.env = W.Dropdown(options=self.ws.environments, value=env, description="Environment",
+                              style={"description_width": "initial"})
         self.env_info = W.HTML()
         self.reload_button = self._button("Reload", self._on_reload, icon="refresh",
                                           tooltip="read the files again (changed on disk, git pull)")

@@ -53,7 +53,12 @@ def test_the_example_notebook_runs_and_commits(tmp_path: Path, monkeypatch: pyte
     assert "<code>2:10</code> invalid value" in text  # the bad YAML, pointed at
     assert "+      - {name: country, type: string, comment: ISO code}" in text  # the diff
     assert "nothing to commit" in text
-    assert "No changes. DSS matches the configuration in environment dev." in text
+    assert "<b>No changes.</b> DSS matches the configuration in environment <code>dev</code>." in text
+    # In a kernel, `%dss_iac plan` renders the plan (HTML), and a project's flow is a picture.
+    magic = next(c for c in nb.cells if c.source.startswith("%dss_iac -C {scratch} plan -e dev"))
+    assert [o["data"]["text/html"][:28] for o in magic.outputs] == ['<div class="dss-iac-plan"><p']
+    flow = next(c for c in nb.cells if c.source.startswith('ws.flow("CHURN"'))
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="dss-iac-flow"' in flow.outputs[0]["data"]["text/html"]
 
     [scratch] = tmp_path.glob("dss-iac-workbench-*/my-dss-repo")
     repo = git.Repo(scratch)

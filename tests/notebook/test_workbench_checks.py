@@ -49,12 +49,12 @@ def test_save_refuses_an_unknown_connection_with_the_located_error(wb: Workbench
 def test_save_refuses_a_remapping_hole_that_the_preview_of_dev_does_not_see(wb: Workbench) -> None:
     settings = wb.ws.root / "dss-iac.yaml"
     settings.write_text(settings.read_text().replace("        folders: filesystem_folders\n",
-                                                     "        folders: filesystem_folders\n        lake: lake_dev\n"))
+                                                     "        folders: filesystem_folders\n        lake: filesystem_managed\n"))
     wb.reload_button.click()
     before = churn(wb).read_bytes()
     wb.form.connection.value = "lake"  # dev maps it, prod does not
     wb.preview_button.click()
-    assert "# connection: lake -&gt; lake_dev" in wb.output.value  # dev is fine with it
+    assert "# connection: lake -&gt; filesystem_managed" in wb.output.value  # dev is fine with it
     wb.save_button.click()
     assert "connection &#x27;lake&#x27; of dataset &#x27;customers_raw&#x27; has no mapping in environment " \
            "&#x27;prod&#x27;" in wb.message.value

@@ -234,9 +234,7 @@ class Workbench:
         target = (self.project.value, self.kind.value, self.resource.value if keep_name else None)
         if self._unsaved():
             self._put_browser_back()
-            self._ask_discard(lambda: self._go(*target))
-            return
-        self._go(*target)
+        self._after_asking(lambda: self._go(*target))
 
     def select(self, address: str, *, discard: bool = False) -> None:
         """Open a resource by address, as the browser would: `wb.select("dataset.CHURN.customers_raw")`. Unsaved
@@ -245,10 +243,10 @@ class Workbench:
         name = a.project if a.name is None else a.name
         if a.project not in self.ws.config.projects or name not in self._names(a.project, a.kind):
             raise ConfigError(f"{a} is not declared in this workspace")
-        if not discard and self._unsaved():
-            self._ask_discard(lambda: self._go(a.project, a.kind, name))
-            return
-        self._go(a.project, a.kind, name)
+        if discard:
+            self._go(a.project, a.kind, name)
+        else:
+            self._after_asking(lambda: self._go(a.project, a.kind, name))
 
     def _go(self, key: str | None, kind: str, name: str | None) -> None:
         """Show project `key`, kind `kind` and resource `name` (the first one when None) in browser and editor."""
@@ -357,6 +355,13 @@ class Workbench:
         self.flow_view.value = f'<div style="overflow-x: auto; max-width: 100%">{svg}</div>'
 
     # -- unsaved changes ------------------------------------------------------------------------------------
+    def _after_asking(self, then: Callable[[], None]) -> None:
+        """Do `then` now, or when Discard is clicked if the editor holds changes not saved."""
+        if self._unsaved():
+            self._ask_discard(then)
+        else:
+            then()
+
     def _ask_discard(self, then: Callable[[], None]) -> None:
         what = f"new {self.address} is not saved" if self.creating else f"{self.address} has changes not saved"
         self.ask.value = warn(f"{what}: discard them? ")
@@ -445,10 +450,7 @@ class Workbench:
             if name in self._names(key, kind):
                 self.message.value = warn(f"{address} is already declared: edit it")
                 return
-        if self._unsaved():
-            self._ask_discard(lambda: self._start(address))
-            return
-        self._start(address)
+        self._after_asking(lambda: self._start(address))
 
     def _start(self, address: Address) -> None:
         self.creating = True
@@ -463,10 +465,7 @@ class Workbench:
         except ValueError:
             self.message.value = bad(["a project key is uppercase letters, digits and underscores"], "Cannot create it")
             return
-        if self._unsaved():
-            self._ask_discard(lambda: self._create_project(address))
-            return
-        self._create_project(address)
+        self._after_asking(lambda: self._create_project(address))
 
     def _create_project(self, address: Address) -> None:
         path = self.ws.create_resource(address, {"name": address.project})
@@ -506,10 +505,7 @@ class Workbench:
 
     @_guarded
     def _on_reload(self) -> None:
-        if self._unsaved():
-            self._ask_discard(self._reload_files)
-            return
-        self._reload_files()
+        self._after_asking(self._reload_files)
 
     def _reload_files(self) -> None:
         try:

@@ -19,15 +19,6 @@ from tests.gitrepos import make_repo
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.fixture
-def wb(tmp_path: Path) -> Iterator[Workbench]:
-    shutil.copytree(EXAMPLES / "simple-project", tmp_path / "ws")
-    make_repo(tmp_path / "ws", files={})
-    w = Workbench(tmp_path / "ws", env="dev")
-    yield w
-    w.close()
-
-
 def churn(wb: Workbench) -> Path:
     return wb.ws.root / "projects" / "churn.yaml"
 
@@ -48,8 +39,8 @@ def test_save_refuses_an_unknown_connection_with_the_located_error(wb: Workbench
 
 def test_save_refuses_a_remapping_hole_that_the_preview_of_dev_does_not_see(wb: Workbench) -> None:
     settings = wb.ws.root / "dss-iac.yaml"
-    settings.write_text(settings.read_text().replace("        folders: filesystem_folders\n",
-                                                     "        folders: filesystem_folders\n        lake: filesystem_managed\n"))
+    mapped = "        folders: filesystem_folders\n"
+    settings.write_text(settings.read_text().replace(mapped, mapped + "        lake: filesystem_managed\n"))
     wb.reload_button.click()
     before = churn(wb).read_bytes()
     wb.form.connection.value = "lake"  # dev maps it, prod does not

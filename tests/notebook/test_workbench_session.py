@@ -4,7 +4,6 @@ edits on disk, extended with new projects, and used a hundred times without leav
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import git
@@ -12,23 +11,7 @@ import pytest
 from dataiku_iac.notebook import Workbench, magics
 from ipywidgets.widgets.widget import _instances  # every widget the kernel still holds (and a page shows)
 
-from tests.gitrepos import make_repo
-
 SIMPLE = Path(__file__).resolve().parents[2] / "examples" / "simple-project"
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> git.Repo:
-    root = tmp_path / "ws"
-    shutil.copytree(SIMPLE, root)
-    return make_repo(root, files={})
-
-
-@pytest.fixture
-def wb(repo: git.Repo) -> Iterator[Workbench]:
-    w = Workbench(repo.working_tree_dir, env="dev")
-    yield w
-    w.close()
 
 
 def churn(wb: Workbench) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .model import SYMBOLS, ActionType, Plan
@@ -60,8 +61,12 @@ class Flow:
     edges: tuple[tuple[str, str], ...]  # (from id, to id): input -> recipe -> output
     zones: Mapping[str, str] = field(default_factory=dict)  # zone name -> colour
 
+    @cached_property
+    def _by_id(self) -> dict[str, FlowNode]:
+        return {n.id: n for n in self.nodes}
+
     def node(self, node_id: str) -> FlowNode:
-        return next(n for n in self.nodes if n.id == node_id)
+        return self._by_id[node_id]
 
     def layout(self) -> Placed:
         return layered(self.nodes, self.edges)

@@ -176,6 +176,15 @@ class Workbench:
         return b
 
     @contextmanager
+    def _dss(self) -> Iterator[None]:
+        """Around each action that talks to DSS: its connections are released afterwards, so the workbench holds
+        nothing between clicks and `%dss_iac`, the CLI or another workbench use the workspace's DSS meanwhile."""
+        try:
+            yield
+        finally:
+            self.ws.close()
+
+    @contextmanager
     def _quietly(self) -> Iterator[None]:
         self._quiet = True
         try:
@@ -583,7 +592,8 @@ class Workbench:
         saved = self.ws.config
         self.ws.config = config  # the plan of the edited configuration, not written yet
         try:
-            plan = self.ws.plan(self.env.value)
+            with self._dss():
+                plan = self.ws.plan(self.env.value)
             self._show_flow(plan)
         except DssIacError as e:
             self.output.value = error_html(e) if isinstance(e, ConfigError) else bad([escape(str(e))], "No plan")
@@ -598,7 +608,8 @@ class Workbench:
     def _on_drift(self) -> None:
         self.output.value = "<i>reading DSS...</i>"
         try:
-            report = self.ws.drift(self.env.value)
+            with self._dss():
+                report = self.ws.drift(self.env.value)
         except DssIacError as e:
             self.output.value = error_html(e) if isinstance(e, ConfigError) else bad([escape(str(e))], "No drift")
             return
@@ -654,7 +665,8 @@ class Workbench:
             self.progress.value = event.done
 
         try:
-            result = self.ws.apply(plan, progress=progress)
+            with self._dss():
+                result = self.ws.apply(plan, progress=progress)
         except DssIacError as e:
             self.progress.bar_style = "danger"
             self.message.value = bad([escape(str(e))], "Not applied")

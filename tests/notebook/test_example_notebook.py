@@ -53,6 +53,7 @@ def test_the_example_notebook_runs_and_commits(tmp_path: Path, monkeypatch: pyte
     assert "<code>2:10</code> invalid value" in text  # the bad YAML, pointed at
     assert "+      - {name: country, type: string, comment: ISO code}" in text  # the diff
     assert "nothing to commit" in text
+    assert "<b>No drift:</b> the 11 resources of environment <code>dev</code>" in text
     assert "<b>No changes.</b> DSS matches the configuration in environment <code>dev</code>." in text
     # In a kernel, `%dss_iac plan` renders the plan (HTML), and a project's flow is a picture.
     magic = next(c for c in nb.cells if c.source.startswith("%dss_iac -C {scratch} plan -e dev"))

@@ -21,7 +21,7 @@ from .config.environment_view import physical_key
 from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
 from .drift import DriftReport
-from .dss.connect import EMBEDDED, Connection, embedded_simulator, open_connection
+from .dss.connect import EMBEDDED, Connection, embedded_nodes, embedded_simulator, open_connection
 from .errors import ApprovalError, ConfigError, ConfigErrors, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
@@ -35,14 +35,14 @@ if TYPE_CHECKING:
     from .deploy import PromotionPlan, PromotionResult
     from .instance_check import InstanceCheck
     from .plan.flow import Flow
-    from .sim import Simulator
+    from .sim.shared import SharedSimulator
 
 
 class Workspace:
     def __init__(self, config: WorkspaceConfig) -> None:
         self.config = config
         self._connections: dict[str, Connection] = {}
-        self._embedded: Simulator | None = None
+        self._embedded: SharedSimulator | None = None
         # What the last locked run found of an interrupted apply (shown by the CLI).
         self.recovered: list[str] = []
 
@@ -79,7 +79,7 @@ class Workspace:
             conn.close()
         self._connections.clear()
         if self._embedded is not None:
-            self._embedded.stop()
+            self._embedded.close()  # detach: the server outlives us while other processes use it
             self._embedded = None
 
     # -- configuration --------------------------------------------------------------------------
@@ -184,6 +184,8 @@ class Workspace:
         return env_context(self.config, name, environ)
 
     def connection(self, name: str) -> Connection:
+        if self._embedded is not None and not self._embedded.alive:
+            self._forget_embedded()  # it was stopped or killed: the next use starts it again
         if name not in self._connections:
             env = self.environment(name)
             conn = open_connection(name, env, embedded=self.embedded() if env.host == EMBEDDED else None)
@@ -191,12 +193,22 @@ class Workspace:
             self._connections[name] = conn
         return self._connections[name]
 
-    def embedded(self) -> Simulator:
-        """The workspace's embedded DSS, started on first use: one instance for every embedded environment."""
+    def embedded(self) -> SharedSimulator:
+        """The workspace's embedded DSS: one server for every embedded environment, shared by every process that
+        uses the workspace (this one, the CLI, the terminal app, a notebook, `dataikuapi` scripts), started on
+        first use. Its `url()` and `api_key` are what `dss-iac sim info` prints."""
+        if self._embedded is not None and not self._embedded.alive:
+            self._forget_embedded()
         if self._embedded is None:
-            nodes = [e.node for e in self.config.spec.environments.values() if e.host == EMBEDDED]
-            self._embedded = embedded_simulator(self.root, nodes)
+            self._embedded = embedded_simulator(self.root, embedded_nodes(self.config.spec.environments))
         return self._embedded
+
+    def _forget_embedded(self) -> None:
+        for name in [n for n, c in self._connections.items() if c.simulator is not None]:
+            self._connections.pop(name).close()
+        if self._embedded is not None:
+            self._embedded.close()
+            self._embedded = None
 
     # -- state -------------------------------------------------------------------------------------
     def state_store(self, env: str) -> StateStore:

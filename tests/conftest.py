@@ -11,11 +11,18 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from dataikuapi import DSSClient
 
+from dataiku_iac.dss.connect import IDLE_ENV
 from dataiku_iac.sim import Simulator
+from dataiku_iac.sim.shared import stop
+
+# Embedded DSS servers started by tests (and the CLI runs they spawn) stop soon after their last use; the
+# fixtures below stop those of each test's folder at once, and any left when the session ends.
+os.environ.setdefault(IDLE_ENV, "10")
 
 REAL_HOST = os.environ.get("DSS_IAC_REAL_HOST")
 REAL_KEY = os.environ.get("DSS_IAC_REAL_API_KEY")
@@ -30,6 +37,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "multinode" in item.keywords:
             item.add_marker(skip)
+
+
+def stop_embedded_dss(root: Path) -> list[int]:
+    """Stop every embedded DSS server whose workspace lies under `root`; their pids."""
+    return [pid for found in root.rglob(".dss-iac/sim/embedded/server.json")
+            if (pid := stop(found.parent)) is not None]
+
+
+@pytest.fixture(autouse=True)
+def _no_embedded_dss_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    tmp_path = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if tmp_path is not None:
+        stop_embedded_dss(tmp_path)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_embedded_dss_left_at_the_end(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    yield
+    stop_embedded_dss(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="session")

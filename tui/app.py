@@ -115,6 +115,11 @@ class DssIacApp(App[None]):
         if isinstance(self.screen, OverviewScreen):
             self.screen.reload()
 
+    def show_embedded_info(self) -> None:
+        from .embedded_info import EmbeddedInfoScreen
+
+        self.push_screen(EmbeddedInfoScreen(self.service))
+
     # -- global keys --------------------------------------------------------------------------------------
     def action_help(self) -> None:
         from .modals import HelpScreen
@@ -138,6 +143,9 @@ class DssIacApp(App[None]):
             envs = [self.only_env] if self.only_env else self.service.environments()
         except Exception:  # the workspace does not load: the screen shows why
             envs = []
+        if self.service.uses_embedded():
+            yield SystemCommand("Embedded DSS info", "URLs and API key of the workspace's embedded DSS, for dataikuapi "
+                                "and other tools", self.show_embedded_info)
         for env in envs:
             try:
                 bundle = self.service.is_bundle(env)

@@ -113,6 +113,17 @@ class Service:
     def environments(self) -> list[str]:
         return self.ws.environments
 
+    def uses_embedded(self) -> bool:
+        try:
+            return any(e.host == "embedded" for e in self.ws.config.spec.environments.values())
+        except Exception:  # the workspace does not load: the screen shows why
+            return False
+
+    def embedded_info(self) -> str:
+        """The embedded DSS's node URLs and API key, as `dss-iac sim info` prints them (started if need be)."""
+        with self._lock:
+            return self.ws.embedded().describe()
+
     def projects(self) -> list[str]:
         return sorted(self.ws.config.projects)
 

@@ -1,4 +1,4 @@
-"""`dss-iac sim serve`: run the DSS simulator standalone."""
+"""`dss-iac sim serve|info|stop`: the DSS simulator standalone, and the workspace's embedded DSS."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def register(sub: Any) -> None:
     serve.add_argument("--strict-404", action="store_true",
                        help="answer 'not found' with 404 rather than DSS's usual 500")
     serve.set_defaults(func=_serve)
+    _register_embedded(sim_sub)
     sim.set_defaults(func=lambda args, console: (sim.print_help(), 64)[1])
 
 
@@ -127,4 +128,52 @@ def _serve(args: argparse.Namespace, console: object = None) -> int:
     finally:
         sim.stop()  # however far it got: every node flushed, the data dir released
     print("stopped", flush=True)
+    return 0
+
+
+def _register_embedded(sim_sub: Any) -> None:
+    info = sim_sub.add_parser(
+        "info", help="the workspace's embedded DSS: URLs and API key (started if needed)",
+        description="Print the URL of each node of the workspace's embedded DSS (host: embedded) and its admin API "
+                    "key, starting it if no process runs it. Every process of the workspace shares it: the CLI, "
+                    "the terminal app, notebooks and your own dataikuapi scripts.",
+        epilog="example:\n  dss-iac sim info\n"
+               "  python -c \"import dataikuapi, json, subprocess; i = json.loads(subprocess.check_output("
+               "['dss-iac', 'sim', 'info', '--json'])); print(dataikuapi.DSSClient(i['url'], i['api_key'])"
+               ".list_project_keys())\"",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    info.add_argument("--json", action="store_true", help="print as JSON (url, api_key, pid, nodes...)")
+    info.set_defaults(func=_info)
+    stop = sim_sub.add_parser(
+        "stop", help="stop the workspace's embedded DSS (the next use starts it again)",
+        description="Stop the workspace's embedded DSS now rather than when idle. Processes using it are cut off; "
+                    "the next command that needs it starts it again, with the same data and key.",
+        epilog="example:\n  dss-iac sim stop", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stop.set_defaults(func=_stop)
+
+
+def _info(args: argparse.Namespace, console: Any) -> int:
+    from pathlib import Path
+
+    from ..dss.connect import workspace_embedded
+
+    with workspace_embedded(Path(args.directory)) as sim:
+        if args.json:
+            console.json({"url": sim.base_url, "api_key": sim.api_key, "pid": sim.pid, "data_dir": str(sim.data_dir),
+                          "idle_seconds": sim.idle_seconds,
+                          "nodes": {n.name: {"type": n.kind, "url": n.url} for n in sim.nodes}})
+        else:
+            console.out(sim.describe())
+    return 0
+
+
+def _stop(args: argparse.Namespace, console: Any) -> int:
+    from pathlib import Path
+
+    from ..dss.connect import stop_embedded
+
+    pid = stop_embedded(Path(args.directory))
+    console.out(f"stopped the embedded DSS (pid {pid})" if pid else "the embedded DSS was not running")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,14 +12,19 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DSSApiError
 from ..secrets import redact, redact_url
 from .client import CallCounter, make_client
+from .crash_hooks import CrashSetting, crash_setting
+from .crash_hooks import install as install_crash_hooks
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
 
     from ..config.models import Environment
-    from ..sim import Simulator
+    from ..sim.shared import SharedSimulator
 
 EMBEDDED = "embedded"
+# How long the embedded DSS outlives its last user (seconds without a request and with no process attached).
+IDLE_ENV = "DSS_IAC_EMBEDDED_IDLE_SECONDS"
+DEFAULT_IDLE_SECONDS = 600.0
 
 
 def embedded_dir(root: Path) -> Path:
@@ -30,22 +35,56 @@ def embedded_dir(root: Path) -> Path:
 RESERVED_NODES = ("design", "govern")
 
 
-def embedded_simulator(root: Path, automation_nodes: list[str], *, latency_ms: float = 0.0) -> Simulator:
-    """Start the workspace's embedded DSS: a design node, the automation nodes its environments name, Govern."""
-    from ..sim import DataDirBusyError, SimOptions, Simulator
+def embedded_simulator(root: Path, automation_nodes: list[str]) -> SharedSimulator:
+    """Attach to the workspace's embedded DSS (a design node, the automation nodes its environments name,
+    Govern), starting it when no process of the workspace runs it: every process shares one server."""
+    from ..sim.shared import SharedServerError, attach
 
-    # Crash tests only: the embedded DSS kills this process right after the k-th write, or as the k-th write
-    # arrives (docs/simulator.md).
-    after = os.environ.get("DSS_IAC_SIM_CRASH_AFTER_WRITES")
-    before = os.environ.get("DSS_IAC_SIM_CRASH_BEFORE_WRITE")
-    options = SimOptions(crash_after_writes=int(after) if after else None,
-                         crash_before_write=int(before) if before else None) if after or before else None
     nodes = sorted({"automation", *automation_nodes} - set(RESERVED_NODES))
+    crash = crash_setting()
+    server_crash = crash if crash.target == "server" else CrashSetting()
     try:
-        return Simulator(data_dir=embedded_dir(root), automation_nodes=nodes, latency_ms=latency_ms,
-                         options=options).start()
-    except DataDirBusyError as e:
+        return attach(embedded_dir(root), nodes, idle_seconds=_idle_seconds(),
+                      crash_after_writes=server_crash.after, crash_before_write=server_crash.before)
+    except (SharedServerError, OSError) as e:
         raise DSSApiError(f"embedded DSS: {e}") from None
+
+
+def embedded_nodes(environments: Mapping[str, Environment]) -> list[str]:
+    """The nodes the embedded environments target."""
+    return [e.node for e in environments.values() if e.host == EMBEDDED]
+
+
+def workspace_embedded(start: Path) -> SharedSimulator:
+    """The embedded DSS of the workspace at or above `start`, from dss-iac.yaml alone (its projects unread, so
+    that a project file being edited does not stand in the way)."""
+    from ..config.loader import find_root, read_workspace_file
+
+    root = find_root(start)
+    return embedded_simulator(root, embedded_nodes(read_workspace_file(root).environments))
+
+
+def stop_embedded(start: Path) -> int | None:
+    """Stop the embedded DSS of the workspace at or above `start` (processes using it are cut off; the next use
+    starts it again); its pid, or None when it was not running."""
+    from ..config.loader import find_root
+    from ..sim.shared import SharedServerError, stop
+
+    try:
+        return stop(embedded_dir(find_root(start)))
+    except SharedServerError as e:
+        raise DSSApiError(f"embedded DSS: {e}") from None
+
+
+def _idle_seconds() -> float:
+    raw = os.environ.get(IDLE_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else DEFAULT_IDLE_SECONDS
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise DSSApiError(f"{IDLE_ENV} must be a number of seconds, got '{raw}'")
+    return seconds
 
 
 @dataclass
@@ -54,7 +93,7 @@ class Connection:
     host: str  # as messages show it: credentials in the URL hidden
     client: DSSClient
     counter: CallCounter
-    simulator: Simulator | None = None  # the embedded DSS this connection uses (owned by the workspace)
+    simulator: SharedSimulator | None = None  # the embedded DSS this connection uses (owned by the workspace)
 
     def close(self) -> None:
         self.simulator = None
@@ -70,16 +109,17 @@ class Connection:
         return read_with_retry(self, lambda: self.client.get_auth_info())
 
 
-def open_connection(env_name: str, env: Environment, *, embedded: Simulator | None = None) -> Connection:
+def open_connection(env_name: str, env: Environment, *, embedded: SharedSimulator | None = None) -> Connection:
     """A connection to the environment's DSS; `embedded` is the workspace's embedded DSS, for `host: embedded`."""
     if env.host == EMBEDDED:
         assert embedded is not None
         try:
             node_url = embedded.url(env.node)
         except KeyError:
-            names = ", ".join(n.name for n in embedded.nodes)
+            names = ", ".join(embedded.node_urls())
             raise DSSApiError(f"embedded DSS has no node '{env.node}' (nodes: {names})") from None
         client, counter = make_client(node_url, embedded.api_key)
+        install_crash_hooks(client._session, crash_setting())
         return Connection(env_name, f"embedded ({env.node})", client, counter, embedded)
     if not env.api_key:
         raise DSSApiError(f"environment '{env_name}' has no api_key (set it with api_key: ${{env:NAME}})")

@@ -14,6 +14,8 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -57,6 +59,28 @@ def _current_error() -> str:
 
 def _too_large(limit: int) -> SimError:
     return SimError(413, "exceptions.PayloadTooLargeException", f"Request body over {limit} bytes")
+
+
+@dataclass(frozen=True)
+class ControlRequest:
+    """A `/__sim__/` request no built-in endpoint serves, handed to the server's `control` hook."""
+
+    method: str
+    path: str
+    key: ApiKey | None  # who the request authenticates as; None without a valid key
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ControlReply:
+    status: int
+    payload: Any
+    # When set, the connection is held open after the reply until the client closes it, then this runs:
+    # a client that stays attached for as long as it lives (the shared simulator counts its clients so).
+    on_close: Callable[[], None] | None = None
+
+
+ControlHook = Callable[[ControlRequest], ControlReply | None]
 
 
 class Knobs:
@@ -111,6 +135,7 @@ class SimServer(ThreadingHTTPServer):
         self.knobs = knobs
         self.stats = Stats()
         self.stopped = False
+        self.control: ControlHook | None = None
         self._writes = {"before": 0, "after": 0}  # write requests arrived, writes stored (crash knobs)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -122,6 +147,18 @@ class SimServer(ThreadingHTTPServer):
         traceback on stderr; the traceback only at debug level."""
         log.warning("simulator connection from %s failed: %s", client_address[0], _current_error())
         log.debug("simulator connection failure", exc_info=True)
+
+    def add_node(self, node: Node) -> None:
+        node.server = self
+        # One assignment: request threads iterating the old list keep a consistent view.
+        self.nodes = sorted([*self.nodes, node], key=lambda n: len(n.prefix), reverse=True)
+
+    def arm_crash(self, *, after: int | None, before: int | None) -> None:
+        """Set (None: clear) both crash knobs, counted from now."""
+        with self._connections_lock:
+            self.options.crash_after_writes = after
+            self.options.crash_before_write = before
+            self._writes = {"before": 0, "after": 0}
 
     def count_write(self) -> None:
         """A write was stored: the crash knob that kills after DSS did the k-th one, before its reply."""
@@ -232,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._discard_input()
             return
         if path.startswith(SIM_PREFIX):
-            self._serve_admin_endpoint(path, params)
+            self._serve_admin_endpoint(path, params, headers, body)
             return
         located = self.server.locate(path)
         if located is None:
@@ -386,7 +423,8 @@ class _Handler(BaseHTTPRequestHandler):
             err = SimError(500, "java.lang.RuntimeException", "Internal server error (injected fault)")
         self._send_json(err.status, err.body(), err.headers)
 
-    def _serve_admin_endpoint(self, path: str, params: dict[str, list[str]]) -> None:
+    def _serve_admin_endpoint(self, path: str, params: dict[str, list[str]], headers: dict[str, str],
+                              body: bytes) -> None:
         stats = self.server.stats
         if path.rstrip("/") == SIM_PREFIX + "/stats" and self.command == "GET":
             with_log = params.get("log", ["false"])[-1].lower() == "true"
@@ -396,9 +434,32 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, stats.snapshot())
         elif path.rstrip("/") == SIM_PREFIX + "/nodes" and self.command == "GET":
             self._send_json(200, [{"name": n.name, "nodeType": n.kind, "url": n.url} for n in self.server.nodes])
-        else:
+        elif not self._serve_control(path, headers, body):
             err = SimError(404, "exceptions.NotFoundException", f"No simulator endpoint at {path}")
             self._send_json(err.status, err.body())
+
+    def _serve_control(self, path: str, headers: dict[str, str], body: bytes) -> bool:
+        hook = self.server.control
+        if hook is None:
+            return False
+        try:
+            key: ApiKey | None = self._authenticate(headers)
+        except SimError:
+            key = None
+        reply = hook(ControlRequest(self.command, path.rstrip("/"), key, body))
+        if reply is None:
+            return False
+        self._send_json(reply.status, reply.payload)
+        if reply.on_close is not None:
+            self.close_connection = True
+            try:
+                while self.rfile.read(1):  # the client sends nothing more: this returns when it goes away
+                    pass
+            except OSError:
+                pass
+            finally:
+                reply.on_close()
+        return True
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(payload).encode("utf-8"), "application/json", headers)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from .context import ApiKey, Node, SimOptions
 from .handlers import seed_node
-from .server import Knobs, SimServer
+from .handlers.deployer_infras import seed_infra
+from .server import ControlHook, Knobs, SimServer
 from .store import Store
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ def _lock_data_dir(data_dir: Path) -> int:
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     return fd
+
+
+def _check_node_name(name: str) -> None:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+        raise ValueError(f"node name '{name}' must be lowercase letters, digits, '-' or '_'")
 
 
 class Simulator:
@@ -86,12 +92,10 @@ class Simulator:
             if len(set(names)) != len(names):
                 raise ValueError(f"node names must be unique, got {names}")
             for name in names:
-                if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
-                    raise ValueError(f"node name '{name}' must be lowercase letters, digits, '-' or '_'")
+                _check_node_name(name)
             self.nodes = [Node(name, kind, prefix, Store(self._node_dir(name))) for name, kind, prefix in specs]
             self._server = SimServer(host, port, self.nodes, self._keys, self.options, self.knobs)
-            for node in self.nodes:
-                seed_node(node)
+            self._seed(self.nodes)
         except BaseException:
             self._release()
             raise
@@ -99,6 +103,34 @@ class Simulator:
 
     def _node_dir(self, name: str) -> Path | None:
         return None if self.data_dir is None else self.data_dir / name
+
+    def _seed(self, nodes: list[Node]) -> None:
+        """Seed new nodes; an automation node new to a design node already seeded gets its infrastructure too."""
+        fresh = [n for n in nodes if not n.store.instance.get("_seeded")]
+        for node in nodes:
+            seed_node(node)
+        design = next((n for n in self.nodes if n.kind == "DESIGN"), None)
+        if design is None or design in fresh:
+            return
+        with design.store.transaction():
+            for node in fresh:
+                if node.kind == "AUTOMATION":
+                    seed_infra(design, node)
+
+    def add_automation_node(self, name: str) -> Node:
+        """Serve one more automation node, at `/<name>`, while the simulator runs (its data persists as the
+        others'); the node of that name when there is one already."""
+        for node in self.nodes:
+            if node.name == name:
+                if node.kind != "AUTOMATION":
+                    raise ValueError(f"node '{name}' is a {node.kind.lower()} node, not an automation node")
+                return node
+        _check_node_name(name)
+        node = Node(name, "AUTOMATION", f"/{name}", Store(self._node_dir(name)))
+        self._server.add_node(node)
+        self.nodes = [*self.nodes, node]
+        self._seed([node])
+        return node
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Simulator:
@@ -198,6 +230,15 @@ class Simulator:
             yield
         finally:
             self.knobs.gate.set()
+
+    def set_control(self, hook: ControlHook | None) -> None:
+        """Serve `/__sim__/` endpoints of one's own (see `dataiku_iac.sim.daemon`)."""
+        self._server.control = hook
+
+    def arm_crash(self, *, after: int | None = None, before: int | None = None) -> None:
+        """Crash test knobs, counted from now: SIGKILL this process right after the `after`-th write request has
+        been stored (before its reply is sent), or as the `before`-th arrives (None clears a knob)."""
+        self._server.arm_crash(after=after, before=before)
 
     def stats(self, with_log: bool = False) -> dict[str, Any]:
         return self._server.stats.snapshot(with_log=with_log)

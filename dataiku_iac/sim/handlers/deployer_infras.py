@@ -55,14 +55,22 @@ def _stage_for(node_name: str) -> str:
 def seed(node: Node) -> None:
     if node.kind != "DESIGN" or node.server is None:
         return
-    infras = deployer_data(node.store)["infras"]
-    admin_secret = next((s for s, k in node.server.keys.items() if k.admin), "")
     for auto in node.server.nodes_of_kind("AUTOMATION"):
-        infras[auto.name] = fill_defaults({
-            "id": auto.name, "stage": _stage_for(auto.name), "governCheckPolicy": "NO_CHECK",
-            "automationNodeUrl": auto.url, "adminApiKey": admin_secret, "nodeId": auto.name,
-        }, INFRA_DEFAULTS)
-    node.store.mark()
+        seed_infra(node, auto)
+
+
+def seed_infra(design: Node, auto: Node) -> None:
+    """An infrastructure named after the automation node `auto`, on the design node, unless one exists."""
+    assert design.server is not None
+    infras = deployer_data(design.store)["infras"]
+    if auto.name in infras:
+        return
+    admin_secret = next((s for s, k in design.server.keys.items() if k.admin), "")
+    infras[auto.name] = fill_defaults({
+        "id": auto.name, "stage": _stage_for(auto.name), "governCheckPolicy": "NO_CHECK",
+        "automationNodeUrl": auto.url, "adminApiKey": admin_secret, "nodeId": auto.name,
+    }, INFRA_DEFAULTS)
+    design.store.mark()
 
 
 def resolve_node(server: SimServer, infra: dict[str, Any]) -> Node | None:

@@ -6,6 +6,7 @@ Copies examples/simple-project to a scratch folder, then runs validate -> plan -
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -23,17 +24,18 @@ def dss_iac(root: Path, *args: str) -> None:
 
 
 def edit_by_hand(root: Path) -> None:
-    from dataiku_iac.dss.connect import embedded_dir
-    from dataiku_iac.sim import Simulator
+    import dataikuapi
 
-    print("\n# Meanwhile, someone edits the project in the DSS UI (here: through dataikuapi)...", flush=True)
-    with Simulator(data_dir=embedded_dir(root)) as sim:
-        project = sim.client().get_project("CHURN")
-        project.update_variables({"threshold": "0.99"})
-        settings = project.get_dataset("customers_clean").get_settings()
-        settings.get_raw()["description"] = "edited by hand"
-        settings.save()
-        print("#   variables.standard.threshold -> '0.99', customers_clean description -> 'edited by hand'")
+    print("\n# Meanwhile, someone edits the project in the DSS UI (here: a dataikuapi script, given the URL and key",
+          "\n# of the workspace's embedded DSS by `dss-iac sim info --json`)...", flush=True)
+    info = json.loads(subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "sim", "info", "--json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    project = dataikuapi.DSSClient(info["url"], info["api_key"]).get_project("CHURN")
+    project.update_variables({"threshold": "0.99"})
+    settings = project.get_dataset("customers_clean").get_settings()
+    settings.get_raw()["description"] = "edited by hand"
+    settings.save()
+    print("#   variables.standard.threshold -> '0.99', customers_clean description -> 'edited by hand'")
 
 
 def main() -> int:
@@ -52,6 +54,8 @@ def main() -> int:
         dss_iac(root, "apply", "-e", "dev", "--yes")
         dss_iac(root, "drift", "-e", "dev")
     finally:
+        # The embedded DSS outlives each command (idle for a while, then it stops); the scratch copy goes now.
+        subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "sim", "stop"], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
     print("\n# Done: the configuration in Git is the truth, and DSS matches it again.")
     return 0

@@ -65,6 +65,8 @@ def main() -> int:
         print(f"\n# Roll prod back to the first bundle ({first}).", flush=True)
         dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--bundle", first, "--yes")
     finally:
+        # The embedded DSS outlives each command (idle for a while, then it stops); the scratch copy goes now.
+        subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "sim", "stop"], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
     print("\n# Done: dev -> staging -> prod through bundles, remapped per environment, and a rollback.")
     return 0

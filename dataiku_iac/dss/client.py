@@ -68,12 +68,14 @@ class _Retry(Retry):
 
 
 def make_client(host: str, api_key: str, *, retries: int = 4, backoff: float = 0.2, verify_tls: bool = True,
-                pool_size: int = 16, timeout: float | None = 60.0) -> tuple[DSSClient, CallCounter]:
+                pool_size: int = 16, timeout: float | None = 60.0,
+                connect_retries: int | None = None) -> tuple[DSSClient, CallCounter]:
     from dataikuapi import DSSClient
 
     client = DSSClient(host, api_key, no_check_certificate=not verify_tls)
     retry = _Retry(
-        total=retries, connect=retries, read=retries, status=retries, other=0,
+        total=retries, connect=retries if connect_retries is None else connect_retries, read=retries,
+        status=retries, other=0,
         allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES, backoff_factor=backoff,
         respect_retry_after_header=True, raise_on_status=False,
     )

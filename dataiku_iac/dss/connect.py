@@ -118,7 +118,8 @@ def open_connection(env_name: str, env: Environment, *, embedded: SharedSimulato
         except KeyError:
             names = ", ".join(embedded.node_urls())
             raise DSSApiError(f"embedded DSS has no node '{env.node}' (nodes: {names})") from None
-        client, counter = make_client(node_url, embedded.api_key)
+        # A refused connection on the loopback means the server is gone (stopped, killed): no use trying again.
+        client, counter = make_client(node_url, embedded.api_key, connect_retries=0)
         install_crash_hooks(client._session, crash_setting())
         return Connection(env_name, f"embedded ({env.node})", client, counter, embedded)
     if not env.api_key:
@@ -137,6 +138,9 @@ def call(conn: Connection, fn: Any) -> Any:
     except DataikuException as e:
         raise DSSApiError(explain(conn, e)) from None
     except requests.ConnectionError:
+        if conn.simulator is not None:
+            raise DSSApiError(f"cannot reach DSS at {conn.host}: the embedded DSS has stopped; the next command "
+                              "starts it again") from None
         raise DSSApiError(f"cannot reach DSS at {conn.host} (connection refused or reset)") from None
     except requests.Timeout:
         raise DSSApiError(f"DSS at {conn.host} did not answer in time") from None

@@ -1,7 +1,10 @@
 """Crash harness: kill -9 the apply right after its k-th DSS write, for every k; the next apply recovers.
 
-The embedded DSS kills the apply's own process (SIGKILL) right after storing the k-th write and before
-replying, so the DSS object exists but the apply never heard of it: the hardest moment to recover from.
+The apply's own transport kills its process (SIGKILL) as soon as the k-th write has been answered, before the
+apply sees the answer, so the DSS object exists but the apply never heard of it: the hardest moment to recover
+from. The embedded DSS runs in a process of its own (shared by the workspace's processes) and, as a real DSS
+would, outlives the apply. The other way round, the embedded DSS itself is killed right after storing a write
+and before answering (`DSS_IAC_SIM_CRASH_TARGET=server`): the apply loses its DSS mid-way.
 """
 
 from __future__ import annotations
@@ -139,3 +142,18 @@ def test_results_journaled_before_any_state_was_written_are_checked_with_their_o
     replay(recovered, store.journal())
     sealed = recovered.resources["variables.HUSH"].fields["standard"]["dsn"]
     assert recovered.sealer().matches(sealed, SECRET) and not recovered.sealer().matches(sealed, "other")
+
+
+@pytest.mark.parametrize("at", ["first", "middle", "last"])
+def test_the_embedded_dss_killed_after_a_write_then_recover(template: tuple[Path, int], tmp_path: Path,
+                                                            at: str) -> None:
+    source, writes = template
+    k = {"first": 1, "middle": writes // 2, "last": writes}[at]
+    root = tmp_path / "ws"
+    shutil.copytree(source, root)
+    crashed = dss_iac(root, "apply", "-e", "dev", "--yes", crash_after=k, kill="server")
+    assert crashed.returncode == 1, (k, crashed.stdout[-500:], crashed.stderr[-500:])
+    assert "Traceback" not in crashed.stderr and "cannot reach DSS at embedded" in crashed.stderr
+    again = dss_iac(root, "apply", "-e", "dev", "--yes")  # starts a new embedded DSS from what was stored
+    assert again.returncode == 0, (k, again.stdout[-2000:], again.stderr[-2000:])
+    check_recovered(root)

@@ -36,8 +36,9 @@ class Remap(Strict):
 class Environment(Strict):
     """One DSS instance that projects are applied to."""
 
-    host: str = Field(description="DSS URL, or `embedded` for the workspace's in-process DSS simulator (kept under "
-                                  ".dss-iac/sim/embedded/, shared by every embedded environment)")
+    host: str = Field(description="DSS URL, or `embedded` for the workspace's embedded DSS simulator (kept under "
+                                  ".dss-iac/sim/embedded/, shared by every embedded environment and every process "
+                                  "using the workspace)")
     api_key: str | None = Field(default=None, description="API key; use ${env:NAME}, never a literal in Git")
     remap: Remap = Field(default_factory=Remap)
     variables: dict[str, Any] = Field(

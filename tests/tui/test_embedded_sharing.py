@@ -17,7 +17,7 @@ from dataiku_iac.tui.plan_review import PlanReviewScreen
 from textual.command import CommandPalette
 
 from .conftest import ROOT, pilot_test, settle, type_text
-from .test_flows import SIZE, cells, open_plan
+from .test_flows import SIZE, open_plan
 
 # A second terminal app, in a process of its own: reports its overview, then again on each "refresh" line.
 SECOND_APP = textwrap.dedent("""

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -43,6 +44,7 @@ class Workspace:
         self.config = config
         self._connections: dict[str, Connection] = {}
         self._embedded: SharedSimulator | None = None
+        self._embedded_lock = threading.RLock()  # front ends call from several threads
         # What the last locked run found of an interrupted apply (shown by the CLI).
         self.recovered: list[str] = []
 
@@ -78,9 +80,10 @@ class Workspace:
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
-        if self._embedded is not None:
-            self._embedded.close()  # detach: the server outlives us while other processes use it
-            self._embedded = None
+        with self._embedded_lock:
+            if self._embedded is not None:
+                self._embedded.close()  # detach: the server outlives us while other processes use it
+                self._embedded = None
 
     # -- configuration --------------------------------------------------------------------------
     def validate(self, env: str | None = None) -> None:
@@ -184,8 +187,7 @@ class Workspace:
         return env_context(self.config, name, environ)
 
     def connection(self, name: str) -> Connection:
-        if self._embedded is not None and not self._embedded.alive:
-            self._forget_embedded()  # it was stopped or killed: the next use starts it again
+        self._check_embedded()
         if name not in self._connections:
             env = self.environment(name)
             conn = open_connection(name, env, embedded=self.embedded() if env.host == EMBEDDED else None)
@@ -197,16 +199,21 @@ class Workspace:
         """The workspace's embedded DSS: one server for every embedded environment, shared by every process that
         uses the workspace (this one, the CLI, the terminal app, a notebook, `dataikuapi` scripts), started on
         first use. Its `url()` and `api_key` are what `dss-iac sim info` prints."""
-        if self._embedded is not None and not self._embedded.alive:
-            self._forget_embedded()
-        if self._embedded is None:
-            self._embedded = embedded_simulator(self.root, embedded_nodes(self.config.spec.environments))
-        return self._embedded
+        with self._embedded_lock:
+            self._check_embedded()
+            if self._embedded is None:
+                self._embedded = embedded_simulator(self.root, embedded_nodes(self.config.spec.environments))
+            return self._embedded
 
-    def _forget_embedded(self) -> None:
-        for name in [n for n, c in self._connections.items() if c.simulator is not None]:
-            self._connections.pop(name).close()
-        if self._embedded is not None:
+    def _check_embedded(self) -> None:
+        """Forget an embedded DSS that went away (stopped, killed) and its connections: the next use starts it."""
+        with self._embedded_lock:
+            if self._embedded is None or self._embedded.alive:
+                return
+            for name in [n for n, c in list(self._connections.items()) if c.simulator is not None]:
+                conn = self._connections.pop(name, None)
+                if conn is not None:
+                    conn.close()
             self._embedded.close()
             self._embedded = None
 

@@ -77,9 +77,9 @@ class SharedServer:
             return None
         if req.key is None or not req.key.admin:
             return _error(401, "com.dataiku.dip.exceptions.UnauthorizedException", "Admin API key required")
-        if req.path == "/__sim__/shutdown":
-            self._stop.set()
-            return ControlReply(200, {"instance": self.discovery.instance, "pid": self.discovery.pid})
+        if req.path == "/__sim__/shutdown":  # once the caller has the answer: stopping cuts every connection
+            return ControlReply(200, {"instance": self.discovery.instance, "pid": self.discovery.pid},
+                                on_close=self._stop.set)
         return self._attach(req.body)
 
     def _attach(self, body: bytes) -> ControlReply:

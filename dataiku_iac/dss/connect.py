@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -44,8 +45,10 @@ def embedded_simulator(root: Path, automation_nodes: list[str]) -> SharedSimulat
     crash = crash_setting()
     server_crash = crash if crash.target == "server" else CrashSetting()
     try:
+        # While a cold server starts (a process loading the simulator), load the client library every use needs.
         return attach(embedded_dir(root), nodes, idle_seconds=_idle_seconds(),
-                      crash_after_writes=server_crash.after, crash_before_write=server_crash.before)
+                      crash_after_writes=server_crash.after, crash_before_write=server_crash.before,
+                      while_starting=lambda: importlib.import_module("dataikuapi"))
     except (SharedServerError, OSError) as e:
         raise DSSApiError(f"embedded DSS: {e}") from None
 

@@ -37,7 +37,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,11 +272,14 @@ def _call(url: str, api_key: str, method: str, path: str, body: Any = None, time
 
 # -- attaching, starting, stopping --------------------------------------------------------------------------
 def attach(data_dir: Path, automation_nodes: list[str], *, idle_seconds: float, start_timeout: float = 60.0,
-           crash_after_writes: int | None = None, crash_before_write: int | None = None) -> SharedSimulator:
+           crash_after_writes: int | None = None, crash_before_write: int | None = None,
+           while_starting: Callable[[], object] | None = None) -> SharedSimulator:
     """Attach to the data dir's server, starting it when none runs; it then serves `automation_nodes` too.
 
-    The crash knobs (crash tests) arm the server to SIGKILL itself right after the k-th write from now has been
-    stored, or as the k-th write arrives (`SimOptions`).
+    `while_starting` runs here while a server this call started gets ready (work the caller needs anyway, such
+    as importing its client library, then costs no extra time). The crash knobs (crash tests) arm the server
+    to SIGKILL itself right after the k-th write from now has been stored, or as the k-th write arrives
+    (`SimOptions`).
     """
     data_dir = prepare_dir(data_dir)
     crash = {"crashAfterWrites": crash_after_writes, "crashBeforeWrite": crash_before_write}
@@ -286,7 +289,7 @@ def attach(data_dir: Path, automation_nodes: list[str], *, idle_seconds: float, 
             handle = _attach(found, automation_nodes, crash)
             if handle is not None:
                 return handle
-        found = _start(data_dir, found, automation_nodes, idle_seconds, start_timeout)
+        found = _start(data_dir, found, automation_nodes, idle_seconds, start_timeout, while_starting)
         handle = _attach(found, automation_nodes, crash)
         if handle is None:
             raise SharedServerError(f"the simulator started for {data_dir} (pid {found.pid}) does not answer")
@@ -314,8 +317,8 @@ def _attach(found: Discovery, nodes: list[str], crash: dict[str, int | None]) ->
     return SharedSimulator(found, nodes_info, conn, float(reply.get("idleSeconds", 0)))
 
 
-def _start(data_dir: Path, previous: Discovery | None, nodes: list[str], idle_seconds: float,
-           timeout: float) -> Discovery:
+def _start(data_dir: Path, previous: Discovery | None, nodes: list[str], idle_seconds: float, timeout: float,
+           while_starting: Callable[[], object] | None) -> Discovery:
     """Start the server (detached: it outlives this process) and wait until it serves."""
     mine = previous is not None and previous.data_dir == str(data_dir)
     config = {
@@ -336,6 +339,8 @@ def _start(data_dir: Path, previous: Discovery | None, nodes: list[str], idle_se
         with contextlib.suppress(BrokenPipeError):  # it died at once: its reply (none) says so below
             proc.stdin.write(json.dumps(config).encode() + b"\n")
             proc.stdin.close()
+        if while_starting is not None:
+            while_starting()
         line = _read_line(proc.stdout.fileno(), timeout)
     finally:
         proc.stdout.close()

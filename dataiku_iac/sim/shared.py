@@ -198,8 +198,8 @@ class SharedSimulator:
             f"{'pid':<12} {self.pid}",
             f"{'data':<12} {self.data_dir}",
             "",
-            f"Shared by every process that uses it; it stops {idle} after its last use (no process attached,",
-            "no request). From Python:",
+            f"Shared by every process that uses it; stops {idle} after its last use (no process attached, no request).",
+            "From Python:",
             f"  dataikuapi.DSSClient({self.base_url!r}, {self.api_key!r})",
         ]
         return "\n".join(lines)

@@ -1,10 +1,10 @@
 """kill -9 during a destroy, and during the creates of objects whose ids DSS makes: nothing leaked, nothing
 duplicated, nothing lost.
 
-The embedded DSS kills the CLI's own process as its k-th write arrives (before DSS does it: whatever the CLI
-did since the previous write is all that happened) or right after DSS did it (before the reply): together,
-every moment between two DSS writes. The fast tests take the kill points that matter most; the `slow` ones
-take every write.
+The CLI's own process is killed (by its transport: the embedded DSS runs apart and outlives it) as its k-th
+write goes out (before DSS does it: whatever the CLI did since the previous write is all that happened) or right
+after DSS did it (before the CLI sees the reply): together, every moment between two DSS writes. The fast tests
+take the kill points that matter most; the `slow` ones take every write.
 """
 
 from __future__ import annotations

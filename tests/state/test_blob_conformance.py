@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from dataiku_iac.state.lease import Lease, Leases
 from dataiku_iac.state.model import ResourceState, State
 from dataiku_iac.state.store import StateStore
 from tests.gitrepos import make_repo
+from tests.state.concurrency import in_threads, increment
 
 from .conftest import REGION
 
@@ -72,26 +72,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     where = Backend(request.param, settings_, tmp_path)
     yield where
     where.close()
-
-
-def in_threads(n: int, work: Callable[[int], object]) -> list[object]:
-    """Run work(0..n-1) in n threads released at the same instant; each result, or the exception it raised."""
-    start = threading.Barrier(n)
-    results: list[object] = [None] * n
-
-    def body(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = work(i)
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 # -- the four operations -------------------------------------------------------------------------------------
@@ -170,18 +150,6 @@ def test_of_writers_expecting_one_version_exactly_one_wins(backend: Backend) -> 
         assert version == winners[0] and data == f"{round_}:{results.index(winners[0])}".encode()
 
 
-def increment(blobs: BlobStore, times: int) -> None:
-    """Read-modify-write a counter `times` times, reading again after each conflict."""
-    for _ in range(times):
-        while True:
-            got = blobs.get("counter")
-            try:
-                blobs.put("counter", str(int(got[0]) + 1 if got else 1).encode(), expect=got[1] if got else ABSENT)
-                break
-            except BlobConflict:
-                continue
-
-
 def test_no_increment_is_lost_between_threads_sharing_a_store_or_not(backend: Backend) -> None:
     shared = backend.open()
     stores = [shared, shared, backend.open(), backend.open()]
@@ -195,7 +163,7 @@ import sys
 from pathlib import Path
 from dataiku_iac.config.models import StateSettings
 from dataiku_iac.state.backends import open_blobs
-from tests.state.test_blob_conformance import increment
+from tests.state.concurrency import increment
 increment(open_blobs(StateSettings.model_validate_json(sys.argv[1]), Path(sys.argv[2])), int(sys.argv[3]))
 """
 

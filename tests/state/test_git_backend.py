@@ -20,7 +20,7 @@ from dataiku_iac.state.git_store import GitBlobStore
 from dataiku_iac.state.model import ResourceState, State
 from dataiku_iac.state.store import StateStore
 from tests.gitrepos import make_repo, snapshot
-from tests.state.test_blob_conformance import in_threads
+from tests.state.concurrency import in_threads
 
 BRANCH = "dss-iac-state"
 AUTHOR = "Test User <test@example.com>"

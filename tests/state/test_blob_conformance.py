@@ -171,9 +171,9 @@ increment(open_blobs(StateSettings.model_validate_json(sys.argv[1]), Path(sys.ar
 def test_no_increment_is_lost_between_processes(backend: Backend) -> None:
     args = [backend.settings.model_dump_json(), str(backend.root), "5"]
     repo_root = Path(__file__).resolve().parents[2]
-    procs = [subprocess.Popen([sys.executable, "-c", INCREMENTER, *args], cwd=repo_root) for _ in range(3)]
-    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
-    assert (backend.open().get("counter") or (b"",))[0] == b"15"
+    procs = [subprocess.Popen([sys.executable, "-c", INCREMENTER, *args], cwd=repo_root) for _ in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert (backend.open().get("counter") or (b"",))[0] == b"10"
 
 
 # -- any sequence of operations -----------------------------------------------------------------------------------

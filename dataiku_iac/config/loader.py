@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .._fs import finish_interrupted_write
+from .._fs import RefusedFile, finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
 from . import envref
 from .checks import check_projects
@@ -116,9 +116,24 @@ def _read(path: Path, root: Path, files: FileSource = DISK) -> SourceFile:
         text = files.read_text(path)
     except UnicodeDecodeError as e:
         raise ConfigError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=shown) from None
+    except RefusedFile as e:
+        raise ConfigError(f"cannot read file: it {e.strerror}", file=shown) from None
     except OSError as e:
         raise ConfigError(f"cannot read file: {e.strerror}", file=shown) from None
     return SourceFile(path, shown, text)
+
+
+def outside(path: Path, root: Path, files: FileSource = DISK) -> str | None:
+    """Why `path` is not a file of the workspace at `root` (None when it is one): it must stay inside the
+    workspace once `..` and symbolic links are followed. A pull request must not be able to make dss-iac
+    read, and print in a plan, a file of the machine that runs it."""
+    try:
+        real = files.resolve(path)
+    except (OSError, ValueError) as e:  # a path with a NUL byte, a loop of symbolic links...
+        return f"is not a usable path ({e})"
+    if real.is_relative_to(files.resolve(root)):
+        return None
+    return f"is outside the workspace (it leads to {real})"
 
 
 def _validate(model: type[BaseModel], source: SourceFile, data: Any) -> Any:
@@ -146,8 +161,8 @@ def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     An edit of several files that a crash cut short is finished first."""
     root = find_root(Path(path))
     try:
-        finish_interrupted_write(root / EDIT_JOURNAL)
-    except (OSError, ValueError, KeyError) as e:
+        finish_interrupted_write(root / EDIT_JOURNAL, within=root)
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise ConfigError(f"an interrupted edit recorded in {EDIT_JOURNAL} could not be finished: {e}") from e
     return load_files(root, DISK)
 
@@ -188,16 +203,18 @@ def read_workspace_file(root: Path) -> WorkspaceFile:
 
 def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
     """Load the workspace at `root`, its files read from `files` (the disk, or a Git revision)."""
+    if (why := outside(root / WORKSPACE_FILE, root, files)) is not None:
+        raise ConfigError(f"{WORKSPACE_FILE} {why}: it must be a file of the workspace folder", file=WORKSPACE_FILE)
     wfile = _read(root / WORKSPACE_FILE, root, files)
     raw = parse_yaml(wfile.text, wfile.shown)
     spec: WorkspaceFile = _validate(WorkspaceFile, wfile, raw)
 
-    errors: list[ConfigError] = []
+    ppaths, errors = _project_files(root, spec, wfile, files)
     projects: dict[str, ProjectSource] = {}
     first_file: dict[str, SourceFile] = {}
     digest = hashlib.sha256()
     digest.update(wfile.text.encode())
-    for ppath in _project_files(root, spec, wfile, files):
+    for ppath in ppaths:
         try:
             source = _read(ppath, root, files)
             if ppath.suffix == ".py":
@@ -224,7 +241,7 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
             errors.append(source.error(f"project {key} is already declared in {first_file[key].shown}",
                                        ("project", "key")))
             continue
-        code, code_errors = _read_code(pspec, source, files)
+        code, code_errors = _read_code(pspec, source, root, files)
         errors.extend(code_errors)
         for name in sorted(code):
             digest.update(f"\0{key}.{name}\0{code[name]}".encode())
@@ -236,23 +253,36 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
     return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest())
 
 
-def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile, files: FileSource = DISK) -> list[Path]:
+def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,
+                   files: FileSource = DISK) -> tuple[list[Path], list[ConfigError]]:
     found: dict[Path, None] = {}
+    errors: list[ConfigError] = []
     for i, pattern in enumerate(spec.projects):
-        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-            raise wfile.error(f"project glob '{pattern}' must stay inside the workspace", ("projects", i))
+        if not pattern or "\0" in pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            errors.append(wfile.error(f"project glob '{pattern}' must be a relative path inside the workspace",
+                                      ("projects", i)))
+            continue
         # Running code is opt-in: only a glob ending in .py picks Python files, never a broad `projects/*`.
         suffixes = (".py",) if pattern.endswith(".py") else (".yaml", ".yml")
-        matches = sorted(p for p in files.glob(root, pattern) if p.suffix in suffixes)
+        try:
+            matches = sorted(p for p in files.glob(root, pattern) if p.suffix in suffixes)
+        except (OSError, ValueError) as e:
+            errors.append(wfile.error(f"project glob '{pattern}' cannot be searched: {e}", ("projects", i)))
+            continue
         for p in matches:
-            found[p] = None
-    return list(found)
+            if (why := outside(p, root, files)) is not None:
+                name = p.relative_to(root).as_posix()
+                errors.append(wfile.error(f"project file '{name}' (matched by '{pattern}') {why}: project files "
+                                          "must be inside the workspace folder", ("projects", i)))
+            else:
+                found[p] = None
+    return list(found), errors
 
 
 CODE_RECIPES = {"python", "r", "shell", "sql_query", "sql_script"}
 
 
-def _read_code(pspec: ProjectFile, source: SourceFile,
+def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
                files: FileSource = DISK) -> tuple[dict[str, str], list[ConfigError]]:
     code: dict[str, str] = {}
     errors: list[ConfigError] = []
@@ -263,11 +293,20 @@ def _read_code(pspec: ProjectFile, source: SourceFile,
         if recipe.type not in CODE_RECIPES:
             errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", loc))
             continue
+        if (why := outside(source.path.parent / recipe.code, root, files)) is not None:
+            errors.append(source.error(f"code file '{recipe.code}' {why}: code files must be inside the workspace "
+                                       "folder", loc))
+            continue
         path = files.resolve(source.path.parent / recipe.code)
         try:
             code[name] = files.read_text(path)
         except FileNotFoundError:
             errors.append(source.error(f"code file '{recipe.code}' not found (looked for {path})", loc))
-        except (OSError, UnicodeDecodeError) as e:
-            errors.append(source.error(f"cannot read code file '{recipe.code}': {e}", loc))
+        except RefusedFile as e:
+            errors.append(source.error(f"code file '{recipe.code}' {e.strerror}", loc))
+        except UnicodeDecodeError as e:
+            errors.append(source.error(f"code file '{recipe.code}' is not UTF-8 text ({e.reason} at byte {e.start})",
+                                       loc))
+        except OSError as e:
+            errors.append(source.error(f"cannot read code file '{recipe.code}': {e.strerror}", loc))
     return code, errors

@@ -11,11 +11,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .._text import shorten
 from .envref import has_ref
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OVERRIDABLE = ("project", "variables", "dataset", "managed_folder", "recipe", "scenario", "zone")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
+ENV_NAME = r"^[a-z][a-z0-9_-]*$"  # environments, and the simulator nodes named after them
+INFRA_ID = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+# DSS publishes no maximum, but keeps a project in a folder named after its key and an object in a file named
+# after its name: dss-iac holds them well below what a file system takes (255 bytes), keys shorter still
+# because environments add to them (`project_key: "{key}_DEV"`).
+MAX_KEY_LENGTH = 64
+MAX_NAME_LENGTH = 128
+MAX_INT32 = 2**31 - 1
 JsonScalar = str | int | float | bool | None
 
 
@@ -46,8 +55,9 @@ class Environment(Strict):
                                           "projects that declare them")
     protected: bool = Field(default=False, description="apply and destroy refuse to delete or replace anything "
                                                         "unless given --allow-delete")
-    node: str = Field(default="design", description="embedded only: the simulator node to target (`design`, or an "
-                                                      "automation node named after it, such as `prod`)")
+    node: str = Field(default="design", pattern=ENV_NAME, max_length=MAX_KEY_LENGTH,
+                      description="embedded only: the simulator node to target (`design`, or an automation node "
+                                  "named after it, such as `prod`)")
     verify_tls: bool = Field(default=True, description="check the DSS server's TLS certificate")
     project_key: str = Field(
         default="{key}", description="the DSS project key in this environment, from the key in the project file: "
@@ -59,24 +69,30 @@ class Environment(Strict):
     deploy: Literal["direct", "bundle"] = Field(
         default="direct", description="`direct`: `apply` writes to this instance; `bundle`: projects arrive by "
                                       "`dss-iac promote` through bundles and the Project Deployer")
-    infra: str | None = Field(default=None, description="bundle only: the Project Deployer infrastructure of this "
-                                                        "environment (default: the environment's node name)")
+    infra: str | None = Field(default=None, pattern=INFRA_ID, max_length=MAX_NAME_LENGTH,
+                              description="bundle only: the Project Deployer infrastructure of this environment "
+                                          "(default: the environment's node name)")
 
     @field_validator("project_key")
     @classmethod
     def _key_pattern(cls, v: str) -> str:
-        if "{key}" not in v or not PROJECT_KEY.match(v.replace("{key}", "K")):
-            raise ValueError(f"invalid project_key pattern '{v}': it must contain {{key}} and give an uppercase key, "
-                             "e.g. {key}_DEV")
+        if "{key}" not in v or not PROJECT_KEY.fullmatch(v.replace("{key}", "K")):
+            raise ValueError(f"invalid project_key pattern '{shorten(v)}': it must contain {{key}} and give an "
+                             "uppercase key, e.g. {key}_DEV")
+        if len(v.replace("{key}", "K")) > MAX_KEY_LENGTH:
+            raise ValueError(f"project_key pattern '{shorten(v)}' gives keys longer than {MAX_KEY_LENGTH} characters")
         return v
 
     @field_validator("overrides")
     @classmethod
     def _override_addresses(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for pattern in v:
+        for pattern, change in v.items():
             kind = pattern.split(".", 1)[0]
             if kind not in OVERRIDABLE:
-                raise ValueError(f"override '{pattern}': it must start with one of {', '.join(OVERRIDABLE)}")
+                raise ValueError(f"override '{shorten(pattern)}': it must start with one of {', '.join(OVERRIDABLE)}")
+            if kind == "project" and "key" in change:
+                raise ValueError(f"override '{shorten(pattern)}' sets the project key, which an environment cannot "
+                                 "change this way: use `project_key:` (e.g. '{key}_DEV')")
         return v
 
     @field_validator("host")
@@ -128,8 +144,11 @@ class WorkspaceFile(Strict):
         if not v:
             raise ValueError("declare at least one environment")
         for name in v:
-            if not re.match(r"^[a-z][a-z0-9_-]*$", name):
-                raise ValueError(f"environment name '{name}' must be lowercase letters, digits, '-' or '_'")
+            if not re.fullmatch(ENV_NAME, name):
+                raise ValueError(f"environment name '{shorten(name)}' must be lowercase letters, digits, '-' or '_', "
+                                 "starting with a letter")
+            if len(name) > MAX_KEY_LENGTH:
+                raise ValueError(f"environment name '{shorten(name)}' is longer than {MAX_KEY_LENGTH} characters")
         return v
 
 
@@ -177,9 +196,11 @@ class Project(Strict):
     @field_validator("key")
     @classmethod
     def _key(cls, v: str) -> str:
-        if not PROJECT_KEY.match(v):
-            raise ValueError(f"invalid project key '{v}': expected uppercase letters, digits and underscores, "
+        if not PROJECT_KEY.fullmatch(v):
+            raise ValueError(f"invalid project key '{shorten(v)}': expected uppercase letters, digits and underscores, "
                              "starting with a letter (e.g. CHURN_V2)")
+        if len(v) > MAX_KEY_LENGTH:
+            raise ValueError(f"project key '{shorten(v)}' is {len(v)} characters long: at most {MAX_KEY_LENGTH}")
         return v
 
 
@@ -229,7 +250,7 @@ class TemporalTrigger(Strict):
     minute: Annotated[int, Field(ge=0, le=59)] = 0
     days: list[Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]] = Field(
         default_factory=list, description="weekly triggers: days of the week")
-    repeat: Annotated[int, Field(ge=1)] = Field(default=1, description="every N minutes/hours/days...")
+    repeat: Annotated[int, Field(ge=1, le=MAX_INT32)] = Field(default=1, description="every N minutes/hours/days...")
     timezone: str = "SERVER"
     active: bool = True
 
@@ -255,16 +276,20 @@ class Zone(Strict):
     items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
 
 
+Name = Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)]
+
+
 def _names(kind: str) -> Any:
-    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores)")
+    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores; at most "
+                                                    f"{MAX_NAME_LENGTH} characters)")
 
 
 class ProjectFile(Strict):
     """One project file: the project and its flow."""
 
     project: Project
-    datasets: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Dataset] = _names("datasets")
-    managed_folders: dict[Annotated[str, Field(pattern=OBJECT_NAME)], ManagedFolder] = _names("managed folders")
-    recipes: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Recipe] = _names("recipes")
-    scenarios: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Scenario] = _names("scenarios")
-    zones: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Zone] = _names("flow zones")
+    datasets: dict[Name, Dataset] = _names("datasets")
+    managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
+    recipes: dict[Name, Recipe] = _names("recipes")
+    scenarios: dict[Name, Scenario] = _names("scenarios")
+    zones: dict[Name, Zone] = _names("flow zones")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import math
 import sys
 import traceback
 import types
@@ -24,6 +25,7 @@ from . import models
 from .errors_map import _message
 from .loader import SourceFile
 from .models import Project, ProjectFile
+from .yamlio import INT_RANGE, MAX_DEPTH
 
 PROJECT_VAR = "project"
 # The module name the file runs under: `if __name__ == "__main__":` blocks (debug prints) do not run.
@@ -182,8 +184,11 @@ def _to_spec(source: PythonSourceFile, value: Any) -> ProjectFile:
     # Dumped and validated again as plain data: the same model YAML gives (same keys set, lists not tuples,
     # no objects YAML cannot hold), and whatever skipped validation (model_construct) is validated now.
     # warnings=False: a bad value set by model_copy is reported by the validation below, not as a warning.
-    data = _plain(value.model_dump(by_alias=True, exclude_unset=True, warnings=False), (), source)
-    return _validate(source, data)
+    try:
+        dumped = value.model_dump(by_alias=True, exclude_unset=True, warnings=False)
+    except (ValueError, RecursionError) as e:  # a value that contains itself
+        raise source.error(f"'{PROJECT_VAR}' cannot be read as data: {str(e).splitlines()[0]}", ()) from None
+    return _validate(source, _plain(dumped, (), source))
 
 
 def _validate(source: PythonSourceFile, data: dict[str, Any]) -> ProjectFile:
@@ -198,9 +203,20 @@ def _validate(source: PythonSourceFile, data: dict[str, Any]) -> ProjectFile:
 
 
 def _plain(value: Any, loc: tuple[str | int, ...], source: PythonSourceFile) -> Any:
-    """`value` as the plain types YAML gives: str, int, float, bool, None, lists and dicts with string keys."""
-    if value is None or type(value) in (str, int, float, bool):
+    """`value` as the plain types YAML gives: str, int, float, bool, None, lists and dicts with string keys,
+    held to the limits a YAML file is held to (see yamlio)."""
+    if len(loc) > MAX_DEPTH:
+        raise source.error(f"nested more than {MAX_DEPTH} levels deep below here (or a value that contains itself):"
+                           f" dss-iac reads at most {MAX_DEPTH} levels of mappings and lists", loc[:6])
+    kind = type(value)
+    if value is None or kind is bool:
         return value
+    if kind is str:
+        return _text(value, loc, source)
+    if kind is int:
+        return _integer(value, loc, source)
+    if kind is float:
+        return _number(value, loc, source)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -211,8 +227,29 @@ def _plain(value: Any, loc: tuple[str | int, ...], source: PythonSourceFile) -> 
     if isinstance(value, list | tuple):
         return [_plain(v, (*loc, i), source) for i, v in enumerate(value)]
     # Subclasses of plain types (str and int enums) are stored as their plain value.
-    for base in (bool, int, float, str):
-        if isinstance(value, base):
-            return base(value) if base is not str else str.__str__(value)
+    if isinstance(value, int):
+        return _integer(int(value), loc, source)
+    if isinstance(value, float):
+        return _number(float(value), loc, source)
+    if isinstance(value, str):
+        return _text(str.__str__(value), loc, source)
     raise source.error(f"a {type(value).__name__} is not plain data: use str, int, float, bool, None, lists "
                        "and dicts, as a YAML file would", loc)
+
+
+def _text(value: str, loc: tuple[str | int, ...], source: PythonSourceFile) -> str:
+    if not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value):
+        raise source.error("text with a lone surrogate (not valid Unicode) cannot be sent to DSS", loc)
+    return value
+
+
+def _integer(value: int, loc: tuple[str | int, ...], source: PythonSourceFile) -> int:
+    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise source.error("an integer outside what DSS can hold (64-bit, -2^63 to 2^63-1)", loc)
+    return value
+
+
+def _number(value: float, loc: tuple[str | int, ...], source: PythonSourceFile) -> float:
+    if not math.isfinite(value):
+        raise source.error(f"{value} cannot be stored by DSS, whose values are JSON: use a finite number", loc)
+    return value

@@ -373,7 +373,10 @@ class Editor:
     def result(self) -> str:
         out = self.text
         last = len(self.text) + 1
-        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1]), reverse=True):
+        # From the end of the text back; of two insertions at one place, the later-made goes in first, so
+        # that they read in the order they were made (a block scalar's lines, then an item appended after it).
+        order = sorted(range(len(self.edits)), key=lambda i: (self.edits[i][0], self.edits[i][1], i), reverse=True)
+        for start, end, new in (self.edits[i] for i in order):
             if end > last:
                 raise ConfigError("cannot make this edit in place (overlapping changes); edit the file by hand",
                                   file=self.shown)

@@ -182,6 +182,7 @@ scalars = st.one_of(
 @example(value=["a\u2028b"])
 @example(value=["0?"])  # plain in flow context, but not read back as written (found by hypothesis)
 @example(value=["?0"])
+@example(value=[None, "0\n0", None])  # a block scalar, then an item appended after it (found by hypothesis)
 def test_any_value_written_reads_back_exactly(value: Any) -> None:
     for path in (["project", "name"], ["project", "variables", "standard", "threshold"], ["datasets", "raw", "tags"],
                  ["project", "description"], ["datasets", "raw", "schema"]):

@@ -13,6 +13,7 @@ integers beyond 64 bits, binary data, sets and keys that are not text are refuse
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -229,16 +230,13 @@ def locate(text: str, shown: str, loc: Sequence[str | int], *, at_key: bool = Fa
 
     It points at the value, or with `at_key` at the key of the last step (for "unknown key" errors).
     """
-    try:
-        check_shape(text, shown)  # composing, too, would crash on a hostile file
-        node: Node | None = _safe_yaml().compose(text)
-    except (YAMLError, ConfigError):
+    tree = _tree(text)
+    if tree is None:
         return Position(shown, 1, 1)
-    if node is None:
-        return Position(shown, 1, 1)
+    node: Node = tree.root
     best = node.start_mark
     for i, step in enumerate(loc):
-        child, key_mark = _child(node, step)
+        child, key_mark = tree.child(node, step)
         if child is None:
             break
         node = child
@@ -246,13 +244,34 @@ def locate(text: str, shown: str, loc: Sequence[str | int], *, at_key: bool = Fa
     return Position(shown, best.line + 1, best.column + 1)
 
 
-def _child(node: Node, step: str | int) -> tuple[Node | None, Any]:
-    if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            if str(key_node.value) == str(step):
-                return value_node, key_node.start_mark
+class _Tree:
+    """A composed file, its mappings indexed by key as they are first walked: a file with thousands of errors
+    (a hostile one) is composed once and each error found in a few steps, not one pass of the file each."""
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self._keys: dict[int, dict[str, tuple[Node, Any]]] = {}
+
+    def child(self, node: Node, step: str | int) -> tuple[Node | None, Any]:
+        if isinstance(node, MappingNode):
+            keys = self._keys.get(id(node))
+            if keys is None:
+                keys = {}
+                for key_node, value_node in node.value:
+                    keys.setdefault(str(key_node.value), (value_node, key_node.start_mark))
+                self._keys[id(node)] = keys
+            return keys.get(str(step), (None, None))
+        if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            child = node.value[step]
+            return child, child.start_mark
         return None, None
-    if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-        child = node.value[step]
-        return child, child.start_mark
-    return None, None
+
+
+@functools.lru_cache(maxsize=2)
+def _tree(text: str) -> _Tree | None:
+    try:
+        check_shape(text, "")  # composing, too, would crash on a hostile file
+        root: Node | None = _safe_yaml().compose(text)
+    except (YAMLError, ConfigError):
+        return None
+    return None if root is None else _Tree(root)

@@ -244,6 +244,17 @@ def test_a_file_with_too_many_values_is_refused(tmp_path: Path, capsys: pytest.C
                               "it into several project files"]
 
 
+def test_thousands_of_errors_in_one_file_are_each_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each error used to read the whole file again: a large file full of errors took hours."""
+    datasets = "".join(f"  d{i}: {{type: Filesystem, colour: blue}}\n" for i in range(3000))
+    write_workspace(tmp_path, {"churn": f"project: {{key: CHURN, name: c}}\ndatasets:\n{datasets}"})
+    assert run(tmp_path, "validate") == 3
+    lines = errors(capsys)
+    assert len(lines) == 3000
+    assert all(line.startswith(f"error: projects/churn.yaml:{i + 3}:") and "unknown key 'colour'" in line
+               for i, line in enumerate(lines))
+
+
 def test_anchors_and_merge_keys_within_the_limits_still_work(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     write_workspace(tmp_path, {"churn": """\

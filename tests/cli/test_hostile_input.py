@@ -255,6 +255,22 @@ def test_thousands_of_errors_in_one_file_are_each_located(tmp_path: Path, capsys
                for i, line in enumerate(lines))
 
 
+def test_a_chain_of_thousands_of_recipes_is_checked_without_exhausting_the_stack(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    n = 3000
+    datasets = "".join(f"  a{i}: {{type: Filesystem}}\n" for i in range(n + 1))
+    # Named so that the last recipe of the chain is looked at first: the check walks the whole chain at once.
+    recipes = "".join(f"  r{n - i:05d}: {{type: sync, inputs: [a{i}], outputs: [a{i + 1}]}}\n" for i in range(n))
+    project = f"project: {{key: CHURN, name: c}}\ndatasets:\n{datasets}recipes:\n{recipes}"
+    write_workspace(tmp_path, {"churn": project})
+    assert run(tmp_path, "validate") == 0
+    write_workspace(tmp_path, {"churn": project.replace("inputs: [a0]", f"inputs: [a{n}]")})
+    assert run(tmp_path, "validate") == 3
+    [line] = errors(capsys)
+    assert line == (f"error: projects/churn.yaml:{2 * n + 4}:3: dependency cycle between recipes: r00001 <- r00002 <- "
+                    f"r00003 <- r00004 <- r00005 <- ({n - 7} more) <- r02999 <- r03000 <- r00001")
+
+
 def test_anchors_and_merge_keys_within_the_limits_still_work(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     write_workspace(tmp_path, {"churn": """\

@@ -17,9 +17,13 @@ from .checks import check_projects
 from .errors_map import to_config_errors
 from .files import DISK, FileSource
 from .models import Environment, ProjectFile, WorkspaceFile
-from .yamlio import locate, parse_yaml
+from .yamlio import locate, parse_counted, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"
+# Each file is held to its own limits (files.MAX_FILE_BYTES, yamlio.MAX_VALUES); so is the workspace as a
+# whole, or a pull request of many files at their limits would exhaust the memory of the machine that reads it.
+MAX_WORKSPACE_BYTES = 32 << 20
+MAX_WORKSPACE_VALUES = 1_000_000
 EDIT_JOURNAL = Path(".dss-iac") / "pending-edit.json"  # see config.edit.save
 
 
@@ -214,17 +218,23 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
     first_file: dict[str, SourceFile] = {}
     digest = hashlib.sha256()
     digest.update(wfile.text.encode())
+    budget = _Budget(len(wfile.text))
     for ppath in ppaths:
         try:
             source = _read(ppath, root, files)
+            budget.spend(source, len(source.text), 0)
             if ppath.suffix == ".py":
                 # Imported here: YAML-only workspaces never pay for running Python.
                 from .python_source import load_python_project
 
                 source, pspec = load_python_project(source)
             else:
-                data = parse_yaml(source.text, source.shown)
+                data, count = parse_counted(source.text, source.shown)
+                budget.spend(source, 0, count)
                 pspec = _validate(ProjectFile, source, data)
+        except _OverBudget as e:
+            errors.append(e)
+            break
         except ConfigErrors as e:
             errors.extend(e.errors)
             continue
@@ -243,6 +253,11 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
             continue
         code, code_errors = _read_code(pspec, source, root, files)
         errors.extend(code_errors)
+        try:
+            budget.spend(source, sum(len(text) for text in code.values()), 0)
+        except _OverBudget as e:
+            errors.append(e)
+            break
         for name in sorted(code):
             digest.update(f"\0{key}.{name}\0{code[name]}".encode())
         projects[key] = ProjectSource(source, pspec, code)
@@ -251,6 +266,28 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
     if errors:
         raise _many(errors)
     return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest())
+
+
+class _OverBudget(ConfigError):
+    """The workspace is too large to read on: reading stops at the file that crossed the line."""
+
+
+class _Budget:
+    """What the files of a workspace add up to, refused (with the file that crossed the line) past the limits."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values = 0
+
+    def spend(self, source: SourceFile, size: int, values: int) -> None:
+        self.size += size
+        self.values += values
+        if self.size > MAX_WORKSPACE_BYTES:
+            raise _OverBudget(f"the workspace's files add up to more than {MAX_WORKSPACE_BYTES >> 20} MiB here: "
+                              "dss-iac reads no more (split it into several workspaces)", file=source.shown)
+        if self.values > MAX_WORKSPACE_VALUES:
+            raise _OverBudget(f"the workspace's files hold more than {MAX_WORKSPACE_VALUES:,} values here: "
+                              "dss-iac reads no more (split it into several workspaces)", file=source.shown)
 
 
 def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,

@@ -28,7 +28,7 @@ from pydantic.json_schema import models_json_schema
 from . import models
 from .envref import REF
 from .files import MAX_FILE_BYTES
-from .loader import CODE_RECIPES, WORKSPACE_FILE
+from .loader import CODE_RECIPES, MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
 from .models import ProjectFile, WorkspaceFile
 from .yamlio import MAX_DEPTH, MAX_VALUES
 
@@ -444,6 +444,8 @@ def _rules() -> list[str]:
         f"- A YAML file is nested at most {MAX_DEPTH} levels deep and holds at most {MAX_VALUES:,} values, "
         "each alias counted as a copy of what it names: an \"alias bomb\" is refused before it is expanded. "
         "An alias inside what it names (a value that contains itself) is refused.",
+        f"- A whole workspace adds up to at most {MAX_WORKSPACE_BYTES >> 20} MiB of files and "
+        f"{MAX_WORKSPACE_VALUES:,} values: reading stops at the file that crosses the line.",
         "- Values are what DSS stores as JSON. A date or time written plainly (`2024-01-01`: quote it to keep "
         "it as text), `.nan`, `.inf` or a number too large for a float, an integer outside 64 bits "
         "(-2^63 to 2^63-1), `!!binary`, `!!set`, `!!omap`, `!!pairs`, and keys that are not text (`1:`, "

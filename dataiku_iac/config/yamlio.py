@@ -128,9 +128,10 @@ def _safe_yaml() -> YAML:
     return yaml
 
 
-def check_shape(text: str, shown: str) -> None:
-    """Refuse a document nested deeper than MAX_DEPTH, with more than MAX_VALUES values once aliases are
-    expanded, or with a recursive alias; syntax errors are raised as the loader raises them (YAMLError)."""
+def check_shape(text: str, shown: str) -> int:
+    """The number of values in a document, aliases expanded. Refuses one nested deeper than MAX_DEPTH, with
+    more than MAX_VALUES values, or with a recursive alias; syntax errors are raised as the loader raises them
+    (YAMLError)."""
     opened: list[tuple[str | None, int]] = []  # per open mapping or list: its anchor, the count before it
     sizes: dict[str, int] = {}  # anchor -> values in what it names
     total = 0
@@ -169,6 +170,7 @@ def check_shape(text: str, shown: str) -> None:
     if total > MAX_VALUES:
         raise ConfigError(f"more than {MAX_VALUES:,} values in one file: split it into several project files",
                           Position(shown, 1, 1))
+    return total
 
 
 def _raise_at(event: Any, shown: str, message: str) -> NoReturn:
@@ -201,9 +203,14 @@ def load_yaml(path: Path, shown_as: str | None = None) -> Any:
 
 
 def parse_yaml(text: str, shown: str) -> Any:
+    return parse_counted(text, shown)[0]
+
+
+def parse_counted(text: str, shown: str) -> tuple[Any, int]:
+    """The document's data, and how many values it holds (aliases expanded)."""
     try:
-        check_shape(text, shown)
-        return _safe_yaml().load(text)
+        count = check_shape(text, shown)
+        return _safe_yaml().load(text), count
     except _Refused as e:
         raise ConfigError(e.message, Position(shown, e.mark.line + 1, e.mark.column + 1)) from None
     except MarkedYAMLError as e:

@@ -43,6 +43,7 @@ def test_every_command_has_an_example_in_its_help() -> None:
 
 def test_the_limits_table_says_what_the_code_enforces() -> None:
     from dataiku_iac.config.files import MAX_FILE_BYTES
+    from dataiku_iac.config.loader import MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES
     from dataiku_iac.config.models import MAX_KEY_LENGTH, MAX_NAME_LENGTH
     from dataiku_iac.config.yamlio import MAX_DEPTH, MAX_VALUES
 
@@ -52,6 +53,8 @@ def test_the_limits_table_says_what_the_code_enforces() -> None:
     assert f"at most {MAX_FILE_BYTES >> 20} MiB each" in files
     assert rows["nesting in a YAML file"].strip().startswith(f"{MAX_DEPTH} levels")
     assert rows["values in a YAML file"].strip().startswith(f"{MAX_VALUES:,},")
+    assert rows["a whole workspace"].strip().startswith(f"{MAX_WORKSPACE_BYTES >> 20} MiB of files and "
+                                                       f"{MAX_WORKSPACE_VALUES:,} values")
     assert rows["project keys"].strip().startswith(f"{MAX_KEY_LENGTH} characters")
     assert rows["names of datasets, folders, recipes, scenarios, zones"].strip().startswith(f"{MAX_NAME_LENGTH} ")
     assert rows["environment and `node` names"].strip().startswith(f"{MAX_KEY_LENGTH} characters")

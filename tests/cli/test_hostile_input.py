@@ -14,7 +14,7 @@ import pytest
 
 from dataiku_iac.cli.main import main
 from dataiku_iac.config.files import MAX_FILE_BYTES
-from dataiku_iac.config.loader import EDIT_JOURNAL
+from dataiku_iac.config.loader import EDIT_JOURNAL, MAX_WORKSPACE_BYTES
 from dataiku_iac.config.yamlio import MAX_DEPTH, MAX_VALUES
 from tests.engine.conftest import WORKSPACE_YAML, write_workspace
 
@@ -242,6 +242,16 @@ def test_a_file_with_too_many_values_is_refused(tmp_path: Path, capsys: pytest.C
     assert run(tmp_path, "validate") == 3
     assert errors(capsys) == [f"error: projects/churn.yaml:1:1: more than {MAX_VALUES:,} values in one file: split "
                               "it into several project files"]
+
+
+def test_a_workspace_of_many_large_files_is_read_no_further_than_its_limit(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    filler = "#" * (MAX_FILE_BYTES - 100) + "\n"  # each file under its own limit
+    write_workspace(tmp_path, {f"p{i:02d}": f"project: {{key: P{i}, name: n}}\n{filler}" for i in range(12)})
+    assert run(tmp_path, "validate") == 3
+    assert errors(capsys) == [f"error: projects/p08.yaml: the workspace's files add up to more than "
+                              f"{MAX_WORKSPACE_BYTES >> 20} MiB here: dss-iac reads no more (split it into several "
+                              "workspaces)"]
 
 
 def test_thousands_of_errors_in_one_file_are_each_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import math
 import sys
 import traceback
 import types
@@ -25,7 +24,7 @@ from . import models
 from .errors_map import _message
 from .loader import SourceFile
 from .models import Project, ProjectFile
-from .yamlio import INT_RANGE, MAX_DEPTH
+from .yamlio import MAX_DEPTH, unstorable
 
 PROJECT_VAR = "project"
 # The module name the file runs under: `if __name__ == "__main__":` blocks (debug prints) do not run.
@@ -208,15 +207,8 @@ def _plain(value: Any, loc: tuple[str | int, ...], source: PythonSourceFile) -> 
     if len(loc) > MAX_DEPTH:
         raise source.error(f"nested more than {MAX_DEPTH} levels deep below here (or a value that contains itself):"
                            f" dss-iac reads at most {MAX_DEPTH} levels of mappings and lists", loc[:6])
-    kind = type(value)
-    if value is None or kind is bool:
+    if value is None or type(value) is bool:
         return value
-    if kind is str:
-        return _text(value, loc, source)
-    if kind is int:
-        return _integer(value, loc, source)
-    if kind is float:
-        return _number(value, loc, source)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -227,29 +219,11 @@ def _plain(value: Any, loc: tuple[str | int, ...], source: PythonSourceFile) -> 
     if isinstance(value, list | tuple):
         return [_plain(v, (*loc, i), source) for i, v in enumerate(value)]
     # Subclasses of plain types (str and int enums) are stored as their plain value.
-    if isinstance(value, int):
-        return _integer(int(value), loc, source)
-    if isinstance(value, float):
-        return _number(float(value), loc, source)
-    if isinstance(value, str):
-        return _text(str.__str__(value), loc, source)
+    for base in (int, float, str):
+        if isinstance(value, base):
+            plain = base(value) if base is not str else str.__str__(value)
+            if (problem := unstorable(plain)) is not None:
+                raise source.error(problem, loc)
+            return plain
     raise source.error(f"a {type(value).__name__} is not plain data: use str, int, float, bool, None, lists "
                        "and dicts, as a YAML file would", loc)
-
-
-def _text(value: str, loc: tuple[str | int, ...], source: PythonSourceFile) -> str:
-    if not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value):
-        raise source.error("text with a lone surrogate (not valid Unicode) cannot be sent to DSS", loc)
-    return value
-
-
-def _integer(value: int, loc: tuple[str | int, ...], source: PythonSourceFile) -> int:
-    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
-        raise source.error("an integer outside what DSS can hold (64-bit, -2^63 to 2^63-1)", loc)
-    return value
-
-
-def _number(value: float, loc: tuple[str | int, ...], source: PythonSourceFile) -> float:
-    if not math.isfinite(value):
-        raise source.error(f"{value} cannot be stored by DSS, whose values are JSON: use a finite number", loc)
-    return value

@@ -33,7 +33,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from ..errors import ConfigError
-from .yamlio import parse_yaml
+from .yamlio import parse_yaml, unstorable
 
 MISSING: Any = object()
 # Longest flow collection written for a new value before block style is used instead.
@@ -83,7 +83,11 @@ def plain(value: Any, where: str = "value") -> Any:
         return out
     if isinstance(value, list | tuple):
         return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | str):
+        if (problem := unstorable(value)) is not None:
+            raise ConfigError(f"{where}: {problem}")
         return value
     raise ConfigError(f"{where}: {type(value).__name__} values cannot be written to YAML (use text, numbers, "
                       "booleans, lists and mappings)")

@@ -34,11 +34,24 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
+from .._text import shorten
 from ..errors import ConfigError, Position
 
 MAX_DEPTH = 64  # nested mappings and lists in one file
 MAX_VALUES = 250_000  # values in one file, each alias counted as a copy of what it names
 INT_RANGE = (-(2**63), 2**63 - 1)  # DSS (Java) holds integers as 64-bit longs
+
+
+def unstorable(value: str | int | float) -> str | None:
+    """Why DSS, whose values are JSON, cannot store a plain value built in Python (None when it can): the
+    checks the YAML constructor below makes, for values that did not come from YAML (Python files, edits)."""
+    if type(value) is float and not math.isfinite(value):
+        return f"{value} cannot be stored by DSS, whose values are JSON: use a finite number"
+    if type(value) is int and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        return "an integer outside what DSS can hold (64-bit, -2^63 to 2^63-1)"
+    if type(value) is str and not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value):
+        return "text with a lone surrogate (not valid Unicode) cannot be sent to DSS"
+    return None
 
 
 class _Refused(Exception):
@@ -58,15 +71,15 @@ class _JsonConstructor(SafeConstructor):
     """The safe constructor, building only what DSS stores as JSON (and compares equal after a round trip)."""
 
     def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
-        _refuse(f"{node.value} reads as a date, which DSS cannot store: quote it to keep it as text "
-                f"('{node.value}')", node)
+        _refuse(f"{shorten(node.value)} reads as a date, which DSS cannot store: quote it to keep it as text "
+                f"('{shorten(node.value)}')", node)
 
     def construct_yaml_float(self, node: Any) -> float:
         value = super().construct_yaml_float(node)
         if not math.isfinite(value):
             why = "infinity" if math.isinf(value) else "not a number"
-            _refuse(f"{node.value} is {why} (NaN and infinities cannot be stored by DSS, whose values are JSON): "
-                    "use a finite number, or quote it to keep it as text", node)
+            _refuse(f"{shorten(node.value)} is {why} (NaN and infinities cannot be stored by DSS, whose values are "
+                    "JSON): use a finite number, or quote it to keep it as text", node)
         return value
 
     def construct_yaml_int(self, node: Any) -> int:
@@ -75,9 +88,8 @@ class _JsonConstructor(SafeConstructor):
         except ValueError:  # more digits than Python converts
             value = INT_RANGE[1] + 1
         if not INT_RANGE[0] <= value <= INT_RANGE[1]:
-            shown = node.value if len(node.value) <= 40 else f"{node.value[:20]}...{node.value[-8:]}"
-            _refuse(f"{shown} is outside the integers DSS can hold (64-bit, -2^63 to 2^63-1): quote it to keep "
-                    "it as text", node)
+            _refuse(f"{shorten(node.value)} is outside the integers DSS can hold (64-bit, -2^63 to 2^63-1): quote "
+                    "it to keep it as text", node)
         return value
 
     def construct_yaml_binary(self, node: Any) -> Any:
@@ -105,7 +117,7 @@ def _bad_key(key: Any, node: Node) -> str:
     if not isinstance(node.value, str):
         return "a list or a mapping cannot be a key: keys must be text"
     kind = "null" if key is None else "a boolean" if isinstance(key, bool) else "a number"
-    return f"the key {node.value} reads as {kind}, but keys must be text: quote it ('{node.value}')"
+    return f"the key {shorten(node.value)} reads as {kind}, but keys must be text: quote it ('{shorten(node.value)}')"
 
 
 for _tag in ("timestamp", "float", "int", "binary", "set", "omap", "pairs"):

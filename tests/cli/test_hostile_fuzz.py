@@ -3,7 +3,8 @@ limits, and must exit with a documented code, in one-line errors, without a trac
 writing nothing and never showing a file from outside the workspace.
 
 The default run tries a few dozen workspaces; `pytest -m slow tests/cli/test_hostile_fuzz.py` runs the long
-profile (DSS_IAC_FUZZ_EXAMPLES, default 400), and `--hypothesis-show-statistics` says how many ran.
+profile (DSS_IAC_FUZZ_EXAMPLES, default 400); `--hypothesis-show-statistics` says how many ran, and
+DSS_IAC_FUZZ_LOG=FILE appends one JSON line per workspace (exit codes, first error).
 """
 
 from __future__ import annotations
@@ -308,6 +309,11 @@ def try_case(case: Case) -> None:
             assert changed <= {"."} | {k for k in after if k.split("/")[0] == ".dss-iac"}, changed
         if validate.returncode == exit_codes.INVALID:
             assert plan.returncode == exit_codes.INVALID, "plan accepted what validate refused"
+        if log := os.environ.get("DSS_IAC_FUZZ_LOG"):  # figures for a long run: one line per workspace
+            with open(log, "a", encoding="utf-8") as f:
+                first = (validate.stderr.splitlines() or [""])[0]
+                f.write(json.dumps({"validate": validate.returncode, "plan": plan.returncode, "extras": case.extras,
+                                    "error": first.split(": ", 2)[-1][:120]}) + "\n")
         assert snapshot(base / "outside") == outside, "a command changed a file outside the workspace"
         assert not any(home.iterdir()), "a command wrote in the home folder"
 

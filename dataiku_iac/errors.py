@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from ._text import printable
 
 
 class DssIacError(Exception):
@@ -22,16 +23,6 @@ class Position:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-# Line breaks (as str.splitlines sees them) and other control characters, from names and values in a file.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _one_line(text: str) -> str:
-    """`text` with control characters written as escapes: an error stays one line, and a hostile file cannot
-    send terminal escape sequences."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-
-
 class ConfigError(DssIacError):
     """Invalid workspace or project configuration, located in its file when possible."""
 
@@ -45,10 +36,10 @@ class ConfigError(DssIacError):
 
     def render(self) -> str:
         if self.position is not None:
-            return _one_line(f"{self.position}: {self.message}")
+            return printable(f"{self.position}: {self.message}")
         if self.file:
-            return _one_line(f"{self.file}: {self.message}")
-        return _one_line(self.message)
+            return printable(f"{self.file}: {self.message}")
+        return printable(self.message)
 
     def _repr_html_(self) -> str:
         """Notebooks show the errors one per line, each with its `file:line:col`."""

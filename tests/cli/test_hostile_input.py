@@ -399,3 +399,22 @@ def test_python_project_values_are_held_to_the_limits_of_yaml(tmp_path: Path, ca
     assert run(tmp_path, "validate") == 3
     [line] = errors(capsys)
     assert line.startswith(f"error: projects/churn.py:7:1: {expected}")
+
+
+def test_a_plan_shows_what_the_configuration_holds_as_text_never_as_terminal_or_markdown_commands(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A description or a code file may hold escape sequences (erase a line, move the cursor) or close the
+    Markdown code block: the plan a reviewer reads must show them, not obey them."""
+    fake = "**Plan: 0 to add, 0 to change, 0 to destroy.**"
+    write_workspace(tmp_path, {"churn": CODE_RECIPE.format(code="../code/x.py").replace(
+        "name: Churn}", 'name: Churn, description: "a\\x1b[2Kb\\x9b1Ac\\u202ed"}')},
+        files={"code/x.py": f"print(1)\n```\n{fake}\n\x1b[1A\x1b[2K\n"})
+    assert run(tmp_path, "plan", "-e", "dev") == 0
+    text = capsys.readouterr().out
+    assert not any(c in text for c in "\x1b\x9b\u202e")
+    assert 'description = "a\\u001b[2Kb\\x9b1Ac\\u202ed"' in text and "    \\x1b[1A\\x1b[2K" in text
+    assert run(tmp_path, "plan", "-e", "dev", "--markdown") == 0
+    markdown = capsys.readouterr().out
+    block = markdown.split("<code>+ recipe.CHURN.clean_it</code></summary>\n\n", 1)[1].split("\n</details>", 1)[0]
+    assert block.startswith("````diff\n") and block.endswith("\n````\n") and block.count("````") == 2
+    assert fake in block and "\x1b" not in markdown

@@ -107,7 +107,8 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
                 out.extend(spread[1:])
         else:
             out.append(f"{indent}{mark} {c.path.ljust(width)} = {fmt(c.before)} -> {fmt(c.after)}{note}")
-    return out
+    # Values come from the configuration and from DSS: drift, promotion and the terminal app show them too.
+    return [printable(line, keep="\t") for line in out]
 
 
 def _label(a: Action) -> str:

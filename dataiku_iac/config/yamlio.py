@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -40,6 +41,7 @@ from ..errors import ConfigError, Position
 MAX_DEPTH = 64  # nested mappings and lists in one file
 MAX_VALUES = 250_000  # values in one file, each alias counted as a copy of what it names
 INT_RANGE = (-(2**63), 2**63 - 1)  # DSS (Java) holds integers as 64-bit longs
+_DIGITS = re.compile(r"[-+]?[0-9_]+")
 
 
 def unstorable(value: str | int | float) -> str | None:
@@ -75,7 +77,7 @@ class _JsonConstructor(SafeConstructor):
                 f"('{shorten(node.value)}')", node)
 
     def construct_yaml_float(self, node: Any) -> float:
-        value = super().construct_yaml_float(node)
+        value: float = self._explicit(super().construct_yaml_float, node, "a number")
         if not math.isfinite(value):
             why = "infinity" if math.isinf(value) else "not a number"
             _refuse(f"{shorten(node.value)} is {why} (NaN and infinities cannot be stored by DSS, whose values are "
@@ -83,14 +85,26 @@ class _JsonConstructor(SafeConstructor):
         return value
 
     def construct_yaml_int(self, node: Any) -> int:
-        try:
-            value = super().construct_yaml_int(node)
-        except ValueError:  # more digits than Python converts
-            value = INT_RANGE[1] + 1
+        if _DIGITS.fullmatch(node.value) and len(node.value) > 40:
+            value = INT_RANGE[1] + 1  # more digits than Python converts, and far more than DSS holds
+        else:
+            value = self._explicit(super().construct_yaml_int, node, "an integer")
         if not INT_RANGE[0] <= value <= INT_RANGE[1]:
             _refuse(f"{shorten(node.value)} is outside the integers DSS can hold (64-bit, -2^63 to 2^63-1): quote "
                     "it to keep it as text", node)
         return value
+
+    def construct_yaml_bool(self, node: Any) -> bool:
+        value: bool = self._explicit(super().construct_yaml_bool, node, "a boolean")
+        return value
+
+    @staticmethod
+    def _explicit(construct: Any, node: Any, kind: str) -> Any:
+        # Plain scalars reach these constructors only when they read as such; a tag (`!!int abc`) sends anything.
+        try:
+            return construct(node)
+        except (ValueError, KeyError, IndexError):
+            _refuse(f"'{shorten(node.value)}' is not {kind}, as its tag says", node)
 
     def construct_yaml_binary(self, node: Any) -> Any:
         _refuse("!!binary data cannot be stored by DSS, whose values are JSON: use text (base64 as a string)", node)
@@ -120,7 +134,7 @@ def _bad_key(key: Any, node: Node) -> str:
     return f"the key {shorten(node.value)} reads as {kind}, but keys must be text: quote it ('{shorten(node.value)}')"
 
 
-for _tag in ("timestamp", "float", "int", "binary", "set", "omap", "pairs"):
+for _tag in ("timestamp", "float", "int", "bool", "binary", "set", "omap", "pairs"):
     _JsonConstructor.add_default_constructor(_tag)
 
 

@@ -125,7 +125,7 @@ odd_but_valid = st.one_of(
         "{a: &x {b: [1, 2]}, c: *x, d: {<<: *x, e: 3}}", "!!str 2024-01-01", "!!float 1", "!!int '12'",
         "{" + ", ".join(f"k{i}: v{i}" for i in range(2000)) + "}", '"a\\nb\\r\\tc"',
     ]),
-    st.text(max_size=40).map(yaml_string),
+    st.text(st.characters(codec="utf-8"), max_size=40).map(yaml_string),
     st.integers(-(2**63), 2**63 - 1).map(str),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
 )
@@ -337,9 +337,11 @@ def try_case(case: Case) -> None:
             assert plan.returncode == exit_codes.INVALID, "plan accepted what validate refused"
         if log := os.environ.get("DSS_IAC_FUZZ_LOG"):  # figures for a long run: one line per workspace
             with open(log, "a", encoding="utf-8") as f:
-                first = (validate.stderr.splitlines() or [""])[0]
+                def first(result: subprocess.CompletedProcess[str]) -> str:
+                    return (result.stderr.splitlines() or [""])[0].split(": ", 2)[-1][:120]
+
                 f.write(json.dumps({"validate": validate.returncode, "plan": plan.returncode, "extras": case.extras,
-                                    "error": first.split(": ", 2)[-1][:120]}) + "\n")
+                                    "error": first(validate), "plan error": first(plan)}) + "\n")
         assert snapshot(base / "outside") == outside, "a command changed a file outside the workspace"
         assert not any(home.iterdir()), "a command wrote in the home folder"
 

@@ -31,7 +31,7 @@ test: $(STAMP)
 
 # The long run of the hostile-input fuzz harness (`make test` runs a few dozen workspaces; this, 400).
 fuzz: $(STAMP)
-	$(BIN)/python -m pytest -m slow tests/cli/test_hostile_fuzz.py --hypothesis-show-statistics
+	$(BIN)/python -m pytest -m fuzz tests/cli/test_hostile_fuzz.py --hypothesis-show-statistics
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

@@ -183,15 +183,18 @@ def same_on_disk(config: WorkspaceConfig) -> bool:
         if DISK.read_text(config.file.path) != config.file.text:
             return False
         sources = {src.file.path: src for src in config.projects.values()}
-        found = _project_files(root, config.spec, config.file, DISK)
-        if set(found) != set(sources) or any(p.suffix == ".py" for p in found):
+        found, refused = _project_files(root, config.spec, config.file, DISK)
+        if refused or set(found) != set(sources) or any(p.suffix == ".py" for p in found):
             return False
         for src in sources.values():
             if DISK.read_text(src.file.path) != src.file.text:
                 return False
             for name, recipe in src.spec.recipes.items():
-                if name in src.code and recipe.code is not None \
-                        and DISK.read_text(DISK.resolve(src.file.path.parent / recipe.code)) != src.code[name]:
+                if name not in src.code or recipe.code is None:
+                    continue
+                code = src.file.path.parent / recipe.code
+                # A link changed since to lead outside: load again to refuse it, without reading what it names.
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[name]:
                     return False
     except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
         return False

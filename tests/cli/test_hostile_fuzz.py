@@ -2,9 +2,9 @@
 limits, and must exit with a documented code, in one-line errors, without a traceback, a crash or a hang,
 writing nothing and never showing a file from outside the workspace.
 
-The default run tries a few dozen workspaces; `pytest -m slow tests/cli/test_hostile_fuzz.py` runs the long
-profile (DSS_IAC_FUZZ_EXAMPLES, default 400); `--hypothesis-show-statistics` says how many ran, and
-DSS_IAC_FUZZ_LOG=FILE appends one JSON line per workspace (exit codes, first error).
+The default run tries a few dozen workspaces; `pytest -m fuzz` (`make fuzz`) runs the long profile
+(DSS_IAC_FUZZ_EXAMPLES, default 400), which the default run leaves out. `--hypothesis-show-statistics` says how
+many ran, and DSS_IAC_FUZZ_LOG=FILE appends one JSON line per workspace (exit codes, first errors).
 """
 
 from __future__ import annotations
@@ -358,6 +358,7 @@ def test_hostile_workspaces_are_refused_cleanly(case: Case) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.fuzz
 @fuzz(int(os.environ.get("DSS_IAC_FUZZ_EXAMPLES", "400")))
 @given(case=cases())
 def test_hostile_workspaces_are_refused_cleanly_long_run(case: Case) -> None:

@@ -84,6 +84,26 @@ def test_a_link_to_a_file_inside_the_workspace_is_read(tmp_path: Path, capsys: p
     assert "print('cleaned')" in capsys.readouterr().out
 
 
+def test_a_link_changed_to_lead_outside_counts_as_a_change(tmp_path: Path, outside: Path) -> None:
+    """The terminal app skips reloading files that did not change: a link re-pointed outside must not be taken
+    as unchanged (nor its target read), so the next load refuses it."""
+    from dataiku_iac import Workspace
+    from dataiku_iac.errors import ConfigError
+
+    ws_root = write_workspace(tmp_path / "ws", {"churn": CODE_RECIPE.format(code="../code/link.py")},
+                              files={"code/clean.py": "print(1)\n"})
+    link = ws_root / "code" / "link.py"
+    link.symlink_to(ws_root / "code" / "clean.py")
+    with Workspace.load(ws_root) as ws:
+        assert not ws.files_changed()
+        (outside / "clean.py").write_text("print(1)\n")  # the very same text, outside
+        link.unlink()
+        link.symlink_to(outside / "clean.py")
+        assert ws.files_changed()
+    with pytest.raises(ConfigError, match=r"code file '\.\./code/link\.py' is outside the workspace"):
+        Workspace.load(ws_root)
+
+
 @pytest.mark.parametrize(("make", "expected"), [
     (lambda p: p.mkdir(), "is a folder, not a regular file"),
     (lambda p: (p.write_bytes(b""), os.truncate(p, MAX_FILE_BYTES + 1)), "is larger than the limit of 4 MiB"),

@@ -19,9 +19,10 @@ OVERRIDABLE = ("project", "variables", "dataset", "managed_folder", "recipe", "s
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
 ENV_NAME = r"^[a-z][a-z0-9_-]*$"  # environments, and the simulator nodes named after them
 INFRA_ID = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
-# DSS publishes no maximum, but keeps a project in a folder named after its key and an object in a file named
-# after its name: dss-iac holds them well below what a file system takes (255 bytes), keys shorter still
-# because environments add to them (`project_key: "{key}_DEV"`).
+# Dataiku documents no maximum length for keys or names: these are dss-iac's own, inside what DSS takes. A key
+# ends up in paths of DSS's data directory and in managed datasets' path and table prefixes (`${projectKey}`),
+# and environments add to it (`project_key: "{key}_DEV"`), so it is kept short; names stay far below the 255
+# bytes of a file name.
 MAX_KEY_LENGTH = 64
 MAX_NAME_LENGTH = 128
 MAX_INT32 = 2**31 - 1

@@ -463,9 +463,12 @@ def _rules() -> list[str]:
         "changes keys with `project_key`, never with an override of `project.key`.",
         f"- Names of datasets, managed folders, recipes, scenarios and zones: letters, digits and `_`, at most "
         f"{models.MAX_NAME_LENGTH} characters. A name is a dataset or a managed folder, not both: they share the "
-        "flow's namespace. DSS publishes no maximum for keys and names, but keeps each project in a folder named "
-        "after its key and each object in a file named after its name; these limits keep well below what a file "
-        "system takes.",
+        "flow's namespace.",
+        f"- Dataiku's documentation gives no maximum length for project keys or names, so the {models.MAX_KEY_LENGTH} "
+        f"and {models.MAX_NAME_LENGTH} above are dss-iac's own, set inside what DSS takes: a key ends up in paths of "
+        "DSS's data directory and, through `${projectKey}`, in the path and table prefixes of managed datasets, so it "
+        "is kept short, with room for an environment's suffix; names are held far below "
+        "the 255 bytes of a file name.",
         "",
         "### Recipes",
         "",

@@ -11,11 +11,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from dataiku_iac.cli.main import main
 from dataiku_iac.config.files import MAX_FILE_BYTES
 from dataiku_iac.config.loader import EDIT_JOURNAL, MAX_WORKSPACE_BYTES
+from dataiku_iac.config.models import ProjectFile
 from dataiku_iac.config.yamlio import MAX_DEPTH, MAX_VALUES
+from dataiku_iac.sim import Simulator
 from tests.engine.conftest import WORKSPACE_YAML, write_workspace
 
 SECRET = "CANARY-a-runner-secret-4f1d"
@@ -397,6 +402,39 @@ def test_keys_and_names_dss_would_refuse_are_located_errors(tmp_path: Path, caps
     assert run(tmp_path, "validate") == 3
     [line] = errors(capsys)
     assert line.startswith(f"error: {expected}")
+
+
+def _validate_accepts(key: str, name: str) -> bool:
+    try:
+        ProjectFile.model_validate({"project": {"key": key, "name": "n"}, "datasets": {name: {"type": "Filesystem"}}})
+    except ValidationError:
+        return False
+    return True
+
+
+KEY_TEXT = st.text(alphabet="AZaz09_-. \u00e9\n", max_size=140)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.one_of(st.from_regex(r"[A-Z][A-Z0-9_]{0,70}", fullmatch=True), KEY_TEXT),
+       name=st.one_of(st.from_regex(r"[A-Za-z0-9_]{1,140}", fullmatch=True), KEY_TEXT))
+@example(key="A" * 64, name="d" * 128)
+@example(key="A" * 65, name="d" * 129)
+@example(key="A" * 129, name="d")
+@example(key="A", name="../etc")
+@example(key="toto", name="a.b")
+def test_what_validate_accepts_dss_takes(fresh_sim: Simulator, key: str, name: str) -> None:
+    """DSS publishes no length limit for keys or names: dss-iac's own (64, 128) sit inside what DSS takes,
+    so a key or a name that validate accepts is never refused by DSS at apply; what DSS refuses (other
+    characters, keys over 128 in the simulator) validate refuses first."""
+    if not _validate_accepts(key, name):
+        return
+    project = fresh_sim.client().create_project(key, "accepted by validate", "admin")
+    try:
+        project.create_dataset(name, "Filesystem", params={"connection": "filesystem_managed", "path": "/x"})
+        assert name in [d["name"] for d in project.list_datasets()]
+    finally:
+        project.delete()
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -14,7 +14,7 @@ from ..config.errors_map import to_config_errors
 from ..config.models import Dataset, ManagedFolder, Permission, Project, Recipe, Scenario, Variables, Zone
 from ..config.yamlio import locate, parse_yaml
 from ..errors import ConfigError
-from .forms import Form, FormError, unwritable
+from .forms import Form, FormError
 
 MODELS: dict[str, Any] = {"project": Project, "variables": Variables, "permissions": list[Permission],
                           "dataset": Dataset, "managed_folder": ManagedFolder, "recipe": Recipe,
@@ -32,14 +32,8 @@ def read_draft(kind: str, text: str, form: Form, original: Any) -> tuple[Any, li
     """The resource as the editor has it (keys in the file's order) and no problem, or None and the problems."""
     try:
         rest = parse_yaml(text, EDITOR) if text.strip() else None
-    except ConfigError as e:
+    except ConfigError as e:  # dates and other values DSS cannot store included, located
         return None, [at(e)]
-    bad = unwritable(rest)
-    if bad is not None:
-        path, type_name = bad
-        pos = locate(text, EDITOR, list(path))
-        said = f"a {type_name} value, which a configuration cannot hold: quote it to keep it as text"
-        return None, [f"<code>{pos.line}:{pos.col}</code> {escape(said)}"]
     problems: list[str] = []
     if kind == "permissions":
         value: Any = rest if rest is not None else []

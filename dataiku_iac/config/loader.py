@@ -302,6 +302,10 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,
             errors.append(wfile.error(f"project glob '{pattern}' must be a relative path inside the workspace",
                                       ("projects", i)))
             continue
+        if not Path(pattern).parts:  # '.' or './': the workspace folder itself, which pathlib cannot glob
+            errors.append(wfile.error(f"project glob '{pattern}' names the workspace folder, not files: use "
+                                      "'projects/*.yaml'", ("projects", i)))
+            continue
         # Running code is opt-in: only a glob ending in .py picks Python files, never a broad `projects/*`.
         suffixes = (".py",) if pattern.endswith(".py") else (".yaml", ".yml")
         try:

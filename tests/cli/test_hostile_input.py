@@ -164,6 +164,20 @@ def test_project_files_leading_outside_are_refused_at_their_glob(tmp_path: Path,
                    "folder\n")
 
 
+@pytest.mark.parametrize(("glob", "expected"), [
+    (".", "names the workspace folder, not files: use 'projects/*.yaml'"),  # was an internal IndexError (fuzz)
+    ("./", "names the workspace folder, not files: use 'projects/*.yaml'"),
+    ("../*.yaml", "must be a relative path inside the workspace"),
+    ("/etc/*", "must be a relative path inside the workspace"),
+])
+def test_a_project_glob_that_names_no_files_of_the_workspace_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], glob: str, expected: str) -> None:
+    write_workspace(tmp_path, {"churn": "project: {key: CHURN, name: c}\n"}, workspace_yaml=(
+        f"version: 1\nprojects: ['projects/*.yaml', '{glob}']\nenvironments:\n  dev: {{host: embedded}}\n"))
+    assert run(tmp_path, "validate") == 3
+    assert errors(capsys) == [f"error: dss-iac.yaml:2:31: project glob '{glob}' {expected}"]
+
+
 def test_a_workspace_file_leading_outside_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "elsewhere.yaml").write_text(WORKSPACE_YAML)
     (tmp_path / "ws").mkdir()

@@ -31,7 +31,8 @@ test: $(STAMP)
 
 # The long run of the hostile-input fuzz harness (`make test` runs a few dozen workspaces; this, 400).
 fuzz: $(STAMP)
-	$(BIN)/python -m pytest -m fuzz tests/cli/test_hostile_fuzz.py --hypothesis-show-statistics
+	DSS_IAC_FUZZ_EXAMPLES=$${DSS_IAC_FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest tests/cli/test_hostile_fuzz.py \
+		--hypothesis-show-statistics
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .config.envref import has_ref
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
-from .resources import KINDS, Address, Remote
+from .resources import KINDS, Address, Remote, registry
 from .secrets import is_secret_key
 
 if TYPE_CHECKING:
@@ -102,14 +102,12 @@ def declared_project(config: WorkspaceConfig, environment: Environment, key: str
 
 def unmanaged_hint(config: WorkspaceConfig, env: str, environment: Environment, obj: Unmanaged) -> str:
     """How to bring an object dss-iac does not manage under management: the import command when it can."""
-    from .config.environment_view import COLLECTIONS
-
     source = declared_project(config, environment, obj.project)
     if not _NAME.match(obj.name):
         return f"'{obj.name}' is not a valid config key (letters, digits, underscores): rename it in DSS to import it"
     if source is None:
         return ""
-    if obj.name in getattr(source.spec, COLLECTIONS[obj.kind]):
+    if obj.name in getattr(source.spec, str(KINDS[obj.kind].collection)):
         return (f"{source.file.shown} declares another {obj.label}: rename or delete this one in DSS "
                 "(or the declared one) to import it")
     if source.file.path.suffix == ".py":
@@ -280,10 +278,6 @@ def _objects_doc(remotes: dict[Address, Remote], logical: dict[str, str], code_d
     return doc, code
 
 
-_COLLECTION_KIND = {"datasets": "dataset", "managed_folders": "managed_folder", "recipes": "recipe",
-                    "scenarios": "scenario", "zones": "zone"}
-
-
 def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str]]:
     """Replace, in place, every secret of `doc` (a value under a key DSS keeps secret, anywhere: params, variables,
     metadata) by a `${env:NAME}` reference; return each reference with the value it replaces."""
@@ -300,8 +294,9 @@ def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str
         return name
 
     def where(path: tuple[str | int, ...]) -> str:
-        if path[0] in _COLLECTION_KIND and len(path) > 2:
-            address, rest = f"{_COLLECTION_KIND[str(path[0])]}.{key}.{path[1]}", path[2:]
+        kind = registry.by_collection(str(path[0]))
+        if kind is not None and len(path) > 2:
+            address, rest = f"{kind.name}.{key}.{path[1]}", path[2:]
         elif path[:2] == ("project", "variables"):
             address, rest = f"variables.{key}", path[2:]
         else:

@@ -31,7 +31,7 @@ from ..config.yamledit import Layout, same
 from ..errors import ConfigError, DssIacError
 from ..plan.model import Plan
 from ..plan.render_html import drift_html, error_html, plan_html
-from ..resources.address import KINDS, PROJECT_LEVEL, Address
+from ..resources import KINDS, Address
 from . import gitops
 from .draft import read_draft
 from .forms import DatasetForm, Form, NoForm, ScenarioForm, VariablesForm, close_tree, set_disabled
@@ -229,7 +229,7 @@ class Workbench:
     def _names(self, key: str | None, kind: str) -> list[str]:
         if key is None:
             return []
-        if kind in PROJECT_LEVEL:
+        if KINDS[kind].project_level:
             present = kind == "project" or self.ws.declared(f"{kind}.{key}") is not None
             return [key] if present else []
         spec = self.ws.config.projects[key].spec
@@ -271,12 +271,12 @@ class Workbench:
         self.read_only_reason = self.ws.read_only(key) if key is not None else None
         for widget in (self.save_button, self.new_button, self.remove_button, self.new_name):
             widget.disabled = self.read_only_reason is not None
-        self.new_name.disabled = self.new_name.disabled or kind in PROJECT_LEVEL
+        self.new_name.disabled = self.new_name.disabled or KINDS[kind].project_level
         self.creating = False
         if chosen is None or key is None:
             self._show(None)
         else:
-            address = Address(kind, key) if kind in PROJECT_LEVEL else Address(kind, key, chosen)
+            address = Address(kind, key) if KINDS[kind].project_level else Address(kind, key, chosen)
             self._show(address, self.ws.declared(address))
         if project_changed:
             self._show_flow()
@@ -444,7 +444,7 @@ class Workbench:
         if self.read_only_reason:
             self.message.value = warn(f"read-only: {self.read_only_reason}")
             return
-        if kind in PROJECT_LEVEL:
+        if KINDS[kind].project_level:
             if kind == "project" or self.ws.declared(f"{kind}.{key}") is not None:
                 self.message.value = warn(f"{kind}.{key} is already declared: edit it")
                 return

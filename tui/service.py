@@ -16,6 +16,7 @@ from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
 from dataiku_iac.config.loader import WorkspaceConfig
 from dataiku_iac.drift import DriftItem, DriftReport
 from dataiku_iac.plan.model import Plan
+from dataiku_iac.resources import KINDS
 from dataiku_iac.secrets import redact_url
 from dataiku_iac.state.lease import whoami
 from dataiku_iac.workspace import Workspace
@@ -131,16 +132,11 @@ class Service:
         """Resources each project file declares (project, its variables and permissions, its objects)."""
         out: dict[str, int] = {}
         for key, src in self.ws.config.projects.items():
-            spec = src.spec
-            extra = sum(1 for f in ("variables", "permissions") if f in spec.project.model_fields_set)
-            out[key] = (1 + extra + len(spec.datasets) + len(spec.managed_folders) + len(spec.recipes)
-                        + len(spec.scenarios) + len(spec.zones))
+            out[key] = sum(len(kind.declared(src.spec)) for kind in KINDS.values())
         return out
 
     def source_of(self, env: str, address: str) -> str:
         """Where the resource is declared, as `file:line:col` (in memory: no I/O); "" when unknown."""
-        from dataiku_iac.config.environment_view import COLLECTIONS
-
         kind, physical, *rest = address.split(".")
         try:
             pattern = self.ws.environment(env).project_key
@@ -149,7 +145,8 @@ class Service:
         for src in self.ws.config.projects.values():
             if pattern.format(key=src.key) != physical:
                 continue
-            loc: tuple[str, ...] = (COLLECTIONS[kind], rest[0]) if kind in COLLECTIONS and rest else ("project",)
+            collection = KINDS[kind].collection if kind in KINDS else None
+            loc: tuple[str, ...] = (collection, rest[0]) if collection is not None and rest else ("project",)
             try:
                 return str(src.file.position(loc, at_key=True))
             except Exception:  # a Python-DSL project has no YAML position

@@ -15,9 +15,9 @@ from typing import Any
 
 from dataiku_iac.plan.model import Action, ActionType, Plan
 from dataiku_iac.plan.render_text import action_block, field_lines
+from dataiku_iac.resources import registry
 from dataiku_iac.secrets import MASK, is_secret_key, mask
 
-KIND_ORDER = ("project", "variables", "permissions", "dataset", "managed_folder", "recipe", "scenario", "zone")
 SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", " ": "dim"}
 ORDER = ("+", "~", "-", "-/+")
 
@@ -102,7 +102,7 @@ def grouped(items: Iterable[Entry]) -> dict[str, dict[str, list[Entry]]]:
     out: dict[str, dict[str, list[Entry]]] = {}
     for e in items:
         out.setdefault(e.project, {}).setdefault(e.action.kind, []).append(e)
-    ranked = {k: i for i, k in enumerate(KIND_ORDER)}
+    ranked = {k: i for i, k in enumerate(registry.names())}
     return {p: dict(sorted(out[p].items(), key=lambda kv: ranked.get(kv[0], 99))) for p in sorted(out)}
 
 

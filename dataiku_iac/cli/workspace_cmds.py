@@ -134,8 +134,11 @@ def _error_json(e: ConfigError) -> dict[str, Any]:
 
 def _report_valid(ws: Workspace, args: argparse.Namespace, console: Console) -> None:
     projects = ws.config.projects
-    resources = sum(1 + len(p.spec.datasets) + len(p.spec.managed_folders) + len(p.spec.recipes)
-                    + len(p.spec.scenarios) + len(p.spec.zones) for p in projects.values())
+    from ..resources import KINDS
+
+    # Each project and the objects of its collections (variables and permissions are settings of the project).
+    resources = sum(1 + sum(len(k.declared(p.spec)) for k in KINDS.values() if not k.project_level)
+                    for p in projects.values())
     if args.json:
         console.json({"valid": True, "projects": sorted(projects), "objects": resources})
     else:

@@ -18,8 +18,8 @@ from typing import Any
 
 from .._fs import write_together
 from ..errors import ConfigError
+from ..resources import registry
 from ..resources.address import Address
-from .environment_view import COLLECTIONS
 from .files import DISK, FileSource
 from .loader import EDIT_JOURNAL, ProjectSource, SourceFile, WorkspaceConfig, load_files
 from .yamledit import Layout, plain, remove_value, set_value
@@ -39,12 +39,7 @@ class FileEdit:
 
 def resource_path(address: Address) -> tuple[str, ...]:
     """Where a resource's configuration sits in its project file."""
-    if address.kind == "project":
-        return ("project",)
-    if address.kind in ("variables", "permissions"):
-        return ("project", address.kind)
-    assert address.name is not None
-    return (COLLECTIONS[address.kind], address.name)
+    return registry.get(address.kind).config_path(address.name)
 
 
 def merge(current: Any, changes: Mapping[str, Any]) -> dict[str, Any]:

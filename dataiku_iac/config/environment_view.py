@@ -15,12 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, ConfigErrors
+from ..resources import registry
 from . import envref
 from .loader import ProjectSource, SourceFile, resolve_refs
 from .models import Environment, ProjectFile
-
-COLLECTIONS = {"dataset": "datasets", "managed_folder": "managed_folders", "recipe": "recipes",
-               "scenario": "scenarios", "zone": "zones"}
 
 
 def physical_key(env: Environment, key: str) -> str:
@@ -73,16 +71,18 @@ def _foreign(ref: str, env: Environment, keys: Sequence[str]) -> str:
 
 
 def _apply_override(data: dict[str, Any], key: str, pattern: str, change: Mapping[str, Any]) -> bool:
-    kind = pattern.split(".", 1)[0]
-    if kind in ("project", "variables"):
-        if fnmatch.fnmatchcase(f"{kind}.{key}", pattern):
-            target = data["project"] if kind == "project" else data["project"].setdefault("variables", {})
+    kind = registry.get(pattern.split(".", 1)[0])
+    if kind.collection is None:
+        if fnmatch.fnmatchcase(f"{kind.name}.{key}", pattern):
+            target = data
+            for step in kind.config_path(None):
+                target = target.setdefault(step, {})
             _merge(target, change)
             return True
         return False
     hit = False
-    for name, entry in data.get(COLLECTIONS[kind], {}).items():
-        if fnmatch.fnmatchcase(f"{kind}.{key}.{name}", pattern):
+    for name, entry in data.get(kind.collection, {}).items():
+        if fnmatch.fnmatchcase(f"{kind.name}.{key}.{name}", pattern):
             _merge(entry, change)
             hit = True
     return hit

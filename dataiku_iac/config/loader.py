@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from .._fs import finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
+from ..resources.recipe import CODE_RECIPES
 from . import envref
 from .checks import check_projects
 from .errors_map import to_config_errors
@@ -247,9 +248,6 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile, files: Fi
         for p in matches:
             found[p] = None
     return list(found)
-
-
-CODE_RECIPES = {"python", "r", "shell", "sql_query", "sql_script"}
 
 
 def _read_code(pspec: ProjectFile, source: SourceFile,

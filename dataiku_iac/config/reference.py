@@ -25,9 +25,10 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
+from ..resources.recipe import CODE_RECIPES
 from . import models
 from .envref import REF
-from .loader import CODE_RECIPES, WORKSPACE_FILE
+from .loader import WORKSPACE_FILE
 from .models import ProjectFile, WorkspaceFile
 
 SchemaFile = Literal["all", "workspace", "project"]

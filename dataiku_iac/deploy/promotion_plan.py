@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .._text import brief
-from ..config.checks import split_ref
 from ..config.environment_view import view
 from ..errors import DssIacError
 from ..instance_check import Need, check_needs, needs_of
@@ -21,6 +20,7 @@ from ..plan.diff import FieldChange
 from ..plan.graph import topo_order
 from ..plan.model import Action, ActionType
 from ..resources import Address, Desired, build_desired
+from ..resources.address import split_ref
 from ..secrets import mask
 from . import content
 from .bundle_id import BundleId, bundle_id_for, commit_of

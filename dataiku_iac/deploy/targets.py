@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..resources.base import CODE_ENV, CONNECTION
 from .errors import PromotionError
 
 if TYPE_CHECKING:
@@ -12,7 +13,8 @@ if TYPE_CHECKING:
     from ..resources import EnvContext
 
 DIRECT, BUNDLE = "direct", "bundle"
-CONNECTION, CODE_ENV = "connection", "code_env"
+__all__ = ["BUNDLE", "CODE_ENV", "CONNECTION", "DIRECT", "Remap", "deployment_id", "local_variables", "remap_pairs",
+           "remapping"]
 
 
 def deployment_id(key: str, to_env: str) -> str:

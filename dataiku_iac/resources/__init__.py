@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..secrets import MASK, tag_values
-from .address import KINDS as KIND_NAMES
+from . import registry
 from .address import Address
 from .base import Desired, Kind, Remote
 from .context import EnvContext
@@ -23,11 +23,14 @@ from .zone import ZoneKind
 if TYPE_CHECKING:
     from ..config.loader import WorkspaceConfig
 
-KINDS: dict[str, Kind] = {k.name: k for k in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(),
-                                                 ManagedFolderKind(), RecipeKind(), ScenarioKind(),
-                                                 ZoneKind())}
+# The built-in kinds, in the order project files, imports and screens list them.
+for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(), ManagedFolderKind(), RecipeKind(),
+              ScenarioKind(), ZoneKind()):
+    registry.register(_kind)
 
-__all__ = ["KINDS", "KIND_NAMES", "Address", "Desired", "EnvContext", "Kind", "Remote", "build_desired"]
+KINDS = registry.KINDS
+
+__all__ = ["KINDS", "Address", "Desired", "EnvContext", "Kind", "Remote", "build_desired", "registry"]
 
 
 def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Desired]:

@@ -6,7 +6,9 @@ fields into a DSS document it has just read (`update`), so fields it does not ma
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +35,24 @@ class Desired:
     removed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+# What an environment remaps: logical connection names and logical code env names.
+CONNECTION, CODE_ENV = "connection", "code_env"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What activating a bundle on an automation node does to the objects it carries: connections and code envs
+    renamed (source name -> target name), scenarios switched on or off (by their bundle name)."""
+
+    connections: Mapping[str, str] = field(default_factory=dict)
+    code_envs: Mapping[str, str] = field(default_factory=dict)
+    scenarios_to_activate: Mapping[str, bool] = field(default_factory=dict)
+
+    def renamed(self, what: str, name: Any) -> Any:
+        names = self.connections if what == CONNECTION else self.code_envs
+        return names.get(name, name) if isinstance(name, str) else name
+
+
 @dataclass(frozen=True)
 class Remote:
     """A resource as read from DSS: its id, its managed fields, and the raw document for updates."""
@@ -43,9 +63,26 @@ class Remote:
 
 
 class Kind(ABC):
-    """One DSS object type. Subclasses are stateless; one instance serves every resource of its kind."""
+    """One DSS object type. Subclasses are stateless; one instance serves every resource of its kind, registered
+    once in `registry`; planner, importer, deploy, editing and the front ends all ask the kind, never its name."""
 
     name: ClassVar[str]
+    # Where its objects sit in a project file: the collection key (`datasets`, keyed by name), or None for a kind
+    # with one object per project (`project.KEY`, `variables.KEY`), which lives in the `project:` section.
+    collection: ClassVar[str | None] = None
+    # Place in the dependency graph: lower ranks are created first and deleted last.
+    rank: ClassVar[int] = 500
+    # Whether a bundle carries it from the design node to an automation node.
+    in_bundle: ClassVar[bool] = True
+    # Whether an environment's `overrides` may change it (`scenario.*.*: {active: false}`).
+    overridable: ClassVar[bool] = True
+    # Whether DSS deletes the objects that use this one when it is deleted (so a replace drags them along).
+    replace_drops_dependents: ClassVar[bool] = False
+    # What a dependency replaced that way does to this object: "replace" (DSS deleted it too), "update" (DSS moved
+    # the new object out of it), or None.
+    on_dependency_replaced: ClassVar[str | None] = None
+    # Managed fields holding a name the environment remaps: field -> CONNECTION or CODE_ENV.
+    remapped: ClassVar[Mapping[str, str]] = {}
     # Fields DSS cannot change in place: a change to one plans a replace.
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # Dict fields compared only on the keys the config manages, since DSS fills in its own defaults.
@@ -80,6 +117,39 @@ class Kind(ABC):
     @abstractmethod
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         """Delete the object (keeping its data: dss-iac never drops data by default)."""
+
+    @property
+    def project_level(self) -> bool:
+        """One object per project, addressed `kind.PROJECT` (no name)."""
+        return self.collection is None
+
+    def config_path(self, name: str | None) -> tuple[str, ...]:
+        """Where an object's configuration sits in its project file: `(collection, name)` by default."""
+        assert self.collection is not None and name is not None, f"{self.name} objects have no name"
+        return (self.collection, name)
+
+    # -- bundles ------------------------------------------------------------------------------------------------
+    def bundle_name(self, name: str) -> str:
+        """How an object of a bundle is matched with the automation node's: by its name, by default."""
+        return name
+
+    def bundle_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The managed fields a bundle carries (all of them, by default)."""
+        return fields
+
+    def activated(self, fields: dict[str, Any], activation: Activation, current: Mapping[str, Any] | None,
+                  name: str) -> dict[str, Any]:
+        """The fields of a design object as activation leaves them on the automation node (`current`: the object
+        there now, if any): the `remapped` fields renamed, by default."""
+        out = copy.deepcopy(fields)
+        for f, what in self.remapped.items():
+            if f in out:
+                out[f] = activation.renamed(what, out[f])
+        return out
+
+    def declared(self, spec: Any) -> list[str | None]:
+        """The objects of this kind a project file (`spec`) declares: their names (None for a project-level kind)."""
+        return [None] if self.collection is None else list(getattr(spec, self.collection))
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name

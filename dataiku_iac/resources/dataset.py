@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..config.models import Dataset
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import CONNECTION, Desired, Kind, Remote
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -32,6 +32,10 @@ FORMAT_OPTIONS = {"csv": "CSV_ESCAPING_NOGZIP_FORHIVE", "parquet": "PARQUET_HIVE
 
 class DatasetKind(Kind):
     name = "dataset"
+    collection = "datasets"
+    rank = 40
+    replace_drops_dependents = True  # DSS drops the recipes that read or write it
+    remapped = {"connection": CONNECTION}
     replace_on = frozenset({"type", "managed"})
     open_maps = frozenset({"params", "format_params"})
 

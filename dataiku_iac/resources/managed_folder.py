@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._flow import absent_as_none, describe, folder_ids, physical_connection, tag_set
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import CONNECTION, Desired, Kind, Remote
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 class ManagedFolderKind(Kind):
     name = "managed_folder"
+    collection = "managed_folders"
+    rank = 30
+    replace_drops_dependents = True  # DSS drops the recipes that read or write it
+    remapped = {"connection": CONNECTION}
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key = source.key

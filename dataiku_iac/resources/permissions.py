@@ -6,7 +6,7 @@ Fields: `groups` maps each group to the sorted list of rights it has, so a plan 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config.models import Permission
 from .address import Address
@@ -26,6 +26,15 @@ FLAGS = {name: "".join(w.capitalize() if i else w for i, w in enumerate(name.spl
 
 class PermissionsKind(Kind):
     name = "permissions"
+    rank = 20
+    in_bundle = False  # activation never applies permissions
+    overridable = False
+
+    def declared(self, spec: Any) -> list[str | None]:
+        return [None] if "permissions" in spec.project.model_fields_set else []
+
+    def config_path(self, name: str | None) -> tuple[str, ...]:
+        return ("project", "permissions")
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         if "permissions" not in source.spec.project.model_fields_set:

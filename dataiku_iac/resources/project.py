@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 class ProjectKind(Kind):
     name = "project"
+    rank = 0
     dies_with_project = False
+
+    def config_path(self, name: str | None) -> tuple[str, ...]:
+        return ("project",)
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         p = source.spec.project

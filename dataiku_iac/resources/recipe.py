@@ -19,13 +19,11 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..config.checks import split_ref
-from ..config.loader import CODE_RECIPES
 from ..config.models import Recipe
 from ._flow import absent_as_none, describe, merge_open, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
-from .address import Address
-from .base import Desired, Kind, Remote
+from .address import Address, split_ref
+from .base import CODE_ENV, Desired, Kind, Remote
 from .context import EnvContext
 
 if TYPE_CHECKING:
@@ -35,6 +33,8 @@ if TYPE_CHECKING:
 
     from ..config.loader import ProjectSource
 
+# Recipe types whose `code` is a file of the workspace.
+CODE_RECIPES = frozenset({"python", "r", "shell", "sql_query", "sql_script"})
 ENV_TYPES = frozenset({"python", "r"})
 # DSS refuses more than one output for these (their creators are single-output creators).
 SINGLE_OUTPUT_TYPES = frozenset({"sync", "sql_query"})
@@ -49,6 +49,10 @@ FOLDER_ID_LENGTH = 8
 
 class RecipeKind(Kind):
     name = "recipe"
+    collection = "recipes"
+    rank = 50
+    on_dependency_replaced = "replace"
+    remapped = {"code_env": CODE_ENV}
     replace_on = frozenset({"type"})
     open_maps = frozenset({"params"})
 

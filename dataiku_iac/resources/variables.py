@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .address import Address
 from .base import Desired, Kind, Remote
@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 
 class VariablesKind(Kind):
     name = "variables"
+    rank = 10
+
+    def declared(self, spec: Any) -> list[str | None]:
+        return [None] if "variables" in spec.project.model_fields_set else []
+
+    def config_path(self, name: str | None) -> tuple[str, ...]:
+        return ("project", "variables")
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         if "variables" not in source.spec.project.model_fields_set:
@@ -47,6 +54,9 @@ class VariablesKind(Kind):
     def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
         client.get_project(desired.address.project).set_variables(
             {"standard": desired.fields["standard"], "local": desired.fields["local"]})
+
+    def bundle_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return {"standard": fields.get("standard", {})}  # local variables come from the deployment, not the bundle
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         client.get_project(address.project).set_variables({"standard": {}, "local": {}})

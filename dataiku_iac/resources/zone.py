@@ -46,6 +46,9 @@ Item = tuple[str, str]  # (type, name)
 
 class ZoneKind(Kind):
     name = "zone"
+    collection = "zones"
+    rank = 70
+    on_dependency_replaced = "update"  # the new object lands in the default zone
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key, spec = source.key, source.spec

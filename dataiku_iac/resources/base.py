@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .address import Address
@@ -53,6 +54,29 @@ class Activation:
         return names.get(name, name) if isinstance(name, str) else name
 
 
+# (value found in DSS, value the plan compared it with, the YAML's current value) -> the YAML's new value
+Reshape = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What `import` knows when it writes objects read from DSS into a project file."""
+
+    project_key: str
+    logical: Mapping[str, str]  # physical connection -> the logical name the file uses
+    code_dir: Path  # where code files go
+    project_dir: Path  # the project file's folder (code paths are relative to it)
+    code: dict[Path, str] = field(default_factory=dict)  # code files to write, filled by `config_entry`
+
+    def connection(self, physical: str | None) -> str | None:
+        return self.logical.get(physical, physical) if physical else physical
+
+
+def nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
+    """`d` without its empty values: what a project file leaves out."""
+    return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+
+
 @dataclass(frozen=True)
 class Remote:
     """A resource as read from DSS: its id, its managed fields, and the raw document for updates."""
@@ -67,6 +91,9 @@ class Kind(ABC):
     once in `registry`; planner, importer, deploy, editing and the front ends all ask the kind, never its name."""
 
     name: ClassVar[str]
+    # The configuration of one object, as a project file writes it: a pydantic model whose field descriptions are
+    # the config reference and the JSON Schema (a project-level kind's model is its key in the `project:` section).
+    model: ClassVar[Any]
     # Where its objects sit in a project file: the collection key (`datasets`, keyed by name), or None for a kind
     # with one object per project (`project.KEY`, `variables.KEY`), which lives in the `project:` section.
     collection: ClassVar[str | None] = None
@@ -91,6 +118,12 @@ class Kind(ABC):
     dies_with_project: ClassVar[bool] = True
     # Whether a project holds any number of these (datasets, recipes...), listed by `list_in`.
     listed: ClassVar[bool] = False
+    # Managed fields that are the YAML key of the same name, value for value: `adopt` writes DSS's value as it is.
+    adoptable: ClassVar[frozenset[str]] = frozenset()
+    # Managed fields whose YAML form differs (defaults left out, names instead of records): how `adopt` writes them.
+    reshaped: ClassVar[Mapping[str, Reshape]] = {}
+    # What the workbench's "New" starts an object from (the keys a user fills in first).
+    template: ClassVar[Any] = {}
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -150,6 +183,12 @@ class Kind(ABC):
     def declared(self, spec: Any) -> list[str | None]:
         """The objects of this kind a project file (`spec`) declares: their names (None for a project-level kind)."""
         return [None] if self.collection is None else list(getattr(spec, self.collection))
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        """How `import` writes an object read from DSS (its managed `fields`) in a project file: the value under
+        its `config_path`, idiomatic YAML (defaults left out), valid for `model`. By default the fields as they
+        are, empty values left out."""
+        return nonempty(fields)
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name

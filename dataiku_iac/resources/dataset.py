@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..config.models import Dataset
+from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
-from .base import CONNECTION, Desired, Kind, Remote
+from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -32,6 +33,10 @@ FORMAT_OPTIONS = {"csv": "CSV_ESCAPING_NOGZIP_FORHIVE", "parquet": "PARQUET_HIVE
 
 class DatasetKind(Kind):
     name = "dataset"
+    model = Dataset
+    adoptable = frozenset({"description", "tags", "params", "format_params", "format", "connection"})
+    reshaped = {"schema": _shapes.schema}
+    template = {"type": "Filesystem", "managed": True, "format": "csv"}
     collection = "datasets"
     rank = 40
     replace_drops_dependents = True  # DSS drops the recipes that read or write it
@@ -45,6 +50,16 @@ class DatasetKind(Kind):
                 for name, ds in sorted(source.spec.datasets.items())]
 
     listed = True
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        f = fields
+        # A managed dataset's storage details (path, format options) are DSS's choice: left to DSS.
+        return nonempty({
+            "type": f["type"], "managed": f["managed"] or None, "connection": ctx.connection(f["connection"]),
+            "params": None if f["managed"] else f["params"], "format": f["format"],
+            "format_params": None if f["managed"] else f["format_params"],
+            "schema": [nonempty(c) | {"name": c["name"], "type": c["type"]} for c in f["schema"]],
+            "tags": f["tags"], "description": f["description"]})
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         return [(str(d["name"]), str(d["name"])) for d in project.list_datasets()]

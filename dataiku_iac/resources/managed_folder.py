@@ -13,9 +13,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from ..config.models import ManagedFolder
 from ._flow import absent_as_none, describe, folder_ids, physical_connection, tag_set
 from .address import Address
-from .base import CONNECTION, Desired, Kind, Remote
+from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -25,9 +26,14 @@ if TYPE_CHECKING:
     from ..config.loader import ProjectSource
     from .context import EnvContext
 
+DEFAULT_FOLDER_PATH = "/${projectKey}/${odbId}"  # where DSS puts a folder when not told
+
 
 class ManagedFolderKind(Kind):
     name = "managed_folder"
+    model = ManagedFolder
+    adoptable = frozenset({"description", "tags", "connection", "path"})
+    template = {"connection": ""}
     collection = "managed_folders"
     rank = 30
     replace_drops_dependents = True  # DSS drops the recipes that read or write it
@@ -46,6 +52,12 @@ class ManagedFolderKind(Kind):
         return out
 
     listed = True
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        path = fields.get("path")
+        return nonempty({"connection": ctx.connection(fields["connection"]),
+                         "path": None if path == DEFAULT_FOLDER_PATH else path, "tags": fields["tags"],
+                         "description": fields["description"]})
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         return [(name, folder_id) for name, folder_id in folder_ids(project).items()]

@@ -20,11 +20,12 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import BuildStep, TemporalTrigger
+from ..config.models import BuildStep, Scenario, TemporalTrigger
+from . import _shapes
 from ._flow import absent_as_none, describe, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
-from .base import Activation, Desired, Kind, Remote
+from .base import Activation, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
 
 if TYPE_CHECKING:
@@ -44,6 +45,9 @@ TRIGGER_PARAMS: dict[str, tuple[str, Any]] = {
 
 class ScenarioKind(Kind):
     name = "scenario"
+    model = Scenario
+    adoptable = frozenset({"name", "active", "description", "tags"})
+    reshaped = {"triggers": _shapes.triggers, "steps": _shapes.steps}
     collection = "scenarios"
     rank = 60
 
@@ -62,6 +66,11 @@ class ScenarioKind(Kind):
         return out
 
     listed = True
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        f = fields
+        return {"name": f["name"], "active": f["active"],
+                **nonempty({k: f[k] for k in ("triggers", "steps", "tags", "description")})}
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         # Keyed by the id DSS made, lower-cased: dss-iac creates a scenario under its YAML key, so the id follows

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..config.models import Variables
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import Desired, ImportContext, Kind, Remote
 from .context import EnvContext
 from .project import project_missing
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 class VariablesKind(Kind):
     name = "variables"
+    model = Variables
+    template = {"standard": {}, "local": {}}
     rank = 10
 
     def declared(self, spec: Any) -> list[str | None]:
@@ -24,6 +27,11 @@ class VariablesKind(Kind):
 
     def config_path(self, name: str | None) -> tuple[str, ...]:
         return ("project", "variables")
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        if not (fields["standard"] or fields["local"]):
+            return None  # none set in DSS: not declared
+        return {"standard": fields["standard"], "local": fields["local"]}
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         if "variables" not in source.spec.project.model_fields_set:

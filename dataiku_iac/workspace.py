@@ -21,7 +21,7 @@ from .apply.recorder import StateRecorder
 from .config.environment_view import physical_key
 from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
-from .drift import DriftReport
+from .drift import DriftItem, DriftReport
 from .dss.connect import EMBEDDED, Connection, embedded_nodes, embedded_simulator, open_connection
 from .errors import ApprovalError, ConfigError, ConfigErrors, StalePlanError
 from .plan.model import ActionType, Plan
@@ -33,6 +33,7 @@ from .state.model import State
 from .state.store import StateStore
 
 if TYPE_CHECKING:
+    from .adopt import Edit as AdoptEdit
     from .deploy import PromotionPlan, PromotionResult
     from .instance_check import InstanceCheck
     from .plan.flow import Flow
@@ -182,6 +183,50 @@ class Workspace:
         # refused before anything is written, not found by the next plan.
         self.config = save(self.config, change, check=check_environments)
         return Path(change.path)
+
+    def preview(self, env: str, resources: Mapping[str, Any] | None = None, *,
+                created: Mapping[str, Any] | None = None, targets: Iterable[str | Address] = ()) -> Plan:
+        """The plan the workspace would have with these edits, none of them written: `resources` as
+        `update_many` takes them, `created` (address -> configuration) as `create_resource` does. Raises the
+        ConfigError `update_many` would, located in the edited text."""
+        from .config import edit
+
+        changes = [edit.update(self.config, Address.of(a), c) for a, c in (resources or {}).items()]
+        changes += [edit.create(self.config, Address.of(a), c) for a, c in (created or {}).items()]
+        saved = self.config
+        self.config = edit.validate(self.config, *changes) if changes else self.config
+        try:
+            return self.plan(env, targets=targets)
+        finally:
+            self.config = saved
+
+    def adopt_edits(self, env: str, item: DriftItem) -> list[AdoptEdit]:
+        """The edits adopting a drifted resource makes: its YAML keys (or dss-iac.yaml settings) set to what DSS
+        holds. Raises AdoptError (a DssIacError) when a value has no place in the configuration."""
+        from .adopt import AdoptError, plan_adopt
+
+        if item.status != "changed":
+            raise AdoptError(f"{item.address} was deleted in DSS: adopting that means removing it from the "
+                             "configuration, a change to make by hand; revert recreates it")
+        return plan_adopt(self.config, env, self.environment(env), item.address, item.changes)
+
+    def adopt(self, env: str, item: DriftItem, edits: Sequence[AdoptEdit] | None = None) -> list[AdoptEdit]:
+        """Make the configuration say what DSS has for a drifted resource (`edits`: as `adopt_edits` gives them,
+        shown to the user first), then record it in the state as a refresh-only apply does: the configuration,
+        the state and DSS then agree, so the drift is gone. Either every file is written or none."""
+        from .adopt import resource_changes, set_path
+
+        edits = self.adopt_edits(env, item) if edits is None else list(edits)
+        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None])
+        with self.locked_state(env, "adopt") as (store, state, _heartbeat):
+            entry = state.resources.get(item.address)
+            if entry is not None:
+                for c in item.changes:
+                    set_path(entry.fields, c.path, c.after)
+                state.stamp(whoami())
+                state.workspace_commit = self.workspace_commit()
+                store.commit(state, "adopt")
+        return edits
 
     def env_context(self, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
         return env_context(self.config, name, environ)

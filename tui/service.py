@@ -12,17 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
+from dataiku_iac import KINDS, AdoptEdit, ApplyResult, DriftItem, DriftReport, Plan, ProgressEvent, Workspace
 from dataiku_iac.config.loader import WorkspaceConfig
-from dataiku_iac.drift import DriftItem, DriftReport
-from dataiku_iac.plan.model import Plan
-from dataiku_iac.resources import KINDS
 from dataiku_iac.secrets import redact_url
-from dataiku_iac.state.lease import whoami
-from dataiku_iac.workspace import Workspace
-
-from .view import set_path
-from .yaml_edit import AdoptError, Edit, plan_adopt, resource_changes
 
 PLANNED_CONFIGS = 8
 
@@ -272,29 +264,13 @@ class Service:
                        str(c.summary)) for c in commits]
 
     # -- adopting drift ------------------------------------------------------------------------------
-    def adopt_edits(self, env: str, item: DriftItem) -> list[Edit]:
-        if item.status != "changed":
-            raise AdoptError(f"{item.address} was deleted in DSS: adopting that means removing it from the "
-                             "configuration, a change to make by hand; revert recreates it")
-        ws = self.ws
-        return plan_adopt(ws.config, env, ws.environment(env), item.address, item.changes)
+    def adopt_edits(self, env: str, item: DriftItem) -> list[AdoptEdit]:
+        return self.ws.adopt_edits(env, item)
 
-    def adopt(self, env: str, item: DriftItem, edits: list[Edit]) -> None:
-        """Write DSS's values into the YAML, then record them in the state, as a refresh-only apply does:
-        the configuration, the state and DSS then agree, so the drift is gone."""
-        ws = self.ws
+    def adopt(self, env: str, item: DriftItem, edits: list[AdoptEdit]) -> None:
+        """Write DSS's values into the YAML, then record them in the state (see `Workspace.adopt`)."""
         with self._lock:
-            # Validated together, refused if a file changed on disk: either every file is written or none.
-            ws.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None])
-        with ws.locked_state(env, "adopt") as (store, state, _heartbeat):
-            entry = state.resources.get(item.address)
-            if entry is None:
-                return
-            for c in item.changes:
-                set_path(entry.fields, c.path, c.after)
-            state.stamp(whoami())
-            state.workspace_commit = ws.workspace_commit()
-            store.commit(state, "adopt")
+            self.ws.adopt(env, item, edits)
 
 
 def _sources(config: WorkspaceConfig) -> dict[str, str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from dataiku_iac.adopt import set_path
 from dataiku_iac.plan.model import Action, ActionType, Plan
 from dataiku_iac.plan.render_text import action_block, field_lines
 from dataiku_iac.resources import registry
@@ -151,22 +152,6 @@ def line_style(line: str) -> str:
     if s.startswith("-/+"):
         return "magenta"
     return {"+": "green", "-": "red", "~": "yellow"}.get(s[:1], "")
-
-
-def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts; None removes the key (how a FieldChange says "absent")."""
-    *parents, last = path.split(".")
-    node = doc
-    for p in parents:
-        nxt = node.get(p)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            node[p] = nxt
-        node = nxt
-    if value is None:
-        node.pop(last, None)
-    else:
-        node[last] = value
 
 
 def actual_fields(action: Action) -> dict[str, Any] | None:

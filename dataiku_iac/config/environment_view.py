@@ -18,7 +18,8 @@ from ..errors import ConfigError, ConfigErrors
 from ..resources import registry
 from . import envref
 from .loader import ProjectSource, SourceFile, resolve_refs
-from .models import Environment, ProjectFile
+from .models import Environment
+from .project_model import project_file_model
 
 
 def physical_key(env: Environment, key: str) -> str:
@@ -44,7 +45,7 @@ def view(source: ProjectSource, env_name: str, env: Environment, workspace_file:
     for recipe in data.get("recipes", {}).values():
         recipe["inputs"] = [_foreign(ref, env, keys) for ref in recipe.get("inputs", [])]
     try:
-        spec = ProjectFile.model_validate(data)
+        spec = project_file_model().model_validate(data)
     except ValidationError as e:
         where = ("environments", env_name, "overrides")
         first = e.errors()[0]

@@ -18,6 +18,7 @@ from .checks import check_projects
 from .errors_map import to_config_errors
 from .files import DISK, FileSource
 from .models import Environment, ProjectFile, WorkspaceFile
+from .project_model import project_file_model
 from .yamlio import locate, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"
@@ -208,7 +209,7 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
                 source, pspec = load_python_project(source)
             else:
                 data = parse_yaml(source.text, source.shown)
-                pspec = _validate(ProjectFile, source, data)
+                pspec = _validate(project_file_model(), source, data)
         except ConfigErrors as e:
             errors.extend(e.errors)
             continue

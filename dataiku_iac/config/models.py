@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .envref import has_ref
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
-OVERRIDABLE = ("project", "variables", "dataset", "managed_folder", "recipe", "scenario", "zone")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
 JsonScalar = str | int | float | bool | None
 
@@ -73,10 +72,13 @@ class Environment(Strict):
     @field_validator("overrides")
     @classmethod
     def _override_addresses(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from ..resources import registry  # the kinds import these models: asked when a file is validated
+
+        overridable = [k.name for k in registry.kinds() if k.overridable]
         for pattern in v:
             kind = pattern.split(".", 1)[0]
-            if kind not in OVERRIDABLE:
-                raise ValueError(f"override '{pattern}': it must start with one of {', '.join(OVERRIDABLE)}")
+            if kind not in overridable:
+                raise ValueError(f"override '{pattern}': it must start with one of {', '.join(overridable)}")
         return v
 
     @field_validator("host")

@@ -12,6 +12,7 @@ are closed and what it held is released.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,25 +25,27 @@ try:
 except ImportError:  # the core installs without the notebook extra
     raise ImportError("the notebook workbench needs ipywidgets: pip install 'dataiku-iac[notebook]'") from None
 
-from .. import Workspace
-from ..apply.applier import ProgressEvent
-from ..config import edit
-from ..config.yamledit import Layout, same
-from ..errors import ConfigError, DssIacError
-from ..plan.model import Plan
-from ..plan.render_html import drift_html, error_html, plan_html
-from ..resources import KINDS, Address
+from dataiku_iac import (
+    KINDS,
+    Address,
+    ConfigError,
+    DssIacError,
+    Layout,
+    Plan,
+    ProgressEvent,
+    Workspace,
+    changes_between,
+    drift_html,
+    error_html,
+    plan_html,
+    same,
+)
+
 from . import gitops
 from .draft import read_draft
 from .forms import DatasetForm, Form, NoForm, ScenarioForm, VariablesForm, close_tree, set_disabled
 from .messages import bad, diff_html, ok, warn
 
-# A starting point for a new resource: the keys its kind requires.
-TEMPLATES: dict[str, Any] = {"variables": {"standard": {}, "local": {}}, "permissions": [],
-                             "dataset": {"type": "Filesystem", "managed": True, "format": "csv"},
-                             "managed_folder": {"connection": ""}, "recipe": {"type": "sync", "inputs": [],
-                                                                                "outputs": []},
-                             "scenario": {}, "zone": {"items": []}}
 HIDDEN, SHOWN = "none", "flex"
 
 # The workbench open on each workspace (by root): a new one replaces it, as re-running a cell would.
@@ -233,7 +236,7 @@ class Workbench:
             present = kind == "project" or self.ws.declared(f"{kind}.{key}") is not None
             return [key] if present else []
         spec = self.ws.config.projects[key].spec
-        return list(getattr(spec, edit.resource_path(Address(kind, key, "x"))[0]))
+        return [str(name) for name in KINDS[kind].declared(spec)]
 
     @_guarded
     def _navigate(self, keep_name: bool) -> None:
@@ -421,19 +424,19 @@ class Workbench:
         value = self.draft()
         return value is None or self.creating or not same(value, self.original)
 
-    def _pending(self, value: Any) -> edit.FileEdit | None:
-        """The file edit that the draft amounts to, or None when it changes nothing."""
+    def _pending(self, value: Any) -> dict[str, Any] | None:
+        """The edit the draft amounts to, as `Workspace.preview` takes it; None when it changes nothing."""
         assert self.address is not None
         if self.creating:
-            return edit.create(self.ws.config, self.address, value)
+            return {"created": {str(self.address): value}}
         if same(value, self.original):
             return None
-        return edit.update(self.ws.config, self.address, self._changes(value))
+        return {"resources": {str(self.address): self._changes(value)}}
 
     def _changes(self, value: Any) -> Any:
         """What `update_resource` takes to turn the file's resource into `value`."""
         assert self.address is not None
-        return value if self.address.kind == "permissions" else edit.changes_between(self.original, value)
+        return value if self.address.kind == "permissions" else changes_between(self.original, value)
 
     # -- buttons ------------------------------------------------------------------------------------------------
     @_guarded
@@ -463,7 +466,7 @@ class Workbench:
 
     def _start(self, address: Address) -> None:
         self.creating = True
-        self._show(address, TEMPLATES[address.kind])
+        self._show(address, copy.deepcopy(KINDS[address.kind].template))  # a starting point: the keys it needs
         self.message.value = warn("new resource: fill it in, then Save")
 
     @_guarded
@@ -587,19 +590,14 @@ class Workbench:
         if editing and value is None:
             return
         pending = self._pending(value) if editing else None
-        config = edit.validate(self.ws.config, pending) if pending is not None else self.ws.config
         self.output.value = "<i>planning...</i>"
-        saved = self.ws.config
-        self.ws.config = config  # the plan of the edited configuration, not written yet
         try:
             with self._dss():
-                plan = self.ws.plan(self.env.value)
+                plan = self.ws.preview(self.env.value, **(pending or {}))  # the edited configuration, not written
             self._show_flow(plan)
         except DssIacError as e:
             self.output.value = error_html(e) if isinstance(e, ConfigError) else bad([escape(str(e))], "No plan")
             return
-        finally:
-            self.ws.config = saved
         self.last_plan = plan
         note = "" if pending is None else "<p><i>Includes your unsaved changes: save them before applying.</i></p>"
         self.output.value = note + plan_html(plan)

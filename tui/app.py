@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from dataiku_iac.plan.model import Action, Plan
+from dataiku_iac import Action, Plan
 
 from .service import Service
 

@@ -12,8 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
-from dataiku_iac.drift import DriftItem, DriftReport
-from dataiku_iac.plan.model import Action, Plan, Unmanaged
+from dataiku_iac import Action, DriftItem, DriftReport, Plan, Unmanaged
 
 from . import view
 from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine

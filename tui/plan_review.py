@@ -14,8 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from dataiku_iac._text import brief
-from dataiku_iac.plan.model import Plan
+from dataiku_iac import Plan, brief
 
 from . import view
 from .view import Entry

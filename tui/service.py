@@ -12,9 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataiku_iac import KINDS, AdoptEdit, ApplyResult, DriftItem, DriftReport, Plan, ProgressEvent, Workspace
-from dataiku_iac.config.loader import WorkspaceConfig
-from dataiku_iac.secrets import redact_url
+from dataiku_iac import (
+    KINDS,
+    AdoptEdit,
+    ApplyResult,
+    DriftItem,
+    DriftReport,
+    Plan,
+    ProgressEvent,
+    Workspace,
+    WorkspaceConfig,
+    redact_url,
+)
 
 PLANNED_CONFIGS = 8
 
@@ -240,7 +249,7 @@ class Service:
 
     def promotion(self, from_env: str, to_env: str) -> str:
         """The promotion plan from `from_env` to `to_env`, rendered as `dss-iac promote` shows it (reads only)."""
-        from dataiku_iac.deploy import render_promotion
+        from dataiku_iac import render_promotion
 
         self._connect(from_env)
         ws = self._connect(to_env)

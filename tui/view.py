@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from dataiku_iac.adopt import set_path
-from dataiku_iac.plan.model import Action, ActionType, Plan
-from dataiku_iac.plan.render_text import action_block, field_lines
-from dataiku_iac.resources import registry
-from dataiku_iac.secrets import MASK, is_secret_key, mask
+from dataiku_iac import MASK, Action, ActionType, Plan, action_block, field_lines, is_secret_key, mask, set_path
+from dataiku_iac import kinds as registry
 
 SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", " ": "dim"}
 ORDER = ("+", "~", "-", "-/+")
@@ -198,7 +195,7 @@ def to_json(data: Any) -> str:
 def drift_rows(action: Action | None, drift: Sequence[Any], limit: int = 400) -> list[tuple[str, str, str, str]]:
     """Per drifted field: (path, last applied, found in DSS, wanted by the config), as compact JSON cut after
     `limit` characters (the table cuts them to its width; the detail view shows them whole)."""
-    from dataiku_iac.plan.render_text import fmt
+    from dataiku_iac import fmt
 
     wanted: dict[str, Any] = {}
     if action is not None:

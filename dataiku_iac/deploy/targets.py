@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..resources import KINDS
 from ..resources.base import CODE_ENV, CONNECTION
 from .errors import PromotionError
 
@@ -39,15 +40,11 @@ def _uses(source: ProjectSource) -> dict[tuple[str, str], tuple[str, str]]:
     """(kind, object) -> (connection | code_env, logical name), for every object that names one."""
     spec = source.spec
     out: dict[tuple[str, str], tuple[str, str]] = {}
-    for name, ds in spec.datasets.items():
-        logical = ds.connection if ds.connection is not None else ds.params.get("connection")
-        if logical is not None:
-            out[("dataset", name)] = (CONNECTION, str(logical))
-    for name, folder in spec.managed_folders.items():
-        out[("managed_folder", name)] = (CONNECTION, folder.connection)
-    for name, recipe in spec.recipes.items():
-        if recipe.code_env:
-            out[("recipe", name)] = (CODE_ENV, recipe.code_env)
+    for kind in KINDS.values():
+        for name in kind.declared(spec) if kind.collection is not None else ():
+            for _, what, logical in kind.names_used(getattr(spec, kind.collection)[name]):
+                if logical:
+                    out[(kind.name, str(name))] = (what, logical)
     return out
 
 

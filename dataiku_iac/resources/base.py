@@ -184,6 +184,16 @@ class Kind(ABC):
         """The objects of this kind a project file (`spec`) declares: their names (None for a project-level kind)."""
         return [None] if self.collection is None else list(getattr(spec, self.collection))
 
+    def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
+        """The logical names an object's configuration (`entry`, its `model`) uses that environments remap:
+        (where in the entry, CONNECTION or CODE_ENV, logical name). By default the `remapped` fields set."""
+        out = []
+        for f, what in self.remapped.items():
+            value = getattr(entry, f, None)
+            if value is not None:
+                out.append(((f,), what, str(value)))
+        return out
+
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         """How `import` writes an object read from DSS (its managed `fields`) in a project file: the value under
         its `config_path`, idiomatic YAML (defaults left out), valid for `model`. By default the fields as they

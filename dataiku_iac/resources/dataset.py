@@ -51,6 +51,12 @@ class DatasetKind(Kind):
 
     listed = True
 
+    def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
+        # `connection` is its own field; a connection written inside params is taken as the logical name too.
+        if entry.connection is None and entry.params.get("connection") is not None:
+            return [(("params", "connection"), CONNECTION, str(entry.params["connection"]))]
+        return super().names_used(entry)
+
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         f = fields
         # A managed dataset's storage details (path, format options) are DSS's choice: left to DSS.

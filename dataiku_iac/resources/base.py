@@ -194,6 +194,11 @@ class Kind(ABC):
                 out.append(((f,), what, str(value)))
         return out
 
+    def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
+        """What the instance must have for the names `names_used` gives: the connection type that can hold the
+        object (or the code env's language), None for any; and the object's own type, for messages."""
+        return None, None
+
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         """How `import` writes an object read from DSS (its managed `fields`) in a project file: the value under
         its `config_path`, idiomatic YAML (defaults left out), valid for `model`. By default the fields as they

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 # Config `format` -> the DSS format preset a managed dataset is created with (DSS_API.md §2.3). Other
 # formats are created with DSS's default preset, then get their formatType written by the settings save.
+# A dataset type and the connection type that holds it, where the names differ (DSS calls S3 "EC2").
+CONNECTION_TYPE = {"S3": "EC2", "SCP": "SSH", "SFTP": "SSH", "FilesInFolder": None, "UploadedFiles": None}
 FORMAT_OPTIONS = {"csv": "CSV_ESCAPING_NOGZIP_FORHIVE", "parquet": "PARQUET_HIVE", "avro": "AVRO", "orc": "ORC"}
 
 
@@ -56,6 +58,9 @@ class DatasetKind(Kind):
         if entry.connection is None and entry.params.get("connection") is not None:
             return [(("params", "connection"), CONNECTION, str(entry.params["connection"]))]
         return super().names_used(entry)
+
+    def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
+        return CONNECTION_TYPE.get(entry.type, entry.type), entry.type
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         f = fields

@@ -86,6 +86,9 @@ class RecipeKind(Kind):
 
     listed = True
 
+    def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
+        return "R" if entry.type == "r" else "PYTHON", entry.type  # the code env's language
+
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         f = fields
         entry = {"type": f["type"], "inputs": f["inputs"], "outputs": f["outputs"]}

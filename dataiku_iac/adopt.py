@@ -95,11 +95,12 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
             if root in kind_of.remapped:
                 what = kind_of.remapped[root]
                 value = _logical(what.replace("_", " "), env_name, _remap_of(env, what), value)
-        elif root in kind_of.reshaped and len(sub) == (0 if kind_of.collection is not None else 1):
+        elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
-            if kind_of.collection is None:  # a list of entries, one per `sub[0]` (permissions: per group)
+            if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
                 keys = (sub[0],)
-                declared = next((e for e in declared or [] if isinstance(e, dict) and e.get("group") == sub[0]), None)
+                declared = next((e for e in declared or [] if isinstance(e, dict)
+                                 and e.get(kind_of.keyed_by) == sub[0]), None)
             else:
                 declared = declared.get(root) if isinstance(declared, dict) else None
             try:

@@ -36,7 +36,7 @@ def read_draft(kind: str, text: str, form: Form, original: Any) -> tuple[Any, li
         said = f"a {type_name} value, which a configuration cannot hold: quote it to keep it as text"
         return None, [f"<code>{pos.line}:{pos.col}</code> {escape(said)}"]
     problems: list[str] = []
-    if kind == "permissions":
+    if KINDS[kind].keyed_by is not None:  # a list of entries
         value: Any = rest if rest is not None else []
     else:
         if rest is None:

@@ -436,7 +436,7 @@ class Workbench:
     def _changes(self, value: Any) -> Any:
         """What `update_resource` takes to turn the file's resource into `value`."""
         assert self.address is not None
-        return value if self.address.kind == "permissions" else changes_between(self.original, value)
+        return value if KINDS[self.address.kind].keyed_by is not None else changes_between(self.original, value)
 
     # -- buttons ------------------------------------------------------------------------------------------------
     @_guarded

@@ -122,6 +122,9 @@ class Kind(ABC):
     adoptable: ClassVar[frozenset[str]] = frozenset()
     # Managed fields whose YAML form differs (defaults left out, names instead of records): how `adopt` writes them.
     reshaped: ClassVar[Mapping[str, Reshape]] = {}
+    # Set for a kind whose configuration is a list of entries, one per value of this key (permissions: one per
+    # `group`), rather than a mapping of keys: edits and adoption then address the entries by that key.
+    keyed_by: ClassVar[str | None] = None
     # What the workbench's "New" starts an object from (the keys a user fills in first).
     template: ClassVar[Any] = {}
 

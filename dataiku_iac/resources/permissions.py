@@ -29,6 +29,7 @@ class PermissionsKind(Kind):
     name = "permissions"
     model = list[Permission]
     reshaped = {"groups": _shapes.group_rights}
+    keyed_by = "group"
     template: ClassVar[list[Any]] = []
     rank = 20
     in_bundle = False  # activation never applies permissions

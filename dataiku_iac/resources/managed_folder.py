@@ -31,13 +31,14 @@ DEFAULT_FOLDER_PATH = "/${projectKey}/${odbId}"  # where DSS puts a folder when 
 
 class ManagedFolderKind(Kind):
     name = "managed_folder"
-    model = ManagedFolder
+    model = ManagedFolder  # the entry under `managed_folders.<name>` in a project file
+    collection = "managed_folders"
+    listed = True  # a project holds any number: `list_in` finds those dss-iac does not manage
+    rank = 30  # created after the project and its settings, before the datasets and recipes
+    replace_drops_dependents = True  # DSS drops the recipes that read or write it
+    remapped = {"connection": CONNECTION}  # an environment's `remap.connections` renames it
     adoptable = frozenset({"description", "tags", "connection", "path"})
     template = {"connection": ""}
-    collection = "managed_folders"
-    rank = 30
-    replace_drops_dependents = True  # DSS drops the recipes that read or write it
-    remapped = {"connection": CONNECTION}
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key = source.key
@@ -50,8 +51,6 @@ class ManagedFolderKind(Kind):
                 fields["path"] = folder.path
             out.append(Desired(Address("managed_folder", key, name), fields, (Address("project", key),), notes))
         return out
-
-    listed = True
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         path = fields.get("path")

@@ -454,8 +454,9 @@ def _writes(plan: Plan) -> set[str]:
 
 def env_context(config: WorkspaceConfig, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
     env, sensitive = config.resolve_environment(name, environ)
+    source = config.bundle_source(name)
     return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env,
-                      sensitive, environ)
+                      sensitive, environ, env_context(config, source, environ) if source else None)
 
 
 def check_environments(config: WorkspaceConfig, env: str | None = None) -> None:

@@ -78,7 +78,7 @@ def pipeline_spec(config: WorkspaceConfig, repo_root: Path) -> PipelineSpec:
 
     deployments = [Deployment(first, None, None, secrets(first))]
     for name in [n for n in envs if n != first]:
-        source = first if envs[name].deploy == "bundle" else None
+        source = config.bundle_source(name)
         deployments.append(Deployment(name, source, deployments[-1].env, secrets(name, *([source] if source else []))))
     workdir = config.root.resolve().relative_to(repo_root.resolve()).as_posix()
     return PipelineSpec(tuple(envs), tuple(deployments), secrets(*envs), "" if workdir == "." else workdir)

@@ -79,6 +79,15 @@ class WorkspaceConfig:
         """An environment with its `${env:...}` references resolved from `environ` (default: the process's)."""
         return self.resolve_environment(name, environ)[0]
 
+    def bundle_source(self, name: str) -> str | None:
+        """The environment whose design node makes the bundles a `deploy: bundle` environment receives: the first
+        `deploy: direct` one (where `apply` builds the projects, and the pipelines promote from). None for a direct
+        environment, or a workspace without one."""
+        envs = self.spec.environments
+        if name not in envs or envs[name].deploy != "bundle":
+            return None
+        return next((n for n, e in envs.items() if e.deploy == "direct"), None)
+
     def resolve_environment(self, name: str,
                             environ: Mapping[str, str] | None = None) -> tuple[Environment, frozenset[str]]:
         """The environment, and the values its `${env:...}` references gave (sensitive wherever they land)."""

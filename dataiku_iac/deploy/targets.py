@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..resources import KINDS
 from ..resources.base import CODE_ENV, CONNECTION
+from ..resources.variables import deployment_locals
 from .errors import PromotionError
 
 if TYPE_CHECKING:
@@ -89,5 +90,4 @@ def local_variables(to_view: ProjectSource, to_ctx: EnvContext) -> dict[str, Any
     direct mode."""
     if "variables" not in to_view.spec.project.model_fields_set:
         return None
-    v = to_view.spec.project.variables
-    return {**v.local, **{k: to_ctx.variables[k] for k in v.standard if k in to_ctx.variables}}
+    return deployment_locals(to_view, to_ctx)

@@ -23,7 +23,7 @@ from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
 from .drift import DriftItem, DriftReport
 from .dss.connect import EMBEDDED, Connection, embedded_nodes, embedded_simulator, open_connection
-from .errors import ApprovalError, ConfigError, ConfigErrors, StalePlanError
+from .errors import ApprovalError, ConfigError, ConfigErrors, SignOffError, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
@@ -35,6 +35,7 @@ from .state.store import StateStore
 if TYPE_CHECKING:
     from .adopt import Edit as AdoptEdit
     from .deploy import PromotionPlan, PromotionResult
+    from .govern import Approval, Gate, GovernLink
     from .instance_check import InstanceCheck
     from .plan.flow import Flow
     from .sim.shared import SharedSimulator
@@ -46,6 +47,7 @@ class Workspace:
         self._connections: dict[str, Connection] = {}
         self._embedded: SharedSimulator | None = None
         self._embedded_lock = threading.RLock()  # front ends call from several threads
+        self._govern: dict[str, GovernLink] = {}
         # What the last locked run found of an interrupted apply (shown by the CLI).
         self.recovered: list[str] = []
 
@@ -81,6 +83,7 @@ class Workspace:
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
+        self._govern.clear()
         with self._embedded_lock:
             if self._embedded is not None:
                 self._embedded.close()  # detach: the server outlives us while other processes use it
@@ -261,6 +264,7 @@ class Workspace:
                     conn.close()
             self._embedded.close()
             self._embedded = None
+            self._govern.clear()  # its Govern node went with it
 
     # -- state -------------------------------------------------------------------------------------
     def state_store(self, env: str) -> StateStore:
@@ -329,6 +333,7 @@ class Workspace:
             raise ApprovalError(f"environment {env} receives projects by bundle: deploy with `dss-iac promote --to "
                                 f"{env}`, not apply")
         self.check_protected(plan, allow_delete)
+        self.check_approved(plan)
         self.check_instance(env, _writes(plan)).refuse()  # DSS may have changed since the plan: before any write
         with self.locked_state(env, "apply", lock_timeout) as (store, state, heartbeat):
             self._check_fresh(plan, state)
@@ -410,6 +415,49 @@ class Workspace:
                 f"the plan is stale: it was made against state serial {plan.state_serial} of lineage "
                 f"{plan.state_lineage}, the state is now serial {state.serial} of {state.lineage}; plan again")
 
+    # -- approvals in Govern ------------------------------------------------------------------------
+    def govern(self, env: str) -> GovernLink:
+        """The Govern node env's approvals live on (opened on first use)."""
+        from .govern import open_govern
+
+        if env not in self._govern:
+            self._govern[env] = open_govern(env, self.environment(env), lambda: self.connection(env))
+        return self._govern[env]
+
+    def approval_gate(self, plan: Plan) -> Gate | None:
+        """What Govern says of `plan` now, when its environment asks for a sign-off (`approval: govern`) and the plan
+        changes something; None otherwise. Reads Govern only."""
+        from .govern import plan_gate
+
+        if self.environment(plan.environment).approval is None or not plan.has_changes:
+            return None
+        return plan_gate(self.govern(plan.environment), plan)
+
+    def request_approval(self, plan: Plan) -> Gate | None:
+        """Open the Govern request of `plan` (an artifact holding the plan in Markdown and a link to its commit), unless
+        there is one for this very plan already; -> its gate (None: the environment asks for no sign-off)."""
+        from .govern import commit_url, request_plan
+
+        if self.environment(plan.environment).approval is None or not plan.has_changes:
+            return None
+        commit = self.workspace_commit()
+        return request_plan(self.govern(plan.environment), plan, commit, commit_url(self.root, commit))
+
+    def check_approved(self, plan: Plan) -> None:
+        """Refuse (SignOffError, exit code 8) a plan whose environment asks for a Govern sign-off it does not have."""
+        gate = self.approval_gate(plan)
+        if gate is not None and not gate.open:
+            raise SignOffError(gate.refusal("apply"), gate)
+
+    def approvals(self, env: str) -> list[Approval]:
+        """Every approval request of env in Govern, oldest first: plans (direct) or bundles (bundle environments)."""
+        from .govern import list_bundle_requests, list_plan_requests
+
+        link = self.govern(env)
+        if self.environment(env).deploy == "bundle":
+            return list_bundle_requests(link, env, sorted(self.config.projects))
+        return list_plan_requests(link, env)
+
     def plan_promotion(self, from_env: str, to_env: str, *, projects: Iterable[str] = (),
                        bundle: str | None = None) -> PromotionPlan:
         """What `promote` would do: bundle, content changes, deployment settings (see docs/promotion.md)."""
@@ -421,6 +469,18 @@ class Workspace:
         from .deploy import promote
 
         return promote(self, plan, progress)
+
+    def promotion_gate(self, plan: PromotionPlan) -> Gate | None:
+        """What Govern says now of the bundles `plan` deploys, when they need approving; None otherwise."""
+        from .deploy.governance import promotion_gate
+
+        return promotion_gate(self, plan) if plan.gated else None
+
+    def request_promotion_approval(self, plan: PromotionPlan) -> Gate | None:
+        """Open the Govern request of each bundle `plan` deploys that has none (None: nothing to approve)."""
+        from .deploy.governance import request_promotion
+
+        return request_promotion(self, plan)
 
     def drift(self, env: str, *, parallelism: int = DEFAULT_PARALLELISM) -> DriftReport:
         return DriftReport.from_plan(self.plan(env, parallelism=parallelism, check_instance=False))

@@ -40,9 +40,11 @@ if TYPE_CHECKING:
         LockError,
         PlanError,
         Position,
+        SignOffError,
         StalePlanError,
         StateError,
     )
+    from .govern import Approval, Gate
     from .plan.diff import FieldChange
     from .plan.model import Action, ActionType, Plan, Unmanaged
     from .plan.render_html import drift_html, error_html, plan_html
@@ -89,6 +91,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ApplyError": (".errors", "ApplyError"),
     "DSSApiError": (".errors", "DSSApiError"),
     "ApprovalError": (".errors", "ApprovalError"),
+    "SignOffError": (".errors", "SignOffError"),
+    # Govern sign-offs (`approval: govern`): the gate of a change and each approval in it.
+    "Gate": (".govern", "Gate"),
+    "Approval": (".govern", "Approval"),
     # Showing things: plans, drift and errors as text or HTML, secrets kept out of what is shown.
     "brief": ("._text", "brief"),
     "fmt": (".plan.render_text", "fmt"),
@@ -124,6 +130,7 @@ __all__ = [
     "AdoptError",
     "ApplyError",
     "ApplyResult",
+    "Approval",
     "ApprovalError",
     "ConfigError",
     "ConfigErrors",
@@ -132,6 +139,7 @@ __all__ = [
     "DriftReport",
     "DssIacError",
     "FieldChange",
+    "Gate",
     "Kind",
     "Layout",
     "LockError",
@@ -139,6 +147,7 @@ __all__ = [
     "PlanError",
     "Position",
     "ProgressEvent",
+    "SignOffError",
     "StalePlanError",
     "StateError",
     "StepResult",

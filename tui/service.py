@@ -18,6 +18,7 @@ from dataiku_iac import (
     ApplyResult,
     DriftItem,
     DriftReport,
+    Gate,
     Plan,
     ProgressEvent,
     Workspace,
@@ -237,6 +238,21 @@ class Service:
         self.reload(force=True)
         ws = self._connect(plan.environment)
         return ws.apply(plan, progress=progress, allow_delete=allow_delete, verify_remote=True)
+
+    def needs_signoff(self, env: str) -> bool:
+        """Plans of `env` are applied only once Govern approves them (`approval: govern`)."""
+        spec = self.ws.config.spec.environments.get(env)
+        return spec is not None and spec.approval is not None
+
+    def gate(self, plan: Plan) -> Gate | None:
+        """What Govern says of `plan` now (None: no sign-off needed)."""
+        self._connect(plan.environment)
+        return self.ws.approval_gate(plan)
+
+    def request_signoff(self, plan: Plan) -> Gate | None:
+        """Open the Govern request of `plan`, unless it has one (idempotent)."""
+        self._connect(plan.environment)
+        return self.ws.request_approval(plan)
 
     def is_bundle(self, env: str) -> bool:
         """Projects reach `env` by promotion only (`deploy: bundle`): apply never writes there."""

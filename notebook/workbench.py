@@ -217,8 +217,6 @@ class Workbench:
             return f"environment {name}: {e.message}"
         if env.protected:
             return f"{name} is protected: apply it from the command line after review"
-        if getattr(env, "approval", None):
-            return f"{name} needs an approval: apply it from the command line"
         if env.deploy == "bundle":
             return f"{name} receives projects by bundle: use `dss-iac promote`"
         return None
@@ -594,13 +592,23 @@ class Workbench:
         try:
             with self._dss():
                 plan = self.ws.preview(self.env.value, **(pending or {}))  # the edited configuration, not written
+                gate = self._gate_html(plan)
             self._show_flow(plan)
         except DssIacError as e:
             self.output.value = error_html(e) if isinstance(e, ConfigError) else bad([escape(str(e))], "No plan")
             return
         self.last_plan = plan
         note = "" if pending is None else "<p><i>Includes your unsaved changes: save them before applying.</i></p>"
-        self.output.value = note + plan_html(plan)
+        self.output.value = note + gate + plan_html(plan)
+
+    def _gate_html(self, plan: Plan) -> str:
+        """Where Govern must sign the plan off (`approval: govern`): its gate, above the plan; Apply is refused by
+        the core until it is open."""
+        try:
+            gate = self.ws.approval_gate(plan)
+        except DssIacError as e:
+            return warn(f"Govern: {e}")
+        return "" if gate is None else gate._repr_html_()
 
     @_guarded
     def _on_drift(self) -> None:

@@ -165,3 +165,16 @@ class Gate:
     def to_dict(self) -> dict[str, Any]:
         return {"environment": self.environment, "reason": self.reason, "open": self.open,
                 "approvals": [a.to_dict() for a in self.approvals]}
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the gate as a coloured box: each approval's state, who must approve, and its link."""
+        from html import escape
+
+        colour = "#22863a" if self.open else "#cb2431" if self.rejected else "#b08800"
+        title = "approved in Govern" if self.open else f"waits for Govern ({self.reason})"
+        items = []
+        for a in self.approvals:
+            link = f' <a href="{escape(a.url)}" target="_blank">open in Govern</a>' if a.url else ""
+            items.append(f"<li>{escape(a.summary())}{link}</li>")
+        return (f'<div style="border-left: 4px solid {colour}; padding: 4px 10px"><b>Environment '
+                f'{escape(self.environment)}: {escape(title)}</b><ul style="margin: 4px 0">{"".join(items)}</ul></div>')

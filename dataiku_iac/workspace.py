@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .govern import Approval, Gate, GovernLink
     from .instance_check import InstanceCheck
     from .plan.flow import Flow
+    from .preview import Preview, PreviewInfo
     from .sim.shared import SharedSimulator
 
 
@@ -48,6 +49,7 @@ class Workspace:
         self._embedded: SharedSimulator | None = None
         self._embedded_lock = threading.RLock()  # front ends call from several threads
         self._govern: dict[str, GovernLink] = {}
+        self._previews: dict[str, Preview] = {}  # derived environment name -> the preview it is
         # What the last locked run found of an interrupted apply (shown by the CLI).
         self.recovered: list[str] = []
 
@@ -269,7 +271,8 @@ class Workspace:
     # -- state -------------------------------------------------------------------------------------
     def state_store(self, env: str) -> StateStore:
         self.environment(env)
-        return open_store(self.config.spec.state, self.root, env)
+        preview = self._previews.get(env)
+        return open_store(self.config.spec.state, self.root, preview.state_key if preview else env)
 
     def state(self, env: str) -> State:
         """The state as the next apply will see it: with the results of an interrupted apply replayed."""
@@ -334,6 +337,11 @@ class Workspace:
                                 f"{env}`, not apply")
         self.check_protected(plan, allow_delete)
         self.check_approved(plan)
+        if env in self._previews:
+            from .preview import check_plan, preview_keys
+
+            preview = self._previews[env]
+            check_plan(plan, preview, preview_keys(self.config, preview).values())
         self.check_instance(env, _writes(plan)).refuse()  # DSS may have changed since the plan: before any write
         with self.locked_state(env, "apply", lock_timeout) as (store, state, heartbeat):
             self._check_fresh(plan, state)
@@ -414,6 +422,52 @@ class Workspace:
             raise StalePlanError(
                 f"the plan is stale: it was made against state serial {plan.state_serial} of lineage "
                 f"{plan.state_lineage}, the state is now serial {state.serial} of {state.lineage}; plan again")
+
+    # -- previews -------------------------------------------------------------------------------------
+    def branch_preview(self, env: str, branch: str, variables: Mapping[str, str] | None = None) -> Preview:
+        """Add the preview of `env` for `branch` to this workspace: an environment named `preview.env_name`, which
+        plan, apply and destroy take like any other, with its own state (see dataiku_iac/preview.py)."""
+        from .preview import derive
+
+        self.config, preview = derive(self.config, env, branch, variables)
+        self._previews[preview.env_name] = preview
+        return preview
+
+    def preview_projects(self, preview: Preview) -> dict[str, str]:
+        """Project key in the files -> the key of its copy in the preview."""
+        from .preview import preview_keys
+
+        return preview_keys(self.config, preview)
+
+    def previews(self, env: str | None = None) -> list[PreviewInfo]:
+        """The previews whose state the backend holds (of `env` only, when given), from their state alone."""
+        from .preview import PreviewInfo, stored_previews
+        from .state.backends import open_blobs
+
+        if env is not None:
+            self.environment(env)
+        out = []
+        for preview in stored_previews(open_blobs(self.config.spec.state, self.root), env):
+            state = open_store(self.config.spec.state, self.root, preview.state_key).read()
+            if state is None or not state.resources:
+                continue
+            projects = tuple(sorted({a.split(".")[1] for a in state.resources}))
+            out.append(PreviewInfo(preview, projects, len(state.resources), state.serial, state.updated_by,
+                                   state.updated_at))
+        return out
+
+    def forget_preview(self, preview: Preview) -> None:
+        """Delete a destroyed preview's state (its history included): refused while it still manages something."""
+        from .errors import StateError
+        from .state.backends import open_blobs
+
+        state = self.state_store(preview.env_name).read()
+        if state is not None and state.resources:
+            raise StateError(f"preview {preview.name} of {preview.environment} still manages {len(state.resources)} "
+                             "resource(s): destroy it first")
+        blobs = open_blobs(self.config.spec.state, self.root)
+        for key in reversed(blobs.list(preview.state_key)):
+            blobs.delete(key)
 
     # -- approvals in Govern ------------------------------------------------------------------------
     def govern(self, env: str) -> GovernLink:

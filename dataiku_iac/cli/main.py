@@ -13,6 +13,7 @@ from . import (
     ci_cmd,
     exit_codes,
     misc_cmds,
+    preview_cmd,
     promote_cmd,
     sim_cmd,
     state_cmd,
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cmd.register(sub)
     promote_cmd.register(sub)
     approvals_cmd.register(sub)
+    preview_cmd.register(sub)
     ci_cmd.register(sub)
     tui_cmd.register(sub)
     for command in _subcommands(parser):

@@ -207,7 +207,7 @@ def _github_plan_job(spec: PipelineSpec) -> str:
         "      pull-requests: write  # the plan comment\n"
         "    concurrency:\n"
         "      group: dss-iac-plan-${{ github.event.pull_request.number }}\n"
-        "      cancel-in-progress: true  # a newer push plans again; plans take no lock\n"
+        "      cancel-in-progress: true  # a newer push plans and previews again (the next run recovers the preview)\n"
         + _github_env(spec.plan_secrets, "      GITHUB_TOKEN: ${{ github.token }}\n")
         + _github_setup(spec)
         + "      - name: Validate, plan and comment\n"

@@ -25,11 +25,14 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
+from ..resources import registry
+from ..resources.recipe import CODE_RECIPES
 from . import models
 from .envref import REF
 from .files import MAX_FILE_BYTES
-from .loader import CODE_RECIPES, MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
-from .models import ProjectFile, WorkspaceFile
+from .loader import MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
+from .models import WorkspaceFile
+from .project_model import project_file_model
 from .yamlio import MAX_DEPTH, MAX_VALUES
 
 SchemaFile = Literal["all", "workspace", "project"]
@@ -120,7 +123,7 @@ def _extra_schema() -> dict[tuple[str, str], dict[str, Any]]:
         ("Project", "key"): {"pattern": models.PROJECT_KEY.pattern, "maxLength": models.MAX_KEY_LENGTH},
         # Names are keys matched by patternProperties, which cannot say how long they may be.
         **{("ProjectFile", name): {"propertyNames": {"maxLength": models.MAX_NAME_LENGTH}}
-           for name in ("datasets", "managed_folders", "recipes", "scenarios", "zones")},
+           for name in (k.collection for k in registry.kinds() if k.collection is not None)},
     }
 
 
@@ -192,7 +195,7 @@ def sections(root: type[BaseModel]) -> list[Section]:
 
 
 def all_models() -> list[type[BaseModel]]:
-    return [s.model for root in (WorkspaceFile, ProjectFile) for s in sections(root)]
+    return [s.model for root in (WorkspaceFile, project_file_model()) for s in sections(root)]
 
 
 def description_of(model: type[BaseModel], name: str) -> str:
@@ -593,7 +596,7 @@ def render_reference() -> str:
         "```",
         "",
     ]
-    for section in sections(ProjectFile):
+    for section in sections(project_file_model()):
         lines += render_section(section)
     lines += _python_files()
     lines += _rules()
@@ -641,7 +644,7 @@ def _complete(defs: dict[str, Any]) -> None:
 
 def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
     """A JSON Schema (2020-12) of the workspace file, of a project file, or (`all`) of either."""
-    _, top = models_json_schema([(WorkspaceFile, "validation"), (ProjectFile, "validation")],
+    _, top = models_json_schema([(WorkspaceFile, "validation"), (project_file_model(), "validation")],
                                 ref_template="#/$defs/{model}")
     defs: dict[str, Any] = top["$defs"]
     _complete(defs)

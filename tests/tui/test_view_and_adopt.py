@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dataiku_iac.tui import adopt_shapes, view
+from dataiku_iac.tui import view
 from dataiku_iac.tui.service import Service
-from dataiku_iac.tui.yaml_edit import AdoptError, plan_adopt, resource_changes
 
 from dataiku_iac import Workspace
+from dataiku_iac.adopt import AdoptError, plan_adopt, resource_changes
 from dataiku_iac.errors import ConfigError
 from dataiku_iac.plan.diff import FieldChange
 from dataiku_iac.plan.model import Action, ActionType, Plan
+from dataiku_iac.resources import _shapes as adopt_shapes
 
 from .conftest import copy_example
 

@@ -12,11 +12,14 @@ from ..context import Node
 from . import (
     admin,
     bundles,
+    dataset_data,
     datasets,
     deployer,
     folders,
     govern,
     instance,
+    jobs,
+    metrics,
     projects,
     recipes,
     scenarios,
@@ -24,8 +27,17 @@ from . import (
 )
 
 MODULES: tuple[ModuleType, ...] = (
-    instance, projects, datasets, folders, zones, recipes, scenarios, admin, bundles, deployer, govern,
+    instance, projects, datasets, dataset_data, metrics, jobs, folders, zones, recipes, scenarios, admin, bundles,
+    deployer, govern,
 )
+
+
+def recover_node(node: Node) -> None:
+    """At start: long tasks that a stopped simulator left running end ABORTED (modules' `recover(node)`)."""
+    for module in MODULES:
+        recover = getattr(module, "recover", None)
+        if recover is not None:
+            recover(node)
 
 
 def seed_node(node: Node) -> None:

@@ -17,6 +17,7 @@ from ._common import already_exists, check_name, copy_doc, fill_defaults, sort_t
 from .datasets import build_managed_dataset, insert_dataset
 from .folders import build_managed_folder, insert_folder
 from .projects import touch
+from .recipe_defaults import CODE_TYPES, initial_params, visual_payload
 from .zones import COMPUTABLE_TYPES, OBJECT_COLLECTIONS, forget_object, recipe_refs, recipes_using, smart_ref
 
 SIDES = ("inputs", "outputs")
@@ -38,40 +39,6 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "dkuProperties": [],
 }
 
-# Recipe types whose payload is a script (project.new_recipe -> CodeRecipeCreator, plus SQL query).
-CODE_TYPES = frozenset({"python", "r", "sql_script", "pyspark", "sparkr", "spark_scala", "shell", "spark_sql_query",
-                        "cpython", "ksql", "streaming_spark_scala", "sql_query", "hive", "impala"})
-# Code recipes that run in a code env (CodeRecipeSettings.set_code_env needs params.envSelection).
-ENV_TYPES = frozenset({"python", "r", "pyspark", "sparkr", "cpython"})
-_NO_FILTER = {"enabled": False}
-
-
-def _visual_payload(rtype: str, creation: dict[str, Any], n_inputs: int) -> dict[str, Any]:
-    """The minimal JSON payload of a new visual recipe: the keys the client's settings helpers rely on."""
-    if rtype in ("grouping", "upsert"):
-        key = creation.get("groupKey" if rtype == "grouping" else "upsertKey")
-        payload: dict[str, Any] = {"keys": [{"column": key}] if key else [], "computedColumns": []}
-        if rtype == "grouping":
-            payload.update(values=[], globalCount=False, preFilter=dict(_NO_FILTER), postFilter=dict(_NO_FILTER))
-        return payload
-    if rtype == "shaker":
-        return {"steps": []}
-    if rtype in ("join", "fuzzyjoin", "geojoin"):
-        # DSS guesses join conditions from column names; without data the joins start with none.
-        return {"virtualInputs": [{"index": i, "computedColumns": [], "preFilter": dict(_NO_FILTER)}
-                                  for i in range(n_inputs)],
-                "joins": [{"conditionsMode": "AND", "on": [], "table1": 0, "table2": i, "type": "LEFT"}
-                          for i in range(1, n_inputs)],
-                "computedColumns": [], "postFilter": dict(_NO_FILTER)}
-    if rtype == "vstack":
-        return {"mode": "UNION", "virtualInputs": [{"index": i, "columnsMatch": []} for i in range(n_inputs)],
-                "selectedColumns": [], "computedColumns": [], "postFilter": dict(_NO_FILTER), "addOriginColumn": False}
-    if rtype == "sort":
-        return {"orders": [], "rowNumber": False, "rank": False, "denseRank": False, "computedColumns": [],
-                "preFilter": dict(_NO_FILTER)}
-    return {}
-
-
 def _initial_payload(rtype: str, creation: dict[str, Any], n_inputs: int) -> str:
     if creation.get("rawCreation"):
         raw = creation.get("rawPayload")
@@ -81,7 +48,7 @@ def _initial_payload(rtype: str, creation: dict[str, Any], n_inputs: int) -> str
         if script is not None and not isinstance(script, str):
             raise bad_request("The recipe 'script' must be a string")
         return script or ""
-    return json.dumps(_visual_payload(rtype, creation, n_inputs))
+    return json.dumps(visual_payload(rtype, creation, n_inputs))
 
 
 def _roles(doc: dict[str, Any], side: str) -> dict[str, Any]:
@@ -232,6 +199,10 @@ def create_recipe(ctx: Ctx, project_key: str) -> dict[str, Any]:
         raise bad_request("A recipe needs a type")
     for side in SIDES:
         _roles(doc, side)
+    if doc.get("params") is None:
+        doc["params"] = {}
+    if not isinstance(doc["params"], dict):
+        raise bad_request("Recipe 'params' must be an object")
     virtual = creation.get("virtualInputs") or []
     if not isinstance(virtual, list) or not all(isinstance(v, str) and v for v in virtual):
         raise bad_request("'virtualInputs' must be a list of dataset refs")
@@ -256,9 +227,7 @@ def create_recipe(ctx: Ctx, project_key: str) -> dict[str, Any]:
     for folder in new_folders:
         insert_folder(ctx, record, folder)
     doc.update(projectKey=project_key, name=name)
-    if doc["type"] in ENV_TYPES:
-        fill_defaults(doc.setdefault("params", {}), {"envSelection": {"envMode": "INHERIT"},
-                                                     "containerSelection": {"containerMode": "INHERIT"}})
+    fill_defaults(doc["params"], initial_params(doc["type"]))
     doc = ctx.bump_version(sort_tags(fill_defaults(doc, RECIPE_DEFAULTS)), None)
     record["recipes"][name] = {"recipe": doc, "payload": payload}
     _place_in_zone(record, name, doc)

@@ -21,6 +21,7 @@ from ..routing import route
 from . import scenario_runs
 from ._common import copy_doc, fill_defaults, sort_tags, suffixed
 from .projects import touch
+from .scenario_items import fill_type_defaults
 
 SCENARIO_TYPES = ("step_based", "custom_python")
 OUTCOMES = ("SUCCESS", "WARNING", "FAILED", "ABORTED")  # by severity; ABORTED ranks as FAILED
@@ -116,6 +117,7 @@ def _normalise(doc: dict[str, Any]) -> dict[str, Any]:
         elif kind == "step":
             step_number += 1
             fill_defaults(item, {"name": f"Step #{step_number}", **STEP_DEFAULTS})
+        fill_type_defaults(item, kind)
     return sort_tags(doc)
 
 

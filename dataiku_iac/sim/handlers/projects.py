@@ -10,6 +10,7 @@ from ..routing import route
 from ._common import active_bundle_id, already_exists, check_project_key, copy_doc, fill_defaults, sort_tags
 from .admin_security import user_groups
 from .instance import future_reply
+from .project_settings import check_project_settings
 
 PERMISSION_FLAGS = (
     "admin", "readProjectContent", "writeProjectContent", "readDashboards", "writeDashboards",
@@ -174,7 +175,9 @@ def get_settings(ctx: Ctx, project_key: str) -> dict[str, Any]:
 def save_settings(ctx: Ctx, project_key: str) -> dict[str, Any]:
     record = ctx.project(project_key)
     # Whole-document save: what is sent replaces what was there; DSS fills the defaults back in.
-    record["settings"] = fill_defaults(ctx.req.json_object(), SETTINGS_DEFAULTS)
+    doc = fill_defaults(ctx.req.json_object(), SETTINGS_DEFAULTS)
+    check_project_settings(doc)
+    record["settings"] = doc
     touch(ctx, record)
     return {}
 

@@ -25,8 +25,10 @@ class Route:
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
-    # Trailing slashes are optional: the client mixes `/projects/` and `/projects/{key}`.
-    body = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern.rstrip("/"))
+    # Trailing slashes are optional: the client mixes `/projects/` and `/projects/{key}`. A `{name:path}`
+    # placeholder takes the rest of the path, slashes included (library files live in folders).
+    body = re.sub(r"\{(\w+):path\}", r"(?P<\1>.+)", pattern.rstrip("/"))
+    body = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", body)
     return re.compile("^" + body + "/?$")
 
 

@@ -19,16 +19,18 @@ from . import (
     govern,
     instance,
     jobs,
+    libraries,
     metrics,
     projects,
     recipes,
     scenarios,
+    wiki,
     zones,
 )
 
 MODULES: tuple[ModuleType, ...] = (
-    instance, projects, datasets, dataset_data, metrics, jobs, folders, zones, recipes, scenarios, admin, bundles,
-    deployer, govern,
+    instance, projects, datasets, dataset_data, metrics, jobs, folders, zones, recipes, scenarios, wiki, libraries,
+    admin, bundles, deployer, govern,
 )
 
 

@@ -57,14 +57,21 @@ def _caller_secret(ctx: Ctx) -> str:
 # Long tasks run synchronously; the result is kept in a future the client can poll. With the
 # `future_polls` option the result only shows after that many polls, to exercise clients' waiting.
 
+# A finished task stays readable (DSSFuture.get_result polls it again); the oldest are forgotten past this many.
+MAX_KEPT_FUTURES = 200
+
+
 def future_reply(ctx: Ctx, result: Any, *, node: Node | None = None) -> dict[str, Any]:
     target = node or ctx.node
     job_id = uuid.uuid4().hex[:16]
-    polls = ctx.options.future_polls
-    if polls <= 0:
-        return {"jobId": job_id, "hasResult": True, "alive": False, "result": result}
-    target.store.coll("futures")[job_id] = {"result": result, "pollsLeft": polls, "aborted": False}
+    polls = max(ctx.options.future_polls, 0)
+    futures = target.store.coll("futures")
+    futures[job_id] = {"result": result, "pollsLeft": polls, "aborted": False}
+    for old in list(futures)[:-MAX_KEPT_FUTURES]:
+        del futures[old]
     target.store.mark()
+    if polls == 0:
+        return {"jobId": job_id, "hasResult": True, "alive": False, "result": result}
     return {"jobId": job_id, "hasResult": False, "alive": True}
 
 

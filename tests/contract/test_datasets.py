@@ -11,6 +11,8 @@ from dataikuapi import DSSClient
 from dataikuapi.dss.dataset import FSLikeDatasetSettings, SQLDatasetSettings
 from dataikuapi.utils import DataikuException
 
+from tests.conftest import AGAINST_REAL_DSS
+
 MANAGED_CONN = "filesystem_managed"
 
 
@@ -73,6 +75,21 @@ def test_s3_and_upload_and_generic_create(project) -> None:
                            formatType="csv", formatParams={"separator": ";"})
     raw = project.get_dataset("csvs").get_settings().get_raw()
     assert (raw["formatType"], raw["formatParams"]) == ("csv", {"separator": ";"})
+
+
+def test_filesystem_dataset_shortcut(project) -> None:
+    ds = project.create_filesystem_dataset("landing", "filesystem_managed", "/landing/in")
+    raw = ds.get_settings().get_raw()
+    assert raw["type"] == "Filesystem" and raw["params"]["path"] == "/landing/in"
+    assert raw["params"]["connection"] == "filesystem_managed"
+
+
+@pytest.mark.skipif(AGAINST_REAL_DSS, reason="a sample dataset needs its plugin installed on the DSS")
+def test_sample_dataset_from_a_plugin(project) -> None:
+    ds = project.create_sample_dataset("titanic", "sample-datasets", "titanic", version="1.0")
+    raw = ds.get_settings().get_raw()
+    assert raw["type"] == "Sample_sample-datasets_titanic"
+    assert raw["params"] == {"pluginId": "sample-datasets", "sampleName": "titanic", "version": "1.0"}
 
 
 def test_managed_dataset_defaults(project) -> None:

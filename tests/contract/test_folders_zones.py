@@ -325,3 +325,16 @@ def test_folder_delete_removes_the_recipes_using_it(project) -> None:
     folder.delete()
     assert project.list_recipes() == []
     assert project.get_dataset("parsed").exists()
+
+
+def test_folder_moves_between_zones_and_is_shared_to_another(project) -> None:
+    flow = project.get_flow()
+    home, other = flow.create_zone("Home"), flow.create_zone("Other")
+    folder = project.create_managed_folder("zoned")
+    folder.move_to_zone(home)
+    assert folder.get_zone().id == home.id
+    folder.share_to_zone(other)
+    assert [s["objectId"] for s in flow.get_zone(other.id)._raw.get("shared", [])] == [folder.id]
+    folder.unshare_from_zone(other.id)
+    assert flow.get_zone(other.id)._raw.get("shared", []) == []
+    assert folder.get_zone().id == home.id

@@ -59,6 +59,7 @@ def test_git_library_add_set_list_remove(project: DSSProject) -> None:
     git.set_library("python/utils", "https://example.com/team/utils.git", "src", "v1.2.0")
     assert git.list_libraries()[0]["checkout"] == "v1.2.0"
     git.reset_library("python/utils").wait_for_result()
+    assert git.reset_all_libraries().wait_for_result()["success"] is True
     git.remove_library("python/utils", delete_directory=True)
     assert git.list_libraries() == []
     assert project.get_library().get_folder("/python/utils") is None
@@ -72,3 +73,33 @@ def test_git_library_needs_a_repository_and_a_checkout(project: DSSProject) -> N
     with pytest.raises(DataikuException, match="needs a 'checkout'"):
         git.add_library("https://example.com/x.git", "lib_a", "")
     assert git.list_libraries() == []
+
+
+def test_listing_children_rename_folder_and_delete_file(project: DSSProject) -> None:
+    library = project.get_library()
+    library.add_folder("tools").add_file("a.py").write("A = 1\n")
+    library = project.get_library()
+    assert {i.name for i in library.list()} >= {"python", "R", "tools"}
+    tools = library.get_folder("/tools")
+    assert tools.get_child("a.py").read() == "A = 1\n" and tools.get_child("nope") is None
+    tools.rename("utils")
+    library = project.get_library()
+    assert library.get_folder("/tools") is None and library.get_file("/utils/a.py").read() == "A = 1\n"
+    library.get_file("/utils/a.py").delete()
+    assert project.get_library().get_folder("/utils").list() == []
+
+
+def test_a_file_at_the_library_root(project: DSSProject) -> None:
+    project.get_library().add_file("README.md").write("# lib\n")
+    library = project.get_library()
+    assert library.get_file("/README.md").read() == "# lib\n"
+    assert "README.md" in [i.name for i in library.list("/")]
+
+
+def test_a_folder_moves_into_another(project: DSSProject) -> None:
+    library = project.get_library()
+    library.add_folder("inner").add_file("x.py").write("X = 1\n")
+    library.add_folder("outer")
+    library = project.get_library()
+    library.get_folder("/inner").move_to(library.get_folder("/outer"))
+    assert project.get_library().get_file("/outer/inner/x.py").read() == "X = 1\n"

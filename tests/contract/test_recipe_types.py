@@ -191,3 +191,30 @@ def test_defaults_of_types_without_client_helpers(project: DSSProject) -> None:
     assert sampling.get_recipe_params()["selection"]["samplingMethod"] == "FULL"
     window = project.new_recipe("window").with_input("src").with_new_output("w", CONN).create().get_settings()
     assert len(window.obj_payload["windows"]) == 1
+
+
+def test_code_recipe_started_from_its_input_dataset(project: DSSProject) -> None:
+    make_dataset(project, "src")
+    creator = project.get_dataset("src").new_code_recipe("python", code="print('from src')\n", recipe_name="from_src")
+    recipe = creator.with_new_output_dataset("out", CONN).create()
+    settings = recipe.get_settings()
+    assert recipe.name == "from_src" and settings.get_flat_input_refs() == ["src"]
+    assert settings.get_code() == "print('from src')\n"
+
+
+def test_replace_an_input_across_the_flow(project: DSSProject) -> None:
+    make_dataset(project, "old_src")
+    make_dataset(project, "new_src")
+    recipe = project.new_recipe("sync").with_input("old_src").with_new_output("out", CONN).create()
+    project.get_flow().replace_input_computable("old_src", "new_src")
+    assert recipe.get_settings().get_flat_input_refs() == ["new_src"]
+
+
+def test_recipe_started_from_its_input_dataset_and_moved_to_a_zone(project: DSSProject) -> None:
+    make_dataset(project, "src")
+    creator = project.get_dataset("src").new_recipe("distinct", recipe_name="dedup")
+    recipe = creator.with_new_output("out", CONN).create()
+    assert recipe.name == "dedup" and recipe.get_settings().get_flat_input_refs() == ["src"]
+    zone = project.get_flow().create_zone("Cleaning")
+    recipe.move_to_zone(zone)
+    assert project.get_flow().get_zone_of_object(recipe).id == zone.id

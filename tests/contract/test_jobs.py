@@ -205,3 +205,10 @@ def test_python_recipe_fails_only_when_its_code_reads_an_input_without_data(orde
     job, state = build(orders, "reader")
     assert state == "FAILED"
     assert "never_built" in job.get_log()
+
+
+def test_dataset_build_shortcut_runs_its_recipe(orders: DSSProject) -> None:
+    recipe(orders, "sync", ["orders"], "built_copy")
+    job = orders.get_dataset("built_copy").build(wait=True)
+    assert job.get_status()["baseStatus"]["state"] == "DONE"
+    assert rows(orders, "built_copy") == rows(orders, "orders")

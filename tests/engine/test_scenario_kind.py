@@ -138,7 +138,8 @@ def test_unmodelled_fields_survive_an_update(make_workspace) -> None:
     apply_ok(ws)
     settings_ = _settings(ws)
     raw = settings_.get_raw()
-    raw["reporters"] = [{"type": "email", "name": "sentinel reporter", "active": True, "messaging": {}}]
+    raw["reporters"] = [{"name": "sentinel reporter", "active": True,
+                         "messaging": {"type": "mail-scenario", "configuration": {"recipient": "ops@example.com"}}}]
     raw["customFields"] = {"sentinel": "keep me"}
     raw["triggers"][0]["params"]["startingFrom"] = "2024-01-01T00:00:00.000+0000"
     raw["params"]["steps"][0]["runConditionType"] = "RUN_ALWAYS"

@@ -7,13 +7,23 @@ import email.policy
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import SimError, bad_request, forbidden, not_found
 from .store import Store
+from .tasks import Tasks
 
 if TYPE_CHECKING:
     from .server import SimServer
+
+
+class Raw:
+    """A non-JSON reply (bundle archives, data streams, plain text)."""
+
+    def __init__(self, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.data = data
+        self.content_type = content_type
 
 
 @dataclass(frozen=True)
@@ -58,11 +68,21 @@ class Node:
     prefix: str  # URL prefix under the server root: "" for design, "/automation"...
     store: Store
     server: SimServer | None = None
+    # DSS's data dir: `${dip.home}` in connection roots, under which managed datasets hold their files.
+    dip_home: Path | None = None
+    # Long tasks (jobs, scenario runs) running in background threads.
+    tasks: Tasks = field(default_factory=Tasks)
 
     @property
     def url(self) -> str:
         assert self.server is not None
         return self.server.base_url + self.prefix
+
+    @property
+    def data_home(self) -> Path:
+        if self.dip_home is None:
+            raise RuntimeError(f"node {self.name} has no data directory")
+        return self.dip_home
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import handlers as _handlers  # noqa: F401  (registers the routes)
-from .context import ApiKey, Ctx, Node, Request, SimOptions
+from .context import ApiKey, Ctx, Node, Raw, Request, SimOptions
 from .errors import SimError, bad_request, unauthorized
 from .routing import router
 from .stats import Stats
@@ -30,14 +30,6 @@ log = logging.getLogger("dataiku_iac.sim")
 
 API_PREFIXES = ("/dip/publicapi", "/public/api")
 SIM_PREFIX = "/__sim__"
-
-
-class Raw:
-    """A non-JSON reply (bundle archives, plain text)."""
-
-    def __init__(self, data: bytes, content_type: str = "application/octet-stream") -> None:
-        self.data = data
-        self.content_type = content_type
 
 
 FAULTS = ("500", "reset", "429")  # drawn at random: DSS never processed the request

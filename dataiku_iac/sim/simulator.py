@@ -6,6 +6,8 @@ import contextlib
 import fcntl
 import os
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -81,6 +83,8 @@ class Simulator:
         self.options = options or SimOptions()
         self.knobs = Knobs(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
         self.data_dir = Path(data_dir) if data_dir is not None else None
+        # Dataset files need a disk even when the documents live in memory: a scratch DSS data dir then.
+        self._scratch_home = None if self.data_dir is not None else Path(tempfile.mkdtemp(prefix="dss-sim-home-"))
         # The lock dies with the process (flock), so a killed simulator never blocks the next one.
         self._lock_fd = _lock_data_dir(self.data_dir) if self.data_dir is not None else None
         try:
@@ -93,7 +97,8 @@ class Simulator:
                 raise ValueError(f"node names must be unique, got {names}")
             for name in names:
                 _check_node_name(name)
-            self.nodes = [Node(name, kind, prefix, Store(self._node_dir(name))) for name, kind, prefix in specs]
+            self.nodes = [Node(name, kind, prefix, Store(self._node_dir(name)), dip_home=self._dip_home(name))
+                          for name, kind, prefix in specs]
             self._server = SimServer(host, port, self.nodes, self._keys, self.options, self.knobs)
             self._seed(self.nodes)
         except BaseException:
@@ -126,11 +131,17 @@ class Simulator:
                     raise ValueError(f"node '{name}' is a {node.kind.lower()} node, not an automation node")
                 return node
         _check_node_name(name)
-        node = Node(name, "AUTOMATION", f"/{name}", Store(self._node_dir(name)))
+        node = Node(name, "AUTOMATION", f"/{name}", Store(self._node_dir(name)), dip_home=self._dip_home(name))
         self._server.add_node(node)
         self.nodes = [*self.nodes, node]
         self._seed([node])
         return node
+
+    def _dip_home(self, name: str) -> Path:
+        """A node's DSS data dir (`${dip.home}`): its persisted folder, or a scratch folder for an in-memory node."""
+        home = self._node_dir(name) or (self._scratch_home or Path(tempfile.gettempdir())) / name
+        home.mkdir(parents=True, exist_ok=True)
+        return home
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Simulator:
@@ -143,6 +154,7 @@ class Simulator:
 
     def stop(self) -> None:
         self.knobs.gate.set()  # held requests finish, so shutdown does not wait forever
+        self._stop_tasks()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
@@ -153,16 +165,25 @@ class Simulator:
             node.store.flush()
         self._release()
 
+    def _stop_tasks(self) -> None:
+        """Abort running jobs and scenario runs: they end ABORTED, as in a DSS that shuts down."""
+        for node in self.nodes:
+            node.tasks.stop_all()
+
     def _release(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+        if self._scratch_home is not None:
+            shutil.rmtree(self._scratch_home, ignore_errors=True)
+            self._scratch_home = None
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (used by `dss-iac sim serve`)."""
         try:
             self._server.serve_forever()
         finally:
+            self._stop_tasks()
             self._server.server_close()
             for node in self.nodes:
                 node.store.flush()

@@ -12,6 +12,7 @@ from ..context import Node
 from . import (
     admin,
     bundles,
+    dataset_data,
     datasets,
     deployer,
     folders,
@@ -24,7 +25,7 @@ from . import (
 )
 
 MODULES: tuple[ModuleType, ...] = (
-    instance, projects, datasets, folders, zones, recipes, scenarios, admin, bundles, deployer, govern,
+    instance, projects, datasets, dataset_data, folders, zones, recipes, scenarios, admin, bundles, deployer, govern,
 )
 
 

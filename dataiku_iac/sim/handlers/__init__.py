@@ -18,6 +18,7 @@ from . import (
     folders,
     govern,
     instance,
+    metrics,
     projects,
     recipes,
     scenarios,
@@ -25,7 +26,8 @@ from . import (
 )
 
 MODULES: tuple[ModuleType, ...] = (
-    instance, projects, datasets, dataset_data, folders, zones, recipes, scenarios, admin, bundles, deployer, govern,
+    instance, projects, datasets, dataset_data, metrics, folders, zones, recipes, scenarios, admin, bundles, deployer,
+    govern,
 )
 
 

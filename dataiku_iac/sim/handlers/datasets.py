@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from ..context import Ctx
+from ..engine import storage
 from ..errors import SimError, bad_request
 from ..routing import route
 from ._common import already_exists, check_name, copy_doc, fill_defaults, sort_tags
@@ -293,8 +294,10 @@ def save_settings(ctx: Ctx, project_key: str, name: str) -> dict[str, Any]:
 def delete_dataset(ctx: Ctx, project_key: str, name: str) -> dict[str, Any]:
     record = ctx.project(project_key)
     get_dataset(ctx, record, name)
-    # dropData only matters for stored data, which the simulator does not hold.
+    if ctx.req.bool_param("dropData"):
+        _drop_data(ctx, record["datasets"][name])
     del record["datasets"][name]
+    (record.get("datasetStatus") or {}).pop(name, None)
     remove_from_flow(record, "DATASET", name)
     touch(ctx, record)
     return {}
@@ -310,11 +313,11 @@ def set_schema(ctx: Ctx, project_key: str, name: str) -> dict[str, Any]:
     record = ctx.project(project_key)
     doc = get_dataset(ctx, record, name)
     schema = check_schema(ctx.req.json_object())
-    _save_part(ctx, record, doc, {"schema": schema})
+    save_part(ctx, record, doc, {"schema": schema})
     return {}
 
 
-def _save_part(ctx: Ctx, record: dict[str, Any], doc: dict[str, Any], changes: dict[str, Any]) -> None:
+def save_part(ctx: Ctx, record: dict[str, Any], doc: dict[str, Any], changes: dict[str, Any]) -> None:
     """Partial edits (schema, metadata) are saves of the dataset too: they bump its version."""
     new = {**copy_doc(doc), **changes}
     record["datasets"][doc["name"]] = ctx.bump_version(sort_tags(new), doc)
@@ -347,7 +350,7 @@ def set_metadata(ctx: Ctx, project_key: str, name: str) -> dict[str, Any]:
     changes = {k: body[k] for k in ("description", "shortDesc", "tags", "checklists", "customFields") if k in body}
     if "custom" in body:
         changes["customMeta"] = fill_defaults(body["custom"], {"kv": {}})
-    _save_part(ctx, record, doc, changes)
+    save_part(ctx, record, doc, changes)
     return {}
 
 
@@ -364,9 +367,20 @@ def rename_dataset(ctx: Ctx, project_key: str) -> dict[str, Any]:
     datasets = record["datasets"]
     del datasets[old_name]
     datasets[new_name] = ctx.bump_version({**doc, "name": new_name}, doc)
+    if old_name in (record.get("datasetStatus") or {}):
+        record["datasetStatus"][new_name] = record["datasetStatus"].pop(old_name)
     _rename_references(ctx, record, old_name, new_name)
     touch(ctx, record)
     return {}
+
+
+def _drop_data(ctx: Ctx, doc: dict[str, Any]) -> None:
+    """`delete(drop_data=True)`: remove the dataset's files, when the simulator holds them."""
+    try:
+        location = storage.locate(doc, ctx.store.coll("connections"), ctx.node.data_home)
+    except storage.DataError:
+        return  # no files held for this dataset type
+    storage.clear(location)
 
 
 def _rename_references(ctx: Ctx, record: dict[str, Any], old: str, new: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .context import ApiKey, Node, SimOptions
-from .handlers import seed_node
+from .handlers import recover_node, seed_node
 from .handlers.deployer_infras import seed_infra
 from .server import ControlHook, Knobs, SimServer
 from .store import Store
@@ -114,6 +114,7 @@ class Simulator:
         fresh = [n for n in nodes if not n.store.instance.get("_seeded")]
         for node in nodes:
             seed_node(node)
+            recover_node(node)  # jobs and runs a stopped simulator left unfinished end ABORTED
         design = next((n for n in self.nodes if n.kind == "DESIGN"), None)
         if design is None or design in fresh:
             return

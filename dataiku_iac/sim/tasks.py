@@ -70,6 +70,15 @@ class Tasks:
         task.thread.start()
         return task
 
+    def attach(self, key: str, task: Task) -> None:
+        """Make a running task reachable under another key too (a scenario's job, aborted by its own id)."""
+        with self._lock:
+            self._running[key] = task
+
+    def detach(self, key: str) -> None:
+        with self._lock:
+            self._running.pop(key, None)
+
     def get(self, key: str) -> Task | None:
         with self._lock:
             return self._running.get(key)

@@ -18,6 +18,7 @@ from . import (
     folders,
     govern,
     instance,
+    jobs,
     metrics,
     projects,
     recipes,
@@ -26,9 +27,17 @@ from . import (
 )
 
 MODULES: tuple[ModuleType, ...] = (
-    instance, projects, datasets, dataset_data, metrics, folders, zones, recipes, scenarios, admin, bundles, deployer,
-    govern,
+    instance, projects, datasets, dataset_data, metrics, jobs, folders, zones, recipes, scenarios, admin, bundles,
+    deployer, govern,
 )
+
+
+def recover_node(node: Node) -> None:
+    """At start: long tasks that a stopped simulator left running end ABORTED (modules' `recover(node)`)."""
+    for module in MODULES:
+        recover = getattr(module, "recover", None)
+        if recover is not None:
+            recover(node)
 
 
 def seed_node(node: Node) -> None:

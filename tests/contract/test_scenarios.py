@@ -254,10 +254,18 @@ def test_python_scenario_outcomes(project: DSSProject) -> None:
         broken.run_and_wait()
 
 
-@pytest.mark.skipif(AGAINST_REAL_DSS, reason="an empty script failing is a simulator choice (no user code runs)")
-def test_empty_python_scenario_fails(project: DSSProject) -> None:
-    scenario = project.create_scenario("Py empty", "custom_python")
-    assert scenario.run_and_wait(no_fail=True).outcome == "FAILED"
+def test_python_scenario_runs_its_script(project: DSSProject) -> None:
+    script = ("import dataiku\n"
+              "project = dataiku.api_client().get_project(dataiku.default_project_key())\n"
+              "variables = project.get_variables()\n"
+              "variables['standard']['ran_by_scenario'] = 'yes'\n"
+              "project.set_variables(variables)\n")
+    assert python_scenario(project, "Py writes", script).run_and_wait().outcome == "SUCCESS"
+    assert project.get_variables()["standard"]["ran_by_scenario"] == "yes"
+    failing = python_scenario(project, "Py raises", "raise ValueError('no data today')\n")
+    run = failing.run_and_wait(no_fail=True)
+    assert run.outcome == "FAILED"
+    assert "no data today" in run.get_info()["result"]["thrown"]["message"]
 
 
 def test_run_trigger_fire_and_polling(project: DSSProject) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 from ..context import Ctx
 from ..errors import bad_request
 from ..routing import route
+from . import scenario_runs
 from ._common import active_bundle_id
 from .deployer_infras import resolve_node
 from .deployer_store import DEPLOYER, deployment_of, infra_of
-from .scenarios import execute_run, testing_status
+from .scenarios import testing_status
 
 
 def _on_automation(ctx: Ctx, deployment_id: str) -> tuple[Ctx, str]:
@@ -38,8 +39,12 @@ def run_test_scenarios(ctx: Ctx, deployment_id: str) -> dict[str, Any]:
     node_ctx, key = _on_automation(ctx, deployment_id)
     with node_ctx.store.transaction():
         record = node_ctx.project(key)
-        for scenario_id, doc in sorted(record.get("scenarios", {}).items()):
-            if doc.get("markedAsTest"):
-                execute_run(node_ctx, record, scenario_id, {})
-        node_ctx.store.mark(key)
+        tests = [sid for sid, doc in sorted(record.get("scenarios", {}).items()) if doc.get("markedAsTest")]
+        for scenario_id in tests:
+            scenario_runs.start_run(node_ctx, record, scenario_id, {})
+    # The runs need the automation node's lock as they go: wait for them without holding it.
+    for scenario_id in tests:
+        scenario_runs.wait(node_ctx.node, key, scenario_id)
+    with node_ctx.store.transaction():
+        record = node_ctx.project(key)
         return testing_status(record, active_bundle_id(record))

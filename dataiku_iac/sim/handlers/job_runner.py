@@ -36,10 +36,10 @@ def now_ms() -> int:
     return status.now_ms()
 
 
-def system_ctx(node: Node, login: str) -> Ctx:
-    """A context for changes a background task makes on behalf of `login` (version tags name them)."""
+def system_ctx(node: Node, key: ApiKey) -> Ctx:
+    """A context for changes a background task makes on behalf of the user who started it."""
     assert node.server is not None
-    return Ctx(node, Request("POST", "/", {}, {}), ApiKey(login), node.server.options)
+    return Ctx(node, Request("POST", "/", {}, {}), key, node.server.options)
 
 
 def job_id_for(output: str, at_ms: int, taken: Any) -> str:
@@ -276,9 +276,9 @@ def _plain(value: Any, dss_type: str) -> str | None:
 class JobRun:
     """One job's run on a node, recording every change in the store."""
 
-    def __init__(self, node: Node, project_key: str, job_id: str, login: str, api: tuple[str, str]) -> None:
+    def __init__(self, node: Node, project_key: str, job_id: str, key: ApiKey, api: tuple[str, str]) -> None:
         self.node, self.key, self.job_id, self.api = node, project_key, job_id, api
-        self.ctx = system_ctx(node, login)
+        self.ctx = system_ctx(node, key)
 
     def update(self, change: Any) -> bool:
         """Apply `change(record, job)` under the lock; False if the job (or its project) is gone."""

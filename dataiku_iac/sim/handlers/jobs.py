@@ -53,7 +53,7 @@ def start_job(ctx: Ctx, project_key: str, definition: dict[str, Any], *,
     job = new_job(record, check_definition(ctx, record, definition), ctx.key.login)
     job_id = job["def"]["id"]
     ctx.store.mark(project_key)
-    runner = JobRun(ctx.node, project_key, job_id, ctx.key.login, (ctx.node.url, _caller_secret(ctx)))
+    runner = JobRun(ctx.node, project_key, job_id, ctx.key, (ctx.node.url, _caller_secret(ctx)))
     if background:
         ctx.node.tasks.start(job_key(project_key, job_id), runner.run)
     return job, runner

@@ -3,7 +3,8 @@
 Storage in the project record: `scenarios[id]` is the settings document (DSS_API.md §2.4); the script of a
 custom_python scenario rides along in it under SCRIPT_KEY (so that whatever copies scenarios, bundles
 included, carries it) and never shows in replies. `scenarioRuns[id]` holds past runs, oldest first, each
-`{"scenarioRun", "stepRuns"}`; runs do not ship in bundles. Runs execute synchronously inside POST .../run.
+`{"scenarioRun", "stepRuns", "log"}`; runs do not ship in bundles. Runs execute in background threads
+(scenario_runs): POST .../run returns the trigger fire at once, and the run shows as running until it ends.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ import secrets
 import string
 from typing import Any
 
-from ..context import Ctx
+from ..context import Ctx, Node, Raw
 from ..errors import bad_request, forbidden
 from ..routing import route
-from ._common import active_bundle_id, copy_doc, fill_defaults, sort_tags, suffixed
+from . import scenario_runs
+from ._common import copy_doc, fill_defaults, sort_tags, suffixed
 from .projects import touch
 
 SCENARIO_TYPES = ("step_based", "custom_python")
 OUTCOMES = ("SUCCESS", "WARNING", "FAILED", "ABORTED")  # by severity; ABORTED ranks as FAILED
-MAX_KEPT_RUNS = 50
 LIGHT_EDITABLE = ("active", "checklists", "description", "shortDesc", "tags")
 
-SCRIPT_KEY = "_simScript"  # simulator-private: stripped from every reply
+SCRIPT_KEY = scenario_runs.SCRIPT_KEY  # simulator-private: stripped from every reply
 
 SCENARIO_DEFAULTS: dict[str, Any] = {
     "active": False, "description": "", "shortDesc": "", "tags": [], "checklists": {"checklists": []},
@@ -47,8 +48,6 @@ TRIGGER_DELAYS = {"temporal": 5, "ds_modified": 900, "sql_query": 900, "follow_s
 TRIGGER_NAMES = {"temporal": "Time-based", "ds_modified": "Dataset modified", "sql_query": "SQL query change",
                  "follow_scenariorun": "Follow scenario"}
 
-# A run requested through the API is a fire of DSS's built-in manual trigger.
-MANUAL_TRIGGER = {"id": "manual", "type": "manual", "name": "API run", "active": True, "delay": 0, "params": {}}
 
 
 def scenario_id_for(name: str) -> str:
@@ -125,10 +124,12 @@ def _light(record: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
     runs = record.get("scenarioRuns", {}).get(doc["id"], [])
     out = {k: copy_doc(doc.get(k)) for k in ("projectKey", "id", "name", "type", "active", "tags", "shortDesc",
                                              "description", "markedAsTest", "versionTag", "creationTag")}
-    # Runs finish inside the request that starts them, so a scenario is never seen running.
-    out.update({"running": False, "start": 0, "nextRun": 0})
-    if runs:
-        out["lastRun"] = copy_doc(runs[-1]["scenarioRun"])
+    running = [r for r in runs if scenario_runs.is_running(r)]
+    out.update({"running": bool(running), "start": running[-1]["scenarioRun"]["start"] if running else 0,
+                "nextRun": 0})
+    finished = [r for r in runs if not scenario_runs.is_running(r)]
+    if finished:
+        out["lastRun"] = copy_doc(finished[-1]["scenarioRun"])
     return out
 
 
@@ -238,124 +239,18 @@ def save_payload(ctx: Ctx, project_key: str, scenario_id: str) -> dict[str, Any]
     return {}
 
 
-# -- runs ------------------------------------------------------------------------------------------
-
-def _run_id(now_ms: int, taken: set[str]) -> str:
-    """DSS run ids are start timestamps, `yyyy-MM-dd-HH-mm-ss-SSS`; bump a millisecond on a clash."""
-    while True:
-        t = datetime.datetime.fromtimestamp(now_ms / 1000, tz=datetime.UTC)
-        candidate = t.strftime("%Y-%m-%d-%H-%M-%S-") + f"{now_ms % 1000:03d}"
-        if candidate not in taken:
-            return candidate
-        now_ms += 1
-
-
-PROCESS_FAILED = "com.dataiku.dip.exceptions.ExternalProcessFailedException"
-
-
-def _thrown(message: str, clazz: str = "com.dataiku.common.server.APIError$SerializedErrorException",
-            code: str = "") -> dict[str, Any]:
-    return {"clazz": clazz, "title": message, "message": message, "stack": "", "code": code,
-            "fixability": "USER_CONFIG_OR_CODE"}
-
-
-def _script_error(script: Any) -> str | None:
-    """GUESS: user code is never executed. A script fails when empty or when it does not compile."""
-    if not isinstance(script, str) or not script.strip():
-        return "The Python script is empty"
-    try:
-        compile(script, "<scenario script>", "exec")
-    except SyntaxError as e:
-        return f"SyntaxError: {e.msg} (line {e.lineno})"
-    return None
-
-
-def _item_exists(ctx: Ctx, record: dict[str, Any], build: dict[str, Any]) -> bool:
-    project = ctx.store.projects.get(str(build.get("projectKey") or record["projectKey"]))
-    if project is None:
-        return False
-    collection = {"DATASET": "datasets", "MANAGED_FOLDER": "managedFolders"}.get(str(build.get("type")))
-    # Other flow items (saved models, knowledge banks...) are not simulated, so they never exist.
-    return collection is not None and build.get("itemId") in project.get(collection, {})
-
-
-def _step_outcome(ctx: Ctx, record: dict[str, Any], step: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """A step's outcome, judged on the flow as it is. Steps of other types than these succeed."""
-    params = step.get("params") or {}
-    if step["type"] == "build_flowitem":
-        for build in params.get("builds") or []:
-            if not _item_exists(ctx, record, build):
-                return "FAILED", _thrown(f"{build.get('type')} {build.get('itemId')} does not exist",
-                                         code="ERR_DATASET_NOT_FOUND")
-    elif step["type"] == "custom_python":
-        error = _script_error(params.get("script"))
-        if error:
-            return "FAILED", _thrown(error, clazz=PROCESS_FAILED)
-    elif step["type"] == "run_scenario" and params.get("scenarioId") not in record.get("scenarios", {}):
-        return "FAILED", _thrown(f"Scenario {params.get('scenarioId')} does not exist")
-    return "SUCCESS", None
-
-
-def _should_run(step: dict[str, Any], outcome: str) -> bool:
-    if not step.get("enabled", True):
-        return False
-    if step.get("runConditionType") == "RUN_ALWAYS":
-        return True
-    # RUN_CONDITIONALLY expressions are not evaluated: such steps follow the status rule.
-    return outcome in step.get("runConditionStatuses", ["SUCCESS", "WARNING"])
-
-
-def _worst(a: str, b: str) -> str:
-    return max(a, b, key=lambda o: min(OUTCOMES.index(o), 2))
-
-
-def execute_run(ctx: Ctx, record: dict[str, Any], scenario_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Run a scenario now, record the run, and return the trigger fire. The caller marks the store."""
-    doc = record["scenarios"][scenario_id]
-    runs = record.setdefault("scenarioRuns", {}).setdefault(scenario_id, [])
-    start = ctx.now_ms()
-    run_id = _run_id(start, {r["scenarioRun"]["runId"] for r in runs})
-    fire = {"trigger": dict(MANUAL_TRIGGER), "runId": run_id, "cancelled": False, "params": copy_doc(params),
-            "timestamp": start}
-    outcome, thrown, step_runs = "SUCCESS", None, []
-    if doc["type"] == "custom_python":
-        error = _script_error(doc.get(SCRIPT_KEY))
-        if error:
-            outcome, thrown = "FAILED", _thrown(error, clazz=PROCESS_FAILED)
-    else:
-        for step in doc["params"].get("steps", []):
-            if not _should_run(step, outcome):
-                continue
-            step_outcome, step_thrown = _step_outcome(ctx, record, step)
-            result: dict[str, Any] = {"type": "STEP_DONE", "outcome": step_outcome}
-            if step_thrown:
-                result["thrown"] = step_thrown
-            step_runs.append({"runId": f"{run_id}_{step['id']}", "step": copy_doc(step), "start": ctx.now_ms(),
-                              "end": ctx.now_ms(), "result": result, "additionalReportItems": []})
-            outcome = _worst(outcome, step_outcome)
-    end = max(ctx.now_ms(), start + 1)
-    result = {"type": "SCENARIO_DONE", "outcome": outcome, "start": start, "end": end}
-    if thrown:
-        result["thrown"] = thrown
-    scenario_run = {"runId": run_id, "scenario": _public(doc), "trigger": copy_doc(fire), "start": start,
-                    "end": end, "result": result, "runAsUser": {"login": doc.get("runAsUser") or ctx.key.login},
-                    "variables": copy_doc(params), "bundleId": active_bundle_id(record)}
-    runs.append({"scenarioRun": scenario_run, "stepRuns": step_runs})
-    del runs[:-MAX_KEPT_RUNS]
-    return fire
-
+# -- runs (executed by scenario_runs) --------------------------------------------------------------------
 
 @route("POST", "/projects/{project_key}/scenarios/{scenario_id}/run")
 def run_scenario(ctx: Ctx, project_key: str, scenario_id: str) -> dict[str, Any]:
     record, _ = _get(ctx, project_key, scenario_id)
-    fire = execute_run(ctx, record, scenario_id, ctx.req.json_object())
-    ctx.store.mark(project_key)
-    return copy_doc(fire)
+    return scenario_runs.start_run(ctx, record, scenario_id, ctx.req.json_object())
 
 
 @route("POST", "/projects/{project_key}/scenarios/{scenario_id}/abort")
 def abort_scenario(ctx: Ctx, project_key: str, scenario_id: str) -> dict[str, Any]:
-    _get(ctx, project_key, scenario_id)  # nothing is ever running: runs finish within their request
+    _get(ctx, project_key, scenario_id)
+    ctx.node.tasks.abort(scenario_runs.run_key(project_key, scenario_id))  # nothing to do if it is not running
     return {}
 
 
@@ -394,6 +289,8 @@ def get_last_runs(ctx: Ctx, project_key: str, scenario_id: str) -> list[dict[str
     except ValueError:
         raise bad_request("'limit' must be an integer") from None
     runs = list(reversed(_runs(ctx, project_key, scenario_id)))  # newest first
+    if ctx.req.bool_param("onlyFinishedRuns"):
+        runs = [r for r in runs if not scenario_runs.is_running(r)]
     return [copy_doc(r["scenarioRun"]) for r in runs[:max(limit, 0)]]
 
 
@@ -408,12 +305,23 @@ def get_runs_by_date(ctx: Ctx, project_key: str, scenario_id: str) -> list[dict[
             if bounds[0] <= datetime.datetime.fromtimestamp(r["start"] / 1000).date() < bounds[1]]
 
 
-@route("GET", "/projects/{project_key}/scenarios/{scenario_id}/{run_id}")
-def get_run_details(ctx: Ctx, project_key: str, scenario_id: str, run_id: str) -> dict[str, Any]:
+def _run(ctx: Ctx, project_key: str, scenario_id: str, run_id: str) -> dict[str, Any]:
     for run in _runs(ctx, project_key, scenario_id):
         if run["scenarioRun"]["runId"] == run_id:
-            return copy_doc(run)
+            return run
     raise ctx.not_found(f"Run {run_id} of scenario {scenario_id} does not exist in project {project_key}")
+
+
+@route("GET", "/projects/{project_key}/scenarios/{scenario_id}/{run_id}")
+def get_run_details(ctx: Ctx, project_key: str, scenario_id: str, run_id: str) -> dict[str, Any]:
+    run = _run(ctx, project_key, scenario_id, run_id)
+    return {"scenarioRun": copy_doc(run["scenarioRun"]), "stepRuns": copy_doc(run["stepRuns"])}
+
+
+@route("GET", "/projects/{project_key}/scenarios/{scenario_id}/{run_id}/log")
+def get_run_log(ctx: Ctx, project_key: str, scenario_id: str, run_id: str) -> Raw:
+    run = _run(ctx, project_key, scenario_id, run_id)
+    return Raw(("\n".join(run.get("log") or []) + "\n").encode("utf-8"), "text/plain; charset=utf-8")
 
 
 def testing_status(record: dict[str, Any], bundle_id: str | None = None) -> dict[str, Any]:
@@ -424,7 +332,8 @@ def testing_status(record: dict[str, Any], bundle_id: str | None = None) -> dict
         if not doc.get("markedAsTest"):
             continue
         runs = [r["scenarioRun"] for r in record.get("scenarioRuns", {}).get(scenario_id, [])
-                if bundle_id is None or r["scenarioRun"].get("bundleId") == bundle_id]
+                if not scenario_runs.is_running(r)
+                and (bundle_id is None or r["scenarioRun"].get("bundleId") == bundle_id)]
         if not runs:
             continue
         last = runs[-1]
@@ -440,3 +349,7 @@ def testing_status(record: dict[str, Any], bundle_id: str | None = None) -> dict
 @route("GET", "/projects/{project_key}/scenarios/testing-status")
 def get_testing_status(ctx: Ctx, project_key: str) -> dict[str, Any]:
     return testing_status(ctx.project(project_key), ctx.req.param("bundleId") or None)
+
+
+def recover(node: Node) -> None:
+    scenario_runs.recover(node)

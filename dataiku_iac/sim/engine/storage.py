@@ -150,7 +150,8 @@ def csv_header(location: Location) -> list[str]:
     """The header of the first file (for schema detection)."""
     for path in location.files():
         for header, _ in _csv_file(path, location.format_params):
-            return header
+            if header:
+                return header
     return []
 
 
@@ -172,8 +173,7 @@ def _csv_file(path: Path, params: dict[str, Any]) -> Iterator[tuple[list[str], l
             for _ in range(int(params.get("skipRowsAfterHeader") or 0)):
                 next(reader, None)
             for row in reader:
-                if row:
-                    yield header, row
+                yield header, row  # [] for a blank line: the caller knows whether that is a row
     except (UnicodeDecodeError, csv.Error, OSError, EOFError) as e:
         raise DataError(f"Cannot read {path.name}: {e}") from None
 
@@ -182,6 +182,8 @@ def read_csv_rows(location: Location, width: int) -> Iterator[list[str | None]]:
     """Every row of every file, cut or padded to `width` cells; empty cells are None (DSS: empty is null)."""
     for path in location.files():
         for _, row in _csv_file(path, location.format_params):
+            if not row and width > 1:
+                continue  # a blank line; in a one-column dataset it is a row with an empty value
             cells: list[str | None] = [c if c != "" else None for c in row[:width]]
             yield cells + [None] * (width - len(cells))
 
@@ -193,7 +195,11 @@ def write_csv(path: Path, params: dict[str, Any], header: list[str], rows: Itera
         if params.get("parseHeaderRow"):
             writer.writerow(header)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            cells = ["" if v is None else v for v in row]
+            if cells == [""] and dialect["quoting"] == csv.QUOTE_NONE:
+                f.write("\n")  # csv refuses a lone empty field without quotes: DSS writes an empty line
+            else:
+                writer.writerow(cells)
 
 
 def output_file(location: Location, index: int = 0) -> Path:

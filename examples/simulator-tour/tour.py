@@ -9,6 +9,7 @@ With no --url, the tour starts its own simulator in-process.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import tempfile
 import time
@@ -18,10 +19,16 @@ from dataikuapi import DSSClient
 from dataikuapi.govern.blueprint import GovernBlueprintVersionId
 from dataikuapi.utils import DataikuException
 
+# Reads and writes row by row: runs the same on DSS and on the simulator (which needs no pandas).
 SCRIPT = """\
 import dataiku
-df = dataiku.Dataset("customers_raw").get_dataframe()
-dataiku.Dataset("customers_clean").write_with_schema(df.dropna())
+signups = dataiku.Dataset("signups")
+clean = dataiku.Dataset("customers_clean")
+clean.write_schema(signups.read_schema())
+with clean.get_writer() as writer:
+    for row in signups.iter_rows():
+        if row["email"]:
+            writer.write_row_dict(row)
 """
 
 
@@ -46,11 +53,14 @@ def tour(url: str, api_key: str) -> None:
         print(f"{name}: password reads back as {shown!r} (secrets are never returned)")
     dev_conn, prod_conn = f"pg_dev_{suffix}", f"pg_prod_{suffix}"
 
-    step(f"Project {key}: two datasets, a Python recipe, a scenario")
+    step(f"Project {key}: three datasets, a Python recipe, a scenario")
     project = design.create_project(key, "Simulator tour", "admin", tags=["tour"])
     project.create_sql_table_dataset("customers_raw", "PostgreSQL", dev_conn, "customers", "public")
+    signups = project.create_upload_dataset("signups")
+    signups.uploaded_add_file(io.BytesIO(b"id,email\n1,ann@example.com\n2,\n3,bob@example.com\n"), "signups.csv")
+    signups.autodetect_settings(infer_storage_types=True).save()
     builder = project.new_recipe("python", "clean_customers")
-    builder.with_input("customers_raw")
+    builder.with_input("signups")
     builder.with_new_output_dataset("customers_clean", "filesystem_managed")
     builder.with_script(SCRIPT)
     recipe = builder.create()
@@ -68,6 +78,7 @@ def tour(url: str, api_key: str) -> None:
     step("Run the scenario and wait for its outcome")
     run = scenario.run_and_wait()
     print("outcome:", run.outcome)
+    print("customers_clean rows:", list(project.get_dataset("customers_clean").iter_rows()))
 
     step("Export bundle v1 and activate it on the automation node, remapping the connection")
     project.export_bundle("v1")

@@ -194,3 +194,13 @@ def test_checks_on_build_fail_the_job(orders: DSSProject) -> None:
     assert state == "FAILED"
     assert "at least 100 rows" in job.get_log()
     assert dataset.get_last_metric_values().get_global_value("records:COUNT_RECORDS") == 4
+
+
+def test_python_recipe_fails_only_when_its_code_reads_an_input_without_data(orders: DSSProject) -> None:
+    recipe(orders, "sync", ["orders"], "never_built")
+    python_recipe(orders, ["never_built"], "quiet", "print('nothing read')\n")
+    assert build(orders, "quiet")[1] == "DONE"
+    python_recipe(orders, ["never_built"], "reader", "import dataiku\nlist(dataiku.Dataset('never_built').iter_rows())\n")
+    job, state = build(orders, "reader")
+    assert state == "FAILED"
+    assert "never_built" in job.get_log()

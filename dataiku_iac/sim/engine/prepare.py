@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .storage import DataError
-from .table import Session, literal, quote
+from .table import DUCK_TYPES, Session, literal, quote
 
 Step = dict[str, Any]
 
@@ -135,8 +135,6 @@ def _fill_empty(session: Session, src: str, dst: str, step: Step) -> None:
 
 
 def _duck(dss: str) -> str:
-    from .table import DUCK_TYPES
-
     return DUCK_TYPES.get(dss, "VARCHAR")
 
 

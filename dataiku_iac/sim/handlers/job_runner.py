@@ -28,8 +28,8 @@ from .zones import recipe_refs
 JOB_TYPES = ("NON_RECURSIVE_FORCED_BUILD", "RECURSIVE_BUILD", "RECURSIVE_FORCED_BUILD", "RECURSIVE_MISSING_ONLY_BUILD")
 BUILT_TYPES = (*recipes.VISUAL_TYPES, "python")
 FINISHED = ("DONE", "FAILED", "ABORTED")
-MAX_LOG_LINES = 5000
-MAX_KEPT_JOBS = 100
+MAX_LOG_LINES = 500  # per job: logs live in the project record
+MAX_KEPT_JOBS = 50
 
 
 def now_ms() -> int:
@@ -134,17 +134,21 @@ def plan(record: dict[str, Any], definition: dict[str, Any]) -> list[str]:
 
 
 def unbuildable(record: dict[str, Any], recipes_to_run: list[str]) -> list[str]:
-    """Why some planned recipes cannot be built by the simulator (nothing runs if any)."""
+    """Why some planned recipes cannot be built by the simulator (nothing runs if any). A Python recipe may
+    have managed folders among its inputs and outputs: its code runs, and fails if it uses them (dataiku.Folder
+    is not provided); other recipes read and write datasets only."""
     problems = []
     for name in recipes_to_run:
         recipe = record["recipes"][name]["recipe"]
         if recipe.get("type") not in BUILT_TYPES:
             problems.append(f"Recipe {name} of type {recipe.get('type')} is not built by the simulator (NOT RUN)")
             continue
+        folders = record.get("managedFolders") or {}
         for ref in recipe_refs(record["recipes"][name], "outputs"):
-            if ref not in (record.get("datasets") or {}):
-                problems.append(f"Recipe {name} writes {ref}, which is not a dataset: the simulator builds "
-                                "datasets only (NOT RUN)")
+            if ref in (record.get("datasets") or {}) or (recipe.get("type") == "python" and ref in folders):
+                continue
+            problems.append(f"Recipe {name} writes {ref}, which is not a dataset: the simulator builds "
+                            "datasets only (NOT RUN)")
     return problems
 
 
@@ -164,10 +168,13 @@ class Activity:
 
 def snapshot_activity(store: Any, record: dict[str, Any], recipe_name: str) -> Activity:
     entry = record["recipes"][recipe_name]
+    python = entry["recipe"].get("type") == "python"
     inputs = []
     for ref in recipe_refs(entry, "inputs"):
         owner, name = (store.projects.get(ref.split(".", 1)[0]), ref.split(".", 1)[1]) if "." in ref else (record, ref)
         doc = ((owner or {}).get("datasets") or {}).get(name)
+        if doc is None and python:
+            continue  # a managed folder: the code gets no dataiku.Folder, so it cannot use it unseen
         if doc is None:
             raise DataError(f"Recipe {recipe_name} reads {ref}, which is not a dataset: the simulator reads "
                             "datasets only (NOT RUN)")
@@ -175,8 +182,9 @@ def snapshot_activity(store: Any, record: dict[str, Any], recipe_name: str) -> A
     outputs = []
     for role in (entry["recipe"].get("outputs") or {}).values():
         for item in (role or {}).get("items") or []:
-            doc = record["datasets"][item["ref"]]
-            outputs.append((item["ref"], copy.deepcopy(doc), bool(item.get("appendMode"))))
+            doc = (record.get("datasets") or {}).get(item["ref"])
+            if doc is not None:
+                outputs.append((item["ref"], copy.deepcopy(doc), bool(item.get("appendMode"))))
     own = record.get("variables") or {}
     variables = {**own.get("standard", {}), **own.get("local", {})}
     return Activity(copy.deepcopy(entry["recipe"]), str(entry.get("payload") or ""), inputs, outputs,
@@ -195,17 +203,23 @@ def execute(activity: Activity, dip_home: Path, task: Task, api: tuple[str, str]
     """Run one recipe on the files (no lock held); return what was written to each output."""
     rtype = str(activity.recipe.get("type"))
     with Session() as session:
-        tables = []
+        tables, unreadable = [], {}
         for i, (ref, doc) in enumerate(activity.inputs):
             task.check()
-            location = storage.locate(doc, activity.connections, dip_home)
-            columns = session.load(f"in{i}", location)
+            try:
+                location = storage.locate(doc, activity.connections, dip_home)
+                columns = session.load(f"in{i}", location)
+            except DataError as e:
+                if rtype != "python":
+                    raise
+                unreadable[ref] = e.message  # the code fails only if it reads it, as in DSS
+                continue
             doc["schema"] = {"columns": columns}
             tables.append(f"in{i}")
             say(f"Read {ref}: {session.con.execute(f'SELECT COUNT(*) FROM in{i}').fetchone()[0]} rows")  # type: ignore[index]
         task.check()
         if rtype == "python":
-            return _run_python(activity, session, dip_home, task, api, project_key, say)
+            return _run_python(activity, session, dip_home, task, api, project_key, say, unreadable)
         result = recipes.run_visual(session, rtype, tables, activity.payload)
         name, doc, append = activity.outputs[0]
         location = storage.locate(doc, activity.connections, dip_home)
@@ -216,11 +230,15 @@ def execute(activity: Activity, dip_home: Path, task: Task, api: tuple[str, str]
 
 
 def _run_python(activity: Activity, session: Session, dip_home: Path, task: Task, api: tuple[str, str],
-                project_key: str, say: Any) -> list[Written]:
+                project_key: str, say: Any, unreadable: dict[str, str]) -> list[Written]:
     workdir = Path(tempfile.mkdtemp(prefix="dss-sim-py-"))
     try:
-        inputs, outputs = {}, {}
+        inputs: dict[str, dict[str, Any]] = {}
+        outputs: dict[str, dict[str, Any]] = {}
         for i, (ref, doc) in enumerate(activity.inputs):
+            if ref in unreadable:
+                inputs[ref] = {"error": unreadable[ref], "schema": []}
+                continue
             path = workdir / f"in{i}.csv"
             columns = doc["schema"]["columns"]
             storage.write_csv(path, {"style": "excel", "separator": ",", "parseHeaderRow": True},

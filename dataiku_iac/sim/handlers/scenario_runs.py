@@ -27,7 +27,7 @@ from .jobs import job_key, start_job
 
 OUTCOMES = ("SUCCESS", "WARNING", "FAILED", "ABORTED")
 MAX_KEPT_RUNS = 50
-MAX_LOG_LINES = 5000
+MAX_LOG_LINES = 500  # per run: logs live in the project record
 PROCESS_FAILED = "com.dataiku.dip.exceptions.ExternalProcessFailedException"
 SCRIPT_KEY = "_simScript"  # the script of a custom_python scenario (scenarios.py)
 EXECUTED_STEPS = ("build_flowitem", "compute_metrics", "check_dataset", "custom_python", "set_project_vars",

@@ -126,6 +126,8 @@ class Dataset:
         entry = self._entry("inputs")
         if entry is None:
             raise ValueError(f"Dataset {self.full_name} is not an input of this recipe")
+        if entry.get("error"):
+            raise OSError(f"Cannot read dataset {self.full_name}: {entry['error']}")
         return entry
 
     def _output(self) -> dict[str, Any]:

@@ -200,7 +200,8 @@ def test_python_recipe_fails_only_when_its_code_reads_an_input_without_data(orde
     recipe(orders, "sync", ["orders"], "never_built")
     python_recipe(orders, ["never_built"], "quiet", "print('nothing read')\n")
     assert build(orders, "quiet")[1] == "DONE"
-    python_recipe(orders, ["never_built"], "reader", "import dataiku\nlist(dataiku.Dataset('never_built').iter_rows())\n")
+    script = "import dataiku\nlist(dataiku.Dataset('never_built').iter_rows())\n"
+    python_recipe(orders, ["never_built"], "reader", script)
     job, state = build(orders, "reader")
     assert state == "FAILED"
     assert "never_built" in job.get_log()

@@ -113,9 +113,9 @@ def test_data_quality_rules_lifecycle(project: DSSProject) -> None:
     count = rules.create_rule({"type": "RecordCountInRangeRule", "displayName": "has rows", "softMinimum": 1,
                                "softMinimumEnabled": True})
     not_empty = rules.create_rule({"type": "ColumnNotEmptyRule", "displayName": "customer filled",
-                                   "columns": ["customer"]})
+                                   "columns": ["customer"], "thresholdType": "ENTIRE_COLUMN_NOT_EMPTY"})
     in_set = rules.create_rule({"type": "ValuesInSetRule", "displayName": "known customers",
-                                "columns": ["customer"], "values": ["alice", "bob"]})
+                                "columns": ["customer"], "valueSet": ["alice", "bob"]})
     assert {r.name for r in rules.list_rules()} == {"has rows", "customer filled", "known customers"}
     rules.compute_rules().wait_for_result()
     outcomes = {r.name: r.outcome for r in rules.get_last_rules_results()}
@@ -123,7 +123,7 @@ def test_data_quality_rules_lifecycle(project: DSSProject) -> None:
     assert "1 empty" in not_empty.get_last_result().message
     assert count.get_last_result().outcome == "OK"
     raw = in_set.get_raw()
-    raw["values"] = ["alice"]
+    raw["valueSet"] = ["alice"]
     in_set.save()
     in_set.compute().wait_for_result()
     assert in_set.get_last_result().outcome == "ERROR"
@@ -132,18 +132,97 @@ def test_data_quality_rules_lifecycle(project: DSSProject) -> None:
     assert len(rules.get_rules_history()) >= 4
 
 
-@pytest.mark.parametrize(("rule", "outcome"), [
-    ({"type": "ColumnMinInRangeRule", "columns": ["amount"], "minimum": 3, "minimumEnabled": True}, "ERROR"),
-    ({"type": "ColumnMaxInRangeRule", "columns": ["amount"], "softMaximum": 5, "softMaximumEnabled": True}, "WARNING"),
-    ({"type": "ColumnAvgInRangeRule", "columns": ["amount"], "minimum": 4, "minimumEnabled": True}, "OK"),
-    ({"type": "ColumnUniqueValuesRule", "columns": ["id"]}, "OK"),
-    ({"type": "ColumnUniqueValuesRule", "columns": ["customer"]}, "ERROR"),
-    ({"type": "ValuesInRangeRule", "columns": ["amount"], "maximum": 5, "maximumEnabled": True}, "ERROR"),
-    ({"type": "ColumnCountInRangeRule", "minimum": 3, "minimumEnabled": True, "maximum": 3, "maximumEnabled": True},
-     "OK"),
-])
+def hard(low: float | None = None, high: float | None = None) -> dict[str, Any]:
+    return {**({"minimum": low, "minimumEnabled": True} if low is not None else {}),
+            **({"maximum": high, "maximumEnabled": True} if high is not None else {})}
+
+
+def soft(low: float | None = None, high: float | None = None) -> dict[str, Any]:
+    return {**({"softMinimum": low, "softMinimumEnabled": True} if low is not None else {}),
+            **({"softMaximum": high, "softMaximumEnabled": True} if high is not None else {})}
+
+
+# ORDERS: amount 2.5, 3, 4.5, 10 (sum 20, median 3.75, sample stddev 3.44); customer alice, bob, empty, alice.
+AMOUNT, CUSTOMER = {"columns": ["amount"]}, {"columns": ["customer"]}
+RULES: list[tuple[dict[str, Any], str]] = [
+    ({"type": "ColumnMinInRangeRule", **AMOUNT, **hard(3)}, "ERROR"),
+    ({"type": "ColumnMaxInRangeRule", **AMOUNT, **soft(high=5)}, "WARNING"),
+    ({"type": "ColumnAvgInRangeRule", **AMOUNT, **hard(4)}, "OK"),
+    ({"type": "ColumnSumInRangeRule", **AMOUNT, **hard(20, 20)}, "OK"),
+    ({"type": "ColumnMedianInRangeRule", **AMOUNT, **soft(4)}, "WARNING"),
+    ({"type": "ColumnStdDevInRangeRule", **AMOUNT, **hard(high=3)}, "ERROR"),
+    ({"type": "ValuesInRangeRule", **AMOUNT, **hard(high=5)}, "ERROR"),
+    ({"type": "ValuesInRangeRule", **AMOUNT, **hard(0, 10)}, "OK"),
+    ({"type": "ColumnCountInRangeRule", **hard(3, 3)}, "OK"),
+    ({"type": "FileSizeInRangeRule", **hard(1, 1000)}, "OK"),
+    ({"type": "FileSizeInRangeRule", **hard(high=10)}, "ERROR"),
+    ({"type": "ColumnUniqueValuesRule", "columns": ["id"], "thresholdType": "ENTIRE_COLUMN"}, "OK"),
+    ({"type": "ColumnUniqueValuesRule", **CUSTOMER, "thresholdType": "ENTIRE_COLUMN"}, "ERROR"),
+    ({"type": "ColumnUniqueValuesRule", **CUSTOMER, "thresholdType": "MIN_COUNT", **hard(3)}, "ERROR"),
+    ({"type": "ColumnNotEmptyRule", "columns": ["id"], "thresholdType": "ENTIRE_COLUMN_NOT_EMPTY"}, "OK"),
+    ({"type": "ColumnNotEmptyRule", **CUSTOMER, "thresholdType": "MAX_PERCENTAGE_EMPTY", **hard(high=30),
+      **soft(high=20)}, "WARNING"),
+    ({"type": "ColumnNotEmptyRule", **CUSTOMER, "thresholdType": "MAX_COUNT_EMPTY", **hard(high=0)}, "ERROR"),
+    ({"type": "ColumnEmptyRule", **CUSTOMER, "thresholdType": "ENTIRE_COLUMN_EMPTY"}, "ERROR"),
+    ({"type": "ValuesInSetRule", **CUSTOMER, "valueSet": ["alice"]}, "ERROR"),
+    ({"type": "ModeValueInSetRule", **CUSTOMER, "valueSet": ["alice"]}, "OK"),
+    ({"type": "ModeValueInSetRule", **CUSTOMER, "valueSet": ["bob"]}, "ERROR"),
+    ({"type": "TopValuesInSetRule", **CUSTOMER, "topN": 1, "valueSet": ["alice"]}, "OK"),
+    ({"type": "TopValuesInSetRule", **CUSTOMER, "topN": 2, "valueSet": ["alice"]}, "ERROR"),
+    ({"type": "DatasetSchemaContainsRule", "expectedSchema": {"columns": [{"name": "amount"}]}}, "OK"),
+    ({"type": "DatasetSchemaContainsRule", "expectedSchema": {"columns": [{"name": "price"}]}}, "ERROR"),
+    ({"type": "DatasetSchemaEqualsRule", "expectedSchema": {"columns": [{"name": "id"}, {"name": "customer"}]}},
+     "ERROR"),
+    ({"type": "numericRange", "metricId": "records:COUNT_RECORDS", "autoComputeMetric": True, **hard(5)}, "ERROR"),
+    ({"type": "valueSet", "metricId": "basic:COUNT_COLUMNS", "autoComputeMetric": True, "values": ["3"]}, "OK"),
+]
+
+
+@pytest.mark.parametrize(("rule", "outcome"), RULES, ids=[f"{r['type']}-{o}" for r, o in RULES])
 def test_rule_types_judge_the_data(project: DSSProject, rule: dict[str, Any], outcome: str) -> None:
     orders = upload(project, "orders", ORDERS)
     created = orders.get_data_quality_rules().create_rule({"displayName": "rule", **rule})
     created.compute().wait_for_result()
     assert created.get_last_result().outcome == outcome
+
+
+def test_schema_rule_names_what_differs(project: DSSProject) -> None:
+    orders = upload(project, "orders", ORDERS)
+    typed = {c["name"]: c["type"] for c in orders.get_schema()["columns"]}
+    rules = orders.get_data_quality_rules()
+    equals = rules.create_rule({"type": "DatasetSchemaEqualsRule", "displayName": "same", "expectedSchema": {
+        "columns": [{"name": n, "type": t} for n, t in typed.items()]}})
+    wrong_type = rules.create_rule({"type": "DatasetSchemaContainsRule", "displayName": "id text",
+                                    "expectedSchema": {"columns": [{"name": "id", "type": "string"}]}})
+    rules.compute_rules().wait_for_result()
+    assert typed["id"] != "string"
+    assert equals.get_last_result().outcome == "OK"
+    result = wrong_type.get_last_result()
+    assert result.outcome == "ERROR" and "id" in result.message
+
+
+def test_empty_rule_without_threshold_type_fails(project: DSSProject) -> None:
+    orders = upload(project, "orders", ORDERS)
+    rule = orders.get_data_quality_rules().create_rule({"type": "ColumnNotEmptyRule", "displayName": "filled",
+                                                         "columns": ["id"]})
+    rule.compute().wait_for_result()
+    result = rule.get_last_result()
+    assert result.outcome == "ERROR" and "Threshold type cannot be null" in result.message
+
+
+@pytest.mark.skipif(AGAINST_REAL_DSS, reason="DSS computes these; the simulator reports them NOT RUN")
+@pytest.mark.parametrize("rule", [
+    {"type": "DriftRecordCountRule", "driftParams": {"iqrFactor": 1.5, "iqrFactorEnabled": True}},
+    {"type": "CompareMetricsRule", "metricId": "basic:COUNT_COLUMNS", "metricBId": "basic:COUNT_COLUMNS",
+     "datasetBName": "orders", "operator": "EQ", "autoComputeMetric": True},
+    {"type": "ColumnMeaningValidityRule", "columnSpecs": [{"column": "customer"}], "thresholdType": "ENTIRE_COLUMN"},
+    {"type": "python", "code": "def process(last_values, dataset, partition_id):\n    return 'OK', ''\n"},
+], ids=lambda r: r["type"])
+def test_rules_not_evaluated_are_reported_not_run(project: DSSProject, rule: dict[str, Any]) -> None:
+    orders = upload(project, "orders", ORDERS)
+    rules = orders.get_data_quality_rules()
+    created = rules.create_rule({"displayName": "rule", **rule})
+    rules.compute_rules().wait_for_result()
+    result = created.get_last_result()
+    assert result.outcome == "EMPTY" and result.message.startswith("NOT RUN")
+    assert rules.get_status()["outcome"] != "OK"

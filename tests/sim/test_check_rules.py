@@ -32,3 +32,23 @@ def test_a_missing_value_is_empty_and_unknown_types_are_not_run() -> None:
     assert (result.outcome, result.not_run) == ("EMPTY", True) and result.message.startswith("NOT RUN")
     assert evaluate({"type": "numericRange", "metricId": "m", "maximum": 1, "maximumEnabled": True},
                     lambda _: Value(2, "BIGINT"), lambda c, q: None).outcome == "ERROR"
+
+
+@given(total=st.integers(min_value=1, max_value=1000), data=st.data(), limit=st.floats(min_value=0, max_value=100))
+def test_empty_rule_thresholds(total: int, data: st.DataObject, limit: float) -> None:
+    empty = data.draw(st.integers(min_value=0, max_value=total))
+    values = {"col_stats:COUNT_NULL:c": Value(empty, "BIGINT"), "records:COUNT_RECORDS": Value(total, "BIGINT")}
+
+    def outcome(rule: dict[str, object]) -> str:
+        return evaluate({"columns": ["c"], **rule}, values.get, lambda c, q: None).outcome
+
+    assert outcome({"type": "ColumnNotEmptyRule", "thresholdType": "ENTIRE_COLUMN_NOT_EMPTY"}) == (
+        "OK" if empty == 0 else "ERROR")
+    assert outcome({"type": "ColumnEmptyRule", "thresholdType": "ENTIRE_COLUMN_EMPTY"}) == (
+        "OK" if empty == total else "ERROR")
+    bounded = {"maximum": limit, "maximumEnabled": True}
+    assert outcome({"type": "ColumnNotEmptyRule", "thresholdType": "MAX_PERCENTAGE_EMPTY", **bounded}) == (
+        "ERROR" if 100.0 * empty / total > limit else "OK")
+    assert outcome({"type": "ColumnEmptyRule", "thresholdType": "MIN_COUNT_EMPTY", "minimum": limit,
+                    "minimumEnabled": True}) == ("ERROR" if empty < limit else "OK")
+    assert outcome({"type": "ColumnNotEmptyRule"}) == "ERROR"  # DSS: "Threshold type cannot be null"

@@ -2,8 +2,12 @@
 
 A check (`metricsChecks.checks`, and the data quality rules that DSS keeps in the same list) yields an
 outcome OK, WARNING, ERROR or EMPTY (no value to judge) and a message. Types the simulator does not evaluate
-(Python checks, drift rules, meaning validity, schema rules...) yield EMPTY with `notRun: true` and a message
-starting "NOT RUN": never OK.
+(Python checks, drift rules, meaning validity, metric comparisons...) yield EMPTY with `notRun: true` and a
+message starting "NOT RUN": never OK.
+
+Rule parameters follow payloads observed on DSS 14 (public references, not a live DSS here): column rules
+take `columns`; set rules `valueSet` (the metric check `valueSet` takes `values`), `TopValuesInSetRule` also
+`topN`; empty and unique rules a `thresholdType`; schema rules `expectedSchema.columns`.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .metrics import MetricDef, Value, probe_metrics
+from .metrics import MetricDef, Value, by_id, probe_metrics
 
 OUTCOMES = ("OK", "WARNING", "ERROR", "EMPTY")  # "EMPTY": the value to judge is missing
 _STAT_RULES = {"ColumnMinInRangeRule": "MIN", "ColumnMaxInRangeRule": "MAX", "ColumnAvgInRangeRule": "AVG",
                "ColumnSumInRangeRule": "SUM", "ColumnMedianInRangeRule": "MEDIAN",
                "ColumnStdDevInRangeRule": "STDDEV"}
+_SCHEMA_RULES = ("DatasetSchemaContainsRule", "DatasetSchemaEqualsRule")
 RULE_TYPES = ("numericRange", "valueSet", "RecordCountInRangeRule", "ColumnCountInRangeRule", "FileSizeInRangeRule",
               *_STAT_RULES, "ColumnNotEmptyRule", "ColumnEmptyRule", "ColumnUniqueValuesRule", "ValuesInSetRule",
-              "ValuesInRangeRule", "ModeValueInSetRule", "TopValuesInSetRule")
+              "ValuesInRangeRule", "ModeValueInSetRule", "TopValuesInSetRule", *_SCHEMA_RULES)
+TOP_VALUES = 10  # TopValuesInSetRule judges at most the adv_col_stats TOP10 metric's values
 
 
 @dataclass
@@ -92,6 +98,9 @@ def needed_metrics(check: dict[str, Any]) -> list[MetricDef]:
         return probe_metrics({"type": probe, "configuration": {"aggregates": [
             {"aggregated": a, "column": c} for c in columns for a in aggs]}})
 
+    if ctype in ("numericRange", "valueSet"):  # a metric check made a rule computes its metric when asked to
+        metric = by_id(str(check.get("metricId"))) if check.get("autoComputeMetric") else None
+        return [metric] if metric else []
     if ctype == "RecordCountInRangeRule":
         return probe_metrics({"type": "records"})
     if ctype in ("ColumnCountInRangeRule", "FileSizeInRangeRule"):
@@ -113,10 +122,13 @@ Lookup = Callable[[str], Value | None]
 RowCount = Callable[[str, str], int | None]  # (column, SQL condition on it) -> rows matching, None if unknown
 
 
-def evaluate(check: dict[str, Any], metric: Lookup, violations: RowCount) -> Result:
-    """Judge one check or rule. `metric(id)` gives a metric's value; `violations(col, cond)` counts bad rows."""
+def evaluate(check: dict[str, Any], metric: Lookup, violations: RowCount,
+             schema: list[dict[str, Any]] | None = None) -> Result:
+    """Judge one check or rule. `metric(id)` gives a metric's value; `violations(col, cond)` counts bad rows;
+    `schema` is the dataset's schema columns."""
     ctype = str(check.get("type") or "")
     columns = [str(c) for c in check.get("columns") or ([check["column"]] if check.get("column") else [])]
+    allowed = list(check.get("valueSet") or [])
 
     def value(metric_id: str) -> Any:
         found = metric(metric_id)
@@ -133,6 +145,8 @@ def evaluate(check: dict[str, Any], metric: Lookup, violations: RowCount) -> Res
         return in_range(value("basic:COUNT_COLUMNS"), check, "Column count")
     if ctype == "FileSizeInRangeRule":
         return in_range(value("basic:SIZE"), check, "File size")
+    if ctype in _SCHEMA_RULES:
+        return _schema_rule(ctype, check, schema or [])
     if not columns and ctype in RULE_TYPES:
         return Result("EMPTY", f"{ctype} names no column")
     if ctype in _STAT_RULES:
@@ -142,37 +156,19 @@ def evaluate(check: dict[str, Any], metric: Lookup, violations: RowCount) -> Res
         return _worst([_empty_rule(ctype, check, value(f"col_stats:COUNT_NULL:{c}"), value("records:COUNT_RECORDS"),
                                    c) for c in columns])
     if ctype == "ColumnUniqueValuesRule":
-        results = []
-        for c in columns:
-            count, distinct = value(f"col_stats:COUNT:{c}"), value(f"col_stats:COUNT_DISTINCT:{c}")
-            if count is None or distinct is None:
-                results.append(Result("EMPTY", f"Column {c} could not be counted"))
-            else:
-                dupes = int(count) - int(distinct)
-                results.append(Result("OK" if dupes == 0 else "ERROR",
-                                      f"Column {c} has {dupes} duplicated value(s)" if dupes else
-                                      f"Column {c} values are unique"))
-        return _worst(results)
+        return _worst([_unique_rule(check, value(f"col_stats:COUNT:{c}"), value(f"col_stats:COUNT_DISTINCT:{c}"), c)
+                       for c in columns])
     if ctype == "ValuesInSetRule":
-        allowed = ", ".join(_sql_text(v) for v in check.get("values") or []) or "NULL"
-        return _worst([_violations(violations(c, f"CAST({{c}} AS VARCHAR) NOT IN ({allowed})"), c, "not in the set")
+        listed = ", ".join(_sql_text(v) for v in allowed) or "NULL"
+        return _worst([_violations(violations(c, f"CAST({{c}} AS VARCHAR) NOT IN ({listed})"), c, "not in the set")
                        for c in columns])
     if ctype == "ValuesInRangeRule":
         return _worst([_range_violations(check, c, violations) for c in columns])
     if ctype == "ModeValueInSetRule":
-        return _worst([_in_set(value(f"adv_col_stats:MODE:{c}"), list(check.get("values") or []),
-                               f"Most frequent value of {c}") for c in columns])
+        return _worst([_in_set(value(f"adv_col_stats:MODE:{c}"), allowed, f"Most frequent value of {c}")
+                       for c in columns])
     if ctype == "TopValuesInSetRule":
-        n = int(check.get("nbTopValues") or check.get("n") or 10)
-        results = []
-        for c in columns:
-            top = value(f"adv_col_stats:TOP10:{c}")
-            outside = [v for v in (top or [])[:n] if str(v) not in {str(a) for a in check.get("values") or []}]
-            results.append(Result("EMPTY", f"Column {c} has no values") if top is None else
-                           Result("ERROR" if outside else "OK",
-                                  f"Top values of {c} not in the set: {outside}" if outside else
-                                  f"Top {n} values of {c} are in the set"))
-        return _worst(results)
+        return _worst([_top_values(value(f"adv_col_stats:TOP10:{c}"), check, allowed, c) for c in columns])
     return Result("EMPTY", f"NOT RUN: {ctype or 'this'} checks are not evaluated by the simulator", not_run=True)
 
 
@@ -201,13 +197,80 @@ def _range_violations(check: dict[str, Any], column: str, violations: RowCount) 
     return _worst(results) if results else Result("OK", f"All values of {column} are in range")
 
 
+def _top_values(top: Any, check: dict[str, Any], allowed: list[Any], column: str) -> Result:
+    n = int(_num(check.get("topN")) or TOP_VALUES)
+    if n > TOP_VALUES:
+        return Result("EMPTY", f"NOT RUN: the simulator judges at most the top {TOP_VALUES} values", not_run=True)
+    if top is None:
+        return Result("EMPTY", f"Column {column} has no values")
+    outside = [v for v in top[:n] if str(v) not in {str(a) for a in allowed}]
+    if outside:
+        return Result("ERROR", f"Top values of {column} not in the set: {outside}")
+    return Result("OK", f"Top {n} values of {column} are in the set")
+
+
+def _threshold(check: dict[str, Any]) -> str | None:
+    mode = check.get("thresholdType")
+    return str(mode) if mode else None
+
+
 def _empty_rule(ctype: str, check: dict[str, Any], empty: Any, total: Any, column: str) -> Result:
+    """ENTIRE_COLUMN_NOT_EMPTY / ENTIRE_COLUMN_EMPTY, or the bounds on a count (`..._COUNT_...`) or a
+    percentage (`..._PERCENTAGE_...`) of the empty values (of the filled ones when the type says NOT_EMPTY)."""
+    mode = _threshold(check)
+    if mode is None:
+        return Result("ERROR", "Threshold type cannot be null")
     if empty is None or total is None:
         return Result("EMPTY", f"Column {column} could not be counted")
     empty, total = int(empty), int(total)
-    mode = check.get("thresholdType") or "ENTIRE_COLUMN"
+    shown = f"Column {column} has {empty} empty value(s) out of {total}"
+    if mode == "ENTIRE_COLUMN_NOT_EMPTY":
+        return Result("OK" if empty == 0 else "ERROR", shown)
+    if mode == "ENTIRE_COLUMN_EMPTY":
+        return Result("OK" if empty == total else "ERROR", shown)
+    counted, what = (total - empty, "Filled") if mode.endswith("NOT_EMPTY") else (empty, "Empty")
+    if "_COUNT_" in f"_{mode}_":
+        return in_range(counted, check, f"{what} values of {column}")
+    if "_PERCENTAGE_" in f"_{mode}_":
+        return in_range(100.0 * counted / total if total else 0.0, check, f"{what} values (%) of {column}")
+    return Result("EMPTY", f"NOT RUN: threshold type {mode} is not evaluated by the simulator", not_run=True)
+
+
+def _unique_rule(check: dict[str, Any], count: Any, distinct: Any, column: str) -> Result:
+    """ENTIRE_COLUMN: no duplicate; MIN_COUNT / MIN_PERCENTAGE: bounds on the distinct values among the filled."""
+    if count is None or distinct is None:
+        return Result("EMPTY", f"Column {column} could not be counted")
+    count, distinct = int(count), int(distinct)
+    mode = _threshold(check) or "ENTIRE_COLUMN"
     if mode == "ENTIRE_COLUMN":
-        ok = empty == 0 if ctype == "ColumnNotEmptyRule" else empty == total
-        return Result("OK" if ok else "ERROR", f"Column {column} has {empty} empty value(s) out of {total}")
-    measured = empty / total if mode == "PROPORTION" and total else empty
-    return in_range(measured, check, f"Empty values of {column}")
+        dupes = count - distinct
+        return Result("OK" if dupes == 0 else "ERROR", f"Column {column} has {dupes} duplicated value(s)"
+                      if dupes else f"Column {column} values are unique")
+    if mode.endswith("COUNT"):
+        return in_range(distinct, check, f"Unique values of {column}")
+    if mode.endswith("PERCENTAGE"):
+        return in_range(100.0 * distinct / count if count else 0.0, check, f"Unique values (%) of {column}")
+    return Result("EMPTY", f"NOT RUN: threshold type {mode} is not evaluated by the simulator", not_run=True)
+
+
+def _schema_rule(ctype: str, check: dict[str, Any], schema: list[dict[str, Any]]) -> Result:
+    """Contains: every expected column is there (with its type when one is given); Equals: also nothing else,
+    in the same order."""
+    expected = [c for c in ((check.get("expectedSchema") or {}).get("columns") or []) if isinstance(c, dict)]
+    actual = {str(c.get("name")): str(c.get("type") or "") for c in schema}
+    problems = []
+    for col in expected:
+        name, wanted = str(col.get("name")), str(col.get("type") or "")
+        if name not in actual:
+            problems.append(f"column {name} is missing")
+        elif wanted and actual[name] != wanted:
+            problems.append(f"column {name} is {actual[name]}, not {wanted}")
+    if ctype == "DatasetSchemaEqualsRule":
+        names = [str(c.get("name")) for c in expected]
+        problems += [f"column {n} is not expected" for n in actual if n not in names]
+        if not problems and list(actual) != names:
+            problems.append("columns are not in the expected order")
+    if problems:
+        return Result("ERROR", "Schema: " + "; ".join(problems))
+    return Result("OK", "Schema " + ("equals" if ctype == "DatasetSchemaEqualsRule" else "contains")
+                  + " the expected columns")

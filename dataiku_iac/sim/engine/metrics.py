@@ -65,7 +65,8 @@ def probe_metrics(probe: dict[str, Any]) -> list[MetricDef]:
     return []
 
 
-def _by_id(metric_id: str) -> MetricDef | None:
+def by_id(metric_id: str) -> MetricDef | None:
+    """The metric a DSS metric id names, or None when the simulator does not compute it."""
     parts = metric_id.split(":", 2)
     if len(parts) == 2 and parts[0] in ("basic", "records"):
         candidates = probe_metrics({"type": parts[0]})
@@ -83,7 +84,7 @@ def select(probes: list[dict[str, Any]], metric_ids: list[str] | None) -> tuple[
     if metric_ids is not None:
         wanted = []
         for metric_id in metric_ids:
-            found = _by_id(str(metric_id))
+            found = by_id(str(metric_id))
             if found is None:
                 skipped.append({"metricId": metric_id, "reason": "not computed by the simulator"})
             else:

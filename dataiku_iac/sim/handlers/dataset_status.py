@@ -175,7 +175,8 @@ def judge(snap: Snapshot, checks: list[dict[str, Any]], *, fresh: bool) -> list[
             except DataError:
                 session = None
         counter = _row_counter(session)
-        return [(c, check_engine.evaluate(c, values.get, counter)) for c in checks]
+        schema = [c for c in (snap.doc.get("schema") or {}).get("columns") or [] if isinstance(c, dict)]
+        return [(c, check_engine.evaluate(c, values.get, counter, schema)) for c in checks]
     finally:
         if session is not None:
             session.close()

@@ -130,7 +130,7 @@ class SharedServer:
             requests = self.sim.stats()["requests"]
             with self._lock:
                 now = time.monotonic()
-                if requests != seen:
+                if requests != seen or self.sim.busy():  # a running job or scenario is use too
                     seen, self._last_use = requests, now
                 if self._clients or now - self._last_use < self.idle_seconds:
                     continue

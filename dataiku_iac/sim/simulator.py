@@ -262,6 +262,10 @@ class Simulator:
         been stored (before its reply is sent), or as the `before`-th arrives (None clears a knob)."""
         self._server.arm_crash(after=after, before=before)
 
+    def busy(self) -> bool:
+        """Whether a job or a scenario run is running on some node."""
+        return any(node.tasks.busy() for node in self.nodes)
+
     def stats(self, with_log: bool = False) -> dict[str, Any]:
         return self._server.stats.snapshot(with_log=with_log)
 

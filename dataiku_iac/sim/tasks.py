@@ -83,6 +83,11 @@ class Tasks:
         with self._lock:
             return self._running.get(key)
 
+    def busy(self) -> bool:
+        """Whether a task is running."""
+        with self._lock:
+            return bool(self._running)
+
     def abort(self, key: str) -> bool:
         task = self.get(key)
         if task is None:

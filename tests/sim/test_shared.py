@@ -158,3 +158,21 @@ def test_stopping_cuts_attached_processes_off(data_dir: Path) -> None:
     assert not sim.alive
     assert stop(data_dir) is None  # nothing runs any more
     sim.close()
+
+
+def test_it_never_stops_as_idle_while_a_job_runs(data_dir: Path) -> None:
+    sim = open_sim(data_dir, idle=0.5)
+    project = sim.client().create_project("P", "p", "admin")
+    builder = project.new_recipe("python")
+    builder.with_new_output_dataset("out", "filesystem_managed")
+    builder.with_script("import time, dataiku\ntime.sleep(3)\nout = dataiku.Dataset('out')\n"
+                        "out.write_schema([{'name': 'a', 'type': 'string'}])\n"
+                        "with out.get_writer() as w:\n    w.write_row_dict({'a': 'x'})\n")
+    builder.create()
+    job = project.new_job("NON_RECURSIVE_FORCED_BUILD").with_output("out").start()
+    sim.close()
+    assert not wait_gone(sim.pid, 2.0)  # four idle periods, no request, no client: the job keeps it up
+    assert wait_gone(sim.pid, 30)
+    with open_sim(data_dir) as again:
+        status = again.client().get_project("P").get_job(job.id).get_status()
+        assert status["baseStatus"]["state"] == "DONE"

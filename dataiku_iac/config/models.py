@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .envref import has_ref
+from .testing_models import WAIVERS_HELP, DataTest, TestSettings, Waivers
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OVERRIDABLE = ("project", "variables", "dataset", "managed_folder", "recipe", "scenario", "zone")
@@ -121,6 +122,8 @@ class WorkspaceFile(Strict):
     projects: list[str] = Field(default_factory=lambda: ["projects/*.yaml"], description="globs of project files")
     environments: dict[str, Environment] = Field(description="environment name -> DSS instance")
     state: StateSettings = Field(default_factory=StateSettings)
+    tests: TestSettings = Field(default_factory=TestSettings, description="static rules of the team and scenarios "
+                                                                          "run as tests (docs/testing.md)")
 
     @field_validator("environments")
     @classmethod
@@ -173,6 +176,7 @@ class Project(Strict):
         default_factory=list,
         description="when declared, authoritative: groups not listed lose their access (per-user grants are kept); "
                     "when left out, DSS's are left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
     @field_validator("key")
     @classmethod
@@ -199,6 +203,21 @@ class Dataset(Strict):
     schema_: list[Column] = Field(default_factory=list, alias="schema")
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    tests: list[DataTest] = Field(
+        default_factory=list, description="data tests, applied as DSS data quality rules and run by `dss-iac test "
+                                          "-e ENV`; when declared (even empty), authoritative over the rules dss-iac "
+                                          "made; when left out, DSS's rules are left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
+
+    @field_validator("tests")
+    @classmethod
+    def _unique_test_names(cls, v: list[DataTest]) -> list[DataTest]:
+        seen: set[str] = set()
+        for test in v:
+            if test.test_name in seen:
+                raise ValueError(f"two data tests are named '{test.test_name}': give one a `name`")
+            seen.add(test.test_name)
+        return v
 
 
 class ManagedFolder(Strict):
@@ -206,6 +225,7 @@ class ManagedFolder(Strict):
     path: str | None = Field(default=None, description="path in the connection (DSS picks one when omitted)")
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 RecipeType = Literal["python", "sql_query", "sync", "shell", "r", "sql_script"]
@@ -220,6 +240,7 @@ class Recipe(Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="extra recipe params")
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class TemporalTrigger(Strict):
@@ -248,11 +269,16 @@ class Scenario(Strict):
     steps: list[BuildStep] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    test: bool = Field(default=False, description="a test scenario (DSS's \"marked as test\"): `dss-iac test -e ENV` "
+                                                   "runs it and reports its outcome; when left out, DSS's flag is "
+                                                   "left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class Zone(Strict):
     color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$")
     items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 def _names(kind: str) -> Any:

@@ -10,6 +10,7 @@ Field model (what a plan compares):
                params.builds and jobType; folders by id); a step of another type reads as {type, name}
   tags         sorted set
   description
+  test         DSS's "marked as test" flag; compared only when the config sets `test`
 DSS makes the scenario id from the name it is created with: dss-iac creates it under the YAML key (so the
 id follows the key, not the display name) and sets the display name right after.
 """
@@ -53,6 +54,8 @@ class ScenarioKind(Kind):
                 "steps": [_step_fields(s) for s in scenario.steps],
                 "tags": tag_set(scenario.tags), "description": scenario.description,
             }
+            if "test" in scenario.model_fields_set:
+                fields["test"] = scenario.test
             built = sorted({flow_address(source, item) for s in scenario.steps for item in s.items})
             out.append(Desired(Address("scenario", key, name), fields, (Address("project", key), *built)))
         return out
@@ -143,6 +146,7 @@ def fields_of(project: DSSProject, doc: dict[str, Any]) -> dict[str, Any]:
         "triggers": [_read_trigger(t) for t in doc.get("triggers") or []],
         "steps": [_read_step(s, key, names) for s in steps],
         "tags": tag_set(doc.get("tags") or []), "description": doc.get("description") or "",
+        "test": bool(doc.get("markedAsTest", False)),
     }
 
 
@@ -212,5 +216,7 @@ def _write(doc: dict[str, Any], fields: dict[str, Any], key: str, folder_id: dic
     old_steps = params.get("steps") or []
     params["steps"] = [_write_step(old_steps[i] if i < len(old_steps) else None, s, key, folder_id)
                        for i, s in enumerate(fields["steps"])]
+    if "test" in fields:
+        doc["markedAsTest"] = bool(fields["test"])
     describe(doc, fields)
 

@@ -367,11 +367,12 @@ class Workspace:
                 f"{plan.state_lineage}, the state is now serial {state.serial} of {state.lineage}; plan again")
 
     def plan_promotion(self, from_env: str, to_env: str, *, projects: Iterable[str] = (),
-                       bundle: str | None = None) -> PromotionPlan:
-        """What `promote` would do: bundle, content changes, deployment settings (see docs/promotion.md)."""
+                       bundle: str | None = None, verify: bool = False) -> PromotionPlan:
+        """What `promote` would do: bundle, content changes, deployment settings, and with `verify` the tests run
+        on the target afterwards (see docs/promotion.md)."""
         from .deploy import plan_promotion
 
-        return plan_promotion(self, from_env, to_env, projects, bundle)
+        return plan_promotion(self, from_env, to_env, projects, bundle, verify)
 
     def promote(self, plan: PromotionPlan, *, progress: Any = None) -> PromotionResult:
         from .deploy import promote

@@ -75,6 +75,7 @@ class ProjectPromotion:
     warnings: tuple[str, ...] = ()
     # The connections and code envs the deployed project names on the target node (checked before promoting).
     needs: tuple[Need, ...] = field(default=(), compare=False, repr=False)
+    tests: tuple[str, ...] = ()  # with --verify: the tests run on the target after the update
 
     @property
     def content_changes(self) -> list[Action]:
@@ -93,6 +94,7 @@ class ProjectPromotion:
             "content": None if self.content is None else [a.to_dict() for a in self.content_changes],
             "content_note": self.content_note,
             "update": self.update, "reason": self.reason, "warnings": list(self.warnings),
+            "tests": list(self.tests),
         }
 
 
@@ -104,6 +106,7 @@ class PromotionPlan:
     commit: str | None  # the commit the bundle is made from (None: a timestamp id, or an earlier bundle)
     rollback: bool  # --bundle: redeploy a bundle already published
     projects: tuple[ProjectPromotion, ...]
+    verify: bool = False  # run the target's tests after the update, and roll back if they fail
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format_version: int = PROMOTION_FORMAT_VERSION
 
@@ -114,7 +117,7 @@ class PromotionPlan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format_version": self.format_version, "from": self.from_env, "to": self.to_env,
-            "bundle_id": self.bundle_id, "commit": self.commit, "rollback": self.rollback,
+            "bundle_id": self.bundle_id, "commit": self.commit, "rollback": self.rollback, "verify": self.verify,
             "created_at": self.created_at, "has_changes": self.has_changes,
             "summary": {"deploy": sum(p.update for p in self.projects),
                         "unchanged": sum(not p.update for p in self.projects)},
@@ -123,8 +126,9 @@ class PromotionPlan:
 
 
 def plan_promotion(ws: Workspace, from_env: str, to_env: str, projects: Iterable[str] = (),
-                   bundle: str | None = None) -> PromotionPlan:
-    """What `promote` would do; reads DSS and Git, changes nothing. `bundle` redeploys a published bundle."""
+                   bundle: str | None = None, verify: bool = False) -> PromotionPlan:
+    """What `promote` would do; reads DSS and Git, changes nothing. `bundle` redeploys a published bundle; `verify`
+    lists the tests run on the target after the update (a failure rolls back)."""
     source_env, target_env = ws.environment(from_env), ws.environment(to_env)
     if from_env == to_env:
         raise PromotionError(f"cannot promote environment {from_env} to itself")
@@ -141,12 +145,26 @@ def plan_promotion(ws: Workspace, from_env: str, to_env: str, projects: Iterable
     infra = resolve_infra(design, deployer, to_env, target_env)
     ctx = _Context(ws, from_env, to_env, design, target, deployer, infra, ref.id, rollback=bundle is not None)
     planned = tuple(ctx.project(source) for source in selected)
-    plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned)
+    if verify:
+        planned = tuple(replace(p, tests=verify_tests(ws, to_env, p.key)) if p.update else p for p in planned)
+    plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned, verify)
     unchecked = check_target(ws, plan)
     if unchecked:
         plan = replace(plan, projects=tuple(replace(p, warnings=(*p.warnings, *unchecked)) if p.update else p
                                             for p in plan.projects))
     return plan
+
+
+def verify_tests(ws: Workspace, env: str, key: str) -> tuple[str, ...]:
+    """The tests `--verify` runs for project `key` on `env`, as the plan lists them."""
+    from ..testing.live import env_projects, test_scenarios
+
+    projects = [p for p in env_projects(ws, env) if p.key == key]
+    out = [f"scenario {p.physical}.{name}" for p, name in test_scenarios(ws, projects)]
+    for p in projects:
+        out += [f"data tests of {p.physical}.{name} ({', '.join(t.test_name for t in ds.tests)})"
+                for name, ds in sorted(p.source.spec.datasets.items()) if ds.tests]
+    return tuple(out)
 
 
 def check_target(ws: Workspace, plan: PromotionPlan) -> tuple[str, ...]:

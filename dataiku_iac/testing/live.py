@@ -6,7 +6,7 @@ results. Every wait has the run's deadline; a DSS error fails the test it belong
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +71,9 @@ def env_projects(ws: Workspace, env: str) -> list[EnvProject]:
 
 
 def run_live(ws: Workspace, env: str, *, build: Sequence[str] | None, progress: Progress,
-             timeout: float | None = None) -> list[TestResult]:
-    projects = env_projects(ws, env)
+             timeout: float | None = None, only: Collection[str] | None = None) -> list[TestResult]:
+    """The live tests of every project (or of the projects `only` names, by their key in the files)."""
+    projects = [p for p in env_projects(ws, env) if only is None or p.key in only]
     scenarios = test_scenarios(ws, projects)
     conn = ws.connection(env)
     waiter = Waiter(time.monotonic() + (timeout if timeout is not None else seconds(ws.config.spec.tests.timeout)),
@@ -100,11 +101,12 @@ def test_scenarios(ws: Workspace, projects: Sequence[EnvProject]) -> list[tuple[
     chosen = [(p, name) for p in projects for name, s in sorted(p.source.spec.scenarios.items()) if s.test]
     for i, ref in enumerate(ws.config.spec.tests.scenarios):
         key, _, name = ref.partition(".")
-        p = by_key.get(key)
-        if p is None or name not in p.source.spec.scenarios:
+        source = ws.config.projects.get(key)
+        if source is None or name not in source.spec.scenarios:
             raise ws.config.file.error(f"tests.scenarios lists '{ref}', which is no scenario of the workspace",
                                        ("tests", "scenarios", i))
-        if (p, name) not in chosen:
+        p = by_key.get(key)
+        if p is not None and (p, name) not in chosen:
             chosen.append((p, name))
     return chosen
 

@@ -5,7 +5,7 @@ tests and the test scenarios, on that environment's DSS. The run is saved as the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from .results import TestRun, save_run
@@ -19,7 +19,7 @@ Progress = Callable[[str], None]
 
 def run_tests(ws: Workspace, env: str | None = None, *, static: bool = True, live: bool = True,
               build: Sequence[str] | None = None, progress: Progress | None = None,
-              timeout: float | None = None, save: bool = True) -> TestRun:
+              timeout: float | None = None, save: bool = True, only: Collection[str] | None = None) -> TestRun:
     """Run the workspace's tests. `env` None: static tests only. `build`: None, no build; empty, build every
     output of the flow first; names (`dataset` or `PROJECT.dataset`), build those."""
     from .static import run_static
@@ -38,7 +38,7 @@ def run_tests(ws: Workspace, env: str | None = None, *, static: bool = True, liv
     if env is not None and live:
         from .live import run_live
 
-        run.extend(run_live(ws, env, build=build, progress=say, timeout=timeout))
+        run.extend(run_live(ws, env, build=build, progress=say, timeout=timeout, only=only))
     run.seconds = time.monotonic() - started
     if save:
         save_run(ws.root, run)

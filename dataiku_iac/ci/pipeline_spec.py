@@ -118,9 +118,9 @@ rm -rf {RESULTS} && mkdir -p {RESULTS}
 status=0
 dss-iac validate --json > {RESULTS}/validate.json || status=$?
 if [ "$status" -eq 0 ]; then
-  # Static tests go here once `dss-iac test --static` exists (issue 16); a JUnit XML report written to
-  # {RESULTS}/ joins the comment:
-  #   dss-iac test --static --junit-xml {RESULTS}/tests.xml || status=$?
+  # Static tests (no DSS call); their JUnit XML report joins the comment.
+  dss-iac test --static --junit-xml {RESULTS}/tests.xml > {RESULTS}/tests.log || status=$?
+  cat {RESULTS}/tests.log
   # Preview projects (issue 17) will be made here too, once `dss-iac preview` exists.
   for env in {envs}; do
     code=0
@@ -151,11 +151,13 @@ def deploy_script(d: Deployment) -> str:
     if d.source:
         return f"""\
 # A Govern sign-off will be checked here once dss-iac supports it (issue 17); until then the approval of this
-# job is the gate. `promote` refuses a design project that no longer matches this commit's configuration.
-dss-iac promote --from {d.source} --to {d.env} --yes"""
+# job is the gate. `promote` refuses a design project that no longer matches this commit's configuration;
+# --verify runs the tests of {d.env} after the update and rolls back to the previous bundle if one fails.
+dss-iac promote --from {d.source} --to {d.env} --verify --yes"""
     tests = f"""
-# Tests against {d.env} go here once `dss-iac test` exists (issue 16):
-#   dss-iac test -e {d.env} --junit-xml {RESULTS}/tests-{d.env}.xml""" if not d.manual else ""
+# The tests of {d.env}: data tests and test scenarios (exit 7 fails the job).
+mkdir -p {RESULTS}
+dss-iac test -e {d.env} --junit-xml {RESULTS}/tests-{d.env}.xml"""
     return f"""\
 dss-iac apply -e {d.env} --yes --lock-timeout {LOCK_TIMEOUT}{tests}
 # Converged: right after the apply, the plan has nothing left to do (exit 2 would mean it has).

@@ -155,7 +155,8 @@ def dss_iac_commands(script: str) -> list[list[str]]:
 
 
 def test_the_pipelines_call_only_commands_that_exist() -> None:
-    """Every `dss-iac ...` a pipeline runs parses; the places for commands to come (issues 16, 17) are comments."""
+    """Every `dss-iac ...` a pipeline runs parses, the tests included; the places for commands to come (issue 17) are
+    comments."""
     from dataiku_iac.cli.main import build_parser
 
     parser = build_parser()
@@ -168,8 +169,9 @@ def test_the_pipelines_call_only_commands_that_exist() -> None:
                 except SystemExit:
                     pytest.fail(f"{pipeline.name} {name}: dss-iac {' '.join(args)}")
                 seen.add(" ".join(args[:2]))
-    assert seen >= {"validate --json", "plan -e", "apply -e", "promote --from", "drift -e", "ci comment"}
-    assert not any(args[0] in ("test", "approvals", "preview") for p in (TEMPLATES / GITHUB, TEMPLATES / GITLAB)
+    assert seen >= {"validate --json", "plan -e", "apply -e", "promote --from", "drift -e", "ci comment",
+                    "test --static", "test -e"}
+    assert not any(args[0] in ("approvals", "preview") for p in (TEMPLATES / GITHUB, TEMPLATES / GITLAB)
                    for script in scripts(p).values() for args in dss_iac_commands(script))
 
 

@@ -3,9 +3,9 @@
     python sample-data/drop_sample_extracts.py [WORKSPACE] [ENV]      # defaults: the example, dev
 
 Each folder beside this script goes to the `params.path` of the dataset that reads it, under the root of the
-Filesystem connection `lake` maps to in ENV (read through dataikuapi). The embedded DSS keeps a relative
-root under its node's folder (.dss-iac/sim/embedded/<node>/); a real DSS's root is on its server, where the
-upstream system writes.
+Filesystem connection `lake` maps to in ENV (read through dataikuapi). The embedded DSS's `${dip.home}` is its
+node's folder (.dss-iac/sim/embedded/<node>/); a real DSS's root is on its server, where the upstream system
+writes.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ def main(root: Path = HERE.parent, env: str = "dev") -> list[Path]:
             raise SystemExit(f"{env} is a real DSS: its upstream systems drop the extracts on its server")
         connection = environment.remap.connections.get("lake", "lake")
         params = ws.connection(env).client.get_connection(connection).get_settings().get_raw()["params"]
-        base = Path(params["root"])
+        # DSS's `${dip.home}` (and a relative root) is the node's data folder: the embedded DSS keeps it here.
+        dip_home = ws.root / ".dss-iac" / "sim" / "embedded" / environment.node
+        base = Path(str(params["root"]).replace("${dip.home}", str(dip_home)))
         if not base.is_absolute():
-            base = ws.root / ".dss-iac" / "sim" / "embedded" / environment.node / base
+            base = dip_home / base
         for folder, (key, dataset) in EXTRACTS.items():
             target = base / ws.config.projects[key].spec.datasets[dataset].params["path"].lstrip("/")
             target.mkdir(parents=True, exist_ok=True)

@@ -45,14 +45,16 @@ def render_text(run: TestRun, *, verbose: bool = False) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text that stays inside one table cell (or one list item): pipes escaped, line breaks of any kind spaces."""
+    return " ".join(text.replace("|", "\\|").splitlines())
 
 
 def render_markdown(run: TestRun) -> str:
     where = f"`{run.environment}`" if run.environment else "static (no DSS call)"
     out = [f"### dss-iac test: {where}", "",
            f"**{'✅ Tests passed' if run.ok else '❌ Tests failed'}: {run.summary()}.**", ""]
-    problems = [r for r in run.results if r.status in (FAILED, ERROR, WARNING)]
+    order = (FAILED, ERROR, WARNING)  # failures first: what blocks the merge
+    problems = sorted((r for r in run.results if r.status in order), key=lambda r: order.index(r.status))
     if problems:
         out += ["| | suite | test | where | message |", "|---|---|---|---|---|"]
         for r in problems[:MD_LIMIT]:
@@ -67,7 +69,7 @@ def render_markdown(run: TestRun) -> str:
         out.append(f"| {SUITE_TITLES.get(suite, suite)} | " + " | ".join(map(str, counts)) + " |")
     skipped = [r for r in run.results if r.status == SKIPPED]
     if skipped:
-        out += ["", f"<details><summary>{len(skipped)} skipped (waived)</summary>", ""]
-        out += [f"- `{r.name}`: {r.message}" for r in skipped[:MD_LIMIT]]
+        out += ["", f"<details><summary>{len(skipped)} skipped</summary>", ""]  # waived, or not run: said why
+        out += [f"- `{_cell(r.name)}`: {_cell(r.message)}" for r in skipped[:MD_LIMIT]]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"

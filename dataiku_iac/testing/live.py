@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 LIVE_SUITES = ("build", "data", "scenario")
 SCENARIO_OUTCOMES = {"SUCCESS": PASSED, "WARNING": WARNING, "FAILED": FAILED, "ABORTED": FAILED}
 JOB_DONE, JOB_ENDS = "DONE", ("DONE", "FAILED", "ABORTED")
+# How a DSS simulator says it did not execute something (a recipe type, a step, a rule): such a test is reported
+# skipped, "not run", never passed nor failed. A real DSS never says it.
+NOT_RUN = "NOT RUN"
 BUILD_MODE = "RECURSIVE_FORCED_BUILD"  # a test proves the flow runs: everything upstream is rebuilt
 LOG_TAIL = 5
 Progress = Callable[[str], None]
@@ -81,8 +84,8 @@ def run_live(ws: Workspace, env: str, *, build: Sequence[str] | None, progress: 
     results: list[TestResult] = []
     if build is not None:
         results += run_builds(conn, projects, build, waiter)
-        if any(not r.ok for r in results):
-            why = "not run: the build failed"
+        if any(r.status != PASSED for r in results):
+            why = "not run: the build failed" if any(not r.ok for r in results) else "not run: the build was not run"
             results += [TestResult("data", f"{p.physical}.{ds}", f"dataset.{p.physical}.{ds}", SKIPPED, why)
                         for p in projects for ds, spec in sorted(p.source.spec.datasets.items()) if spec.tests]
             results += [TestResult("scenario", f"{p.physical}.{s}", f"scenario.{p.physical}.{s}", SKIPPED, why)
@@ -185,8 +188,13 @@ def _build(conn: Connection, key: str, items: list[str], folders: set[str], wait
     built = f"built {', '.join(items)} (job {job.id})"
     if state["value"] == JOB_DONE:
         return TestResult("build", name, target, PASSED, built, None, None, took)
+    tail = _log_tail(conn, job)
+    unbuilt = next((line for line in tail if NOT_RUN in line), None)
+    if unbuilt is not None:
+        return TestResult("build", name, target, SKIPPED, f"not run: job {job.id}: {unbuilt}", None, None, took,
+                          tuple(tail))
     return TestResult("build", name, target, FAILED, f"job {job.id} ended {state['value']}", None, None, took,
-                      tuple(_log_tail(conn, job)))
+                      tuple(tail))
 
 
 def _log_tail(conn: Connection, job: Any) -> list[str]:
@@ -247,6 +255,9 @@ def _dataset_tests(conn: Connection, p: EnvProject, ds_name: str, names: list[st
         outcome = str(raw.get("outcome") or "")
         status = dq_rules.OUTCOMES.get(outcome, ERROR)
         message = str(raw.get("message") or "")
+        if raw.get("notRun"):
+            yield result(n, SKIPPED, f"not run: {message or 'DSS did not evaluate the rule'}")
+            continue
         if status == ERROR and outcome == "EMPTY":
             message = f"could not be evaluated: {message or 'no value'}"
         yield result(n, status, message or outcome.lower())
@@ -302,14 +313,29 @@ def run_scenario(conn: Connection, p: EnvProject, name: str, waiter: Waiter) -> 
     except DSSApiError as e:
         return result(ERROR, f"the scenario could not run: {e}")
     outcome = str(run.outcome)
-    steps = [_step_line(s) for s in details.get("stepRuns") or []]
+    step_runs = details.get("stepRuns") or []
+    steps = [_step_line(s) for s in step_runs]
     status = SCENARIO_OUTCOMES.get(outcome, ERROR)
-    first = next((s for s in details.get("stepRuns") or [] if (s.get("result") or {}).get("outcome") != "SUCCESS"),
-                 None)
     message = f"{outcome} in {run.get_duration():.1f}s"
+    unrun = next((s for s in step_runs if _not_run(s)), None)
+    if status in (PASSED, WARNING) and unrun is not None:
+        return result(SKIPPED, f"not run: {message}, but step '{_step_name(unrun)}' was not run "
+                               f"({_thrown(unrun) or 'not executed'})", steps)
+    first = next((s for s in step_runs if (s.get("result") or {}).get("outcome") != "SUCCESS"), None)
     if status != PASSED and first is not None:
         message += f": step '{_step_name(first)}' {_thrown(first) or (first.get('result') or {}).get('outcome')}"
     return result(status, message, steps)
+
+
+def _not_run(step: dict[str, Any]) -> bool:
+    """Whether a step run says part of it was not executed: the step itself, a check or a metric it ran."""
+    result = step.get("result") or {}
+    if result.get("notRun"):
+        return True
+    for item in step.get("additionalReportItems") or []:
+        if item.get("notComputed") or any(r.get("notRun") for r in item.get("results") or []):
+            return True
+    return False
 
 
 def _step_name(step: dict[str, Any]) -> str:

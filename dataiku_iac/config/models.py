@@ -255,6 +255,17 @@ class TemporalTrigger(Strict):
     active: bool = True
 
 
+class DatasetTrigger(Strict):
+    type: Literal["dataset"]
+    datasets: list[str] = Field(min_length=1, description="names of datasets of the project whose change fires it")
+    delay: Annotated[int, Field(ge=0)] = Field(default=900, description="seconds DSS waits after a change before "
+                                                                        "firing")
+    active: bool = True
+
+
+Trigger = Annotated[TemporalTrigger | DatasetTrigger, Field(discriminator="type")]
+
+
 class BuildStep(Strict):
     type: Literal["build"]
     items: list[str] = Field(min_length=1, description="datasets or folders to build")
@@ -265,7 +276,7 @@ class BuildStep(Strict):
 class Scenario(Strict):
     name: str | None = Field(default=None, description="display name; defaults to the key")
     active: bool = True
-    triggers: list[TemporalTrigger] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list)
     steps: list[BuildStep] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     description: str = ""

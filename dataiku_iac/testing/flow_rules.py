@@ -1,5 +1,6 @@
 """Built-in static rules about the flow: objects nothing uses, outputs with two writers, inputs nothing builds,
-scenarios that build what does not exist. They read the typed model only: no DSS call.
+scenarios that build what does not exist or that datasets which do not exist trigger. They read the typed model
+only: no DSS call.
 
 `flow.multiple-writers` and `scenario.unknown-item` are also refused when a workspace loads (DSS refuses them
 too), so on files they are found by `validate` first; the rules check models made by other means (the Python
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..config.checks import split_ref
+from ..config.models import DatasetTrigger
 from .rules import ERROR_SEVERITY, WARNING_SEVERITY, Hit, ProjectContext, Rule
 
 
@@ -81,6 +83,18 @@ def unknown_build_items(ctx: ProjectContext) -> Iterator[Hit]:
                               f"step builds '{item}', which is no dataset or managed folder of project {ctx.key}")
 
 
+def unknown_trigger_datasets(ctx: ProjectContext) -> Iterator[Hit]:
+    """A dataset trigger on a name the project has no dataset of never fires (DSS keeps it all the same)."""
+    for sname, scenario in ctx.spec.scenarios.items():
+        for t, trigger in enumerate(scenario.triggers):
+            if not isinstance(trigger, DatasetTrigger):
+                continue
+            for i, name in enumerate(trigger.datasets):
+                if name not in ctx.spec.datasets:
+                    yield Hit(("scenarios", sname, "triggers", t, "datasets", i),
+                              f"trigger watches '{name}', which is no dataset of project {ctx.key}: it never fires")
+
+
 FLOW_RULES = (
     Rule("flow.orphan", "every dataset and folder is read or written by a recipe", WARNING_SEVERITY, orphans),
     Rule("flow.multiple-writers", "a dataset or folder is written by one recipe only", ERROR_SEVERITY,
@@ -88,4 +102,6 @@ FLOW_RULES = (
     Rule("flow.unbuilt-input", "a managed input is built by a recipe", ERROR_SEVERITY, unbuilt_inputs),
     Rule("scenario.unknown-item", "scenario steps build datasets and folders that exist", ERROR_SEVERITY,
          unknown_build_items),
+    Rule("scenario.unknown-trigger-dataset", "scenario triggers watch datasets that exist", ERROR_SEVERITY,
+         unknown_trigger_datasets),
 )

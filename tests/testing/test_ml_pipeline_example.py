@@ -24,7 +24,7 @@ def ml(tmp_path: Path) -> Path:
 
 def test_the_static_tests_pass(ml: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(ml), "test", "--static"]) == 0
-    assert "Tests passed: 14 passed, 0 failed" in capsys.readouterr().out
+    assert "Tests passed: 16 passed, 0 failed" in capsys.readouterr().out
 
 
 def test_apply_marks_the_test_scenario_and_writes_the_data_quality_rules(ml: Path) -> None:

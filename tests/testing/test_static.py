@@ -64,7 +64,7 @@ def _problems(ws: Workspace) -> list[tuple[str, str, str, str | None]]:
 def test_a_sound_flow_passes_every_rule(tmp_path: Path) -> None:
     results = run_static(_ws(tmp_path, SOUND).config)
     assert {r.rule for r in results} == {"flow.orphan", "flow.multiple-writers", "flow.unbuilt-input",
-                                        "scenario.unknown-item"}
+                                        "scenario.unknown-item", "scenario.unknown-trigger-dataset"}
     assert all(r.status == PASSED for r in results)
 
 
@@ -79,6 +79,17 @@ def test_flow_lint_finds_orphans_and_unbuilt_inputs_at_their_place(tmp_path: Pat
     assert "input 'staging' is managed but no recipe builds it" in unbuilt.message
     waived = next(r for r in run_static(ws.config) if r.status == SKIPPED)
     assert waived.message == "waived: kept for the auditors until 2027"
+
+
+def test_a_trigger_on_a_dataset_that_does_not_exist_fails_at_its_name(tmp_path: Path) -> None:
+    """The test that must fail, and does: the trigger watches a dataset renamed away (orders_raw -> raw)."""
+    triggered = SOUND + ("scenarios:\n  on_new_orders:\n    triggers:\n"
+                         "      - {type: dataset, datasets: [orders_raw, orders]}\n"
+                         "    steps: [{type: build, items: [orders_clean]}]\n")
+    got = [(r.status, r.target, r.location, r.message) for r in run_static(_ws(tmp_path, triggered).config)
+           if r.rule == "scenario.unknown-trigger-dataset"]
+    assert got == [("failed", "scenario.SHOP.on_new_orders", "projects/shop.yaml:10:48",
+                    "trigger watches 'orders', which is no dataset of project SHOP: it never fires")]
 
 
 def _context(spec: ProjectFile) -> ProjectContext:
@@ -204,7 +215,7 @@ def test_test_static_fails_with_exit_7_and_lists_each_failure(tmp_path: Path,
     assert "  FAIL  flow.unbuilt-input recipe publish  projects/shop.yaml:15:34" in out
     assert "  WARN  flow.orphan dataset leftover  projects/shop.yaml:5:3" in out
     assert "  SKIP  flow.orphan dataset archive  projects/shop.yaml:6:3" in out
-    assert out.splitlines()[-1].startswith("Tests FAILED: 2 passed, 1 failed, 0 errors, 1 warning, 1 skipped (")
+    assert out.splitlines()[-1].startswith("Tests FAILED: 3 passed, 1 failed, 0 errors, 1 warning, 1 skipped (")
     assert (tmp_path / "report.xml").is_file()
     assert not (tmp_path / ".dss-iac" / "sim").exists()  # no DSS was started
 
@@ -213,7 +224,7 @@ def test_warnings_alone_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     _ws(tmp_path, SOUND.replace("recipes:", "  spare: {type: Filesystem, connection: lake, params: {path: /x}}\n"
                                             "recipes:"))
     assert main(["-C", str(tmp_path), "test"]) == 0
-    assert "Tests passed: 3 passed, 0 failed, 0 errors, 1 warning, 0 skipped" in capsys.readouterr().out
+    assert "Tests passed: 4 passed, 0 failed, 0 errors, 1 warning, 0 skipped" in capsys.readouterr().out
 
 
 def test_validate_refuses_a_broken_rule_and_shows_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

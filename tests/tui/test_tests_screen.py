@@ -45,7 +45,7 @@ async def test_the_screen_shows_the_last_run_and_runs_the_tests_again(applied_ws
         assert rows[0][:3] == ["failed", "scenario", "CHURN.smoke"]
         assert "step 'Build customers_export': FAILED" in rows[0][4]
         assert [r[0] for r in rows[1:]] == ["passed"] * (len(rows) - 1)
-        assert _summary(screen).startswith("Tests FAILED: 4 passed, 1 failed")
+        assert _summary(screen).startswith("Tests FAILED: 5 passed, 1 failed")
     with Workspace.load(applied_ws) as ws:  # what the screen ran is the environment's last run
         last = ws.last_test_run("dev")
         assert last is not None and [r.name for r in last.failures] == ["CHURN.smoke"]

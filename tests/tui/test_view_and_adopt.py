@@ -153,6 +153,8 @@ def _reshape_in_dss(client: Any) -> None:
     raw["triggers"][0]["params"]["hour"] = 4
     raw["triggers"].append({"type": "temporal", "active": True,
                             "params": {"frequency": "Weekly", "daysOfWeek": ["Sunday", "Monday"], "hour": 6}})
+    raw["triggers"].append({"type": "ds_modified", "active": True, "delay": 900, "params": {"watches": [
+        {"type": "DATASET", "projectKey": "CHURN", "itemId": "customers_raw", "partitionsSpec": ""}]}})
     raw["params"]["steps"][0]["params"]["jobType"] = "RECURSIVE_FORCED_BUILD"
     settings.save()
     dataset = project.get_dataset("customers_raw").get_settings()
@@ -197,6 +199,8 @@ def test_reshaped_fields_are_adopted_in_their_yaml_form(applied_ws: Path) -> Non
         "+        frequency: Weekly",
         "+        hour: 6",
         "+        days: [Monday, Sunday]",
+        "+      - type: dataset",
+        "+        datasets: [customers_raw]",
         "-        mode: RECURSIVE_BUILD",
         "+        mode: RECURSIVE_FORCED_BUILD",
     ]

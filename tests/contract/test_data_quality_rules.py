@@ -2,7 +2,7 @@
 
 The rule keys are DSS's as two public DSS clients use them against DSS 14/15: ColumnNotEmptyRule takes
 `thresholdType: ENTIRE_COLUMN_NOT_EMPTY` ("no empty value"), ValuesInSetRule takes `valueSet`. On a real DSS
-(DSS_IAC_REAL_HOST) this pins them; a simulator that does not serve data quality rules skips, saying so.
+(DSS_IAC_REAL_HOST, DSS 12.6+ for data quality rules) this pins them; the simulator computes them from the files.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
 from dataikuapi import DSSClient
-from dataikuapi.utils import DataikuException
 
 from dataiku_iac.config.testing_models import DataTest
 from dataiku_iac.testing.dq_rules import rule_of
@@ -25,11 +23,7 @@ def _outcomes(dss: DSSClient, project_key: str, tests: list[dict[str, Any]]) -> 
     try:
         dataset = project.create_upload_dataset("orders")
         rules = dataset.get_data_quality_rules()
-        try:
-            rules.list_rules()
-            dataset.uploaded_add_file(io.BytesIO(ORDERS.encode()), "orders.csv")
-        except DataikuException as e:
-            pytest.skip(f"this DSS does not serve data quality rules or uploads ({e}); see the issue-16 report")
+        dataset.uploaded_add_file(io.BytesIO(ORDERS.encode()), "orders.csv")
         dataset.autodetect_settings().save()
         settings = dataset.get_settings()
         settings.get_raw()["metricsChecks"]["checks"] = [rule_of(DataTest.model_validate(t)) for t in tests]

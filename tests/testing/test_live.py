@@ -65,17 +65,6 @@ def _applied(make_workspace: Callable[..., Workspace], workspace_yaml: str | Non
     return ws
 
 
-def _needs_data_quality(ws: Workspace) -> None:
-    """Computing data quality rules and building Python recipes is the simulator's (issue 16, point 6): said, not
-    skipped quietly, where this simulator does not do it yet."""
-    from dataikuapi.utils import DataikuException
-
-    try:
-        ws.connection("dev").client.get_project("SHOP").get_dataset("orders").get_data_quality_rules().list_rules()
-    except DataikuException as e:
-        pytest.skip(f"this simulator does not serve DSS data quality rules yet ({e}); see the issue-16 report")
-
-
 def test_a_test_scenario_runs_and_its_steps_are_reported(make_workspace: Callable[..., Workspace],
                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _applied(make_workspace)
@@ -130,7 +119,6 @@ def test_a_scenario_not_applied_yet_is_an_error_that_says_so(make_workspace: Cal
 
 def test_build_then_data_tests_pass_on_good_data(make_workspace: Callable[..., Workspace]) -> None:
     ws = _applied(make_workspace)
-    _needs_data_quality(ws)
     run = ws.test("dev", build=[])
     by_name = {r.name: r for r in run.results}
     assert by_name["build SHOP"].status == "passed", by_name["build SHOP"]
@@ -145,7 +133,6 @@ def test_bad_data_fails_the_data_tests_that_catch_it(make_workspace: Callable[..
     """The data tests that must fail, and do: a duplicated id, an empty customer, a negative amount, too many rows."""
     bad = [*ROWS, {"id": 2, "customer": "", "amount": -1.0}, {"id": 3, "customer": "carol", "amount": 1.0}]
     ws = _applied(make_workspace, rows=bad)
-    _needs_data_quality(ws)
     run = ws.test("dev", build=["orders"])
     status = {r.name: (r.status, r.location) for r in run.results if r.suite == "data"}
     assert status == {"orders.row_count": ("warning", "projects/shop.yaml:9:9"),
@@ -158,7 +145,6 @@ def test_bad_data_fails_the_data_tests_that_catch_it(make_workspace: Callable[..
 def test_a_failed_build_fails_the_run_and_skips_what_depends_on_it(make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace({"shop": SHOP}, files={"recipes/make_orders.py": "raise RuntimeError('upstream is down')\n"})
     apply_ok(ws)
-    _needs_data_quality(ws)
     run = ws.test("dev", build=[])
     build = next(r for r in run.results if r.suite == "build")
     assert build.status == "failed" and build.message.startswith("job ") and build.message.endswith(" ended FAILED")
@@ -174,3 +160,49 @@ def test_build_names_are_checked(make_workspace: Callable[..., Workspace], tmp_p
                                                "folder of that name")
     assert main(["-C", str(tmp_path), "test", "--build"]) == 64
     assert main(["-C", str(tmp_path), "test", "--static", "-e", "dev"]) == 64
+
+
+# -- what the simulator does not execute is reported "not run", never passed ------------------------------------
+# (a real DSS runs all of these; the simulator says NOT RUN, docs/simulator.md)
+
+
+def test_a_python_data_test_the_simulator_does_not_evaluate_is_not_run(
+        make_workspace: Callable[..., Workspace]) -> None:
+    checked = SHOP.replace("      - range: {column: amount, min: 0}\n",
+                           "      - range: {column: amount, min: 0}\n"
+                           "      - name: plausible\n"
+                           "        python: {script: \"def process(last_values, dataset, partition_id):\\n"
+                           "    return 'OK', 'fine'\\n\"}\n")
+    ws = make_workspace({"shop": checked}, files=_files())
+    apply_ok(ws)
+    run = ws.test("dev", build=["orders"])
+    plausible = next(r for r in run.results if r.name == "orders.plausible")
+    assert plausible.status == "skipped" and plausible.message.startswith("not run: NOT RUN"), plausible
+    assert {r.status for r in run.results if r.suite == "data" and r.name != "orders.plausible"} == {"passed"}
+
+
+def test_a_scenario_step_the_simulator_does_not_execute_makes_the_scenario_not_run(
+        make_workspace: Callable[..., Workspace]) -> None:
+    ws = _applied(make_workspace)
+    scenario = ws.connection("dev").client.get_project("SHOP").get_scenario("SMOKE")
+    settings = scenario.get_settings()
+    settings.raw_steps.append({"id": "sql", "type": "exec_sql", "name": "Vacuum", "params": {}})
+    settings.save()
+    run = ws.test("dev")
+    smoke = next(r for r in run.results if r.suite == "scenario")
+    assert smoke.status == "skipped", smoke
+    assert smoke.message.startswith("not run: WARNING in ") and "step 'Vacuum' was not run (NOT RUN" in smoke.message
+    assert smoke.details[0] == "step 'Build orders_copy': SUCCESS"
+
+
+def test_a_recipe_the_simulator_does_not_build_is_a_build_not_run(make_workspace: Callable[..., Workspace]) -> None:
+    with_sql = SHOP.replace("  copy_orders: {type: sync, inputs: [orders], outputs: [orders_copy]}\n",
+                            "  copy_orders: {type: sql_query, inputs: [orders], outputs: [orders_copy]}\n")
+    ws = make_workspace({"shop": with_sql}, files=_files())
+    apply_ok(ws)
+    run = ws.test("dev", build=[])
+    build = next(r for r in run.results if r.suite == "build")
+    assert build.status == "skipped" and build.message.startswith("not run: job "), build
+    assert "sql_query is not built by the simulator (NOT RUN)" in build.message
+    assert {(r.status, r.message) for r in run.results if r.suite in ("data", "scenario")} == {
+        ("skipped", "not run: the build was not run")}

@@ -15,6 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make test` leaves out the tests marked `slow` (pyproject's addopts); `make test-all` is `make test` with them
+# (kill -9 matrices, every pipeline job, the browser): what .ci/run runs. It lists the slowest tests at the end,
+# to see what makes the suite grow.
+.PHONY: test-all
+test-all: override PYTEST_ARGS += -m "" --durations=25
+test-all: test
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

@@ -92,3 +92,14 @@ class ApprovalError(DssIacError):
     """An apply needs an approval it does not have, or a confirmation was refused."""
 
     exit_code = 6
+
+
+class SignOffError(ApprovalError):
+    """A Govern sign-off the environment requires is not approved yet (pending or not requested), or was rejected.
+    `gate` is the `govern.Gate` that says which, who must approve, and where."""
+
+    exit_code = 8
+
+    def __init__(self, message: str, gate: object = None) -> None:
+        super().__init__(message)
+        self.gate = gate

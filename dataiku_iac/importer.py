@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from .config.envref import has_ref
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
-from .resources import KINDS, Address, Remote
+from .resources import KINDS, Address, Remote, registry
+from .resources.base import ImportContext
 from .secrets import is_secret_key
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ if TYPE_CHECKING:
     from .plan.model import Unmanaged
     from .workspace import Workspace
 
-CODE_SUFFIX = {"python": ".py", "r": ".R", "shell": ".sh", "sql_query": ".sql", "sql_script": ".sql"}
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
-DEFAULT_FOLDER_PATH = "/${projectKey}/${odbId}"  # where DSS puts a folder when not told
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,10 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
                           f"({', '.join(ws.config.spec.projects)}); choose a file they match")
     conn = ws.connection(env)
     remotes, skipped = read_with_retry(conn, lambda: _read_project(conn.client, key))  # reads: may retry
-    logical = _logical_names(dict(ws.environment(env).remap.connections))
-    doc, code = _project_doc(key, remotes, logical, _code_dir(target, key), target.parent)
+    ctx = ImportContext(key, _logical_names(dict(ws.environment(env).remap.connections)), _code_dir(target, key),
+                        target.parent)
+    doc, _ = _project_doc(remotes, ctx)
+    code = ctx.code
     refs = _secrets_as_refs(key, doc)
     for path in code:
         if path.exists():
@@ -102,14 +103,12 @@ def declared_project(config: WorkspaceConfig, environment: Environment, key: str
 
 def unmanaged_hint(config: WorkspaceConfig, env: str, environment: Environment, obj: Unmanaged) -> str:
     """How to bring an object dss-iac does not manage under management: the import command when it can."""
-    from .config.environment_view import COLLECTIONS
-
     source = declared_project(config, environment, obj.project)
     if not _NAME.match(obj.name):
         return f"'{obj.name}' is not a valid config key (letters, digits, underscores): rename it in DSS to import it"
     if source is None:
         return ""
-    if obj.name in getattr(source.spec, COLLECTIONS[obj.kind]):
+    if obj.name in getattr(source.spec, str(KINDS[obj.kind].collection)):
         return (f"{source.file.shown} declares another {obj.label}: rename or delete this one in DSS "
                 "(or the declared one) to import it")
     if source.file.path.suffix == ".py":
@@ -139,13 +138,17 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
     path = source.file.path
     if not remotes:
         return ImportResult(path, (), (), tuple(skipped), added=True)
-    logical = _logical_names(dict(ws.environment(env).remap.connections))
-    objects, code = _objects_doc(remotes, logical, _code_dir(path, key), path.parent)
-    refs = _secrets_as_refs(key, objects)
+    ctx = ImportContext(key, _logical_names(dict(ws.environment(env).remap.connections)), _code_dir(path, key),
+                        path.parent)
+    objects, placed = _project_doc(remotes, ctx)
+    code = ctx.code
+    refs = _secrets_as_refs(key, objects)  # in place: the entries below carry `${env:...}` for their secrets
     text = disk_text(source.file)
-    for collection, entries in objects.items():
-        for name, entry in entries.items():
-            text = set_value(text, source.file.shown, (collection, name), entry)
+    for where in placed:
+        entry: Any = objects
+        for step in where:
+            entry = entry[step]
+        text = set_value(text, source.file.shown, where, entry)
     for code_path in code:
         if code_path.exists():
             raise ConfigError(f"{code_path} already exists: refusing to overwrite it", file=str(code_path))
@@ -211,77 +214,28 @@ def _logical_names(remap: Mapping[str, str]) -> dict[str, str]:
     return {physical: sorted(names)[0] for physical, names in seen.items()}
 
 
-def _nonempty(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext) -> list[tuple[tuple[str, ...], Any]]:
+    """Each object of `remotes` as its kind writes it in a project file, with where it goes there (in the order of
+    the kinds, then by name); the code files they need land in `ctx.code`."""
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for kind in KINDS.values():
+        for a, r in sorted(((a, r) for a, r in remotes.items() if a.kind == kind.name), key=lambda x: str(x[0].name)):
+            entry = kind.config_entry(a.name, r.fields, ctx)
+            if entry is not None:
+                out.append((kind.config_path(a.name), entry))
+    return out
 
 
-def _project_doc(key: str, remotes: dict[Address, Remote], logical: dict[str, str], code_dir: Path,
-                 project_dir: Path) -> tuple[dict[str, Any], dict[Path, str]]:
-    objects, code = _objects_doc(remotes, logical, code_dir, project_dir)
-    return {"project": _project_section(key, remotes), **objects}, code
-
-
-def _project_section(key: str, remotes: dict[Address, Remote]) -> dict[str, Any]:
-    p = remotes[Address("project", key)].fields
-    project: dict[str, Any] = {"key": key, "name": p["name"], **_nonempty(
-        {"description": p["description"], "short_desc": p["short_desc"], "tags": p["tags"], "custom": p["custom"]})}
-    if (v := remotes.get(Address("variables", key))) and (v.fields["standard"] or v.fields["local"]):
-        project["variables"] = {"standard": v.fields["standard"], "local": v.fields["local"]}
-    if (perms := remotes.get(Address("permissions", key))) and perms.fields["groups"]:
-        project["permissions"] = [{"group": g, **{f: True for f in rights}}
-                                  for g, rights in sorted(perms.fields["groups"].items())]
-    return project
-
-
-def _objects_doc(remotes: dict[Address, Remote], logical: dict[str, str], code_dir: Path,
-                 project_dir: Path) -> tuple[dict[str, Any], dict[Path, str]]:
-    """The flow objects among `remotes` as project-file collections (`datasets: {...}`...), and their code files."""
-    def by_kind(kind: str) -> list[tuple[Address, dict[str, Any]]]:
-        return sorted(((a, r.fields) for a, r in remotes.items() if a.kind == kind), key=lambda x: str(x[0].name))
-
+def _project_doc(remotes: dict[Address, Remote], ctx: ImportContext) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
+    """The objects of `remotes` as a project file's document, and where each sits in it."""
     doc: dict[str, Any] = {}
-
-    def conn(physical: str | None) -> str | None:
-        return logical.get(physical, physical) if physical else physical
-
-    if datasets := by_kind("dataset"):
-        # A managed dataset's storage details (path, format options) are DSS's choice: left to DSS.
-        doc["datasets"] = {str(a.name): _nonempty({
-            "type": f["type"], "managed": f["managed"] or None, "connection": conn(f["connection"]),
-            "params": None if f["managed"] else f["params"], "format": f["format"],
-            "format_params": None if f["managed"] else f["format_params"],
-            "schema": [_nonempty(c) | {"name": c["name"], "type": c["type"]} for c in f["schema"]],
-            "tags": f["tags"], "description": f["description"]}) for a, f in datasets}
-    if folders := by_kind("managed_folder"):
-        doc["managed_folders"] = {str(a.name): _nonempty({
-            "connection": conn(f["connection"]),
-            "path": None if f.get("path") == DEFAULT_FOLDER_PATH else f.get("path"), "tags": f["tags"],
-            "description": f["description"]}) for a, f in folders}
-    code: dict[Path, str] = {}
-    if recipes := by_kind("recipe"):
-        doc["recipes"] = {}
-        for a, f in recipes:
-            entry = {"type": f["type"], "inputs": f["inputs"], "outputs": f["outputs"]}
-            if f.get("code") and f["type"] in CODE_SUFFIX:
-                path = code_dir / f"{a.name}{CODE_SUFFIX[f['type']]}"
-                code[path] = f["code"]
-                entry["code"] = Path(_relative(path, project_dir)).as_posix()
-            entry |= _nonempty({"code_env": f.get("code_env"), "params": f["params"], "tags": f["tags"],
-                                "description": f["description"]})
-            doc["recipes"][str(a.name)] = entry
-    if scenarios := by_kind("scenario"):
-        doc["scenarios"] = {str(a.name): {"name": f["name"], "active": f["active"],
-                                          **_nonempty({"triggers": f["triggers"], "steps": f["steps"],
-                                                       "tags": f["tags"], "description": f["description"]})}
-                            for a, f in scenarios}
-    if zones := by_kind("zone"):
-        doc["zones"] = {str(a.name): {"color": f["color"], "items": sorted({i["name"] for i in f["items"]})}
-                        for a, f in zones}
-    return doc, code
-
-
-_COLLECTION_KIND = {"datasets": "dataset", "managed_folders": "managed_folder", "recipes": "recipe",
-                    "scenarios": "scenario", "zones": "zone"}
+    placed = _objects_doc(remotes, ctx)
+    for path, entry in placed:
+        node = doc
+        for step in path[:-1]:
+            node = node.setdefault(step, {})
+        node[path[-1]] = entry
+    return doc, [path for path, _ in placed]
 
 
 def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str]]:
@@ -300,12 +254,13 @@ def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str
         return name
 
     def where(path: tuple[str | int, ...]) -> str:
-        if path[0] in _COLLECTION_KIND and len(path) > 2:
-            address, rest = f"{_COLLECTION_KIND[str(path[0])]}.{key}.{path[1]}", path[2:]
-        elif path[:2] == ("project", "variables"):
-            address, rest = f"variables.{key}", path[2:]
-        else:
-            address, rest = f"project.{key}", path[1:]
+        kind = registry.by_collection(str(path[0]))
+        if kind is not None and len(path) > 2:
+            address, rest = f"{kind.name}.{key}.{path[1]}", path[2:]
+        else:  # in the `project:` section: the project-level kind whose place is the longest prefix of `path`
+            level = max((k for k in KINDS.values() if k.project_level and path[:len(k.config_path(None))]
+                         == k.config_path(None)), key=lambda k: len(k.config_path(None)))
+            address, rest = f"{level.name}.{key}", path[len(level.config_path(None)):]
         return f"{address} {'.'.join(map(str, rest))}"
 
     def walk(node: Any, path: tuple[str | int, ...], secret: bool) -> Any:
@@ -329,12 +284,6 @@ def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str
 def _with_values(refs: list[tuple[SecretRef, str]]) -> Mapping[str, str]:
     """The process environment, with the variables of `refs` set to the values DSS holds (to record the state)."""
     return ChainMap({ref.name: value for ref, value in refs}, os.environ)
-
-
-def _relative(path: Path, start: Path) -> str:
-    import os
-
-    return os.path.relpath(path, start)
 
 
 def _dump(doc: dict[str, Any]) -> str:

@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING, Any
 from .config.environment_view import view
 from .dss.connect import Connection, read_with_retry
 from .errors import ConfigError, ConfigErrors, DSSApiError
-from .resources import Address
+from .resources import KINDS, Address, base
 
 if TYPE_CHECKING:
     from .config.loader import ProjectSource, SourceFile
     from .config.models import Environment
     from .workspace import Workspace
 
-# A dataset type and the connection type that holds it, where the names differ (DSS calls S3 "EC2").
-CONNECTION_TYPE = {"S3": "EC2", "SCP": "SSH", "SFTP": "SSH", "FilesInFolder": None, "UploadedFiles": None}
 CONNECTION, CODE_ENV = "connection", "code env"
 
 
@@ -65,29 +63,19 @@ def needs_of(source: ProjectSource, physical: ProjectSource, env: Environment) -
     """What project `source` names, as `physical` (its view in environment `env`) deploys it."""
     logical, spec, key = source.spec, physical.spec, physical.key
     out: list[Need] = []
-    for name, ds in spec.datasets.items():
-        in_params = ds.connection is None
-        named = ds.params.get("connection") if in_params else ds.connection
-        if named is None:
+    for kind in KINDS.values():
+        if kind.collection is None:
             continue
-        was = logical.datasets.get(name, ds)
-        shown = was.params.get("connection") if in_params else was.connection
-        loc = ("datasets", name, "params", "connection") if in_params else ("datasets", name, "connection")
-        out.append(Need(CONNECTION, env.remap.connections.get(str(named), str(named)), shown, f"dataset '{name}'",
-                        Address("dataset", key, name), CONNECTION_TYPE.get(ds.type, ds.type), ds.type, source.file,
-                        loc))
-    for name, folder in spec.managed_folders.items():
-        was_folder = logical.managed_folders.get(name, folder)
-        out.append(Need(CONNECTION, env.remap.connections.get(folder.connection, folder.connection),
-                        was_folder.connection, f"managed folder '{name}'", Address("managed_folder", key, name), None,
-                        None, source.file, ("managed_folders", name, "connection")))
-    for name, recipe in spec.recipes.items():
-        if recipe.code_env is None:
-            continue
-        was_recipe = logical.recipes.get(name, recipe)
-        out.append(Need(CODE_ENV, env.remap.code_envs.get(recipe.code_env, recipe.code_env), was_recipe.code_env,
-                        f"recipe '{name}'", Address("recipe", key, name), "R" if recipe.type == "r" else "PYTHON",
-                        recipe.type, source.file, ("recipes", name, "code_env")))
+        for name, entry in getattr(spec, kind.collection).items():
+            as_written = getattr(logical, kind.collection).get(name, entry)  # before the environment's overrides
+            written = {path: named for path, _, named in kind.names_used(as_written)}
+            wanted, owner_type = kind.instance_type(entry)
+            for path, what, named in kind.names_used(entry):
+                remap = env.remap.connections if what == base.CONNECTION else env.remap.code_envs
+                out.append(Need(CONNECTION if what == base.CONNECTION else CODE_ENV, remap.get(named, named),
+                                written.get(path), f"{kind.name.replace('_', ' ')} '{name}'",
+                                Address(kind.name, key, name), wanted, owner_type, source.file,
+                                (kind.collection, name, *path)))
     return out
 
 

@@ -21,9 +21,9 @@ from .apply.recorder import StateRecorder
 from .config.environment_view import physical_key
 from .config.loader import WorkspaceConfig, load_workspace
 from .config.models import Environment
-from .drift import DriftReport
+from .drift import DriftItem, DriftReport
 from .dss.connect import EMBEDDED, Connection, embedded_nodes, embedded_simulator, open_connection
-from .errors import ApprovalError, ConfigError, ConfigErrors, StalePlanError
+from .errors import ApprovalError, ConfigError, ConfigErrors, SignOffError, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
 from .resources import Address, EnvContext, build_desired
@@ -33,9 +33,12 @@ from .state.model import State
 from .state.store import StateStore
 
 if TYPE_CHECKING:
+    from .adopt import Edit as AdoptEdit
     from .deploy import PromotionPlan, PromotionResult
+    from .govern import Approval, Gate, GovernLink
     from .instance_check import InstanceCheck
     from .plan.flow import Flow
+    from .preview import Preview, PreviewInfo
     from .sim.shared import SharedSimulator
     from .testing.results import TestRun
 
@@ -46,6 +49,8 @@ class Workspace:
         self._connections: dict[str, Connection] = {}
         self._embedded: SharedSimulator | None = None
         self._embedded_lock = threading.RLock()  # front ends call from several threads
+        self._govern: dict[str, GovernLink] = {}
+        self._previews: dict[str, Preview] = {}  # derived environment name -> the preview it is
         # What the last locked run found of an interrupted apply (shown by the CLI).
         self.recovered: list[str] = []
 
@@ -81,6 +86,7 @@ class Workspace:
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
+        self._govern.clear()
         with self._embedded_lock:
             if self._embedded is not None:
                 self._embedded.close()  # detach: the server outlives us while other processes use it
@@ -184,6 +190,50 @@ class Workspace:
         self.config = save(self.config, change, check=check_environments)
         return Path(change.path)
 
+    def preview(self, env: str, resources: Mapping[str, Any] | None = None, *,
+                created: Mapping[str, Any] | None = None, targets: Iterable[str | Address] = ()) -> Plan:
+        """The plan the workspace would have with these edits, none of them written: `resources` as
+        `update_many` takes them, `created` (address -> configuration) as `create_resource` does. Raises the
+        ConfigError `update_many` would, located in the edited text."""
+        from .config import edit
+
+        changes = [edit.update(self.config, Address.of(a), c) for a, c in (resources or {}).items()]
+        changes += [edit.create(self.config, Address.of(a), c) for a, c in (created or {}).items()]
+        saved = self.config
+        self.config = edit.validate(self.config, *changes) if changes else self.config
+        try:
+            return self.plan(env, targets=targets)
+        finally:
+            self.config = saved
+
+    def adopt_edits(self, env: str, item: DriftItem) -> list[AdoptEdit]:
+        """The edits adopting a drifted resource makes: its YAML keys (or dss-iac.yaml settings) set to what DSS
+        holds. Raises AdoptError (a DssIacError) when a value has no place in the configuration."""
+        from .adopt import AdoptError, plan_adopt
+
+        if item.status != "changed":
+            raise AdoptError(f"{item.address} was deleted in DSS: adopting that means removing it from the "
+                             "configuration, a change to make by hand; revert recreates it")
+        return plan_adopt(self.config, env, self.environment(env), item.address, item.changes)
+
+    def adopt(self, env: str, item: DriftItem, edits: Sequence[AdoptEdit] | None = None) -> list[AdoptEdit]:
+        """Make the configuration say what DSS has for a drifted resource (`edits`: as `adopt_edits` gives them,
+        shown to the user first), then record it in the state as a refresh-only apply does: the configuration,
+        the state and DSS then agree, so the drift is gone. Either every file is written or none."""
+        from .adopt import resource_changes, set_path
+
+        edits = self.adopt_edits(env, item) if edits is None else list(edits)
+        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None])
+        with self.locked_state(env, "adopt") as (store, state, _heartbeat):
+            entry = state.resources.get(item.address)
+            if entry is not None:
+                for c in item.changes:
+                    set_path(entry.fields, c.path, c.after)
+                state.stamp(whoami())
+                state.workspace_commit = self.workspace_commit()
+                store.commit(state, "adopt")
+        return edits
+
     def env_context(self, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
         return env_context(self.config, name, environ)
 
@@ -217,11 +267,13 @@ class Workspace:
                     conn.close()
             self._embedded.close()
             self._embedded = None
+            self._govern.clear()  # its Govern node went with it
 
     # -- state -------------------------------------------------------------------------------------
     def state_store(self, env: str) -> StateStore:
         self.environment(env)
-        return open_store(self.config.spec.state, self.root, env)
+        preview = self._previews.get(env)
+        return open_store(self.config.spec.state, self.root, preview.state_key if preview else env)
 
     def state(self, env: str) -> State:
         """The state as the next apply will see it: with the results of an interrupted apply replayed."""
@@ -285,6 +337,12 @@ class Workspace:
             raise ApprovalError(f"environment {env} receives projects by bundle: deploy with `dss-iac promote --to "
                                 f"{env}`, not apply")
         self.check_protected(plan, allow_delete)
+        self.check_approved(plan)
+        if env in self._previews:
+            from .preview import check_plan, preview_keys
+
+            preview = self._previews[env]
+            check_plan(plan, preview, preview_keys(self.config, preview).values())
         self.check_instance(env, _writes(plan)).refuse()  # DSS may have changed since the plan: before any write
         with self.locked_state(env, "apply", lock_timeout) as (store, state, heartbeat):
             self._check_fresh(plan, state)
@@ -366,6 +424,95 @@ class Workspace:
                 f"the plan is stale: it was made against state serial {plan.state_serial} of lineage "
                 f"{plan.state_lineage}, the state is now serial {state.serial} of {state.lineage}; plan again")
 
+    # -- previews -------------------------------------------------------------------------------------
+    def branch_preview(self, env: str, branch: str, variables: Mapping[str, str] | None = None) -> Preview:
+        """Add the preview of `env` for `branch` to this workspace: an environment named `preview.env_name`, which
+        plan, apply and destroy take like any other, with its own state (see dataiku_iac/preview.py)."""
+        from .preview import derive
+
+        self.config, preview = derive(self.config, env, branch, variables)
+        self._previews[preview.env_name] = preview
+        return preview
+
+    def preview_projects(self, preview: Preview) -> dict[str, str]:
+        """Project key in the files -> the key of its copy in the preview."""
+        from .preview import preview_keys
+
+        return preview_keys(self.config, preview)
+
+    def previews(self, env: str | None = None) -> list[PreviewInfo]:
+        """The previews whose state the backend holds (of `env` only, when given), from their state alone."""
+        from .preview import PreviewInfo, stored_previews
+        from .state.backends import open_blobs
+
+        if env is not None:
+            self.environment(env)
+        out = []
+        for preview in stored_previews(open_blobs(self.config.spec.state, self.root), env):
+            state = open_store(self.config.spec.state, self.root, preview.state_key).read()
+            if state is None or not state.resources:
+                continue
+            projects = tuple(sorted({a.split(".")[1] for a in state.resources}))
+            out.append(PreviewInfo(preview, projects, len(state.resources), state.serial, state.updated_by,
+                                   state.updated_at))
+        return out
+
+    def forget_preview(self, preview: Preview) -> None:
+        """Delete a destroyed preview's state (its history included): refused while it still manages something."""
+        from .errors import StateError
+        from .state.backends import open_blobs
+
+        state = self.state_store(preview.env_name).read()
+        if state is not None and state.resources:
+            raise StateError(f"preview {preview.name} of {preview.environment} still manages {len(state.resources)} "
+                             "resource(s): destroy it first")
+        blobs = open_blobs(self.config.spec.state, self.root)
+        for key in reversed(blobs.list(preview.state_key)):
+            blobs.delete(key)
+
+    # -- approvals in Govern ------------------------------------------------------------------------
+    def govern(self, env: str) -> GovernLink:
+        """The Govern node env's approvals live on (opened on first use)."""
+        from .govern import open_govern
+
+        if env not in self._govern:
+            self._govern[env] = open_govern(env, self.environment(env), lambda: self.connection(env))
+        return self._govern[env]
+
+    def approval_gate(self, plan: Plan) -> Gate | None:
+        """What Govern says of `plan` now, when its environment asks for a sign-off (`approval: govern`) and the plan
+        changes something; None otherwise. Reads Govern only."""
+        from .govern import plan_gate
+
+        if self.environment(plan.environment).approval is None or not plan.has_changes:
+            return None
+        return plan_gate(self.govern(plan.environment), plan)
+
+    def request_approval(self, plan: Plan) -> Gate | None:
+        """Open the Govern request of `plan` (an artifact holding the plan in Markdown and a link to its commit), unless
+        there is one for this very plan already; -> its gate (None: the environment asks for no sign-off)."""
+        from .govern import commit_url, request_plan
+
+        if self.environment(plan.environment).approval is None or not plan.has_changes:
+            return None
+        commit = self.workspace_commit()
+        return request_plan(self.govern(plan.environment), plan, commit, commit_url(self.root, commit))
+
+    def check_approved(self, plan: Plan) -> None:
+        """Refuse (SignOffError, exit code 8) a plan whose environment asks for a Govern sign-off it does not have."""
+        gate = self.approval_gate(plan)
+        if gate is not None and not gate.open:
+            raise SignOffError(gate.refusal("apply"), gate)
+
+    def approvals(self, env: str) -> list[Approval]:
+        """Every approval request of env in Govern, oldest first: plans (direct) or bundles (bundle environments)."""
+        from .govern import list_bundle_requests, list_plan_requests
+
+        link = self.govern(env)
+        if self.environment(env).deploy == "bundle":
+            return list_bundle_requests(link, env, sorted(self.config.projects))
+        return list_plan_requests(link, env)
+
     def plan_promotion(self, from_env: str, to_env: str, *, projects: Iterable[str] = (),
                        bundle: str | None = None, verify: bool = False) -> PromotionPlan:
         """What `promote` would do: bundle, content changes, deployment settings, and with `verify` the tests run
@@ -378,6 +525,18 @@ class Workspace:
         from .deploy import promote
 
         return promote(self, plan, progress)
+
+    def promotion_gate(self, plan: PromotionPlan) -> Gate | None:
+        """What Govern says now of the bundles `plan` deploys, when they need approving; None otherwise."""
+        from .deploy.governance import promotion_gate
+
+        return promotion_gate(self, plan) if plan.gated else None
+
+    def request_promotion_approval(self, plan: PromotionPlan) -> Gate | None:
+        """Open the Govern request of each bundle `plan` deploys that has none (None: nothing to approve)."""
+        from .deploy.governance import request_promotion
+
+        return request_promotion(self, plan)
 
     def drift(self, env: str, *, parallelism: int = DEFAULT_PARALLELISM) -> DriftReport:
         return DriftReport.from_plan(self.plan(env, parallelism=parallelism, check_instance=False))
@@ -435,8 +594,9 @@ def _writes(plan: Plan) -> set[str]:
 
 def env_context(config: WorkspaceConfig, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
     env, sensitive = config.resolve_environment(name, environ)
+    source = config.bundle_source(name)
     return EnvContext(name, dict(env.remap.connections), dict(env.remap.code_envs), dict(env.variables), env,
-                      sensitive, environ)
+                      sensitive, environ, env_context(config, source, environ) if source else None)
 
 
 def check_environments(config: WorkspaceConfig, env: str | None = None) -> None:

@@ -1,8 +1,9 @@
 """`make demo-multi-env`: promote a project dev -> staging -> prod through bundles, on the embedded DSS.
 
 Copies examples/multi-env to a scratch Git repository, applies it to dev (the design node), shows that
-prod lacks the connections its remapping names, lets the platform team create them, promotes to staging
-and prod, then ships a change and rolls it back.
+prod lacks the connections its remapping names, lets the platform team create them, promotes to staging,
+then to prod: blocked until the bundle is signed off in Govern (prod has `approval: govern`), approved there
+by a reviewer, then deployed. Then it ships a change (a new bundle: a new sign-off) and rolls it back.
 """
 
 from __future__ import annotations
@@ -39,6 +40,21 @@ def platform_team_creates_connections(root: Path) -> None:
                 print(f"#   {env}: connection {name}")
 
 
+def reviewer_approves_in_govern(root: Path, comment: str) -> None:
+    from dataiku_iac import Workspace
+
+    print("\n# A reviewer signs the bundle off in Dataiku Govern (here: through dataikuapi's GovernClient)...",
+          flush=True)
+    with Workspace.load(root) as ws:
+        gov = ws.embedded().govern_client()
+        for request in ws.approvals("prod"):
+            if request.status.value == "pending":
+                signoff = gov.get_artifact(str(request.artifact_id)).get_signoff(str(request.step))
+                signoff.add_feedback("it_operations", "APPROVED", "remapping checked")
+                signoff.add_approval("APPROVED", comment)
+                print(f"#   approved: {request.subject} ({request.url})")
+
+
 def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="dss-iac-multi-env-"))
     root = scratch / "multi-env"
@@ -54,21 +70,33 @@ def main() -> int:
         platform_team_creates_connections(root)
         dss_iac(root, "validate", "-e", "prod")
         dss_iac(root, "promote", "--from", "dev", "--to", "staging", "--yes")
+        dss_iac(root, "plan", "-e", "staging", "--detailed-exitcode")  # staging runs what the promotion left
+        print("\n# prod waits for a Govern sign-off of each bundle: the promotion is blocked (exit code 8).",
+              flush=True)
+        dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--yes", ok=(8,))
+        dss_iac(root, "approvals", "request", "-e", "prod")
+        dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--yes", ok=(8,))
+        reviewer_approves_in_govern(root, "Orders v1 is good to go")
+        dss_iac(root, "approvals", "-e", "prod")
         dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--yes")
         first = f"git-{git(root, 'rev-parse', 'HEAD')[:12]}"
-        print("\n# A change: the daily scenario runs at 6 instead of 5. Commit, apply to dev, promote.", flush=True)
+        print("\n# A change: the daily scenario runs at 6 instead of 5. Commit, apply to dev, promote: a new bundle\n"
+              "# needs its own sign-off (--wait-approval 0 opens the request and looks once).", flush=True)
         project = root / "projects" / "orders.yaml"
         project.write_text(project.read_text().replace("hour: 5", "hour: 6"))
         git(root, "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "commit", "-q", "-am", "Orders v2")
         dss_iac(root, "apply", "-e", "dev", "--yes")
+        dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--yes", "--wait-approval", "0", ok=(8,))
+        reviewer_approves_in_govern(root, "Orders v2: the 6 o'clock run")
         dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--yes")
-        print(f"\n# Roll prod back to the first bundle ({first}).", flush=True)
+        print(f"\n# Roll prod back to the first bundle ({first}), approved already.", flush=True)
         dss_iac(root, "promote", "--from", "dev", "--to", "prod", "--bundle", first, "--yes")
     finally:
         # The embedded DSS outlives each command (idle for a while, then it stops); the scratch copy goes now.
         subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "sim", "stop"], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
-    print("\n# Done: dev -> staging -> prod through bundles, remapped per environment, and a rollback.")
+    print("\n# Done: dev -> staging -> prod through bundles, remapped per environment, each bundle signed off in\n"
+          "# Govern before it reached prod, and a rollback.")
     return 0
 
 

@@ -10,15 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..config.errors_map import to_config_errors
-from ..config.models import Dataset, ManagedFolder, Permission, Project, Recipe, Scenario, Variables, Zone
-from ..config.yamlio import locate, parse_yaml
-from ..errors import ConfigError
+from dataiku_iac import KINDS, ConfigError, locate, parse_yaml, to_config_errors
+
 from .forms import Form, FormError, unwritable
 
-MODELS: dict[str, Any] = {"project": Project, "variables": Variables, "permissions": list[Permission],
-                          "dataset": Dataset, "managed_folder": ManagedFolder, "recipe": Recipe,
-                          "scenario": Scenario, "zone": Zone}
 EDITOR = "YAML"  # how validation messages name the text area
 
 
@@ -41,7 +36,7 @@ def read_draft(kind: str, text: str, form: Form, original: Any) -> tuple[Any, li
         said = f"a {type_name} value, which a configuration cannot hold: quote it to keep it as text"
         return None, [f"<code>{pos.line}:{pos.col}</code> {escape(said)}"]
     problems: list[str] = []
-    if kind == "permissions":
+    if KINDS[kind].keyed_by is not None:  # a list of entries
         value: Any = rest if rest is not None else []
     else:
         if rest is None:
@@ -69,7 +64,7 @@ def read_draft(kind: str, text: str, form: Form, original: Any) -> tuple[Any, li
 
 
 def _validate(kind: str, value: Any, text: str, form_keys: tuple[str, ...]) -> list[str]:
-    model = MODELS[kind]
+    model = KINDS[kind].model
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
             model.model_validate(value)

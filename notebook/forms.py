@@ -13,9 +13,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..config.yamledit import flow_text
-from ..config.yamlio import parse_yaml
-from ..errors import ConfigError
+from dataiku_iac import ConfigError, flow_text, parse_yaml
 
 PLAIN = (str, int, float, bool, type(None))
 

@@ -23,7 +23,7 @@ MAGIC = "dss_iac"
 def run(line: str, display: Callable[[Any], None] | None = None) -> int:
     """Run `dss-iac` with the arguments of a magic line; its exit code. Plans and drift reports go to `display`
     (default: the notebook's, in a Jupyter kernel; none elsewhere, so they print as text)."""
-    from ..cli.main import main
+    from dataiku_iac import cli_main as main
 
     try:
         argv = shlex.split(line)

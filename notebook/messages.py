@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..secrets import redact
+from dataiku_iac import redact
 
 
 def ok(text: str) -> str:

@@ -10,9 +10,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from .. import TestRun, Workspace
-from ..errors import DssIacError
-from ..secrets import redact
+from dataiku_iac import DssIacError, TestRun, Workspace, redact
 
 COLOURS = {"passed": "#22863a", "warning": "#b08800", "failed": "#cb2431", "error": "#cb2431", "skipped": "#0366d6"}
 ORDER = {"failed": 0, "error": 1, "warning": 2, "skipped": 3, "passed": 4}

@@ -12,6 +12,7 @@ are closed and what it held is released.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,26 +25,28 @@ try:
 except ImportError:  # the core installs without the notebook extra
     raise ImportError("the notebook workbench needs ipywidgets: pip install 'dataiku-iac[notebook]'") from None
 
-from .. import Workspace
-from ..apply.applier import ProgressEvent
-from ..config import edit
-from ..config.yamledit import Layout, same
-from ..errors import ConfigError, DssIacError
-from ..plan.model import Plan
-from ..plan.render_html import drift_html, error_html, plan_html
-from ..resources.address import KINDS, PROJECT_LEVEL, Address
+from dataiku_iac import (
+    KINDS,
+    Address,
+    ConfigError,
+    DssIacError,
+    Layout,
+    Plan,
+    ProgressEvent,
+    Workspace,
+    changes_between,
+    drift_html,
+    error_html,
+    plan_html,
+    same,
+)
+
 from . import gitops
 from .draft import read_draft
 from .forms import DatasetForm, Form, NoForm, ScenarioForm, VariablesForm, close_tree, set_disabled
 from .messages import bad, diff_html, ok, warn
 from .tests_tab import TestsTab, tabs
 
-# A starting point for a new resource: the keys its kind requires.
-TEMPLATES: dict[str, Any] = {"variables": {"standard": {}, "local": {}}, "permissions": [],
-                             "dataset": {"type": "Filesystem", "managed": True, "format": "csv"},
-                             "managed_folder": {"connection": ""}, "recipe": {"type": "sync", "inputs": [],
-                                                                                "outputs": []},
-                             "scenario": {}, "zone": {"items": []}}
 HIDDEN, SHOWN = "none", "flex"
 
 # The workbench open on each workspace (by root): a new one replaces it, as re-running a cell would.
@@ -217,8 +220,6 @@ class Workbench:
             return f"environment {name}: {e.message}"
         if env.protected:
             return f"{name} is protected: apply it from the command line after review"
-        if getattr(env, "approval", None):
-            return f"{name} needs an approval: apply it from the command line"
         if env.deploy == "bundle":
             return f"{name} receives projects by bundle: use `dss-iac promote`"
         return None
@@ -232,11 +233,11 @@ class Workbench:
     def _names(self, key: str | None, kind: str) -> list[str]:
         if key is None:
             return []
-        if kind in PROJECT_LEVEL:
+        if KINDS[kind].project_level:
             present = kind == "project" or self.ws.declared(f"{kind}.{key}") is not None
             return [key] if present else []
         spec = self.ws.config.projects[key].spec
-        return list(getattr(spec, edit.resource_path(Address(kind, key, "x"))[0]))
+        return [str(name) for name in KINDS[kind].declared(spec)]
 
     @_guarded
     def _navigate(self, keep_name: bool) -> None:
@@ -274,12 +275,12 @@ class Workbench:
         self.read_only_reason = self.ws.read_only(key) if key is not None else None
         for widget in (self.save_button, self.new_button, self.remove_button, self.new_name):
             widget.disabled = self.read_only_reason is not None
-        self.new_name.disabled = self.new_name.disabled or kind in PROJECT_LEVEL
+        self.new_name.disabled = self.new_name.disabled or KINDS[kind].project_level
         self.creating = False
         if chosen is None or key is None:
             self._show(None)
         else:
-            address = Address(kind, key) if kind in PROJECT_LEVEL else Address(kind, key, chosen)
+            address = Address(kind, key) if KINDS[kind].project_level else Address(kind, key, chosen)
             self._show(address, self.ws.declared(address))
         if project_changed:
             self._show_flow()
@@ -424,19 +425,19 @@ class Workbench:
         value = self.draft()
         return value is None or self.creating or not same(value, self.original)
 
-    def _pending(self, value: Any) -> edit.FileEdit | None:
-        """The file edit that the draft amounts to, or None when it changes nothing."""
+    def _pending(self, value: Any) -> dict[str, Any] | None:
+        """The edit the draft amounts to, as `Workspace.preview` takes it; None when it changes nothing."""
         assert self.address is not None
         if self.creating:
-            return edit.create(self.ws.config, self.address, value)
+            return {"created": {str(self.address): value}}
         if same(value, self.original):
             return None
-        return edit.update(self.ws.config, self.address, self._changes(value))
+        return {"resources": {str(self.address): self._changes(value)}}
 
     def _changes(self, value: Any) -> Any:
         """What `update_resource` takes to turn the file's resource into `value`."""
         assert self.address is not None
-        return value if self.address.kind == "permissions" else edit.changes_between(self.original, value)
+        return value if KINDS[self.address.kind].keyed_by is not None else changes_between(self.original, value)
 
     # -- buttons ------------------------------------------------------------------------------------------------
     @_guarded
@@ -447,7 +448,7 @@ class Workbench:
         if self.read_only_reason:
             self.message.value = warn(f"read-only: {self.read_only_reason}")
             return
-        if kind in PROJECT_LEVEL:
+        if KINDS[kind].project_level:
             if kind == "project" or self.ws.declared(f"{kind}.{key}") is not None:
                 self.message.value = warn(f"{kind}.{key} is already declared: edit it")
                 return
@@ -466,7 +467,7 @@ class Workbench:
 
     def _start(self, address: Address) -> None:
         self.creating = True
-        self._show(address, TEMPLATES[address.kind])
+        self._show(address, copy.deepcopy(KINDS[address.kind].template))  # a starting point: the keys it needs
         self.message.value = warn("new resource: fill it in, then Save")
 
     @_guarded
@@ -590,22 +591,27 @@ class Workbench:
         if editing and value is None:
             return
         pending = self._pending(value) if editing else None
-        config = edit.validate(self.ws.config, pending) if pending is not None else self.ws.config
         self.output.value = "<i>planning...</i>"
-        saved = self.ws.config
-        self.ws.config = config  # the plan of the edited configuration, not written yet
         try:
             with self._dss():
-                plan = self.ws.plan(self.env.value)
+                plan = self.ws.preview(self.env.value, **(pending or {}))  # the edited configuration, not written
+                gate = self._gate_html(plan)
             self._show_flow(plan)
         except DssIacError as e:
             self.output.value = error_html(e) if isinstance(e, ConfigError) else bad([escape(str(e))], "No plan")
             return
-        finally:
-            self.ws.config = saved
         self.last_plan = plan
         note = "" if pending is None else "<p><i>Includes your unsaved changes: save them before applying.</i></p>"
-        self.output.value = note + plan_html(plan)
+        self.output.value = note + gate + plan_html(plan)
+
+    def _gate_html(self, plan: Plan) -> str:
+        """Where Govern must sign the plan off (`approval: govern`): its gate, above the plan; Apply is refused by
+        the core until it is open."""
+        try:
+            gate = self.ws.approval_gate(plan)
+        except DssIacError as e:
+            return warn(f"Govern: {e}")
+        return "" if gate is None else gate._repr_html_()
 
     @_guarded
     def _on_drift(self) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from dataiku_iac import Workspace
-from dataiku_iac.config.loader import CODE_RECIPES, load_workspace
+from dataiku_iac.config.loader import load_workspace
 from dataiku_iac.errors import ConfigError
+from dataiku_iac.resources.recipe import CODE_RECIPES
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SIMPLE = EXAMPLES / "simple-project"

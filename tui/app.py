@@ -11,7 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from dataiku_iac.plan.model import Action, Plan
+from dataiku_iac import Action, Plan
 
 from .service import Service
 
@@ -20,6 +20,10 @@ CSS = """
 #review { height: 1fr; }
 #notice { display: none; height: auto; padding: 0 1; background: $warning 15%; }
 #notice.shown { display: block; }
+#gate { display: none; height: auto; padding: 0 1; background: $warning 15%; }
+#gate.shown { display: block; }
+#gate.open { background: $success 15%; }
+#gate.refused { background: $error 15%; }
 #plan-tree { width: 45%; border-right: solid $primary-background; }
 #diff-pane { width: 1fr; padding: 0 1; }
 #filter { dock: bottom; margin-bottom: 2; }

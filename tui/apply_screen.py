@@ -11,10 +11,7 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import Footer, ProgressBar, Static
 
-from dataiku_iac._text import brief
-from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
-from dataiku_iac.errors import ConfigError, StalePlanError
-from dataiku_iac.plan.model import Plan
+from dataiku_iac import ApplyResult, ConfigError, Plan, ProgressEvent, StalePlanError, brief
 
 from . import view
 from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine

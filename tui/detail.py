@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
-from dataiku_iac.plan.model import Action
+from dataiku_iac import Action
 
 from . import view
 from .widgets import ErrorBanner, IOScreen, StatusLine

@@ -12,15 +12,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
-from dataiku_iac.drift import DriftItem, DriftReport
-from dataiku_iac.plan.model import Action, Plan, Unmanaged
+from dataiku_iac import Action, DriftItem, DriftReport, Plan, Unmanaged
 
 from . import view
 from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine
 
 if TYPE_CHECKING:
+    from dataiku_iac import AdoptEdit
+
     from .app import DssIacApp
-    from .yaml_edit import Edit
 
 
 NOT_MANAGED = "unmanaged:"  # row keys of the objects dss-iac does not manage
@@ -185,7 +185,7 @@ class DriftScreen(IOScreen):
         self.run_io(lambda: self.dss_app.service.adopt_edits(self.env, item), lambda edits: self._confirm(item, edits),
                     group="adopt", doing="preparing the YAML edit", retry=self.action_adopt)
 
-    def _confirm(self, item: DriftItem, edits: list[Edit]) -> None:
+    def _confirm(self, item: DriftItem, edits: list[AdoptEdit]) -> None:
         from .modals import ConfirmModal
 
         def answered(yes: bool | None) -> None:
@@ -197,7 +197,7 @@ class DriftScreen(IOScreen):
         self.app.push_screen(ConfirmModal(f"Adopt {item.address}", lines, "Write these values into the YAML "
                                           "(comments kept) and record them in the state?"), answered)
 
-    def _adopted(self, edits: list[Edit]) -> None:
+    def _adopted(self, edits: list[AdoptEdit]) -> None:
         files = sorted({e.shown for e in edits})
         self.notify(f"adopted: wrote {', '.join(files)}")
         self.reload()

@@ -28,7 +28,9 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("n / N", "next / previous resource that matches the filter"),
         ("d", "show only the resources that drifted in DSS"),
         ("enter", "resource detail: desired YAML vs actual DSS JSON"),
-        ("a", "approve: type the environment's name, then the apply runs (refused if the plan is out of date)"),
+        ("a", "approve: type the environment's name, then the apply runs (refused if the plan is out of date, or "
+              "while Govern has not signed it off)"),
+        ("s", "Govern sign-off (environments with approval: govern): request it, or look again at its status"),
         ("r", "plan again from the files and the state as they are now"),
     )),
     ("Drift browser", (

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dataiku_iac._text import brief
+from dataiku_iac import brief
 
 from .keys import KEYS
 

@@ -10,8 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
-from dataiku_iac.drift import DriftReport
-from dataiku_iac.errors import ConfigError
+from dataiku_iac import ConfigError, DriftReport
 
 from . import view
 from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine, describe_error

@@ -14,8 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from dataiku_iac._text import brief
-from dataiku_iac.plan.model import Plan
+from dataiku_iac import Gate, Plan, brief
 
 from . import view
 from .view import Entry
@@ -70,6 +69,7 @@ class PlanReviewScreen(IOScreen):
         Binding("N", "previous_match", "Previous", show=False, id="previous-match"),
         Binding("d", "drift_only", "Drift only", id="drift-only"),
         Binding("a", "approve", "Approve", id="approve"),
+        Binding("s", "signoff", "Sign-off", show=False, id="signoff"),
     ]
     FOOTER = ("approve", "toggle", "filter", "drift_only", "select_cursor")
 
@@ -91,6 +91,8 @@ class PlanReviewScreen(IOScreen):
         # After a refused apply: the plan the user approved, and what the new plan changed since.
         self.refused: Plan | None = None
         self.moved: list[str] = []
+        # Environments with `approval: govern`: what Govern says of the plan on screen (None: not read yet).
+        self.gate: Gate | None = None
 
     @property
     def dss_app(self) -> DssIacApp:
@@ -99,6 +101,7 @@ class PlanReviewScreen(IOScreen):
     def compose(self) -> ComposeResult:
         yield Static(f"Plan review · {self.env}", id="title", classes="title")
         yield Static("", id="notice")
+        yield Static("", id="gate")
         with Horizontal(id="review"):
             tree = PlanTree("plan", id="plan-tree")
             tree.show_root = False
@@ -158,6 +161,7 @@ class PlanReviewScreen(IOScreen):
             self.refused = None
         self._rebuild()
         self.planned_at = time.perf_counter()  # for benchmarks/bench_tui.py: the tree holds this plan from now
+        self._read_gate()
 
     def _plan_failed(self, error: BaseException) -> None:
         """A plan that could not be made now must not be approved as it was: nothing stays on screen."""
@@ -166,6 +170,60 @@ class PlanReviewScreen(IOScreen):
         self.moved = []
         self.failure = describe_error(error).splitlines()[0]
         self._rebuild()
+        self._read_gate()
+
+    # -- the Govern sign-off ---------------------------------------------------------------------------------
+    def _signoff_needed(self) -> bool:
+        try:
+            return self.dss_app.service.needs_signoff(self.env)
+        except Exception:  # the configuration no longer loads: the plan failed and says why
+            return False
+
+    def _read_gate(self, request: bool = False) -> None:
+        """Read (or, with `request`, open) the Govern sign-off of the plan on screen, in a worker."""
+        self.gate = None
+        plan = self.plan
+        if plan is None or not plan.has_changes or not self._signoff_needed():
+            self._show_gate("")
+            return
+        service = self.dss_app.service
+        self._show_gate("Govern sign-off: reading its status...")
+        self.run_io(lambda: service.request_signoff(plan) if request else service.gate(plan),
+                    lambda gate: self._gated(plan, gate), group="govern",
+                    doing="requesting the Govern sign-off" if request else "reading the Govern sign-off")
+
+    def _gated(self, plan: Plan, gate: Gate | None) -> None:
+        if plan is not self.plan:
+            return  # the plan changed meanwhile: its own reading follows
+        self.gate = gate
+        if gate is None:
+            self._show_gate("")
+            return
+        approval = gate.approvals[0]
+        if gate.open:
+            self._show_gate(f"Govern sign-off: {approval.summary()}", "open")
+        elif gate.unrequested:
+            self._show_gate(f"Govern sign-off needed ({gate.reason}), not requested yet · s: request it in Govern")
+        elif gate.rejected:
+            self._show_gate(f"Govern sign-off: {approval.summary()} · change the plan to ask again", "refused")
+        else:
+            self._show_gate(f"Govern sign-off: {approval.summary()} · s: look again")
+
+    def _show_gate(self, text: str, state: str = "") -> None:
+        line = self.query_one("#gate", Static)
+        line.update(Text(text))
+        line.set_class(bool(text), "shown")
+        line.set_class(state == "open", "open")
+        line.set_class(state == "refused", "refused")
+
+    def action_signoff(self) -> None:
+        if not self._signoff_needed():
+            self.notify(f"environment {self.env} asks for no Govern sign-off (approval: govern)", severity="warning")
+            return
+        if self.busy or self.plan is None:
+            self.notify("the plan is not computed yet", severity="warning")
+            return
+        self._read_gate(request=self.gate is not None and bool(self.gate.unrequested))
 
     def _show_notice(self, refused: Plan) -> None:
         notice = self.query_one("#notice", Static)
@@ -388,6 +446,11 @@ class PlanReviewScreen(IOScreen):
         plan = self.plan
         if plan is None or not plan.has_changes:
             self.notify("nothing to apply", severity="warning")
+            return
+        if self._signoff_needed() and (self.gate is None or not self.gate.open):
+            # The core refuses such an apply too; the review says so before the dialog.
+            why = self.gate.summary() if self.gate is not None else "its status is being read"
+            self.notify(f"Govern has not approved this plan: {why}", severity="error")
             return
         risky = [a.address for a in plan.destructive]
         try:

@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataiku_iac.apply.applier import ApplyResult, ProgressEvent
-from dataiku_iac.config.loader import WorkspaceConfig
-from dataiku_iac.drift import DriftItem, DriftReport
-from dataiku_iac.plan.model import Plan
-from dataiku_iac.secrets import redact_url
-from dataiku_iac.state.lease import whoami
-from dataiku_iac.workspace import Workspace
-
-from .view import set_path
-from .yaml_edit import AdoptError, Edit, plan_adopt, resource_changes
+from dataiku_iac import (
+    KINDS,
+    AdoptEdit,
+    ApplyResult,
+    DriftItem,
+    DriftReport,
+    Gate,
+    Plan,
+    ProgressEvent,
+    Workspace,
+    WorkspaceConfig,
+    redact_url,
+)
 
 PLANNED_CONFIGS = 8
 
@@ -131,16 +134,11 @@ class Service:
         """Resources each project file declares (project, its variables and permissions, its objects)."""
         out: dict[str, int] = {}
         for key, src in self.ws.config.projects.items():
-            spec = src.spec
-            extra = sum(1 for f in ("variables", "permissions") if f in spec.project.model_fields_set)
-            out[key] = (1 + extra + len(spec.datasets) + len(spec.managed_folders) + len(spec.recipes)
-                        + len(spec.scenarios) + len(spec.zones))
+            out[key] = sum(len(kind.declared(src.spec)) for kind in KINDS.values())
         return out
 
     def source_of(self, env: str, address: str) -> str:
         """Where the resource is declared, as `file:line:col` (in memory: no I/O); "" when unknown."""
-        from dataiku_iac.config.environment_view import COLLECTIONS
-
         kind, physical, *rest = address.split(".")
         try:
             pattern = self.ws.environment(env).project_key
@@ -149,7 +147,8 @@ class Service:
         for src in self.ws.config.projects.values():
             if pattern.format(key=src.key) != physical:
                 continue
-            loc: tuple[str, ...] = (COLLECTIONS[kind], rest[0]) if kind in COLLECTIONS and rest else ("project",)
+            collection = KINDS[kind].collection if kind in KINDS else None
+            loc: tuple[str, ...] = (collection, rest[0]) if collection is not None and rest else ("project",)
             try:
                 return str(src.file.position(loc, at_key=True))
             except Exception:  # a Python-DSL project has no YAML position
@@ -240,6 +239,21 @@ class Service:
         ws = self._connect(plan.environment)
         return ws.apply(plan, progress=progress, allow_delete=allow_delete, verify_remote=True)
 
+    def needs_signoff(self, env: str) -> bool:
+        """Plans of `env` are applied only once Govern approves them (`approval: govern`)."""
+        spec = self.ws.config.spec.environments.get(env)
+        return spec is not None and spec.approval is not None
+
+    def gate(self, plan: Plan) -> Gate | None:
+        """What Govern says of `plan` now (None: no sign-off needed)."""
+        self._connect(plan.environment)
+        return self.ws.approval_gate(plan)
+
+    def request_signoff(self, plan: Plan) -> Gate | None:
+        """Open the Govern request of `plan`, unless it has one (idempotent)."""
+        self._connect(plan.environment)
+        return self.ws.request_approval(plan)
+
     def is_bundle(self, env: str) -> bool:
         """Projects reach `env` by promotion only (`deploy: bundle`): apply never writes there."""
         spec = self.ws.config.spec.environments.get(env)
@@ -251,7 +265,7 @@ class Service:
 
     def promotion(self, from_env: str, to_env: str) -> str:
         """The promotion plan from `from_env` to `to_env`, rendered as `dss-iac promote` shows it (reads only)."""
-        from dataiku_iac.deploy import render_promotion
+        from dataiku_iac import render_promotion
 
         self._connect(from_env)
         ws = self._connect(to_env)
@@ -275,29 +289,13 @@ class Service:
                        str(c.summary)) for c in commits]
 
     # -- adopting drift ------------------------------------------------------------------------------
-    def adopt_edits(self, env: str, item: DriftItem) -> list[Edit]:
-        if item.status != "changed":
-            raise AdoptError(f"{item.address} was deleted in DSS: adopting that means removing it from the "
-                             "configuration, a change to make by hand; revert recreates it")
-        ws = self.ws
-        return plan_adopt(ws.config, env, ws.environment(env), item.address, item.changes)
+    def adopt_edits(self, env: str, item: DriftItem) -> list[AdoptEdit]:
+        return self.ws.adopt_edits(env, item)
 
-    def adopt(self, env: str, item: DriftItem, edits: list[Edit]) -> None:
-        """Write DSS's values into the YAML, then record them in the state, as a refresh-only apply does:
-        the configuration, the state and DSS then agree, so the drift is gone."""
-        ws = self.ws
+    def adopt(self, env: str, item: DriftItem, edits: list[AdoptEdit]) -> None:
+        """Write DSS's values into the YAML, then record them in the state (see `Workspace.adopt`)."""
         with self._lock:
-            # Validated together, refused if a file changed on disk: either every file is written or none.
-            ws.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None])
-        with ws.locked_state(env, "adopt") as (store, state, _heartbeat):
-            entry = state.resources.get(item.address)
-            if entry is None:
-                return
-            for c in item.changes:
-                set_path(entry.fields, c.path, c.after)
-            state.stamp(whoami())
-            state.workspace_commit = ws.workspace_commit()
-            store.commit(state, "adopt")
+            self.ws.adopt(env, item, edits)
 
 
 def _sources(config: WorkspaceConfig) -> dict[str, str]:

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from dataiku_iac.plan.model import Action, ActionType, Plan
-from dataiku_iac.plan.render_text import action_block, field_lines
-from dataiku_iac.secrets import MASK, is_secret_key, mask
+from dataiku_iac import MASK, Action, ActionType, Plan, action_block, field_lines, is_secret_key, mask, set_path
+from dataiku_iac import kinds as registry
 
-KIND_ORDER = ("project", "variables", "permissions", "dataset", "managed_folder", "recipe", "scenario", "zone")
 SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", " ": "dim"}
 ORDER = ("+", "~", "-", "-/+")
 
@@ -102,7 +100,7 @@ def grouped(items: Iterable[Entry]) -> dict[str, dict[str, list[Entry]]]:
     out: dict[str, dict[str, list[Entry]]] = {}
     for e in items:
         out.setdefault(e.project, {}).setdefault(e.action.kind, []).append(e)
-    ranked = {k: i for i, k in enumerate(KIND_ORDER)}
+    ranked = {k: i for i, k in enumerate(registry.names())}
     return {p: dict(sorted(out[p].items(), key=lambda kv: ranked.get(kv[0], 99))) for p in sorted(out)}
 
 
@@ -153,22 +151,6 @@ def line_style(line: str) -> str:
     return {"+": "green", "-": "red", "~": "yellow"}.get(s[:1], "")
 
 
-def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts; None removes the key (how a FieldChange says "absent")."""
-    *parents, last = path.split(".")
-    node = doc
-    for p in parents:
-        nxt = node.get(p)
-        if not isinstance(nxt, dict):
-            nxt = {}
-            node[p] = nxt
-        node = nxt
-    if value is None:
-        node.pop(last, None)
-    else:
-        node[last] = value
-
-
 def actual_fields(action: Action) -> dict[str, Any] | None:
     """The managed fields as DSS holds them, rebuilt from the plan: None when the object is not in DSS.
 
@@ -213,7 +195,7 @@ def to_json(data: Any) -> str:
 def drift_rows(action: Action | None, drift: Sequence[Any], limit: int = 400) -> list[tuple[str, str, str, str]]:
     """Per drifted field: (path, last applied, found in DSS, wanted by the config), as compact JSON cut after
     `limit` characters (the table cuts them to its width; the detail view shows them whole)."""
-    from dataiku_iac.plan.render_text import fmt
+    from dataiku_iac import fmt
 
     wanted: dict[str, Any] = {}
     if action is not None:

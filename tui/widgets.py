@@ -15,8 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static, Tree
 from textual.worker import Worker, get_current_worker
 
-from dataiku_iac.errors import DssIacError
-from dataiku_iac.secrets import redact
+from dataiku_iac import DssIacError, redact
 
 from .view import fit_widths
 

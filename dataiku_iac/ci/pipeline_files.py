@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import DssIacError
 from .pipeline_spec import (
+    APPROVAL_WAIT,
     PYTHON,
     RESULTS,
     VENV,
@@ -22,6 +23,7 @@ from .pipeline_spec import (
     drift_script,
     install_script,
     pipeline_spec,
+    preview_destroy_script,
     pull_request_script,
     warnings,
 )
@@ -102,11 +104,21 @@ def _header(title: str, flow: list[str], setup: list[str]) -> str:
 def _flow(spec: PipelineSpec, change: str, main: str) -> list[str]:
     first, *later = spec.deployments
     steps = [f"apply to {first.env} and check that nothing is left to apply"]
-    steps += [f"{'promote' if d.source else 'apply'} to {d.env}" for d in later]
-    return [f"{change}: validate, then plan {', '.join(spec.environments)}; one comment on it, updated in place at "
-            "each push (the plans as Markdown, drift, test results).",
+    steps += [f"{'promote' if d.source else 'apply'} to {d.env}" + (" (after its Govern sign-off)" if d.govern else "")
+              for d in later]
+    return [f"{change}: validate, then plan {', '.join(spec.environments)}, and preview the branch's projects in "
+            f"{first.env} under their own keys; one comment on it, updated in place at each push (the plans as "
+            f"Markdown, drift, the preview's links, test results). Closing it destroys the preview.",
             f"{main}: {'; then '.join(steps)}" + (", each once approved." if later else "."),
             "schedule: the drift report of every environment (fails when something changed outside dss-iac)."]
+
+
+def _gated(spec: PipelineSpec) -> list[str]:
+    return [d.env for d in spec.deployments if d.govern]
+
+
+def _waiting(envs: list[str]) -> str:
+    return f"{' and '.join(envs)} wait{'s' if len(envs) == 1 else ''} for a Govern sign-off"
 
 
 def _secrets(spec: PipelineSpec) -> str:
@@ -121,8 +133,11 @@ def github_workflow(spec: PipelineSpec) -> str:
              "wait for an approval."] if later else []
     setup += [f"Secrets, read by the ${{env:NAME}} references of dss-iac.yaml: {_secrets(spec)}. Repository "
               "secrets, or secrets of the environment whose job uses them (the pull-request plans see repository "
-              "secrets only).",
+              f"secrets only; the preview writes to {spec.deployments[0].env}, so its key there may write).",
               "The state must outlive each job: state.backend s3 in dss-iac.yaml (docs/state.md)."]
+    gated = _gated(spec)
+    setup += [f"{_waiting(gated)}: the variable DSS_IAC_APPROVAL_WAIT (Settings > Variables) says how long a job "
+              f"waits for it (default {APPROVAL_WAIT}; 0: look once and fail)."] if gated else []
     head = (
         _header("dss-iac pipeline for GitHub Actions, written by `dss-iac init --ci github` (docs/ci-cd.md of "
                 "dataiku-iac).", _flow(spec, "pull request", f"push to {spec.branch}"), setup)
@@ -130,6 +145,7 @@ def github_workflow(spec: PipelineSpec) -> str:
         "on:\n"
         "  pull_request:\n"
         f"    branches: [{spec.branch}]\n"
+        "    types: [opened, synchronize, reopened, closed]  # closed: the pull request's preview is destroyed\n"
         "  push:\n"
         f"    branches: [{spec.branch}]\n"
         "  schedule:\n"
@@ -144,11 +160,13 @@ def github_workflow(spec: PipelineSpec) -> str:
         "  # Where the runners install dss-iac from: a pip requirement (a version, a Git URL, your index's package),\n"
         "  # without commas: it is part of the venv's cache key.\n"
         f'  DSS_IAC_REQUIREMENT: "{REQUIREMENT}"\n'
-        '  NO_COLOR: "1"\n\n'
+        + (f"  DSS_IAC_APPROVAL_WAIT: ${{{{ vars.DSS_IAC_APPROVAL_WAIT || '{APPROVAL_WAIT}' }}}}  # for the Govern "
+           "sign-offs\n" if gated else "")
+        + '  NO_COLOR: "1"\n\n'
         "jobs:\n"
     )
-    jobs = [_github_plan_job(spec), *(_github_deploy_job(spec, d) for d in spec.deployments),
-            _github_drift_job(spec)]
+    jobs = [_github_plan_job(spec), _github_preview_destroy_job(spec),
+            *(_github_deploy_job(spec, d) for d in spec.deployments), _github_drift_job(spec)]
     return head + "\n".join(jobs)
 
 
@@ -181,20 +199,38 @@ def _github_setup(spec: PipelineSpec) -> str:
 def _github_plan_job(spec: PipelineSpec) -> str:
     return (
         "  plan:\n"
-        "    name: Validate and plan every environment\n"
-        "    if: github.event_name == 'pull_request'\n"
+        "    name: Validate, plan every environment, preview\n"
+        "    if: github.event_name == 'pull_request' && github.event.action != 'closed'\n"
         "    runs-on: ubuntu-latest\n"
         "    permissions:\n"
         "      contents: read\n"
         "      pull-requests: write  # the plan comment\n"
         "    concurrency:\n"
         "      group: dss-iac-plan-${{ github.event.pull_request.number }}\n"
-        "      cancel-in-progress: true  # a newer push plans again; plans take no lock\n"
+        "      cancel-in-progress: true  # a newer push plans and previews again (the next run recovers the preview)\n"
         + _github_env(spec.plan_secrets, "      GITHUB_TOKEN: ${{ github.token }}\n")
         + _github_setup(spec)
         + "      - name: Validate, plan and comment\n"
         "        run: |\n"
         + _block(pull_request_script(spec, "github"), 10)
+    )
+
+
+def _github_preview_destroy_job(spec: PipelineSpec) -> str:
+    first = spec.deployments[0]
+    return (
+        "  preview-destroy:\n"
+        "    name: Destroy the pull request's preview\n"
+        "    if: github.event_name == 'pull_request' && github.event.action == 'closed'\n"
+        "    runs-on: ubuntu-latest\n"
+        "    concurrency:\n"
+        "      group: dss-iac-plan-${{ github.event.pull_request.number }}\n"
+        "      cancel-in-progress: false  # after the last plan: never stop a destroy half-way\n"
+        + _github_env(first.secrets)
+        + _github_setup(spec)
+        + "      - name: Destroy the preview\n"
+        "        run: |\n"
+        + _block(preview_destroy_script(spec, "github"), 10)
     )
 
 
@@ -247,8 +283,13 @@ def gitlab_ci(spec: PipelineSpec) -> str:
              "read-only keys that are not protected."]
     setup += [f"On GitLab Premium, protect {' and '.join(later)} (Operate > Environments) with deployment "
               "approvals; on any tier their jobs are manual."] if later else []
+    gated = _gated(spec)
+    setup += [f"{_waiting(gated)}: DSS_IAC_APPROVAL_WAIT (a CI/CD variable, default {APPROVAL_WAIT} below; 0: look "
+              "once and fail) says how long a job waits for it."] if gated else []
     setup += ["The state must outlive each job: state.backend s3 in dss-iac.yaml (docs/state.md).",
-              "A pipeline schedule (Build > Pipeline schedules) for the drift report."]
+              "A pipeline schedule (Build > Pipeline schedules) for the drift report.",
+              f"Merge requests get a preview in {spec.deployments[0].env} (environment preview/<branch>), stopped "
+              "- its projects destroyed - when the merge request is merged or closed and its branch deleted."]
     head = (
         _header("dss-iac pipeline for GitLab CI, written by `dss-iac init --ci gitlab` (docs/ci-cd.md of "
                 "dataiku-iac).", _flow(spec, "merge request", "merge to the default branch"), setup)
@@ -261,7 +302,9 @@ def gitlab_ci(spec: PipelineSpec) -> str:
         "variables:\n"
         "  # Where the runners install dss-iac from: a pip requirement (a version, a Git URL, your index's package).\n"
         f'  DSS_IAC_REQUIREMENT: "{REQUIREMENT}"\n'
-        '  NO_COLOR: "1"\n\n'
+        + (f'  DSS_IAC_APPROVAL_WAIT: "{APPROVAL_WAIT}"  # how long a job waits for its Govern sign-off\n'
+           if gated else "")
+        + '  NO_COLOR: "1"\n\n'
         "default:\n"
         f"  image: python:{PYTHON}  # with git, which promote needs (bundle ids come from the commit)\n"
         "  cache:\n"
@@ -274,8 +317,8 @@ def gitlab_ci(spec: PipelineSpec) -> str:
         + _block(install_script(), 6)
         + f'    - export PATH="$PWD/{VENV}/bin:$PATH"\n\n'
     )
-    jobs = [_gitlab_plan_job(spec), *(_gitlab_deploy_job(spec, d) for d in spec.deployments),
-            _gitlab_drift_job(spec)]
+    jobs = [_gitlab_plan_job(spec), _gitlab_preview_stop_job(spec),
+            *(_gitlab_deploy_job(spec, d) for d in spec.deployments), _gitlab_drift_job(spec)]
     return head + "\n".join(jobs)
 
 
@@ -285,7 +328,11 @@ def _gitlab_plan_job(spec: PipelineSpec) -> str:
         "  stage: plan\n"
         "  rules:\n"
         '    - if: $CI_PIPELINE_SOURCE == "merge_request_event"\n'
-        "  interruptible: true  # a newer push to the merge request plans again; plans take no lock\n"
+        "  interruptible: true  # a newer push to the merge request plans and previews again\n"
+        "  environment:\n"
+        "    name: preview/$CI_COMMIT_REF_SLUG\n"
+        "    on_stop: preview-destroy  # when the merge request is merged or closed\n"
+        "    auto_stop_in: 2 weeks\n"
         "  script:\n"
         "    - |\n"
         + _block(pull_request_script(spec, "gitlab"), 6)
@@ -294,6 +341,23 @@ def _gitlab_plan_job(spec: PipelineSpec) -> str:
         "    expire_in: 1 week\n"
         "    paths:\n"
         f"      - {spec.path(RESULTS)}/\n"
+    )
+
+
+def _gitlab_preview_stop_job(spec: PipelineSpec) -> str:
+    return (
+        "preview-destroy:\n"
+        "  stage: plan\n"
+        "  rules:\n"
+        '    - if: $CI_PIPELINE_SOURCE == "merge_request_event"\n'
+        "      when: manual  # GitLab runs it when the preview environment stops\n"
+        "  allow_failure: true\n"
+        "  environment:\n"
+        "    name: preview/$CI_COMMIT_REF_SLUG\n"
+        "    action: stop\n"
+        "  script:\n"
+        "    - |\n"
+        + _block(preview_destroy_script(spec, "gitlab"), 6)
     )
 
 

@@ -93,3 +93,23 @@ class Console:
         with bar:
             task = bar.add_task(description, total=total, current="")
             yield lambda text="": bar.update(task, advance=1, current=text)
+
+    @contextmanager
+    def status(self, text: str) -> Iterator[Any]:
+        """A line kept up to date in place on a terminal (rich); when piped, each new text once, as a note. Yields
+        `update(text)`."""
+        if not self.interactive:
+            last = [""]
+
+            def note(new: str) -> None:
+                if new != last[0]:
+                    last[0] = new
+                    self.note(new)
+
+            note(text)
+            yield note
+            return
+        from rich.console import Console as RichConsole
+
+        with RichConsole(file=self.stderr, no_color=not self.color).status(redact(text)) as live:
+            yield lambda new: live.update(redact(new))

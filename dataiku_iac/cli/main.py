@@ -8,7 +8,19 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import ci_cmd, exit_codes, misc_cmds, promote_cmd, sim_cmd, state_cmd, test_cmd, tui_cmd, workspace_cmds
+from . import (
+    approvals_cmd,
+    ci_cmd,
+    exit_codes,
+    misc_cmds,
+    preview_cmd,
+    promote_cmd,
+    sim_cmd,
+    state_cmd,
+    test_cmd,
+    tui_cmd,
+    workspace_cmds,
+)
 from .console import Console
 
 
@@ -29,7 +41,8 @@ examples:
   dss-iac drift -e dev
 
 exit codes: 0 ok, 1 error, 2 changes present (--detailed-exitcode), 3 invalid configuration,
-4 state locked, 5 stale plan, 6 approval missing, 7 tests failed, 64 usage error (see docs/cli.md)"""
+4 state locked, 5 stale plan, 6 approval missing, 7 tests failed, 8 Govern sign-off missing, 64 usage error
+(see docs/cli.md)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cmd.register(sub)
     promote_cmd.register(sub)
     test_cmd.register(sub)
+    approvals_cmd.register(sub)
+    preview_cmd.register(sub)
     ci_cmd.register(sub)
     tui_cmd.register(sub)
     for command in _subcommands(parser):

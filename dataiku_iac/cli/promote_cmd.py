@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from . import exit_codes
+from .approvals_cmd import pass_gate, wait_option
 from .console import Console
 
 
@@ -35,6 +36,7 @@ def register(sub: Any) -> None:
                    help="let the promotion delete or replace objects in a protected environment")
     p.add_argument("--json", action="store_true",
                    help="print the plan and the result as JSON (without --yes: the plan only, exit 6)")
+    wait_option(p, "promotion")
     p.set_defaults(func=cmd_promote)
 
 
@@ -56,6 +58,8 @@ def cmd_promote(args: argparse.Namespace, console: Console) -> int:
                 console.json(report)
             return exit_codes.OK
         check_protected(ws, plan, args.allow_delete)  # refuse before asking, not after
+        pass_gate(lambda: ws.promotion_gate(plan), lambda: ws.request_promotion_approval(plan), "promote",
+                  args.wait_approval, console)
         if not args.yes:
             if args.json:
                 console.json(report)

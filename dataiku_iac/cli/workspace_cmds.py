@@ -97,6 +97,9 @@ def _write_options(p: argparse.ArgumentParser, verb: str, allow_delete_help: str
     p.add_argument("--allow-delete", action="store_true", help=allow_delete_help)
     _parallelism(p)
     lock_timeout_option(p)
+    from .approvals_cmd import wait_option
+
+    wait_option(p, verb)
 
 
 def load(args: argparse.Namespace) -> Workspace:
@@ -157,8 +160,11 @@ def _error_json(e: ConfigError) -> dict[str, Any]:
 
 def _report_valid(ws: Workspace, args: argparse.Namespace, console: Console) -> None:
     projects = ws.config.projects
-    resources = sum(1 + len(p.spec.datasets) + len(p.spec.managed_folders) + len(p.spec.recipes)
-                    + len(p.spec.scenarios) + len(p.spec.zones) for p in projects.values())
+    from ..resources import KINDS
+
+    # Each project and the objects of its collections (variables and permissions are settings of the project).
+    resources = sum(1 + sum(len(k.declared(p.spec)) for k in KINDS.values() if not k.project_level)
+                    for p in projects.values())
     if args.json:
         console.json({"valid": True, "projects": sorted(projects), "objects": resources})
     else:
@@ -215,6 +221,8 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> int:
         with Workspace.load(Path(args.directory), at=plan.at or getattr(args, "at", None)) as ws:
             if not args.json:
                 _render(plan, console)
+            if plan.has_changes:
+                _govern_gate(ws, plan, args, console)
             # A saved plan was reviewed already: applying it is the approval; it must still be what DSS is.
             return _run_apply(ws, plan, args, console, verify_remote=True)
     with load(args) as ws:
@@ -249,6 +257,7 @@ def _confirm_and_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, cons
             console.json(_result_json(plan, None))
         return exit_codes.OK
     ws.check_protected(plan, args.allow_delete)  # refuse before asking, not after
+    _govern_gate(ws, plan, args, console)
     if not args.yes:
         import sys
 
@@ -259,6 +268,13 @@ def _confirm_and_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, cons
             console.note("Apply cancelled.")
             return exit_codes.ERROR
     return _run_apply(ws, plan, args, console)
+
+
+def _govern_gate(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console) -> None:
+    """Where Govern must sign the plan off: approved already, or waited for (--wait-approval), or refused (exit 8)."""
+    from .approvals_cmd import pass_gate
+
+    pass_gate(lambda: ws.approval_gate(plan), lambda: ws.request_approval(plan), "apply", args.wait_approval, console)
 
 
 def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console,

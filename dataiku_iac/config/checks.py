@@ -6,17 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..resources.address import split_ref
 
 if TYPE_CHECKING:
     from .loader import ProjectSource
-
-
-def split_ref(ref: str, project_key: str) -> tuple[str, str]:
-    """`name` or `PROJECT.name` -> (project key, name)."""
-    if "." in ref:
-        key, _, name = ref.partition(".")
-        return key, name
-    return project_key, ref
 
 
 def check_projects(projects: Mapping[str, ProjectSource]) -> list[ConfigError]:

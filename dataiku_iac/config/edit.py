@@ -18,8 +18,8 @@ from typing import Any
 
 from .._fs import write_together
 from ..errors import ConfigError
+from ..resources import registry
 from ..resources.address import Address
-from .environment_view import COLLECTIONS
 from .files import DISK, FileSource
 from .loader import EDIT_JOURNAL, ProjectSource, SourceFile, WorkspaceConfig, load_files
 from .yamledit import Layout, plain, remove_value, set_value
@@ -39,12 +39,7 @@ class FileEdit:
 
 def resource_path(address: Address) -> tuple[str, ...]:
     """Where a resource's configuration sits in its project file."""
-    if address.kind == "project":
-        return ("project",)
-    if address.kind in ("variables", "permissions"):
-        return ("project", address.kind)
-    assert address.name is not None
-    return (COLLECTIONS[address.kind], address.name)
+    return registry.get(address.kind).config_path(address.name)
 
 
 def merge(current: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,8 +152,9 @@ def update(config: WorkspaceConfig, address: Address | str, changes: Mapping[str
     if before is None:
         raise ConfigError(f"{_what(address)} is not declared in {source.file.shown}; create it with "
                           "create_resource")
-    if address.kind == "permissions":
-        after: Any = _permissions(before, changes)
+    keyed_by = registry.get(address.kind).keyed_by
+    if keyed_by is not None:
+        after: Any = _entries(address.kind, keyed_by, before, changes)
     else:
         if not isinstance(changes, Mapping):
             raise ConfigError(f"changes to {address} must be a mapping of keys to new values")
@@ -169,21 +165,23 @@ def update(config: WorkspaceConfig, address: Address | str, changes: Mapping[str
     return _edit(source, resource_path(address), after)
 
 
-def _permissions(before: Any, changes: Mapping[str, Any] | list[Any]) -> list[Any]:
+def _entries(kind: str, key: str, before: Any, changes: Mapping[str, Any] | list[Any]) -> list[Any]:
+    """A list of entries keyed by `key` (permissions by group), changed by a whole new list, or by a mapping of
+    key values to the keys to change in their entry (None removes the entry)."""
     if isinstance(changes, list | tuple):
-        return plain(list(changes), "permissions")
+        return plain(list(changes), kind)
     if not isinstance(changes, Mapping):
-        raise ConfigError("changes to permissions must be a list of entries, or a mapping of group name to flags")
+        raise ConfigError(f"changes to {kind} must be a list of entries, or a mapping of {key} name to flags")
     entries = [dict(e) if isinstance(e, dict) else e for e in (before or [])]
-    for group, flags in changes.items():
-        index = next((i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("group") == group), None)
+    for value, flags in changes.items():
+        index = next((i for i, e in enumerate(entries) if isinstance(e, dict) and e.get(key) == value), None)
         if flags is None:
             if index is not None:
                 entries.pop(index)
         elif not isinstance(flags, Mapping):
-            raise ConfigError(f"permissions of group {group}: expected a mapping of flags to true/false")
+            raise ConfigError(f"{kind} of {key} {value}: expected a mapping of flags to true/false")
         elif index is None:
-            entries.append(merge({"group": group}, flags))
+            entries.append(merge({key: value}, flags))
         else:
             entries[index] = merge(entries[index], flags)
     return entries
@@ -198,7 +196,7 @@ def create(config: WorkspaceConfig, address: Address | str, value: Mapping[str, 
     if current(config, address) is not None:
         raise ConfigError(f"{_what(address)} is already declared in {source.file.shown}; change it with "
                           "update_resource")
-    if address.kind != "permissions" and not isinstance(value, Mapping):
+    if registry.get(address.kind).keyed_by is None and not isinstance(value, Mapping):
         raise ConfigError(f"the configuration of {address} must be a mapping of keys to values")
     return _edit(source, resource_path(address), plain(value if isinstance(value, list) else dict(value)))
 

@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, ConfigErrors
+from ..resources import registry
+from ..resources.base import CONNECTION
 from . import envref
 from .loader import ProjectSource, SourceFile, resolve_refs
-from .models import Environment, ProjectFile
-
-COLLECTIONS = {"dataset": "datasets", "managed_folder": "managed_folders", "recipe": "recipes",
-               "scenario": "scenarios", "zone": "zones"}
+from .models import Environment
+from .project_model import project_file_model
 
 
 def physical_key(env: Environment, key: str) -> str:
@@ -46,7 +46,7 @@ def view(source: ProjectSource, env_name: str, env: Environment, workspace_file:
     for recipe in data.get("recipes", {}).values():
         recipe["inputs"] = [_foreign(ref, env, keys) for ref in recipe.get("inputs", [])]
     try:
-        spec = ProjectFile.model_validate(data)
+        spec = project_file_model().model_validate(data)
     except ValidationError as e:
         where = ("environments", env_name, "overrides")
         first = e.errors()[0]
@@ -73,16 +73,18 @@ def _foreign(ref: str, env: Environment, keys: Sequence[str]) -> str:
 
 
 def _apply_override(data: dict[str, Any], key: str, pattern: str, change: Mapping[str, Any]) -> bool:
-    kind = pattern.split(".", 1)[0]
-    if kind in ("project", "variables"):
-        if fnmatch.fnmatchcase(f"{kind}.{key}", pattern):
-            target = data["project"] if kind == "project" else data["project"].setdefault("variables", {})
+    kind = registry.get(pattern.split(".", 1)[0])
+    if kind.collection is None:
+        if fnmatch.fnmatchcase(f"{kind.name}.{key}", pattern):
+            target = data
+            for step in kind.config_path(None):
+                target = target.setdefault(step, {})
             _merge(target, change)
             return True
         return False
     hit = False
-    for name, entry in data.get(COLLECTIONS[kind], {}).items():
-        if fnmatch.fnmatchcase(f"{kind}.{key}.{name}", pattern):
+    for name, entry in data.get(kind.collection, {}).items():
+        if fnmatch.fnmatchcase(f"{kind.name}.{key}.{name}", pattern):
             _merge(entry, change)
             hit = True
     return hit
@@ -112,18 +114,15 @@ def _check_names(source: ProjectSource, env_name: str, env: Environment) -> None
     silently point at whatever connection happens to bear that name on the instance."""
     errors: list[ConfigError] = []
     spec, err = source.spec, source.file.error
-    if env.remap.connections:
-        used = [(("datasets", n, "connection"), d.connection) for n, d in spec.datasets.items()]
-        used += [(("managed_folders", n, "connection"), f.connection) for n, f in spec.managed_folders.items()]
-        for loc, logical in used:
-            if logical is not None and logical not in env.remap.connections:
-                known = ", ".join(sorted(env.remap.connections))
-                errors.append(err(f"connection '{logical}' of {loc[0][:-1].replace('_', ' ')} '{loc[1]}' has no "
-                                  f"mapping in environment '{env_name}' (remap.connections maps: {known})", loc))
-    if env.remap.code_envs:
-        for name, recipe in spec.recipes.items():
-            if recipe.code_env is not None and recipe.code_env not in env.remap.code_envs:
-                errors.append(err(f"code env '{recipe.code_env}' of recipe '{name}' has no mapping in environment "
-                                  f"'{env_name}'", ("recipes", name, "code_env")))
+    for kind in registry.kinds():
+        for name in kind.declared(spec) if kind.collection is not None else ():
+            for path, what, logical in kind.names_used(getattr(spec, kind.collection)[name]):
+                mapped = env.remap.connections if what == CONNECTION else env.remap.code_envs
+                if len(path) > 1 or not mapped or logical in mapped:
+                    continue  # checked where written as its own key; a name inside params is the kind's to check
+                loc = (kind.collection, str(name), *path)
+                label = f"{what.replace('_', ' ')} '{logical}' of {kind.name.replace('_', ' ')} '{name}'"
+                known = f" (remap.connections maps: {', '.join(sorted(mapped))})" if what == CONNECTION else ""
+                errors.append(err(f"{label} has no mapping in environment '{env_name}'{known}", loc))
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)

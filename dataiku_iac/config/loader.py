@@ -12,11 +12,13 @@ from pydantic import BaseModel, ValidationError
 
 from .._fs import finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
+from ..resources.recipe import CODE_RECIPES
 from . import envref
 from .checks import check_projects
 from .errors_map import to_config_errors
 from .files import DISK, FileSource
 from .models import Environment, ProjectFile, WorkspaceFile
+from .project_model import project_file_model
 from .yamlio import locate, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"
@@ -76,6 +78,15 @@ class WorkspaceConfig:
     def environment(self, name: str, environ: Mapping[str, str] | None = None) -> Environment:
         """An environment with its `${env:...}` references resolved from `environ` (default: the process's)."""
         return self.resolve_environment(name, environ)[0]
+
+    def bundle_source(self, name: str) -> str | None:
+        """The environment whose design node makes the bundles a `deploy: bundle` environment receives: the first
+        `deploy: direct` one (where `apply` builds the projects, and the pipelines promote from). None for a direct
+        environment, or a workspace without one."""
+        envs = self.spec.environments
+        if name not in envs or envs[name].deploy != "bundle":
+            return None
+        return next((n for n, e in envs.items() if e.deploy == "direct"), None)
 
     def resolve_environment(self, name: str,
                             environ: Mapping[str, str] | None = None) -> tuple[Environment, frozenset[str]]:
@@ -207,7 +218,7 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
                 source, pspec = load_python_project(source)
             else:
                 data = parse_yaml(source.text, source.shown)
-                pspec = _validate(ProjectFile, source, data)
+                pspec = _validate(project_file_model(), source, data)
         except ConfigErrors as e:
             errors.extend(e.errors)
             continue
@@ -247,9 +258,6 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile, files: Fi
         for p in matches:
             found[p] = None
     return list(found)
-
-
-CODE_RECIPES = {"python", "r", "shell", "sql_query", "sql_script"}
 
 
 def _read_code(pspec: ProjectFile, source: SourceFile,

@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .envref import has_ref
 from .testing_models import WAIVERS_HELP, DataTest, TestSettings, Waivers
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
-OVERRIDABLE = ("project", "variables", "dataset", "managed_folder", "recipe", "scenario", "zone")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
 JsonScalar = str | int | float | bool | None
 
@@ -32,6 +31,30 @@ class Remap(Strict):
 
     connections: dict[str, str] = Field(default_factory=dict, description="logical connection -> DSS connection")
     code_envs: dict[str, str] = Field(default_factory=dict, description="logical code env -> DSS code env")
+
+
+class Approval(Strict):
+    """A sign-off in Dataiku Govern that changes to this environment wait for: `apply` (one Govern artifact per
+    plan, holding the plan in Markdown and a link to its commit) and `promote` (the bundle's artifact) refuse until
+    its sign-off is approved (see docs/govern.md)."""
+
+    by: Literal["govern"] = Field(default="govern", description="who approves: `govern`, a sign-off in Dataiku Govern")
+    blueprint: str = Field(default="bp.system.govern_bundle",
+                           description="the blueprint of the Govern artifacts dss-iac opens for approval")
+    blueprint_version: str | None = Field(default=None, description="its version (default: its active version)")
+    step: str | None = Field(default=None, description="the workflow step whose sign-off must be approved (default: "
+                                                       "the first step with a sign-off: `review` in the standard "
+                                                       "blueprints)")
+    host: str | None = Field(default=None, description="Govern's URL (default: the Govern node the environment's DSS "
+                                                       "is connected to, read with its admin API key)")
+    api_key: str | None = Field(default=None, description="Govern API key, with `host`; use ${env:NAME}")
+
+    @field_validator("host")
+    @classmethod
+    def _govern_host(cls, v: str | None) -> str | None:
+        if v is not None and not has_ref(v) and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("expected an http(s) URL such as https://govern.example.com")
+        return None if v is None else v.rstrip("/")
 
 
 class Environment(Strict):
@@ -62,6 +85,29 @@ class Environment(Strict):
                                       "`dss-iac promote` through bundles and the Project Deployer")
     infra: str | None = Field(default=None, description="bundle only: the Project Deployer infrastructure of this "
                                                         "environment (default: the environment's node name)")
+    approval: Approval | None = Field(
+        default=None, description="`govern`: apply and promote wait for a sign-off in Dataiku Govern (or a mapping "
+                                  "to choose the blueprint, the step and the Govern node)")
+    govern_check: Literal["NO_CHECK", "WARN", "PREVENT"] | None = Field(
+        default=None, description="bundle only: the Govern check policy of the environment's deployer infrastructure "
+                                  "(governCheckPolicy), set by promote; PREVENT deploys approved bundles only "
+                                  "(default: left as the deployer has it)")
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _approval_shorthand(cls, v: Any) -> Any:
+        if v == "govern":
+            return {"by": "govern"}
+        if v is not None and not isinstance(v, dict):
+            raise ValueError("expected `govern` or a mapping such as {by: govern, step: review}")
+        return v
+
+    @field_validator("govern_check")
+    @classmethod
+    def _bundle_only(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and info.data.get("deploy") != "bundle":
+            raise ValueError("govern_check is the policy of a deployer infrastructure: it needs deploy: bundle")
+        return v
 
     @field_validator("project_key")
     @classmethod
@@ -74,10 +120,13 @@ class Environment(Strict):
     @field_validator("overrides")
     @classmethod
     def _override_addresses(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from ..resources import registry  # the kinds import these models: asked when a file is validated
+
+        overridable = [k.name for k in registry.kinds() if k.overridable]
         for pattern in v:
             kind = pattern.split(".", 1)[0]
-            if kind not in OVERRIDABLE:
-                raise ValueError(f"override '{pattern}': it must start with one of {', '.join(OVERRIDABLE)}")
+            if kind not in overridable:
+                raise ValueError(f"override '{pattern}': it must start with one of {', '.join(overridable)}")
         return v
 
     @field_validator("host")

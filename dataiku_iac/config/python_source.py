@@ -24,6 +24,7 @@ from . import models
 from .errors_map import _message
 from .loader import SourceFile
 from .models import Project, ProjectFile
+from .project_model import project_file_model
 
 PROJECT_VAR = "project"
 # The module name the file runs under: `if __name__ == "__main__":` blocks (debug prints) do not run.
@@ -188,11 +189,11 @@ def _to_spec(source: PythonSourceFile, value: Any) -> ProjectFile:
 
 def _validate(source: PythonSourceFile, data: dict[str, Any]) -> ProjectFile:
     try:
-        return ProjectFile.model_validate(data)
+        return project_file_model().model_validate(data)
     except ValidationError as e:
         errors = []
         for err in e.errors():
-            message, loc, _ = _message(dict(err), ProjectFile)
+            message, loc, _ = _message(dict(err), project_file_model())
             errors.append(source.error(message, loc))
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors) from None
 

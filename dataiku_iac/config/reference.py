@@ -25,10 +25,12 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
+from ..resources.recipe import CODE_RECIPES
 from . import models
 from .envref import REF
-from .loader import CODE_RECIPES, WORKSPACE_FILE
-from .models import ProjectFile, WorkspaceFile
+from .loader import WORKSPACE_FILE
+from .models import WorkspaceFile
+from .project_model import project_file_model
 
 SchemaFile = Literal["all", "workspace", "project"]
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -189,7 +191,7 @@ def sections(root: type[BaseModel]) -> list[Section]:
 
 
 def all_models() -> list[type[BaseModel]]:
-    return [s.model for root in (WorkspaceFile, ProjectFile) for s in sections(root)]
+    return [s.model for root in (WorkspaceFile, project_file_model()) for s in sections(root)]
 
 
 def description_of(model: type[BaseModel], name: str) -> str:
@@ -549,7 +551,7 @@ def render_reference() -> str:
         "```",
         "",
     ]
-    for section in sections(ProjectFile):
+    for section in sections(project_file_model()):
         lines += render_section(section)
     lines += _python_files()
     lines += _rules()
@@ -597,7 +599,7 @@ def _complete(defs: dict[str, Any]) -> None:
 
 def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
     """A JSON Schema (2020-12) of the workspace file, of a project file, or (`all`) of either."""
-    _, top = models_json_schema([(WorkspaceFile, "validation"), (ProjectFile, "validation")],
+    _, top = models_json_schema([(WorkspaceFile, "validation"), (project_file_model(), "validation")],
                                 ref_template="#/$defs/{model}")
     defs: dict[str, Any] = top["$defs"]
     _complete(defs)

@@ -8,8 +8,6 @@ that already exists keeps its own unless `scenariosToActivate` names it).
 
 from __future__ import annotations
 
-import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,22 +15,25 @@ from ..dss.connect import Connection, read_with_retry
 from ..plan.diff import FieldChange, diff_fields
 from ..plan.model import Action, ActionType
 from ..plan.planner import refresh
-from ..resources import KIND_NAMES, KINDS, Address, Desired
+from ..resources import KINDS, Address, Desired, registry
+from ..resources.base import Activation
+from ..resources.scenario import scenario_key
 from ..secrets import is_sensitive, mask
 from ..state.model import State
 from .deployer import absent
 from .targets import CODE_ENV, CONNECTION, Remap, remap_pairs
 
 READ_PARALLELISM = 8
-# Kinds a bundle carries. Permissions are left out: activation never applies them.
-BUNDLE_KINDS = ("project", "variables", "dataset", "managed_folder", "recipe", "scenario", "zone")
 Fields = dict[str, Any]
 Objects = dict[tuple[str, str], Fields]  # (kind, name) -> managed fields
 
 
-def scenario_key(name: str) -> str:
-    """Scenarios are matched by id, as DSS makes it from the name dss-iac creates them under (upper-cased)."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", name.upper())
+__all__ = ["as_activated", "compare", "desired_objects", "read_objects", "scenario_key"]
+
+
+def _key(a: Address) -> tuple[str, str]:
+    """How a bundle's object is matched on the automation node: (kind, the kind's bundle name for it)."""
+    return a.kind, "" if a.name is None else KINDS[a.kind].bundle_name(a.name)
 
 
 def read_objects(conn: Connection, project_key: str) -> Objects | None:
@@ -40,8 +41,9 @@ def read_objects(conn: Connection, project_key: str) -> Objects | None:
     project = conn.client.get_project(project_key)
     if absent(conn, project.get_metadata) is None:
         return None
-    addresses = [Address("project", project_key), Address("variables", project_key)]
-    for kind in (k for k in KINDS.values() if k.listed):
+    carried = [k for k in KINDS.values() if k.in_bundle]
+    addresses = [Address(k.name, project_key) for k in carried if k.project_level]
+    for kind in (k for k in carried if k.listed):
         listed = read_with_retry(conn, lambda kind=kind: kind.list_in(project))
         addresses.extend(Address(kind.name, project_key, name) for name, _ in listed)
     remotes = refresh(conn, addresses, State(environment=conn.env_name), READ_PARALLELISM)
@@ -49,8 +51,7 @@ def read_objects(conn: Connection, project_key: str) -> Objects | None:
     for a, remote in remotes.items():
         if remote is None:
             continue  # gone between the listing and the read
-        name = "" if a.name is None else scenario_key(a.name) if a.kind == "scenario" else a.name
-        out[(a.kind, name)] = _comparable(a.kind, remote.fields)
+        out[_key(a)] = KINDS[a.kind].bundle_fields(remote.fields)
     return out
 
 
@@ -58,39 +59,19 @@ def desired_objects(desired: Mapping[Address, Desired], project_key: str) -> Obj
     """The objects a configuration wants in the design project (for bundles that are no longer there to read)."""
     out: Objects = {}
     for a, d in desired.items():
-        if a.project != project_key or a.kind not in BUNDLE_KINDS:
+        if a.project != project_key or not KINDS[a.kind].in_bundle:
             continue
-        name = "" if a.name is None else scenario_key(a.name) if a.kind == "scenario" else a.name
-        out[(a.kind, name)] = _comparable(a.kind, dict(d.fields))
+        out[_key(a)] = KINDS[a.kind].bundle_fields(dict(d.fields))
     return out
-
-
-def _comparable(kind: str, fields: Fields) -> Fields:
-    if kind == "variables":
-        return {"standard": fields.get("standard", {})}  # local variables come from the deployment, not the bundle
-    return fields
 
 
 def as_activated(objects: Objects, remaps: list[Remap], current: Objects | None,
                  scenarios_to_activate: Mapping[str, bool]) -> Objects:
     """The design objects as activation leaves them on the automation node."""
-    connections, envs = remap_pairs(remaps, CONNECTION), remap_pairs(remaps, CODE_ENV)
-    out: Objects = {}
-    for (kind, name), fields in objects.items():
-        f = copy.deepcopy(fields)
-        if kind in ("dataset", "managed_folder") and f.get("connection") in connections:
-            f["connection"] = connections[f["connection"]]
-        if kind == "recipe" and f.get("code_env") in envs:
-            f["code_env"] = envs[f["code_env"]]
-        if kind == "scenario":
-            wanted = {scenario_key(k): v for k, v in scenarios_to_activate.items()}
-            before = (current or {}).get((kind, name))
-            if name in wanted:
-                f["active"] = bool(wanted[name])
-            elif before is not None:
-                f["active"] = before.get("active")
-        out[(kind, name)] = f
-    return out
+    activation = Activation(remap_pairs(remaps, CONNECTION), remap_pairs(remaps, CODE_ENV),
+                            {scenario_key(k): v for k, v in scenarios_to_activate.items()})
+    return {(kind, name): KINDS[kind].activated(fields, activation, (current or {}).get((kind, name)), name)
+            for (kind, name), fields in objects.items()}
 
 
 def compare(bundle: Objects, current: Objects | None, project_key: str, target_env: str, *,
@@ -101,7 +82,7 @@ def compare(bundle: Objects, current: Objects | None, project_key: str, target_e
     their keys only (as plans do).
     """
     current = current or {}
-    order = {k: i for i, k in enumerate(KIND_NAMES)}
+    order = {k: i for i, k in enumerate(registry.names())}
     keep: list[Action] = []
     gone: list[Action] = []
     for kind, name in sorted(set(bundle) | set(current), key=lambda k: (order.get(k[0], 99), k[1])):

@@ -23,6 +23,7 @@ from .._text import brief
 from ..dss.connect import Connection, call
 from ..errors import ApprovalError, DSSApiError, StalePlanError
 from ..plan.model import ActionType
+from . import governance
 from .deployer import HEALTHY, deployment_health, deployment_settings, open_deployer, published_bundles
 from .errors import PromotionError, VerifyError
 from .promotion_plan import EXPORTED, NEW, ProjectPromotion, PromotionPlan, check_target
@@ -94,12 +95,16 @@ def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None
     """Carry out `plan`; raises PromotionError (its `result` says what was done) at the first project that fails.
     A protected target whose activation would delete or replace objects needs `allow_delete`."""
     check_protected(ws, plan, allow_delete)
+    governance.check_approved(ws, plan)  # as Govern says now, not as it said when the plan was made
     check_target(ws, plan)  # the target node may have changed since the plan: before anything is exported
     say = progress or (lambda text: None)
     design = ws.connection(plan.from_env)
     deployer = open_deployer(design)
     result = PromotionResult(plan.from_env, plan.to_env, plan.bundle_id)
     previous: dict[str, dict[str, Any] | None] = {}
+    if plan.infra_changes:
+        say(f"infrastructure {plan.infra}: Govern check policy {plan.govern_policy}")
+        governance.write_policy(design, deployer, plan.infra, plan.govern_policy)
     for p in plan.projects:
         if not p.update:
             result.projects.append(ProjectOutcome(p.key, p.deployment_id, p.bundle_id, "unchanged", p.health))
@@ -184,15 +189,18 @@ def _promote_one(design: Connection, deployer: DSSProjectDeployer, p: ProjectPro
         say(f"{p.key}: publishing bundle {p.bundle_id} to the Project Deployer")
         call(design, lambda: project.publish_bundle(p.bundle_id, published_project_key=p.published_key))
     deployment = deployer.get_deployment(p.deployment_id)
+    # WARN: DSS asks to confirm deploying an unapproved bundle; the plan showed its status and was approved.
+    confirmed = plan.govern_policy == "WARN"
     if raw is None:
         say(f"{p.key}: creating deployment {p.deployment_id} on infrastructure {p.infra}")
         call(design, lambda: deployer.create_deployment(p.deployment_id, p.published_key, p.infra, p.bundle_id,
-                                                        deployed_project_key=p.deployed_key))
+                                                        deployed_project_key=p.deployed_key,
+                                                        ignore_warnings=confirmed))
     settings = call(design, deployment.get_settings)
     previous = copy.deepcopy(settings.get_raw())
     write_settings(settings.get_raw(), p.settings)
     say(f"{p.key}: saving the settings of deployment {p.deployment_id}")
-    call(design, settings.save)
+    call(design, lambda: settings.save(ignore_warnings=confirmed))
     say(f"{p.key}: updating deployment {p.deployment_id} (bundle {p.bundle_id} on {plan.to_env})")
     try:
         outcome = call(design, lambda: deployment.start_update().wait_for_result())
@@ -219,7 +227,7 @@ def _restore(design: Connection, deployment: Any, previous: dict[str, Any] | Non
         raw = settings.get_raw()
         raw.clear()
         raw.update(previous)
-        call(design, settings.save)
+        call(design, lambda: settings.save(ignore_warnings=True))  # what ran before: no confirmation to ask
     except DSSApiError as e:
         return f" (and its previous settings could not be restored: {e})"
     return ""

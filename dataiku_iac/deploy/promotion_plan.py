@@ -13,16 +13,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .._text import brief
-from ..config.checks import split_ref
 from ..config.environment_view import view
 from ..errors import DssIacError
+from ..govern import Approval
 from ..instance_check import Need, check_needs, needs_of
 from ..plan.diff import FieldChange
 from ..plan.graph import topo_order
 from ..plan.model import Action, ActionType
 from ..resources import Address, Desired, build_desired
+from ..resources.address import split_ref
 from ..secrets import mask
-from . import content
+from . import content, governance
 from .bundle_id import BundleId, bundle_id_for, commit_of
 from .deployer import (
     HEALTHY,
@@ -76,6 +77,8 @@ class ProjectPromotion:
     # The connections and code envs the deployed project names on the target node (checked before promoting).
     needs: tuple[Need, ...] = field(default=(), compare=False, repr=False)
     tests: tuple[str, ...] = ()  # with --verify: the tests run on the target after the update
+    # What Govern says of the bundle, when the environment is gated or its infrastructure checks governance.
+    approval: Approval | None = None
 
     @property
     def content_changes(self) -> list[Action]:
@@ -95,6 +98,7 @@ class ProjectPromotion:
             "content_note": self.content_note,
             "update": self.update, "reason": self.reason, "warnings": list(self.warnings),
             "tests": list(self.tests),
+            "approval": None if self.approval is None else self.approval.to_dict(),
         }
 
 
@@ -109,10 +113,19 @@ class PromotionPlan:
     verify: bool = False  # run the target's tests after the update, and roll back if they fail
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format_version: int = PROMOTION_FORMAT_VERSION
+    infra: str = ""  # the target environment's deployer infrastructure
+    infra_changes: tuple[FieldChange, ...] = ()  # its settings the environment manages (the Govern check policy)
+    govern_policy: str = "NO_CHECK"  # the infrastructure's Govern check policy, once promoted
+    gate_reason: str | None = None  # why the promotion waits for Govern approvals; None: it does not
 
     @property
     def has_changes(self) -> bool:
-        return any(p.update for p in self.projects)
+        return any(p.update for p in self.projects) or bool(self.infra_changes)
+
+    @property
+    def gated(self) -> bool:
+        """The promotion deploys bundles that need a Govern approval first."""
+        return self.gate_reason is not None and any(p.update for p in self.projects)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +134,9 @@ class PromotionPlan:
             "created_at": self.created_at, "has_changes": self.has_changes,
             "summary": {"deploy": sum(p.update for p in self.projects),
                         "unchanged": sum(not p.update for p in self.projects)},
+            "infra": {"id": self.infra, "govern_check_policy": self.govern_policy,
+                      "changes": [c.to_dict() for c in self.infra_changes]},
+            "approval_required": self.gate_reason,
             "projects": [p.to_dict() for p in self.projects],
         }
 
@@ -147,12 +163,25 @@ def plan_promotion(ws: Workspace, from_env: str, to_env: str, projects: Iterable
     planned = tuple(ctx.project(source) for source in selected)
     if verify:
         planned = tuple(replace(p, tests=verify_tests(ws, to_env, p.key)) if p.update else p for p in planned)
-    plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned, verify)
+    current = governance.infra_settings(design, deployer, infra)
+    policy = governance.effective_policy(current, target_env)
+    plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned, verify, infra=infra,
+                         infra_changes=governance.policy_changes(current, target_env), govern_policy=policy,
+                         gate_reason=governance.gate_reason(target_env, infra, policy))
     unchecked = check_target(ws, plan)
     if unchecked:
         plan = replace(plan, projects=tuple(replace(p, warnings=(*p.warnings, *unchecked)) if p.update else p
                                             for p in plan.projects))
-    return plan
+    return _with_approvals(ws, plan)
+
+
+def _with_approvals(ws: Workspace, plan: PromotionPlan) -> PromotionPlan:
+    """Each deployed bundle's status in Govern, when the environment waits for it or its infrastructure checks it."""
+    gate = governance.promotion_gate(ws, plan)
+    if gate is None:
+        return plan
+    found = iter(gate.approvals)  # one per project deployed, in order
+    return replace(plan, projects=tuple(replace(p, approval=next(found)) if p.update else p for p in plan.projects))
 
 
 def verify_tests(ws: Workspace, env: str, key: str) -> tuple[str, ...]:

@@ -21,8 +21,12 @@ def render_promotion(plan: PromotionPlan) -> str:
     verb = "roll back" if plan.rollback else "promote"
     out.append(f"dss-iac will {verb} to environment {plan.to_env} from {plan.from_env}, bundle {plan.bundle_id}{made}:")
     out.append("")
+    if plan.infra_changes:
+        out.append(f"  # infrastructure {plan.infra}: its settings will be updated on the Project Deployer")
+        out.extend(field_lines(plan.infra_changes, "~", indent="      "))
+        out.append("")
     for p in plan.projects:
-        out.extend(_project_block(p, plan))
+        out.extend(render_project(p, plan))
         out.append("")
     deploy = [p for p in plan.projects if p.update]
     changes = [a for p in deploy for a in p.content_changes]
@@ -30,10 +34,15 @@ def render_promotion(plan: PromotionPlan) -> str:
     out.append(f"Promotion: {len(deploy)} project(s) to deploy, {len(plan.projects) - len(deploy)} unchanged; "
                f"content: {count[ActionType.CREATE]} to add, {count[ActionType.UPDATE]} to change, "
                f"{count[ActionType.DELETE]} to remove.")
+    if plan.gated:
+        waiting = [p.approval for p in deploy if p.approval is not None and not p.approval.approved]
+        state = f"{len(waiting)} of {len(deploy)} bundle(s) not approved yet" if waiting else "every bundle approved"
+        out.append(f"Govern: {plan.gate_reason}; {state}.")
     return "\n".join(out) + "\n"
 
 
-def _project_block(p: ProjectPromotion, plan: PromotionPlan) -> list[str]:
+def render_project(p: ProjectPromotion, plan: PromotionPlan) -> list[str]:
+    """One project's block of the promotion plan (also what a bundle's Govern approval request shows)."""
     if not p.update:
         return [f"  # project {p.key}: no changes ({p.reason})"]
     what = "updated" if p.deployment_exists else f"created on infrastructure {p.infra}"
@@ -42,6 +51,11 @@ def _project_block(p: ProjectPromotion, plan: PromotionPlan) -> list[str]:
     now = f"bundle {p.current_bundle}, health {p.health}" if p.deployment_exists else "no deployment"
     lines.append(f"    deployed now:     {now}")
     lines.append(f"    deployed project: {p.deployed_key} on {plan.to_env}")
+    if p.approval is not None:
+        lines.append(f"    govern:           {_approval_words(p)}")
+        if not plan.gated and not p.approval.approved:
+            lines.append(f"    warning: infrastructure {plan.infra} warns about unapproved bundles (governCheckPolicy "
+                         f"{plan.govern_policy}): approving this plan deploys it anyway")
     if p.remapping:
         lines.append(f"    remapping ({plan.from_env} -> {plan.to_env}):")
         width = max(len(f"{_kind(r.kind)} {r.logical}") for r in p.remapping)
@@ -70,6 +84,20 @@ def _project_block(p: ProjectPromotion, plan: PromotionPlan) -> list[str]:
         lines.append(f"    deployment settings ({p.deployment_id}):")
         lines.extend(field_lines(p.settings_changes, "~" if p.deployment_exists else "+", indent="      "))
     return lines
+
+
+def _approval_words(p: ProjectPromotion) -> str:
+    a = p.approval
+    assert a is not None
+    if a.approved:
+        by = f" by {a.decision.user}" if a.decision else ""
+        return f"bundle approved{by} ({a.where})"
+    if a.artifact_id is None:
+        return "no approval requested yet (dss-iac approvals request opens it)"
+    said = f': "{a.decision.comment}"' if a.decision and a.decision.comment else ""
+    who = f"the final approval of {a.who}" if a.signoff_status != "NOT_STARTED" else "its review to start"
+    waits = f"waits for {who}" if a.status.value == "pending" else a.status.value + said
+    return f"{a.signoff_status}: {waits} ({a.where})"
 
 
 def _bundle_words(p: ProjectPromotion, plan: PromotionPlan) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..resources import KINDS
+from ..resources.base import CODE_ENV, CONNECTION
+from ..resources.variables import deployment_locals
 from .errors import PromotionError
 
 if TYPE_CHECKING:
@@ -12,7 +15,8 @@ if TYPE_CHECKING:
     from ..resources import EnvContext
 
 DIRECT, BUNDLE = "direct", "bundle"
-CONNECTION, CODE_ENV = "connection", "code_env"
+__all__ = ["BUNDLE", "CODE_ENV", "CONNECTION", "DIRECT", "Remap", "deployment_id", "local_variables", "remap_pairs",
+           "remapping"]
 
 
 def deployment_id(key: str, to_env: str) -> str:
@@ -37,15 +41,11 @@ def _uses(source: ProjectSource) -> dict[tuple[str, str], tuple[str, str]]:
     """(kind, object) -> (connection | code_env, logical name), for every object that names one."""
     spec = source.spec
     out: dict[tuple[str, str], tuple[str, str]] = {}
-    for name, ds in spec.datasets.items():
-        logical = ds.connection if ds.connection is not None else ds.params.get("connection")
-        if logical is not None:
-            out[("dataset", name)] = (CONNECTION, str(logical))
-    for name, folder in spec.managed_folders.items():
-        out[("managed_folder", name)] = (CONNECTION, folder.connection)
-    for name, recipe in spec.recipes.items():
-        if recipe.code_env:
-            out[("recipe", name)] = (CODE_ENV, recipe.code_env)
+    for kind in KINDS.values():
+        for name in kind.declared(spec) if kind.collection is not None else ():
+            for _, what, logical in kind.names_used(getattr(spec, kind.collection)[name]):
+                if logical:
+                    out[(kind.name, str(name))] = (what, logical)
     return out
 
 
@@ -90,5 +90,4 @@ def local_variables(to_view: ProjectSource, to_ctx: EnvContext) -> dict[str, Any
     direct mode."""
     if "variables" not in to_view.spec.project.model_fields_set:
         return None
-    v = to_view.spec.project.variables
-    return {**v.local, **{k: to_ctx.variables[k] for k in v.standard if k in to_ctx.variables}}
+    return deployment_locals(to_view, to_ctx)

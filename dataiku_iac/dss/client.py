@@ -18,7 +18,7 @@ from urllib3.util.retry import Retry
 from ..secrets import redact_url
 
 if TYPE_CHECKING:
-    from dataikuapi import DSSClient
+    from dataikuapi import DSSClient, GovernClient
 
 # 429 and gateway errors are transient; a 500 is not (DSS answers "not found" with 500 too).
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -73,6 +73,20 @@ def make_client(host: str, api_key: str, *, retries: int = 4, backoff: float = 0
     from dataikuapi import DSSClient
 
     client = DSSClient(host, api_key, no_check_certificate=not verify_tls)
+    return client, _harden(client._session, retries, backoff, pool_size, timeout, connect_retries)
+
+
+def make_govern_client(host: str, api_key: str, *, verify_tls: bool = True,
+                       timeout: float | None = 60.0) -> tuple[GovernClient, CallCounter]:
+    """A `dataikuapi.GovernClient` with the same retries, checks and timeout as a DSS client."""
+    from dataikuapi import GovernClient
+
+    client = GovernClient(host, api_key, no_check_certificate=not verify_tls)
+    return client, _harden(client._session, 4, 0.2, 4, timeout)
+
+
+def _harden(session: Any, retries: int, backoff: float, pool_size: int, timeout: float | None,
+            connect_retries: int | None = None) -> CallCounter:
     retry = _Retry(
         total=retries, connect=retries if connect_retries is None else connect_retries, read=retries,
         status=retries, other=0,
@@ -80,14 +94,13 @@ def make_client(host: str, api_key: str, *, retries: int = 4, backoff: float = 0
         respect_retry_after_header=True, raise_on_status=False,
     )
     adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
-    session = client._session
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     counter = CallCounter()
     session.hooks["response"].extend([counter.hook, reject_non_dss_errors])
     if timeout is not None:
         _apply_timeout(session, timeout)
-    return client, counter
+    return counter
 
 
 def _apply_timeout(session: Any, timeout: float) -> None:

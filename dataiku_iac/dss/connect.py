@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import DSSApiError
 from ..secrets import redact, redact_url
@@ -97,6 +97,7 @@ class Connection:
     client: DSSClient
     counter: CallCounter
     simulator: SharedSimulator | None = None  # the embedded DSS this connection uses (owned by the workspace)
+    product: str = "DSS"  # what messages call the server
 
     def close(self) -> None:
         self.simulator = None
@@ -131,7 +132,20 @@ def open_connection(env_name: str, env: Environment, *, embedded: SharedSimulato
     return Connection(env_name, redact_url(env.host), client, counter)  # messages name the host, never a password
 
 
-def call(conn: Connection, fn: Any) -> Any:
+class Endpoint(Protocol):
+    """What messages about a call name: the environment and the host (a DSS node, or a Govern node)."""
+
+    @property
+    def env_name(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def product(self) -> str: ...
+
+
+def call(conn: Endpoint, fn: Any) -> Any:
     """Run one client call, turning transport and DSS errors into one-line DSSApiErrors."""
     import requests
     from dataikuapi.utils import DataikuException
@@ -141,25 +155,25 @@ def call(conn: Connection, fn: Any) -> Any:
     except DataikuException as e:
         raise DSSApiError(explain(conn, e)) from None
     except requests.ConnectionError:
-        if conn.simulator is not None:
-            raise DSSApiError(f"cannot reach DSS at {conn.host}: the embedded DSS has stopped; the next command "
-                              "starts it again") from None
-        raise DSSApiError(f"cannot reach DSS at {conn.host} (connection refused or reset)") from None
+        if isinstance(conn, Connection) and conn.simulator is not None:
+            raise DSSApiError(f"cannot reach {conn.product} at {conn.host}: the embedded DSS has stopped; the next "
+                              "command starts it again") from None
+        raise DSSApiError(f"cannot reach {conn.product} at {conn.host} (connection refused or reset)") from None
     except requests.Timeout:
-        raise DSSApiError(f"DSS at {conn.host} did not answer in time") from None
+        raise DSSApiError(f"{conn.product} at {conn.host} did not answer in time") from None
 
 
-def explain(conn: Connection, e: Exception) -> str:
+def explain(conn: Endpoint, e: Exception) -> str:
     text = redact(str(e))
     if "UnauthorizedException" in text and ("API key" in text or "Not authenticated" in text):
-        return f"DSS at {conn.host} refused the API key of environment '{conn.env_name}'"
-    return f"DSS at {conn.host}: {text}"
+        return f"{conn.product} at {conn.host} refused the API key of environment '{conn.env_name}'"
+    return f"{conn.product} at {conn.host}: {text}"
 
 
 READ_ATTEMPTS = 3
 
 
-def read_with_retry(conn: Connection, fn: Callable[[], Any]) -> Any:
+def read_with_retry(conn: Endpoint, fn: Callable[[], Any]) -> Any:
     """Reads change nothing, so a read DSS failed (a 500 that is not "not found") is tried again.
 
     The transport already retries 429s, gateway errors and dropped connections; this covers the 500s,

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..resources.address import KINDS
-
-# Deletes without recorded dependencies fall back to the kind order, reversed.
-KIND_RANK = {k: i for i, k in enumerate(("project", "variables", "permissions", "managed_folder", "dataset",
-                                          "recipe", "scenario", "zone"))}
-assert set(KIND_RANK) == set(KINDS)
+from ..resources import registry
 
 
 def topo_order(nodes: Iterable[str], deps: Mapping[str, Iterable[str]]) -> list[str]:
     """Nodes ordered so that each comes after the dependencies it has among `nodes` (stable otherwise)."""
-    todo = sorted(set(nodes), key=lambda a: (KIND_RANK.get(a.split(".", 1)[0], 99), a))
+    # Deletes without recorded dependencies fall back to the kinds' graph order, reversed.
+    todo = sorted(set(nodes), key=lambda a: (registry.rank_of(a.split(".", 1)[0]), a))
     wanted = set(todo)
     done: set[str] = set()
     out: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -175,6 +176,16 @@ class Plan:
     def to_record(self) -> list[Action]:
         """Objects already in DSS as configured that apply only records in state."""
         return [a for a in self.actions if a.record_only]
+
+    @property
+    def fingerprint(self) -> str:
+        """What the plan would do, as reviewed: its actions (field changes, values to write, sensitive ones sealed),
+        what it read in DSS, its environment and targets; not when it was made. An approval is bound to it: a plan
+        that differs in any of these needs a new one."""
+        body = {"environment": self.environment, "destroy": self.destroy, "targets": list(self.targets),
+                "remote": self.remote_fingerprint, "actions": [a.to_dict(self.fingerprints) for a in self.actions]}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     def _repr_html_(self) -> str:
         """Notebooks render a plan as a coloured diff (`ws.plan("dev")` alone in a cell)."""

@@ -248,21 +248,22 @@ def _cascade_replacements(by_addr: dict[str, Action], desired: Mapping[Address, 
     DSS drops the recipes that use a deleted dataset or folder (so they are replaced too), and the new
     object, and those recipes, land in the default zone (so their zones are updated to take them back).
     """
-    replaced = {k for k, a in by_addr.items() if a.action is ActionType.REPLACE and a.kind in ("dataset",
-                                                                                                "managed_folder")}
+    replaced = {k for k, a in by_addr.items() if a.action is ActionType.REPLACE and a.kind in KINDS
+                and KINDS[a.kind].replace_drops_dependents}
     if not replaced:
         return
     for a, d in desired.items():
         key = str(a)
         act = by_addr[key]
-        if a.kind == "recipe" and act.action in (ActionType.NOOP, ActionType.UPDATE) and \
-                replaced & {str(x) for x in d.depends_on}:
+        if KINDS[a.kind].on_dependency_replaced == "replace" and act.action in (ActionType.NOOP, ActionType.UPDATE) \
+                and replaced & {str(x) for x in d.depends_on}:
             by_addr[key] = _with(act, ActionType.REPLACE, "an input or output is replaced")
             replaced.add(key)
     for a, d in desired.items():
         key = str(a)
         act = by_addr[key]
-        if a.kind == "zone" and act.action is ActionType.NOOP and replaced & {str(x) for x in d.depends_on}:
+        if KINDS[a.kind].on_dependency_replaced == "update" and act.action is ActionType.NOOP \
+                and replaced & {str(x) for x in d.depends_on}:
             by_addr[key] = _with(act, ActionType.UPDATE, "an item is replaced: DSS puts the new one in the default "
                                                          "zone")
 

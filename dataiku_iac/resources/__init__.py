@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..secrets import MASK, tag_values
-from .address import KINDS as KIND_NAMES
+from . import registry
 from .address import Address
 from .base import Desired, Kind, Remote
 from .context import EnvContext
@@ -23,11 +23,14 @@ from .zone import ZoneKind
 if TYPE_CHECKING:
     from ..config.loader import WorkspaceConfig
 
-KINDS: dict[str, Kind] = {k.name: k for k in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(),
-                                                 ManagedFolderKind(), RecipeKind(), ScenarioKind(),
-                                                 ZoneKind())}
+# The built-in kinds, in the order project files, imports and screens list them.
+for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(), ManagedFolderKind(), RecipeKind(),
+              ScenarioKind(), ZoneKind()):
+    registry.register(_kind)
 
-__all__ = ["KINDS", "KIND_NAMES", "Address", "Desired", "EnvContext", "Kind", "Remote", "build_desired"]
+KINDS = registry.KINDS
+
+__all__ = ["KINDS", "Address", "Desired", "EnvContext", "Kind", "Remote", "build_desired", "registry"]
 
 
 def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Desired]:
@@ -36,12 +39,19 @@ def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Des
     out: dict[Address, Desired] = {}
     keys = list(config.projects)
     matched: set[str] = set()
-    for source in config.projects.values():
+    for origin in config.projects.values():
+        source, ctx = origin, env
         if env.environment is not None:
-            source = view(source, env.name, env.environment, config.file, keys, matched, env.environ)
+            source = view(origin, env.name, env.environment, config.file, keys, matched, env.environ)
+        if env.design is not None and env.design.environment is not None:
+            # A bundle environment gets what the design environment builds into the bundle (see variables.py).
+            design = view(origin, env.design.name, env.design.environment, config.file, keys, None, env.design.environ)
+            ctx = replace(env, design_view=design)
         sensitive = env.sensitive | source.sensitive
+        if ctx.design is not None and ctx.design_view is not None:
+            sensitive |= ctx.design.sensitive | ctx.design_view.sensitive
         for kind in KINDS.values():
-            for d in kind.desired(source, env):
+            for d in kind.desired(source, ctx):
                 out[d.address] = _tagged(d, sensitive)
     if env.environment is not None and config.projects:
         check_overrides_used(env.name, env.environment, config.file, matched)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..config.checks import split_ref
 from ..errors import DSSApiError
 from ._flow import folder_ids
-from .address import Address
+from .address import Address, split_ref
 
 if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("project", "variables", "permissions", "dataset", "managed_folder", "recipe", "scenario", "zone")
-PROJECT_LEVEL = ("project", "variables", "permissions")
+from . import registry
+
 _ADDRESS = re.compile(r"^(?P<kind>[a-z_]+)\.(?P<project>[A-Za-z0-9_]+)(?:\.(?P<name>[A-Za-z0-9_]+))?$")
 
 
@@ -22,12 +22,13 @@ class Address:
     @classmethod
     def parse(cls, text: str) -> Address:
         m = _ADDRESS.match(text.strip())
-        if not m or m["kind"] not in KINDS:
+        if not m or m["kind"] not in registry.KINDS:
             raise ValueError(f"invalid address '{text}': expected KIND.PROJECT[.NAME] with KIND one of "
-                             f"{', '.join(KINDS)} (e.g. dataset.CHURN.customers_raw)")
+                             f"{', '.join(registry.names())} (e.g. dataset.CHURN.customers_raw)")
         kind, project, name = m["kind"], m["project"], m["name"]
-        if (kind in PROJECT_LEVEL) != (name is None):
-            shape = f"{kind}.PROJECT" if kind in PROJECT_LEVEL else f"{kind}.PROJECT.NAME"
+        project_level = registry.get(kind).project_level
+        if project_level != (name is None):
+            shape = f"{kind}.PROJECT" if project_level else f"{kind}.PROJECT.NAME"
             raise ValueError(f"invalid address '{text}': a {kind} address is {shape}")
         return cls(kind, project, name)
 
@@ -48,3 +49,11 @@ class Address:
         if target == self:
             return True
         return target.kind == "project" and target.project == self.project
+
+
+def split_ref(ref: str, project_key: str) -> tuple[str, str]:
+    """A flow reference in a project file, `name` or `PROJECT.name` -> (project key, name)."""
+    if "." in ref:
+        key, _, name = ref.partition(".")
+        return key, name
+    return project_key, ref

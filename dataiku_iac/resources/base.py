@@ -6,8 +6,11 @@ fields into a DSS document it has just read (`update`), so fields it does not ma
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .address import Address
@@ -33,6 +36,47 @@ class Desired:
     removed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+# What an environment remaps: logical connection names and logical code env names.
+CONNECTION, CODE_ENV = "connection", "code_env"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What activating a bundle on an automation node does to the objects it carries: connections and code envs
+    renamed (source name -> target name), scenarios switched on or off (by their bundle name)."""
+
+    connections: Mapping[str, str] = field(default_factory=dict)
+    code_envs: Mapping[str, str] = field(default_factory=dict)
+    scenarios_to_activate: Mapping[str, bool] = field(default_factory=dict)
+
+    def renamed(self, what: str, name: Any) -> Any:
+        names = self.connections if what == CONNECTION else self.code_envs
+        return names.get(name, name) if isinstance(name, str) else name
+
+
+# (value found in DSS, value the plan compared it with, the YAML's current value) -> the YAML's new value
+Reshape = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What `import` knows when it writes objects read from DSS into a project file."""
+
+    project_key: str
+    logical: Mapping[str, str]  # physical connection -> the logical name the file uses
+    code_dir: Path  # where code files go
+    project_dir: Path  # the project file's folder (code paths are relative to it)
+    code: dict[Path, str] = field(default_factory=dict)  # code files to write, filled by `config_entry`
+
+    def connection(self, physical: str | None) -> str | None:
+        return self.logical.get(physical, physical) if physical else physical
+
+
+def nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
+    """`d` without its empty values: what a project file leaves out."""
+    return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+
+
 @dataclass(frozen=True)
 class Remote:
     """A resource as read from DSS: its id, its managed fields, and the raw document for updates."""
@@ -43,9 +87,29 @@ class Remote:
 
 
 class Kind(ABC):
-    """One DSS object type. Subclasses are stateless; one instance serves every resource of its kind."""
+    """One DSS object type. Subclasses are stateless; one instance serves every resource of its kind, registered
+    once in `registry`; planner, importer, deploy, editing and the front ends all ask the kind, never its name."""
 
     name: ClassVar[str]
+    # The configuration of one object, as a project file writes it: a pydantic model whose field descriptions are
+    # the config reference and the JSON Schema (a project-level kind's model is its key in the `project:` section).
+    model: ClassVar[Any]
+    # Where its objects sit in a project file: the collection key (`datasets`, keyed by name), or None for a kind
+    # with one object per project (`project.KEY`, `variables.KEY`), which lives in the `project:` section.
+    collection: ClassVar[str | None] = None
+    # Place in the dependency graph: lower ranks are created first and deleted last.
+    rank: ClassVar[int] = 500
+    # Whether a bundle carries it from the design node to an automation node.
+    in_bundle: ClassVar[bool] = True
+    # Whether an environment's `overrides` may change it (`scenario.*.*: {active: false}`).
+    overridable: ClassVar[bool] = True
+    # Whether DSS deletes the objects that use this one when it is deleted (so a replace drags them along).
+    replace_drops_dependents: ClassVar[bool] = False
+    # What a dependency replaced that way does to this object: "replace" (DSS deleted it too), "update" (DSS moved
+    # the new object out of it), or None.
+    on_dependency_replaced: ClassVar[str | None] = None
+    # Managed fields holding a name the environment remaps: field -> CONNECTION or CODE_ENV.
+    remapped: ClassVar[Mapping[str, str]] = {}
     # Fields DSS cannot change in place: a change to one plans a replace.
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # Dict fields compared only on the keys the config manages, since DSS fills in its own defaults.
@@ -54,6 +118,15 @@ class Kind(ABC):
     dies_with_project: ClassVar[bool] = True
     # Whether a project holds any number of these (datasets, recipes...), listed by `list_in`.
     listed: ClassVar[bool] = False
+    # Managed fields that are the YAML key of the same name, value for value: `adopt` writes DSS's value as it is.
+    adoptable: ClassVar[frozenset[str]] = frozenset()
+    # Managed fields whose YAML form differs (defaults left out, names instead of records): how `adopt` writes them.
+    reshaped: ClassVar[Mapping[str, Reshape]] = {}
+    # Set for a kind whose configuration is a list of entries, one per value of this key (permissions: one per
+    # `group`), rather than a mapping of keys: edits and adoption then address the entries by that key.
+    keyed_by: ClassVar[str | None] = None
+    # What the workbench's "New" starts an object from (the keys a user fills in first).
+    template: ClassVar[Any] = {}
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -80,6 +153,60 @@ class Kind(ABC):
     @abstractmethod
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         """Delete the object (keeping its data: dss-iac never drops data by default)."""
+
+    @property
+    def project_level(self) -> bool:
+        """One object per project, addressed `kind.PROJECT` (no name)."""
+        return self.collection is None
+
+    def config_path(self, name: str | None) -> tuple[str, ...]:
+        """Where an object's configuration sits in its project file: `(collection, name)` by default."""
+        assert self.collection is not None and name is not None, f"{self.name} objects have no name"
+        return (self.collection, name)
+
+    # -- bundles ------------------------------------------------------------------------------------------------
+    def bundle_name(self, name: str) -> str:
+        """How an object of a bundle is matched with the automation node's: by its name, by default."""
+        return name
+
+    def bundle_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The managed fields a bundle carries (all of them, by default)."""
+        return fields
+
+    def activated(self, fields: dict[str, Any], activation: Activation, current: Mapping[str, Any] | None,
+                  name: str) -> dict[str, Any]:
+        """The fields of a design object as activation leaves them on the automation node (`current`: the object
+        there now, if any): the `remapped` fields renamed, by default."""
+        out = copy.deepcopy(fields)
+        for f, what in self.remapped.items():
+            if f in out:
+                out[f] = activation.renamed(what, out[f])
+        return out
+
+    def declared(self, spec: Any) -> list[str | None]:
+        """The objects of this kind a project file (`spec`) declares: their names (None for a project-level kind)."""
+        return [None] if self.collection is None else list(getattr(spec, self.collection))
+
+    def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
+        """The logical names an object's configuration (`entry`, its `model`) uses that environments remap:
+        (where in the entry, CONNECTION or CODE_ENV, logical name). By default the `remapped` fields set."""
+        out = []
+        for f, what in self.remapped.items():
+            value = getattr(entry, f, None)
+            if value is not None:
+                out.append(((f,), what, str(value)))
+        return out
+
+    def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
+        """What the instance must have for the names `names_used` gives: the connection type that can hold the
+        object (or the code env's language), None for any; and the object's own type, for messages."""
+        return None, None
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        """How `import` writes an object read from DSS (its managed `fields`) in a project file: the value under
+        its `config_path`, idiomatic YAML (defaults left out), valid for `model`. By default the fields as they
+        are, empty values left out."""
+        return nonempty(fields)
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name

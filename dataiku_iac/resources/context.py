@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..config.loader import ProjectSource
     from ..config.models import Environment
 
 
@@ -22,6 +23,10 @@ class EnvContext:
     sensitive: frozenset[str] = frozenset()
     # Where `${env:...}` references are read from (None: the process's environment).
     environ: Mapping[str, str] | None = None
+    # A `deploy: bundle` environment: the environment its bundles are made in, and (set per project while the
+    # desired state is built) the project as that environment builds it, which is what a bundle carries.
+    design: EnvContext | None = None
+    design_view: ProjectSource | None = None
 
     def connection(self, logical: str) -> str:
         """The DSS connection behind a logical name; unmapped names are used as they are."""

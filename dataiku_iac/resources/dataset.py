@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.models import Dataset
 from ..testing.dq_rules import managed_rules, rules_of, write_rules
+from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -30,11 +31,21 @@ if TYPE_CHECKING:
 
 # Config `format` -> the DSS format preset a managed dataset is created with (DSS_API.md §2.3). Other
 # formats are created with DSS's default preset, then get their formatType written by the settings save.
+# A dataset type and the connection type that holds it, where the names differ (DSS calls S3 "EC2").
+CONNECTION_TYPE = {"S3": "EC2", "SCP": "SSH", "SFTP": "SSH", "FilesInFolder": None, "UploadedFiles": None}
 FORMAT_OPTIONS = {"csv": "CSV_ESCAPING_NOGZIP_FORHIVE", "parquet": "PARQUET_HIVE", "avro": "AVRO", "orc": "ORC"}
 
 
 class DatasetKind(Kind):
     name = "dataset"
+    model = Dataset
+    adoptable = frozenset({"description", "tags", "params", "format_params", "format", "connection"})
+    reshaped = {"schema": _shapes.schema}
+    template = {"type": "Filesystem", "managed": True, "format": "csv"}
+    collection = "datasets"
+    rank = 40
+    replace_drops_dependents = True  # DSS drops the recipes that read or write it
+    remapped = {"connection": CONNECTION}
     replace_on = frozenset({"type", "managed"})
     open_maps = frozenset({"params", "format_params", "data_quality"})
 
@@ -44,6 +55,25 @@ class DatasetKind(Kind):
                 for name, ds in sorted(source.spec.datasets.items())]
 
     listed = True
+
+    def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
+        # `connection` is its own field; a connection written inside params is taken as the logical name too.
+        if entry.connection is None and entry.params.get("connection") is not None:
+            return [(("params", "connection"), CONNECTION, str(entry.params["connection"]))]
+        return super().names_used(entry)
+
+    def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
+        return CONNECTION_TYPE.get(entry.type, entry.type), entry.type
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        f = fields
+        # A managed dataset's storage details (path, format options) are DSS's choice: left to DSS.
+        return nonempty({
+            "type": f["type"], "managed": f["managed"] or None, "connection": ctx.connection(f["connection"]),
+            "params": None if f["managed"] else f["params"], "format": f["format"],
+            "format_params": None if f["managed"] else f["format_params"],
+            "schema": [nonempty(c) | {"name": c["name"], "type": c["type"]} for c in f["schema"]],
+            "tags": f["tags"], "description": f["description"]})
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         return [(str(d["name"]), str(d["name"])) for d in project.list_datasets()]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from ..config.models import ManagedFolder
 from ._flow import absent_as_none, describe, folder_ids, physical_connection, tag_set
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -25,9 +26,19 @@ if TYPE_CHECKING:
     from ..config.loader import ProjectSource
     from .context import EnvContext
 
+DEFAULT_FOLDER_PATH = "/${projectKey}/${odbId}"  # where DSS puts a folder when not told
+
 
 class ManagedFolderKind(Kind):
     name = "managed_folder"
+    model = ManagedFolder  # the entry under `managed_folders.<name>` in a project file
+    collection = "managed_folders"
+    listed = True  # a project holds any number: `list_in` finds those dss-iac does not manage
+    rank = 30  # created after the project and its settings, before the datasets and recipes
+    replace_drops_dependents = True  # DSS drops the recipes that read or write it
+    remapped = {"connection": CONNECTION}  # an environment's `remap.connections` renames it
+    adoptable = frozenset({"description", "tags", "connection", "path"})
+    template = {"connection": ""}
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key = source.key
@@ -41,7 +52,11 @@ class ManagedFolderKind(Kind):
             out.append(Desired(Address("managed_folder", key, name), fields, (Address("project", key),), notes))
         return out
 
-    listed = True
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        path = fields.get("path")
+        return nonempty({"connection": ctx.connection(fields["connection"]),
+                         "path": None if path == DEFAULT_FOLDER_PATH else path, "tags": fields["tags"],
+                         "description": fields["description"]})
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         return [(name, folder_id) for name, folder_id in folder_ids(project).items()]

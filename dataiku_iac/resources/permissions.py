@@ -6,11 +6,12 @@ Fields: `groups` maps each group to the sorted list of rights it has, so a plan 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config.models import Permission
+from . import _shapes
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import Desired, ImportContext, Kind, Remote
 from .context import EnvContext
 from .project import project_missing
 
@@ -26,6 +27,24 @@ FLAGS = {name: "".join(w.capitalize() if i else w for i, w in enumerate(name.spl
 
 class PermissionsKind(Kind):
     name = "permissions"
+    model = list[Permission]
+    reshaped = {"groups": _shapes.group_rights}
+    keyed_by = "group"
+    template: ClassVar[list[Any]] = []
+    rank = 20
+    in_bundle = False  # activation never applies permissions
+    overridable = False
+
+    def declared(self, spec: Any) -> list[str | None]:
+        return [None] if "permissions" in spec.project.model_fields_set else []
+
+    def config_path(self, name: str | None) -> tuple[str, ...]:
+        return ("project", "permissions")
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        if not fields["groups"]:
+            return None
+        return [{"group": g, **dict.fromkeys(rights, True)} for g, rights in sorted(fields["groups"].items())]
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         if "permissions" not in source.spec.project.model_fields_set:

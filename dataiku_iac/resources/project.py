@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..config.models import Project
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
 
 if TYPE_CHECKING:
@@ -16,7 +17,17 @@ if TYPE_CHECKING:
 
 class ProjectKind(Kind):
     name = "project"
+    model = Project
+    adoptable = frozenset({"name", "description", "short_desc", "tags", "custom"})
+    rank = 0
     dies_with_project = False
+
+    def config_path(self, name: str | None) -> tuple[str, ...]:
+        return ("project",)
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        return {"key": ctx.project_key, "name": fields["name"], **nonempty(
+            {k: fields[k] for k in ("description", "short_desc", "tags", "custom")})}
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         p = source.spec.project

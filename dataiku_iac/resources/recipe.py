@@ -15,17 +15,18 @@ role of code, sync and SQL query recipes alike.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config.checks import split_ref
-from ..config.loader import CODE_RECIPES
 from ..config.models import Recipe
+from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
-from .address import Address
-from .base import Desired, Kind, Remote
+from .address import Address, split_ref
+from .base import CODE_ENV, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 
     from ..config.loader import ProjectSource
 
+# Recipe types whose `code` is a file of the workspace.
+CODE_RECIPES = frozenset({"python", "r", "shell", "sql_query", "sql_script"})
+CODE_SUFFIX = {"python": ".py", "r": ".R", "shell": ".sh", "sql_query": ".sql", "sql_script": ".sql"}
 ENV_TYPES = frozenset({"python", "r"})
 # DSS refuses more than one output for these (their creators are single-output creators).
 SINGLE_OUTPUT_TYPES = frozenset({"sync", "sql_query"})
@@ -49,6 +53,14 @@ FOLDER_ID_LENGTH = 8
 
 class RecipeKind(Kind):
     name = "recipe"
+    model = Recipe
+    adoptable = frozenset({"description", "tags", "params", "code_env"})
+    reshaped = {"inputs": _shapes.names, "outputs": _shapes.names}
+    template = {"type": "sync", "inputs": [], "outputs": []}
+    collection = "recipes"
+    rank = 50
+    on_dependency_replaced = "replace"
+    remapped = {"code_env": CODE_ENV}
     replace_on = frozenset({"type"})
     open_maps = frozenset({"params"})
 
@@ -73,6 +85,19 @@ class RecipeKind(Kind):
         return out
 
     listed = True
+
+    def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
+        return "R" if entry.type == "r" else "PYTHON", entry.type  # the code env's language
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        f = fields
+        entry = {"type": f["type"], "inputs": f["inputs"], "outputs": f["outputs"]}
+        if f.get("code") and f["type"] in CODE_SUFFIX:
+            path = ctx.code_dir / f"{name}{CODE_SUFFIX[f['type']]}"
+            ctx.code[path] = f["code"]
+            entry["code"] = Path(os.path.relpath(path, ctx.project_dir)).as_posix()
+        return entry | nonempty({"code_env": f.get("code_env"), "params": f["params"], "tags": f["tags"],
+                                 "description": f["description"]})
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         return [(str(r["name"]), str(r["name"])) for r in project.list_recipes()]

@@ -18,13 +18,16 @@ id follows the key, not the display name) and sets the display name right after.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import BuildStep, DatasetTrigger, TemporalTrigger
+from ..config.models import BuildStep, DatasetTrigger, Scenario, TemporalTrigger
+from . import _shapes
 from ._flow import absent_as_none, describe, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import Activation, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
 
 if TYPE_CHECKING:
@@ -46,6 +49,11 @@ TRIGGER_PARAMS: dict[str, tuple[str, Any]] = {
 
 class ScenarioKind(Kind):
     name = "scenario"
+    model = Scenario
+    adoptable = frozenset({"name", "active", "description", "tags", "test"})
+    reshaped = {"triggers": _shapes.triggers, "steps": _shapes.steps}
+    collection = "scenarios"
+    rank = 60
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key = source.key
@@ -64,6 +72,13 @@ class ScenarioKind(Kind):
         return out
 
     listed = True
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        f = fields
+        # `test` only when DSS marks it as a test: left out, DSS's flag is left alone.
+        return {"name": f["name"], "active": f["active"],
+                **nonempty({k: f[k] for k in ("triggers", "steps", "tags", "description")}),
+                **({"test": True} if f.get("test") else {})}
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         # Keyed by the id DSS made, lower-cased: dss-iac creates a scenario under its YAML key, so the id follows
@@ -97,6 +112,24 @@ class ScenarioKind(Kind):
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         client.get_project(address.project).get_scenario(remote_id).delete()
+
+    def bundle_name(self, name: str) -> str:
+        return scenario_key(name)
+
+    def activated(self, fields: dict[str, Any], activation: Activation, current: Mapping[str, Any] | None,
+                  name: str) -> dict[str, Any]:
+        # Activation switches on or off the scenarios it names; an existing one keeps its own flag otherwise.
+        out = super().activated(fields, activation, current, name)
+        if name in activation.scenarios_to_activate:
+            out["active"] = bool(activation.scenarios_to_activate[name])
+        elif current is not None:
+            out["active"] = current.get("active")
+        return out
+
+
+def scenario_key(name: str) -> str:
+    """Scenarios are matched by id, as DSS makes it from the name dss-iac creates them under (upper-cased)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name.upper())
 
 
 def _read(project: DSSProject, scenario_id: str | None) -> Remote | None:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import ProjectFile
+from ..config.models import ProjectFile, Zone
 from ..errors import DSSApiError
+from . import _shapes
 from ._flow import absent_as_none, folder_ids
 from .address import Address
-from .base import Desired, Kind, Remote
+from .base import Desired, ImportContext, Kind, Remote
 from .project import project_missing
 
 if TYPE_CHECKING:
@@ -46,6 +47,13 @@ Item = tuple[str, str]  # (type, name)
 
 class ZoneKind(Kind):
     name = "zone"
+    model = Zone
+    adoptable = frozenset({"color"})
+    reshaped = {"items": _shapes.names}
+    template = {"items": []}
+    collection = "zones"
+    rank = 70
+    on_dependency_replaced = "update"  # the new object lands in the default zone
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key, spec = source.key, source.spec
@@ -74,6 +82,9 @@ class ZoneKind(Kind):
         return out
 
     listed = True
+
+    def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
+        return {"color": fields["color"], "items": sorted({i["name"] for i in fields["items"]})}
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         return [(str(z.name), str(z.id)) for z in project.get_flow().list_zones() if z.id != DEFAULT_ZONE]

@@ -106,6 +106,7 @@ class GitHubRunner:
     secrets: dict[str, str]
     reviewers: set[str]  # environments with required reviewers: their jobs wait for an approval
     token: str  # the job's token, `github.token`
+    variables: dict[str, str] = field(default_factory=dict)  # the repository's variables, `vars`
 
     def run(self, event: str, payload: dict[str, Any], env: Mapping[str, str], *, approved: set[str] = frozenset(),
             done: Mapping[str, Job] | None = None) -> dict[str, Job]:
@@ -115,12 +116,13 @@ class GitHubRunner:
         triggers = wf["on"]
         if event not in triggers:
             return {}
-        wf_env = {k: str(v) for k, v in (wf.get("env") or {}).items()}
         github = {"event_name": event, "event": payload, "repository": env.get("GITHUB_REPOSITORY", ""),
                   "ref": env.get("GITHUB_REF", ""), "sha": env.get("GITHUB_SHA", ""), "token": self.token,
                   "workspace": str(self.checkout)}
-        contexts: dict[str, Any] = {"github": github, "secrets": self.secrets, "env": wf_env, "vars": {},
+        contexts: dict[str, Any] = {"github": github, "secrets": self.secrets, "vars": self.variables,
                                     "runner": {"os": "Linux", "temp": str(self.scratch)}}
+        # The workflow's env may read github, secrets and vars (not env itself).
+        contexts["env"] = {k: expressions.github_substitute(str(v), contexts) for k, v in (wf.get("env") or {}).items()}
         jobs = wf["jobs"]
         results: dict[str, Job] = dict(done or {})
         needs = {j: ([spec["needs"]] if isinstance(spec.get("needs"), str) else spec.get("needs") or [])

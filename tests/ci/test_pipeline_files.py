@@ -96,11 +96,39 @@ def test_the_examples_environments_are_those_of_multi_env() -> None:
     environments must be the same, in the same order and with the same deploy modes."""
     from dataiku_iac.config.loader import load_workspace
 
-    def shape(folder: Path) -> list[tuple[str, str]]:
-        return [(name, env.deploy) for name, env in load_workspace(folder).spec.environments.items()]
+    def shape(folder: Path) -> list[tuple[str, str, bool, str | None]]:
+        return [(name, env.deploy, env.approval is not None, env.govern_check)
+                for name, env in load_workspace(folder).spec.environments.items()]
 
-    assert shape(TEMPLATES) == shape(EXAMPLES / "multi-env") == [("dev", "direct"), ("staging", "bundle"),
-                                                                   ("prod", "bundle")]
+    assert shape(TEMPLATES) == shape(EXAMPLES / "multi-env") == [
+        ("dev", "direct", False, None), ("staging", "bundle", False, None), ("prod", "bundle", True, "PREVENT")]
+
+
+def test_gated_deployments_wait_for_govern_and_pull_requests_get_a_preview() -> None:
+    """prod (approval: govern) waits for its sign-off up to DSS_IAC_APPROVAL_WAIT; the others do not wait. A pull
+    request's job previews it in dev, and its closing destroys the preview (GitHub: the closed event; GitLab: the
+    stop job of the preview environment)."""
+    github, gitlab = load(TEMPLATES / GITHUB), load(TEMPLATES / GITLAB)
+    jobs = github["jobs"]
+    assert github["env"]["DSS_IAC_APPROVAL_WAIT"] == "${{ vars.DSS_IAC_APPROVAL_WAIT || '30m' }}"
+    assert gitlab["variables"]["DSS_IAC_APPROVAL_WAIT"] == "30m"
+    for steps in ([s["run"] for s in jobs[j]["steps"] if "run" in s][-1] for j in jobs):
+        waits = '--wait-approval "$DSS_IAC_APPROVAL_WAIT"' in steps
+        assert waits == ("--to prod" in steps)
+    assert '--wait-approval "$DSS_IAC_APPROVAL_WAIT"' in gitlab["promote-prod"]["script"][0]
+    assert "--wait-approval" not in gitlab["promote-staging"]["script"][0]
+
+    assert "closed" in github["on"]["pull_request"]["types"]
+    assert jobs["plan"]["if"] == "github.event_name == 'pull_request' && github.event.action != 'closed'"
+    assert jobs["preview-destroy"]["if"] == "github.event_name == 'pull_request' && github.event.action == 'closed'"
+    assert 'dss-iac preview -e dev --name "$GITHUB_HEAD_REF" --yes --markdown' in jobs["plan"]["steps"][-1]["run"]
+    assert 'dss-iac preview -e dev --name "$GITHUB_HEAD_REF" --destroy --yes' in jobs["preview-destroy"]["steps"][-1][
+        "run"]
+    assert set(jobs["preview-destroy"]["env"]) == set(jobs["apply-dev"]["env"])  # dev's secrets, no others
+    assert gitlab["plan"]["environment"] == {"name": "preview/$CI_COMMIT_REF_SLUG", "on_stop": "preview-destroy",
+                                             "auto_stop_in": "2 weeks"}
+    assert gitlab["preview-destroy"]["environment"] == {"name": "preview/$CI_COMMIT_REF_SLUG", "action": "stop"}
+    assert gitlab["preview-destroy"]["rules"][0]["when"] == "manual"
 
 
 def test_secrets_reach_the_jobs_that_use_them_and_no_others() -> None:
@@ -142,7 +170,11 @@ def dss_iac_commands(script: str) -> list[list[str]]:
     for line in script.splitlines():
         if not line.strip().startswith("dss-iac "):
             continue
-        words = shlex.split(line.removesuffix("\\").replace("$env", "dev"), comments=True)
+        values = {"$env": "dev", "$DSS_IAC_APPROVAL_WAIT": "30m", "$GITHUB_HEAD_REF": "feature/x",
+                  "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature/x"}
+        for variable, value in values.items():
+            line = line.replace(variable, value)
+        words = shlex.split(line.removesuffix("\\"), comments=True)
         if words[:1] == ["dss-iac"]:
             args = []
             for word in words[1:]:
@@ -155,8 +187,7 @@ def dss_iac_commands(script: str) -> list[list[str]]:
 
 
 def test_the_pipelines_call_only_commands_that_exist() -> None:
-    """Every `dss-iac ...` a pipeline runs parses, the tests included; the places for commands to come (issue 17) are
-    comments."""
+    """Every `dss-iac ...` a pipeline runs parses, the tests and the preview included."""
     from dataiku_iac.cli.main import build_parser
 
     parser = build_parser()
@@ -170,9 +201,7 @@ def test_the_pipelines_call_only_commands_that_exist() -> None:
                     pytest.fail(f"{pipeline.name} {name}: dss-iac {' '.join(args)}")
                 seen.add(" ".join(args[:2]))
     assert seen >= {"validate --json", "plan -e", "apply -e", "promote --from", "drift -e", "ci comment",
-                    "test --static", "test -e"}
-    assert not any(args[0] in ("approvals", "preview") for p in (TEMPLATES / GITHUB, TEMPLATES / GITLAB)
-                   for script in scripts(p).values() for args in dss_iac_commands(script))
+                    "preview -e", "test --static", "test -e"}
 
 
 def test_init_ci_in_a_subfolder_writes_at_the_repository_root_and_works_in_the_subfolder(

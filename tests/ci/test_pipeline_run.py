@@ -59,10 +59,20 @@ def edit(repo: Path, old: str, new: str, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def deployed_hour(repo: Path, env: str) -> int:
-    """The hour of the daily scenario's trigger in the project as environment `env` runs it."""
+def approve_in_govern(repo: Path) -> list[str]:
+    """A reviewer signs off in Govern every request of prod that waits: -> what they approved."""
     with Workspace.load(repo) as ws:
-        key = "ORDERS_DEV" if env == "dev" else "ORDERS"
+        gov = ws.embedded().govern_client()
+        waiting = [a for a in ws.approvals("prod") if a.status.value == "pending"]
+        for a in waiting:
+            gov.get_artifact(str(a.artifact_id)).get_signoff(str(a.step)).add_approval("APPROVED", "ship it")
+        return [a.subject for a in waiting]
+
+
+def deployed_hour(repo: Path, env: str, key: str | None = None) -> int:
+    """The hour of the daily scenario's trigger in the project as environment `env` runs it (or in project `key`)."""
+    with Workspace.load(repo) as ws:
+        key = key or ("ORDERS_DEV" if env == "dev" else "ORDERS")
         client = ws.connection(env).client
         if key not in client.list_project_keys():
             return -1
@@ -96,8 +106,9 @@ def test_github_workflow_pull_request_merge_promote_and_drift(tmp_path: Path) ->
 def _github_flow(tmp_path: Path, forge: FakeForge) -> None:
     repo = make_repo(tmp_path, GITHUB)
     cache = VenvCache(tmp_path / "cache", requirement(repo / GITHUB))
+    # The jobs look once for their Govern sign-off (a repository variable), so the test can give it in between.
     runner = GitHubRunner(repo / GITHUB, repo, tmp_path / "runner", cache, secrets={}, reviewers={"staging", "prod"},
-                          token="gh-secret-token")
+                          token="gh-secret-token", variables={"DSS_IAC_APPROVAL_WAIT": "0"})
     runner.scratch.mkdir()
     home = base_env(tmp_path / "home")
 
@@ -110,10 +121,12 @@ def _github_flow(tmp_path: Path, forge: FakeForge) -> None:
                "GITHUB_RUN_ID": "1", "GITHUB_WORKSPACE": str(repo)}
         return runner.run(event, payload, env, **kw)
 
-    # The first deployment: dev at once, staging and prod each once approved in their GitHub environment.
+    # The first deployment: dev at once, staging and prod each once approved in their GitHub environment; prod also
+    # once Govern signed off its bundle.
     first = run("push", {"ref": "refs/heads/main"}, "refs/heads/main")
-    assert statuses(first) == {"plan": "skipped", "apply-dev": "success", "promote-staging": "waiting",
-                               "promote-prod": "waiting", "drift": "skipped"}, first["apply-dev"].log
+    assert statuses(first) == {"plan": "skipped", "preview-destroy": "skipped", "apply-dev": "success",
+                               "promote-staging": "waiting", "promote-prod": "waiting", "drift": "skipped"}, (
+        first["apply-dev"].log)
     assert "Apply complete! Resources: 8 added" in first["apply-dev"].log
     assert "No changes. DSS matches the configuration in environment dev." in first["apply-dev"].log
     assert deployed_hour(repo, "staging") == -1  # nothing promoted before the approval
@@ -121,16 +134,26 @@ def _github_flow(tmp_path: Path, forge: FakeForge) -> None:
     ok(first, "promote-staging")
     assert statuses(first)["promote-prod"] == "waiting"
     first = run("push", {"ref": "refs/heads/main"}, "refs/heads/main", approved={"staging", "prod"}, done=first)
+    assert first["promote-prod"].status == "failure" and first["promote-prod"].steps[-1].code == 8
+    assert "Requested: bundle git-" in first["promote-prod"].log
+    assert "still not approved after 0s: environment prod needs a Govern sign-off" in first["promote-prod"].log
+    assert deployed_hour(repo, "prod") == -1
+    assert len(approve_in_govern(repo)) == 1
+    first = run("push", {"ref": "refs/heads/main"}, "refs/heads/main", approved={"staging", "prod"},
+                done={k: v for k, v in first.items() if k != "promote-prod"})  # the job, run again
     ok(first, "promote-prod")
+    assert "govern:           bundle approved by admin" in first["promote-prod"].log
     assert [deployed_hour(repo, e) for e in ("dev", "staging", "prod")] == [5, 5, 5]
 
-    # A pull request: the plan of every environment, as one comment.
+    # A pull request: the plan of every environment and the preview in dev, as one comment.
     git(repo, "checkout", "-q", "-b", "later-run")
     head = edit(repo, "hour: 5", "hour: 6", "Run the daily totals at 6")
-    pr = {"pull_request": {"number": 7, "head": {"sha": head}}}
+    pr = {"action": "opened", "pull_request": {"number": 7, "head": {"sha": head}}}
+    home["GITHUB_HEAD_REF"] = "later-run"
     jobs = run("pull_request", pr, "refs/pull/7/merge")
-    assert statuses(jobs) == {"plan": "success", "apply-dev": "skipped", "promote-staging": "skipped",
-                              "promote-prod": "skipped", "drift": "skipped"}
+    assert statuses(jobs) == {"plan": "success", "preview-destroy": "skipped", "apply-dev": "skipped",
+                              "promote-staging": "skipped", "promote-prod": "skipped", "drift": "skipped"}, (
+        jobs["plan"].log)
     comments = forge.thread("github", "acme/orders", 7)
     assert len(comments) == 1 and comments[0]["body"].startswith(MARK)
     body = comments[0]["body"]
@@ -140,6 +163,8 @@ def _github_flow(tmp_path: Path, forge: FakeForge) -> None:
         assert f"### dss-iac plan: `{env}`" in body
     assert "scenario.ORDERS.daily" in body and f"Commit `{head[:12]}`" in body
     assert "Created the dss-iac comment on the pull request" in jobs["plan"].log
+    assert "### 🔍 Preview `later-run` on `dev`" in body and "| `ORDERS` | [ORDERS_DEV_LATER_RUN](http://" in body
+    assert deployed_hour(repo, "dev", "ORDERS_DEV_LATER_RUN") == 6 and deployed_hour(repo, "dev") == 5
 
     # Another push to the pull request: the same comment, updated.
     edit(repo, "name: Daily totals", "name: Daily order totals", "Say what the scenario totals")
@@ -148,21 +173,36 @@ def _github_flow(tmp_path: Path, forge: FakeForge) -> None:
     comments = forge.thread("github", "acme/orders", 7)
     assert len(comments) == 1 and "Daily order totals" in comments[0]["body"]
     assert "Updated the dss-iac comment" in jobs["plan"].log
-    assert deployed_hour(repo, "dev") == 5  # a pull request changes nothing
+    assert deployed_hour(repo, "dev") == 5  # a pull request changes nothing but its preview
 
-    # The merge: dev applied, then staging and prod promoted once approved.
+    # The merge: dev applied, then staging and prod promoted once approved; the new bundle needs its own sign-off.
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "later-run", "-m", "Merge pull request #7")
+    del home["GITHUB_HEAD_REF"]
     merged = run("push", {"ref": "refs/heads/main"}, "refs/heads/main", approved={"staging", "prod"})
-    ok(merged, "apply-dev", "promote-staging", "promote-prod")
+    ok(merged, "apply-dev", "promote-staging")
+    assert merged["promote-prod"].steps[-1].code == 8 and len(approve_in_govern(repo)) == 1
+    merged = run("push", {"ref": "refs/heads/main"}, "refs/heads/main", approved={"staging", "prod"},
+                 done={k: v for k, v in merged.items() if k != "promote-prod"})
+    ok(merged, "promote-prod")
     assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in merged["apply-dev"].log
     assert [deployed_hour(repo, e) for e in ("dev", "staging", "prod")] == [6, 6, 6]
     assert len(forge.calls("POST")) == 1  # only the pull request's comment, ever
 
+    # The pull request is closed by its merge: its preview goes, dev's projects stay.
+    home["GITHUB_HEAD_REF"] = "later-run"
+    closed = run("pull_request", {**pr, "action": "closed"}, "refs/pull/7/merge")
+    assert statuses(closed) == {"plan": "skipped", "preview-destroy": "success", "apply-dev": "skipped",
+                                "promote-staging": "skipped", "promote-prod": "skipped", "drift": "skipped"}
+    assert "Preview later-run of dev destroyed" in closed["preview-destroy"].log
+    assert deployed_hour(repo, "dev", "ORDERS_DEV_LATER_RUN") == -1 and deployed_hour(repo, "dev") == 6
+    del home["GITHUB_HEAD_REF"]
+
     # The scheduled drift report: nothing, then an edit made by hand in dev's DSS.
     drift = run("schedule", {"schedule": "17 6 * * 1-5"}, "refs/heads/main")
-    assert statuses(drift) == {"plan": "skipped", "apply-dev": "skipped", "promote-staging": "skipped",
-                               "promote-prod": "skipped", "drift": "success"}, drift["drift"].log
+    assert statuses(drift) == {"plan": "skipped", "preview-destroy": "skipped", "apply-dev": "skipped",
+                               "promote-staging": "skipped", "promote-prod": "skipped", "drift": "success"}, (
+        drift["drift"].log)
     with Workspace.load(repo) as ws:
         settings = ws.connection("dev").client.get_project("ORDERS_DEV").get_dataset("orders_raw").get_settings()
         settings.get_raw()["description"] = "clicked in the UI"
@@ -186,8 +226,8 @@ def test_gitlab_pipeline_merge_request_merge_promote_and_drift(tmp_path: Path) -
 def _gitlab_flow(tmp_path: Path, forge: FakeForge) -> None:
     repo = make_repo(tmp_path, GITLAB)
     cache = VenvCache(tmp_path / "cache", requirement(repo / GITLAB))
-    runner = GitLabRunner(repo / GITLAB, repo, tmp_path / "runner", cache, variables={"GITLAB_TOKEN":
-                                                                                       "gl-secret-token"})
+    runner = GitLabRunner(repo / GITLAB, repo, tmp_path / "runner", cache,
+                          variables={"GITLAB_TOKEN": "gl-secret-token", "DSS_IAC_APPROVAL_WAIT": "0"})
     runner.scratch.mkdir()
     home = base_env(tmp_path / "home")
 
@@ -205,15 +245,18 @@ def _gitlab_flow(tmp_path: Path, forge: FakeForge) -> None:
         return runner.run(predefined, home, **kw)
 
     first = run("push", started={"promote-staging", "promote-prod"})
-    assert statuses(first) == {"apply-dev": "success", "promote-staging": "success", "promote-prod": "success"}, (
+    assert statuses(first) == {"apply-dev": "success", "promote-staging": "success", "promote-prod": "failure"}, (
         "\n".join(j.log for j in first.values()))
+    assert first["promote-prod"].steps[-1].code == 8 and len(approve_in_govern(repo)) == 1
+    first = run("push", started={"promote-prod"}, done={k: v for k, v in first.items() if k != "promote-prod"})
+    ok(first, "promote-prod")
     assert [deployed_hour(repo, e) for e in ("dev", "staging", "prod")] == [5, 5, 5]
 
     # A merge request whose configuration is invalid: the comment lists the errors, the job fails.
     git(repo, "checkout", "-q", "-b", "later-run")
     edit(repo, "frequency: Daily", "frequncy: Daily", "Run at 6 (with a typo)")
     jobs = run("merge_request_event")
-    assert statuses(jobs) == {"plan": "failure"} and jobs["plan"].steps[0].code == 3
+    assert statuses(jobs) == {"plan": "failure", "preview-destroy": "waiting"} and jobs["plan"].steps[0].code == 3
     body = forge.thread("gitlab", "42", 3)[0]["body"]
     assert "**Validation:** ❌" in body and "error(s); no plan is made of an invalid configuration" in body
     assert "`projects/orders.yaml:46:33: unknown key 'frequncy'" in body
@@ -226,7 +269,9 @@ def _gitlab_flow(tmp_path: Path, forge: FakeForge) -> None:
     ok(jobs, "plan")
     notes = forge.thread("gitlab", "42", 3)
     assert len(notes) == 1 and "| `dev` | ✏️ 0 to add, 1 to change, 0 to destroy | none |" in notes[0]["body"]
+    assert "| `ORDERS` | [ORDERS_DEV_LATER_RUN](http://" in notes[0]["body"]
     assert all(r.headers.get("PRIVATE-TOKEN") == "gl-secret-token" for r in forge.requests)
+    assert deployed_hour(repo, "dev", "ORDERS_DEV_LATER_RUN") == 6
 
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "later-run", "-m", "Merge branch 'later-run'")
@@ -234,8 +279,18 @@ def _gitlab_flow(tmp_path: Path, forge: FakeForge) -> None:
     assert statuses(merged) == {"apply-dev": "success", "promote-staging": "waiting", "promote-prod": "waiting"}
     assert deployed_hour(repo, "staging") == 5  # manual: not before someone starts it
     merged = run("push", started={"promote-staging", "promote-prod"}, done=merged)
-    ok(merged, "promote-staging", "promote-prod")
+    ok(merged, "promote-staging")
+    assert merged["promote-prod"].steps[-1].code == 8 and len(approve_in_govern(repo)) == 1
+    merged = run("push", started={"promote-prod"}, done={k: v for k, v in merged.items() if k != "promote-prod"})
+    ok(merged, "promote-prod")
     assert [deployed_hour(repo, e) for e in ("dev", "staging", "prod")] == [6, 6, 6]
+
+    # The merge request's branch is gone: GitLab stops its preview environment, which runs the stop job.
+    git(repo, "checkout", "-q", "later-run")
+    stopped = run("merge_request_event", started={"preview-destroy"}, done={"plan": jobs["plan"]})
+    ok(stopped, "preview-destroy")
+    git(repo, "checkout", "-q", "main")
+    assert deployed_hour(repo, "dev", "ORDERS_DEV_LATER_RUN") == -1 and deployed_hour(repo, "dev") == 6
 
     drift = run("schedule")
     assert statuses(drift) == {"drift": "success"}, drift["drift"].log
@@ -243,8 +298,9 @@ def _gitlab_flow(tmp_path: Path, forge: FakeForge) -> None:
 
 
 def test_a_direct_environment_after_the_first_is_applied_once_approved_from_a_subfolder(tmp_path: Path) -> None:
-    """`init --ci github` for a workspace in a repository's subfolder whose prod is `deploy: direct`: the merge applies
-    dev, then prod once approved, each checked to have nothing left to apply."""
+    """`init --ci github` for a workspace in a repository's subfolder whose prod is `deploy: direct` with `approval:
+    govern`: the merge applies dev, then prod once approved on GitHub and its plan signed off in Govern, each checked
+    to have nothing left to apply."""
     repo = tmp_path / "monorepo"
     workspace = repo / "infra" / "dataiku"
     shutil.copytree(EXAMPLES / "simple-project", workspace, ignore=shutil.ignore_patterns(".dss-iac", "__pycache__"))
@@ -252,19 +308,27 @@ def test_a_direct_environment_after_the_first_is_applied_once_approved_from_a_su
     (workspace / "dss-iac.yaml").write_text(
         "version: 1\nprojects: [projects/*.yaml]\nenvironments:\n"
         f"  dev: {{host: embedded, project_key: '{{key}}_DEV', remap: {remap}}}\n"
-        f"  prod: {{host: embedded, protected: true, remap: {remap}}}\n")
+        f"  prod: {{host: embedded, protected: true, approval: govern, remap: {remap}}}\n")
     git(repo, "init", "-q", "-b", "main")
     assert main(["-C", str(workspace), "init", "--ci", "github"]) == 0
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Churn v1")
     runner = GitHubRunner(repo / GITHUB, repo, tmp_path / "runner", VenvCache(tmp_path / "c", requirement(
-        repo / GITHUB)), secrets={}, reviewers={"prod"}, token="unused")
+        repo / GITHUB)), secrets={}, reviewers={"prod"}, token="unused", variables={"DSS_IAC_APPROVAL_WAIT": "0"})
     runner.scratch.mkdir()
     env = {**base_env(tmp_path / "home"), "GITHUB_REF": "refs/heads/main", "GITHUB_WORKSPACE": str(repo)}
     jobs = runner.run("push", {}, env)
-    assert statuses(jobs) == {"plan": "skipped", "apply-dev": "success", "apply-prod": "waiting", "drift": "skipped"}
+    assert statuses(jobs) == {"plan": "skipped", "preview-destroy": "skipped", "apply-dev": "success",
+                              "apply-prod": "waiting", "drift": "skipped"}
     jobs = runner.run("push", {}, env, approved={"prod"}, done=jobs)
+    assert jobs["apply-prod"].steps[-1].code == 8 and "Requested: the plan " in jobs["apply-prod"].log
+    with Workspace.load(workspace) as ws:
+        [request] = ws.approvals("prod")
+        ws.embedded().govern_client().get_artifact(str(request.artifact_id)).get_signoff("review").add_approval(
+            "APPROVED")
+    jobs = runner.run("push", {}, env, approved={"prod"}, done={k: v for k, v in jobs.items() if k != "apply-prod"})
     ok(jobs, "apply-prod")
+    assert "Govern: approved (1 sign-off(s))" in jobs["apply-prod"].log
     assert "Apply complete! Resources: 11 added" in jobs["apply-prod"].log
     assert "No changes. DSS matches the configuration in environment prod." in jobs["apply-prod"].log
     with Workspace.load(workspace) as ws:

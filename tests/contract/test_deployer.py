@@ -471,3 +471,20 @@ def test_no_check_policy_ignores_govern(env: Env) -> None:
     assert severities(dep.get_governance_status()) == ["INFO"]
     with pytest.raises(DataikuException, match="v9"):
         dep.get_governance_status("v9")
+
+
+def test_the_govern_check_policy_is_an_infrastructure_setting(env: Env, sim: Simulator) -> None:
+    """What `govern_check` plans and sets: the policy in the infrastructure's settings document; the deployer's
+    governance status follows it."""
+    infra_id = env.infra("NO_CHECK")
+    dep = env.deploy(infra=infra_id)
+    assert severities(dep.get_governance_status("v1")) == ["INFO"]
+    settings = env.deployer.get_infra(infra_id).get_settings()
+    assert settings.get_raw()["governCheckPolicy"] == "NO_CHECK"
+    settings.get_raw()["governCheckPolicy"] = "PREVENT"
+    settings.save()
+    assert env.deployer.get_infra(infra_id).get_settings().get_raw()["governCheckPolicy"] == "PREVENT"
+    assert severities(dep.get_governance_status("v1")) == ["ERROR"]
+    artifact = approve_in_govern(sim.govern_client(), env.key, "v1")
+    env.cleanups.append(artifact.delete)
+    assert severities(dep.get_governance_status("v1")) == ["SUCCESS"]

@@ -581,3 +581,47 @@ def test_bundle_signoff_status_without_a_govern_node() -> None:
         assert server is not None
         assert bundle_signoff_status(server, "ANY", "v1") is None
 
+
+
+# -- what dss-iac's approvals rely on (docs/govern.md) ----------------------------------------------------------
+
+def test_an_approval_request_as_dss_iac_opens_and_reads_it(sim: Simulator) -> None:
+    """The calls behind `dss-iac approvals request`: Govern reached from an automation node's admin key, the active
+    version of a blueprint, an artifact moved to the step of its sign-off, the sign-off set waiting for approval,
+    found again by a tag in its name, and its details (approvers, answers) read back."""
+    gov = sim.client(node="automation").get_govern_client()
+    assert gov is not None and gov.get_instance_info().node_type == "GOVERN"
+    items = gov.get_blueprint(BUNDLE).list_versions()
+    active = [i.get_raw()["blueprintVersion"]["id"]["versionId"] for i in items
+              if i.get_raw()["blueprintVersionTrace"]["status"] == "ACTIVE"]
+    assert active == [DEFAULT]
+    tag = f"[dss-iac:prod:{uuid.uuid4().hex[:16]}]"
+    artifact = new_artifact(gov, name=f"dss-iac prod: 1 to add, 0 to change, 0 to destroy {tag}",
+                            fields={"description": "## the plan"})
+    definition = artifact.get_definition()
+    version = definition.get_blueprint_version().get_definition().get_raw()
+    order = [s["id"] for s in version["workflowDefinition"]["stepDefinitions"]]
+    assert order == ["development", "review", "deployment", "production"]
+    steps = definition.get_raw()["workflow"]["steps"]
+    steps["development"]["status"], steps["review"]["status"] = "FINISHED", "ONGOING"
+    definition.save()
+    assert artifact.get_definition().get_raw()["status"]["stepId"] == "review"
+    assert [s.get_raw()["signoffId"]["stepId"] for s in artifact.list_signoffs()] == ["review"]
+    signoff = artifact.get_signoff("review")
+    signoff.update_status("WAITING_FOR_APPROVAL")  # no users given: every reviewer is notified
+    conf = signoff.get_definition().get_raw()["configuration"]
+    assert conf["approvers"] == [{"type": "group", "groupName": "administrators"}]
+
+    name = GovernArtifactFilterFieldValue
+    found = search(gov, GovernArtifactFilterBlueprints([BUNDLE]), name("CONTAINS", tag, case_sensitive=True))
+    assert found == [artifact.artifact_id]
+    assert search(gov, GovernArtifactFilterBlueprints([BUNDLE]), name("CONTAINS", tag.upper(),
+                                                                      case_sensitive=True)) == []
+    signoff.add_feedback("business", "APPROVED", "fine by us")
+    signoff.add_approval("APPROVED", "go")
+    details = signoff.get_details().get_raw()
+    assert details["status"] == "APPROVED" and details["approvers"] == ["admin"]
+    assert details["approverResponse"]["comment"] == "go" and details["approverResponse"]["user"] == "admin"
+    assert [(f["groupId"], f["status"], f["comment"]) for f in details["feedbackResponses"]] == [
+        ("business", "APPROVED", "fine by us")]
+    assert isinstance(details["approverResponse"]["lastUpdateTime"], int)

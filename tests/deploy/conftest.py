@@ -1,5 +1,5 @@
-"""A design node and `staging` and `prod` automation nodes of a simulator started per test, and a Git workspace
-whose `dev` environment is the design node and whose `prod` environment (deploy: bundle) is the prod node."""
+"""A design node, `staging` and `prod` automation nodes and a Govern node of a simulator started per test, and a Git
+workspace whose `dev` environment is the design node and whose `prod` environment (deploy: bundle) is the prod node."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class Promo:
 
 @pytest.fixture
 def promo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Promo]:
-    with Simulator(automation_nodes=["staging", "prod"], govern=False) as sim:
+    with Simulator(automation_nodes=["staging", "prod"]) as sim:
         monkeypatch.setenv(KEY_VAR, sim.api_key)
         root = tmp_path / "ws"
         root.mkdir()

@@ -1,4 +1,5 @@
-"""examples/multi-env and `make demo-multi-env`: dev -> staging -> prod by bundle, a change, a rollback."""
+"""examples/multi-env and `make demo-multi-env`: dev -> staging -> prod by bundle, prod blocked until Govern approves
+each bundle, a change, a rollback."""
 
 from __future__ import annotations
 
@@ -22,3 +23,13 @@ def test_the_multi_env_demo_promotes_changes_and_rolls_back() -> None:
     second = deployed[2].split("bundle ")[1].split(",")[0]
     assert first != second and deployed[3].endswith(f"with bundle {first}, 0 unchanged.")
     assert "content: 0 to add, 1 to change, 0 to remove." in out  # the hour change, then its rollback
+    assert "No changes. DSS matches the configuration in environment staging." in out  # right after its promotion
+    # prod: blocked until Govern signs each bundle off, then deployed; the first bundle is approved for the rollback.
+    assert (f"error: environment prod needs a Govern sign-off (approval: govern): bundle {first} of project ORDERS: no "
+            "approval requested in Govern yet") in err
+    assert f"Requested: bundle {first} of project ORDERS: pending (WAITING_FOR_APPROVAL)" in out
+    assert f"error: still not approved after 0s: environment prod needs a Govern sign-off (approval: govern): bundle " \
+           f"{second} of project ORDERS: pending" in err
+    assert 'decision:  admin: APPROVED: "Orders v1 is good to go"' in out
+    assert '      ~ governCheckPolicy = "NO_CHECK" -> "PREVENT"' in out
+    assert out.count("govern:           bundle approved by admin") == 3

@@ -463,3 +463,19 @@ def test_a_protected_target_needs_allow_delete_and_secret_variables_stay_masked(
     assert "CANARY-7731" not in out
     assert json.loads(out)["plan"]["projects"][0]["settings"]["localVariables"]["api_token"] == "(sensitive)"
     assert promo.active_bundle() == second
+
+
+def test_a_re_plan_right_after_a_promotion_is_empty(promo: Promo, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundle brings the design project's standard variables (dev's values) and the deployment sets the local
+    ones (the project's, and prod's values of the standard ones): `plan -e prod` must expect exactly that."""
+    promo.write({"dss-iac.yaml": (promo.root / "dss-iac.yaml").read_text().replace(
+        "code_envs: {py: py_dev}", "code_envs: {py: py_dev}\n    variables: {threshold: \"0.1\"}")})
+    promo.commit("dev has its own threshold")
+    promo.apply_dev()
+    promoted(promo)
+    assert promo.prod.get_project("CHURN").get_variables() == {
+        "standard": {"threshold": "0.1"}, "local": {"home": "/data/churn", "threshold": "0.9"}}
+    capsys.readouterr()
+
+    assert promo.run("plan", "-e", "prod", "--detailed-exitcode") == 0, capsys.readouterr().out
+    assert "No changes." in capsys.readouterr().out

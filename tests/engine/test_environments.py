@@ -162,3 +162,32 @@ def test_a_bundle_environment_refuses_direct_apply(make_workspace) -> None:
         '    project_key: "{key}_TEST"', '    project_key: "{key}_TEST"\n    deploy: bundle'))
     with pytest.raises(ApprovalError, match="receives projects by bundle: deploy with `dss-iac promote --to test`"):
         ws.apply(ws.plan("test"))
+
+
+def test_a_bundle_environment_expects_the_bundles_standard_variables_and_the_deployments_local_ones(
+        make_workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where promote deploys, the standard variables are those the bundle carries (as the design environment, the
+    first direct one, sets them, overrides included) and the local ones those the deployment sets."""
+    from dataiku_iac.resources import Address, build_desired
+
+    monkeypatch.setenv("DEV_TOKEN", "s3cr3t-dev-token")
+    workspace = TWO_ON_ONE.replace('variables: {threshold: "0.1"}', 'variables: {threshold: "0.1"}\n    overrides:\n'
+                                   '      variables.FEATURES: {standard: {label: "${env:DEV_TOKEN}"}}\n'
+                                   '      scenario.*.*: {active: false}', 1).replace(
+        "    overrides:\n      scenario.*.*: {active: false}\n  test:", "  test:")
+    workspace = workspace.replace('    project_key: "{key}_TEST"', '    project_key: "{key}_TEST"\n    deploy: bundle\n'
+                                  '    variables: {threshold: "0.9"}')
+    features = FEATURES.replace('variables: {standard: {threshold: "0.5"}}',
+                                'variables: {standard: {threshold: "0.5"}, local: {home: /data}}')
+    ws = make_workspace({"features": features}, workspace_yaml=workspace)
+    desired = build_desired(ws.config, ws.env_context("test"))
+    variables = desired[Address("variables", "FEATURES_TEST")]
+    assert variables.fields == {"standard": {"threshold": "0.1", "label": "s3cr3t-dev-token"},
+                                "local": {"home": "/data", "threshold": "0.9"}}
+    # A value from dev's environment is sensitive in test's plan too.
+    from dataiku_iac.secrets import is_sensitive
+
+    assert is_sensitive("standard.label", variables.fields["standard"]["label"])
+    # The direct environment is unchanged: its own values, its own local variables.
+    assert build_desired(ws.config, ws.env_context("dev"))[Address("variables", "FEATURES_DEV")].fields == {
+        "standard": {"threshold": "0.1", "label": "s3cr3t-dev-token"}, "local": {"home": "/data"}}

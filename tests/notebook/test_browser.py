@@ -115,6 +115,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         log.close()
 
 
+@pytest.mark.slow  # JupyterLab and Chromium start: `make test-all` and .ci/run, not `make test`
 def test_edit_preview_save_and_commit_in_jupyterlab(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     try:
         from playwright.sync_api import expect, sync_playwright

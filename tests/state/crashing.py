@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from dataiku_iac.dss.crash_hooks import AFTER_ENV, BEFORE_ENV, TARGET_ENV
 
@@ -25,3 +27,16 @@ def dss_iac(root: Path, *args: str, crash_after: int | None = None, crash_before
     env[TARGET_ENV] = kill
     return subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), *args], env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+def objects_in(client: Any, key: str) -> Counter[str]:
+    """What DSS holds in a project, counted by address (a twin counts 2); empty when there is no such project."""
+    if key not in client.list_project_keys():
+        return Counter()
+    p = client.get_project(key)
+    return Counter([*(f"dataset.{key}.{d.name}" for d in p.list_datasets()),
+                    *(f"recipe.{key}.{r.name}" for r in p.list_recipes()),
+                    *(f"managed_folder.{key}.{f['name']}" for f in p.list_managed_folders()),
+                    *(f"scenario.{key}.{s['id'].lower()}" for s in p.list_scenarios()),
+                    *(f"zone.{key}.{z.name}" for z in p.get_flow().list_zones() if z.id != "default"),
+                    f"project.{key}"])

@@ -4,7 +4,8 @@ duplicated, nothing lost.
 The CLI's own process is killed (by its transport: the embedded DSS runs apart and outlives it) as its k-th
 write goes out (before DSS does it: whatever the CLI did since the previous write is all that happened) or right
 after DSS did it (before the CLI sees the reply): together, every moment between two DSS writes. The fast tests
-take the kill points that matter most; the `slow` ones take every write.
+take the kill points that matter most; the `slow` one takes every write of a destroy (test_crash_recovery.py
+takes every kind of write of an apply, twins included).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dataiku_iac import Workspace
 from tests.engine.conftest import SERVER_IDS_PROJECT, write_workspace
-from tests.state.crashing import dss_iac
+from tests.state.crashing import dss_iac, objects_in
 
 GONE = """\
 project: {key: GONE, name: Deleted with its project}
@@ -44,19 +44,6 @@ managed_folders:
   kf: {connection: filesystem_folders}
 """
 TWINS = SERVER_IDS_PROJECT.replace("KEY", "TWINS")
-
-
-def _objects(client: Any, key: str) -> Counter[str]:
-    """What DSS holds in a project, counted by kind and name (a twin counts 2)."""
-    if key not in client.list_project_keys():
-        return Counter()
-    p = client.get_project(key)
-    return Counter([*(f"dataset.{key}.{d.name}" for d in p.list_datasets()),
-                    *(f"recipe.{key}.{r.name}" for r in p.list_recipes()),
-                    *(f"managed_folder.{key}.{f['name']}" for f in p.list_managed_folders()),
-                    *(f"scenario.{key}.{s['id'].lower()}" for s in p.list_scenarios()),
-                    *(f"zone.{key}.{z.name}" for z in p.get_flow().list_zones() if z.id != "default"),
-                    f"project.{key}"])
 
 
 def _applied(root: Path, projects: dict[str, str], by_hand: bool = False) -> Path:
@@ -86,7 +73,7 @@ def _leaked(root: Path, managed: set[str]) -> list[str]:
     with Workspace.load(root) as ws:
         state = set(ws.state("dev").resources)
         client = ws.connection("dev").client
-        held = _objects(client, "GONE") + _objects(client, "KEEP")
+        held = objects_in(client, "GONE") + objects_in(client, "KEEP")
     leaked = sorted(a for a in held if a in managed and a not in state)
     # The kept project is only forgotten, as the plan said, once the objects dss-iac made in it are deleted.
     if leaked == ["project.KEEP"] and not any(a.startswith(("dataset.KEEP.k", "managed_folder.KEEP")) for a in held):
@@ -105,8 +92,8 @@ def _kill_destroy_and_recover(template: Path, root: Path, **kill: int) -> None:
     assert again.returncode == 0, (kill, again.stdout[-2000:], again.stderr[-2000:])
     with Workspace.load(root) as ws:
         client = ws.connection("dev").client
-        assert _objects(client, "GONE") == Counter()
-        assert "KEEP" not in managed or sorted(_objects(client, "KEEP")) == ["dataset.KEEP.by_hand", "project.KEEP"]
+        assert objects_in(client, "GONE") == Counter()
+        assert "KEEP" not in managed or sorted(objects_in(client, "KEEP")) == ["dataset.KEEP.by_hand", "project.KEEP"]
         assert ws.state("dev").resources == {} and ws.state_store("dev").journal() == []
 
 
@@ -159,7 +146,7 @@ def _kill_apply_and_recover(template: Path, root: Path, **kill: int) -> None:
     again = dss_iac(root, "apply", "-e", "dev", "--yes")
     assert again.returncode == 0, (kill, again.stdout[-2000:], again.stderr[-2000:])
     with Workspace.load(root) as ws:
-        held = _objects(ws.connection("dev").client, "TWINS")
+        held = objects_in(ws.connection("dev").client, "TWINS")
         state = ws.state("dev").resources
         assert held == Counter(a for a in state if not a.startswith("permissions.")), kill  # no twin, no orphan
         assert ws.plan("dev").changes == [] and not ws.drift("dev").has_drift
@@ -186,13 +173,3 @@ def test_kill_inside_the_create_of_a_zone_or_a_scenario_makes_no_twin(twins: tup
     if then:  # the next write is the same create's next call
         assert writes[k - 1].split("/")[3] == write.split("/")[3], writes
     _kill_apply_and_recover(template, tmp_path / "run", **{knob: k})
-
-
-@pytest.mark.slow
-def test_kill_as_any_write_of_the_creates_arrives_makes_no_twin(twins: tuple[Path, list[str]],
-                                                                tmp_path: Path) -> None:
-    """Killed right after each write: test_crash_recovery.py does that for a bigger workspace."""
-    template, writes = twins
-    for k in range(1, len(writes) + 1):
-        _kill_apply_and_recover(template, tmp_path / f"k{k}", crash_before=k)
-        shutil.rmtree(tmp_path / f"k{k}")

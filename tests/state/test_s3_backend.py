@@ -1,4 +1,6 @@
-"""The S3 state backend against moto's HTTP server: the BlobStore contract, state, leases, concurrency, errors."""
+"""The S3 state backend against moto's HTTP server: prefixes, lost answers, the bucket's layout, errors.
+
+The BlobStore contract, state, leases and concurrency: test_blob_conformance.py, on every backend."""
 
 from __future__ import annotations
 
@@ -7,26 +9,19 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from dataiku_iac.config.models import StateSettings
-from dataiku_iac.errors import LockError, StateError
+from dataiku_iac.errors import StateError
 from dataiku_iac.state.backends import open_store
 from dataiku_iac.state.blobs import ABSENT, BlobConflict
 from dataiku_iac.state.crypto import generate_key
-from dataiku_iac.state.lease import Lease, Leases
-from dataiku_iac.state.model import ResourceState, State
+from dataiku_iac.state.model import ResourceState
 from dataiku_iac.state.s3 import S3BlobStore
-from dataiku_iac.state.store import StateStore
 
 from .conftest import S3Endpoint, s3_client
 
@@ -46,181 +41,18 @@ def store_on(ep: S3Endpoint, prefix: str = "dss-iac") -> S3BlobStore:
     return S3BlobStore(ep.bucket, prefix=prefix, endpoint_url=ep.url)
 
 
-def run_together(*jobs: Callable[[], object]) -> list[object]:
-    """Run the jobs on threads released at the same instant; each result is its return value or its exception."""
-    start = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = jobs[i]()
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
-# -- the BlobStore contract ----------------------------------------------------------------------------------
-def test_get_put_delete_list_round_trip_under_the_prefix(s3_endpoint: S3Endpoint) -> None:
-    blobs = store_on(s3_endpoint)
-    assert blobs.location == f"s3://{s3_endpoint.bucket}/dss-iac"
-    assert blobs.get(KEY) is None
-    v1 = blobs.put(KEY, b"one", expect=ABSENT)
-    assert blobs.get(KEY) == (b"one", v1)
-    blobs.put("dev/backups/0000000001.json", b"b1")
-    blobs.put("dev/backups2/x.json", b"not a backup")
-    blobs.put("prod/state.json", b"p")
-    assert blobs.list("dev/backups") == ["dev/backups/0000000001.json"]  # a folder, not a string prefix
-    assert blobs.list("dev") == ["dev/backups/0000000001.json", "dev/backups2/x.json", KEY]
-    assert blobs.list("") == [*blobs.list("dev"), "prod/state.json"]
-    assert blobs.list("nothing-here") == []
-    # The objects sit under the prefix in the bucket, where a user looking at the bucket finds them.
-    raw = s3_client(s3_endpoint.url).get_object(Bucket=s3_endpoint.bucket, Key="dss-iac/dev/state.json")
-    assert raw["Body"].read() == b"one"
-    blobs.delete(KEY, expect=v1)
-    assert blobs.get(KEY) is None
-    blobs.delete(KEY)  # an absent key is fine without expectations
-    blobs.delete(KEY, expect=ABSENT)
-
-
+# -- what only S3 has (the BlobStore contract itself: test_blob_conformance.py) ------------------------------------
 def test_stores_with_other_prefixes_do_not_see_each_other(s3_endpoint: S3Endpoint) -> None:
     team_a, team_b, root = store_on(s3_endpoint, "team-a/"), store_on(s3_endpoint, "team-b"), store_on(s3_endpoint, "")
     team_a.put(KEY, b"a")
+    # The objects sit under the prefix in the bucket, where a user looking at the bucket finds them.
+    raw = s3_client(s3_endpoint.url).get_object(Bucket=s3_endpoint.bucket, Key="team-a/dev/state.json")
+    assert raw["Body"].read() == b"a"
     assert team_b.get(KEY) is None
     assert team_b.list("") == []
     assert root.location == f"s3://{s3_endpoint.bucket}"
     assert root.list("") == ["team-a/dev/state.json"]
     assert team_a.location == f"s3://{s3_endpoint.bucket}/team-a"
-
-
-def test_version_conflicts_leave_the_stored_value_alone(s3_endpoint: S3Endpoint) -> None:
-    blobs = store_on(s3_endpoint)
-    v1 = blobs.put(KEY, b"one", expect=ABSENT)
-    with pytest.raises(BlobConflict, match="changed since it was read"):
-        blobs.put(KEY, b"again", expect=ABSENT)
-    v2 = blobs.put(KEY, b"two", expect=v1)
-    assert v2 != v1
-    with pytest.raises(BlobConflict):
-        blobs.put(KEY, b"stale", expect=v1)
-    with pytest.raises(BlobConflict):
-        blobs.delete(KEY, expect=v1)
-    with pytest.raises(BlobConflict):
-        blobs.delete(KEY, expect=ABSENT)
-    assert blobs.get(KEY) == (b"two", v2)
-    blobs.delete(KEY, expect=v2)
-    # Once deleted, a version of it no longer matches anything: writing or deleting with it is a conflict.
-    with pytest.raises(BlobConflict):
-        blobs.put(KEY, b"zombie", expect=v2)
-    with pytest.raises(BlobConflict):
-        blobs.delete(KEY, expect=v2)
-    assert blobs.get(KEY) is None
-    assert blobs.put(KEY, b"anything") and blobs.put(KEY, b"overwrite")  # None: unconditional
-    assert content_of(blobs.get(KEY)) == b"overwrite"
-
-
-def test_invalid_keys_are_refused_before_any_request(s3_endpoint: S3Endpoint) -> None:
-    blobs = store_on(s3_endpoint)
-    for key in ("/dev/state.json", "dev/../prod/state.json", ""):
-        with pytest.raises(ValueError, match="invalid state key"):
-            blobs.put(key, b"x")
-
-
-# -- concurrency and lost updates ---------------------------------------------------------------------------
-def test_two_concurrent_state_writers_exactly_one_wins(s3_endpoint: S3Endpoint) -> None:
-    # Two stores with clients of their own, as two CI jobs would have; one round per environment.
-    one, two, reader = store_on(s3_endpoint), store_on(s3_endpoint), store_on(s3_endpoint)
-    for round_ in range(10):
-        env = f"env{round_}"
-        first, second = StateStore(one, env), StateStore(two, env)
-        states = [first.load(), second.load()]  # both read before either writes
-        for i, s in enumerate(states):
-            s.resources[f"project.p{i}"] = ResourceState("project", f"P{i}", {})
-            s.stamp(f"writer{i}")
-        results = run_together(partial(first.write, states[0]), partial(second.write, states[1]))
-        errors = [r for r in results if isinstance(r, Exception)]
-        assert len(errors) == 1, results
-        assert isinstance(errors[0], StateError)
-        assert str(errors[0]) == (f"the state of '{env}' at s3://{s3_endpoint.bucket}/dss-iac/{env}/state.json was "
-                                  "changed by another run since it was read; nothing was overwritten: run the "
-                                  "command again")
-        winner = results.index(None)
-        stored = StateStore(reader, env).read()
-        assert stored is not None and list(stored.resources) == [f"project.p{winner}"]
-
-
-def test_concurrent_read_modify_write_loops_never_lose_an_increment(s3_endpoint: S3Endpoint) -> None:
-    writers, increments = 4, 15
-
-    def add_one_each_time() -> int:
-        blobs, conflicts = store_on(s3_endpoint), 0
-        for _ in range(increments):
-            while True:
-                got = blobs.get("counter")
-                try:
-                    if got is None:
-                        blobs.put("counter", b"1", expect=ABSENT)
-                    else:
-                        blobs.put("counter", str(int(got[0]) + 1).encode(), expect=got[1])
-                    break
-                except BlobConflict:
-                    conflicts += 1
-        return conflicts
-
-    conflicts = run_together(*[add_one_each_time] * writers)
-    assert content_of(store_on(s3_endpoint).get("counter")) == str(writers * increments).encode()
-    assert all(isinstance(n, int) for n in conflicts), conflicts
-    assert sum(n for n in conflicts if isinstance(n, int)) > 0  # the writers did collide; each collision was caught
-
-
-WRITERS = 2
-ops = st.lists(st.tuples(st.integers(0, WRITERS - 1), st.sampled_from(["read", "put", "delete"]),
-                         st.sampled_from([b"a", b"b", b"c"])), min_size=4, max_size=20)
-
-
-@pytest.fixture
-def blobs(s3_endpoint: S3Endpoint) -> S3BlobStore:
-    return store_on(s3_endpoint)
-
-
-# The fixture's store is shared by the examples: each example works on a key of its own.
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=ops)
-def test_stale_or_fresh_versions_never_lose_an_acknowledged_write(blobs: S3BlobStore, ops: list) -> None:
-    """Writers put and delete with whatever version they last saw.
-
-    A write that succeeds was based on the latest acknowledged value (nothing acknowledged was overwritten
-    unseen); a write based on the latest version always succeeds; a refused write changes nothing.
-    """
-    key = f"h/{uuid.uuid4().hex}.json"
-    current: Blob = None  # the latest acknowledged value and its version
-    seen: list[Blob] = [None] * WRITERS
-    for writer, op, data in ops:
-        if op == "read":
-            seen[writer] = blobs.get(key)
-            assert seen[writer] == current
-            continue
-        expect = etag_of(seen[writer]) or ABSENT
-        fresh = etag_of(seen[writer]) == etag_of(current)
-        try:
-            if op == "put":
-                version = blobs.put(key, data, expect=expect)
-            else:
-                blobs.delete(key, expect=expect)
-        except BlobConflict:
-            assert not fresh
-            assert blobs.get(key) == current
-            continue
-        # Success: the writer had seen the latest acknowledged content (an ETag names a content).
-        assert content_of(seen[writer]) == content_of(current)
-        current = (data, version) if op == "put" else None
-        seen[writer] = current
-        assert blobs.get(key) == current
 
 
 class LossyProxy:
@@ -315,82 +147,26 @@ def test_a_lost_answer_followed_by_another_writer_is_still_a_conflict(lossy, s3_
 
 
 # -- StateStore on S3 ----------------------------------------------------------------------------------------
-def test_state_round_trip_backups_and_history_on_s3(s3_endpoint: S3Endpoint, monkeypatch, tmp_path: Path) -> None:
+def test_the_state_its_backups_and_history_lie_under_the_prefix_encrypted(s3_endpoint: S3Endpoint, monkeypatch,
+                                                                           tmp_path: Path) -> None:
     monkeypatch.setenv("DSS_IAC_TEST_STATE_KEY", generate_key())
     settings_ = StateSettings(backend="s3", bucket=s3_endpoint.bucket, prefix="teams/data", region="us-east-1",
                               endpoint_url=s3_endpoint.url, keep_backups=3,
                               encryption_key_env="DSS_IAC_TEST_STATE_KEY")
     store = open_store(settings_, tmp_path, "dev")
     assert isinstance(store.blobs, S3BlobStore)
-    assert store.read() is None
     state = store.load()
-    for n in range(1, 6):
+    for n in range(1, 5):
         state.resources[f"project.p{n}"] = ResourceState("project", f"P{n}", {"name": f"secret-free {n}"})
         state.stamp(f"user{n}@ci")
         store.commit(state, "apply")
-    again = open_store(settings_, tmp_path, "dev").read()
-    assert again is not None and again.to_dict() == state.to_dict()
-    assert store.backup_serials() == [3, 4, 5]
-    assert [(h.serial, h.who, h.resources) for h in store.history()] == [(3, "user3@ci", 3), (4, "user4@ci", 4),
-                                                                         (5, "user5@ci", 5)]
-    assert store.backup(4).serial == 4
-    with pytest.raises(StateError, match=r"no backup of serial 2 for 'dev' \(kept: 3, 4, 5\)"):
-        store.backup(2)
     raw = s3_client(s3_endpoint.url)
     stored = raw.get_object(Bucket=s3_endpoint.bucket, Key="teams/data/dev/state.json")["Body"].read()
     assert b"secret-free" not in stored and b"dss-iac-encrypted-state" in stored  # encrypted at rest
-    listed = raw.list_objects_v2(Bucket=s3_endpoint.bucket, Prefix="teams/data/dev/backups/")
-    assert [o["Key"] for o in listed["Contents"]] == [f"teams/data/dev/backups/{n:010d}.json" for n in (3, 4, 5)]
-
-
-def test_a_corrupted_state_object_names_the_backup_on_s3(s3_endpoint: S3Endpoint) -> None:
-    store = StateStore(store_on(s3_endpoint), "dev")
-    state = State(environment="dev")
-    state.stamp("me")
-    store.commit(state, "apply")
-    s3_client(s3_endpoint.url).put_object(Bucket=s3_endpoint.bucket, Key="dss-iac/dev/state.json", Body=b'{"trunc')
-    with pytest.raises(StateError) as err:
-        StateStore(store_on(s3_endpoint), "dev").read()
-    where = f"s3://{s3_endpoint.bucket}/dss-iac/dev"
-    assert str(err.value).startswith(f"{where}/state.json: state is not valid JSON")
-    assert f"The last backup is {where}/backups/0000000001.json (serial 1)" in str(err.value)
-
-
-# -- leases on S3 ----------------------------------------------------------------------------------------------
-def test_two_acquirers_one_wins_and_the_other_is_told_who_holds_the_lock(s3_endpoint: S3Endpoint) -> None:
-    def leases() -> Leases:
-        return Leases(store_on(s3_endpoint), "dev/lock.json", "dev", ttl=60)
-
-    a, b = leases(), leases()
-    results = run_together(lambda: a.acquire("apply"), lambda: b.acquire("apply"))
-    won = [r for r in results if isinstance(r, Lease)]
-    lost = [r for r in results if isinstance(r, LockError)]
-    assert len(won) == 1 and len(lost) == 1, results
-    message = str(lost[0])
-    assert f"lock {won[0].id} held by {won[0].who}" in message
-    assert f"dss-iac state unlock -e dev {won[0].id}" in message
-    assert "\n" not in message
-    assert leases().holder() == won[0]
-    renewed = a.renew(won[0])
-    assert renewed.id == won[0].id and renewed.expires >= won[0].expires
-    assert b.release(won[0].id) is True
-    assert leases().holder() is None
-    assert a.acquire("plan").operation == "plan"  # free again
-
-
-def test_a_lease_whose_holder_stopped_renewing_is_taken_over(s3_endpoint: S3Endpoint) -> None:
-    blobs = store_on(s3_endpoint)
-    # A holder on another machine (so its pid cannot be checked here) whose lease ran out a minute ago.
-    dead = Lease("0123abcd4567", "ci@runner-7", 4242, "runner-7.example", "apply", "2026-01-01T00:00:00+00:00",
-                 time.time() - 60)
-    blobs.put("dev/lock.json", dead.to_bytes(), expect=ABSENT)
-    leases = Leases(blobs, "dev/lock.json", "dev", ttl=60)
-    mine = leases.acquire("apply")
-    assert leases.holder() == mine and mine.id != dead.id
-    with pytest.raises(LockError, match="the state lock 0123abcd4567 of 'dev' was taken away"):
-        Leases(store_on(s3_endpoint), "dev/lock.json", "dev").renew(dead)
-    with pytest.raises(LockError, match=f"held by lock {mine.id}, not 0123abcd4567"):
-        leases.release(dead.id)
+    listed = raw.list_objects_v2(Bucket=s3_endpoint.bucket, Prefix="teams/data/dev/")
+    assert [o["Key"] for o in listed["Contents"]] == [
+        *(f"teams/data/dev/backups/{n:010d}.json" for n in (2, 3, 4)), "teams/data/dev/history.json",
+        "teams/data/dev/state.json"]
 
 
 # -- errors a user can meet -------------------------------------------------------------------------------------

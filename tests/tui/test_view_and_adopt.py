@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dataiku_iac.tui import adopt_shapes, view
+from dataiku_iac.tui import view
 from dataiku_iac.tui.service import Service
-from dataiku_iac.tui.yaml_edit import AdoptError, plan_adopt, resource_changes
 
 from dataiku_iac import Workspace
+from dataiku_iac.adopt import AdoptError, plan_adopt, resource_changes
 from dataiku_iac.errors import ConfigError
 from dataiku_iac.plan.diff import FieldChange
 from dataiku_iac.plan.model import Action, ActionType, Plan
+from dataiku_iac.resources import _shapes as adopt_shapes
 
 from .conftest import copy_example
 
@@ -132,6 +133,13 @@ def test_adopt_maps_connections_back_to_their_logical_name(simple_ws: Path) -> N
         edits = plan_adopt(ws.config, "dev", ws.environment("dev"), "managed_folder.CHURN.reports",
                            [FieldChange("connection", "filesystem_managed", "filesystem_folders")])
     assert resource_changes(edits) == {"managed_folder.CHURN.reports": {"connection": "folders"}}
+
+
+def test_a_scenario_marked_as_test_in_dss_is_adopted_as_a_test_scenario(simple_ws: Path) -> None:
+    with Workspace.load(simple_ws) as ws:
+        edits = plan_adopt(ws.config, "dev", ws.environment("dev"), "scenario.CHURN.nightly",
+                           [FieldChange("test", False, True)])
+    assert resource_changes(edits) == {"scenario.CHURN.nightly": {"test": True}}
 
 
 def test_adopt_refuses_a_value_set_by_an_environment_override(tmp_path: Path) -> None:

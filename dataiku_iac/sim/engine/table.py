@@ -132,10 +132,11 @@ class Session:
         select = ", ".join(f"{_cast(f'c{i}', c.get('type', 'string'))} AS {quote(c['name'])}"
                            for i, c in enumerate(columns))
         # Text first, typed second: DuckDB 2.0 pushes a TRY_CAST on read_csv down into the reader as a strict cast.
+        # Serial scan: DuckDB's parallel scanner refuses null_padding with a line break inside a quoted value.
         staging = quote(table + "__text")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {staging} AS SELECT * FROM read_csv("
                          f"'{raw}', header=false, columns={spec}, quote='\"', escape='\"', "
-                         "delim=',', auto_detect=false, null_padding=true, new_line='\\n')")
+                         "delim=',', auto_detect=false, null_padding=true, new_line='\\n', parallel=false)")
         self.con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS SELECT {select} FROM {staging}")
         self.con.execute(f"DROP TABLE {staging}")
         return columns

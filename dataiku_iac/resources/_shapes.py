@@ -4,10 +4,10 @@ and the keys it spells out kept, so that an adopt rewrites as few lines as it ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from dataiku_iac.errors import DssIacError
+from ..errors import DssIacError
 
 TRIGGER_DEFAULTS: dict[str, Any] = {"hour": 0, "minute": 0, "days": [], "repeat": 1, "timezone": "SERVER",
                                     "active": True}
@@ -17,10 +17,6 @@ BUILD_MODE = "RECURSIVE_BUILD"
 
 class Unwritable(DssIacError):
     """The value has no form in the configuration (the message says why)."""
-
-
-# (value found in DSS, value the plan compared it with, the YAML's current value) -> the YAML's new value
-Reshape = Callable[[Any, Any, Any], Any]
 
 
 def schema(found: Any, _compared: Any, _current: Any) -> list[dict[str, Any]]:
@@ -97,15 +93,3 @@ def group_rights(found: Any, _compared: Any, current: Any) -> dict[str, Any] | N
 
 def _item(current: Any, i: int) -> dict[str, Any]:
     return current[i] if isinstance(current, list) and i < len(current) and isinstance(current[i], dict) else {}
-
-
-# (kind, field) -> how its value is written; fields named here can be adopted besides the plain ones.
-RESHAPED: dict[tuple[str, str], Reshape] = {
-    ("dataset", "schema"): schema,
-    ("scenario", "triggers"): triggers,
-    ("scenario", "steps"): steps,
-    ("recipe", "inputs"): names,
-    ("recipe", "outputs"): names,
-    ("zone", "items"): names,
-    ("permissions", "groups"): group_rights,
-}

@@ -1,4 +1,7 @@
-"""Adopting drift: which YAML keys take the values found in DSS.
+"""Adopting drift: which YAML keys take the values found in DSS (`Workspace.adopt`).
+
+Each kind says which of its managed fields are their YAML key as they are (`Kind.adoptable`) and how the others are
+written back (`Kind.reshaped`).
 
 The edits themselves are the core's (`Workspace.update_resource` for a resource's keys in its project file,
 `Workspace.update_setting` for a standard variable that the environment overrides in dss-iac.yaml): only
@@ -13,24 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dataiku_iac.config.edit import current
-from dataiku_iac.config.loader import WorkspaceConfig
-from dataiku_iac.config.models import Environment
-from dataiku_iac.errors import DssIacError
-from dataiku_iac.plan.diff import FieldChange
-from dataiku_iac.secrets import MASK
-
-from .adopt_shapes import RESHAPED, Unwritable
-
-# Managed fields that are the very YAML key of the same name; adopt_shapes.RESHAPED says how others are written.
-ADOPTABLE = {
-    "project": frozenset({"name", "description", "short_desc", "tags", "custom"}),
-    "dataset": frozenset({"description", "tags", "params", "format_params", "format", "connection"}),
-    "managed_folder": frozenset({"description", "tags", "connection", "path"}),
-    "recipe": frozenset({"description", "tags", "params", "code_env"}),
-    "scenario": frozenset({"name", "active", "description", "tags"}),
-    "zone": frozenset({"color"}),
-}
+from .config.edit import current
+from .config.loader import WorkspaceConfig
+from .config.models import Environment
+from .errors import DssIacError
+from .plan.diff import FieldChange
+from .resources import KINDS
+from .resources._shapes import Unwritable
+from .resources.base import CONNECTION
+from .secrets import MASK
 
 
 class AdoptError(DssIacError):
@@ -49,7 +43,7 @@ class Edit:
     new: Any
 
     def describe(self) -> str:
-        from dataiku_iac.plan.render_text import fmt
+        from .plan.render_text import fmt
 
         where = ".".join(self.keys) if self.address is None else f"{self.address}: {'.'.join(self.keys)}"
         return f"{self.shown}: {where} = {fmt(self.new) if self.new is not None else '(removed)'}"
@@ -88,6 +82,7 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
         value = c.after
         target = f"{kind}.{source.key}" if name is None else f"{kind}.{source.key}.{name}"
         keys: tuple[str, ...] = (root, *sub)
+        kind_of = KINDS[kind]
         if kind == "variables":
             if root not in ("standard", "local") or not sub:
                 raise AdoptError(f"cannot adopt variables field {c.path}")
@@ -96,20 +91,20 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                 edits.append(Edit(config.file.path, config.file.shown, None,
                                   ("environments", env_name, "variables", sub[0]), value))
                 continue
-        elif kind in ADOPTABLE and root in ADOPTABLE[kind]:
-            if root == "connection":
-                value = _logical("connection", env_name, env.remap.connections, value)
-            elif root == "code_env":
-                value = _logical("code env", env_name, env.remap.code_envs, value)
-        elif (kind, root) in RESHAPED and len(sub) == (1 if kind == "permissions" else 0):
+        elif root in kind_of.adoptable:
+            if root in kind_of.remapped:
+                what = kind_of.remapped[root]
+                value = _logical(what.replace("_", " "), env_name, _remap_of(env, what), value)
+        elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
-            if kind == "permissions":
+            if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
                 keys = (sub[0],)
-                declared = next((e for e in declared or [] if isinstance(e, dict) and e.get("group") == sub[0]), None)
+                declared = next((e for e in declared or [] if isinstance(e, dict)
+                                 and e.get(kind_of.keyed_by) == sub[0]), None)
             else:
                 declared = declared.get(root) if isinstance(declared, dict) else None
             try:
-                value = RESHAPED[kind, root](c.after, c.before, declared)
+                value = kind_of.reshaped[root](c.after, c.before, declared)
             except Unwritable as e:
                 raise AdoptError(f"{target}: {e}") from None
         else:
@@ -117,6 +112,22 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                              f"(the drift view shows the value found in DSS)")
         edits.append(Edit(source.file.path, source.file.shown, target, keys, value))
     return edits
+
+
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path in nested dicts; None removes the key (how a FieldChange says "absent")."""
+    *parents, last = path.split(".")
+    node = doc
+    for p in parents:
+        nxt = node.get(p)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[p] = nxt
+        node = nxt
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
 
 
 def _has_mask(value: Any) -> bool:
@@ -137,6 +148,10 @@ def _check_override(env_name: str, env: Environment, kind: str, key: str, name: 
         if not sub or not isinstance(inner, Mapping) or sub[0] in inner:
             raise AdoptError(f"{kind} field {root} is set for environment {env_name} by its override '{pattern}' "
                              "in dss-iac.yaml: change it there")
+
+
+def _remap_of(env: Environment, what: str) -> Mapping[str, str]:
+    return env.remap.connections if what == CONNECTION else env.remap.code_envs
 
 
 def _logical(what: str, env_name: str, mapping: Mapping[str, str], physical: Any) -> Any:

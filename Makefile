@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo demo-multi-env tour bench clean
+.PHONY: install test lint fuzz demo demo-multi-env tour bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The long run of the hostile-input fuzz harness (`make test` runs a few dozen workspaces; this, 400).
+fuzz: $(STAMP)
+	DSS_IAC_FUZZ_EXAMPLES=$${DSS_IAC_FUZZ_EXAMPLES:-400} $(BIN)/python -m pytest tests/cli/test_hostile_fuzz.py \
+		--hypothesis-show-statistics
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

@@ -3,15 +3,53 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import socket
+import stat
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 STALE_JOURNAL_SECONDS = 60.0
+JOURNAL_LIMIT = 1 << 20
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
+class RefusedFile(OSError):
+    """A file that is not read: not a regular file, or larger than the limit. `strerror` says why."""
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Anything else is refused before a byte is read:
+    a named pipe would block forever, a device such as /dev/zero never ends."""
+    # O_NONBLOCK: opening a named pipe returns at once instead of waiting for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
+            raise RefusedFile(errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL,
+                              f"is {kind}, not a regular file", str(path))
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):  # stat's size may lie (/proc files)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise too_large(path, limit)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def too_large(path: Path | str, limit: int) -> RefusedFile:
+    shown = f"{limit >> 20} MiB" if limit >= 1 << 20 and limit % (1 << 20) == 0 else f"{limit} bytes"
+    return RefusedFile(errno.EFBIG, f"is larger than the limit of {shown}", str(path))
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -54,11 +92,12 @@ def _staged_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.staged")
 
 
-def finish_interrupted_write(journal: Path) -> list[Path]:
+def finish_interrupted_write(journal: Path, within: Path | None = None) -> list[Path]:
     """Finish (or, if it had not staged everything, undo) a `write_together` that a crash cut short;
-    the files it replaced."""
+    the files it replaced. With `within`, a journal naming a file outside that folder is refused (ValueError)
+    and nothing is moved: a journal committed to a repository must not move files elsewhere."""
     try:
-        record = json.loads(journal.read_text())
+        record = json.loads(read_regular(journal, JOURNAL_LIMIT))
         age = time.time() - journal.stat().st_mtime
     except FileNotFoundError:
         return []
@@ -68,6 +107,8 @@ def finish_interrupted_write(journal: Path) -> list[Path]:
     if not writer_gone and record["pid"] != os.getpid():
         return []
     staged = [(Path(t) if t else None, Path(p)) for t, p in record["files"]]
+    if within is not None:
+        _check_staged(staged, within)
     if record["step"] == "replacing":
         done = _replace_all(staged)
     else:
@@ -77,6 +118,17 @@ def finish_interrupted_write(journal: Path) -> list[Path]:
                 tmp.unlink(missing_ok=True)
     journal.unlink(missing_ok=True)
     return done
+
+
+def _check_staged(staged: list[tuple[Path | None, Path]], within: Path) -> None:
+    """Each file inside `within`, each staged copy beside its file under the name `_staged_name` gives."""
+    top = within.resolve()
+    for tmp, path in staged:
+        if not path.is_absolute() or not path.parent.resolve().is_relative_to(top):
+            raise ValueError(f"it names {path}, outside {top}")
+        if tmp is not None and (tmp.parent != path.parent
+                                or re.fullmatch(rf"\.{re.escape(path.name)}\.\d+\.staged", tmp.name) is None):
+            raise ValueError(f"it names {tmp}, which is not a staged copy of {path.name}")
 
 
 def process_is_gone(host: str, pid: int) -> bool:

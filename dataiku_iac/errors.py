@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._text import printable
+
 
 class DssIacError(Exception):
     """Root of dataiku-iac's errors; `exit_code` is what the CLI returns for it."""
@@ -34,10 +36,10 @@ class ConfigError(DssIacError):
 
     def render(self) -> str:
         if self.position is not None:
-            return f"{self.position}: {self.message}"
+            return printable(f"{self.position}: {self.message}")
         if self.file:
-            return f"{self.file}: {self.message}"
-        return self.message
+            return printable(f"{self.file}: {self.message}")
+        return printable(self.message)
 
     def _repr_html_(self) -> str:
         """Notebooks show the errors one per line, each with its `file:line:col`."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from dataiku_iac import KINDS, ConfigError, locate, parse_yaml, to_config_errors
 
-from .forms import Form, FormError, unwritable
+from .forms import Form, FormError
 
 EDITOR = "YAML"  # how validation messages name the text area
 
@@ -27,14 +27,8 @@ def read_draft(kind: str, text: str, form: Form, original: Any) -> tuple[Any, li
     """The resource as the editor has it (keys in the file's order) and no problem, or None and the problems."""
     try:
         rest = parse_yaml(text, EDITOR) if text.strip() else None
-    except ConfigError as e:
+    except ConfigError as e:  # dates and other values DSS cannot store included, located
         return None, [at(e)]
-    bad = unwritable(rest)
-    if bad is not None:
-        path, type_name = bad
-        pos = locate(text, EDITOR, list(path))
-        said = f"a {type_name} value, which a configuration cannot hold: quote it to keep it as text"
-        return None, [f"<code>{pos.line}:{pos.col}</code> {escape(said)}"]
     problems: list[str] = []
     if KINDS[kind].keyed_by is not None:  # a list of entries
         value: Any = rest if rest is not None else []

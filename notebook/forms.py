@@ -15,8 +15,6 @@ import ipywidgets as W
 
 from dataiku_iac import ConfigError, flow_text, parse_yaml
 
-PLAIN = (str, int, float, bool, type(None))
-
 Changed = Callable[[], None]
 COLUMN_TYPES = ["string", "bigint", "int", "smallint", "tinyint", "double", "float", "boolean", "date", "array",
                 "object", "map", "geopoint", "geometry"]
@@ -37,36 +35,14 @@ def shown(value: Any) -> str:
 
 
 def typed(text: str, where: str) -> Any:
-    """A table cell read back as YAML; an empty cell is empty text. A value the configuration cannot hold (YAML
-    reads `2024-01-01` as a date) is refused here, as it is typed, not when saving."""
+    """A table cell read back as YAML; an empty cell is empty text. A value DSS cannot store (YAML reads
+    `2024-01-01` as a date) is refused here, as it is typed, not when saving."""
     if not text.strip():
         return ""
     try:
-        value = parse_yaml(text, where)
+        return parse_yaml(text, where)
     except ConfigError as e:
         raise FormError([f"{where}: {e.message}"]) from None
-    bad = unwritable(value)
-    if bad is not None:
-        raise FormError([f"{where}: {text.strip()} reads as a {bad[1]}, which a configuration cannot hold: quote it "
-                         f"('{text.strip()}') to keep it as text"])
-    return value
-
-
-def unwritable(value: Any, path: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
-    """The path and type name of the first value YAML data cannot be written as (a date, a timestamp, bytes)."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found = unwritable(v, (*path, k))
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            found = unwritable(v, (*path, i))
-            if found is not None:
-                return found
-        return None
-    return None if isinstance(value, PLAIN) else (path, type(value).__name__)
 
 
 def close_tree(widget: W.Widget) -> None:

@@ -104,7 +104,7 @@ def test_allowed_values_defaults_and_bounds_are_shown() -> None:
     trigger = _rows(sections["TemporalTrigger"])
     assert trigger["frequency"][0] == "one of `Minutely`, `Hourly`, `Daily`, `Weekly`, `Monthly`"
     assert trigger["hour"][0] == "integer (from 0 to 23)" and trigger["hour"][2] == "`0`"
-    assert trigger["repeat"][0] == "integer (at least 1)"
+    assert trigger["repeat"][0] == "integer (from 1 to 2147483647)"
     assert "`Sunday`" in trigger["days"][0]
     env = _rows(sections["Environment"])
     assert env["protected"][0] == "boolean" and env["protected"][2] == "`false`"
@@ -167,7 +167,7 @@ def test_minimal_files_of_the_reference_load(tmp_path: Path) -> None:
 ANNOTATIONS = {"title", "description", "default", "$schema", "$defs", "discriminator"}
 ASSERTIONS = {"$ref", "type", "enum", "const", "properties", "required", "additionalProperties",
               "patternProperties", "propertyNames", "minProperties", "items", "minItems", "pattern", "minimum",
-              "maximum", "anyOf", "allOf", "oneOf"}
+              "maximum", "maxLength", "anyOf", "allOf", "oneOf"}
 TYPES: dict[str, Any] = {
     "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
@@ -205,6 +205,8 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any], at: 
         errors.append(f"{at}: {value!r} is not {schema['const']!r}")
     if "pattern" in schema and isinstance(value, str) and not re.search(schema["pattern"], value):
         errors.append(f"{at}: {value!r} does not match {schema['pattern']}")
+    if "maxLength" in schema and isinstance(value, str) and len(value) > schema["maxLength"]:
+        errors.append(f"{at}: longer than {schema['maxLength']} characters")
     if "minimum" in schema and isinstance(value, int | float) and value < schema["minimum"]:
         errors.append(f"{at}: {value} < {schema['minimum']}")
     if "maximum" in schema and isinstance(value, int | float) and value > schema["maximum"]:

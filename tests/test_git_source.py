@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataiku_iac.config.files import DISK
+from dataiku_iac.config.files import DISK, MAX_FILE_BYTES
 from dataiku_iac.config.git_source import GitTreeFiles, load_workspace_at
 from dataiku_iac.config.loader import load_workspace
 from dataiku_iac.errors import ConfigError
@@ -109,6 +109,28 @@ def test_an_unknown_revision_or_no_repository_is_a_one_line_error(tmp_path: Path
     (tmp_path / "plain").mkdir()
     with pytest.raises(ConfigError, match=r"--at HEAD reads the workspace from Git, but .*plain is not in a Git"):
         load_workspace_at(tmp_path / "plain", "HEAD")
+
+
+def test_at_a_revision_files_outside_the_workspace_are_refused_too(tmp_path: Path) -> None:
+    """The repository holds more than the workspace (a secret beside it, a link): `--at` obeys the same rules."""
+    recipe = ("project: {{key: ONE, name: one}}\ndatasets: {{a: {{type: Filesystem}}, b: {{type: Filesystem}}}}\n"
+              "recipes: {{r: {{type: python, inputs: [a], outputs: [b], code: {code}}}}}\n")
+    repo = make_repo(tmp_path / "repo", files={
+        "secret.txt": "CANARY\n", "infra/dss-iac.yaml": WORKSPACE, "infra/code/big.py": "#" * (MAX_FILE_BYTES + 1),
+        "infra/projects/one.yaml": recipe.format(code="../../secret.txt"),
+        "infra/projects/two.yaml": recipe.format(code="../code/big.py").replace("ONE", "TWO"),
+        "infra/projects/three.yaml": recipe.format(code="../code/link.py").replace("ONE", "THREE")})
+    (tmp_path / "repo" / "infra" / "code" / "link.py").symlink_to("../code/big.py")
+    commit_all(repo, "a workspace with escapes")
+    with pytest.raises(ConfigError) as e:
+        load_workspace_at(tmp_path / "repo" / "infra", "HEAD")
+    assert str(e.value).splitlines() == [
+        f"projects/one.yaml@HEAD:3:62: code file '../../secret.txt' is outside the workspace (it leads to "
+        f"{(tmp_path / 'repo' / 'secret.txt').resolve()}): code files must be inside the workspace folder",
+        "projects/three.yaml@HEAD:3:62: cannot read code file '../code/link.py': is a symbolic link at revision "
+        "HEAD, which --at does not follow",
+        "projects/two.yaml@HEAD:3:62: code file '../code/big.py' is larger than the limit of 4 MiB"]
+    assert "CANARY" not in str(e.value)
 
 
 def test_windows_line_endings_give_the_same_text_as_on_disk(tmp_path: Path) -> None:

@@ -83,22 +83,25 @@ def _check_cycles(source: ProjectSource, writer: dict[str, str]) -> list[ConfigE
     for rname, recipe in spec.recipes.items():
         upstream[rname] = {writer[i] for i in recipe.inputs if "." not in i and i in writer}
     state: dict[str, int] = {}  # 1: on the current path, 2: done
-    stack: list[str] = []
-
-    def visit(r: str) -> list[str] | None:
-        state[r] = 1
-        stack.append(r)
-        for up in sorted(upstream[r]):
-            if state.get(up) == 1:
-                return [*stack[stack.index(up):], up]
-            if state.get(up) is None and (cycle := visit(up)):
-                return cycle
-        stack.pop()
-        state[r] = 2
-        return None
-
-    for rname in sorted(upstream):
-        if state.get(rname) is None and (cycle := visit(rname)):
-            path = " <- ".join(cycle)
-            return [source.file.error(f"dependency cycle between recipes: {path}", ("recipes", cycle[0]), at_key=True)]
+    # Depth first without recursion: a chain of thousands of recipes must not exhaust Python's stack.
+    for start in sorted(upstream):
+        if start in state:
+            continue
+        state[start] = 1
+        path, todo = [start], [iter(sorted(upstream[start]))]
+        while path:
+            up = next(todo[-1], None)
+            if up is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif state.get(up) == 1:
+                cycle = [*path[path.index(up):], up]
+                if len(cycle) > 12:
+                    cycle = [*cycle[:5], f"({len(cycle) - 8} more)", *cycle[-3:]]
+                return [source.file.error(f"dependency cycle between recipes: {' <- '.join(cycle)}", ("recipes", up),
+                                          at_key=True)]
+            elif up not in state:
+                state[up] = 1
+                path.append(up)
+                todo.append(iter(sorted(upstream[up])))
     return []

@@ -14,12 +14,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .._text import shorten
 from ..errors import ConfigError, ConfigErrors
 from ..resources import registry
 from ..resources.base import CONNECTION
 from . import envref
 from .loader import ProjectSource, SourceFile, resolve_refs
-from .models import Environment
+from .models import MAX_KEY_LENGTH, Environment
 from .project_model import project_file_model
 
 
@@ -37,12 +38,16 @@ def view(source: ProjectSource, env_name: str, env: Environment, workspace_file:
     data, sensitive = _resolved(source, env_name, environ)
     if env.project_key == "{key}" and not env.overrides and data is None:
         return source
+    if len(physical := physical_key(env, source.key)) > MAX_KEY_LENGTH:
+        raise source.file.error(f"project key {source.key} becomes {shorten(physical)} in environment '{env_name}' "
+                                f"(project_key: '{env.project_key}'), {len(physical)} characters: at most "
+                                f"{MAX_KEY_LENGTH}", ("project", "key"))
     if data is None:
         data = source.spec.model_dump(by_alias=True, exclude_unset=True)
     for pattern, change in env.overrides.items():
         if _apply_override(data, source.key, pattern, change) and matched is not None:
             matched.add(pattern)
-    data["project"]["key"] = physical_key(env, source.key)
+    data["project"]["key"] = physical
     for recipe in data.get("recipes", {}).values():
         recipe["inputs"] = [_foreign(ref, env, keys) for ref in recipe.get("inputs", [])]
     try:

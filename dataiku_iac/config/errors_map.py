@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .._text import shorten
 from ..errors import ConfigError
 from .yamlio import locate
 
@@ -112,13 +113,17 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, tuple[str
         return f"missing required key '{loc[-1]}'", loc[:-1], False
     if "[key]" in loc:
         i = loc.index("[key]")
-        name = loc[i - 1]
-        return f"invalid name '{name}': use only letters, digits and underscores", loc[:i], True
+        name = str(loc[i - 1])
+        if kind == "string_too_long":
+            return (f"name '{shorten(name)}' is {len(name)} characters long: at most {err['ctx']['max_length']}",
+                    loc[:i], True)
+        return f"invalid name '{shorten(name)}': use only letters, digits and underscores", loc[:i], True
     msg = err["msg"]
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, "), loc, False
     got = err.get("input")
-    shown = repr(got) if isinstance(got, str | int | float | bool) else type(got).__name__
+    shown = repr(shorten(got) if isinstance(got, str) else got) if isinstance(got, str | int | float | bool) \
+        else type(got).__name__
     return f"invalid value {shown} for '{loc[-1] if loc else 'document'}': {msg[0].lower()}{msg[1:]}", loc, False
 
 

@@ -14,7 +14,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .._fs import too_large
 from ..errors import ConfigError
+from .files import MAX_FILE_BYTES, decode
 from .loader import WORKSPACE_FILE, WorkspaceConfig, load_files
 
 LINK_MODE = 0o120000
@@ -59,8 +61,10 @@ class GitTreeFiles:
         if obj.mode == LINK_MODE:
             raise OSError(errno.ELOOP, f"is a symbolic link at revision {self.rev}, which --at does not follow",
                           str(path))
-        # As Path.read_text: universal newlines, so the text (and the digest) match the checked-out file.
-        return obj.data_stream.read().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        if obj.size > MAX_FILE_BYTES:
+            raise too_large(path, MAX_FILE_BYTES)
+        # As the disk gives it: universal newlines, so the text (and the digest) match the checked-out file.
+        return decode(obj.data_stream.read())
 
     def glob(self, root: Path, pattern: str) -> list[Path]:
         try:

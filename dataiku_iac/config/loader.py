@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .._fs import finish_interrupted_write
+from .._fs import RefusedFile, finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
 from ..resources.recipe import CODE_RECIPES
 from . import envref
@@ -19,9 +19,13 @@ from .errors_map import to_config_errors
 from .files import DISK, FileSource
 from .models import Environment, ProjectFile, WorkspaceFile
 from .project_model import project_file_model
-from .yamlio import locate, parse_yaml
+from .yamlio import locate, parse_counted, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"
+# Each file is held to its own limits (files.MAX_FILE_BYTES, yamlio.MAX_VALUES); so is the workspace as a
+# whole, or a pull request of many files at their limits would exhaust the memory of the machine that reads it.
+MAX_WORKSPACE_BYTES = 32 << 20
+MAX_WORKSPACE_VALUES = 1_000_000
 EDIT_JOURNAL = Path(".dss-iac") / "pending-edit.json"  # see config.edit.save
 
 
@@ -127,9 +131,24 @@ def _read(path: Path, root: Path, files: FileSource = DISK) -> SourceFile:
         text = files.read_text(path)
     except UnicodeDecodeError as e:
         raise ConfigError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=shown) from None
+    except RefusedFile as e:
+        raise ConfigError(f"cannot read file: it {e.strerror}", file=shown) from None
     except OSError as e:
         raise ConfigError(f"cannot read file: {e.strerror}", file=shown) from None
     return SourceFile(path, shown, text)
+
+
+def outside(path: Path, root: Path, files: FileSource = DISK) -> str | None:
+    """Why `path` is not a file of the workspace at `root` (None when it is one): it must stay inside the
+    workspace once `..` and symbolic links are followed. A pull request must not be able to make dss-iac
+    read, and print in a plan, a file of the machine that runs it."""
+    try:
+        real = files.resolve(path)
+    except (OSError, ValueError) as e:  # a path with a NUL byte, a loop of symbolic links...
+        return f"is not a usable path ({e})"
+    if real.is_relative_to(files.resolve(root)):
+        return None
+    return f"is outside the workspace (it leads to {real})"
 
 
 def _validate(model: type[BaseModel], source: SourceFile, data: Any) -> Any:
@@ -157,8 +176,8 @@ def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     An edit of several files that a crash cut short is finished first."""
     root = find_root(Path(path))
     try:
-        finish_interrupted_write(root / EDIT_JOURNAL)
-    except (OSError, ValueError, KeyError) as e:
+        finish_interrupted_write(root / EDIT_JOURNAL, within=root)
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise ConfigError(f"an interrupted edit recorded in {EDIT_JOURNAL} could not be finished: {e}") from e
     return load_files(root, DISK)
 
@@ -175,15 +194,18 @@ def same_on_disk(config: WorkspaceConfig) -> bool:
         if DISK.read_text(config.file.path) != config.file.text:
             return False
         sources = {src.file.path: src for src in config.projects.values()}
-        found = _project_files(root, config.spec, config.file, DISK)
-        if set(found) != set(sources) or any(p.suffix == ".py" for p in found):
+        found, refused = _project_files(root, config.spec, config.file, DISK)
+        if refused or set(found) != set(sources) or any(p.suffix == ".py" for p in found):
             return False
         for src in sources.values():
             if DISK.read_text(src.file.path) != src.file.text:
                 return False
             for name, recipe in src.spec.recipes.items():
-                if name in src.code and recipe.code is not None \
-                        and DISK.read_text(DISK.resolve(src.file.path.parent / recipe.code)) != src.code[name]:
+                if name not in src.code or recipe.code is None:
+                    continue
+                code = src.file.path.parent / recipe.code
+                # A link changed since to lead outside: load again to refuse it, without reading what it names.
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[name]:
                     return False
     except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
         return False
@@ -199,26 +221,34 @@ def read_workspace_file(root: Path) -> WorkspaceFile:
 
 def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
     """Load the workspace at `root`, its files read from `files` (the disk, or a Git revision)."""
+    if (why := outside(root / WORKSPACE_FILE, root, files)) is not None:
+        raise ConfigError(f"{WORKSPACE_FILE} {why}: it must be a file of the workspace folder", file=WORKSPACE_FILE)
     wfile = _read(root / WORKSPACE_FILE, root, files)
     raw = parse_yaml(wfile.text, wfile.shown)
     spec: WorkspaceFile = _validate(WorkspaceFile, wfile, raw)
 
-    errors: list[ConfigError] = []
+    ppaths, errors = _project_files(root, spec, wfile, files)
     projects: dict[str, ProjectSource] = {}
     first_file: dict[str, SourceFile] = {}
     digest = hashlib.sha256()
     digest.update(wfile.text.encode())
-    for ppath in _project_files(root, spec, wfile, files):
+    budget = _Budget(len(wfile.text))
+    for ppath in ppaths:
         try:
             source = _read(ppath, root, files)
+            budget.spend(source, len(source.text), 0)
             if ppath.suffix == ".py":
                 # Imported here: YAML-only workspaces never pay for running Python.
                 from .python_source import load_python_project
 
                 source, pspec = load_python_project(source)
             else:
-                data = parse_yaml(source.text, source.shown)
+                data, count = parse_counted(source.text, source.shown)
+                budget.spend(source, 0, count)
                 pspec = _validate(project_file_model(), source, data)
+        except _OverBudget as e:
+            errors.append(e)
+            break
         except ConfigErrors as e:
             errors.extend(e.errors)
             continue
@@ -235,8 +265,13 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
             errors.append(source.error(f"project {key} is already declared in {first_file[key].shown}",
                                        ("project", "key")))
             continue
-        code, code_errors = _read_code(pspec, source, files)
+        code, code_errors = _read_code(pspec, source, root, files)
         errors.extend(code_errors)
+        try:
+            budget.spend(source, sum(len(text) for text in code.values()), 0)
+        except _OverBudget as e:
+            errors.append(e)
+            break
         for name in sorted(code):
             digest.update(f"\0{key}.{name}\0{code[name]}".encode())
         projects[key] = ProjectSource(source, pspec, code)
@@ -247,20 +282,59 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
     return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest())
 
 
-def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile, files: FileSource = DISK) -> list[Path]:
+class _OverBudget(ConfigError):
+    """The workspace is too large to read on: reading stops at the file that crossed the line."""
+
+
+class _Budget:
+    """What the files of a workspace add up to, refused (with the file that crossed the line) past the limits."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values = 0
+
+    def spend(self, source: SourceFile, size: int, values: int) -> None:
+        self.size += size
+        self.values += values
+        if self.size > MAX_WORKSPACE_BYTES:
+            raise _OverBudget(f"the workspace's files add up to more than {MAX_WORKSPACE_BYTES >> 20} MiB here: "
+                              "dss-iac reads no more (split it into several workspaces)", file=source.shown)
+        if self.values > MAX_WORKSPACE_VALUES:
+            raise _OverBudget(f"the workspace's files hold more than {MAX_WORKSPACE_VALUES:,} values here: "
+                              "dss-iac reads no more (split it into several workspaces)", file=source.shown)
+
+
+def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,
+                   files: FileSource = DISK) -> tuple[list[Path], list[ConfigError]]:
     found: dict[Path, None] = {}
+    errors: list[ConfigError] = []
     for i, pattern in enumerate(spec.projects):
-        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-            raise wfile.error(f"project glob '{pattern}' must stay inside the workspace", ("projects", i))
+        if not pattern or "\0" in pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            errors.append(wfile.error(f"project glob '{pattern}' must be a relative path inside the workspace",
+                                      ("projects", i)))
+            continue
+        if not Path(pattern).parts:  # '.' or './': the workspace folder itself, which pathlib cannot glob
+            errors.append(wfile.error(f"project glob '{pattern}' names the workspace folder, not files: use "
+                                      "'projects/*.yaml'", ("projects", i)))
+            continue
         # Running code is opt-in: only a glob ending in .py picks Python files, never a broad `projects/*`.
         suffixes = (".py",) if pattern.endswith(".py") else (".yaml", ".yml")
-        matches = sorted(p for p in files.glob(root, pattern) if p.suffix in suffixes)
+        try:
+            matches = sorted(p for p in files.glob(root, pattern) if p.suffix in suffixes)
+        except (OSError, ValueError) as e:
+            errors.append(wfile.error(f"project glob '{pattern}' cannot be searched: {e}", ("projects", i)))
+            continue
         for p in matches:
-            found[p] = None
-    return list(found)
+            if (why := outside(p, root, files)) is not None:
+                name = p.relative_to(root).as_posix()
+                errors.append(wfile.error(f"project file '{name}' (matched by '{pattern}') {why}: project files "
+                                          "must be inside the workspace folder", ("projects", i)))
+            else:
+                found[p] = None
+    return list(found), errors
 
 
-def _read_code(pspec: ProjectFile, source: SourceFile,
+def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
                files: FileSource = DISK) -> tuple[dict[str, str], list[ConfigError]]:
     code: dict[str, str] = {}
     errors: list[ConfigError] = []
@@ -271,11 +345,20 @@ def _read_code(pspec: ProjectFile, source: SourceFile,
         if recipe.type not in CODE_RECIPES:
             errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", loc))
             continue
+        if (why := outside(source.path.parent / recipe.code, root, files)) is not None:
+            errors.append(source.error(f"code file '{recipe.code}' {why}: code files must be inside the workspace "
+                                       "folder", loc))
+            continue
         path = files.resolve(source.path.parent / recipe.code)
         try:
             code[name] = files.read_text(path)
         except FileNotFoundError:
             errors.append(source.error(f"code file '{recipe.code}' not found (looked for {path})", loc))
-        except (OSError, UnicodeDecodeError) as e:
-            errors.append(source.error(f"cannot read code file '{recipe.code}': {e}", loc))
+        except RefusedFile as e:
+            errors.append(source.error(f"code file '{recipe.code}' {e.strerror}", loc))
+        except UnicodeDecodeError as e:
+            errors.append(source.error(f"code file '{recipe.code}' is not UTF-8 text ({e.reason} at byte {e.start})",
+                                       loc))
+        except OSError as e:
+            errors.append(source.error(f"cannot read code file '{recipe.code}': {e.strerror}", loc))
     return code, errors

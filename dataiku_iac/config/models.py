@@ -11,11 +11,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .._text import shorten
 from .envref import has_ref
 from .testing_models import WAIVERS_HELP, DataTest, TestSettings, Waivers
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
+ENV_NAME = r"^[a-z][a-z0-9_-]*$"  # environments, and the simulator nodes named after them
+INFRA_ID = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+# Dataiku documents no maximum length for keys or names: these are dss-iac's own, inside what DSS takes. A key
+# ends up in paths of DSS's data directory and in managed datasets' path and table prefixes (`${projectKey}`),
+# and environments add to it (`project_key: "{key}_DEV"`), so it is kept short; names stay far below the 255
+# bytes of a file name.
+MAX_KEY_LENGTH = 64
+MAX_NAME_LENGTH = 128
+MAX_INT32 = 2**31 - 1
 JsonScalar = str | int | float | bool | None
 
 
@@ -70,8 +80,9 @@ class Environment(Strict):
                                           "projects that declare them")
     protected: bool = Field(default=False, description="apply and destroy refuse to delete or replace anything "
                                                         "unless given --allow-delete")
-    node: str = Field(default="design", description="embedded only: the simulator node to target (`design`, or an "
-                                                      "automation node named after it, such as `prod`)")
+    node: str = Field(default="design", pattern=ENV_NAME, max_length=MAX_KEY_LENGTH,
+                      description="embedded only: the simulator node to target (`design`, or an automation node "
+                                  "named after it, such as `prod`)")
     verify_tls: bool = Field(default=True, description="check the DSS server's TLS certificate")
     project_key: str = Field(
         default="{key}", description="the DSS project key in this environment, from the key in the project file: "
@@ -83,8 +94,9 @@ class Environment(Strict):
     deploy: Literal["direct", "bundle"] = Field(
         default="direct", description="`direct`: `apply` writes to this instance; `bundle`: projects arrive by "
                                       "`dss-iac promote` through bundles and the Project Deployer")
-    infra: str | None = Field(default=None, description="bundle only: the Project Deployer infrastructure of this "
-                                                        "environment (default: the environment's node name)")
+    infra: str | None = Field(default=None, pattern=INFRA_ID, max_length=MAX_NAME_LENGTH,
+                              description="bundle only: the Project Deployer infrastructure of this environment "
+                                          "(default: the environment's node name)")
     approval: Approval | None = Field(
         default=None, description="`govern`: apply and promote wait for a sign-off in Dataiku Govern (or a mapping "
                                   "to choose the blueprint, the step and the Govern node)")
@@ -112,9 +124,11 @@ class Environment(Strict):
     @field_validator("project_key")
     @classmethod
     def _key_pattern(cls, v: str) -> str:
-        if "{key}" not in v or not PROJECT_KEY.match(v.replace("{key}", "K")):
-            raise ValueError(f"invalid project_key pattern '{v}': it must contain {{key}} and give an uppercase key, "
-                             "e.g. {key}_DEV")
+        if "{key}" not in v or not PROJECT_KEY.fullmatch(v.replace("{key}", "K")):
+            raise ValueError(f"invalid project_key pattern '{shorten(v)}': it must contain {{key}} and give an "
+                             "uppercase key, e.g. {key}_DEV")
+        if len(v.replace("{key}", "K")) > MAX_KEY_LENGTH:
+            raise ValueError(f"project_key pattern '{shorten(v)}' gives keys longer than {MAX_KEY_LENGTH} characters")
         return v
 
     @field_validator("overrides")
@@ -123,10 +137,13 @@ class Environment(Strict):
         from ..resources import registry  # the kinds import these models: asked when a file is validated
 
         overridable = [k.name for k in registry.kinds() if k.overridable]
-        for pattern in v:
+        for pattern, change in v.items():
             kind = pattern.split(".", 1)[0]
             if kind not in overridable:
-                raise ValueError(f"override '{pattern}': it must start with one of {', '.join(overridable)}")
+                raise ValueError(f"override '{shorten(pattern)}': it must start with one of {', '.join(overridable)}")
+            if kind == "project" and "key" in change:
+                raise ValueError(f"override '{shorten(pattern)}' sets the project key, which an environment cannot "
+                                 "change this way: use `project_key:` (e.g. '{key}_DEV')")
         return v
 
     @field_validator("host")
@@ -180,8 +197,11 @@ class WorkspaceFile(Strict):
         if not v:
             raise ValueError("declare at least one environment")
         for name in v:
-            if not re.match(r"^[a-z][a-z0-9_-]*$", name):
-                raise ValueError(f"environment name '{name}' must be lowercase letters, digits, '-' or '_'")
+            if not re.fullmatch(ENV_NAME, name):
+                raise ValueError(f"environment name '{shorten(name)}' must be lowercase letters, digits, '-' or '_', "
+                                 "starting with a letter")
+            if len(name) > MAX_KEY_LENGTH:
+                raise ValueError(f"environment name '{shorten(name)}' is longer than {MAX_KEY_LENGTH} characters")
         return v
 
 
@@ -230,9 +250,11 @@ class Project(Strict):
     @field_validator("key")
     @classmethod
     def _key(cls, v: str) -> str:
-        if not PROJECT_KEY.match(v):
-            raise ValueError(f"invalid project key '{v}': expected uppercase letters, digits and underscores, "
+        if not PROJECT_KEY.fullmatch(v):
+            raise ValueError(f"invalid project key '{shorten(v)}': expected uppercase letters, digits and underscores, "
                              "starting with a letter (e.g. CHURN_V2)")
+        if len(v) > MAX_KEY_LENGTH:
+            raise ValueError(f"project key '{shorten(v)}' is {len(v)} characters long: at most {MAX_KEY_LENGTH}")
         return v
 
 
@@ -299,7 +321,7 @@ class TemporalTrigger(Strict):
     minute: Annotated[int, Field(ge=0, le=59)] = 0
     days: list[Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]] = Field(
         default_factory=list, description="weekly triggers: days of the week")
-    repeat: Annotated[int, Field(ge=1)] = Field(default=1, description="every N minutes/hours/days...")
+    repeat: Annotated[int, Field(ge=1, le=MAX_INT32)] = Field(default=1, description="every N minutes/hours/days...")
     timezone: str = "SERVER"
     active: bool = True
 
@@ -341,16 +363,20 @@ class Zone(Strict):
     waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
+Name = Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)]
+
+
 def _names(kind: str) -> Any:
-    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores)")
+    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores; at most "
+                                                    f"{MAX_NAME_LENGTH} characters)")
 
 
 class ProjectFile(Strict):
     """One project file: the project and its flow."""
 
     project: Project
-    datasets: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Dataset] = _names("datasets")
-    managed_folders: dict[Annotated[str, Field(pattern=OBJECT_NAME)], ManagedFolder] = _names("managed folders")
-    recipes: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Recipe] = _names("recipes")
-    scenarios: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Scenario] = _names("scenarios")
-    zones: dict[Annotated[str, Field(pattern=OBJECT_NAME)], Zone] = _names("flow zones")
+    datasets: dict[Name, Dataset] = _names("datasets")
+    managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
+    recipes: dict[Name, Recipe] = _names("recipes")
+    scenarios: dict[Name, Scenario] = _names("scenarios")
+    zones: dict[Name, Zone] = _names("flow zones")

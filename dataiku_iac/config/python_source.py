@@ -25,6 +25,7 @@ from .errors_map import _message
 from .loader import SourceFile
 from .models import Project, ProjectFile
 from .project_model import project_file_model
+from .yamlio import MAX_DEPTH, unstorable
 
 PROJECT_VAR = "project"
 # The module name the file runs under: `if __name__ == "__main__":` blocks (debug prints) do not run.
@@ -183,8 +184,11 @@ def _to_spec(source: PythonSourceFile, value: Any) -> ProjectFile:
     # Dumped and validated again as plain data: the same model YAML gives (same keys set, lists not tuples,
     # no objects YAML cannot hold), and whatever skipped validation (model_construct) is validated now.
     # warnings=False: a bad value set by model_copy is reported by the validation below, not as a warning.
-    data = _plain(value.model_dump(by_alias=True, exclude_unset=True, warnings=False), (), source)
-    return _validate(source, data)
+    try:
+        dumped = value.model_dump(by_alias=True, exclude_unset=True, warnings=False)
+    except (ValueError, RecursionError) as e:  # a value that contains itself
+        raise source.error(f"'{PROJECT_VAR}' cannot be read as data: {str(e).splitlines()[0]}", ()) from None
+    return _validate(source, _plain(dumped, (), source))
 
 
 def _validate(source: PythonSourceFile, data: dict[str, Any]) -> ProjectFile:
@@ -199,8 +203,12 @@ def _validate(source: PythonSourceFile, data: dict[str, Any]) -> ProjectFile:
 
 
 def _plain(value: Any, loc: tuple[str | int, ...], source: PythonSourceFile) -> Any:
-    """`value` as the plain types YAML gives: str, int, float, bool, None, lists and dicts with string keys."""
-    if value is None or type(value) in (str, int, float, bool):
+    """`value` as the plain types YAML gives: str, int, float, bool, None, lists and dicts with string keys,
+    held to the limits a YAML file is held to (see yamlio)."""
+    if len(loc) > MAX_DEPTH:
+        raise source.error(f"nested more than {MAX_DEPTH} levels deep below here (or a value that contains itself):"
+                           f" dss-iac reads at most {MAX_DEPTH} levels of mappings and lists", loc[:6])
+    if value is None or type(value) is bool:
         return value
     if isinstance(value, dict):
         out = {}
@@ -212,8 +220,11 @@ def _plain(value: Any, loc: tuple[str | int, ...], source: PythonSourceFile) -> 
     if isinstance(value, list | tuple):
         return [_plain(v, (*loc, i), source) for i, v in enumerate(value)]
     # Subclasses of plain types (str and int enums) are stored as their plain value.
-    for base in (bool, int, float, str):
+    for base in (int, float, str):
         if isinstance(value, base):
-            return base(value) if base is not str else str.__str__(value)
+            plain = base(value) if base is not str else str.__str__(value)
+            if (problem := unstorable(plain)) is not None:
+                raise source.error(problem, loc)
+            return plain
     raise source.error(f"a {type(value).__name__} is not plain data: use str, int, float, bool, None, lists "
                        "and dicts, as a YAML file would", loc)

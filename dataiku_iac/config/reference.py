@@ -25,12 +25,15 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
+from ..resources import registry
 from ..resources.recipe import CODE_RECIPES
 from . import models
 from .envref import REF
-from .loader import WORKSPACE_FILE
+from .files import MAX_FILE_BYTES
+from .loader import MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
 from .models import WorkspaceFile
 from .project_model import project_file_model
+from .yamlio import MAX_DEPTH, MAX_VALUES
 
 SchemaFile = Literal["all", "workspace", "project"]
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -109,7 +112,7 @@ MODEL_NOTES: dict[str, str] = {
     "Zone": "A flow zone: a colored group of datasets, folders and recipes in the flow.",
 }
 
-ENV_NAME_PATTERN = "^[a-z][a-z0-9_-]*$"
+ENV_NAME_PATTERN = models.ENV_NAME
 HOST_PATTERN = r"^(embedded|https?://[^\s/]+.*)$"
 ENV_REF_PATTERN = REF.pattern
 
@@ -117,9 +120,13 @@ ENV_REF_PATTERN = REF.pattern
 def _extra_schema() -> dict[tuple[str, str], dict[str, Any]]:
     """The validators of models.py, as JSON Schema keywords (tests check they agree with the models)."""
     return {
-        ("WorkspaceFile", "environments"): {"minProperties": 1, "propertyNames": {"pattern": ENV_NAME_PATTERN}},
+        ("WorkspaceFile", "environments"): {"minProperties": 1, "propertyNames": {
+            "pattern": ENV_NAME_PATTERN, "maxLength": models.MAX_KEY_LENGTH}},
         ("Environment", "host"): {"anyOf": [{"pattern": HOST_PATTERN}, {"pattern": ENV_REF_PATTERN}]},
-        ("Project", "key"): {"pattern": models.PROJECT_KEY.pattern},
+        ("Project", "key"): {"pattern": models.PROJECT_KEY.pattern, "maxLength": models.MAX_KEY_LENGTH},
+        # Names are keys matched by patternProperties, which cannot say how long they may be.
+        **{("ProjectFile", name): {"propertyNames": {"maxLength": models.MAX_NAME_LENGTH}}
+           for name in (k.collection for k in registry.kinds() if k.collection is not None)},
     }
 
 
@@ -224,6 +231,8 @@ def _constraints(meta: list[Any]) -> list[str]:
             out.append(f"at least {m.min_length} item{'s' if m.min_length > 1 else ''}")
         if getattr(m, "pattern", None) is not None:
             out.append(f"matching `{m.pattern}`")
+        if getattr(m, "max_length", None) is not None:
+            out.append(f"at most {m.max_length} characters")
     return out
 
 
@@ -372,7 +381,15 @@ def _python_files() -> list[str]:
         "- `code` paths of recipes are relative to the Python file, as they are to a YAML file.",
         "- Values must be plain data, as YAML gives: strings, numbers, booleans, `None`, lists (tuples "
         "become lists) and dicts with string keys. A date or a `Path` in `params` or `variables` is an "
-        "error naming its key path.",
+        "error naming its key path, and so are what a YAML file may not hold either (see [Limits on what is "
+        "read](#limits-on-what-is-read)): NaN and infinities, integers outside 64 bits, nesting deeper than "
+        f"{MAX_DEPTH} levels or a value that contains itself.",
+        "- **A Python project file is code, and is trusted as code.** It runs with your permissions each time "
+        "the workspace is loaded (`validate` included), like a Terraform provider or a dbt macro, and dss-iac "
+        "does not sandbox it: it may read files, the environment and the network. Only its own path is held "
+        "to the limits (a regular file inside the workspace); what it does while it runs is not. Review a "
+        "change to a `.py` project file as you review code, and where CI runs on pull requests from people "
+        "you do not trust, keep `.py` globs out of `projects` or run `validate` there without secrets.",
         "- A saved plan is stale when the file changes, and also when what it builds changes without the "
         "file changing (a data file it reads, an environment variable, a module it imports).",
         "- For a secret, write the string `\"${env:NAME}\"`, not `os.environ[\"NAME\"]`: the reference is "
@@ -418,15 +435,46 @@ def _rules() -> list[str]:
         "[State](state.md#secrets)). An environment's `host` is the exception: it is shown, with the credentials "
         "of its URL (`https://***@host`) hidden.",
         "",
+        "### Limits on what is read",
+        "",
+        "A configuration is untrusted input when `dss-iac` runs in CI on pull requests, so these hold for "
+        "every file, and each breach is an error at the line that caused it, found before anything is built "
+        "or sent:",
+        "",
+        f"- Every file read ({WORKSPACE_FILE}, project files, recipe `code`) is a regular file of at most "
+        f"{MAX_FILE_BYTES >> 20} MiB inside the workspace folder, once `..` and symbolic links are followed "
+        "(a link to another file of the workspace is fine). A path that leads elsewhere (`code: "
+        "../../../etc/passwd`, an absolute path, a link to a file of the machine), a named pipe, a device "
+        "(`/dev/zero`) or a folder is refused, so a plan can never print a file from outside the workspace. "
+        "With `--at REV` the same holds, and symbolic links are not followed at all.",
+        f"- A YAML file is nested at most {MAX_DEPTH} levels deep and holds at most {MAX_VALUES:,} values, "
+        "each alias counted as a copy of what it names: an \"alias bomb\" is refused before it is expanded. "
+        "An alias inside what it names (a value that contains itself) is refused.",
+        f"- A whole workspace adds up to at most {MAX_WORKSPACE_BYTES >> 20} MiB of files and "
+        f"{MAX_WORKSPACE_VALUES:,} values: reading stops at the file that crosses the line.",
+        "- Values are what DSS stores as JSON. A date or time written plainly (`2024-01-01`: quote it to keep "
+        "it as text), `.nan`, `.inf` or a number too large for a float, an integer outside 64 bits "
+        "(-2^63 to 2^63-1), `!!binary`, `!!set`, `!!omap`, `!!pairs`, and keys that are not text (`1:`, "
+        "`null:`, `true:`: quote them) are refused where they are written.",
+        "- Error messages show control characters as escapes (`\\n`, `\\x1b`), so each error stays one line.",
+        "",
         "### Names",
         "",
-        "- Environment names: lowercase letters, digits, `-` and `_`, starting with a letter; at least one "
-        "environment.",
+        f"- Environment names: lowercase letters, digits, `-` and `_`, starting with a letter, at most "
+        f"{models.MAX_KEY_LENGTH} characters; at least one environment.",
         "- `host`: `embedded`, an `http://` or `https://` URL, or a value holding a `${env:NAME}` reference.",
-        "- Project keys: uppercase letters, digits and `_`, starting with a letter (`CHURN_V2`). A key is "
-        "declared by one project file only: the same key in two files is an error naming the first file.",
-        "- Names of datasets, managed folders, recipes, scenarios and zones: letters, digits and `_`. A name "
-        "is a dataset or a managed folder, not both: they share the flow's namespace.",
+        f"- Project keys: uppercase letters, digits and `_`, starting with a letter (`CHURN_V2`), at most "
+        f"{models.MAX_KEY_LENGTH} characters in every environment (after its `project_key`). A key is declared by "
+        "one project file only: the same key in two files is an error naming the first file. An environment "
+        "changes keys with `project_key`, never with an override of `project.key`.",
+        f"- Names of datasets, managed folders, recipes, scenarios and zones: letters, digits and `_`, at most "
+        f"{models.MAX_NAME_LENGTH} characters. A name is a dataset or a managed folder, not both: they share the "
+        "flow's namespace.",
+        f"- Dataiku's documentation gives no maximum length for project keys or names, so the {models.MAX_KEY_LENGTH} "
+        f"and {models.MAX_NAME_LENGTH} above are dss-iac's own, set inside what DSS takes: a key ends up in paths of "
+        "DSS's data directory and, through `${projectKey}`, in the path and table prefixes of managed datasets, so it "
+        "is kept short, with room for an environment's suffix; names are held far below "
+        "the 255 bytes of a file name.",
         "",
         "### Recipes",
         "",

@@ -33,7 +33,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from ..errors import ConfigError
-from .yamlio import parse_yaml
+from .yamlio import parse_yaml, unstorable
 
 MISSING: Any = object()
 # Longest flow collection written for a new value before block style is used instead.
@@ -83,7 +83,11 @@ def plain(value: Any, where: str = "value") -> Any:
         return out
     if isinstance(value, list | tuple):
         return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | str):
+        if (problem := unstorable(value)) is not None:
+            raise ConfigError(f"{where}: {problem}")
         return value
     raise ConfigError(f"{where}: {type(value).__name__} values cannot be written to YAML (use text, numbers, "
                       "booleans, lists and mappings)")
@@ -373,7 +377,10 @@ class Editor:
     def result(self) -> str:
         out = self.text
         last = len(self.text) + 1
-        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1]), reverse=True):
+        # From the end of the text back; of two insertions at one place, the later-made goes in first, so
+        # that they read in the order they were made (a block scalar's lines, then an item appended after it).
+        order = sorted(range(len(self.edits)), key=lambda i: (self.edits[i][0], self.edits[i][1], i), reverse=True)
+        for start, end, new in (self.edits[i] for i in order):
             if end > last:
                 raise ConfigError("cannot make this edit in place (overlapping changes); edit the file by hand",
                                   file=self.shown)

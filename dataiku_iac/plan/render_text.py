@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._text import brief
+from .._text import brief, printable
 from .diff import FieldChange
 from .model import Action, ActionType, Plan, Unmanaged
 
@@ -107,7 +107,8 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
                 out.extend(spread[1:])
         else:
             out.append(f"{indent}{mark} {c.path.ljust(width)} = {fmt(c.before)} -> {fmt(c.after)}{note}")
-    return out
+    # Values come from the configuration and from DSS: drift, promotion and the terminal app show them too.
+    return [printable(line, keep="\t") for line in out]
 
 
 def _label(a: Action) -> str:
@@ -139,7 +140,12 @@ def action_block(a: Action, forced: frozenset[str] = frozenset()) -> list[str]:
 
 
 def render_plan(plan: Plan, *, kinds_replace_on: dict[str, frozenset[str]] | None = None) -> str:
-    forced_by_kind = kinds_replace_on or {}
+    # Names, values and code come from the configuration, which may be hostile: escape sequences in a
+    # description or a code file must not rewrite the plan a reviewer reads in a terminal.
+    return printable(_render_plan(plan, kinds_replace_on or {}), keep="\n\t")
+
+
+def _render_plan(plan: Plan, forced_by_kind: dict[str, frozenset[str]]) -> str:
     out: list[str] = []
     drifted = plan.drifted
     if drifted:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dataiku_iac import Workspace
@@ -106,6 +106,7 @@ delete_faults = st.lists(st.sampled_from(["500", "reset", "lost", "429"]), min_s
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(faults=delete_faults)
+@example(faults=["500"] * 4)  # more faults than one apply's two tries: some are left over
 def test_faults_on_the_project_delete_never_forget_what_dss_holds(tmp_path_factory: pytest.TempPathFactory,
                                                                   faults: list[str]) -> None:
     with Simulator(govern=False, automation_nodes=()) as sim:

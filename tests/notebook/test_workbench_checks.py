@@ -56,16 +56,16 @@ def test_a_date_is_refused_as_it_is_typed_not_at_save(wb: Workbench) -> None:
     before = churn(wb).read_bytes()
     wb.select("variables.CHURN")
     wb.form.table.rows[1][2].value = "2024-01-01"  # YAML reads a date
-    assert ("variables.standard.lookback_days: 2024-01-01 reads as a date, which a configuration cannot hold: "
-            "quote it (&#x27;2024-01-01&#x27;) to keep it as text") in wb.message.value
+    assert ("variables.standard.lookback_days: 2024-01-01 reads as a date, which DSS cannot store: quote it to keep "
+            "it as text (&#x27;2024-01-01&#x27;)") in wb.message.value
     wb.form.table.rows[1][2].value = "'2024-01-01'"
     assert wb.message.value.endswith("unsaved changes</span>")
     wb.select("dataset.CHURN.customers_raw", discard=True)
     wb.yaml.value = wb.yaml.value.replace("description: Nightly extract of the CRM customer table",
                                           "description: 2024-01-01")
     line = wb.yaml.value.splitlines().index("description: 2024-01-01") + 1
-    assert (f"<code>{line}:14</code> a date value, which a configuration cannot hold: quote it to keep it as "
-            "text") in wb.message.value
+    assert (f"<code>{line}:14</code> 2024-01-01 reads as a date, which DSS cannot store: quote it to keep it as "
+            "text (&#x27;2024-01-01&#x27;)") in wb.message.value
     wb.save_button.click()
     assert churn(wb).read_bytes() == before
 

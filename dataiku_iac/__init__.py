@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from .resources import KINDS, Address, Kind
     from .resources import registry as kinds
     from .secrets import MASK, is_secret_key, mask, redact, redact_url
+    from .testing.results import TestResult, TestRun
+    from .testing.rules import lint_rule
     from .workspace import Workspace
 
 # Public name -> (module, name there). Loaded on first use, so that `dss-iac --help` and `import dataiku_iac.sim`
@@ -116,6 +118,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "flow_text": (".config.yamledit", "flow_text"),
     "same": (".config.yamledit", "same"),
     "Layout": (".config.yamledit", "Layout"),
+    # Tests (`dss-iac test`): the static rules' linter and the results of a run.
+    "lint_rule": (".testing.rules", "lint_rule"),
+    "TestRun": (".testing.results", "TestRun"),
+    "TestResult": (".testing.results", "TestResult"),
     # The command line, as `dss-iac` runs it (the notebook's %dss_iac magic).
     "cli_main": (".cli.main", "main"),
 }
@@ -151,6 +157,8 @@ __all__ = [
     "StalePlanError",
     "StateError",
     "StepResult",
+    "TestResult",
+    "TestRun",
     "Unmanaged",
     "Workspace",
     "WorkspaceConfig",
@@ -166,6 +174,7 @@ __all__ = [
     "fmt",
     "is_secret_key",
     "kinds",
+    "lint_rule",
     "locate",
     "mask",
     "parse_yaml",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .plan.flow import Flow
     from .preview import Preview, PreviewInfo
     from .sim.shared import SharedSimulator
+    from .testing.results import TestRun
 
 
 class Workspace:
@@ -513,11 +514,12 @@ class Workspace:
         return list_plan_requests(link, env)
 
     def plan_promotion(self, from_env: str, to_env: str, *, projects: Iterable[str] = (),
-                       bundle: str | None = None) -> PromotionPlan:
-        """What `promote` would do: bundle, content changes, deployment settings (see docs/promotion.md)."""
+                       bundle: str | None = None, verify: bool = False) -> PromotionPlan:
+        """What `promote` would do: bundle, content changes, deployment settings, and with `verify` the tests run
+        on the target afterwards (see docs/promotion.md)."""
         from .deploy import plan_promotion
 
-        return plan_promotion(self, from_env, to_env, projects, bundle)
+        return plan_promotion(self, from_env, to_env, projects, bundle, verify)
 
     def promote(self, plan: PromotionPlan, *, progress: Any = None) -> PromotionResult:
         from .deploy import promote
@@ -538,6 +540,30 @@ class Workspace:
 
     def drift(self, env: str, *, parallelism: int = DEFAULT_PARALLELISM) -> DriftReport:
         return DriftReport.from_plan(self.plan(env, parallelism=parallelism, check_instance=False))
+
+    # -- tests ---------------------------------------------------------------------------------------------
+    def test(self, env: str | None = None, *, build: Sequence[str] | None = None, static: bool = True,
+             progress: Any = None, timeout: float | None = None) -> TestRun:
+        """Run the tests (docs/testing.md): the static rules, and with `env` the build of the flow (`build`: []
+        for the whole flow, or names), the data tests and the test scenarios on env's DSS. The run is kept as env's
+        last results (`last_test_run`)."""
+        from .testing.runner import run_tests
+
+        return run_tests(self, env, static=static, build=build, progress=progress, timeout=timeout)
+
+    def static_findings(self) -> TestRun:
+        """The static rules alone, without saving the run: what `validate` reports."""
+        from .testing.runner import run_tests
+
+        return run_tests(self, None, save=False)
+
+    def last_test_run(self, env: str | None = None) -> TestRun | None:
+        """The last test run of env (None: the last static-only run), as saved by `test`; None if there was none."""
+        from .testing.results import load_run
+
+        if env is not None:
+            self.environment(env)
+        return load_run(self.root, env)
 
 
     # -- pictures ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """`make demo`: the daily loop of dss-iac on the embedded DSS simulator, narrated.
 
 Copies examples/simple-project to a scratch folder, then runs validate -> plan -> apply, edits the project
-"by hand in the DSS UI" (through dataikuapi), shows the drift, and plans and applies the restore.
+"by hand in the DSS UI" (through dataikuapi), shows the drift, and plans and applies the restore. Then the
+tests: they pass, a colleague's change breaks the flow, and `dss-iac test` catches it before any promotion.
 """
 
 from __future__ import annotations
@@ -16,11 +17,51 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def dss_iac(root: Path, *args: str) -> None:
+def dss_iac(root: Path, *args: str, ok: tuple[int, ...] = (0, 2)) -> int:
     print(f"\n$ dss-iac {' '.join(args)}", flush=True)
     proc = subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), *args], text=True)
-    if proc.returncode not in (0, 2):
+    if proc.returncode not in ok:
         raise SystemExit(f"demo: `dss-iac {' '.join(args)}` failed with exit code {proc.returncode}")
+    return proc.returncode
+
+
+# A colleague's change: a report recipe that reads a managed dataset nothing builds.
+BROKEN_CHANGE = """
+  # Added in a pull request: weekly report from the scored customers.
+  customers_report:
+    type: Filesystem
+    managed: true
+    connection: storage
+    format: csv
+"""
+BROKEN_RECIPE = """
+  report_customers:
+    type: sync
+    inputs: [customers_scored]
+    outputs: [customers_report]
+"""
+SCORED = """
+  customers_scored:
+    type: Filesystem
+    managed: true
+    connection: storage
+    format: parquet
+"""
+
+
+def tests_catch_a_broken_change(root: Path) -> None:
+    print("\n# Tests: static rules need no DSS; with -e the live suites run on dev too.", flush=True)
+    dss_iac(root, "test", "-e", "dev", "--junit-xml", "test-report.xml")
+    print("\n# A colleague's pull request adds a report built from `customers_scored`, which no recipe builds...",
+          flush=True)
+    project = root / "projects" / "churn.yaml"
+    text = project.read_text()
+    text = text.replace("\n# Managed folders:", SCORED + BROKEN_CHANGE + "\n# Managed folders:")
+    text = text.replace("\n# Scenarios automate builds:", BROKEN_RECIPE + "\n# Scenarios automate builds:")
+    project.write_text(text)
+    code = dss_iac(root, "test", "--static", "--junit-xml", "test-report.xml", ok=(7,))
+    print(f"# Caught before any promotion: `dss-iac test` exited {code} (tests failed), so the pipeline stops "
+          "here and test-report.xml says why.", flush=True)
 
 
 def edit_by_hand(root: Path) -> None:
@@ -53,6 +94,7 @@ def main() -> int:
         dss_iac(root, "plan", "-e", "dev")
         dss_iac(root, "apply", "-e", "dev", "--yes")
         dss_iac(root, "drift", "-e", "dev")
+        tests_catch_a_broken_change(root)
     finally:
         # The embedded DSS outlives each command (idle for a while, then it stops); the scratch copy goes now.
         subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(root), "sim", "stop"], capture_output=True)

@@ -262,7 +262,7 @@ class DatasetForm(Form):
 
 
 class ScenarioForm(Form):
-    """A scenario's active flag and its temporal triggers."""
+    """A scenario's active flag, its temporal triggers and its dataset triggers (one table each)."""
 
     keys = ("active", "triggers")
 
@@ -270,9 +270,20 @@ class ScenarioForm(Form):
         super().__init__(config, changed)
         self.active = W.Checkbox(value=bool(config.get("active", True)), description="Active", indent=False)
         self.active.observe(lambda _: changed(), names="value")
+        triggers = [t for t in config.get("triggers") or [] if isinstance(t, dict)]
+        self.position = {id(t): i for i, t in enumerate(triggers)}  # saved back in the file's order
         self.triggers = Table("Triggers", ["frequency", "hour", "minute", "days", "active"], self._trigger,
-                              list(config.get("triggers") or []), changed, "Add trigger")
-        self.box.children = [self.active, self.triggers.box]
+                              [t for t in triggers if t.get("type") != "dataset"], changed, "Add trigger")
+        self.on_datasets = Table("When datasets change", ["datasets", "delay (s)", "active"], self._dataset_trigger,
+                                 [t for t in triggers if t.get("type") == "dataset"], changed,
+                                 "Add dataset trigger")
+        self.box.children = [self.active, self.triggers.box, self.on_datasets.box]
+
+    def _dataset_trigger(self, row: Any) -> list[W.Widget]:
+        t = row if isinstance(row, dict) else {"type": "dataset", "datasets": []}
+        return [_text(", ".join(t.get("datasets") or []), "orders, customers", "14em"),
+                W.BoundedIntText(value=int(t.get("delay", 900)), min=0, max=10**6, layout=W.Layout(width="7em")),
+                W.Checkbox(value=bool(t.get("active", True)), indent=False, layout=W.Layout(width="3em"))]
 
     def _trigger(self, row: Any) -> list[W.Widget]:
         t = row if isinstance(row, dict) else {"type": "temporal", "frequency": "Daily"}
@@ -289,7 +300,7 @@ class ScenarioForm(Form):
         out: dict[str, Any] = {}
         if "active" in self.original or not self.active.value:
             out["active"] = self.active.value
-        triggers = []
+        triggers: list[tuple[Any, dict[str, Any]]] = []
         for row in self.triggers.rows:
             frequency, hour, minute, days, active, _ = row
             # Keys without a field (type, timezone, repeat) are kept from the trigger the row shows.
@@ -304,6 +315,17 @@ class ScenarioForm(Form):
             for key in ("hour", "minute"):
                 if t[key] == 0 and key not in before:
                     del t[key]
-            triggers.append(t)
-        self._keep(out, "triggers", triggers)
+            triggers.append((origin, t))
+        for row in self.on_datasets.rows:
+            names, delay, active, _ = row
+            origin = self.on_datasets.origins.get(id(row))
+            t = dict(origin) if isinstance(origin, dict) else {"type": "dataset"}
+            t["datasets"] = [n.strip() for n in names.value.split(",") if n.strip()]
+            for key, value, default in (("delay", delay.value, 900), ("active", active.value, True)):
+                if value != default or key in t:
+                    t[key] = value
+            triggers.append((origin, t))
+        # Triggers keep their place in the file (the list is compared in order); new ones go last.
+        ordered = sorted(triggers, key=lambda o: self.position.get(id(o[0]), len(self.position)))
+        self._keep(out, "triggers", [t for _, t in ordered])
         return out

@@ -45,6 +45,7 @@ from . import gitops
 from .draft import read_draft
 from .forms import DatasetForm, Form, NoForm, ScenarioForm, VariablesForm, close_tree, set_disabled
 from .messages import bad, diff_html, ok, warn
+from .tests_tab import TestsTab, tabs
 
 HIDDEN, SHOWN = "none", "flex"
 
@@ -153,19 +154,21 @@ class Workbench:
             W.HBox([self.preview_button, self.save_button, self.drift_button, self.diff_button, self.commit_message,
                     self.commit_button]),
             W.HBox([self.apply_button, self.progress]), self.output])
+        self.tests = TestsTab(self.ws, self.env, self._dss)
+        self.tabs = tabs(self.widget, self.tests)  # what the notebook shows: the editor, and the Tests tab
 
     # -- display and lifetime ----------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         if self.closed:
             return {"text/plain": "This workbench is closed (a newer one replaced it, or close() was called)."}
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self.tabs._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:
         """Close every widget and release what the workspace holds (its DSS connections)."""
         if self.closed:
             return
         self.closed = True
-        close_tree(self.widget)
+        close_tree(self.tabs)
         self.form.close()
         self.ws.close()
         root = self.ws.root.resolve()

@@ -163,10 +163,11 @@ def test_minimal_files_of_the_reference_load(tmp_path: Path) -> None:
 
 # -- a small JSON Schema validator, enough for the keywords this schema uses ---------------------------------
 
-ANNOTATIONS = {"title", "description", "default", "$schema", "$defs"}
+# `discriminator` (OpenAPI's, on a tagged union such as a scenario's triggers) is a hint: oneOf decides.
+ANNOTATIONS = {"title", "description", "default", "$schema", "$defs", "discriminator"}
 ASSERTIONS = {"$ref", "type", "enum", "const", "properties", "required", "additionalProperties",
               "patternProperties", "propertyNames", "minProperties", "items", "minItems", "pattern", "minimum",
-              "maximum", "maxLength", "anyOf", "allOf"}
+              "maximum", "maxLength", "anyOf", "allOf", "oneOf"}
 TYPES: dict[str, Any] = {
     "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
@@ -183,7 +184,7 @@ def _keywords(node: Any) -> set[str]:
             if key in ("properties", "patternProperties", "$defs"):
                 for sub in value.values():
                     found |= _keywords(sub)
-            elif key not in ("default", "const", "enum", "required"):
+            elif key not in ("default", "const", "enum", "required", "discriminator"):
                 found |= _keywords(value)
     elif isinstance(node, list):
         for value in node:
@@ -222,6 +223,8 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any], at: 
         errors += schema_errors(value, sub, root, at)
     if "anyOf" in schema and all(schema_errors(value, sub, root, at) for sub in schema["anyOf"]):
         errors.append(f"{at}: matches none of anyOf")
+    if "oneOf" in schema and sum(not schema_errors(value, sub, root, at) for sub in schema["oneOf"]) != 1:
+        errors.append(f"{at}: does not match exactly one of oneOf")
     return errors
 
 
@@ -365,6 +368,14 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
     ("hour 24", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.hour", 24), False),
     ("weekly on a day", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.days", ["Monday"]), True),
     ("misspelled day", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.days", ["monday"]), False),
+    ("dataset trigger", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.triggers.0", {"type": "dataset", "datasets": ["raw"]}), True),
+    ("dataset trigger watching nothing", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.triggers.0", {"type": "dataset", "datasets": []}), False),
+    ("dataset trigger with a frequency", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.triggers.0", {"type": "dataset", "datasets": ["raw"],
+                                                        "frequency": "Daily"}), False),
+    ("unknown trigger type", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.type", "sql"), False),
     ("unknown build mode", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.steps.0.mode", "FAST"), False),
     ("color name", ProjectFile, _with(PROJECT_OK, "zones.ingest.color", "red"), False),
     ("unknown permission flag", ProjectFile,

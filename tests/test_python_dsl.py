@@ -321,7 +321,7 @@ def test_a_model_built_with_a_bad_value_is_reported_at_the_call(tmp_path: Path) 
         "projects/bad.py:5:12: ValidationError: Dataset.type: invalid value 1 for 'type': input should be a valid "
         "string",
         "projects/bad.py:5:12: ValidationError: Dataset.tpye: unknown key 'tpye' (expected one of: type, connection, "
-        "managed, params, format, format_params, schema, tags, description)",
+        "managed, params, format, format_params, schema, tags, description, tests, waivers)",
     ]
 
 
@@ -368,7 +368,7 @@ def test_validation_errors_of_a_dict_point_at_the_assignment_and_name_the_key_pa
         "projects/bad.py:7:1: datasets.bad-name: invalid name 'bad-name': use only letters, digits and underscores",
         "projects/bad.py:7:1: datasets.other: missing required key 'type'",
         "projects/bad.py:7:1: datasets.other.tpye: unknown key 'tpye' (expected one of: type, connection, managed, "
-        "params, format, format_params, schema, tags, description)",
+        "params, format, format_params, schema, tags, description, tests, waivers)",
     ]
 
 

@@ -92,6 +92,11 @@ class DssIacApp(App[None]):
 
         self.push_screen(HistoryScreen(env))
 
+    def open_tests(self, env: str) -> None:
+        from .tests_screen import TestsScreen
+
+        self.push_screen(TestsScreen(env))
+
     def open_detail(self, env: str, action: Action) -> None:
         from .detail import DetailScreen
 
@@ -164,6 +169,8 @@ class DssIacApp(App[None]):
                                 partial(self.open_drift, env))
             yield SystemCommand(f"History: {env}", f"State serials of {env} and the Git log",
                                 partial(self.open_history, env))
+            yield SystemCommand(f"Tests: {env}", f"The last test run of {env}; t runs the tests",
+                                partial(self.open_tests, env))
 
 
 def run(path: Path | str = ".", env: str | None = None) -> int:

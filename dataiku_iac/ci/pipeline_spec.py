@@ -132,9 +132,9 @@ rm -rf {RESULTS} && mkdir -p {RESULTS}
 status=0
 dss-iac validate --json > {RESULTS}/validate.json || status=$?
 if [ "$status" -eq 0 ]; then
-  # Static tests go here once `dss-iac test --static` exists (issue 16); a JUnit XML report written to
-  # {RESULTS}/ joins the comment:
-  #   dss-iac test --static --junit-xml {RESULTS}/tests.xml || status=$?
+  # Static tests (no DSS call); their JUnit XML report joins the comment.
+  dss-iac test --static --junit-xml {RESULTS}/tests.xml > {RESULTS}/tests.log || status=$?
+  cat {RESULTS}/tests.log
   for env in {envs}; do
     code=0
     dss-iac plan -e "$env" --out "{RESULTS}/plan-$env.json" --detailed-exitcode \\
@@ -183,12 +183,15 @@ def deploy_script(d: Deployment) -> str:
               " and the job waits up to", "# DSS_IAC_APPROVAL_WAIT for it; not approved by then, it fails with exit "
               "code 8: run it again once it is."] if d.govern else []
     if d.source:
-        lines = ["# `promote` refuses a design project that no longer matches this commit's configuration.", *govern,
-                 f"dss-iac promote --from {d.source} --to {d.env} --yes{wait}"]
+        lines = ["# `promote` refuses a design project that no longer matches this commit's configuration; "
+                 "--verify runs",
+                 f"# the tests of {d.env} after the update and rolls back to the previous bundle if one fails.",
+                 *govern, f"dss-iac promote --from {d.source} --to {d.env} --verify --yes{wait}"]
         return "\n".join(lines)
     tests = f"""
-# Tests against {d.env} go here once `dss-iac test` exists (issue 16):
-#   dss-iac test -e {d.env} --junit-xml {RESULTS}/tests-{d.env}.xml""" if not d.manual else ""
+# The tests of {d.env}: data tests and test scenarios (exit 7 fails the job).
+mkdir -p {RESULTS}
+dss-iac test -e {d.env} --junit-xml {RESULTS}/tests-{d.env}.xml"""
     head = "".join(f"{line}\n" for line in govern)
     return f"""\
 {head}dss-iac apply -e {d.env} --yes --lock-timeout {LOCK_TIMEOUT}{wait}{tests}

@@ -17,6 +17,7 @@ from . import (
     promote_cmd,
     sim_cmd,
     state_cmd,
+    test_cmd,
     tui_cmd,
     workspace_cmds,
 )
@@ -36,10 +37,12 @@ examples:
   dss-iac validate
   dss-iac plan -e dev
   dss-iac apply -e dev --yes
+  dss-iac test -e dev --junit-xml report.xml
   dss-iac drift -e dev
 
 exit codes: 0 ok, 1 error, 2 changes present (--detailed-exitcode), 3 invalid configuration,
-4 state locked, 5 stale plan, 6 approval missing, 8 Govern sign-off missing, 64 usage error (see docs/cli.md)"""
+4 state locked, 5 stale plan, 6 approval missing, 7 tests failed, 8 Govern sign-off missing, 64 usage error
+(see docs/cli.md)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     misc_cmds.register(sub)
     sim_cmd.register(sub)
     promote_cmd.register(sub)
+    test_cmd.register(sub)
     approvals_cmd.register(sub)
     preview_cmd.register(sub)
     ci_cmd.register(sub)

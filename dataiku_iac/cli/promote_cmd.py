@@ -18,6 +18,7 @@ def register(sub: Any) -> None:
                     "Git commit), publish it to the Project Deployer and deploy it to the --to environment\n"
                     "(deploy: bundle) with its remapping and variables, after showing the promotion plan.",
         epilog="example:\n  dss-iac promote --from dev --to prod\n"
+               "  dss-iac promote --from dev --to prod --verify --yes   # test prod afterwards, roll back on failure\n"
                "  dss-iac promote --from dev --to prod --bundle git-0123456789ab --yes   # rollback",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--from", dest="from_env", required=True, metavar="ENV",
@@ -27,6 +28,9 @@ def register(sub: Any) -> None:
     p.add_argument("--project", action="append", default=[], metavar="KEY",
                    help="promote only this project; repeatable (default: every project of the workspace)")
     p.add_argument("--bundle", metavar="ID", help="redeploy this bundle, already published (rollback)")
+    p.add_argument("--verify", action="store_true",
+                   help="after the update, run the target's tests (data tests, test scenarios); if one fails, roll "
+                        "each project back to the bundle it ran before (exit 7)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--allow-delete", action="store_true",
                    help="let the promotion delete or replace objects in a protected environment")
@@ -45,7 +49,7 @@ def cmd_promote(args: argparse.Namespace, console: Console) -> int:
     with load(args) as ws:
         if console.interactive:
             console.note(f"Reading DSS for environments {args.from_env} and {args.to_env}...")
-        plan = plan_promotion(ws, args.from_env, args.to_env, args.project, args.bundle)
+        plan = plan_promotion(ws, args.from_env, args.to_env, args.project, args.bundle, args.verify)
         report: dict[str, Any] = {"format_version": 1, "plan": plan.to_dict(), "result": None}
         if not args.json:
             console.plan_text(render_promotion(plan))
@@ -70,11 +74,21 @@ def cmd_promote(args: argparse.Namespace, console: Console) -> int:
         except PromotionError as e:
             if args.json and e.result is not None:
                 console.json({**report, "result": e.result.to_dict()})
+            elif e.result is not None and e.result.tests is not None:
+                _show_tests(e.result, console)
             raise
     if args.json:
         console.json({**report, "result": result.to_dict()})
     else:
+        _show_tests(result, console)
         deployed = len(result.deployed)
         console.out(f"Promotion complete! {deployed} project(s) deployed to {plan.to_env} with bundle "
                     f"{plan.bundle_id}, {len(result.projects) - deployed} unchanged.")
     return exit_codes.OK
+
+
+def _show_tests(result: Any, console: Console) -> None:
+    from ..testing.report import render_text
+
+    if result.tests is not None:
+        console.out(render_text(result.tests))

@@ -115,6 +115,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         ws = load(args)
         with ws:
             ws.validate(args.env)
+            _static_rules(ws, console)
             if args.env:
                 checked = ws.check_instance(args.env)
                 for what in checked.unchecked:
@@ -127,6 +128,28 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
             console.json({"valid": False, "errors": [_error_json(one) for one in found]})
         raise
     return exit_codes.OK
+
+
+def _static_rules(ws: Workspace, console: Console) -> None:
+    """The static tests (docs/testing.md) are part of validation: a broken rule is an error at its place, a
+    warning is shown and passes."""
+    from ..errors import ConfigError, ConfigErrors, Position
+    from ..testing.results import ERROR, FAILED, WARNING
+
+    def position(location: str | None) -> Position | None:
+        if not location:
+            return None
+        file, line, col = location.rsplit(":", 2)
+        return Position(file, int(line), int(col))
+
+    run = ws.static_findings()
+    for r in run.results:
+        if r.status == WARNING:
+            console.note(f"warning: {r.location + ': ' if r.location else ''}[{r.rule}] {r.message}")
+    errors = [ConfigError(f"[{r.rule}] {r.message}", position(r.location), file=None if r.location else r.target)
+              for r in run.results if r.status in (FAILED, ERROR)]
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
 
 
 def _error_json(e: ConfigError) -> dict[str, Any]:

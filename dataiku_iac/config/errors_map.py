@@ -29,12 +29,51 @@ def _unwrap(tp: Any) -> Any:
             return tp
 
 
+def _tagged(tp: Any, tag: str | int) -> type[BaseModel] | None:
+    """The member of a tagged union (`type` is its tag: a scenario's triggers) that `tag` names, if any."""
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return None
+    for member in typing.get_args(tp):
+        field = member.model_fields.get("type") if isinstance(member, type) and issubclass(member, BaseModel) else None
+        if field is not None and typing.get_origin(field.annotation) is typing.Literal \
+                and tag in typing.get_args(field.annotation):
+            return member
+    return None
+
+
+def without_tags(model: type[BaseModel], loc: Sequence[str | int]) -> tuple[str | int, ...]:
+    """`loc` without the steps pydantic adds for a tagged union's member (`triggers.0.temporal.hour` ->
+    `triggers.0.hour`): what the file holds."""
+    tp: Any = model
+    out: list[str | int] = []
+    for step in loc:
+        tp = _unwrap(tp)
+        member = _tagged(tp, step)
+        if member is not None:
+            tp = member
+            continue
+        out.append(step)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = next((f for n, f in tp.model_fields.items() if n == step or f.alias == step), None)
+            tp = field.annotation if field is not None else None
+        elif typing.get_origin(tp) in (dict, list):
+            tp = typing.get_args(tp)[-1]
+        else:
+            tp = None
+    return tuple(out)
+
+
 def model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
     """The model class that validates the value at `loc` inside `model`, if it is a model."""
     tp: Any = model
     steps = list(loc)
     while steps:
         tp = _unwrap(tp)
+        member = _tagged(tp, steps[0])
+        if member is not None:
+            tp = member
+            steps.pop(0)
+            continue
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             step = steps.pop(0)
             field = next((f for n, f in tp.model_fields.items() if n == step or f.alias == step), None)
@@ -58,10 +97,16 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
 
 def _message(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, tuple[str | int, ...], bool]:
     """The message, where it points, and whether it points at the key rather than the value."""
-    loc = tuple(err["loc"])
+    loc = without_tags(root, err["loc"])
     kind = err["type"]
+    if kind == "union_tag_not_found":
+        return f"missing required key '{err.get('ctx', {}).get('discriminator', 'type').strip(chr(39))}'", loc, False
+    if kind == "union_tag_invalid":
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        return (f"unknown type {err['input'].get('type')!r} (expected one of: {str(expected).replace(chr(39), '')})",
+                (*loc, "type"), False)
     if kind == "extra_forbidden":
-        parent = model_at(root, loc[:-1])
+        parent = model_at(root, tuple(err["loc"])[:-1])
         expected = f" (expected one of: {', '.join(_keys_of(parent))})" if parent else ""
         return f"unknown key '{loc[-1]}'{expected}", loc, True
     if kind == "missing":

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from .._text import shorten
 from .envref import has_ref
+from .testing_models import WAIVERS_HELP, DataTest, TestSettings, Waivers
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
@@ -187,6 +188,8 @@ class WorkspaceFile(Strict):
     projects: list[str] = Field(default_factory=lambda: ["projects/*.yaml"], description="globs of project files")
     environments: dict[str, Environment] = Field(description="environment name -> DSS instance")
     state: StateSettings = Field(default_factory=StateSettings)
+    tests: TestSettings = Field(default_factory=TestSettings, description="static rules of the team and scenarios "
+                                                                          "run as tests (docs/testing.md)")
 
     @field_validator("environments")
     @classmethod
@@ -242,6 +245,7 @@ class Project(Strict):
         default_factory=list,
         description="when declared, authoritative: groups not listed lose their access (per-user grants are kept); "
                     "when left out, DSS's are left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
     @field_validator("key")
     @classmethod
@@ -270,6 +274,21 @@ class Dataset(Strict):
     schema_: list[Column] = Field(default_factory=list, alias="schema")
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    tests: list[DataTest] = Field(
+        default_factory=list, description="data tests, applied as DSS data quality rules and run by `dss-iac test "
+                                          "-e ENV`; when declared (even empty), authoritative over the rules dss-iac "
+                                          "made; when left out, DSS's rules are left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
+
+    @field_validator("tests")
+    @classmethod
+    def _unique_test_names(cls, v: list[DataTest]) -> list[DataTest]:
+        seen: set[str] = set()
+        for test in v:
+            if test.test_name in seen:
+                raise ValueError(f"two data tests are named '{test.test_name}': give one a `name`")
+            seen.add(test.test_name)
+        return v
 
 
 class ManagedFolder(Strict):
@@ -277,6 +296,7 @@ class ManagedFolder(Strict):
     path: str | None = Field(default=None, description="path in the connection (DSS picks one when omitted)")
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 RecipeType = Literal["python", "sql_query", "sync", "shell", "r", "sql_script"]
@@ -291,6 +311,7 @@ class Recipe(Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="extra recipe params")
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class TemporalTrigger(Strict):
@@ -305,6 +326,17 @@ class TemporalTrigger(Strict):
     active: bool = True
 
 
+class DatasetTrigger(Strict):
+    type: Literal["dataset"]
+    datasets: list[str] = Field(min_length=1, description="names of datasets of the project whose change fires it")
+    delay: Annotated[int, Field(ge=0)] = Field(default=900, description="seconds DSS waits after a change before "
+                                                                        "firing")
+    active: bool = True
+
+
+Trigger = Annotated[TemporalTrigger | DatasetTrigger, Field(discriminator="type")]
+
+
 class BuildStep(Strict):
     type: Literal["build"]
     items: list[str] = Field(min_length=1, description="datasets or folders to build")
@@ -315,15 +347,20 @@ class BuildStep(Strict):
 class Scenario(Strict):
     name: str | None = Field(default=None, description="display name; defaults to the key")
     active: bool = True
-    triggers: list[TemporalTrigger] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list)
     steps: list[BuildStep] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     description: str = ""
+    test: bool = Field(default=False, description="a test scenario (DSS's \"marked as test\"): `dss-iac test -e ENV` "
+                                                   "runs it and reports its outcome; when left out, DSS's flag is "
+                                                   "left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class Zone(Strict):
     color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$")
     items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 Name = Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)]

@@ -74,12 +74,14 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Recipe", "outputs"): "datasets or folders of this project the recipe writes; each has one writer only",
     ("Recipe", "tags"): "recipe tags",
     ("Recipe", "description"): "recipe description",
-    ("TemporalTrigger", "type"): "trigger type; only time-based triggers for now",
+    ("TemporalTrigger", "type"): "`temporal`: a time-based trigger",
     ("TemporalTrigger", "frequency"): "how often the trigger fires",
     ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
     ("TemporalTrigger", "minute"): "Hourly, Daily, Weekly, Monthly: minute of the hour it fires",
     ("TemporalTrigger", "timezone"): "time zone of hour and minute; `SERVER`: the DSS server's",
     ("TemporalTrigger", "active"): "`false`: the trigger is kept but never fires",
+    ("DatasetTrigger", "type"): "`dataset`: fires when a dataset changes (DSS's \"dataset modified\" trigger)",
+    ("DatasetTrigger", "active"): "`false`: the trigger is kept but never fires",
     ("BuildStep", "type"): "step type; only build steps for now",
     ("BuildStep", "name"): "display name of the step",
     ("BuildStep", "mode"): "RECURSIVE_BUILD: the items and what they depend on, when out of date; "
@@ -105,6 +107,7 @@ MODEL_NOTES: dict[str, str] = {
     "Recipe": "A recipe: reads its inputs, writes its outputs.",
     "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
     "TemporalTrigger": "A time-based trigger.",
+    "DatasetTrigger": "A trigger that fires when one of the datasets changes.",
     "BuildStep": "A step that builds datasets or managed folders.",
     "Zone": "A flow zone: a colored group of datasets, folders and recipes in the flow.",
 }
@@ -360,9 +363,9 @@ def _python_files() -> list[str]:
         "",
         "`dataiku_iac.dsl` re-exports the models of this reference under their section names "
         "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario`, `TemporalTrigger`, "
-        "`BuildStep`, `Zone`, `Column`, `Permission`, `Variables`); their keyword arguments are the keys "
-        "above (`schema=` for a dataset's columns). `columns(id=\"bigint\", ...)` builds a schema in order. "
-        "The minimal project above, with three more datasets from a loop:",
+        "`DatasetTrigger`, `BuildStep`, `Zone`, `Column`, `Permission`, `Variables`); their keyword arguments "
+        "are the keys above (`schema=` for a dataset's columns). `columns(id=\"bigint\", ...)` builds a schema "
+        "in order. The minimal project above, with three more datasets from a loop:",
         "",
         "```python",
         *PYTHON_PROJECT.splitlines(),

@@ -8,10 +8,10 @@ automation node with the target environment's remapping and variables (`dss-iac 
 
 from __future__ import annotations
 
-from .errors import PromotionError
+from .errors import PromotionError, VerifyError
 from .promote import ProjectOutcome, PromotionResult, promote
 from .promotion_plan import ProjectPromotion, PromotionPlan, plan_promotion
 from .render import render_promotion
 
 __all__ = ["ProjectOutcome", "ProjectPromotion", "PromotionError", "PromotionPlan", "PromotionResult",
-           "plan_promotion", "promote", "render_promotion"]
+           "VerifyError", "plan_promotion", "promote", "render_promotion"]

@@ -19,3 +19,10 @@ class PromotionError(DssIacError):
     def __init__(self, message: str, result: PromotionResult | None = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class VerifyError(PromotionError):
+    """`promote --verify`: the target's tests failed after the update (exit 7, as `dss-iac test`); `result` says what
+    was rolled back."""
+
+    exit_code = 7

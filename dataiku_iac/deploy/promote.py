@@ -4,6 +4,10 @@ Projects are promoted one after the other, in the plan's order; the first failur
 (later projects may read from it). A failed update leaves the automation project on its previous bundle
 (DSS activates all or nothing), and the deployment's settings are put back as they were, so the deployer
 too still says the previous bundle.
+
+With `verify`, the target's tests (testing.live: data tests and test scenarios of the deployed projects) run once
+every project is deployed; if one fails, each project deployed by this promotion is updated back to the bundle it
+ran before (a new deployment has none: it is left as it is, and the error says so).
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from ..errors import ApprovalError, DSSApiError, StalePlanError
 from ..plan.model import ActionType
 from . import governance
 from .deployer import HEALTHY, deployment_health, deployment_settings, open_deployer, published_bundles
-from .errors import PromotionError
+from .errors import PromotionError, VerifyError
 from .promotion_plan import EXPORTED, NEW, ProjectPromotion, PromotionPlan, check_target
 from .settings import write_settings
 
 if TYPE_CHECKING:
     from dataikuapi.dss.projectdeployer import DSSProjectDeployer
 
+    from ..testing.results import TestRun
     from ..workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -56,6 +61,8 @@ class PromotionResult:
     to_env: str
     bundle_id: str
     projects: list[ProjectOutcome] = field(default_factory=list)
+    tests: TestRun | None = None  # --verify: the target's tests after the update
+    rolled_back: list[str] = field(default_factory=list)  # --verify failed: what was put back, one line each
 
     @property
     def ok(self) -> bool:
@@ -67,7 +74,8 @@ class PromotionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.from_env, "to": self.to_env, "bundle_id": self.bundle_id, "ok": self.ok,
-                "projects": [p.to_dict() for p in self.projects]}
+                "projects": [p.to_dict() for p in self.projects],
+                "tests": None if self.tests is None else self.tests.to_dict(), "rolled_back": list(self.rolled_back)}
 
 
 def check_protected(ws: Workspace, plan: PromotionPlan, allow_delete: bool) -> None:
@@ -93,6 +101,7 @@ def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None
     design = ws.connection(plan.from_env)
     deployer = open_deployer(design)
     result = PromotionResult(plan.from_env, plan.to_env, plan.bundle_id)
+    previous: dict[str, dict[str, Any] | None] = {}
     if plan.infra_changes:
         say(f"infrastructure {plan.infra}: Govern check policy {plan.govern_policy}")
         governance.write_policy(design, deployer, plan.infra, plan.govern_policy)
@@ -102,7 +111,7 @@ def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None
             continue
         started = time.monotonic()
         try:
-            health, messages = _promote_one(design, deployer, p, plan, say)
+            health, messages, previous[p.key] = _promote_one(design, deployer, p, plan, say)
         except (PromotionError, DSSApiError) as e:
             # DSS refused a step before the update (export, publish, settings): say which project and bundle.
             message = str(e) if isinstance(e, PromotionError) else (
@@ -114,11 +123,56 @@ def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None
         result.projects.append(ProjectOutcome(p.key, p.deployment_id, p.bundle_id, "deployed", health, messages,
                                               seconds=time.monotonic() - started))
         say(f"{p.key}: deployed bundle {p.bundle_id} as {p.deployed_key} on {plan.to_env} ({health})")
+    if plan.verify and result.deployed:
+        _verify(ws, plan, result, previous, say)
     return result
 
 
+def _verify(ws: Workspace, plan: PromotionPlan, result: PromotionResult,
+            previous: dict[str, dict[str, Any] | None], say: Progress) -> None:
+    """Run the target's tests on what was just deployed; on a failure, roll every deployed project back."""
+    from ..testing.runner import run_tests
+
+    deployed = [o.project for o in result.deployed]
+    say(f"verifying: running the tests of {', '.join(deployed)} on {plan.to_env}")
+    result.tests = run_tests(ws, plan.to_env, static=False, progress=say, only=deployed)
+    if result.tests.ok:
+        return
+    failed = ", ".join(r.name for r in result.tests.failures[:3]) + (
+        f" and {len(result.tests.failures) - 3} more" if len(result.tests.failures) > 3 else "")
+    design = ws.connection(plan.from_env)
+    deployer = open_deployer(design)
+    by_key = {p.key: p for p in plan.projects}
+    for outcome in result.deployed:
+        result.rolled_back.append(_roll_back(design, deployer, by_key[outcome.project], previous.get(outcome.project),
+                                             say))
+    raise VerifyError(f"tests failed on {plan.to_env} after deploying bundle {plan.bundle_id} ({failed}); "
+                      + "; ".join(result.rolled_back), result)
+
+
+def _roll_back(design: Connection, deployer: DSSProjectDeployer, p: ProjectPromotion,
+               previous: dict[str, Any] | None, say: Progress) -> str:
+    """Put a deployment back on the bundle (and settings) it had before this promotion, and update it."""
+    if previous is None or not p.current_bundle:
+        return (f"{p.key} had no earlier deployment: it stays on bundle {p.bundle_id} (fix it and promote again, or "
+                f"delete deployment {p.deployment_id})")
+    say(f"{p.key}: rolling back deployment {p.deployment_id} to bundle {p.current_bundle}")
+    deployment = deployer.get_deployment(p.deployment_id)
+    trouble = _restore(design, deployment, previous)
+    if trouble:
+        return f"{p.key} could not be rolled back{trouble}"
+    try:
+        outcome = call(design, lambda: deployment.start_update().wait_for_result())
+    except DSSApiError as e:
+        return f"{p.key} could not be rolled back: the update to bundle {p.current_bundle} failed: {e}"
+    if isinstance(outcome, dict) and outcome.get("error"):
+        return f"{p.key} could not be rolled back: the update to bundle {p.current_bundle} failed: {_messages(outcome)}"
+    return f"rolled {p.key} back to bundle {p.current_bundle}"
+
+
 def _promote_one(design: Connection, deployer: DSSProjectDeployer, p: ProjectPromotion, plan: PromotionPlan,
-                 say: Progress) -> tuple[str, list[str]]:
+                 say: Progress) -> tuple[str, list[str], dict[str, Any] | None]:
+    """Deploy one project; -> its health, the messages that explain it, and its settings before (None: it is new)."""
     raw = deployment_settings(design, deployer, p.deployment_id)
     if (raw is not None) != p.deployment_exists or (raw is not None and raw.get("bundleId") != p.current_bundle):
         raise StalePlanError(f"the promotion plan is stale: deployment {p.deployment_id} changed since it was made "
@@ -160,7 +214,7 @@ def _promote_one(design: Connection, deployer: DSSProjectDeployer, p: ProjectPro
     if health not in HEALTHY:
         raise PromotionError(_failed(p, plan, f"deployment health is {health}" +
                                      (f": {'; '.join(messages)}" if messages else "")))
-    return health, messages
+    return health, messages, previous if raw is not None else None
 
 
 def _restore(design: Connection, deployment: Any, previous: dict[str, Any] | None) -> str:

@@ -76,6 +76,7 @@ class ProjectPromotion:
     warnings: tuple[str, ...] = ()
     # The connections and code envs the deployed project names on the target node (checked before promoting).
     needs: tuple[Need, ...] = field(default=(), compare=False, repr=False)
+    tests: tuple[str, ...] = ()  # with --verify: the tests run on the target after the update
     # What Govern says of the bundle, when the environment is gated or its infrastructure checks governance.
     approval: Approval | None = None
 
@@ -96,6 +97,7 @@ class ProjectPromotion:
             "content": None if self.content is None else [a.to_dict() for a in self.content_changes],
             "content_note": self.content_note,
             "update": self.update, "reason": self.reason, "warnings": list(self.warnings),
+            "tests": list(self.tests),
             "approval": None if self.approval is None else self.approval.to_dict(),
         }
 
@@ -108,6 +110,7 @@ class PromotionPlan:
     commit: str | None  # the commit the bundle is made from (None: a timestamp id, or an earlier bundle)
     rollback: bool  # --bundle: redeploy a bundle already published
     projects: tuple[ProjectPromotion, ...]
+    verify: bool = False  # run the target's tests after the update, and roll back if they fail
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format_version: int = PROMOTION_FORMAT_VERSION
     infra: str = ""  # the target environment's deployer infrastructure
@@ -127,7 +130,7 @@ class PromotionPlan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format_version": self.format_version, "from": self.from_env, "to": self.to_env,
-            "bundle_id": self.bundle_id, "commit": self.commit, "rollback": self.rollback,
+            "bundle_id": self.bundle_id, "commit": self.commit, "rollback": self.rollback, "verify": self.verify,
             "created_at": self.created_at, "has_changes": self.has_changes,
             "summary": {"deploy": sum(p.update for p in self.projects),
                         "unchanged": sum(not p.update for p in self.projects)},
@@ -139,8 +142,9 @@ class PromotionPlan:
 
 
 def plan_promotion(ws: Workspace, from_env: str, to_env: str, projects: Iterable[str] = (),
-                   bundle: str | None = None) -> PromotionPlan:
-    """What `promote` would do; reads DSS and Git, changes nothing. `bundle` redeploys a published bundle."""
+                   bundle: str | None = None, verify: bool = False) -> PromotionPlan:
+    """What `promote` would do; reads DSS and Git, changes nothing. `bundle` redeploys a published bundle; `verify`
+    lists the tests run on the target after the update (a failure rolls back)."""
     source_env, target_env = ws.environment(from_env), ws.environment(to_env)
     if from_env == to_env:
         raise PromotionError(f"cannot promote environment {from_env} to itself")
@@ -157,9 +161,11 @@ def plan_promotion(ws: Workspace, from_env: str, to_env: str, projects: Iterable
     infra = resolve_infra(design, deployer, to_env, target_env)
     ctx = _Context(ws, from_env, to_env, design, target, deployer, infra, ref.id, rollback=bundle is not None)
     planned = tuple(ctx.project(source) for source in selected)
+    if verify:
+        planned = tuple(replace(p, tests=verify_tests(ws, to_env, p.key)) if p.update else p for p in planned)
     current = governance.infra_settings(design, deployer, infra)
     policy = governance.effective_policy(current, target_env)
-    plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned, infra=infra,
+    plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned, verify, infra=infra,
                          infra_changes=governance.policy_changes(current, target_env), govern_policy=policy,
                          gate_reason=governance.gate_reason(target_env, infra, policy))
     unchecked = check_target(ws, plan)
@@ -176,6 +182,18 @@ def _with_approvals(ws: Workspace, plan: PromotionPlan) -> PromotionPlan:
         return plan
     found = iter(gate.approvals)  # one per project deployed, in order
     return replace(plan, projects=tuple(replace(p, approval=next(found)) if p.update else p for p in plan.projects))
+
+
+def verify_tests(ws: Workspace, env: str, key: str) -> tuple[str, ...]:
+    """The tests `--verify` runs for project `key` on `env`, as the plan lists them."""
+    from ..testing.live import env_projects, test_scenarios
+
+    projects = [p for p in env_projects(ws, env) if p.key == key]
+    out = [f"scenario {p.physical}.{name}" for p, name in test_scenarios(ws, projects)]
+    for p in projects:
+        out += [f"data tests of {p.physical}.{name} ({', '.join(t.test_name for t in ds.tests)})"
+                for name, ds in sorted(p.source.spec.datasets.items()) if ds.tests]
+    return tuple(out)
 
 
 def check_target(ws: Workspace, plan: PromotionPlan) -> tuple[str, ...]:

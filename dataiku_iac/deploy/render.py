@@ -74,6 +74,12 @@ def render_project(p: ProjectPromotion, plan: PromotionPlan) -> list[str]:
         lines.append(f"    content (the bundle against what {plan.to_env} runs now{note}):")
         for a in p.content_changes:
             lines.extend("    " + line for line in action_block(a))
+    if plan.verify:
+        back = (f"rolls back to bundle {p.current_bundle}" if p.current_bundle else
+                "has no earlier bundle to roll back to")
+        lines.append(f"    tests after the update (a failure {back}):"
+                     if p.tests else "    tests after the update: none declared (test: true scenarios, data tests)")
+        lines.extend(f"      - {t}" for t in p.tests)
     if p.settings_changes:
         lines.append(f"    deployment settings ({p.deployment_id}):")
         lines.extend(field_lines(p.settings_changes, "~" if p.deployment_exists else "+", indent="      "))

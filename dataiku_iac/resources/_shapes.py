@@ -11,6 +11,7 @@ from ..errors import DssIacError
 
 TRIGGER_DEFAULTS: dict[str, Any] = {"hour": 0, "minute": 0, "days": [], "repeat": 1, "timezone": "SERVER",
                                     "active": True}
+DATASET_TRIGGER_DEFAULTS: dict[str, Any] = {"delay": 900, "active": True}
 BUILD_MODE = "RECURSIVE_BUILD"
 
 
@@ -26,10 +27,15 @@ def schema(found: Any, _compared: Any, _current: Any) -> list[dict[str, Any]]:
 def triggers(found: Any, _compared: Any, current: Any) -> list[dict[str, Any]]:
     out = []
     for i, t in enumerate(found or []):
+        spelled = _item(current, i)
+        if t.get("type") == "dataset":
+            out.append({"type": "dataset", "datasets": list(t.get("datasets") or []),
+                        **{k: t.get(k, d) for k, d in DATASET_TRIGGER_DEFAULTS.items()
+                           if t.get(k, d) != d or k in spelled}})
+            continue
         if t.get("type") != "temporal":
             raise Unwritable(f"a trigger of type {t.get('type')} cannot be declared (the configuration has "
-                             "temporal triggers only): remove it in DSS or leave the drift")
-        spelled = _item(current, i)
+                             "temporal and dataset triggers only): remove it in DSS or leave the drift")
         out.append({"type": "temporal", "frequency": t.get("frequency"),
                     **{k: t.get(k, d) for k, d in TRIGGER_DEFAULTS.items() if t.get(k, d) != d or k in spelled}})
     return out

@@ -5,6 +5,8 @@ keys, such as a managed dataset's path), format and format_params (open), schema
 `type` and `managed` cannot change in place (DSS has no call to turn a dataset into another type).
 `connection`, `format` and `schema` are compared only when the config sets them: an empty schema in the
 config means "DSS owns the schema" (a recipe's build writes it), not "no columns".
+`data_quality` (open, by test name): the DSS data quality rules made from the dataset's `tests`, when it declares
+them (testing/dq_rules.py); rules made in DSS are never touched.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..config.models import Dataset
+from ..testing.dq_rules import managed_rules, rules_of, write_rules
 from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
@@ -44,7 +47,7 @@ class DatasetKind(Kind):
     replace_drops_dependents = True  # DSS drops the recipes that read or write it
     remapped = {"connection": CONNECTION}
     replace_on = frozenset({"type", "managed"})
-    open_maps = frozenset({"params", "format_params"})
+    open_maps = frozenset({"params", "format_params", "data_quality"})
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key = source.key
@@ -138,6 +141,8 @@ def _desired(source: ProjectSource, address: Address, ds: Dataset, env: EnvConte
         fields["format"] = ds.format
     if ds.schema_:
         fields["schema"] = [{"name": c.name, "type": c.type, "comment": c.comment} for c in ds.schema_]
+    if "tests" in ds.model_fields_set:
+        fields["data_quality"] = rules_of(list(ds.tests))
     return Desired(address, fields, (Address("project", address.project),), notes)
 
 
@@ -146,7 +151,8 @@ def fields_of(raw: dict[str, Any]) -> dict[str, Any]:
     params = dict(raw.get("params") or {})
     connection = params.pop("connection", None)
     columns = (raw.get("schema") or {}).get("columns") or []
-    return {
+    rules = managed_rules((raw.get("metricsChecks") or {}).get("checks"))
+    return ({"data_quality": rules} if rules else {}) | {
         "type": raw.get("type"),
         "managed": bool(raw.get("managed", False)),
         "connection": connection,
@@ -177,6 +183,9 @@ def merge(raw: dict[str, Any], fields: dict[str, Any], removed: Mapping[str, tup
     if "schema" in fields:
         schema = raw.setdefault("schema", {})
         schema["columns"] = _columns(schema.get("columns") or [], fields["schema"])
+    if "data_quality" in fields or removed.get("data_quality"):
+        write_rules(raw.setdefault("metricsChecks", {}), fields.get("data_quality", {}),
+                    removed.get("data_quality", ()), authoritative=False)
     describe(raw, fields)
     return raw
 

@@ -1,15 +1,17 @@
-"""Step-based scenarios: name, active flag, time-based triggers, build steps, tags and description.
+"""Step-based scenarios: name, active flag, time-based and dataset triggers, build steps, tags and description.
 
 Field model (what a plan compares):
   name         display name (the YAML key when the config sets none)
   active
   triggers     authoritative list; each temporal trigger as {type, active, frequency, hour, minute, days,
-               repeat, timezone} (days in week order); DSS's own additions (id, name, delay, startingFrom...)
-               are not compared and survive updates; a trigger of another type reads as {type, active}
+               repeat, timezone} (days in week order); a dataset trigger (DSS: ds_modified, params.watches) as
+               {type: dataset, active, datasets, delay}; DSS's own additions (id, name, startingFrom, grace
+               delay...) are not compared and survive updates; a trigger of another type reads as {type, active}
   steps        authoritative list; a build step as {type: build, name, items, mode} (DSS: build_flowitem with
                params.builds and jobType; folders by id); a step of another type reads as {type, name}
   tags         sorted set
   description
+  test         DSS's "marked as test" flag; compared only when the config sets `test`
 DSS makes the scenario id from the name it is created with: dss-iac creates it under the YAML key (so the
 id follows the key, not the display name) and sets the display name right after.
 """
@@ -20,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import BuildStep, Scenario, TemporalTrigger
+from ..config.models import BuildStep, DatasetTrigger, Scenario, TemporalTrigger
 from . import _shapes
 from ._flow import absent_as_none, describe, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 BUILD_STEP = "build_flowitem"
+DATASET_TRIGGER = "ds_modified"  # DSS's "dataset modified" trigger
+DATASET_TRIGGER_DELAY = 900  # seconds; the config's default, read when DSS has none
 # Trigger field -> (key in the DSS trigger's params, value when DSS has none: the config's default).
 TRIGGER_PARAMS: dict[str, tuple[str, Any]] = {
     "frequency": ("frequency", None), "hour": ("hour", 0), "minute": ("minute", 0), "days": ("daysOfWeek", []),
@@ -46,7 +50,7 @@ TRIGGER_PARAMS: dict[str, tuple[str, Any]] = {
 class ScenarioKind(Kind):
     name = "scenario"
     model = Scenario
-    adoptable = frozenset({"name", "active", "description", "tags"})
+    adoptable = frozenset({"name", "active", "description", "tags", "test"})
     reshaped = {"triggers": _shapes.triggers, "steps": _shapes.steps}
     collection = "scenarios"
     rank = 60
@@ -61,6 +65,8 @@ class ScenarioKind(Kind):
                 "steps": [_step_fields(s) for s in scenario.steps],
                 "tags": tag_set(scenario.tags), "description": scenario.description,
             }
+            if "test" in scenario.model_fields_set:
+                fields["test"] = scenario.test
             built = sorted({flow_address(source, item) for s in scenario.steps for item in s.items})
             out.append(Desired(Address("scenario", key, name), fields, (Address("project", key), *built)))
         return out
@@ -69,8 +75,10 @@ class ScenarioKind(Kind):
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         f = fields
+        # `test` only when DSS marks it as a test: left out, DSS's flag is left alone.
         return {"name": f["name"], "active": f["active"],
-                **nonempty({k: f[k] for k in ("triggers", "steps", "tags", "description")})}
+                **nonempty({k: f[k] for k in ("triggers", "steps", "tags", "description")}),
+                **({"test": True} if f.get("test") else {})}
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         # Keyed by the id DSS made, lower-cased: dss-iac creates a scenario under its YAML key, so the id follows
@@ -151,7 +159,9 @@ def _days(days: Any) -> list[str]:
     return sorted(set(days or []), key=lambda d: (WEEKDAYS.index(d) if d in WEEKDAYS else len(WEEKDAYS), str(d)))
 
 
-def _trigger_fields(t: TemporalTrigger) -> dict[str, Any]:
+def _trigger_fields(t: TemporalTrigger | DatasetTrigger) -> dict[str, Any]:
+    if isinstance(t, DatasetTrigger):
+        return {"type": t.type, "active": t.active, "datasets": list(dict.fromkeys(t.datasets)), "delay": t.delay}
     return {"type": t.type, "active": t.active, "frequency": t.frequency, "hour": t.hour, "minute": t.minute,
             "days": _days(t.days), "repeat": t.repeat, "timezone": t.timezone}
 
@@ -171,20 +181,30 @@ def fields_of(project: DSSProject, doc: dict[str, Any]) -> dict[str, Any]:
         names = folder_names_by_id(project)
     return {
         "name": doc.get("name", ""), "active": bool(doc.get("active", False)),
-        "triggers": [_read_trigger(t) for t in doc.get("triggers") or []],
+        "triggers": [_read_trigger(t, key) for t in doc.get("triggers") or []],
         "steps": [_read_step(s, key, names) for s in steps],
         "tags": tag_set(doc.get("tags") or []), "description": doc.get("description") or "",
+        "test": bool(doc.get("markedAsTest", False)),
     }
 
 
-def _read_trigger(t: dict[str, Any]) -> dict[str, Any]:
+def _read_trigger(t: dict[str, Any], key: str) -> dict[str, Any]:
     out: dict[str, Any] = {"type": t.get("type"), "active": bool(t.get("active", True))}
     if t.get("type") == "temporal":
         params = t.get("params") or {}
         for field, (param, default) in TRIGGER_PARAMS.items():
             out[field] = params.get(param, default)
         out["days"] = _days(out["days"])
+    elif t.get("type") == DATASET_TRIGGER:
+        out["type"] = "dataset"
+        out["datasets"] = [_watched(w, key) for w in (t.get("params") or {}).get("watches") or []]
+        out["delay"] = t.get("delay", DATASET_TRIGGER_DELAY)
     return out
+
+
+def _watched(watch: dict[str, Any], key: str) -> str:
+    owner, item = watch.get("projectKey") or key, str(watch.get("itemId"))
+    return item if owner == key and watch.get("type", "DATASET") == "DATASET" else f"{owner}.{item}"
 
 
 def _build_item(build: dict[str, Any], key: str, folder_name: dict[str, str]) -> str:
@@ -205,13 +225,27 @@ def _read_step(s: dict[str, Any], key: str, folder_name: dict[str, str]) -> dict
             "mode": params.get("jobType")}
 
 
-def _write_trigger(raw: dict[str, Any] | None, fields: dict[str, Any]) -> dict[str, Any]:
-    """A DSS temporal trigger: the one at this position updated in place (keeping its id and extras), or new."""
+def _write_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], key: str) -> dict[str, Any]:
+    """A DSS trigger: the one at this position updated in place (keeping its id and extras), or new."""
+    if fields["type"] == "dataset":
+        return _write_dataset_trigger(raw, fields, key)
     trigger = raw if raw is not None and raw.get("type") == "temporal" else {"type": "temporal"}
     trigger["active"] = fields["active"]
     params = trigger.setdefault("params", {})
     for field, (param, _) in TRIGGER_PARAMS.items():
         params[param] = list(fields[field]) if field == "days" else fields[field]
+    return trigger
+
+
+def _write_dataset_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], key: str) -> dict[str, Any]:
+    trigger = raw if raw is not None and raw.get("type") == DATASET_TRIGGER else {"type": DATASET_TRIGGER}
+    trigger["active"] = fields["active"]
+    trigger["delay"] = fields["delay"]
+    params = trigger.setdefault("params", {})
+    old = {w.get("itemId"): w for w in params.get("watches") or [] if w.get("type") == "DATASET"}
+    params["watches"] = [old.get(name) or {"type": "DATASET", "projectKey": key, "itemId": name, "partitionsSpec": ""}
+                         for name in fields["datasets"]]
+    params.setdefault("triggerWhenAllFire", False)
     return trigger
 
 
@@ -237,11 +271,13 @@ def _write(doc: dict[str, Any], fields: dict[str, Any], key: str, folder_id: dic
     doc["name"] = fields["name"]
     doc["active"] = fields["active"]
     old_triggers = doc.get("triggers") or []
-    doc["triggers"] = [_write_trigger(old_triggers[i] if i < len(old_triggers) else None, t)
+    doc["triggers"] = [_write_trigger(old_triggers[i] if i < len(old_triggers) else None, t, key)
                        for i, t in enumerate(fields["triggers"])]
     params = doc.setdefault("params", {})
     old_steps = params.get("steps") or []
     params["steps"] = [_write_step(old_steps[i] if i < len(old_steps) else None, s, key, folder_id)
                        for i, s in enumerate(fields["steps"])]
+    if "test" in fields:
+        doc["markedAsTest"] = bool(fields["test"])
     describe(doc, fields)
 

@@ -30,6 +30,9 @@ def error_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("error:")]
 
 
+TRIGGERS = "project: {key: CHURN, name: Churn}\nscenarios:\n  nightly:\n    triggers:\n      - "
+
+
 @pytest.mark.parametrize(("project", "expected"), [
     ("project: {key: CHURN, name: [unclosed\n", "projects/churn.yaml:2:1: YAML syntax error"),
     ("project: {key: CHURN, name: Churn, colour: red}\n",
@@ -43,6 +46,14 @@ def error_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
     (GOOD + "  back: {type: sync, inputs: [clean], outputs: [raw]}\n",
      "projects/churn.yaml:7:3: dependency cycle between recipes: back <- clean_it <- back"),
     ("project: {key: churn, name: Churn}\n", "projects/churn.yaml:1:16: invalid project key 'churn'"),
+    # A scenario's triggers are of two types, told apart by `type`: each error is in the type it names.
+    (TRIGGERS + "{type: temporal, frequency: daily}\n",
+     "projects/churn.yaml:5:37: invalid value 'daily' for 'frequency': input should be 'Minutely'"),
+    (TRIGGERS + "{type: dataset, datasets: [raw], frequency: Daily}\n",
+     "projects/churn.yaml:5:42: unknown key 'frequency' (expected one of: type, datasets, delay, active)"),
+    (TRIGGERS + "{type: hourly}\n", "projects/churn.yaml:5:16: unknown type 'hourly' (expected one of: temporal, "
+                                      "dataset)"),
+    (TRIGGERS + "{frequency: Daily}\n", "projects/churn.yaml:5:9: missing required key 'type'"),
 ])
 def test_config_errors_point_at_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], project: str,
                                          expected: str) -> None:

@@ -51,6 +51,9 @@ def build_by_hand(root: Path) -> None:
                                    "params": {"builds": [{"type": "DATASET", "itemId": "exported"}],
                                               "jobType": "RECURSIVE_BUILD"}})
         settings.save()
+        smoke = project.create_scenario("smoke", "step_based").get_settings()
+        smoke.get_raw()["markedAsTest"] = True  # DSS's "marked as test"
+        smoke.save()
         zone = project.get_flow().create_zone("ingest", color="#ff0000")
         zone.add_item(project.get_dataset("raw"))
 
@@ -69,6 +72,11 @@ def test_import_round_trips_to_an_empty_plan(tmp_path: Path, capsys: pytest.Capt
     assert "connection: storage" in text  # the environment's logical name, not filesystem_managed
     assert (root / "recipes" / "hand" / "clean.py").read_text() == CODE
     assert run(root, "validate") == 0
+    with Workspace.load(root) as ws:
+        scenarios = ws.config.projects["HAND"].spec.scenarios
+    # A test scenario is imported as one (`dss-iac test -e` runs it); the others leave DSS's flag alone.
+    assert scenarios["smoke"].test is True
+    assert "test" not in scenarios["nightly"].model_fields_set
     capsys.readouterr()
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
     assert "No changes." in capsys.readouterr().out

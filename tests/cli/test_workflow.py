@@ -191,6 +191,10 @@ def test_demo_runs_the_daily_loop(tmp_path: Path) -> None:
     assert "Apply complete! Resources: 11 added" in out
     assert '~ standard.threshold = "0.4" -> "0.99"' in out
     assert "Apply complete! Resources: 0 added, 2 changed, 0 destroyed." in out
+    # The tests pass, then a broken change is caught before any promotion (exit 7), at its place.
+    assert "Tests passed: 5 passed, 0 failed" in out
+    assert "  FAIL  flow.unbuilt-input recipe report_customers  projects/churn.yaml:" in out
+    assert "`dss-iac test` exited 7 (tests failed)" in out
     assert out.rstrip().endswith("DSS matches it again.")
     assert "Traceback" not in proc.stderr
 

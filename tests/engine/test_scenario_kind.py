@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataiku_iac.config.models import TemporalTrigger
+from dataiku_iac.config.models import DatasetTrigger, TemporalTrigger
 from tests.engine.conftest import apply_ok, changes, write_workspace
 
 FLOW = """\
@@ -201,13 +201,18 @@ def test_a_renamed_scenario_missing_from_state_is_found_by_its_id(make_workspace
     assert [s["id"] for s in _project(ws).list_scenarios()] == ["NIGHTLY"]
 
 
-_TRIGGERS = st.builds(
+_TEMPORAL = st.builds(
     TemporalTrigger, type=st.just("temporal"),
     frequency=st.sampled_from(["Minutely", "Hourly", "Daily", "Weekly", "Monthly"]),
     hour=st.integers(0, 23), minute=st.integers(0, 59),
     days=st.lists(st.sampled_from(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]),
                   max_size=9),
     repeat=st.integers(1, 12), timezone=st.sampled_from(["SERVER", "UTC", "Europe/Paris"]), active=st.booleans())
+_ON_DATASETS = st.builds(
+    DatasetTrigger, type=st.just("dataset"),
+    datasets=st.lists(st.sampled_from(["customers_raw", "customers_clean"]), min_size=1, max_size=3),
+    delay=st.integers(0, 7200), active=st.booleans())
+_TRIGGERS = _TEMPORAL | _ON_DATASETS
 _STEPS = st.fixed_dictionaries(
     {"type": st.just("build"),
      "items": st.lists(st.sampled_from(["customers_raw", "customers_clean", "models"]), min_size=1, max_size=4)},
@@ -219,7 +224,8 @@ _STEPS = st.fixed_dictionaries(
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(triggers=st.lists(_TRIGGERS, max_size=4), steps=st.lists(_STEPS, max_size=4), active=st.booleans(),
        tags=st.lists(st.sampled_from(["a", "b", "prod", "x-y"]), max_size=5))
-def test_any_triggers_and_steps_round_trip(make_workspace, tmp_path: Path, triggers: list[TemporalTrigger],
+def test_any_triggers_and_steps_round_trip(make_workspace, tmp_path: Path,
+                                          triggers: list[TemporalTrigger | DatasetTrigger],
                                           steps: list[dict], active: bool, tags: list[str]) -> None:
     scenario = {"triggers": [t.model_dump() for t in triggers], "steps": steps, "active": active, "tags": tags}
     write_workspace(tmp_path, {"churn": FLOW + f"scenarios: {json.dumps({'nightly': scenario})}\n"})
@@ -228,3 +234,26 @@ def test_any_triggers_and_steps_round_trip(make_workspace, tmp_path: Path, trigg
     assert changes(ws) == []
     raw = _settings(ws).get_raw()
     assert len(raw["triggers"]) == len(triggers) and len(raw["params"]["steps"]) == len(steps)
+
+
+def test_a_dataset_trigger_is_dss_dataset_modified_trigger(make_workspace) -> None:
+    """Written as DSS's `ds_modified` trigger watching the datasets; an edit in DSS is drift, restored by apply;
+    what DSS adds to the trigger (its grace delay) survives."""
+    on_change = CHURN.replace("      - {type: temporal, frequency: Daily, hour: 2, minute: 30}\n",
+                              "      - {type: dataset, datasets: [customers_raw], delay: 60}\n")
+    ws = make_workspace({"churn": on_change})
+    apply_ok(ws)
+    assert changes(ws) == []
+    settings = _settings(ws)
+    trigger = settings.get_raw()["triggers"][0]
+    assert (trigger["type"], trigger["delay"], trigger["active"]) == ("ds_modified", 60, True)
+    assert trigger["params"]["watches"] == [{"type": "DATASET", "projectKey": "CHURN", "itemId": "customers_raw",
+                                             "partitionsSpec": ""}]
+    trigger["params"]["watches"][0]["itemId"] = "customers_clean"
+    trigger["graceDelaySettings"] = {"delay": 120, "checkAgainAfterGraceDelay": True}
+    settings.save()
+    assert [(i.address, [c.path for c in i.changes]) for i in ws.drift("dev").items] == [(ADDRESS, ["triggers"])]
+    apply_ok(ws)
+    trigger = _settings(ws).get_raw()["triggers"][0]
+    assert trigger["params"]["watches"][0]["itemId"] == "customers_raw"
+    assert trigger["graceDelaySettings"] == {"delay": 120, "checkAgainAfterGraceDelay": True}

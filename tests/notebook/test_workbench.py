@@ -116,6 +116,25 @@ def test_a_scenario_s_triggers_and_active_flag(wb: Workbench) -> None:
         "+        hour: 6", "+        days: [Monday, Friday]", "+    active: false"]
 
 
+def test_dataset_triggers_have_their_own_table_and_keep_their_place() -> None:
+    from dataiku_iac.notebook.forms import ScenarioForm
+
+    triggers = [{"type": "temporal", "frequency": "Daily", "hour": 2},
+                {"type": "dataset", "datasets": ["customers_raw"]},
+                {"type": "temporal", "frequency": "Hourly"}]
+    form = ScenarioForm({"triggers": triggers}, lambda: None)
+    assert [cells(r)[0] for r in form.triggers.rows] == ["Daily", "Hourly"]
+    [on_raw] = form.on_datasets.rows
+    assert cells(on_raw) == ["customers_raw", 900, True]
+    assert form.values()["triggers"] == triggers  # nothing edited: the same list, in the same order
+    on_raw[0].value, on_raw[1].value = "customers_raw, customers_clean", 60
+    added = form.on_datasets.add(None)
+    added[0].value = "customers_clean"
+    assert form.values()["triggers"] == [
+        triggers[0], {"type": "dataset", "datasets": ["customers_raw", "customers_clean"], "delay": 60}, triggers[2],
+        {"type": "dataset", "datasets": ["customers_clean"]}]
+
+
 def test_the_yaml_text_area_edits_the_other_keys(wb: Workbench) -> None:
     before = churn(wb).read_text()
     wb.yaml.value = wb.yaml.value.replace("tags: [raw]", "tags: [raw, pii]").replace(

@@ -135,6 +135,13 @@ def test_adopt_maps_connections_back_to_their_logical_name(simple_ws: Path) -> N
     assert resource_changes(edits) == {"managed_folder.CHURN.reports": {"connection": "folders"}}
 
 
+def test_a_scenario_marked_as_test_in_dss_is_adopted_as_a_test_scenario(simple_ws: Path) -> None:
+    with Workspace.load(simple_ws) as ws:
+        edits = plan_adopt(ws.config, "dev", ws.environment("dev"), "scenario.CHURN.nightly",
+                           [FieldChange("test", False, True)])
+    assert resource_changes(edits) == {"scenario.CHURN.nightly": {"test": True}}
+
+
 def test_adopt_refuses_a_value_set_by_an_environment_override(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     text = (root / "dss-iac.yaml").read_text().replace(
@@ -154,6 +161,8 @@ def _reshape_in_dss(client: Any) -> None:
     raw["triggers"][0]["params"]["hour"] = 4
     raw["triggers"].append({"type": "temporal", "active": True,
                             "params": {"frequency": "Weekly", "daysOfWeek": ["Sunday", "Monday"], "hour": 6}})
+    raw["triggers"].append({"type": "ds_modified", "active": True, "delay": 900, "params": {"watches": [
+        {"type": "DATASET", "projectKey": "CHURN", "itemId": "customers_raw", "partitionsSpec": ""}]}})
     raw["params"]["steps"][0]["params"]["jobType"] = "RECURSIVE_FORCED_BUILD"
     settings.save()
     dataset = project.get_dataset("customers_raw").get_settings()
@@ -198,6 +207,8 @@ def test_reshaped_fields_are_adopted_in_their_yaml_form(applied_ws: Path) -> Non
         "+        frequency: Weekly",
         "+        hour: 6",
         "+        days: [Monday, Sunday]",
+        "+      - type: dataset",
+        "+        datasets: [customers_raw]",
         "-        mode: RECURSIVE_BUILD",
         "+        mode: RECURSIVE_FORCED_BUILD",
     ]

@@ -124,18 +124,19 @@ async def overview_open(app: TimedApp) -> tuple[float, float]:
         return frame_after(app, shown) + shown - t0, cpu
 
 
-async def scrolling(app: TimedApp, presses: int) -> tuple[list[float], list[float], int]:
+async def scrolling(app: TimedApp, presses: int) -> tuple[list[float], list[float], list[float], int]:
     async with app.run_test(size=SIZE) as pilot:
         await until_idle(pilot)
         app.open_plan("bench")
         await until_idle(pilot)
         screen = app.screen
         assert isinstance(screen, PlanReviewScreen)
-        moves = []
+        moves, cpu = [], []
         for _ in range(presses):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             await pilot.press("j")
             await pilot.pause()
+            cpu.append(time.process_time() - c0)
             moves.append(frame_after(app, t0))
         await pilot.press("slash")
         typing = []
@@ -144,7 +145,7 @@ async def scrolling(app: TimedApp, presses: int) -> tuple[list[float], list[floa
             await pilot.press({"_": "underscore"}.get(ch, ch))
             await pilot.pause()
             typing.append(frame_after(app, t0))
-        return moves, typing, len(screen.visible_entries())
+        return moves, cpu, typing, len(screen.visible_entries())
 
 
 def main() -> None:
@@ -164,8 +165,11 @@ def main() -> None:
         print(f"first paint of the plan review, plan given: {given:.2f} s (target < 1.5 s)")
         whole = asyncio.run(first_paint(app_for(root, env="bench"), from_key=True))
         print(f"first paint from the key press on the overview, planning included: {whole:.2f} s")
-        moves, typing, matched = asyncio.run(scrolling(app_for(root, plan), args.presses))
-        print(f"key-press latency scrolling with j ({len(moves)} presses): {ms(moves)}")
+        moves, cpu, typing, matched = asyncio.run(scrolling(app_for(root, plan), args.presses))
+        print(f"key-press latency scrolling with j ({len(moves)} presses): {ms(moves)} (target p95 < 50 ms)")
+        # On a shared machine the wall clock counts other processes too; CPU time is the app's alone (Pilot's
+        # own work for each press included).
+        print(f"CPU time per press: {ms(cpu)}")
         print(f"filter keystroke latency (tree rebuilt, {matched} left for 'ds_1'): "
               + ", ".join(f"{t * 1000:.0f} ms" for t in typing))
         record_as_applied(root, plan)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dss.connect import Connection, call, read_with_retry
-from ..errors import DSSApiError, DssIacError
+from ..errors import DSSApiError, DssIacError, PlanError
 from ..plan.model import Action, ActionType, Plan
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import Sensitive, taint
@@ -150,6 +150,8 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     started = time.perf_counter()
     notify(ProgressEvent("start", total, 0))
     for a in plan.to_record:  # facts about DSS already: only state to write, no call to make
+        if a.remote_id is None:  # a plan built in code (a loaded one is refused without it)
+            raise PlanError(f"{a.address}: nothing to record without the id DSS holds it under")
         found = (fields or {}).get(a.address, a.fields or {})
         recorder.put(a.address, ResourceState(a.kind, a.remote_id, recorder.fingerprints.scrub(dict(found)),
                                                  list(a.depends_on)), "record")

@@ -73,6 +73,8 @@ class Action:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Action:
+        if d.get("record_only") and not d.get("remote_id"):
+            raise ValueError(f"remote_id of {d.get('address')}: apply records what DSS holds under its id")
         return cls(
             address=d["address"], kind=d["kind"], action=ActionType(d["action"]), reason=d.get("reason", ""),
             changes=tuple(FieldChange.from_dict(c) for c in d.get("changes", [])),

@@ -83,6 +83,19 @@ def test_a_plan_file_that_is_not_one(ws: Path, capsys: pytest.CaptureFixture[str
     (ws / "junk.plan").write_text("{not json")
     assert run(ws, "apply", "junk.plan") == 1
     assert "is not a dss-iac plan file" in capsys.readouterr().err
+
+
+def test_a_saved_plan_recording_an_object_without_its_dss_id_is_refused(
+        ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--out", "dev.plan") == 0
+    doc = json.loads((ws / "dev.plan").read_text())
+    doc["actions"][0].update(record_only=True, remote_id=None)  # hand-edited: nothing says where DSS holds it
+    (ws / "dev.plan").write_text(json.dumps(doc))
+    assert run(ws, "apply", "dev.plan") == 1
+    err = capsys.readouterr().err
+    assert "not a dss-iac plan file (missing or invalid remote_id of project.CHURN" in err
+    assert run(ws, "state", "list", "-e", "dev") == 0
+    assert "CHURN" not in capsys.readouterr().out  # nothing recorded
     (ws / "future.plan").write_text(json.dumps({"format_version": 99}))
     assert run(ws, "apply", "future.plan") == 1
     assert "format_version 99 is not supported" in capsys.readouterr().err

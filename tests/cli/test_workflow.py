@@ -275,6 +275,9 @@ def test_destroy_keeps_a_project_holding_objects_made_by_hand(tmp_path: Path,
     assert "# project.CHURN will be forgotten (kept in DSS, only forgotten: it holds what dss-iac does not manage " \
            "(dataset handmade))" in out
     assert '# dataset.CHURN.ours will be destroyed (removed from the config)' in out
+    assert run(root, "plan", "-e", "dev", "--destroy", "--json") == 0
+    actions = json.loads(capsys.readouterr().out)["actions"]
+    assert {a["address"]: a["forgotten_only"] for a in actions} == {"project.CHURN": True, "dataset.CHURN.ours": False}
     assert run(root, "destroy", "-e", "dev", "--yes") == 0
     with Workspace.load(root) as ws:
         client = ws.connection("dev").client

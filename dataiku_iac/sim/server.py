@@ -183,8 +183,8 @@ class SimServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.socket.getsockname()[:2]  # what server_address holds, typed: an IPv4 or IPv6 host
-        return f"http://{host}:{port}"
+        host, port = self.server_address[:2]
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"  # bytes only for AF_UNIX
 
     def node(self, name: str) -> Node:
         for n in self.nodes:

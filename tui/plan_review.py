@@ -63,7 +63,7 @@ def _group_label(title: str, items: list[Entry], style: str) -> Text:
 
 class PlanReviewScreen(IOScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "Include/exclude", id="toggle"),
+        Binding("space", "toggle_target", "Include/exclude", id="toggle"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("n", "next_match", "Next", show=False, id="next-match"),
         Binding("N", "previous_match", "Previous", show=False, id="previous-match"),
@@ -71,7 +71,7 @@ class PlanReviewScreen(IOScreen):
         Binding("a", "approve", "Approve", id="approve"),
         Binding("s", "signoff", "Sign-off", show=False, id="signoff"),
     ]
-    FOOTER = ("approve", "toggle", "filter", "drift_only", "select_cursor")
+    FOOTER = ("approve", "toggle_target", "filter", "drift_only", "select_cursor")
 
     def __init__(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
         super().__init__()
@@ -369,7 +369,7 @@ class PlanReviewScreen(IOScreen):
         else:
             event.node.toggle()
 
-    def action_toggle(self) -> None:
+    def action_toggle_target(self) -> None:  # not `toggle`: Textual's own flips an attribute
         if self.full is None or self.busy:
             self.notify("the plan is being computed: wait for it", severity="warning")
             return

@@ -57,7 +57,7 @@ class PlanTree(NavTree):
     """The plan's tree: space is include / exclude (not Tree's fold), shown in the footer with enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "screen.toggle", "Include/exclude", id="toggle"),
+        Binding("space", "screen.toggle_target", "Include/exclude", id="toggle"),
         Binding("enter", "select_cursor", "Detail", id="open-detail"),
     ]
 

@@ -234,7 +234,8 @@ class Kind(ABC):
 
     def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
                        remote: Remote | None) -> str:
-        """Create (`remote` None) or overwrite the object from a passthrough document; return its remote id."""
+        """Create (`remote` None) or update the object from a passthrough document (its keys written over what DSS
+        holds: `passthrough.merged`); return its remote id."""
         raise NotImplementedError(f"{self.name} objects cannot be written from a DSS document")
 
     def document_refs(self, document: dict[str, Any]) -> list[str]:
@@ -255,11 +256,11 @@ class Kind(ABC):
     def observed(self, remote: Remote | None, like: Mapping[str, Any] | None) -> Remote | None:
         """`remote` in the form of `like` (the fields desired or recorded for it): its passthrough document when
         those are a passthrough's, else as the kind read it."""
-        from .passthrough import SECTION, is_passthrough
+        from .passthrough import SECTION, is_passthrough, pruned
 
-        if remote is None or not is_passthrough(like):
+        if remote is None or like is None or not is_passthrough(like):
             return remote
-        return Remote(remote.remote_id, {SECTION: self.document(remote)}, remote.raw)
+        return Remote(remote.remote_id, {SECTION: pruned(self.document(remote), like[SECTION])}, remote.raw)
 
     def apply_create(self, client: DSSClient, desired: Desired) -> str:
         """Create the object: from its passthrough document, or as the kind creates it."""
@@ -270,7 +271,7 @@ class Kind(ABC):
         return self.create(client, desired)
 
     def apply_update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
-        """Update the object: its whole passthrough document written back, or the kind's read-merge-write."""
+        """Update the object: its passthrough document written back, or the kind's read-merge-write."""
         from .passthrough import SECTION, is_passthrough
 
         if is_passthrough(desired.fields):

@@ -21,7 +21,7 @@ from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
 from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
-from .passthrough import overwrite, without
+from .passthrough import merged, without
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -136,7 +136,7 @@ class DatasetKind(Kind):
             raw = dataset.get_settings().get_raw()
         else:
             dataset, raw = project.get_dataset(name), copy.deepcopy(remote.raw)
-        DSSDatasetSettings(dataset, overwrite(raw, document, self.server_made)).save()
+        DSSDatasetSettings(dataset, merged(raw, document)).save()
         return name
 
     @staticmethod

@@ -10,9 +10,9 @@ A project file declares them in its `passthrough:` section, by collection then b
           payload: {keys: [...], values: [...]}
 
 The document is DSS's own, minus what the server makes (`Kind.server_made`: version tags, the project key and
-the object's identity). dss-iac manages it as one opaque field, `passthrough`: a plan compares it with the
-document read from DSS (every key, nested), apply writes it back whole (`Kind.write_document`), drift and
-adopt see it like any field. Any kind gets this by providing `document` and `write_document`; typed support
+the object's identity). dss-iac manages it as one field, `passthrough`: a plan compares it with the document
+read from DSS on the keys the document sets, at every level (`pruned`: DSS's defaults and additions never show),
+apply writes those keys back (`merged`, through `Kind.write_document`), drift and adopt see it like any field. Any kind gets this by providing `document` and `write_document`; typed support
 for a type, when it lands, takes over at the next import. Passthrough objects get no environment overrides
 and no remapping: the document is written as it is in every environment.
 """
@@ -78,13 +78,29 @@ def desired(kind: Kind, source: ProjectSource) -> list[Desired]:
     return out
 
 
-def overwrite(raw: dict[str, Any], document: Mapping[str, Any], server_made: frozenset[str]) -> dict[str, Any]:
-    """`raw` (a DSS document just read) made to say `document`: its keys set, the keys it lacks removed, what the
-    server makes kept as DSS sent it."""
-    for k in [k for k in raw if k not in document and k not in server_made]:
-        del raw[k]
-    raw.update(copy.deepcopy(dict(document)))
-    return raw
+def merged(current: Any, wanted: Any) -> Any:
+    """`wanted` (a passthrough document, or a value in it) written over `current` (what DSS holds there): a mapping
+    sets its keys and keeps DSS's others, a list's items merge with DSS's items at the same place (an item keeps the
+    id and the defaults DSS gave it), anything else is `wanted`."""
+    if isinstance(wanted, dict):
+        base = dict(current) if isinstance(current, dict) else {}
+        return {**base, **{k: merged(base.get(k), v) for k, v in wanted.items()}}
+    if isinstance(wanted, list):
+        old = current if isinstance(current, list) else []
+        return [merged(old[i] if i < len(old) else None, v) for i, v in enumerate(wanted)]
+    return copy.deepcopy(wanted)
+
+
+def pruned(found: Any, wanted: Any) -> Any:
+    """What DSS holds (`found`), on the keys `wanted` sets only: a passthrough document is compared as an open
+    map at every level, so the defaults DSS adds to what it is given (and new keys of a newer DSS) never show as
+    changes. A key taken out of the document is no longer managed; a list is compared item by item when it has
+    as many items, whole otherwise."""
+    if isinstance(wanted, dict) and isinstance(found, dict):
+        return {k: pruned(found[k], v) for k, v in wanted.items() if k in found}
+    if isinstance(wanted, list) and isinstance(found, list) and len(wanted) == len(found):
+        return [pruned(f, w) for f, w in zip(found, wanted, strict=True)]
+    return found
 
 
 def without_ids(items: Any) -> Any:
@@ -92,18 +108,3 @@ def without_ids(items: Any) -> Any:
     if not isinstance(items, list):
         return items
     return [{k: v for k, v in i.items() if k != "id"} if isinstance(i, dict) else i for i in items]
-
-
-def with_ids(items: Any, current: Any) -> Any:
-    """Items of a passthrough document given back the ids DSS gave the items at the same place (`current`): an
-    item added gets a new one from DSS."""
-    if not isinstance(items, list):
-        return items
-    old = current if isinstance(current, list) else []
-    out = []
-    for i, item in enumerate(copy.deepcopy(items)):
-        if isinstance(item, dict) and i < len(old) and isinstance(old[i], dict) and old[i].get("id") \
-                and "id" not in item:
-            item = {"id": old[i]["id"], **item}
-        out.append(item)
-    return out

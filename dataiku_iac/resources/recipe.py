@@ -31,7 +31,7 @@ from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address, split_ref
 from .base import CODE_ENV, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
-from .passthrough import overwrite, without
+from .passthrough import merged, without
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -183,24 +183,26 @@ class RecipeKind(Kind):
         from dataikuapi.dss.recipe import DSSRecipeCreator
 
         project = client.get_project(address.project)
-        definition, payload = dict(document["recipe"]), _encoded(document.get("payload"))
+        definition = dict(document["recipe"])
         with _flow_lock(project.project_key):
             if remote is None:
                 # DSS's raw creation: the definition as it is, no output made, no check of the items.
                 creator = DSSRecipeCreator(str(definition.get("type")), str(address.name), project)
                 creator.recipe_proto = {**definition, "name": str(address.name)}
                 creator.set_raw_mode()
-                creator.creation_settings["rawPayload"] = payload
+                creator.creation_settings["rawPayload"] = _encoded(document.get("payload"))
                 creator.create()
             settings = remote.raw if remote is not None else project.get_recipe(str(address.name)).get_settings()
-            overwrite(settings.get_recipe_raw_definition(), definition, self.server_made)
-            settings.set_payload(payload)
+            current = settings.get_recipe_raw_definition()
+            new = merged(current, definition)
+            current.clear()
+            current.update(new)
+            settings.set_payload(_encoded(merged(_decoded(settings.get_payload()), document.get("payload"))))
             settings.save()
         return str(address.name)
 
     def document_refs(self, document: dict[str, Any]) -> list[str]:
-        recipe = document.get("recipe") or {}
-        return [*_refs(recipe, "inputs"), *_refs(recipe, "outputs")]
+        return [*_refs(document.get("recipe") or {}, "inputs"), *document_outputs(document)]
 
 
 def _check_shape(source: ProjectSource, name: str, recipe: Recipe) -> None:
@@ -309,6 +311,12 @@ def _write(settings: DSSRecipeSettings, fields: dict[str, Any], folder_id: dict[
     if "code" in fields:
         settings.set_payload(fields["code"])
     describe(doc, fields)
+
+
+def document_outputs(document: Any) -> list[str]:
+    """The outputs a recipe's passthrough document names (a folder by its id)."""
+    recipe = document.get("recipe") if isinstance(document, dict) else None
+    return _refs(recipe, "outputs") if isinstance(recipe, dict) else []
 
 
 def _decoded(payload: str | None) -> Any:

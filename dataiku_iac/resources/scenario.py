@@ -29,7 +29,7 @@ from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
 from .base import Activation, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
-from .passthrough import overwrite, with_ids, without, without_ids
+from .passthrough import merged, without, without_ids
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -115,7 +115,7 @@ class ScenarioKind(Kind):
         client.get_project(address.project).get_scenario(remote_id).delete()
 
     # Passthrough (resources/passthrough.py): the scenario's settings document without its id, its project key,
-    # DSS's version tags, and the ids DSS gives its triggers, steps and reporters (kept by position on a write).
+    # DSS's version tags, and the ids DSS gives its triggers, steps and reporters (kept by place on a write).
     server_made = frozenset({"versionTag", "creationTag", "projectKey", "id"})
     document_help = ("the scenario's settings (name, type, active, triggers, params.steps, reporters...), without "
                      "the ids DSS gives it and its triggers, steps and reporters")
@@ -135,10 +135,9 @@ class ScenarioKind(Kind):
         else:
             settings, remote_id = remote.raw, remote.remote_id
         raw = settings.get_raw()
-        old = {key: items[key] for key, items in _id_lists(raw)}
-        overwrite(raw, document, self.server_made)
-        for key, items in _id_lists(raw):
-            items[key] = with_ids(items[key], old.get(key))
+        new = merged(raw, document)  # an item keeps the id DSS gave the one at its place
+        raw.clear()
+        raw.update(new)
         settings.save()
         return remote_id
 

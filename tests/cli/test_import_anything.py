@@ -44,6 +44,7 @@ projects = st.fixed_dictionaries({
         "triggers": st.lists(st.sampled_from(TRIGGER_TYPES), max_size=2),
         "reporters": st.lists(st.sampled_from(range(len(REPORTERS))), max_size=2)}), max_size=2),
     "datasets": st.lists(st.sampled_from(DATASET_TYPES), max_size=3),
+    "zoned": st.lists(st.booleans(), max_size=5),  # which recipes (with their outputs) go to a flow zone
 })
 _keys = itertools.count()
 
@@ -62,6 +63,11 @@ def build(client: Any, key: str, spec: dict[str, Any]) -> None:
         if hasattr(creator, "with_script"):
             creator.with_script(f"# recipe {i}\n")
         creator.create()
+    zoned = [f"r{i}" for i, z in enumerate(spec["zoned"][:len(spec["recipes"])]) if z]
+    if zoned:
+        zone = project.get_flow().create_zone("work")
+        for name in zoned:
+            zone.add_item(project.get_recipe(name))
     for i, scenario in enumerate(spec["scenarios"]):
         settings = project.create_scenario(f"s{i}", "step_based").get_settings()
         for j, stype in enumerate(scenario["steps"]):
@@ -96,11 +102,13 @@ def test_any_project_imports_validates_and_plans_empty(workspace: Path, spec: di
     report = json.loads(capsys.readouterr().out)
     assert report["not_managed"] == []
     # Every object is in the file: typed, or kept as its document.
-    names = {a.split(".", 2)[2] for a in [*report["typed"], *report["passthrough"]] if a.count(".") == 2}
+    names = {a.split(".", 2)[2] for a in [*report["typed"], *report["passthrough"]]
+             if a.count(".") == 2 and not a.startswith("zone.")}
     wanted = {"src", *(f"ds{i}" for i in range(len(spec["datasets"]))),
               *(f"out{i}" for i in range(len(spec["recipes"]))), *(f"r{i}" for i in range(len(spec["recipes"]))),
               *(f"s{i}" for i in range(len(spec["scenarios"])))}
     assert names == wanted
+    assert any(a.startswith("zone.") for a in report["typed"]) == any(spec["zoned"][:len(spec["recipes"])])
     assert main(["-C", str(workspace), "validate"]) == 0, capsys.readouterr()
     with Workspace.load(workspace) as ws:
         plan = ws.plan("dev", targets=[f"project.{key}"])

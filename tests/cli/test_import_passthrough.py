@@ -40,6 +40,7 @@ def build_uncovered(client: Any, key: str) -> None:
     scenario.get_raw()["reporters"] = [{"messaging": {"type": "slack-scenario",
                                                       "configuration": {"message": "done"}}, "phase": "END"}]
     scenario.save()
+    project.create_managed_folder("my notes")  # not a config key: left out, not managed
 
 
 def test_import_keeps_uncovered_objects_as_documents_and_plans_empty(
@@ -51,6 +52,8 @@ def test_import_keeps_uncovered_objects_as_documents_and_plans_empty(
     out = capsys.readouterr().out
     assert "Kept as DSS documents" in out
     assert "recipe.MIXED.by_customer" in out and "scenario.MIXED.refresh" in out
+    assert "Not managed (left out of the file): 1\n  managed folder 'my notes': its name is not a valid config " \
+           "key" in out
     text = (root / "projects" / "mixed.yaml").read_text()
     assert "passthrough:" in text and "type: grouping" in text
     assert run(root, "validate") == 0, capsys.readouterr()
@@ -58,6 +61,7 @@ def test_import_keeps_uncovered_objects_as_documents_and_plans_empty(
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_passthrough_object_drifts_is_adopted_and_reverted(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     root = write_workspace(tmp_path, {}, WORKSPACE)
@@ -67,7 +71,7 @@ def test_a_passthrough_object_drifts_is_adopted_and_reverted(tmp_path: Path,
     assert run(root, "import", "-e", "dev", "--project", "DRIFTY", "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["passthrough"] == ["recipe.DRIFTY.by_customer", "scenario.DRIFTY.refresh"]
-    assert "dataset.DRIFTY.orders" in report["typed"] and report["not_managed"] == []
+    assert "dataset.DRIFTY.orders" in report["typed"] and len(report["not_managed"]) == 1
     # Changed by hand in DSS: the grouping key, and the SQL of the scenario's step.
     settings = client.get_project("DRIFTY").get_recipe("by_customer").get_settings()
     payload = settings.get_json_payload()
@@ -100,4 +104,81 @@ def test_a_passthrough_object_drifts_is_adopted_and_reverted(tmp_path: Path,
     text = (root / "projects" / "drifty.yaml").read_text()
     assert "column: country" in text and "column: customer" not in text
     capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_passthrough_objects_deleted_in_dss_are_created_again_from_their_documents(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_workspace(tmp_path, {}, WORKSPACE)
+    with Workspace.load(root) as ws:
+        client = ws.connection("dev").client
+        build_uncovered(client, "AGAIN")
+        project = client.get_project("AGAIN")
+        project.create_dataset("feed", "CustomPython_acme-connector_feed", params={"endpoint": "orders"})
+    assert run(root, "import", "-e", "dev", "--project", "AGAIN") == 0
+    text = (root / "projects" / "again.yaml").read_text()
+    before = {"payload": project.get_recipe("by_customer").get_settings().get_json_payload(),
+              "steps": project.get_scenario("REFRESH").get_settings().raw_steps,
+              "feed": project.get_dataset("feed").get_settings().get_raw()["params"]}
+    project.get_recipe("by_customer").delete()
+    project.get_scenario("REFRESH").delete()
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 2
+    out = capsys.readouterr().out
+    assert "# recipe.AGAIN.by_customer will be created" in out and "# scenario.AGAIN.refresh will be created" in out
+    assert run(root, "apply", "-e", "dev", "--yes") == 0, capsys.readouterr().err
+    assert project.get_recipe("by_customer").get_settings().get_json_payload() == before["payload"]
+    steps = project.get_scenario("REFRESH").get_settings().raw_steps
+    assert [{k: v for k, v in s.items() if k != "id"} for s in steps] == \
+        [{k: v for k, v in s.items() if k != "id"} for s in before["steps"]]
+    assert project.get_dataset("feed").get_settings().get_raw()["params"] == before["feed"]
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
+    assert (root / "projects" / "again.yaml").read_text() == text
+
+
+def test_a_passthrough_section_written_by_hand_is_applied_and_plans_empty(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = """\
+        project: {key: HANDMADE, name: Hand made}
+        datasets:
+          orders: {type: Filesystem, connection: storage, params: {path: /orders}}
+          orders_by_customer: {type: Filesystem, connection: storage, params: {path: /by_customer}}
+        passthrough:
+          datasets:
+            feed:   # a dataset kept as its document
+              type: CustomPython_acme-connector_feed
+              managed: false
+              params: {endpoint: orders}
+              formatType: csv
+              formatParams: {separator: ","}
+          recipes:
+            by_customer:
+              recipe:
+                type: grouping
+                inputs: {main: {items: [{ref: orders}]}}
+                outputs: {main: {items: [{ref: orders_by_customer}]}}
+              payload: {keys: [{column: customer}], values: []}
+        """
+    root = write_workspace(tmp_path, {"handmade": project}, WORKSPACE)
+    assert run(root, "apply", "-e", "dev", "--yes") == 0, capsys.readouterr().err
+    with Workspace.load(root) as ws:
+        dss = ws.connection("dev").client.get_project("HANDMADE")
+        feed = dss.get_dataset("feed").get_settings().get_raw()
+        recipe = dss.get_recipe("by_customer").get_settings()
+    assert feed["type"] == "CustomPython_acme-connector_feed" and feed["params"] == {"endpoint": "orders"}
+    assert recipe.type == "grouping" and recipe.get_json_payload()["keys"] == [{"column": "customer"}]
+    # DSS filled in its defaults (the recipe's tags, description, engine params...): not what the file manages.
+    assert "description" in recipe.get_recipe_raw_definition()
+    capsys.readouterr()
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
+    # A change to the document is an update of that key only; DSS's own keys stay.
+    path = root / "projects" / "handmade.yaml"
+    path.write_text(path.read_text().replace("{column: customer}", "{column: country}"))
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 2
+    out = capsys.readouterr().out
+    assert "~ passthrough.payload.keys" in out and "passthrough.recipe" not in out
+    assert run(root, "apply", "-e", "dev", "--yes") == 0, capsys.readouterr().err
+    assert dss.get_recipe("by_customer").get_settings().get_json_payload()["keys"] == [{"column": "country"}]
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out

@@ -12,9 +12,10 @@ A project file declares them in its `passthrough:` section, by collection then b
 The document is DSS's own, minus what the server makes (`Kind.server_made`: version tags, the project key and
 the object's identity). dss-iac manages it as one field, `passthrough`: a plan compares it with the document
 read from DSS on the keys the document sets, at every level (`pruned`: DSS's defaults and additions never show),
-apply writes those keys back (`merged`, through `Kind.write_document`), drift and adopt see it like any field. Any kind gets this by providing `document` and `write_document`; typed support
-for a type, when it lands, takes over at the next import. Passthrough objects get no environment overrides
-and no remapping: the document is written as it is in every environment.
+apply writes those keys back (`merged`, through `Kind.write_document`), drift and adopt see it like any field.
+Any kind gets this by providing `document` and `write_document`; typed support for a type, when it lands, takes
+over at the next import. Passthrough objects get no environment overrides and no remapping: the document is
+written as it is in every environment.
 """
 
 from __future__ import annotations

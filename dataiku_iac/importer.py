@@ -279,7 +279,8 @@ def _project_doc(remotes: dict[Address, Remote],
     """The objects of `remotes` as a project file's document, where each sits in it, and what was not typed."""
     doc: dict[str, Any] = {}
     kept = _Kept([], [])
-    placed = _objects_doc(remotes, ctx, kept)
+    # The `passthrough:` section last: the typed configuration reads first.
+    placed = sorted(_objects_doc(remotes, ctx, kept), key=lambda p: p[0][0] == passthrough.SECTION)
     for path, entry in placed:
         node = doc
         for step in path[:-1]:

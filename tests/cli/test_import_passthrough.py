@@ -57,7 +57,8 @@ def test_import_keeps_uncovered_objects_as_documents_and_plans_empty(
     text = (root / "projects" / "mixed.yaml").read_text()
     assert "passthrough:" in text and "type: grouping" in text
     assert run(root, "validate") == 0, capsys.readouterr()
-    capsys.readouterr()
+    # The project, its two datasets, the grouping recipe and the scenario.
+    assert "1 project(s), 5 object(s)" in capsys.readouterr().out
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
 
 

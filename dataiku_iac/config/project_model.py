@@ -34,8 +34,8 @@ def _model(_version: int) -> type[ProjectFile]:
         "objects kept as their DSS document, for what their kind's typed form does not cover (a recipe type, a "
         "scenario step...): `dss-iac import` writes them here; by collection, then by name. The document is "
         "DSS's own minus what the server makes (version tags, project key, the object's name or id); dss-iac "
-        "plans, applies, drifts and adopts it whole, in every environment as it is written (no overrides, no "
-        "remapping)")))
+        "plans, applies, drifts and adopts it on the keys it sets (DSS's defaults and additions are left alone), in "
+        "every environment as it is written (no overrides, no remapping)")))
     model: type[ProjectFile] = create_model("ProjectFile", __base__=ProjectFile, __doc__=ProjectFile.__doc__, **extra)
     return model
 
@@ -43,7 +43,7 @@ def _model(_version: int) -> type[ProjectFile]:
 def _passthrough_model() -> Any:
     """The `passthrough:` section: one collection per kind whose objects can be kept as documents."""
     fields: dict[str, Any] = {
-        kind.collection: (dict[Annotated[str, Field(pattern=OBJECT_NAME)], kind.document_model] | None,
+        kind.collection: (GenericAlias(dict, (Annotated[str, Field(pattern=OBJECT_NAME)], kind.document_model)) | None,
                           Field(default=None, description=f"{kind.name.replace('_', ' ')} documents by name: "
                                                           f"{kind.document_help}"))
         for kind in registry.kinds() if kind.writes_documents and kind.collection is not None}

@@ -7,6 +7,7 @@ fields into a DSS document it has just read (`update`), so fields it does not ma
 from __future__ import annotations
 
 import copy
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -245,10 +246,10 @@ class Kind(ABC):
     def covers(self, entry: Any) -> bool:
         """Whether the typed configuration `config_entry` wrote is valid for the model (else import keeps the
         object as a passthrough document)."""
-        from pydantic import TypeAdapter, ValidationError
+        from pydantic import ValidationError
 
         try:
-            TypeAdapter(self.model).validate_python(entry)
+            _adapter(self.model).validate_python(entry)
         except ValidationError:
             return False
         return True
@@ -278,3 +279,11 @@ class Kind(ABC):
             self.write_document(client, desired.address, desired.fields[SECTION], remote)
         else:
             self.update(client, desired, remote)
+
+
+@functools.cache
+def _adapter(model: Any) -> Any:
+    """A validator for a kind's model, built once (an import asks it of every object)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(model)

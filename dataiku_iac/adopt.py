@@ -21,7 +21,7 @@ from .config.loader import WorkspaceConfig
 from .config.models import Environment
 from .errors import DssIacError
 from .plan.diff import FieldChange
-from .resources import KINDS
+from .resources import KINDS, passthrough
 from .resources._shapes import Unwritable
 from .resources.base import CONNECTION
 from .secrets import MASK
@@ -91,6 +91,10 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                 edits.append(Edit(config.file.path, config.file.shown, None,
                                   ("environments", env_name, "variables", sub[0]), value))
                 continue
+        elif root == passthrough.SECTION:  # a passthrough object: the keys of its document, as DSS holds them
+            if not sub:
+                raise AdoptError(f"{target}: its document is not a mapping in DSS; edit {source.file.shown} by hand")
+            keys = tuple(sub)
         elif root in kind_of.adoptable:
             if root in kind_of.remapped:
                 what = kind_of.remapped[root]

@@ -40,6 +40,8 @@ def register(sub: Any) -> None:
     p.add_argument("--project", required=True, metavar="KEY",
                    help="DSS project key (of a declared project: its key in the files or in this environment)")
     p.add_argument("--file", metavar="PATH", help="project file to write (default: projects/<key>.yaml)")
+    p.add_argument("--json", action="store_true", help="print which objects were written typed, kept as DSS "
+                                                       "documents (passthrough) or left out (not managed), as JSON")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("schema", help="print the JSON Schema of the configuration files, for editors",
                        description="Print the JSON Schema of dss-iac.yaml and of project files.",
@@ -61,17 +63,32 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     with load(args) as ws:
         file = Path(args.directory, args.file) if args.file else None
         result = import_project(ws, args.env, args.project, file)
+    if args.json:
+        console.json(result.to_dict())
+        return exit_codes.OK
     if result.added:
         _report_added(args, result, console)
         return exit_codes.OK
     console.out(f"Imported {args.project}: {len(result.resources)} resources recorded in the state of {args.env}.")
     console.out(f"Wrote {result.project_file}" + (f" and {len(result.code_files)} code file(s)"
                                                    if result.code_files else "") + ".")
-    for reason in result.skipped:
-        console.note(f"left out: {reason}")
+    _report_kept(result, console)
     _report_secrets(result, console)
     console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
     return exit_codes.OK
+
+
+def _report_kept(result: Any, console: Console) -> None:
+    """The objects kept as DSS documents (no typed form for them yet), and those left out (not managed)."""
+    if result.passthrough:
+        console.out(f"Kept as DSS documents (passthrough: the configuration has no typed form for them; dss-iac "
+                    f"plans, applies and drifts them whole): {len(result.passthrough)}")
+        for address in result.passthrough:
+            console.out(f"  {address}")
+    if result.skipped:
+        console.out(f"Not managed (left out of the file): {len(result.skipped)}")
+        for reason in result.skipped:
+            console.out(f"  {reason}")
 
 
 def _report_secrets(result: Any, console: Console) -> None:
@@ -89,15 +106,15 @@ def _report_secrets(result: Any, console: Console) -> None:
 def _report_added(args: argparse.Namespace, result: Any, console: Console) -> None:
     from .._text import brief
 
-    for reason in result.skipped:
-        console.note(f"left out: {reason}")
     if not result.resources:
+        _report_kept(result, console)
         console.out(f"Nothing to import: dss-iac manages everything project {args.project} holds in DSS"
                     + (" that import can write." if result.skipped else "."))
         return
     console.out(f"Added {len(result.resources)} object(s) of {args.project} to {result.project_file}"
                 + (f" and wrote {len(result.code_files)} code file(s)" if result.code_files else "")
                 + f"; recorded in the state of {args.env}: {brief(result.resources)}.")
+    _report_kept(result, console)
     _report_secrets(result, console)
     console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
 

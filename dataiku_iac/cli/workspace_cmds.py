@@ -161,10 +161,12 @@ def _error_json(e: ConfigError) -> dict[str, Any]:
 def _report_valid(ws: Workspace, args: argparse.Namespace, console: Console) -> None:
     projects = ws.config.projects
     from ..resources import KINDS
+    from ..resources.passthrough import entries
 
-    # Each project and the objects of its collections (variables and permissions are settings of the project).
-    resources = sum(1 + sum(len(k.declared(p.spec)) for k in KINDS.values() if not k.project_level)
-                    for p in projects.values())
+    # Each project and the objects of its collections, typed or passthrough (variables and permissions are
+    # settings of the project).
+    resources = sum(1 + sum(len(k.declared(p.spec)) + len(entries(p.spec, k)) for k in KINDS.values()
+                            if not k.project_level) for p in projects.values())
     if args.json:
         console.json({"valid": True, "projects": sorted(projects), "objects": resources})
     else:

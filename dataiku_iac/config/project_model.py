@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from pydantic import Field, create_model
 
 from ..resources import registry
-from .models import OBJECT_NAME, ProjectFile
+from ..resources.passthrough import SECTION
+from .models import OBJECT_NAME, ProjectFile, Strict
 
 
 def project_file_model() -> type[ProjectFile]:
@@ -29,7 +30,22 @@ def _model(_version: int) -> type[ProjectFile]:
                           Field(default_factory=dict, description=f"{kind.collection.replace('_', ' ')} by name "
                                                                   "(letters, digits, underscores)"))
         for kind in registry.kinds() if kind.collection is not None and kind.collection not in ProjectFile.model_fields}
-    if not extra:
-        return ProjectFile
+    extra[SECTION] = (_passthrough_model(), Field(default=None, description=(
+        "objects kept as their DSS document, for what their kind's typed form does not cover (a recipe type, a "
+        "scenario step...): `dss-iac import` writes them here; by collection, then by name. The document is "
+        "DSS's own minus what the server makes (version tags, project key, the object's name or id); dss-iac "
+        "plans, applies, drifts and adopts it on the keys it sets (DSS's defaults and additions are left alone), in "
+        "every environment as it is written (no overrides, no remapping)")))
     model: type[ProjectFile] = create_model("ProjectFile", __base__=ProjectFile, __doc__=ProjectFile.__doc__, **extra)
     return model
+
+
+def _passthrough_model() -> Any:
+    """The `passthrough:` section: one collection per kind whose objects can be kept as documents."""
+    fields: dict[str, Any] = {
+        kind.collection: (GenericAlias(dict, (Annotated[str, Field(pattern=OBJECT_NAME)], kind.document_model)) | None,
+                          Field(default=None, description=f"{kind.name.replace('_', ' ')} documents by name: "
+                                                          f"{kind.document_help}"))
+        for kind in registry.kinds() if kind.writes_documents and kind.collection is not None}
+    return create_model("Passthrough", __base__=Strict, __doc__="Objects kept as their DSS document.", **fields
+                        ) | None

@@ -46,9 +46,11 @@ def select_targets(desired: Mapping[Address, Desired], state: State,
     return {a: desired[a] for a in chosen}, in_state
 
 
-def refresh(conn: Connection, addresses: Iterable[Address], state: State,
-            parallelism: int) -> dict[Address, Remote | None]:
-    """Read every resource from DSS. Projects first: the contents of a missing project are not asked for."""
+def refresh(conn: Connection, addresses: Iterable[Address], state: State, parallelism: int,
+            desired: Mapping[str, Mapping[str, Any]] | None = None) -> dict[Address, Remote | None]:
+    """Read every resource from DSS. Projects first: the contents of a missing project are not asked for.
+    A passthrough object is read as its DSS document: the form its `desired` fields (or, once removed from the
+    configuration, its recorded ones) give it."""
     addresses = sorted(set(addresses))
     projects = sorted({a.project for a in addresses})
     remotes: dict[Address, Remote | None] = {}
@@ -56,7 +58,9 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
     def read(a: Address) -> tuple[Address, Remote | None]:
         kind = KINDS[a.kind]
         entry = state.resources.get(str(a))
-        return a, read_with_retry(conn, lambda: kind.read(conn.client, a, entry.remote_id if entry else None))
+        remote = read_with_retry(conn, lambda: kind.read(conn.client, a, entry.remote_id if entry else None))
+        like = (desired or {}).get(str(a)) or (entry.fields if entry is not None else None)
+        return a, kind.observed(remote, like)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         for a, r in pool.map(read, [Address("project", p) for p in projects]):
@@ -102,7 +106,7 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     addresses = set(desired) | {Address.parse(a) for a in managed}
     if progress:
         progress(f"refreshing {len(addresses)} resources")
-    remotes = refresh(conn, addresses, state, parallelism)
+    remotes = refresh(conn, addresses, state, parallelism, {str(a): d.fields for a, d in desired.items()})
     leaving = {a.project for a in map(Address.parse, managed) if a.kind == "project"
                and a not in desired and remotes.get(a) is not None}
     staying = {a.project for a, r in remotes.items() if a.kind == "project" and a in desired and r is not None

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..secrets import MASK, tag_values
-from . import registry
+from . import passthrough, registry
 from .address import Address
 from .base import Desired, Kind, Remote
 from .context import EnvContext
@@ -51,7 +51,7 @@ def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Des
         if ctx.design is not None and ctx.design_view is not None:
             sensitive |= ctx.design.sensitive | ctx.design_view.sensitive
         for kind in KINDS.values():
-            for d in kind.desired(source, ctx):
+            for d in [*kind.desired(source, ctx), *passthrough.desired(kind, source)]:
                 out[d.address] = _tagged(d, sensitive)
     if env.environment is not None and config.projects:
         check_overrides_used(env.name, env.environment, config.file, matched)

@@ -7,6 +7,7 @@ fields into a DSS document it has just read (`update`), so fields it does not ma
 from __future__ import annotations
 
 import copy
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -127,6 +128,13 @@ class Kind(ABC):
     keyed_by: ClassVar[str | None] = None
     # What the workbench's "New" starts an object from (the keys a user fills in first).
     template: ClassVar[Any] = {}
+    # Top-level keys of its DSS document that the server makes (left out of a passthrough document): version
+    # tags, and what identifies the object (its project, its name or id: the address says them).
+    server_made: ClassVar[frozenset[str]] = frozenset({"versionTag", "creationTag", "projectKey"})
+    # The model of a passthrough document of this kind (resources/passthrough.py): a mapping by default.
+    document_model: ClassVar[Any] = dict[str, Any]
+    # What such a document holds, for the config reference.
+    document_help: ClassVar[str] = "the settings document DSS holds"
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -184,7 +192,8 @@ class Kind(ABC):
         return out
 
     def declared(self, spec: Any) -> list[str | None]:
-        """The objects of this kind a project file (`spec`) declares: their names (None for a project-level kind)."""
+        """The objects of this kind a project file (`spec`) declares in its typed form: their names (None for a
+        project-level kind). Passthrough ones: `passthrough.entries`."""
         return [None] if self.collection is None else list(getattr(spec, self.collection))
 
     def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
@@ -212,3 +221,69 @@ class Kind(ABC):
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name
         is the key `import` gives it in a project file. Only for kinds with `listed` set."""
         raise NotImplementedError(f"{self.name} objects are not listed per project")
+
+    # -- passthrough: objects kept as their DSS document (resources/passthrough.py) ---------------------------------
+    @property
+    def writes_documents(self) -> bool:
+        """Whether objects of this kind can be kept as passthrough documents (the kind overrides `document`)."""
+        return type(self).document is not Kind.document and self.collection is not None
+
+    def document(self, remote: Remote) -> dict[str, Any] | None:
+        """The DSS document of an object just read (`remote.raw`), as a passthrough keeps it: without the keys
+        the server makes. None (the default) when this kind cannot write an object back from its document."""
+        return None
+
+    def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
+                       remote: Remote | None) -> str:
+        """Create (`remote` None) or update the object from a passthrough document (its keys written over what DSS
+        holds: `passthrough.merged`); return its remote id."""
+        raise NotImplementedError(f"{self.name} objects cannot be written from a DSS document")
+
+    def document_refs(self, document: dict[str, Any]) -> list[str]:
+        """The flow items (`name`, `PROJECT.name`) a passthrough document uses: created before it."""
+        return []
+
+    def covers(self, entry: Any) -> bool:
+        """Whether the typed configuration `config_entry` wrote is valid for the model (else import keeps the
+        object as a passthrough document)."""
+        from pydantic import ValidationError
+
+        try:
+            _adapter(self.model).validate_python(entry)
+        except ValidationError:
+            return False
+        return True
+
+    def observed(self, remote: Remote | None, like: Mapping[str, Any] | None) -> Remote | None:
+        """`remote` in the form of `like` (the fields desired or recorded for it): its passthrough document when
+        those are a passthrough's, else as the kind read it."""
+        from .passthrough import SECTION, is_passthrough, pruned
+
+        if remote is None or like is None or not is_passthrough(like):
+            return remote
+        return Remote(remote.remote_id, {SECTION: pruned(self.document(remote), like[SECTION])}, remote.raw)
+
+    def apply_create(self, client: DSSClient, desired: Desired) -> str:
+        """Create the object: from its passthrough document, or as the kind creates it."""
+        from .passthrough import SECTION, is_passthrough
+
+        if is_passthrough(desired.fields):
+            return self.write_document(client, desired.address, desired.fields[SECTION], None)
+        return self.create(client, desired)
+
+    def apply_update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        """Update the object: its passthrough document written back, or the kind's read-merge-write."""
+        from .passthrough import SECTION, is_passthrough
+
+        if is_passthrough(desired.fields):
+            self.write_document(client, desired.address, desired.fields[SECTION], remote)
+        else:
+            self.update(client, desired, remote)
+
+
+@functools.cache
+def _adapter(model: Any) -> Any:
+    """A validator for a kind's model, built once (an import asks it of every object)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(model)

@@ -21,6 +21,7 @@ from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
 from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
+from .passthrough import merged, without
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -115,6 +116,28 @@ class DatasetKind(Kind):
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         # Keep the data: dss-iac never drops data by default.
         client.get_project(address.project).get_dataset(remote_id).delete(drop_data=False)
+
+    # Passthrough (resources/passthrough.py): the settings document without its name, project key and version tags.
+    server_made = frozenset({"versionTag", "creationTag", "projectKey", "name"})
+    document_help = "the dataset's settings document (type, params, formatType, schema...), without its name"
+
+    def document(self, remote: Remote) -> dict[str, Any] | None:
+        return without(remote.raw, self.server_made)
+
+    def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
+                       remote: Remote | None) -> str:
+        from dataikuapi.dss.dataset import DSSDatasetSettings
+
+        project, name = client.get_project(address.project), str(address.name)
+        if remote is None:
+            dataset = project.create_dataset(name, str(document.get("type")), params=dict(document.get("params") or {}),
+                                             formatType=document.get("formatType"),
+                                             formatParams=dict(document.get("formatParams") or {}))
+            raw = dataset.get_settings().get_raw()
+        else:
+            dataset, raw = project.get_dataset(name), copy.deepcopy(remote.raw)
+        DSSDatasetSettings(dataset, merged(raw, document)).save()
+        return name
 
     @staticmethod
     def _save(dataset: Any, raw: dict[str, Any], fields: dict[str, Any],

@@ -15,19 +15,23 @@ role of code, sync and SQL query recipes alike.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import Recipe
+from pydantic import Field
+
+from ..config.models import Recipe, Strict
 from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address, split_ref
 from .base import CODE_ENV, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
+from .passthrough import merged, without
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -49,6 +53,15 @@ SIDES = ("inputs", "outputs")
 # What the creators put in a new item (DSSRecipeCreator._with_input / _with_output).
 NEW_ITEM: dict[str, dict[str, Any]] = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
 FOLDER_ID_LENGTH = 8
+
+
+class RecipeDocument(Strict):
+    """A recipe kept as its DSS document."""
+
+    recipe: dict[str, Any] = Field(description="the recipe definition as DSS holds it (type, inputs and outputs by "
+                                               "role, params...), without its name and DSS's version tags")
+    payload: Any = Field(default=None, description="the payload: a visual recipe's settings (a mapping), a code "
+                                                   "recipe's code (text)")
 
 
 class RecipeKind(Kind):
@@ -152,6 +165,44 @@ class RecipeKind(Kind):
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         # DSS deletes only the recipe: its outputs and their data stay.
         client.get_project(address.project).get_recipe(remote_id).delete()
+
+    # Passthrough (resources/passthrough.py): {recipe: definition without name and tags of the server, payload}.
+    server_made = frozenset({"versionTag", "creationTag", "projectKey", "name"})
+    document_help = ("`recipe` (the definition: type, inputs and outputs by role, params...) and `payload` (a "
+                     "visual recipe's settings as a mapping, a code recipe's code as text)")
+
+    document_model = RecipeDocument
+
+    def document(self, remote: Remote) -> dict[str, Any] | None:
+        settings = remote.raw
+        return {"recipe": without(settings.get_recipe_raw_definition(), self.server_made),
+                "payload": _decoded(settings.get_payload())}
+
+    def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
+                       remote: Remote | None) -> str:
+        from dataikuapi.dss.recipe import DSSRecipeCreator
+
+        project = client.get_project(address.project)
+        definition = dict(document["recipe"])
+        with _flow_lock(project.project_key):
+            if remote is None:
+                # DSS's raw creation: the definition as it is, no output made, no check of the items.
+                creator = DSSRecipeCreator(str(definition.get("type")), str(address.name), project)
+                creator.recipe_proto = {**definition, "name": str(address.name)}
+                creator.set_raw_mode()
+                creator.creation_settings["rawPayload"] = _encoded(document.get("payload"))
+                creator.create()
+            settings = remote.raw if remote is not None else project.get_recipe(str(address.name)).get_settings()
+            current = settings.get_recipe_raw_definition()
+            new = merged(current, definition)
+            current.clear()
+            current.update(new)
+            settings.set_payload(_encoded(merged(_decoded(settings.get_payload()), document.get("payload"))))
+            settings.save()
+        return str(address.name)
+
+    def document_refs(self, document: dict[str, Any]) -> list[str]:
+        return [*_refs(document.get("recipe") or {}, "inputs"), *document_outputs(document)]
 
 
 def _check_shape(source: ProjectSource, name: str, recipe: Recipe) -> None:
@@ -260,3 +311,25 @@ def _write(settings: DSSRecipeSettings, fields: dict[str, Any], folder_id: dict[
     if "code" in fields:
         settings.set_payload(fields["code"])
     describe(doc, fields)
+
+
+def document_outputs(document: Any) -> list[str]:
+    """The outputs a recipe's passthrough document names (a folder by its id)."""
+    recipe = document.get("recipe") if isinstance(document, dict) else None
+    return _refs(recipe, "outputs") if isinstance(recipe, dict) else []
+
+
+def _decoded(payload: str | None) -> Any:
+    """A payload as a passthrough writes it: the JSON of a visual recipe as a mapping (readable, diffed key by key),
+    anything else as its text."""
+    if not payload:
+        return payload or ""
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return payload
+    return value if isinstance(value, dict | list) else payload
+
+
+def _encoded(payload: Any) -> str:
+    return payload if isinstance(payload, str) else "" if payload is None else json.dumps(payload, indent=2)

@@ -29,6 +29,7 @@ from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
 from .base import Activation, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
+from .passthrough import merged, without, without_ids
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -112,6 +113,38 @@ class ScenarioKind(Kind):
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         client.get_project(address.project).get_scenario(remote_id).delete()
+
+    # Passthrough (resources/passthrough.py): the scenario's settings document without its id, its project key,
+    # DSS's version tags, and the ids DSS gives its triggers, steps and reporters (kept by place on a write).
+    server_made = frozenset({"versionTag", "creationTag", "projectKey", "id"})
+    document_help = ("the scenario's settings (name, type, active, triggers, params.steps, reporters...), without "
+                     "the ids DSS gives it and its triggers, steps and reporters")
+
+    def document(self, remote: Remote) -> dict[str, Any] | None:
+        doc = without(remote.raw.get_raw(), self.server_made)
+        for key, items in _id_lists(doc):
+            items[key] = without_ids(items[key])
+        return doc
+
+    def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
+                       remote: Remote | None) -> str:
+        project = client.get_project(address.project)
+        if remote is None:  # created under the YAML key, as dss-iac creates scenarios (the id follows the key)
+            scenario = project.create_scenario(str(address.name), str(document.get("type", "step_based")))
+            settings, remote_id = scenario.get_settings(), str(scenario.id)
+        else:
+            settings, remote_id = remote.raw, remote.remote_id
+        raw = settings.get_raw()
+        new = merged(raw, document)  # an item keeps the id DSS gave the one at its place
+        raw.clear()
+        raw.update(new)
+        settings.save()
+        return remote_id
+
+    def document_refs(self, document: dict[str, Any]) -> list[str]:
+        steps = (document.get("params") or {}).get("steps") or []
+        return [str(b.get("itemId")) for s in steps if isinstance(s, dict) and s.get("type") == BUILD_STEP
+                for b in (s.get("params") or {}).get("builds") or [] if b.get("type") == "DATASET"]
 
     def bundle_name(self, name: str) -> str:
         return scenario_key(name)
@@ -282,3 +315,10 @@ def _write(doc: dict[str, Any], fields: dict[str, Any], key: str, folder_id: dic
         doc["markedAsTest"] = bool(fields["test"])
     describe(doc, fields)
 
+
+
+def _id_lists(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Where a scenario document lists items DSS gives ids to: (key, the mapping holding that list)."""
+    params = doc.get("params")
+    found = [("triggers", doc), ("reporters", doc), ("steps", params if isinstance(params, dict) else {})]
+    return [(key, where) for key, where in found if key in where]

@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.models import ProjectFile, Zone
 from ..errors import DSSApiError
-from . import _shapes
+from . import _shapes, registry
 from ._flow import absent_as_none, folder_ids
 from .address import Address
 from .base import Desired, ImportContext, Kind, Remote
+from .passthrough import entries, names
 from .project import project_missing
+from .recipe import document_outputs
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -144,10 +146,10 @@ class ZoneKind(Kind):
 
 def _named(spec: ProjectFile, name: str) -> list[Item]:
     """The flow objects a zone item names (a recipe may share its name with a dataset: both are meant)."""
-    found = [("DATASET", name)] if name in spec.datasets else []
-    if name in spec.managed_folders:
+    found = [("DATASET", name)] if name in names(spec, "dataset") else []
+    if name in names(spec, "managed_folder"):
         found.append(("MANAGED_FOLDER", name))
-    if name in spec.recipes:
+    if name in names(spec, "recipe"):
         found.append(("RECIPE", name))
     return found
 
@@ -155,8 +157,10 @@ def _named(spec: ProjectFile, name: str) -> list[Item]:
 def _move_groups(spec: ProjectFile) -> dict[Item, frozenset[Item]]:
     """Objects DSS moves together: each recipe with its (local) outputs."""
     groups: dict[Item, frozenset[Item]] = {}
-    for rname, recipe in spec.recipes.items():
-        outputs = [o for out in recipe.outputs if "." not in out
+    written = {**{rname: recipe.outputs for rname, recipe in spec.recipes.items()},
+               **{rname: document_outputs(doc) for rname, doc in entries(spec, registry.get("recipe")).items()}}
+    for rname, recipe_outputs in written.items():
+        outputs = [o for out in recipe_outputs if "." not in out
                    for o in _named(spec, out) if o[0] != "RECIPE"]
         group = frozenset({("RECIPE", rname), *outputs})
         for member in group:

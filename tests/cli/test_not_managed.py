@@ -120,21 +120,21 @@ def test_a_saved_plan_keeps_the_report_and_applies(root: Path, capsys: pytest.Ca
         assert sorted(d["name"] for d in project.list_datasets()) == ["by_hand", "raw"]
 
 
-def test_an_import_that_would_not_validate_writes_nothing(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_object_with_no_typed_form_is_added_as_its_dss_document(root: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     with Workspace.load(root) as ws:
         scenario = ws.connection("dev").client.get_project("CHURN_DEV").create_scenario("watch", "step_based")
         settings = scenario.get_settings()
         settings.get_raw()["triggers"] = [{"type": "sql_query", "active": True, "params": {}}]
         settings.save()
     before = (root / "projects" / "churn.yaml").read_text()
-    listed = state_addresses(root, capsys)
-    assert run(root, "import", "-e", "dev", "--project", "CHURN") == 3
-    err = capsys.readouterr().err
-    assert err.startswith("error: what DSS holds in project CHURN cannot be added to projects/churn.yaml as it is, "
-                          "so nothing was written; in the file as import would write it: projects/churn.yaml:"), err
-    assert err.rstrip().endswith("unknown type 'sql_query' (expected one of: temporal, dataset)"), err
-    assert (root / "projects" / "churn.yaml").read_text() == before
-    assert state_addresses(root, capsys) == listed
+    assert run(root, "import", "-e", "dev", "--project", "CHURN") == 0
+    out = capsys.readouterr().out
+    assert "Kept as DSS documents" in out and "scenario.CHURN_DEV.watch" in out
+    after = (root / "projects" / "churn.yaml").read_text()
+    assert after.startswith(before.rstrip("\n")) and "passthrough:" in after and "type: sql_query" in after
+    assert "scenario.CHURN_DEV.watch" in state_addresses(root, capsys)
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
 
 
 def test_a_python_project_file_gets_an_honest_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

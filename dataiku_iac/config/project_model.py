@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, create_model
 
 from ..resources import registry
-from .models import OBJECT_NAME, ProjectFile
+from .models import MAX_NAME_LENGTH, OBJECT_NAME, ProjectFile
 
 
 def project_file_model() -> type[ProjectFile]:
@@ -23,9 +23,10 @@ def project_file_model() -> type[ProjectFile]:
 @cache
 def _model(_version: int) -> type[ProjectFile]:
     extra: dict[str, Any] = {
-        kind.collection: (dict[Annotated[str, Field(pattern=OBJECT_NAME)], kind.model],
+        kind.collection: (dict[Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)], kind.model],
                           Field(default_factory=dict, description=f"{kind.collection.replace('_', ' ')} by name "
-                                                                  "(letters, digits, underscores)"))
+                                                                  "(letters, digits, underscores; at most "
+                                                                  f"{MAX_NAME_LENGTH} characters)"))
         for kind in registry.kinds() if kind.collection is not None and kind.collection not in ProjectFile.model_fields}
     if not extra:
         return ProjectFile

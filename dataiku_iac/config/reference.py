@@ -70,10 +70,6 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Dataset", "description"): "dataset description",
     ("ManagedFolder", "tags"): "folder tags",
     ("ManagedFolder", "description"): "folder description",
-    ("Recipe", "type"): "recipe type; code recipes need `code`, sync has exactly one output",
-    ("Recipe", "outputs"): "datasets or folders of this project the recipe writes; each has one writer only",
-    ("Recipe", "tags"): "recipe tags",
-    ("Recipe", "description"): "recipe description",
     ("TemporalTrigger", "type"): "`temporal`: a time-based trigger",
     ("TemporalTrigger", "frequency"): "how often the trigger fires",
     ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
@@ -104,7 +100,6 @@ MODEL_NOTES: dict[str, str] = {
     "Dataset": "A dataset. External ones point at existing data (`params` says where); managed ones "
                "(`managed: true`) are stored by DSS in the connection and written by a recipe.",
     "ManagedFolder": "A managed folder: files of any kind, stored by DSS in a connection.",
-    "Recipe": "A recipe: reads its inputs, writes its outputs.",
     "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
     "TemporalTrigger": "A time-based trigger.",
     "DatasetTrigger": "A trigger that fires when one of the datasets changes.",

@@ -1,0 +1,196 @@
+"""Recipes of every type: created by plan/apply through DSS's builders, re-planned empty, drift after a hand edit
+through dataikuapi, adopted back into the YAML (which validates and re-plans empty)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from dataikuapi.dss.recipe import DSSRecipeSettings
+
+from dataiku_iac import Workspace
+from dataiku_iac.adopt import AdoptError
+from tests.engine.conftest import apply_ok, changes
+
+FS = "{type: Filesystem, connection: filesystem_managed, params: {path: /%s}}"
+MANAGED = "{type: Filesystem, managed: true, connection: filesystem_managed, format: csv}"
+
+
+@dataclass(frozen=True)
+class Case:
+    recipe: str  # the recipe's YAML body (flow style, one entry of `recipes:`)
+    edit: Callable[[DSSRecipeSettings], None]  # a hand edit in DSS
+    drifted: str  # the path the drift names
+    outputs: tuple[str, ...] = ("out",)
+    code: str | None = None  # the code file's text, for code recipes
+
+
+def _payload(key: str, value: Any) -> Callable[[DSSRecipeSettings], None]:
+    return lambda s: s.obj_payload.__setitem__(key, value)
+
+
+def _params(key: str, value: Any) -> Callable[[DSSRecipeSettings], None]:
+    return lambda s: s.get_recipe_params().__setitem__(key, value)
+
+
+def _code(s: DSSRecipeSettings) -> None:
+    s.set_payload(s.get_payload() + "\n-- edited in DSS\n")
+
+
+CODE_LANGUAGES = ["python", "r", "sql_query", "sql_script", "shell", "pyspark", "sparkr", "spark_scala",
+                  "spark_sql_query", "hive", "impala", "cpython", "ksql", "streaming_spark_scala"]
+
+CASES: dict[str, Case] = {
+    "prepare": Case(
+        "{type: prepare, inputs: [src], outputs: [out], steps: ["
+        "{type: ColumnRenamer, params: {renamings: [{from: a, to: b}]}}, "
+        "{type: FillEmptyWithValue, params: {columns: [b], value: '0'}, disabled: true, comment: zero fill}, "
+        "{group: cleanup, steps: [{type: ColumnsSelector, params: {keep: false, columns: [c]}}]}]}",
+        lambda s: s.add_processor_step("RemoveRowsOnEmpty", {"columns": ["b"]}), "steps"),
+    "join": Case(
+        "{type: join, inputs: [src, other], outputs: [out], joins: [{left: src, right: other, type: INNER, "
+        "on: [{left: id, right: id}, {left: day, right: since, op: GTE}]}], settings: {selectedColumns: []}}",
+        lambda s: s.raw_joins[0].__setitem__("type", "FULL"), "joins"),
+    "grouping": Case(
+        "{type: grouping, inputs: [src], outputs: [out], keys: [country, city], "
+        "aggregations: [{column: amount, functions: [sum, avg]}, {column: name, functions: [concat], "
+        "options: {concatSeparator: ';'}}], global_count: true}",
+        lambda s: s.set_column_aggregations("amount", max=True), "aggregations"),
+    "window": Case(
+        "{type: window, inputs: [src], outputs: [out], windows: [{partition_by: [country], "
+        "order_by: [{column: day, desc: true}], frame: {lower: -3, upper: 0}}], "
+        "aggregations: [{column: amount, functions: [sum, lag]}]}",
+        lambda s: s.obj_payload["windows"][0].__setitem__("prefix", "w_"), "windows"),
+    "distinct": Case("{type: distinct, inputs: [src], outputs: [out], keys: [id]}",
+                     _payload("keys", [{"column": "id"}, {"column": "day"}]), "keys"),
+    "sort": Case("{type: sort, inputs: [src], outputs: [out], orders: [{column: day, desc: true}, {column: id}]}",
+                 lambda s: s.add_sorting_key("amount"), "orders"),
+    "topn": Case("{type: topn, inputs: [src], outputs: [out], keys: [country], orders: [{column: amount, desc: true}]"
+                 ", settings: {firstRows: 5}}", _payload("firstRows", 3), "settings.firstRows"),
+    "vstack": Case("{type: vstack, inputs: [src, other], outputs: [out], settings: {addOriginColumn: true}}",
+                   _payload("addOriginColumn", False), "settings.addOriginColumn"),
+    "split": Case(
+        "{type: split, inputs: [src], outputs: [out, rest], settings: {mode: RANDOM, defaultOutputIndex: 1, "
+        "randomSplits: [{output: {mode: dataset, value: out}, share: 30}]}}",
+        _payload("defaultOutputIndex", 0), "settings.defaultOutputIndex", outputs=("out", "rest")),
+    "sampling": Case(
+        "{type: sampling, inputs: [src], outputs: [out], params: {selection: {samplingMethod: HEAD_SEQUENTIAL, "
+        "maxRecords: 1000}}}", _params("selection", {"samplingMethod": "FULL"}), "params.selection"),
+    "pivot": Case("{type: pivot, inputs: [src], outputs: [out], settings: {explicitIdentifiers: [country]}}",
+                  _payload("explicitIdentifiers", ["city"]), "settings.explicitIdentifiers"),
+    "sync": Case("{type: sync, inputs: [src], outputs: [out], params: {schemaMode: FREE_SCHEMA_NAME_BASED}}",
+                 _params("schemaMode", "STRICT_SYNC"), "params.schemaMode"),
+    "upsert": Case("{type: upsert, inputs: [src], outputs: [out], settings: {keys: [{column: id}]}}",
+                   _payload("keys", []), "settings.keys"),
+    "fuzzyjoin": Case("{type: fuzzyjoin, inputs: [src, other], outputs: [out], description: fuzzy}",
+                      lambda s: s.get_recipe_raw_definition().__setitem__("description", "edited"), "description"),
+    "plugin": Case(
+        "{type: CustomCode_geo-tools_compute, inputs: [src], outputs: [out], "
+        "roles: {src: input_dataset, out: output_dataset}, config: {radius_km: 3, mode: fast}}",
+        lambda s: s.get_recipe_params()["customConfig"].__setitem__("radius_km", 5), "config.radius_km"),
+    **{lang: Case(f"{{type: {lang}, inputs: [src], outputs: [out], code: ../code/job.txt}}", _code, "code",
+                  code=f"-- the {lang} job\nselect 1\n") for lang in CODE_LANGUAGES},
+}
+
+
+def _project(case: Case) -> str:
+    datasets = {"src": FS % "src", "other": FS % "other", **{o: MANAGED for o in case.outputs}}
+    lines = ["project: {key: TYPES, name: Recipe types}", "datasets:"]
+    lines += [f"  {name}: {body}" for name, body in datasets.items()]
+    lines += ["recipes:", f"  job: {case.recipe}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("rtype", sorted(CASES))
+def test_each_type_applies_replans_empty_drifts_and_is_adopted(make_workspace: Callable[..., Workspace],
+                                                                rtype: str) -> None:
+    case = CASES[rtype]
+    files = {"code/job.txt": case.code} if case.code is not None else None
+    ws = make_workspace({"types": _project(case)}, files=files)
+    apply_ok(ws)
+    assert changes(ws) == []
+    recipe = ws.connection("dev").client.get_project("TYPES").get_recipe("job")
+    settings = recipe.get_settings()
+    case.edit(settings)
+    settings.save()
+    [item] = ws.drift("dev").items
+    assert item.address == "recipe.TYPES.job" and item.changes
+    assert all(c.path == case.drifted or c.path.startswith(case.drifted + ".") for c in item.changes)
+    if case.code is not None:
+        # Code lives in its file, which adopt does not write: applying puts the file's code back.
+        with pytest.raises(AdoptError, match="adopting code of a recipe is not supported"):
+            ws.adopt("dev", item)
+        assert changes(ws) == [("~", "recipe.TYPES.job", ["code"])]
+        apply_ok(ws)
+        assert recipe.get_settings().get_payload() == case.code
+    else:
+        ws.adopt("dev", item)
+        ws = make_workspace()  # the edited YAML validates
+    assert changes(ws) == [] and not ws.drift("dev").items
+
+
+def test_a_step_added_and_a_step_moved_show_as_such_in_the_plan(make_workspace: Callable[..., Workspace]) -> None:
+    steps = ["{type: ColumnRenamer, params: {renamings: [{from: a, to: b}]}}",
+             "{type: FillEmptyWithValue, params: {columns: [b], value: '0'}}",
+             "{type: RemoveRowsOnEmpty, params: {columns: [c]}}"]
+    case = CASES["prepare"]
+
+    def project(items: list[str]) -> str:
+        return _project(Case(f"{{type: prepare, inputs: [src], outputs: [out], steps: [{', '.join(items)}]}}",
+                             case.edit, "steps"))
+
+    ws = make_workspace({"types": project(steps)})
+    apply_ok(ws)
+    added = "{type: ColumnCopier, params: {inputColumn: b, outputColumn: b2}}"
+    ws = make_workspace({"types": project([steps[2], steps[0], steps[1], added])})
+    plan = ws.plan("dev")
+    [action] = plan.changes
+    [change] = action.changes
+    assert change.path == "steps"
+    items = change.to_dict()["items"]
+    assert {(i["op"], i.get("from"), i.get("at", i.get("to"))) for i in items} == {("moved", 2, 0), ("added", None, 3)}
+    text = plan_text(plan)
+    assert "~ [0] moved from [2]" in text and '+ [3] = {"params": {"inputColumn": "b"' in text
+    apply_ok(ws)
+    steps_in_dss = ws.connection("dev").client.get_project("TYPES").get_recipe("job").get_settings().raw_steps
+    assert [s["type"] for s in steps_in_dss] == ["RemoveRowsOnEmpty", "ColumnRenamer", "FillEmptyWithValue",
+                                                 "ColumnCopier"]
+    assert changes(ws) == []
+
+
+def plan_text(plan: Any) -> str:
+    from dataiku_iac.plan.render_text import render_plan
+
+    return render_plan(plan)
+
+
+BAD = {
+    "unknown join type": ("{type: join, inputs: [src, other], outputs: [out], joins: [{left: src, right: other, "
+                          "type: SIDEWAYS}]}",
+                          r"types\.yaml:7:\d+: invalid value 'SIDEWAYS' for 'type': input should be 'LEFT'"),
+    "step without type": ("{type: prepare, inputs: [src], outputs: [out], steps: [{params: {a: 1}}]}",
+                          r"types\.yaml:7:\d+: a prepare step needs `type` \(its processor\) or `group`"),
+    "unknown recipe type": ("{type: spark_magic, inputs: [src], outputs: [out]}",
+                            r"types\.yaml:\d+:\d+: .*unknown recipe type 'spark_magic'"),
+    "steps on a join": ("{type: join, inputs: [src, other], outputs: [out], steps: []}",
+                        r"types\.yaml:\d+:\d+: .*`steps` is for shaker recipes, not join"),
+    "join of a non-input": ("{type: join, inputs: [src, other], outputs: [out], joins: [{left: src, right: nope}]}",
+                            r"types\.yaml:\d+:\d+: join input 'nope' is not one of the recipe's inputs"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_recipe_settings_are_one_line_errors_at_their_place(make_workspace: Callable[..., Workspace],
+                                                                 name: str) -> None:
+    from dataiku_iac.errors import DssIacError
+
+    recipe, pattern = BAD[name]
+    project = _project(Case(recipe, _code, "", outputs=("out",)))
+    with pytest.raises(DssIacError) as e:
+        ws = make_workspace({"types": textwrap.dedent(project)})
+        ws.plan("dev")
+    message = e.value.render().splitlines()[0]
+    assert __import__("re").search(pattern, message), message

@@ -71,12 +71,13 @@ BASE_CREATOR_TYPES = frozenset({"hive", "impala", "fuzzyjoin", "geojoin"})
 # What DSS gives a new recipe, left out of an imported file (an open map compares only what the file sets).
 # Read off dataikuapi's creators and recipes exported from DSS; a key missing here is merely written out.
 IMPORT_DEFAULTS: dict[str, Any] = {
-    "schemaMode": "STRICT_SYNC", "forceSchemaUpdate": False, "containerSelection": {"containerMode": "INHERIT"},
+    "schemaMode": "STRICT_SYNC", "containerSelection": {"containerMode": "INHERIT"},
     "columnsSelection": {"mode": "ALL"}, "origin": "PREPARE_RECIPE", "maxProcessedMemTableBytes": -1,
     "previewMode": "ALL_ROWS", "mode": "UNION", "originColumnName": "original_dataset", "firstRows": 10,
     "lastRows": 0, "identifierColumnsSelection": "EXPLICIT", "defaultOutputIndex": -1,
 }
-_YAML_TYPE = {dss: name for name, dss in ALIASES.items() if name in ("prepare", "stack")}
+# How `import` names a type: DSS's name, but `prepare` for the type DSS calls `shaker` (as its screens do).
+_YAML_TYPE = {ALIASES["prepare"]: "prepare"}
 
 
 def recipes_of(spec: ProjectFile) -> dict[str, Recipe]:
@@ -144,7 +145,8 @@ class RecipeKind(Kind):
             entry["code"] = Path(os.path.relpath(path, ctx.project_dir)).as_posix()
         typed = {k: f[k] for k in typed_fields(rtype) if f.get(k) not in (None, [], False)}
         return entry | nonempty({"roles": f.get("roles"), "code_env": f.get("code_env"), **typed,
-                                 "settings": _without_defaults(f.get("settings") or {}), "config": f.get("config"),
+                                 "settings": _without_defaults(f.get("settings") or {}),
+                                 "config": _without_defaults(f.get("config") or {}, {}),
                                  "params": _without_defaults(f["params"]), "tags": f["tags"],
                                  "description": f["description"]})
 
@@ -328,10 +330,11 @@ def fields_of(project: DSSProject, settings: DSSRecipeSettings) -> dict[str, Any
     return fields
 
 
-def _without_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
-    """An open map as `import` writes it: empty values and DSS's defaults for a new recipe left out."""
+def _without_defaults(values: Mapping[str, Any], defaults: Mapping[str, Any] = IMPORT_DEFAULTS) -> dict[str, Any]:
+    """An open map as `import` writes it: empty and false values, and DSS's defaults for a new recipe, left out
+    (a key left out is not managed: the next plan is empty all the same)."""
     return {k: v for k, v in values.items()
-            if v not in (None, "", [], {}) and not (k in IMPORT_DEFAULTS and IMPORT_DEFAULTS[k] == v)
+            if v not in (None, "", [], {}) and v is not False and not (k in defaults and defaults[k] == v)
             and not _plain_virtual_inputs(k, v) and not _off_filter(v)}
 
 

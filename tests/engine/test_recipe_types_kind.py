@@ -3,6 +3,8 @@ through dataikuapi, adopted back into the YAML (which validates and re-plans emp
 
 from __future__ import annotations
 
+import json
+import string
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,9 +12,12 @@ from typing import Any
 
 import pytest
 from dataikuapi.dss.recipe import DSSRecipeSettings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dataiku_iac import Workspace
 from dataiku_iac.adopt import AdoptError
+from dataiku_iac.resources import Address
 from tests.engine.conftest import apply_ok, changes
 
 FS = "{type: Filesystem, connection: filesystem_managed, params: {path: /%s}}"
@@ -194,3 +199,129 @@ def test_bad_recipe_settings_are_one_line_errors_at_their_place(make_workspace: 
         ws.plan("dev")
     message = e.value.render().splitlines()[0]
     assert __import__("re").search(pattern, message), message
+
+
+CONN = "filesystem_managed"
+BUILT = ["grouping", "upsert", "window", "distinct", "sort", "topn", "pivot", "split", "prepare", "vstack", "join",
+         "fuzzyjoin", "geojoin", "sync", "sampling", *CODE_LANGUAGES]
+
+
+def _build_every_type(project: Any) -> None:
+    """One recipe of each type, made as a DSS user's script makes them: dataikuapi's builders, then settings."""
+    from dataikuapi.dss.recipe import DSSRecipeCreator
+
+    for name in ("src", "other", "top_out", "plugin_out"):
+        project.create_dataset(name, "Filesystem", params={"connection": CONN, "path": f"/iac/{name}"},
+                               formatType="csv", formatParams={"separator": ","})
+    for rtype in BUILT:
+        out = f"{rtype}_out"
+        if rtype in ("fuzzyjoin", "geojoin", "hive", "impala"):  # new_recipe has no builder for these
+            creator: Any = DSSRecipeCreator(rtype, f"r_{rtype}", project).with_input("src")
+            if rtype.endswith("join"):
+                creator.with_input("other")
+            project.create_dataset(out, "Filesystem", params={"connection": CONN, "path": f"/iac/{out}"})
+            creator.with_output(out)
+        elif rtype in CODE_LANGUAGES and rtype != "sql_query":
+            creator = (project.new_recipe(rtype, f"r_{rtype}").with_input("src").with_new_output_dataset(out, CONN)
+                       .with_script(f"-- {rtype}\n"))
+        elif rtype == "topn":
+            creator = project.new_recipe(rtype, f"r_{rtype}").with_input("src").with_output("top_out")
+        elif rtype in ("join", "vstack"):
+            creator = project.new_recipe(rtype, f"r_{rtype}").with_input("src").with_input("other")
+            creator.with_new_output(out, CONN)
+        else:
+            creator = project.new_recipe(rtype, f"r_{rtype}").with_input("src").with_new_output(out, CONN)
+            if rtype == "split":
+                creator.with_new_output(f"{out}_rest", CONN)
+        recipe = creator.create()
+        settings = recipe.get_settings()
+        if rtype == "grouping":
+            settings.add_grouping_key("country")
+            settings.set_column_aggregations("amount", sum=True, avg=True)
+        elif rtype == "join":
+            join = settings.raw_joins[0]
+            settings.add_condition_to_join(join, column1="id", column2="id")
+        elif rtype == "prepare":
+            settings.add_processor_step("ColumnRenamer", {"renamings": [{"from": "a", "to": "b"}]})
+            settings.add_processor_step("FillEmptyWithValue", {"columns": ["b"], "value": "0"})
+        elif rtype == "sort":
+            settings.add_sorting_key("day", ascending=False)
+        elif rtype == "split":
+            settings.set_split_on_random_ratio([{"output": {"mode": "dataset", "value": out}, "share": 30}],
+                                               default_output=f"{out}_rest")
+        elif rtype == "window":
+            settings.obj_payload["windows"][0].update(enablePartitioning=True, partitioningColumns=["country"],
+                                                      enableLimits=True, lowerBound=-2, upperBound=0)
+        elif rtype == "sql_query":
+            settings.set_payload("SELECT * FROM src")
+        settings.save()
+    plugin = {"type": "CustomCode_geo-tools_compute", "name": "r_plugin",
+              "inputs": {"input_dataset": {"items": [{"ref": "src"}]}},
+              "outputs": {"output_dataset": {"items": [{"ref": "plugin_out"}]}},
+              "params": {"customConfig": {"radius_km": 3}}}
+    project.create_recipe(plugin, {})
+
+
+@pytest.mark.slow
+def test_a_project_with_every_builder_type_imports_validates_and_replans_empty(
+        make_workspace: Callable[..., Workspace]) -> None:
+    from dataiku_iac.importer import import_project
+
+    ws = make_workspace({})
+    project = ws.connection("dev").client.create_project("ALLTYPES", "All types", "admin")
+    _build_every_type(project)
+    result = import_project(ws, "dev", "ALLTYPES")
+    recipes = {r for r in result.resources if r.startswith("recipe.")}
+    assert len(recipes) == len(BUILT) + 1 and not [s for s in result.skipped if "recipe" in s]
+    ws = make_workspace()  # the imported file validates
+    spec = ws.config.projects["ALLTYPES"].spec
+    assert spec.recipes["r_prepare"].type == "prepare"
+    assert [s.type for s in spec.recipes["r_prepare"].steps or []] == ["ColumnRenamer", "FillEmptyWithValue"]
+    assert spec.recipes["r_grouping"].keys == ["country"]
+    assert [(a.column, a.functions) for a in spec.recipes["r_grouping"].aggregations or []] == [
+        ("amount", ["avg", "sum"])]
+    [join] = spec.recipes["r_join"].joins or []
+    assert (join.left, join.right, join.type, [(c.left, c.right) for c in join.on]) == (
+        "src", "other", "LEFT", [("id", "id")])
+    assert spec.recipes["r_sort"].orders is not None and spec.recipes["r_sort"].orders[0].desc is True
+    assert spec.recipes["r_window"].windows is not None and spec.recipes["r_window"].windows[0].frame is not None
+    assert spec.recipes["r_split"].settings["mode"] == "RANDOM"
+    assert spec.recipes["r_plugin"].config == {"radius_km": 3}
+    assert spec.recipes["r_plugin"].roles == {"src": "input_dataset", "plugin_out": "output_dataset"}
+    assert ws.config.projects["ALLTYPES"].code["r_python"] == "-- python\n"
+    assert changes(ws) == [] and not ws.drift("dev").items
+
+
+_KEYS = st.from_regex(r"k[a-z0-9_]{0,8}", fullmatch=True)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(string.ascii_letters + " -_.:/'\"", max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3), max_leaves=8)
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(payload=st.dictionaries(_KEYS, _VALUES, max_size=4), config=st.dictionaries(_KEYS, _VALUES, max_size=4))
+def test_open_maps_survive_apply_and_import(make_workspace: Callable[..., Workspace], payload: dict[str, Any],
+                                           config: dict[str, Any]) -> None:
+    """Whatever a visual recipe's `settings` and a plugin recipe's `config` hold reaches DSS, re-plans empty, and
+    comes back from DSS in the form `import` writes (empty and false values left out: they are not managed)."""
+    from dataiku_iac.resources import KINDS
+    from dataiku_iac.resources.base import ImportContext
+
+    case = Case(f"{{type: pivot, inputs: [src], outputs: [out], settings: {json.dumps(payload)}}}", _code, "")
+    plugin = (f"  plugin: {{type: CustomCode_geo-tools_compute, inputs: [other], outputs: [plugin_out], "
+              f"config: {json.dumps(config)}}}\n  plugin_out: {MANAGED}\n")
+    text = _project(case).replace("recipes:\n", "").replace("  job:", "recipes:\n  job:")
+    text = text.replace("datasets:\n", f"datasets:\n  plugin_out: {MANAGED}\n", 1) + plugin.splitlines()[0] + "\n"
+    ws = make_workspace({"types": text})
+    apply_ok(ws)
+    assert changes(ws) == []
+    kind = KINDS["recipe"]
+    ctx = ImportContext("TYPES", {}, ws.root / "code", ws.root / "projects")
+    for name, wanted, key in (("job", payload, "settings"), ("plugin", config, "config")):
+        remote = kind.read(ws.connection("dev").client, Address("recipe", "TYPES", name), None)
+        assert remote is not None
+        entry = kind.config_entry(name, remote.fields, ctx)
+        kept = {k: v for k, v in wanted.items() if v not in (None, "", [], {}) and v is not False}
+        assert entry.get(key, {}) == kept

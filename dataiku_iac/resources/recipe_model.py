@@ -67,6 +67,7 @@ def is_plugin(rtype: str) -> bool:
 
 
 RecipeType = Annotated[str, AfterValidator(_known_type)]
+_SHOWN = {"shaker": "prepare"}  # how messages name a type
 
 
 class PrepareStep(Strict):
@@ -162,7 +163,8 @@ class Recipe(Strict):
     roles: dict[str, str] = Field(default_factory=dict, description="input or output -> its role, for those not in "
                                                                     "role `main` (plugin recipes name their roles)")
     code: str | None = Field(default=None, description="code recipes: path of the code file, relative to this file")
-    code_env: str | None = Field(default=None, description="python, r, pyspark, sparkr recipes: logical code env")
+    code_env: str | None = Field(default=None, description="python, r, pyspark, sparkr, cpython recipes: logical "
+                                                                       "code env")
     steps: list[PrepareStep] | None = Field(default=None, description="prepare: the script's steps, in order")
     joins: list[Join] | None = Field(default=None, description="join: the joins, in order")
     keys: list[str] | None = Field(default=None, description="grouping, distinct, topn: key columns")
@@ -187,7 +189,7 @@ class Recipe(Strict):
         allowed = FIELDS_OF_TYPE.get(rtype, ())
         for name in TYPED_FIELDS:
             if getattr(self, name) is not None and name not in allowed:
-                where = ", ".join(t for t, f in FIELDS_OF_TYPE.items() if name in f)
+                where = ", ".join(_SHOWN.get(t, t) for t, f in FIELDS_OF_TYPE.items() if name in f)
                 raise ValueError(f"`{name}` is for {where} recipes, not {self.type}")
         if self.settings and rtype not in JSON_VISUAL:
             raise ValueError(f"`settings` is for visual recipes; a {self.type} recipe keeps its settings in "

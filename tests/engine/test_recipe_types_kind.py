@@ -181,7 +181,7 @@ BAD = {
     "unknown recipe type": ("{type: spark_magic, inputs: [src], outputs: [out]}",
                             r"types\.yaml:\d+:\d+: .*unknown recipe type 'spark_magic'"),
     "steps on a join": ("{type: join, inputs: [src, other], outputs: [out], steps: []}",
-                        r"types\.yaml:\d+:\d+: .*`steps` is for shaker recipes, not join"),
+                        r"types\.yaml:\d+:\d+: .*`steps` is for prepare recipes, not join"),
     "join of a non-input": ("{type: join, inputs: [src, other], outputs: [out], joins: [{left: src, right: nope}]}",
                             r"types\.yaml:\d+:\d+: join input 'nope' is not one of the recipe's inputs"),
 }

@@ -384,12 +384,22 @@ def _set_side(doc: dict[str, Any], side: str, wanted: list[str], roles: Mapping[
         target.append(item if item is not None else {"ref": ref, **NEW_ITEM[side]})
 
 
+def _reindexed(payload: dict[str, Any], before: list[str], after: list[str]) -> dict[str, Any]:
+    """Virtual inputs point at inputs by position: keep them on the same inputs when inputs come and go."""
+    for v in payload.get("virtualInputs") or [] if before != after else []:
+        index = v.get("index") if isinstance(v, dict) else None
+        if isinstance(index, int) and 0 <= index < len(before) and before[index] in after:
+            v["index"] = after.index(before[index])
+    return payload
+
+
 def _write(settings: DSSRecipeSettings, fields: dict[str, Any], folder_id: dict[str, str],
            removed: Mapping[str, Iterable[str]] | None = None) -> None:
     """Write the managed fields into the recipe document; everything else in it is left as it was."""
     removed = removed or {}
     doc = settings.get_recipe_raw_definition()
     roles = {folder_id.get(ref, ref): role for ref, role in (fields.get("roles") or {}).items()}
+    main_before = _main_inputs(doc)
     for side in SIDES:
         _set_side(doc, side, [folder_id.get(ref, ref) for ref in fields[side]], roles)
     params = merge_open(doc.setdefault("params", {}), fields["params"], removed.get("params", ()))
@@ -404,7 +414,8 @@ def _write(settings: DSSRecipeSettings, fields: dict[str, Any], folder_id: dict[
     if "code" in fields:
         settings.set_payload(fields["code"])
     if fields["type"] in JSON_VISUAL:
-        payload = merge_open(_payload(settings), fields.get("settings") or {}, removed.get("settings", ()))
+        payload = _reindexed(_payload(settings), main_before, _main_inputs(doc))
+        payload = merge_open(payload, fields.get("settings") or {}, removed.get("settings", ()))
         write_typed(fields["type"], payload, fields, _main_inputs(doc))
         settings.set_json_payload(payload)
     describe(doc, fields)

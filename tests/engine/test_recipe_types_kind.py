@@ -325,3 +325,21 @@ def test_open_maps_survive_apply_and_import(make_workspace: Callable[..., Worksp
         entry = kind.config_entry(name, remote.fields, ctx)
         kept = {k: v for k, v in wanted.items() if v not in (None, "", [], {}) and v is not False}
         assert entry.get(key, {}) == kept
+
+
+def test_a_join_keeps_its_inputs_when_an_input_before_them_goes(make_workspace: Callable[..., Workspace]) -> None:
+    recipe = ("{type: join, inputs: [aa, src, other], outputs: [out], joins: [{left: src, right: other, "
+              "on: [{left: id, right: id}]}]}")
+    case = Case(recipe, _code, "")
+    text = _project(case).replace("datasets:\n", "datasets:\n  aa: " + FS % "aa" + "\n", 1)
+    ws = make_workspace({"types": text})
+    apply_ok(ws)
+    ws = make_workspace({"types": text.replace("inputs: [aa, src, other]", "inputs: [src, other]")})
+    assert changes(ws) == [("~", "recipe.TYPES.job", ["inputs"])]
+    apply_ok(ws)
+    assert changes(ws) == []
+    settings = ws.connection("dev").client.get_project("TYPES").get_recipe("job").get_settings()
+    refs = settings.get_flat_input_refs()
+    virtual = [refs[v["index"]] for v in settings.raw_virtual_inputs]
+    join = settings.raw_joins[0]
+    assert (virtual[join["table1"]], virtual[join["table2"]]) == ("src", "other")

@@ -64,7 +64,7 @@ ENV_PARAM = "envSelection"
 PLUGIN_PARAM = "customConfig"
 SIDES = ("inputs", "outputs")
 # What the creators put in a new item (DSSRecipeCreator._with_input / _with_output).
-NEW_ITEM = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
+NEW_ITEM: dict[str, dict[str, Any]] = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
 FOLDER_ID_LENGTH = 8
 # Types project.new_recipe has no creator for (it raises "Unknown type"): created with the base creator.
 BASE_CREATOR_TYPES = frozenset({"hive", "impala", "fuzzyjoin", "geojoin"})

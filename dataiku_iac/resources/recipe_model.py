@@ -68,6 +68,8 @@ def is_plugin(rtype: str) -> bool:
 
 RecipeType = Annotated[str, AfterValidator(_known_type)]
 _SHOWN = {"shaker": "prepare"}  # how messages name a type
+# The JSON Schema of `type`: what `_known_type` accepts.
+_TYPE_SCHEMA: dict[str, Any] = {"anyOf": [{"enum": sorted(TYPES | set(ALIASES))}, {"pattern": _PLUGIN.pattern}]}
 
 
 class PrepareStep(Strict):
@@ -155,8 +157,7 @@ class Recipe(Strict):
                                          "sort, topn, vstack, split, sampling, pivot, sync...), a code language "
                                          "(python, r, sql_query, sql_script, shell, pyspark, hive...) or "
                                          "`CustomCode_<recipe>` for a plugin's recipe",
-                                   json_schema_extra={"anyOf": [{"enum": sorted(TYPES | set(ALIASES))},
-                                                                {"pattern": _PLUGIN.pattern}]})
+                                   json_schema_extra=_TYPE_SCHEMA)
     inputs: list[str] = Field(description="dataset or folder names; `PROJECT.name` for another project's dataset")
     outputs: list[str] = Field(min_length=1, description="datasets or folders of this project the recipe writes; "
                                                          "each has one writer only")

@@ -34,13 +34,16 @@ from .config.models import (
     ManagedFolder,
     Permission,
     Project,
-    ProjectFile,
-    Recipe,
     Scenario,
     TemporalTrigger,
     Variables,
     Zone,
 )
+from .config.project_model import project_file_model
+from .resources.recipe_model import Recipe
+
+# The project file's model with the collection of every kind registered at import (recipes among them).
+ProjectFile = project_file_model()
 
 __all__ = [
     "BuildStep",

@@ -20,7 +20,8 @@ from ruamel.yaml import YAML
 
 from dataiku_iac.config import reference
 from dataiku_iac.config.loader import load_workspace
-from dataiku_iac.config.models import ProjectFile, WorkspaceFile
+from dataiku_iac.config.models import WorkspaceFile
+from dataiku_iac.config.project_model import project_file_model
 from dataiku_iac.config.reference import (
     FIELD_NOTES,
     MINIMAL_PROJECT,
@@ -32,6 +33,8 @@ from dataiku_iac.config.reference import (
     render_reference,
 )
 
+# The project file model with the collections the kinds add (recipes: the recipe kind's own model).
+ProjectFile = project_file_model()
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "config-reference.md"
 EXAMPLES = ROOT / "examples"

@@ -7,13 +7,16 @@ each project file declares one DSS project and its flow, keyed by name so names 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .._text import shorten
 from .envref import has_ref
 from .testing_models import WAIVERS_HELP, DataTest, TestSettings, Waivers
+
+if TYPE_CHECKING:
+    from ..resources.recipe_model import Recipe
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
@@ -299,21 +302,6 @@ class ManagedFolder(Strict):
     waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
-RecipeType = Literal["python", "sql_query", "sync", "shell", "r", "sql_script"]
-
-
-class Recipe(Strict):
-    type: RecipeType
-    inputs: list[str] = Field(description="dataset or folder names; `PROJECT.name` for another project's dataset")
-    outputs: list[str] = Field(min_length=1)
-    code: str | None = Field(default=None, description="code recipes: path of the code file, relative to this file")
-    code_env: str | None = Field(default=None, description="python/r recipes: logical code env")
-    params: dict[str, Any] = Field(default_factory=dict, description="extra recipe params")
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
 class TemporalTrigger(Strict):
     type: Literal["temporal"]
     frequency: Literal["Minutely", "Hourly", "Daily", "Weekly", "Monthly"]
@@ -377,6 +365,7 @@ class ProjectFile(Strict):
     project: Project
     datasets: dict[Name, Dataset] = _names("datasets")
     managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
-    recipes: dict[Name, Recipe] = _names("recipes")
     scenarios: dict[Name, Scenario] = _names("scenarios")
     zones: dict[Name, Zone] = _names("flow zones")
+    if TYPE_CHECKING:  # added by the recipe kind when it registers (config/project_model.py)
+        recipes: dict[str, Recipe]

@@ -14,7 +14,7 @@ from pydantic import Field, create_model
 
 from ..resources import registry
 from ..resources.passthrough import SECTION
-from .models import OBJECT_NAME, ProjectFile, Strict
+from .models import MAX_NAME_LENGTH, OBJECT_NAME, ProjectFile, Strict
 
 
 def project_file_model() -> type[ProjectFile]:
@@ -26,9 +26,11 @@ def project_file_model() -> type[ProjectFile]:
 def _model(_version: int) -> type[ProjectFile]:
     extra: dict[str, Any] = {
         # `dict[name, kind.model]`, spelt as the alias it is: the model is only known at run time.
-        kind.collection: (GenericAlias(dict, (Annotated[str, Field(pattern=OBJECT_NAME)], kind.model)),
+        kind.collection: (GenericAlias(dict, (Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)],
+                                              kind.model)),
                           Field(default_factory=dict, description=f"{kind.collection.replace('_', ' ')} by name "
-                                                                  "(letters, digits, underscores)"))
+                                                                  "(letters, digits, underscores; at most "
+                                                                  f"{MAX_NAME_LENGTH} characters)"))
         for kind in registry.kinds() if kind.collection is not None and kind.collection not in ProjectFile.model_fields}
     extra[SECTION] = (_passthrough_model(), Field(default=None, description=(
         "objects kept as their DSS document, for what their kind's typed form does not cover (a recipe type, a "
@@ -43,7 +45,8 @@ def _model(_version: int) -> type[ProjectFile]:
 def _passthrough_model() -> Any:
     """The `passthrough:` section: one collection per kind whose objects can be kept as documents."""
     fields: dict[str, Any] = {
-        kind.collection: (GenericAlias(dict, (Annotated[str, Field(pattern=OBJECT_NAME)], kind.document_model)) | None,
+        kind.collection: (GenericAlias(dict, (Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)],
+                                              kind.document_model)) | None,
                           Field(default=None, description=f"{kind.name.replace('_', ' ')} documents by name: "
                                                           f"{kind.document_help}"))
         for kind in registry.kinds() if kind.writes_documents and kind.collection is not None}

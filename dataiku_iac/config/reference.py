@@ -26,7 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
 from ..resources import registry
-from ..resources.recipe import CODE_RECIPES
+from ..resources.recipe_model import CODE_RECIPES, ENV_TYPES, JSON_VISUAL, PARAMS_VISUAL
 from . import models
 from .envref import REF
 from .files import MAX_FILE_BYTES
@@ -70,10 +70,6 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Dataset", "description"): "dataset description",
     ("ManagedFolder", "tags"): "folder tags",
     ("ManagedFolder", "description"): "folder description",
-    ("Recipe", "type"): "recipe type; code recipes need `code`, sync has exactly one output",
-    ("Recipe", "outputs"): "datasets or folders of this project the recipe writes; each has one writer only",
-    ("Recipe", "tags"): "recipe tags",
-    ("Recipe", "description"): "recipe description",
     ("TemporalTrigger", "type"): "`temporal`: a time-based trigger",
     ("TemporalTrigger", "frequency"): "how often the trigger fires",
     ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
@@ -104,7 +100,6 @@ MODEL_NOTES: dict[str, str] = {
     "Dataset": "A dataset. External ones point at existing data (`params` says where); managed ones "
                "(`managed: true`) are stored by DSS in the connection and written by a recipe.",
     "ManagedFolder": "A managed folder: files of any kind, stored by DSS in a connection.",
-    "Recipe": "A recipe: reads its inputs, writes its outputs.",
     "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
     "TemporalTrigger": "A time-based trigger.",
     "DatasetTrigger": "A trigger that fires when one of the datasets changes.",
@@ -409,6 +404,8 @@ def _python_files() -> list[str]:
 
 def _rules() -> list[str]:
     code_types = ", ".join(f"`{t}`" for t in sorted(CODE_RECIPES))
+    env_types = ", ".join(f"`{t}`" for t in sorted(ENV_TYPES))
+    visual_types = ", ".join(f"`{t}`" for t in sorted(JSON_VISUAL | PARAMS_VISUAL))
     return [
         "## Validation rules",
         "",
@@ -486,9 +483,45 @@ def _rules() -> list[str]:
         "error lists the cycle (`dependency cycle between recipes: a <- b <- a`).",
         f"- `code` is for code recipes only ({code_types}). Its path is relative to the project file; the "
         "file must exist and be UTF-8 text. Its content becomes the recipe's code in DSS.",
-        "- `sync` and `sql_query` recipes have exactly one output; `code_env` is for `python` and `r` "
-        "recipes only, and the code env is set with `code_env`, never with `params.envSelection` "
+        "- `sync` and `sql_query` recipes have exactly one output; `code_env` is for the recipes that run in a "
+        f"code env ({env_types}), and the code env is set with `code_env`, never with `params.envSelection` "
         "(checked when planning).",
+        f"- `type` is one of DSS's recipe types: visual ({visual_types}; `prepare` is DSS's `shaker`), code "
+        "(above) or `CustomCode_<recipe>` for a plugin's recipe. DSS keeps a recipe's type for life: changing "
+        "it replaces the recipe.",
+        "- Visual recipes have typed settings: `steps` (prepare: processors with their `params`, or groups), "
+        "`joins` (join: `left` and `right` name inputs, `type`, conditions `on`), `keys`, `aggregations` and "
+        "`global_count` (grouping), `windows` (window: partitions, orders, frame) and `aggregations`, `keys` "
+        "(distinct, topn), `orders` (sort, topn). A typed setting left out is empty; a plan shows list items "
+        "added, removed, moved or changed (`~ [0] moved from [2]`). Everything else of a visual recipe goes in "
+        "`settings`, in DSS's payload keys, and a plugin recipe's settings in `config`: both are open maps, "
+        "like `params` (only the keys a file sets are managed; a key dropped from the file is removed from "
+        "DSS). `import`, drift and adopt write DSS's recipes in this same form.",
+        "- `roles` gives the inputs and outputs that are not in role `main` their role (plugin recipes name "
+        "theirs); each must be an input or an output of the recipe.",
+        "",
+        "```yaml",
+        "recipes:",
+        "  clean_orders:",
+        "    type: prepare",
+        "    inputs: [orders_raw]",
+        "    outputs: [orders]",
+        "    steps:",
+        "      - {type: ColumnRenamer, params: {renamings: [{from: amt, to: amount}]}}",
+        "      - {type: FillEmptyWithValue, params: {columns: [amount], value: '0'}, disabled: true}",
+        "  by_country:",
+        "    type: grouping",
+        "    inputs: [orders]",
+        "    outputs: [orders_by_country]",
+        "    keys: [country]",
+        "    aggregations: [{column: amount, functions: [sum, avg]}]",
+        "  with_customers:",
+        "    type: join",
+        "    inputs: [orders, customers]",
+        "    outputs: [orders_customers]",
+        "    joins: [{left: orders, right: customers, type: INNER, on: [{left: customer_id, right: id}]}]",
+        "    settings: {selectedColumns: []}   # any other payload key, as DSS writes it",
+        "```",
         "",
         "### Scenarios and zones",
         "",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +29,10 @@ class FieldChange:
     sensitive: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "before": self.before, "after": self.after, "sensitive": self.sensitive}
+        out = {"path": self.path, "before": self.before, "after": self.after, "sensitive": self.sensitive}
+        if is_item_list(self.before) and is_item_list(self.after):
+            out["items"] = item_changes(self.before, self.after)  # derived, for readers: from_dict ignores it
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FieldChange:
@@ -108,3 +113,39 @@ def _same_secret(want: Any, have: Any, prior: Any, secret_key: bool, fps: Finger
 
 def roots(changes: Iterable[FieldChange]) -> set[str]:
     return {c.path.split(".", 1)[0] for c in changes}
+
+
+def is_item_list(value: Any) -> bool:
+    """A list of records (prepare steps, joins, scenario steps...): its changes are told item by item."""
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
+
+
+def item_changes(before: Sequence[Any], after: Sequence[Any]) -> list[dict[str, Any]]:
+    """A list change item by item: `removed` (at its index before), `added` (at its index after), `moved` (from an
+    index before to one after, unchanged) and `changed` (at its index after, with the changed keys), in the order
+    of the list after the change, removals first."""
+    a = [json.dumps(x, sort_keys=True, default=str) for x in before]
+    b = [json.dumps(x, sort_keys=True, default=str) for x in after]
+    blocks = [(list(range(i1, i2)), list(range(j1, j2))) for tag, i1, i2, j1, j2 in
+              difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes() if tag != "equal"]
+    gone = [i for rem, _ in blocks for i in rem]
+    ops: list[dict[str, Any]] = []
+    moved_to: set[int] = set()
+    for _, add in blocks:
+        for j in add:
+            i = next((i for i in gone if a[i] == b[j]), None)
+            if i is not None:
+                gone.remove(i)
+                moved_to.add(j)
+                ops.append({"op": "moved", "from": i, "to": j, "value": after[j]})
+    for rem, add in blocks:
+        rem = [i for i in rem if i in gone]
+        add = [j for j in add if j not in moved_to]
+        for i, j in zip(rem, add, strict=False):
+            sub: list[FieldChange] = []
+            _compare("", after[j], before[i], MISSING, UNKEYED, sub)
+            ops.append({"op": "changed", "at": j, "changes": [{**c.to_dict(), "path": c.path.lstrip(".")}
+                                                               for c in sub]})
+        ops += [{"op": "removed", "at": i, "value": before[i]} for i in rem[len(add):]]
+        ops += [{"op": "added", "at": j, "value": after[j]} for j in add[len(rem):]]
+    return sorted(ops, key=lambda o: (o["op"] != "removed", o.get("at", o.get("to"))))

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from dataiku_iac import Workspace
 from dataiku_iac.cli.main import main
-from dataiku_iac.config.models import Dataset, Project, ProjectFile, Recipe, TestSettings
+from dataiku_iac.config.models import Dataset, Project, TestSettings
+from dataiku_iac.dsl import ProjectFile, Recipe
 from dataiku_iac.testing.results import FAILED, PASSED, SKIPPED, WARNING
 from dataiku_iac.testing.rules import ProjectContext
 from dataiku_iac.testing.static import run_static

@@ -26,21 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config.models import (
-    BuildStep,
-    Column,
-    Dataset,
-    DatasetTrigger,
-    ManagedFolder,
-    Permission,
-    Project,
-    ProjectFile,
-    Recipe,
-    Scenario,
-    TemporalTrigger,
-    Variables,
-    Zone,
-)
+from .config.models import BuildStep, DatasetTrigger, Recipe, Scenario, TemporalTrigger
+from .config.project_model import ProjectFile
+from .resources.dataset import Column, Dataset
+from .resources.managed_folder import ManagedFolder
+from .resources.permissions import Permission
+from .resources.project import Project
+from .resources.variables import Variables
+from .resources.zone import Zone
 
 __all__ = [
     "BuildStep",

@@ -20,7 +20,8 @@ from ruamel.yaml import YAML
 
 from dataiku_iac.config import reference
 from dataiku_iac.config.loader import load_workspace
-from dataiku_iac.config.models import ProjectFile, WorkspaceFile
+from dataiku_iac.config.models import WorkspaceFile
+from dataiku_iac.config.project_model import ProjectFile
 from dataiku_iac.config.reference import (
     FIELD_NOTES,
     MINIMAL_PROJECT,
@@ -47,7 +48,8 @@ def _yaml(text: str) -> Any:
 
 def test_committed_reference_matches_the_models() -> None:
     assert DOCS.read_text(encoding="utf-8") == render_reference(), (
-        "docs/config-reference.md is out of date with dataiku_iac/config/models.py; regenerate it with\n"
+        "docs/config-reference.md is out of date with the models (config/models.py, the kinds' modules); "
+        "regenerate it with\n"
         f"    {reference.REGENERATE}")
 
 
@@ -135,7 +137,7 @@ def test_hand_written_notes_fill_only_the_gaps_of_the_models() -> None:
     models = {m.__name__: m for m in all_models()}
     for (model_name, field_name), note in FIELD_NOTES.items():
         field = models[model_name].model_fields[field_name]
-        assert not field.description, (f"{model_name}.{field_name} now has a description in models.py: "
+        assert not field.description, (f"{model_name}.{field_name} now has a description in its model: "
                                        "remove it from FIELD_NOTES")
         assert note
     for model_name in MODEL_NOTES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,9 +15,6 @@ from dataiku_iac import ApplyResult, ConfigError, Plan, ProgressEvent, StalePlan
 
 from . import view
 from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
 
 STATUS = {"ok": Text("✓ ok", "green"), "failed": Text("✗ failed", "bold red"), "skipped": Text("- skipped", "yellow")}
 
@@ -41,10 +38,6 @@ class ApplyScreen(IOScreen):
         self.result: ApplyResult | None = None
         # Refused as out of date (stale, or the files no longer load): nothing was written, `r` plans again.
         self.refused = False
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("Apply", "bold"), f" · {self.plan.environment}  ·  {view.summary_line(self.plan)}"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,23 +11,15 @@ from textual.widgets import Footer, Static
 from dataiku_iac import Action
 
 from . import view
-from .widgets import ErrorBanner, IOScreen, StatusLine
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
+from .widgets import EnvScreen, ErrorBanner, StatusLine
 
 
-class DetailScreen(IOScreen):
+class DetailScreen(EnvScreen):
     def __init__(self, env: str, action: Action) -> None:
-        super().__init__()
-        self.env = env
+        super().__init__(env)
         self.action = action
         self.desired_text = view.to_yaml(view.desired_fields(action))
         self.actual_text = view.to_json(view.actual_fields(action))
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         a = self.action

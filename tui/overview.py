@@ -16,7 +16,6 @@ from . import view
 from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine, describe_error
 
 if TYPE_CHECKING:
-    from .app import DssIacApp
     from .service import EnvStatus
 
 # Narrow terminals cut the widest columns first (the last apply, the lock), down to these widths.
@@ -52,10 +51,6 @@ class OverviewScreen(IOScreen):
         self.only_env = only_env
         self.row_env: dict[str, str] = {}
         self.statuses: dict[str, EnvStatus] = {}
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static("Overview", id="title", classes="title")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,10 +18,7 @@ from dataiku_iac import Gate, Plan, brief
 
 from . import view
 from .view import Entry
-from .widgets import ErrorBanner, IOScreen, PlanTree, StatusLine, describe_error
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
+from .widgets import EnvScreen, ErrorBanner, PlanTree, StatusLine, describe_error
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ def _group_label(title: str, items: list[Entry], style: str) -> Text:
     return out
 
 
-class PlanReviewScreen(IOScreen):
+class PlanReviewScreen(EnvScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle", "Include/exclude", id="toggle"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
@@ -74,8 +71,7 @@ class PlanReviewScreen(IOScreen):
     FOOTER = ("approve", "toggle", "filter", "drift_only", "select_cursor")
 
     def __init__(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
-        super().__init__()
-        self.env = env
+        super().__init__(env)
         self.initial_targets = targets
         self.purpose = purpose
         self.full: Plan | None = None
@@ -93,10 +89,6 @@ class PlanReviewScreen(IOScreen):
         self.moved: list[str] = []
         # Environments with `approval: govern`: what Govern says of the plan on screen (None: not read yet).
         self.gate: Gate | None = None
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(f"Plan review · {self.env}", id="title", classes="title")

@@ -9,12 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from dataiku_iac import ApplyResult, ConfigError, Plan, ProgressEvent, StalePlanError, brief
 
 from . import view
-from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
+from .widgets import IOScreen, NavTable
 
 STATUS = {"ok": Text("✓ ok", "green"), "failed": Text("✗ failed", "bold red"), "skipped": Text("- skipped", "yellow")}
 
@@ -45,9 +45,7 @@ class ApplyScreen(IOScreen):
         yield ProgressBar(total=None, show_eta=False, id="progress")
         yield NavTable(id="steps")
         yield Static("", id="summary")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         table = self.query_one(NavTable)

@@ -6,12 +6,12 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from dataiku_iac import Action
 
 from . import view
-from .widgets import EnvScreen, ErrorBanner, StatusLine
+from .widgets import EnvScreen
 
 
 class DetailScreen(EnvScreen):
@@ -44,9 +44,7 @@ class DetailScreen(EnvScreen):
                 yield Static(Text("Actual (DSS, JSON: the managed fields)", "bold"))
                 yield Static(Syntax(self.actual_text, "json", theme="ansi_dark", background_color="default",
                                     word_wrap=True))
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def _drift_text(self) -> Text:
         """The fields changed in DSS outside dss-iac, whole (lists and tables elsewhere cut them)."""

@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from dataiku_iac import Action, DriftItem, DriftReport, Plan, Unmanaged
 
 from . import view
-from .widgets import Cell, Col, EnvScreen, ErrorBanner, FitTable, OpenTable, StatusLine
+from .widgets import Cell, Col, EnvScreen, FitTable, OpenTable
 
 if TYPE_CHECKING:
     from dataiku_iac import AdoptEdit
@@ -51,9 +51,7 @@ class DriftScreen(EnvScreen):
             fields.show_cursor = False
             yield fields
             yield Static("", id="drift-note")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.query_one("#drift-list", FitTable).focus()

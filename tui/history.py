@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from .widgets import EnvScreen, ErrorBanner, NavTable, StatusLine
+from .widgets import EnvScreen, NavTable
 
 if TYPE_CHECKING:
     from .service import Commit
@@ -24,9 +24,7 @@ class HistoryScreen(EnvScreen):
             yield NavTable(id="serials")
             yield Static(Text("Git log of the workspace", "bold"))
             yield NavTable(id="commits")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         serials = self.query_one("#serials", NavTable)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from dataiku_iac import ConfigError, DriftReport
 
 from . import view
-from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine, describe_error
+from .widgets import Cell, Col, FitTable, IOScreen, OpenTable, describe_error
 
 if TYPE_CHECKING:
     from .service import EnvStatus
@@ -55,9 +55,7 @@ class OverviewScreen(IOScreen):
     def compose(self) -> ComposeResult:
         yield Static("Overview", id="title", classes="title")
         yield OverviewTable(COLUMNS, id="overview")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.query_one(FitTable).focus()

@@ -11,14 +11,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from dataiku_iac import Gate, Plan, brief
 
 from . import view
 from .view import Entry
-from .widgets import EnvScreen, ErrorBanner, PlanTree, StatusLine, describe_error
+from .widgets import EnvScreen, PlanTree, describe_error
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,7 @@ class PlanReviewScreen(EnvScreen):
             with VerticalScroll(id="diff-pane"):
                 yield Static("", id="diff")
         yield Input(placeholder="filter by address (enter: keep, esc: leave the field)", id="filter")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

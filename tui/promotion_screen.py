@@ -9,10 +9,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from . import view
-from .widgets import EnvScreen, ErrorBanner, StatusLine
+from .widgets import EnvScreen
 
 
 class PromotionScreen(EnvScreen):
@@ -30,9 +30,7 @@ class PromotionScreen(EnvScreen):
         yield Static("", id="promotion-note")
         with VerticalScroll(id="promotion-pane"):
             yield Static("", id="promotion")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.sources = self.dss_app.service.promotion_sources()

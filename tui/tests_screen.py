@@ -7,11 +7,11 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from dataiku_iac import TestResult, TestRun
 
-from .widgets import EnvScreen, ErrorBanner, NavTable, StatusLine
+from .widgets import EnvScreen, NavTable
 
 STYLES = {"passed": "green", "warning": "yellow", "failed": "bold red", "error": "bold red", "skipped": "cyan"}
 ORDER = {"failed": 0, "error": 1, "warning": 2, "skipped": 3, "passed": 4}
@@ -31,9 +31,7 @@ class TestsScreen(EnvScreen):
         yield self.title_bar("Tests")
         yield Static(id="tests-summary")
         yield NavTable(id="tests")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         table = self.query_one("#tests", NavTable)

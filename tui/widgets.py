@@ -12,7 +12,8 @@ from rich.text import Text
 from textual import events
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Static, Tree
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static, Tree
 from textual.worker import Worker, get_current_worker
 
 from dataiku_iac import DssIacError, redact
@@ -210,6 +211,11 @@ class IOScreen(Screen[Any]):
     @property
     def dss_app(self) -> DssIacApp:
         return self.app  # type: ignore[return-value]
+
+    @staticmethod
+    def bottom() -> list[Widget]:
+        """What every screen ends with: the status line, the error banner, the footer."""
+        return [StatusLine(), ErrorBanner(), Footer()]
 
     @property
     def busy(self) -> bool:

@@ -26,21 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config.models import (
-    BuildStep,
-    Column,
-    Dataset,
-    DatasetTrigger,
-    ManagedFolder,
-    Permission,
-    Project,
-    Scenario,
-    TemporalTrigger,
-    Variables,
-    Zone,
-)
+from .config.models import BuildStep, DatasetTrigger, Scenario, TemporalTrigger
 from .config.project_model import project_file_model
+from .resources.dataset import Column, Dataset
+from .resources.managed_folder import ManagedFolder
+from .resources.permissions import Permission
+from .resources.project import Project
 from .resources.recipe_model import Recipe
+from .resources.variables import Variables
+from .resources.zone import Zone
 
 # The project file's model with the collection of every kind registered at import (recipes among them).
 ProjectFile = project_file_model()

@@ -50,7 +50,8 @@ def _yaml(text: str) -> Any:
 
 def test_committed_reference_matches_the_models() -> None:
     assert DOCS.read_text(encoding="utf-8") == render_reference(), (
-        "docs/config-reference.md is out of date with dataiku_iac/config/models.py; regenerate it with\n"
+        "docs/config-reference.md is out of date with the models (config/models.py, the kinds' modules); "
+        "regenerate it with\n"
         f"    {reference.REGENERATE}")
 
 
@@ -138,7 +139,7 @@ def test_hand_written_notes_fill_only_the_gaps_of_the_models() -> None:
     models = {m.__name__: m for m in all_models()}
     for (model_name, field_name), note in FIELD_NOTES.items():
         field = models[model_name].model_fields[field_name]
-        assert not field.description, (f"{model_name}.{field_name} now has a description in models.py: "
+        assert not field.description, (f"{model_name}.{field_name} now has a description in its model: "
                                        "remove it from FIELD_NOTES")
         assert note
     for model_name in MODEL_NOTES:

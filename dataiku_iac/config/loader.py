@@ -17,8 +17,8 @@ from . import envref
 from .checks import check_projects
 from .errors_map import to_config_errors
 from .files import DISK, FileSource
-from .models import Environment, ProjectFile, WorkspaceFile
-from .project_model import project_file_model
+from .models import Environment, WorkspaceFile
+from .project_model import ProjectFile, project_file_model
 from .yamlio import locate, parse_counted, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"

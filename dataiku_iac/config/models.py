@@ -1,22 +1,21 @@
-"""The configuration schema: pydantic v2 models that reject unknown keys.
+"""The workspace file's schema, and what every configuration model shares: pydantic v2 models that reject unknown
+keys (`Strict`), and the rules of keys and names.
 
-The workspace file (`dss-iac.yaml`) declares environments, project file globs and the state backend;
-each project file declares one DSS project and its flow, keyed by name so names are unique.
+The workspace file (`dss-iac.yaml`) declares environments, project file globs and the state backend. A project
+file's entries are each validated by the model of its kind, which lives in the kind's module
+(`resources/dataset.py` has `Dataset`); `project_model.py` puts them together as `ProjectFile`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .._text import shorten
 from .envref import has_ref
-from .testing_models import WAIVERS_HELP, DataTest, TestSettings, Waivers
-
-if TYPE_CHECKING:
-    from ..resources.recipe_model import Recipe
+from .testing_models import WAIVERS_HELP, TestSettings, Waivers
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
@@ -77,7 +76,8 @@ class Environment(Strict):
                                   ".dss-iac/sim/embedded/, shared by every embedded environment and every process "
                                   "using the workspace)")
     api_key: str | None = Field(default=None, description="API key; use ${env:NAME}, never a literal in Git")
-    remap: Remap = Field(default_factory=Remap)
+    remap: Remap = Field(default_factory=Remap, description="logical connection and code env names -> this "
+                                                            "instance's names")
     variables: dict[str, Any] = Field(
         default_factory=dict, description="values of project standard variables in this environment, for the "
                                           "projects that declare them")
@@ -190,7 +190,8 @@ class WorkspaceFile(Strict):
     version: Literal[1] = Field(description="format version of this file; 1")
     projects: list[str] = Field(default_factory=lambda: ["projects/*.yaml"], description="globs of project files")
     environments: dict[str, Environment] = Field(description="environment name -> DSS instance")
-    state: StateSettings = Field(default_factory=StateSettings)
+    state: StateSettings = Field(default_factory=StateSettings, description="where dss-iac keeps the state: what "
+                                                                            "it manages and the DSS ids")
     tests: TestSettings = Field(default_factory=TestSettings, description="static rules of the team and scenarios "
                                                                           "run as tests (docs/testing.md)")
 
@@ -209,97 +210,6 @@ class WorkspaceFile(Strict):
 
 
 # -- project files -------------------------------------------------------------------------------------
-
-
-class Permission(Strict):
-    """A group's rights on the project (DSS permission flags, in snake_case)."""
-
-    group: str
-    admin: bool = False
-    read_project_content: bool = False
-    write_project_content: bool = False
-    read_dashboards: bool = False
-    write_dashboards: bool = False
-    run_scenarios: bool = False
-    export_datasets_data: bool = False
-    manage_dashboard_authorizations: bool = False
-    manage_exposed_elements: bool = False
-    execute_app: bool = False
-    edit_permissions: bool = False
-
-
-class Variables(Strict):
-    standard: dict[str, Any] = Field(default_factory=dict, description="shipped with bundles")
-    local: dict[str, Any] = Field(default_factory=dict, description="instance-specific, not in bundles")
-
-
-class Project(Strict):
-    key: str = Field(description="DSS project key: uppercase letters, digits, underscores; immutable")
-    name: str
-    description: str = ""
-    short_desc: str = ""
-    tags: list[str] = Field(default_factory=list)
-    custom: dict[str, str] = Field(default_factory=dict, description="custom metadata fields")
-    variables: Variables = Field(
-        default_factory=Variables,
-        description="when declared (or overridden by the environment), the project's variables are exactly these; "
-                    "when left out, DSS's are left alone")
-    permissions: list[Permission] = Field(
-        default_factory=list,
-        description="when declared, authoritative: groups not listed lose their access (per-user grants are kept); "
-                    "when left out, DSS's are left alone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, v: str) -> str:
-        if not PROJECT_KEY.fullmatch(v):
-            raise ValueError(f"invalid project key '{shorten(v)}': expected uppercase letters, digits and underscores, "
-                             "starting with a letter (e.g. CHURN_V2)")
-        if len(v) > MAX_KEY_LENGTH:
-            raise ValueError(f"project key '{shorten(v)}' is {len(v)} characters long: at most {MAX_KEY_LENGTH}")
-        return v
-
-
-class Column(Strict):
-    name: str
-    type: str = Field(description="DSS storage type: string, bigint, int, double, boolean, date...")
-    comment: str = ""
-
-
-class Dataset(Strict):
-    type: str = Field(description="DSS dataset type: PostgreSQL, Snowflake, Filesystem, S3...")
-    connection: str | None = Field(default=None, description="logical connection, remapped per environment")
-    managed: bool = False
-    params: dict[str, Any] = Field(default_factory=dict, description="type-specific params (table, schema, path...)")
-    format: str | None = Field(default=None, description="file-based datasets: csv, parquet...")
-    format_params: dict[str, Any] = Field(default_factory=dict)
-    schema_: list[Column] = Field(default_factory=list, alias="schema")
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    tests: list[DataTest] = Field(
-        default_factory=list, description="data tests, applied as DSS data quality rules and run by `dss-iac test "
-                                          "-e ENV`; when declared (even empty), authoritative over the rules dss-iac "
-                                          "made; when left out, DSS's rules are left alone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-    @field_validator("tests")
-    @classmethod
-    def _unique_test_names(cls, v: list[DataTest]) -> list[DataTest]:
-        seen: set[str] = set()
-        for test in v:
-            if test.test_name in seen:
-                raise ValueError(f"two data tests are named '{test.test_name}': give one a `name`")
-            seen.add(test.test_name)
-        return v
-
-
-class ManagedFolder(Strict):
-    connection: str = Field(description="logical connection, remapped per environment")
-    path: str | None = Field(default=None, description="path in the connection (DSS picks one when omitted)")
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class TemporalTrigger(Strict):
@@ -343,29 +253,3 @@ class Scenario(Strict):
                                                    "runs it and reports its outcome; when left out, DSS's flag is "
                                                    "left alone")
     waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
-class Zone(Strict):
-    color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$")
-    items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
-Name = Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)]
-
-
-def _names(kind: str) -> Any:
-    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores; at most "
-                                                    f"{MAX_NAME_LENGTH} characters)")
-
-
-class ProjectFile(Strict):
-    """One project file: the project and its flow."""
-
-    project: Project
-    datasets: dict[Name, Dataset] = _names("datasets")
-    managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
-    scenarios: dict[Name, Scenario] = _names("scenarios")
-    zones: dict[Name, Zone] = _names("flow zones")
-    if TYPE_CHECKING:  # added by the recipe kind when it registers (config/project_model.py)
-        recipes: dict[str, Recipe]

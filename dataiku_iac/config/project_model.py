@@ -1,20 +1,49 @@
-"""The project file's model as the registered kinds make it: `ProjectFile` and one collection per kind it lacks.
+"""The project file's model: `ProjectFile`, made of the built-in kinds' models, and `project_file_model()`, which
+adds one collection per kind registered beyond them.
 
-A kind registered beyond the built-in ones (see docs/adding-a-kind.md) gets its collection key in project files,
-validated by its own model, in the config reference and in the JSON Schema, without editing `models.py`.
+Each kind's model lives in the kind's module (`resources/dataset.py` has `Dataset`). A kind registered beyond the
+built-in ones (see docs/adding-a-kind.md) gets its collection key in project files, validated by its own model, in
+the config reference and in the JSON Schema, without editing this module.
 """
 
 from __future__ import annotations
 
+import typing
 from functools import cache
 from types import GenericAlias
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, create_model
+from pydantic import BaseModel, Field, create_model
 
 from ..resources import registry
+from ..resources.dataset import Dataset
+from ..resources.managed_folder import ManagedFolder
 from ..resources.passthrough import SECTION
-from .models import MAX_NAME_LENGTH, OBJECT_NAME, ProjectFile, Strict
+from ..resources.project import Project
+from ..resources.zone import Zone
+from .models import MAX_NAME_LENGTH, OBJECT_NAME, Scenario, Strict
+
+if TYPE_CHECKING:
+    from ..resources.recipe_model import Recipe
+
+Name = Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)]
+
+
+def _names(kind: str) -> Any:
+    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores; at most "
+                                                    f"{MAX_NAME_LENGTH} characters)")
+
+
+class ProjectFile(Strict):
+    """One project file: the project and its flow."""
+
+    project: Project = Field(description="the DSS project")
+    datasets: dict[Name, Dataset] = _names("datasets")
+    managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
+    scenarios: dict[Name, Scenario] = _names("scenarios")
+    zones: dict[Name, Zone] = _names("flow zones")
+    if TYPE_CHECKING:  # added by the recipe kind when it registers (project_file_model below)
+        recipes: dict[str, Recipe]
 
 
 def project_file_model() -> type[ProjectFile]:
@@ -52,3 +81,22 @@ def _passthrough_model() -> Any:
         for kind in registry.kinds() if kind.writes_documents and kind.collection is not None}
     return create_model("Passthrough", __base__=Strict, __doc__="Objects kept as their DSS document.", **fields
                         ) | None
+
+
+def models_by_name() -> dict[str, type[BaseModel]]:
+    """Every model a project file is made of, by class name (`Dataset`, `Column`...): to explain the validation
+    error of one built in Python, which names only its model."""
+    found: dict[str, type[BaseModel]] = {}
+
+    def visit(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp.__name__ in found:
+                return
+            found[tp.__name__] = tp
+            for field in tp.model_fields.values():
+                visit(field.annotation)
+        for arg in typing.get_args(tp):
+            visit(arg)
+
+    visit(project_file_model())
+    return found

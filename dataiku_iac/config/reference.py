@@ -3,10 +3,11 @@
     python -m dataiku_iac.config.reference > docs/config-reference.md
     python -m dataiku_iac.config.reference --schema project > schemas/dss-iac.project.schema.json
 
-Every key, type, default and allowed value comes from `models.py`, so the docs cannot drift from the code
-(a test compares the committed docs with `render_reference()`). Only what the models cannot say is written
-here: descriptions of fields that have none in the models, the validators' rules as JSON Schema, and the
-cross-file rules of `checks.py` in prose.
+Every key, type, default, allowed value and description comes from the models (`models.py` for the workspace
+file, each kind's module in `resources/` for the entries of a project file, gathered by `project_model.py`), so the
+docs cannot drift from the code (a test compares the committed docs with `render_reference()`). Only what the
+models cannot say is written here: descriptions the models still lack (`FIELD_NOTES`), the validators' rules as JSON
+Schema, and the cross-file rules of `checks.py` in prose.
 """
 
 from __future__ import annotations
@@ -39,37 +40,10 @@ SchemaFile = Literal["all", "workspace", "project"]
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REGENERATE = "python -m dataiku_iac.config.reference > docs/config-reference.md"
 
-# Descriptions of fields the models leave undescribed, keyed (model, field name). A test fails when one of
-# these gets a description in models.py (then delete it here) or when a field has neither.
+# Descriptions of fields the models leave undescribed, keyed (model, field name): only models that have not yet
+# moved into their kind's module. A test fails when one of these gets a description in its model (then delete it
+# here) or when a field has neither. A new model describes its fields itself: `Field(description=...)`.
 FIELD_NOTES: dict[tuple[str, str], str] = {
-    ("WorkspaceFile", "state"): "where dss-iac keeps the state: what it manages and the DSS ids",
-    ("Environment", "remap"): "logical connection and code env names -> this instance's names",
-    ("Project", "name"): "display name of the project",
-    ("Project", "description"): "long description (Markdown), shown on the project's home page",
-    ("Project", "short_desc"): "one-line description, shown in project lists",
-    ("Project", "tags"): "project tags",
-    ("Permission", "group"): "DSS group the rights are given to",
-    ("Permission", "admin"): "all rights on the project",
-    ("Permission", "read_project_content"): "see the flow: datasets, recipes, folders, scenarios",
-    ("Permission", "write_project_content"): "edit the flow and build datasets",
-    ("Permission", "read_dashboards"): "see dashboards and insights",
-    ("Permission", "write_dashboards"): "create and edit dashboards and insights",
-    ("Permission", "run_scenarios"): "run the project's scenarios",
-    ("Permission", "export_datasets_data"): "download and export the data of datasets",
-    ("Permission", "manage_dashboard_authorizations"): "choose which objects dashboard-only users may see",
-    ("Permission", "manage_exposed_elements"): "share the project's objects with other projects",
-    ("Permission", "execute_app"): "run the project as a Dataiku application",
-    ("Permission", "edit_permissions"): "change the project's permissions",
-    ("Column", "name"): "column name",
-    ("Column", "comment"): "column description",
-    ("Dataset", "managed"): "`true`: DSS owns the data and picks where to store it in the connection; "
-                            "a recipe writes it",
-    ("Dataset", "format_params"): "file-based datasets: format settings (separator, parseHeaderRow...)",
-    ("Dataset", "schema_"): "the columns; omit to let DSS (or the recipe that writes the dataset) own them",
-    ("Dataset", "tags"): "dataset tags",
-    ("Dataset", "description"): "dataset description",
-    ("ManagedFolder", "tags"): "folder tags",
-    ("ManagedFolder", "description"): "folder description",
     ("TemporalTrigger", "type"): "`temporal`: a time-based trigger",
     ("TemporalTrigger", "frequency"): "how often the trigger fires",
     ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
@@ -88,23 +62,14 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Scenario", "steps"): "what the scenario does, in order",
     ("Scenario", "tags"): "scenario tags",
     ("Scenario", "description"): "scenario description",
-    ("Zone", "color"): "zone color in the flow, `#rrggbb`",
-    ("ProjectFile", "project"): "the DSS project",
 }
 
-# What a section says about a model that has no docstring in models.py (same rule as FIELD_NOTES).
+# What a section says about a model that has no docstring (same rule as FIELD_NOTES).
 MODEL_NOTES: dict[str, str] = {
-    "Project": "The DSS project: identity, metadata, variables and permissions.",
-    "Variables": "Project variables, read by recipes and scenarios as `${name}` or through the API.",
-    "Column": "One column of a dataset schema.",
-    "Dataset": "A dataset. External ones point at existing data (`params` says where); managed ones "
-               "(`managed: true`) are stored by DSS in the connection and written by a recipe.",
-    "ManagedFolder": "A managed folder: files of any kind, stored by DSS in a connection.",
     "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
     "TemporalTrigger": "A time-based trigger.",
     "DatasetTrigger": "A trigger that fires when one of the datasets changes.",
     "BuildStep": "A step that builds datasets or managed folders.",
-    "Zone": "A flow zone: a colored group of datasets, folders and recipes in the flow.",
 }
 
 ENV_NAME_PATTERN = models.ENV_NAME
@@ -113,7 +78,7 @@ ENV_REF_PATTERN = REF.pattern
 
 
 def _extra_schema() -> dict[tuple[str, str], dict[str, Any]]:
-    """The validators of models.py, as JSON Schema keywords (tests check they agree with the models)."""
+    """The models' validators, as JSON Schema keywords (tests check they agree with the models)."""
     return {
         ("WorkspaceFile", "environments"): {"minProperties": 1, "propertyNames": {
             "pattern": ENV_NAME_PATTERN, "maxLength": models.MAX_KEY_LENGTH}},
@@ -594,7 +559,8 @@ def render_reference() -> str:
     lines = [
         "# Configuration reference",
         "",
-        "<!-- Generated from dataiku_iac/config/models.py: do not edit by hand. Regenerate with",
+        "<!-- Generated from the models of dataiku_iac/config/models.py and of the kinds (dataiku_iac/resources/): "
+        "do not edit by hand. Regenerate with",
         f"     {REGENERATE} -->",
         "",
         "A dss-iac workspace is a folder (usually a Git repository) with two kinds of files:",
@@ -662,8 +628,8 @@ def _complete(defs: dict[str, Any]) -> None:
     extra = _extra_schema()
     for model in all_models():
         schema = defs[model.__name__]
-        if "description" not in schema and intro_of(model):
-            schema["description"] = intro_of(model)
+        if intro_of(model):
+            schema["description"] = intro_of(model)  # the docstring as one paragraph, as the Markdown has it
         for name, field in model.model_fields.items():
             prop = schema["properties"][key_of(name, field)]
             if "$ref" in prop:

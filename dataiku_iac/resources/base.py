@@ -78,6 +78,12 @@ def nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in (None, "", [], {})}
 
 
+def project_missing(e: Exception) -> bool:
+    """Whether a DSS error says the object is absent (DSS says so with a 404 or, often, a 500)."""
+    text = str(e)
+    return "does not exist" in text or "not found" in text.lower() or "UnknownObject" in text
+
+
 @dataclass(frozen=True)
 class Remote:
     """A resource as read from DSS: its id, its managed fields, and the raw document for updates."""

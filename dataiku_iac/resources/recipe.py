@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from dataikuapi.dss.recipe import DSSRecipeSettings
 
     from ..config.loader import ProjectSource
-    from ..config.models import ProjectFile
+    from ..config.project_model import ProjectFile
 
 __all__ = ["CODE_RECIPES", "CODE_SUFFIX", "ENV_TYPES", "Recipe", "RecipeKind", "recipes_of"]
 

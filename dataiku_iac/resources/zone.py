@@ -23,14 +23,16 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import ProjectFile, Zone
+from pydantic import Field
+
+from ..config.models import Strict
+from ..config.testing_models import WAIVERS_HELP, Waivers
 from ..errors import DSSApiError
 from . import _shapes, registry
 from ._flow import absent_as_none, folder_ids
 from .address import Address
-from .base import Desired, ImportContext, Kind, Remote
+from .base import Desired, ImportContext, Kind, Remote, project_missing
 from .passthrough import entries, names
-from .project import project_missing
 from .recipe import document_outputs
 
 if TYPE_CHECKING:
@@ -39,12 +41,22 @@ if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
+    from ..config.project_model import ProjectFile
     from .context import EnvContext
 
 DEFAULT_ZONE = "default"
 # Zone item type -> the kind of the resource it names.
 ITEM_KINDS = {"DATASET": "dataset", "MANAGED_FOLDER": "managed_folder", "RECIPE": "recipe"}
 Item = tuple[str, str]  # (type, name)
+
+
+class Zone(Strict):
+    """A flow zone: a colored group of datasets, folders and recipes in the flow."""
+
+    color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$", description="zone color in the flow, "
+                                                                                    "`#rrggbb`")
+    items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class ZoneKind(Kind):

@@ -12,24 +12,11 @@ import pytest
 from dataiku_iac import Workspace
 from dataiku_iac.cli import exit_codes
 from dataiku_iac.cli.main import main
-from tests.engine.conftest import write_workspace
+from tests.engine.conftest import embedded_workspace, write_workspace
 
-WORKSPACE = """\
-version: 1
-projects: [projects/*.yaml]
-environments:
-  dev:
-    host: embedded
-    project_key: "{key}_DEV"
-    remap: {connections: {lake: filesystem_managed}}
-    variables: {threshold: "0.3"}
-    protected: true
-    approval: govern
-  prod:
-    host: embedded
-    node: prod
-    deploy: bundle
-"""
+DEV = {"project_key": "{key}_DEV", "remap": {"connections": {"lake": "filesystem_managed"}},
+       "variables": {"threshold": "0.3"}, "protected": True, "approval": "govern"}
+WORKSPACE = embedded_workspace(dev=DEV, prod={})
 ORDERS = """\
 project:
   key: ORDERS

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..resources import registry
 from ..resources.address import split_ref
 
 if TYPE_CHECKING:
@@ -16,6 +17,8 @@ def check_projects(projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
     errors: list[ConfigError] = []
     for source in projects.values():
         errors.extend(_check_project(source, projects))
+        for kind in registry.kinds():
+            errors.extend(kind.checked(source, projects))
     return errors
 
 

@@ -50,6 +50,9 @@ def view(source: ProjectSource, env_name: str, env: Environment, workspace_file:
     data["project"]["key"] = physical
     for recipe in data.get("recipes", {}).values():
         recipe["inputs"] = [_foreign(ref, env, keys) for ref in recipe.get("inputs", [])]
+    for kind in registry.kinds():  # the keys other objects name (exposed objects' target projects)
+        for entry in data.get(kind.collection, {}).values() if kind.collection is not None else ():
+            kind.renamed_projects(entry, lambda key: physical_key(env, key) if key in keys else key)
     try:
         spec = project_file_model().model_validate(data)
     except ValidationError as e:

@@ -1,7 +1,8 @@
 """The project file's model as the registered kinds make it: `ProjectFile` and one collection per kind it lacks.
 
-A kind registered beyond the built-in ones (see docs/adding-a-kind.md) gets its collection key in project files,
-validated by its own model, in the config reference and in the JSON Schema, without editing `models.py`.
+A kind registered beyond the built-in ones (see docs/adding-a-kind.md) gets its collection key in project files
+(or, for a project-level kind whose `config_path` is one top-level key, that key), validated by its own model, in
+the config reference and in the JSON Schema, without editing `models.py`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def _model(_version: int) -> type[ProjectFile]:
                           Field(default_factory=dict, description=f"{kind.collection.replace('_', ' ')} by name "
                                                                   "(letters, digits, underscores)"))
         for kind in registry.kinds() if kind.collection is not None and kind.collection not in ProjectFile.model_fields}
+    # A project-level kind whose configuration is a top-level key of its own (`code_defaults:`), optional.
+    for kind in registry.kinds():
+        path = kind.config_path(None) if kind.collection is None else ()
+        if len(path) == 1 and path[0] not in ProjectFile.model_fields:
+            doc = (kind.model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+            extra[path[0]] = (kind.model | None, Field(default=None, description=doc))
     if not extra:
         return ProjectFile
     model: type[ProjectFile] = create_model("ProjectFile", __base__=ProjectFile, __doc__=ProjectFile.__doc__, **extra)

@@ -12,6 +12,7 @@ from .address import Address
 from .base import Desired, Kind, Remote
 from .context import EnvContext
 from .dataset import DatasetKind
+from .exposed_object import ExposedObjectKind
 from .managed_folder import ManagedFolderKind
 from .permissions import PermissionsKind
 from .project import ProjectKind
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 # The built-in kinds, in the order project files, imports and screens list them.
 for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(), ManagedFolderKind(), RecipeKind(),
-              ScenarioKind(), ZoneKind()):
+              ScenarioKind(), ZoneKind(), ExposedObjectKind()):
     registry.register(_kind)
 
 KINDS = registry.KINDS

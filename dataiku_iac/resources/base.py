@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
+    from ..errors import ConfigError
     from .context import EnvContext
 
 
@@ -70,6 +71,12 @@ class ImportContext:
 
     def connection(self, physical: str | None) -> str | None:
         return self.logical.get(physical, physical) if physical else physical
+
+
+def file_key(collection: str, name: str, field_name: str) -> str:
+    """Where the loader keeps the text of a file an object names (`wiki_articles.home.file`): never a recipe name,
+    which holds no dot."""
+    return f"{collection}.{name}.{field_name}"
 
 
 def nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
@@ -127,6 +134,9 @@ class Kind(ABC):
     keyed_by: ClassVar[str | None] = None
     # What the workbench's "New" starts an object from (the keys a user fills in first).
     template: ClassVar[Any] = {}
+    # Fields of `model` naming a file, relative to the project file, whose text the loader reads (a wiki article's
+    # Markdown): the text is `source.code[file_key(kind.collection, name, field)]`.
+    file_fields: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -207,6 +217,16 @@ class Kind(ABC):
         its `config_path`, idiomatic YAML (defaults left out), valid for `model`. By default the fields as they
         are, empty values left out."""
         return nonempty(fields)
+
+    def renamed_projects(self, entry: dict[str, Any], rename: Callable[[str], str]) -> None:
+        """Rename in place the project keys an entry (one object's data in a project file) names, as an environment
+        whose `project_key` renames the workspace's projects does (`rename` leaves keys outside the workspace as
+        they are). Nothing to rename by default."""
+
+    def checked(self, source: ProjectSource, projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
+        """What the schema cannot check about this kind's objects in `source`, with the whole workspace at hand
+        (references to other projects): the errors, each at its place in the file. None by default."""
+        return []
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name

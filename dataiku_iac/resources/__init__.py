@@ -11,6 +11,7 @@ from . import registry
 from .address import Address
 from .base import Desired, Kind, Remote
 from .context import EnvContext
+from .code_defaults import CodeDefaultsKind
 from .dataset import DatasetKind
 from .exposed_object import ExposedObjectKind
 from .managed_folder import ManagedFolderKind
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from ..config.loader import WorkspaceConfig
 
 # The built-in kinds, in the order project files, imports and screens list them.
-for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(), ManagedFolderKind(), RecipeKind(),
-              ScenarioKind(), ZoneKind(), ExposedObjectKind()):
+for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), CodeDefaultsKind(), DatasetKind(),
+              ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(), ExposedObjectKind()):
     registry.register(_kind)
 
 KINDS = registry.KINDS

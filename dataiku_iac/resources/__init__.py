@@ -14,6 +14,7 @@ from .context import EnvContext
 from .code_defaults import CodeDefaultsKind
 from .dataset import DatasetKind
 from .exposed_object import ExposedObjectKind
+from .git_library import GitLibraryKind
 from .managed_folder import ManagedFolderKind
 from .permissions import PermissionsKind
 from .project import ProjectKind
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 # The built-in kinds, in the order project files, imports and screens list them.
 for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), CodeDefaultsKind(), DatasetKind(),
-              ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(), ExposedObjectKind()):
+              ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(), ExposedObjectKind(), GitLibraryKind()):
     registry.register(_kind)
 
 KINDS = registry.KINDS

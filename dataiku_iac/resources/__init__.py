@@ -21,6 +21,7 @@ from .project import ProjectKind
 from .recipe import RecipeKind
 from .scenario import ScenarioKind
 from .variables import VariablesKind
+from .wiki_article import WikiArticleKind
 from .zone import ZoneKind
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 # The built-in kinds, in the order project files, imports and screens list them.
 for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), CodeDefaultsKind(), DatasetKind(),
-              ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(), ExposedObjectKind(), GitLibraryKind()):
+              ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(), ExposedObjectKind(), GitLibraryKind(),
+              WikiArticleKind()):
     registry.register(_kind)
 
 KINDS = registry.KINDS

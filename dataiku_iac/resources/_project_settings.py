@@ -1,4 +1,5 @@
-"""The project settings document, shared by the kinds that manage a part of it (exposed objects, code defaults).
+"""The project settings document, shared by the kinds that manage a part of it (exposed objects, code defaults),
+and the lock of a project's whole-document saves (the wiki's taxonomy too).
 
 DSS saves the document whole: two kinds writing their parts of one project at once in a parallel apply must not
 undo each other's save, so every write here reads, changes and saves under one lock per project.
@@ -19,7 +20,8 @@ _LOCKS: dict[str, threading.Lock] = {}
 _GUARD = threading.Lock()
 
 
-def _lock(project_key: str) -> threading.Lock:
+def project_lock(project_key: str) -> threading.Lock:
+    """The lock of a project's whole-document settings (project settings, the wiki's taxonomy)."""
     with _GUARD:
         return _LOCKS.setdefault(project_key, threading.Lock())
 
@@ -32,7 +34,7 @@ def read_settings(client: DSSClient, project_key: str) -> dict[str, Any] | None:
 
 def edit_settings(client: DSSClient, project_key: str, change: Callable[[dict[str, Any]], None]) -> None:
     """Read the settings document, let `change` edit it in place, save it: the rest of it is kept as DSS has it."""
-    with _lock(project_key):
+    with project_lock(project_key):
         settings = client.get_project(project_key).get_settings()
         change(settings.get_raw())
         settings.save()

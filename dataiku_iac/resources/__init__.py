@@ -10,8 +10,8 @@ from ..secrets import MASK, tag_values
 from . import registry
 from .address import Address
 from .base import Desired, Kind, Remote
-from .context import EnvContext
 from .code_defaults import CodeDefaultsKind
+from .context import EnvContext
 from .dataset import DatasetKind
 from .exposed_object import ExposedObjectKind
 from .git_library import GitLibraryKind

@@ -222,6 +222,7 @@ class Kind(ABC):
         """Rename in place the project keys an entry (one object's data in a project file) names, as an environment
         whose `project_key` renames the workspace's projects does (`rename` leaves keys outside the workspace as
         they are). Nothing to rename by default."""
+        return None
 
     def checked(self, source: ProjectSource, projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
         """What the schema cannot check about this kind's objects in `source`, with the whole workspace at hand

@@ -106,9 +106,9 @@ class ExposedObjectKind(Kind):
                     continue
                 exposed = getattr(owner.spec, self.collection).get(item)
                 if exposed is None or key not in exposed.to:
+                    hint = f"exposed_objects: {{{item}: {{to: [{key}]}}}}"
                     errors.append(err(f"recipe input '{ref}': project {other} does not expose '{item}' to {key} "
-                                      f"(declare it in {owner.file.shown}: exposed_objects: {{{item}: {{to: [{key}]}}}})",
-                                      ("recipes", rname, "inputs", i)))
+                                      f"(declare it in {owner.file.shown}: {hint})", ("recipes", rname, "inputs", i)))
         return errors
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:

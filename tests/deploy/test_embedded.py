@@ -82,7 +82,8 @@ def test_projects_are_promoted_after_those_they_read_from(tmp_path: Path) -> Non
     recipes:
       summarise: {type: sync, inputs: [ZBASE.orders], outputs: [summary]}
     """
-    base = SALES.replace("key: SALES, name: Sales", "key: ZBASE, name: Base") + "exposed_objects:\n  orders: {to: [AREPORT]}\n"
+    base = SALES.replace("key: SALES, name: Sales", "key: ZBASE, name: Base")
+    base += "exposed_objects:\n  orders: {to: [AREPORT]}\n"  # AREPORT reads it
     workspace = WORKSPACE.replace('    project_key: "{key}_DEV"\n', "").replace('    project_key: "{key}_PROD"\n', "")
     root = tmp_path / "ws"
     root.mkdir()

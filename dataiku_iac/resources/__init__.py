@@ -13,6 +13,7 @@ from .base import Desired, Kind, Remote
 from .code_defaults import CodeDefaultsKind
 from .context import EnvContext
 from .dataset import DatasetKind
+from .dataset_metrics import DatasetMetricsKind
 from .exposed_object import ExposedObjectKind
 from .git_library import GitLibraryKind
 from .managed_folder import ManagedFolderKind
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 
 # The built-in kinds, in the order project files, imports and screens list them.
 for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), CodeDefaultsKind(), DatasetKind(),
-              ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(), ExposedObjectKind(), GitLibraryKind(),
-              WikiArticleKind()):
+              DatasetMetricsKind(), ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(),
+              ExposedObjectKind(), GitLibraryKind(), WikiArticleKind()):
     registry.register(_kind)
 
 KINDS = registry.KINDS

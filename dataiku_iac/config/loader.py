@@ -340,7 +340,7 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,
 def kind_files(pspec: ProjectFile) -> list[tuple[str, tuple[str, ...], str]]:
     """The files the objects of registered kinds name (`Kind.file_fields`): (key in `ProjectSource.code`, where
     the path is written, the path relative to the project file)."""
-    out = []
+    out: list[tuple[str, tuple[str, ...], str]] = []
     for kind in registry.kinds():
         if kind.collection is None or not kind.file_fields:
             continue

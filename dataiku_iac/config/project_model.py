@@ -32,7 +32,7 @@ def _model(_version: int) -> type[ProjectFile]:
     for kind in registry.kinds():
         path = kind.config_path(None) if kind.collection is None else ()
         if len(path) == 1 and path[0] not in ProjectFile.model_fields:
-            doc = (kind.model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+            doc = " ".join((kind.model.__doc__ or "").split("\n\n")[0].split())
             extra[path[0]] = (kind.model | None, Field(default=None, description=doc))
     if not extra:
         return ProjectFile

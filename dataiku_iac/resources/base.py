@@ -197,6 +197,17 @@ class Kind(ABC):
         """The objects of this kind a project file (`spec`) declares: their names (None for a project-level kind)."""
         return [None] if self.collection is None else list(getattr(spec, self.collection))
 
+    def entries(self, spec: Any) -> list[tuple[str | None, Any]]:
+        """The objects a project file (`spec`) declares, each with its configuration (its `model`): by name, or
+        `(None, configuration)` for a project-level kind."""
+        out: list[tuple[str | None, Any]] = []
+        for name in self.declared(spec):
+            entry = spec
+            for step in self.config_path(name):
+                entry = entry.get(step) if isinstance(entry, dict) else getattr(entry, step, None)
+            out.append((name, entry))
+        return out
+
     def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
         """The logical names an object's configuration (`entry`, its `model`) uses that environments remap:
         (where in the entry, CONNECTION or CODE_ENV, logical name). By default the `remapped` fields set."""
@@ -211,6 +222,11 @@ class Kind(ABC):
         """What the instance must have for the names `names_used` gives: the connection type that can hold the
         object (or the code env's language), None for any; and the object's own type, for messages."""
         return None, None
+
+    def instance_type_at(self, entry: Any, path: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """`instance_type` for the name found at `path` in the entry, for a kind whose names need different types
+        (a project's default Python and R code envs). The entry's own by default."""
+        return self.instance_type(entry)
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         """How `import` writes an object read from DSS (its managed `fields`) in a project file: the value under

@@ -116,6 +116,9 @@ class CodeDefaultsKind(Kind):
         return [((lang,), CODE_ENV, value) for lang in LANGUAGES
                 if (value := getattr(entry, lang, None)) is not None and value not in ENV_MODES]
 
+    def instance_type_at(self, entry: Any, path: tuple[str, ...]) -> tuple[str | None, str | None]:
+        return ("R" if path[:1] == ("r",) else "PYTHON"), None  # the code env's language
+
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         spec = getattr(source.spec, "code_defaults", None)
         if spec is None:

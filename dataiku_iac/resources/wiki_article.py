@@ -5,6 +5,9 @@ parent article's name, None at the top of the wiki) and tags. DSS gives articles
 without one (first plan, an article made by hand) an article is found by its name, so it is adopted rather than
 made twice (DSS refuses two articles of one name). An edit of the article in DSS shows as drift of `body`.
 The wiki's taxonomy (which article is under which) is one document: its writes take the project's lock.
+DSS's taxonomy names articles by id only, so listing a wiki's articles by title costs one call for the taxonomy
+and two per article (dataikuapi's handle, then its data): the listing of other kinds costs one call whatever
+their number.
 """
 
 from __future__ import annotations

@@ -101,3 +101,16 @@ def test_an_empty_name_is_refused_at_its_place(make_workspace: Callable[..., Wor
     with pytest.raises(ConfigError) as e:
         make_workspace({"code": PROJECT.replace("python: py_ml", "python: ''")})
     assert e.value.render().startswith("projects/code.yaml:3:") and len(e.value.render().splitlines()) == 1
+
+
+def test_an_unmapped_or_missing_code_env_is_refused_at_its_place(make_workspace: Callable[..., Workspace]) -> None:
+    mapped = REMAPPED.replace("{py_ml: py311_dev}", "{other: py311_dev}")
+    with pytest.raises(ConfigError) as e:
+        make_workspace({"code": PROJECT}, workspace_yaml=mapped).plan("dev")
+    assert e.value.render() == ("projects/code.yaml:3:11: code env 'py_ml' of code defaults has no mapping in "
+                                "environment 'dev'")
+    ws = make_workspace({"code": PROJECT.replace("py_ml", "py_gone")})
+    with pytest.raises(ConfigError) as e:
+        ws.plan("dev")
+    assert e.value.render() == ("projects/code.yaml:3:11: python code env 'py_gone' of code defaults does not exist "
+                                "on dev")

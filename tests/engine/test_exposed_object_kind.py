@@ -3,7 +3,9 @@ import; bad references refused with their place in the file."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +142,24 @@ def test_bad_references_are_one_line_errors_at_their_place(make_workspace: Calla
         make_workspace({"crm": crm, "sales": sales})
     rendered = e.value.render()
     assert rendered.startswith(where) and message in rendered and len(rendered.splitlines()) == 1, rendered
+
+
+def test_the_documented_example_applies_as_docs_sharing_says(make_workspace: Callable[..., Workspace]) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sharing.md").read_text()
+    files = dict(re.findall(r"```yaml\n# (\S+)\n(.*?)```", doc, re.S))
+    workspace = files.pop("dss-iac.yaml")
+    ws = make_workspace({Path(p).stem: text for p, text in files.items()}, workspace_yaml=workspace,
+                        files={"wiki/crm/home.md": "# Customers\n", "wiki/crm/runbook.md": "Rebuild nightly.\n"})
+    ws.connection("dev").client.create_code_env("python", "py311", "DESIGN_MANAGED")  # the doc's code env
+    order = [a.address for a in ws.plan("dev").changes]
+    assert order.index("dataset.CRM_DEV.customers") < order.index("exposed_object.CRM_DEV.customers") \
+        < order.index("recipe.SALES_DEV.pick_targets")
+    apply_ok(ws)
+    assert changes(ws) == []
+    client = ws.connection("dev").client
+    crm = client.get_project("CRM_DEV").get_settings().get_raw()
+    targets = {o["type"]: [r["targetProject"] for r in o["rules"]] for o in crm["exposedObjects"]["objects"]}
+    assert targets == {"DATASET": ["SALES_DEV"], "MANAGED_FOLDER": ["FINANCE", "SALES_DEV"]}
+    assert crm["settings"]["codeEnvs"]["python"]["envName"] == "py311"
+    recipe = client.get_project("SALES_DEV").get_recipe("pick_targets").get_settings()
+    assert recipe.get_flat_input_refs() == ["CRM_DEV.customers"]

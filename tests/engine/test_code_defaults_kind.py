@@ -114,3 +114,16 @@ def test_an_unmapped_or_missing_code_env_is_refused_at_its_place(make_workspace:
         ws.plan("dev")
     assert e.value.render() == ("projects/code.yaml:3:11: python code env 'py_gone' of code defaults does not exist "
                                 "on dev")
+
+
+def test_adopting_a_code_env_changed_in_dss_writes_its_logical_name(make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace({"code": PROJECT}, workspace_yaml=REMAPPED.replace("{py_ml: py311_dev}",
+                                                                           "{py_ml: py311_dev, py_new: py_ml}"))
+    apply_ok(ws)
+    settings = ws.connection("dev").client.get_project("CODE").get_settings()
+    settings.set_python_code_env("py_ml")  # the env behind the logical name py_new
+    settings.save()
+    [item] = ws.drift("dev").items
+    ws.adopt("dev", item)
+    assert "  python: py_new\n" in (ws.root / "projects" / "code.yaml").read_text()
+    assert not ws.drift("dev").items and changes(ws) == []

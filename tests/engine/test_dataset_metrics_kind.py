@@ -100,3 +100,15 @@ def test_bad_input_is_one_line_at_its_place(make_workspace: Callable[..., Worksp
         make_workspace({"qual": PROJECT.replace(bad, message)})
     rendered = e.value.render()
     assert rendered.startswith("projects/qual.yaml:") and len(rendered.splitlines()) == 1, rendered
+
+
+def test_adopting_run_on_build(make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace({"qual": PROJECT})
+    apply_ok(ws)
+    settings = ws.connection("dev").client.get_project("QUAL").get_dataset("orders").get_settings()
+    settings.get_raw()["metricsChecks"]["runOnBuild"] = False
+    settings.save()
+    [item] = ws.drift("dev").items
+    ws.adopt("dev", item)
+    assert "    run_checks_on_build: false\n" in (ws.root / "projects" / "qual.yaml").read_text()
+    assert not ws.drift("dev").items and changes(ws) == []

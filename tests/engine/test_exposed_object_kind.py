@@ -163,3 +163,17 @@ def test_the_documented_example_applies_as_docs_sharing_says(make_workspace: Cal
     assert crm["settings"]["codeEnvs"]["python"]["envName"] == "py311"
     recipe = client.get_project("SALES_DEV").get_recipe("pick_targets").get_settings()
     assert recipe.get_flat_input_refs() == ["CRM_DEV.customers"]
+
+
+def test_adopting_a_target_added_in_dss_writes_the_key_as_the_files_name_it(
+        make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace({"crm": CRM, "sales": SALES, "finance": "project: {key: FINANCE, name: Finance}\n"},
+                        workspace_yaml=RENAMED)
+    apply_ok(ws)
+    settings = ws.connection("dev").client.get_project("CRM_DEV").get_settings()
+    settings.add_exposed_object("DATASET", "customers", "FINANCE_DEV")
+    settings.save()
+    [item] = ws.drift("dev").items
+    ws.adopt("dev", item)
+    assert "  customers: {to: [FINANCE, SALES]}\n" in (ws.root / "projects" / "crm.yaml").read_text()
+    assert not ws.drift("dev").items and changes(ws) == []

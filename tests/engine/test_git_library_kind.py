@@ -97,3 +97,14 @@ def test_bad_input_is_one_line_at_its_place(make_workspace: Callable[..., Worksp
         make_workspace({"libs": PROJECT.replace(bad, where)})
     rendered = e.value.render()
     assert rendered.startswith("projects/libs.yaml:") and len(rendered.splitlines()) == 1, rendered
+
+
+def test_adopting_a_checkout_changed_in_dss(make_workspace: Callable[..., Workspace]) -> None:
+    ws = make_workspace({"libs": PROJECT})
+    apply_ok(ws)
+    git = ws.connection("dev").client.get_project("LIBS").get_project_git()
+    git.set_library("python/utils", "https://example.com/team/utils.git", "src", "hotfix")
+    [item] = ws.drift("dev").items
+    ws.adopt("dev", item)
+    assert "    checkout: hotfix\n" in (ws.root / "projects" / "libs.yaml").read_text()
+    assert not ws.drift("dev").items and changes(ws) == []

@@ -104,3 +104,25 @@ def test_bad_input_is_one_line_at_its_place(make_workspace: Callable[..., Worksp
     rendered = e.value.render()
     assert message in rendered and rendered.startswith("projects/docs.yaml:") and len(rendered.splitlines()) == 1, \
         rendered
+
+
+def test_adopting_tags_and_refusing_a_body_edit_with_what_to_do(make_workspace: Callable[..., Workspace]) -> None:
+    from dataiku_iac.adopt import AdoptError
+
+    ws = make_workspace({"docs": PROJECT}, files=FILES)
+    apply_ok(ws)
+    data = ws.connection("dev").client.get_project("DOCS").get_wiki().get_article("runbook").get_data()
+    meta = data.get_metadata()
+    meta["tags"] = ["ops", "oncall"]
+    data.set_metadata(meta)
+    data.save()
+    [item] = ws.drift("dev").items
+    ws.adopt("dev", item)
+    assert "tags: [oncall, ops]" in (ws.root / "projects" / "docs.yaml").read_text()
+    assert not ws.drift("dev").items
+    data = ws.connection("dev").client.get_project("DOCS").get_wiki().get_article("runbook").get_data()
+    data.set_body("Edited.\n")
+    data.save()
+    [item] = ws.drift("dev").items
+    with pytest.raises(AdoptError, match="body of a wiki_article is not supported"):
+        ws.adopt("dev", item)

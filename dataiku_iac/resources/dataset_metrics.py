@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, model_validator
 
 from ..config.models import Strict
+from ..testing.dq_rules import merge_rules
 from ._flow import absent_as_none, merge_open
 from .address import Address
 from .base import Desired, ImportContext, Kind, Remote, nonempty
@@ -127,21 +128,10 @@ def _write(raw: dict[str, Any], fields: Mapping[str, Any], removed: Mapping[str,
         out.append(doc)
     raw["metrics"]["probes"] = out
     section = raw.setdefault("metricsChecks", {})
-    checks = section.setdefault("checks", [])
-    wanted_checks = {CHECK_PREFIX + name: doc for name, doc in (fields.get("checks") or {}).items()}
     gone = {CHECK_PREFIX + name for name in removed.get("checks", ())}
-    kept = []
-    for check in checks:
-        cid = check.get("id") if isinstance(check, dict) else None
-        if cid in gone and cid not in wanted_checks:
-            continue
-        if cid in wanted_checks:
-            doc = wanted_checks.pop(cid)
-            if check.get("type") != doc["type"]:
-                check.clear()  # another kind of check under the same name: nothing of the old one applies
-            check.update(doc)
-        kept.append(check)
-    section["checks"] = kept + list(wanted_checks.values())
+    section["checks"] = merge_rules(section.get("checks") or [], {CHECK_PREFIX + name: doc for name, doc in
+                                                                  (fields.get("checks") or {}).items()},
+                                    lambda check: check.get("id") in gone)
     if "run_checks_on_build" in fields:
         section["runOnBuild"] = fields["run_checks_on_build"]
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from dataiku_iac import Workspace
-from dataiku_iac.cli.main import main
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes, write_workspace
+from tests.engine.conftest import apply_ok, changes, run_import, write_workspace
 
 PROJECT = """\
 project: {key: CODE, name: Code defaults}
@@ -90,8 +89,7 @@ def test_import_writes_what_differs_from_dss_defaults(make_workspace: Callable[.
     ws = make_workspace({"code": PROJECT})
     apply_ok(ws)
     (ws.root / "projects" / "code.yaml").unlink()
-    ws.close()
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "CODE"]) == 0
+    run_import(ws, "CODE")
     text = (ws.root / "projects" / "code.yaml").read_text()
     assert "code_defaults:\n  python: py_ml\n  container: k8s-small\n" in text, text
     assert changes(make_workspace()) == []

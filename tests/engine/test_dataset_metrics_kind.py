@@ -8,9 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from dataiku_iac import Workspace
-from dataiku_iac.cli.main import main
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes
+from tests.engine.conftest import apply_ok, changes, run_import
 
 PROJECT = """\
 project: {key: QUAL, name: Quality}
@@ -81,8 +80,7 @@ def test_import_writes_them_and_replans_empty(make_workspace: Callable[..., Work
     ws = make_workspace({"qual": PROJECT})
     apply_ok(ws)
     (ws.root / "projects" / "qual.yaml").unlink()
-    ws.close()
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "QUAL"]) == 0
+    run_import(ws, "QUAL")
     text = (ws.root / "projects" / "qual.yaml").read_text()
     assert "dataset_metrics:\n  orders:\n    metrics:\n      records:\n        on_build: true\n" in text, text
     assert "      small_amounts:\n        metric: col_stats:MAX:amount\n        max: 5.0\n" in text

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from dataiku_iac import Workspace
-from dataiku_iac.cli.main import main
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes
+from tests.engine.conftest import apply_ok, changes, run_import
 
 CRM = """\
 project: {key: CRM, name: CRM}
@@ -107,18 +106,15 @@ def test_import_writes_the_exposures_and_replans_empty(make_workspace: Callable[
     settings.add_exposed_object("DATASET", "leads", "SALES")
     settings.save()
     assert [u.address for u in ws.plan("dev").unmanaged] == ["dataset.CRM.leads", "exposed_object.CRM.leads"]
-    ws.close()
     # into the declared project: what it lacks is added
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "CRM"]) == 0
+    run_import(ws, "CRM")
     assert "  leads:\n    to: [SALES]\n" in (ws.root / "projects" / "crm.yaml").read_text()
     ws = make_workspace()
     assert changes(ws) == [] and not ws.plan("dev").unmanaged
     # new project files: every exposure is written, and the consumer's foreign input with it
     for name in ("crm", "sales"):
         (ws.root / "projects" / f"{name}.yaml").unlink()
-    ws.close()
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "CRM"]) == 0
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "SALES"]) == 0
+    run_import(ws, "CRM", "SALES")
     text = (ws.root / "projects" / "crm.yaml").read_text()
     assert ("exposed_objects:\n  customers:\n    to:\n    - SALES\n  exports:\n    to:\n    - FINANCE\n"
             "    - SALES\n") in text

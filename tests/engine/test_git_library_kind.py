@@ -7,9 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from dataiku_iac import Workspace
-from dataiku_iac.cli.main import main
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes
+from tests.engine.conftest import apply_ok, changes, run_import
 
 PROJECT = """\
 project: {key: LIBS, name: Libraries}
@@ -80,8 +79,7 @@ def test_import_writes_them_and_replans_empty(make_workspace: Callable[..., Work
     git.add_library("https://example.com/team/extra.git", "R/extra", "main", as_type="object").wait_for_result()
     assert [u.address for u in ws.plan("dev").unmanaged] == ["git_library.LIBS.extra"]
     (ws.root / "projects" / "libs.yaml").unlink()
-    ws.close()
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "LIBS"]) == 0
+    run_import(ws, "LIBS")
     text = (ws.root / "projects" / "libs.yaml").read_text()
     assert ("  utils:\n    repository: https://example.com/team/utils.git\n    checkout: main\n    path: src\n"
             "    under: python\n") in text, text

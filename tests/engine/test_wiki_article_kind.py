@@ -7,9 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from dataiku_iac import Workspace
-from dataiku_iac.cli.main import main
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes
+from tests.engine.conftest import apply_ok, changes, run_import
 
 PROJECT = """\
 project: {key: DOCS, name: Documented}
@@ -71,8 +70,7 @@ def test_an_article_made_in_dss_is_imported_as_a_markdown_file(make_workspace: C
     wiki = ws.connection("dev").client.get_project("DOCS").get_wiki()
     wiki.create_article("Team notes", parent_id=wiki.get_article("Home").article_id, content="- on call: ana\n")
     assert [u.address for u in ws.plan("dev").unmanaged] == ["wiki_article.DOCS.team_notes"]
-    ws.close()
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "DOCS"]) == 0
+    run_import(ws, "DOCS")
     text = (ws.root / "projects" / "docs.yaml").read_text()
     assert "  team_notes:\n    file: ../wiki/docs/team_notes.md\n    name: Team notes\n    parent: home\n" in text
     assert (ws.root / "wiki" / "docs" / "team_notes.md").read_text() == "- on call: ana\n"
@@ -81,8 +79,7 @@ def test_an_article_made_in_dss_is_imported_as_a_markdown_file(make_workspace: C
     # a whole new project file: every article, each in its file
     (ws.root / "projects" / "docs.yaml").unlink()
     (ws.root / "wiki" / "docs" / "team_notes.md").unlink()
-    ws.close()
-    assert main(["-C", str(ws.root), "import", "-e", "dev", "--project", "DOCS"]) == 0
+    run_import(ws, "DOCS")
     assert (ws.root / "wiki" / "docs" / "home.md").read_text() == "# Welcome\n\nStart here.\n"
     assert changes(make_workspace()) == []
 

@@ -9,7 +9,7 @@ import pytest
 
 from dataiku_iac import Workspace
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes, run_import, write_workspace
+from tests.engine.conftest import apply_ok, changes, imported_anew, write_workspace
 
 PROJECT = """\
 project: {key: CODE, name: Code defaults}
@@ -88,9 +88,7 @@ def test_builtin_inherit_and_removal(make_workspace: Callable[..., Workspace]) -
 def test_import_writes_what_differs_from_dss_defaults(make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace({"code": PROJECT})
     apply_ok(ws)
-    (ws.root / "projects" / "code.yaml").unlink()
-    run_import(ws, "CODE")
-    text = (ws.root / "projects" / "code.yaml").read_text()
+    text = imported_anew(ws, "CODE")
     assert "code_defaults:\n  python: py_ml\n  container: k8s-small\n" in text, text
     assert changes(make_workspace()) == []
 

@@ -9,7 +9,7 @@ import pytest
 
 from dataiku_iac import Workspace
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes, run_import
+from tests.engine.conftest import apply_ok, changes, imported_anew
 
 PROJECT = """\
 project: {key: QUAL, name: Quality}
@@ -79,9 +79,7 @@ def test_a_hand_edit_is_drift_and_removal_takes_the_checks_out(make_workspace: C
 def test_import_writes_them_and_replans_empty(make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace({"qual": PROJECT})
     apply_ok(ws)
-    (ws.root / "projects" / "qual.yaml").unlink()
-    run_import(ws, "QUAL")
-    text = (ws.root / "projects" / "qual.yaml").read_text()
+    text = imported_anew(ws, "QUAL")
     assert "dataset_metrics:\n  orders:\n    metrics:\n      records:\n        on_build: true\n" in text, text
     assert "      small_amounts:\n        metric: col_stats:MAX:amount\n        max: 5.0\n" in text
     ws = make_workspace()

@@ -8,7 +8,7 @@ import pytest
 
 from dataiku_iac import Workspace
 from dataiku_iac.errors import ConfigError
-from tests.engine.conftest import apply_ok, changes, run_import
+from tests.engine.conftest import apply_ok, changes, imported_anew
 
 PROJECT = """\
 project: {key: LIBS, name: Libraries}
@@ -78,9 +78,7 @@ def test_import_writes_them_and_replans_empty(make_workspace: Callable[..., Work
     git = ws.connection("dev").client.get_project("LIBS").get_project_git()
     git.add_library("https://example.com/team/extra.git", "R/extra", "main", as_type="object").wait_for_result()
     assert [u.address for u in ws.plan("dev").unmanaged] == ["git_library.LIBS.extra"]
-    (ws.root / "projects" / "libs.yaml").unlink()
-    run_import(ws, "LIBS")
-    text = (ws.root / "projects" / "libs.yaml").read_text()
+    text = imported_anew(ws, "LIBS")
     assert ("  utils:\n    repository: https://example.com/team/utils.git\n    checkout: main\n    path: src\n"
             "    under: python\n") in text, text
     assert "  rules:\n    repository: https://example.com/team/rules.git\n    checkout: v1.0\n" \

@@ -11,7 +11,7 @@ the edited nodes change, the workspace is validated first, and a file changed on
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,10 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
             if root in kind_of.remapped:
                 what = kind_of.remapped[root]
                 value = _logical(what.replace("_", " "), env_name, _remap_of(env, what), value)
+            # Project keys as the files write them: the environment's `project_key` undone for the workspace's.
+            entry = {root: value}
+            kind_of.renamed_projects(entry, _key_in_files(config, env))
+            value = entry[root]
         elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
             if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
@@ -116,6 +120,12 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                              f"(the drift view shows the value found in DSS)")
         edits.append(Edit(source.file.path, source.file.shown, target, keys, value))
     return edits
+
+
+def _key_in_files(config: WorkspaceConfig, env: Environment) -> Callable[[str], str]:
+    """A DSS project key -> the key the workspace's files give it (keys of other projects are left as they are)."""
+    back = {env.project_key.format(key=k): k for k in config.projects}
+    return lambda key: back.get(key, key)
 
 
 def set_path(doc: dict[str, Any], path: str, value: Any) -> None:

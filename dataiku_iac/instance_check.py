@@ -64,18 +64,16 @@ def needs_of(source: ProjectSource, physical: ProjectSource, env: Environment) -
     logical, spec, key = source.spec, physical.spec, physical.key
     out: list[Need] = []
     for kind in KINDS.values():
-        if kind.collection is None:
-            continue
-        for name, entry in getattr(spec, kind.collection).items():
-            as_written = getattr(logical, kind.collection).get(name, entry)  # before the environment's overrides
-            written = {path: named for path, _, named in kind.names_used(as_written)}
-            wanted, owner_type = kind.instance_type(entry)
+        before = dict(kind.entries(logical))  # before the environment's overrides
+        for name, entry in kind.entries(spec):
+            written = {path: named for path, _, named in kind.names_used(before.get(name, entry))}
+            owner = kind.name.replace("_", " ") + ("" if name is None else f" '{name}'")
             for path, what, named in kind.names_used(entry):
+                wanted, owner_type = kind.instance_type_at(entry, path)
                 remap = env.remap.connections if what == base.CONNECTION else env.remap.code_envs
                 out.append(Need(CONNECTION if what == base.CONNECTION else CODE_ENV, remap.get(named, named),
-                                written.get(path), f"{kind.name.replace('_', ' ')} '{name}'",
-                                Address(kind.name, key, name), wanted, owner_type, source.file,
-                                (kind.collection, name, *path)))
+                                written.get(path), owner, Address(kind.name, key, name), wanted, owner_type,
+                                source.file, (*kind.config_path(name), *path)))
     return out
 
 

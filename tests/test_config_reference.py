@@ -171,7 +171,7 @@ def test_minimal_files_of_the_reference_load(tmp_path: Path) -> None:
 ANNOTATIONS = {"title", "description", "default", "$schema", "$defs", "discriminator"}
 ASSERTIONS = {"$ref", "type", "enum", "const", "properties", "required", "additionalProperties",
               "patternProperties", "propertyNames", "minProperties", "items", "minItems", "pattern", "minimum",
-              "maximum", "maxLength", "anyOf", "allOf", "oneOf"}
+              "maximum", "maxLength", "minLength", "anyOf", "allOf", "oneOf"}
 TYPES: dict[str, Any] = {
     "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
@@ -211,6 +211,8 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any], at: 
         errors.append(f"{at}: {value!r} does not match {schema['pattern']}")
     if "maxLength" in schema and isinstance(value, str) and len(value) > schema["maxLength"]:
         errors.append(f"{at}: longer than {schema['maxLength']} characters")
+    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
+        errors.append(f"{at}: shorter than {schema['minLength']} characters")
     if "minimum" in schema and isinstance(value, int | float) and value < schema["minimum"]:
         errors.append(f"{at}: {value} < {schema['minimum']}")
     if "maximum" in schema and isinstance(value, int | float) and value > schema["maximum"]:

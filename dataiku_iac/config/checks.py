@@ -18,6 +18,8 @@ def check_projects(projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
     errors: list[ConfigError] = []
     for source in projects.values():
         errors.extend(_check_project(source, projects))
+        for kind in registry.kinds():
+            errors.extend(kind.checked(source, projects))
     return errors
 
 

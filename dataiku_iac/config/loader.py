@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from .._fs import RefusedFile, finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
+from ..resources import registry
+from ..resources.base import file_key
 from ..resources.recipe import CODE_RECIPES
 from . import envref
 from .checks import check_projects
@@ -200,12 +202,13 @@ def same_on_disk(config: WorkspaceConfig) -> bool:
         for src in sources.values():
             if DISK.read_text(src.file.path) != src.file.text:
                 return False
-            for name, recipe in src.spec.recipes.items():
-                if name not in src.code or recipe.code is None:
+            named = [(name, recipe.code) for name, recipe in src.spec.recipes.items() if recipe.code is not None]
+            for key, rel in [*named, *((key, rel) for key, _, rel in kind_files(src.spec))]:
+                if key not in src.code:
                     continue
-                code = src.file.path.parent / recipe.code
+                code = src.file.path.parent / rel
                 # A link changed since to lead outside: load again to refuse it, without reading what it names.
-                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[name]:
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[key]:
                     return False
     except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
         return False
@@ -334,31 +337,47 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,
     return list(found), errors
 
 
+def kind_files(pspec: ProjectFile) -> list[tuple[str, tuple[str, ...], str]]:
+    """The files the objects of registered kinds name (`Kind.file_fields`): (key in `ProjectSource.code`, where
+    the path is written, the path relative to the project file)."""
+    out: list[tuple[str, tuple[str, ...], str]] = []
+    for kind in registry.kinds():
+        if kind.collection is None or not kind.file_fields:
+            continue
+        for name, entry in getattr(pspec, kind.collection, {}).items():
+            for field_name in kind.file_fields:
+                if (rel := getattr(entry, field_name, None)) is not None:
+                    out.append((file_key(kind.collection, name, field_name), (kind.collection, name, field_name),
+                                str(rel)))
+    return out
+
+
 def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
                files: FileSource = DISK) -> tuple[dict[str, str], list[ConfigError]]:
     code: dict[str, str] = {}
     errors: list[ConfigError] = []
+    wanted: list[tuple[str, tuple[str, ...], str, str]] = []  # (key, where, path, what the file is)
     for name, recipe in pspec.recipes.items():
         if recipe.code is None:
             continue
-        loc = ("recipes", name, "code")
         if recipe.type not in CODE_RECIPES:
-            errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", loc))
+            errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", ("recipes", name, "code")))
             continue
-        if (why := outside(source.path.parent / recipe.code, root, files)) is not None:
-            errors.append(source.error(f"code file '{recipe.code}' {why}: code files must be inside the workspace "
-                                       "folder", loc))
+        wanted.append((name, ("recipes", name, "code"), recipe.code, "code file"))
+    wanted.extend((key, loc, rel, "file") for key, loc, rel in kind_files(pspec))
+    for key, loc, rel, what in wanted:
+        if (why := outside(source.path.parent / rel, root, files)) is not None:
+            errors.append(source.error(f"{what} '{rel}' {why}: {what}s must be inside the workspace folder", loc))
             continue
-        path = files.resolve(source.path.parent / recipe.code)
+        path = files.resolve(source.path.parent / rel)
         try:
-            code[name] = files.read_text(path)
+            code[key] = files.read_text(path)
         except FileNotFoundError:
-            errors.append(source.error(f"code file '{recipe.code}' not found (looked for {path})", loc))
+            errors.append(source.error(f"{what} '{rel}' not found (looked for {path})", loc))
         except RefusedFile as e:
-            errors.append(source.error(f"code file '{recipe.code}' {e.strerror}", loc))
+            errors.append(source.error(f"{what} '{rel}' {e.strerror}", loc))
         except UnicodeDecodeError as e:
-            errors.append(source.error(f"code file '{recipe.code}' is not UTF-8 text ({e.reason} at byte {e.start})",
-                                       loc))
+            errors.append(source.error(f"{what} '{rel}' is not UTF-8 text ({e.reason} at byte {e.start})", loc))
         except OSError as e:
-            errors.append(source.error(f"cannot read code file '{recipe.code}': {e.strerror}", loc))
+            errors.append(source.error(f"cannot read {what} '{rel}': {e.strerror}", loc))
     return code, errors

@@ -2,8 +2,9 @@
 adds one collection per kind registered beyond them.
 
 Each kind's model lives in the kind's module (`resources/dataset.py` has `Dataset`). A kind registered beyond the
-built-in ones (see docs/adding-a-kind.md) gets its collection key in project files, validated by its own model, in
-the config reference and in the JSON Schema, without editing this module.
+built-in ones (see docs/adding-a-kind.md) gets its collection key in project files (or, for a project-level kind
+whose `config_path` is one top-level key, that key), validated by its own model, in the config reference and in
+the JSON Schema, without editing this module.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ def _model(_version: int) -> type[ProjectFile]:
                                                                   "(letters, digits, underscores; at most "
                                                                   f"{MAX_NAME_LENGTH} characters)"))
         for kind in registry.kinds() if kind.collection is not None and kind.collection not in ProjectFile.model_fields}
+    # A project-level kind whose configuration is a top-level key of its own (`code_defaults:`), optional.
+    for kind in registry.kinds():
+        path = kind.config_path(None) if kind.collection is None else ()
+        if len(path) == 1 and path[0] not in ProjectFile.model_fields:
+            doc = " ".join((kind.model.__doc__ or "").split("\n\n")[0].split())
+            extra[path[0]] = (kind.model | None, Field(default=None, description=doc))
     extra[SECTION] = (_passthrough_model(), Field(default=None, description=(
         "objects kept as their DSS document, for what their kind's typed form does not cover (a recipe type, a "
         "scenario step...): `dss-iac import` writes them here; by collection, then by name. The document is "

@@ -441,7 +441,8 @@ def _rules() -> list[str]:
         "### Recipes",
         "",
         "- Each input names a dataset or a managed folder of the same project, or `PROJECT.name`: a dataset "
-        "of another project of the workspace (managed folders of other projects cannot be inputs).",
+        "of another project of the workspace (managed folders of other projects cannot be inputs) that this "
+        "project exposes to the reader (`exposed_objects: {name: {to: [READER]}}` in its file).",
         "- Each output names a dataset or a managed folder of the same project (never `PROJECT.name`), and "
         "a dataset or folder is the output of one recipe at most.",
         "- Recipes must not form a cycle: no recipe may read, through other recipes, what it writes. The "
@@ -494,6 +495,18 @@ def _rules() -> list[str]:
         "- Each zone item names a dataset, a managed folder or a recipe of the same project, and an object "
         "is in one zone at most. DSS keeps a recipe in the zone of its outputs, so a recipe and what it "
         "writes must not be put in two different zones (checked when planning).",
+        "",
+        "### Sharing, wiki, metrics",
+        "",
+        "- Each key of `exposed_objects` names a dataset or a managed folder of the same project; `to` lists "
+        "project keys, never the project's own. Keys of projects of the workspace are renamed per environment as "
+        "the projects are (`project_key`); others are used as they are.",
+        "- Each key of `dataset_metrics` names a dataset of the same project; a check has bounds or `values`, "
+        "not both.",
+        "- A wiki article's `file` is read like recipe code (relative to the project file, inside the workspace, "
+        "UTF-8); its `parent` names another article of the same file, never itself through others; two articles "
+        "may not have the same title (`name`, or the key).",
+        "- A Git library's `under` is a relative folder of the project library (no `..`).",
         "",
         "### Datasets",
         "",

@@ -10,22 +10,28 @@ from ..secrets import MASK, tag_values
 from . import passthrough, registry
 from .address import Address
 from .base import Desired, Kind, Remote
+from .code_defaults import CodeDefaultsKind
 from .context import EnvContext
 from .dataset import DatasetKind
+from .dataset_metrics import DatasetMetricsKind
+from .exposed_object import ExposedObjectKind
+from .git_library import GitLibraryKind
 from .managed_folder import ManagedFolderKind
 from .permissions import PermissionsKind
 from .project import ProjectKind
 from .recipe import RecipeKind
 from .scenario import ScenarioKind
 from .variables import VariablesKind
+from .wiki_article import WikiArticleKind
 from .zone import ZoneKind
 
 if TYPE_CHECKING:
     from ..config.loader import WorkspaceConfig
 
 # The built-in kinds, in the order project files, imports and screens list them.
-for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(), ManagedFolderKind(), RecipeKind(),
-              ScenarioKind(), ZoneKind()):
+for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), CodeDefaultsKind(), DatasetKind(),
+              DatasetMetricsKind(), ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(),
+              ExposedObjectKind(), GitLibraryKind(), WikiArticleKind()):
     registry.register(_kind)
 
 KINDS = registry.KINDS

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
+    from ..errors import ConfigError
     from .context import EnvContext
 
 
@@ -71,6 +72,12 @@ class ImportContext:
 
     def connection(self, physical: str | None) -> str | None:
         return self.logical.get(physical, physical) if physical else physical
+
+
+def file_key(collection: str, name: str, field_name: str) -> str:
+    """Where the loader keeps the text of a file an object names (`wiki_articles.home.file`): never a recipe name,
+    which holds no dot."""
+    return f"{collection}.{name}.{field_name}"
 
 
 def nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,6 +148,9 @@ class Kind(ABC):
     document_model: ClassVar[Any] = dict[str, Any]
     # What such a document holds, for the config reference.
     document_help: ClassVar[str] = "the settings document DSS holds"
+    # Fields of `model` naming a file, relative to the project file, whose text the loader reads (a wiki article's
+    # Markdown): the text is `source.code[file_key(kind.collection, name, field)]`.
+    file_fields: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -202,6 +212,17 @@ class Kind(ABC):
         project-level kind). Passthrough ones: `passthrough.entries`."""
         return [None] if self.collection is None else list(getattr(spec, self.collection))
 
+    def entries(self, spec: Any) -> list[tuple[str | None, Any]]:
+        """The objects a project file (`spec`) declares, each with its configuration (its `model`): by name, or
+        `(None, configuration)` for a project-level kind."""
+        out: list[tuple[str | None, Any]] = []
+        for name in self.declared(spec):
+            entry = spec
+            for step in self.config_path(name):
+                entry = entry.get(step) if isinstance(entry, dict) else getattr(entry, step, None)
+            out.append((name, entry))
+        return out
+
     def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
         """The logical names an object's configuration (`entry`, its `model`) uses that environments remap:
         (where in the entry, CONNECTION or CODE_ENV, logical name). By default the `remapped` fields set."""
@@ -217,11 +238,27 @@ class Kind(ABC):
         object (or the code env's language), None for any; and the object's own type, for messages."""
         return None, None
 
+    def instance_type_at(self, entry: Any, path: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """`instance_type` for the name found at `path` in the entry, for a kind whose names need different types
+        (a project's default Python and R code envs). The entry's own by default."""
+        return self.instance_type(entry)
+
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         """How `import` writes an object read from DSS (its managed `fields`) in a project file: the value under
         its `config_path`, idiomatic YAML (defaults left out), valid for `model`. By default the fields as they
         are, empty values left out."""
         return nonempty(fields)
+
+    def renamed_projects(self, entry: dict[str, Any], rename: Callable[[str], str]) -> None:
+        """Rename in place the project keys an entry (one object's data in a project file) names, as an environment
+        whose `project_key` renames the workspace's projects does (`rename` leaves keys outside the workspace as
+        they are). Nothing to rename by default."""
+        return None
+
+    def checked(self, source: ProjectSource, projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
+        """What the schema cannot check about this kind's objects in `source`, with the whole workspace at hand
+        (references to other projects): the errors, each at its place in the file. None by default."""
+        return []
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name

@@ -33,7 +33,7 @@ from pydantic import Field
 from ..config.models import Strict
 from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, tag_set
-from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
+from ._flowrefs import exposure_of, flow_address, folder_names_by_id, used_folder_ids
 from .address import Address, split_ref
 from .base import CODE_ENV, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
@@ -137,7 +137,8 @@ class RecipeKind(Kind):
             if is_plugin(rtype):
                 fields["config"] = dict(recipe.config or {})
             fields.update(params=dict(recipe.params), tags=tag_set(recipe.tags), description=recipe.description)
-            io = sorted({flow_address(source, ref) for ref in (*recipe.inputs, *recipe.outputs)})
+            io = sorted({flow_address(source, ref) for ref in (*recipe.inputs, *recipe.outputs)}
+                        | {e for ref in recipe.inputs if (e := exposure_of(source, ref)) is not None})
             out.append(Desired(Address("recipe", key, name), fields, (Address("project", key), *io), notes))
         return out
 

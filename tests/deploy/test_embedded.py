@@ -66,6 +66,7 @@ def test_projects_are_promoted_after_those_they_read_from(tmp_path: Path) -> Non
       summarise: {type: sync, inputs: [ZBASE.orders], outputs: [summary]}
     """
     base = SALES.replace("key: SALES, name: Sales", "key: ZBASE, name: Base")
+    base += "exposed_objects:\n  orders: {to: [AREPORT]}\n"  # AREPORT reads it
     workspace = embedded_workspace(dev={"remap": REMAP}, prod={"remap": REMAP, "overrides": OVERRIDES})
     root = write_workspace(tmp_path / "ws", {"report": report, "base": base}, workspace, git=True)
     assert main(["-C", str(root), "apply", "-e", "dev", "--yes"]) == 0

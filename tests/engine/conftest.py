@@ -89,6 +89,23 @@ def make_workspace(tmp_path: Path) -> Iterator[Callable[..., Workspace]]:
         ws.close()
 
 
+def run_import(ws: Workspace, *keys: str, env: str = "dev") -> None:
+    """`dss-iac import` of each project, as a user runs it (the workspace's embedded DSS released first)."""
+    from dataiku_iac.cli.main import main
+
+    ws.close()
+    for key in keys:
+        assert main(["-C", str(ws.root), "import", "-e", env, "--project", key]) == 0
+
+
+def imported_anew(ws: Workspace, key: str) -> str:
+    """The project file `import` writes for project `key` once its file is gone: its text."""
+    path = ws.root / "projects" / f"{key.lower()}.yaml"
+    path.unlink()
+    run_import(ws, key)
+    return path.read_text()
+
+
 def apply_ok(ws: Workspace, env: str = "dev") -> None:
     """Plan and apply; fail the test with the errors if any operation failed."""
     result = ws.apply(ws.plan(env))

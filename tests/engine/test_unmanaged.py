@@ -16,7 +16,7 @@ from dataiku_iac import Workspace
 from dataiku_iac.importer import import_project
 from dataiku_iac.plan.model import Plan
 from dataiku_iac.plan.planner import make_plan
-from dataiku_iac.resources import build_desired
+from dataiku_iac.resources import KINDS, build_desired
 from tests.engine.conftest import apply_ok, write_workspace
 
 PROJECT = """\
@@ -190,7 +190,7 @@ def _plan_requests(ws: Workspace, *, listing: bool) -> int:
 def test_listing_costs_one_call_per_kind_and_project_however_much_was_made_by_hand(make_workspace) -> None:
     ws = make_workspace({"churn": PROJECT, "other": OTHER})
     apply_ok(ws)
-    kinds = ("dataset", "managed_folder", "recipe", "scenario", "zone")
+    kinds = [k.name for k in KINDS.values() if k.listed]  # dataset, managed_folder, recipe, scenario, zone...
     assert _plan_requests(ws, listing=True) - _plan_requests(ws, listing=False) == len(kinds) * 2
     hand = Hand(["h_a", "h_b", "h_c"], ["h_a", "h_b"], ["notes", "scratch"], ["weekly", "monthly"],
                 {"sandbox": ["h_c"], "lab": []}, False)

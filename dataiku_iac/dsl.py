@@ -26,35 +26,63 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config.models import (
+from .config.models import Column, Dataset, ManagedFolder, Permission, Project, Recipe, Variables, Zone
+from .config.project_model import project_file_model
+from .resources.scenario_models import (
     BuildStep,
-    Column,
-    Dataset,
+    ClearStep,
+    DatasetsStep,
     DatasetTrigger,
-    ManagedFolder,
-    Permission,
-    Project,
-    ProjectFile,
-    Recipe,
+    FollowTrigger,
+    MailReporter,
+    OtherReporter,
+    OtherStep,
+    OtherTrigger,
+    PythonStep,
+    PythonTrigger,
+    RunScenarioStep,
     Scenario,
+    SlackReporter,
+    SqlStep,
+    SqlTrigger,
+    TeamsReporter,
     TemporalTrigger,
-    Variables,
-    Zone,
+    VariablesStep,
+    WebhookReporter,
 )
+
+# The project file's model with the collections of the registered kinds (scenarios are one of them).
+ProjectFile = project_file_model()
 
 __all__ = [
     "BuildStep",
+    "ClearStep",
     "Column",
     "Dataset",
     "DatasetTrigger",
+    "DatasetsStep",
+    "FollowTrigger",
+    "MailReporter",
     "ManagedFolder",
+    "OtherReporter",
+    "OtherStep",
+    "OtherTrigger",
     "Permission",
     "Project",
     "ProjectFile",
+    "PythonStep",
+    "PythonTrigger",
     "Recipe",
+    "RunScenarioStep",
     "Scenario",
+    "SlackReporter",
+    "SqlStep",
+    "SqlTrigger",
+    "TeamsReporter",
     "TemporalTrigger",
     "Variables",
+    "VariablesStep",
+    "WebhookReporter",
     "Zone",
     "columns",
 ]

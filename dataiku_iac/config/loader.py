@@ -207,6 +207,10 @@ def same_on_disk(config: WorkspaceConfig) -> bool:
                 # A link changed since to lead outside: load again to refuse it, without reading what it names.
                 if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[name]:
                     return False
+            for _, _, _, rel, key in _kind_code(src.spec):
+                code = src.file.path.parent / rel
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code.get(key):
+                    return False
     except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
         return False
     return True
@@ -345,20 +349,34 @@ def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
         if recipe.type not in CODE_RECIPES:
             errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", loc))
             continue
-        if (why := outside(source.path.parent / recipe.code, root, files)) is not None:
-            errors.append(source.error(f"code file '{recipe.code}' {why}: code files must be inside the workspace "
-                                       "folder", loc))
-            continue
-        path = files.resolve(source.path.parent / recipe.code)
-        try:
-            code[name] = files.read_text(path)
-        except FileNotFoundError:
-            errors.append(source.error(f"code file '{recipe.code}' not found (looked for {path})", loc))
-        except RefusedFile as e:
-            errors.append(source.error(f"code file '{recipe.code}' {e.strerror}", loc))
-        except UnicodeDecodeError as e:
-            errors.append(source.error(f"code file '{recipe.code}' is not UTF-8 text ({e.reason} at byte {e.start})",
-                                       loc))
-        except OSError as e:
-            errors.append(source.error(f"cannot read code file '{recipe.code}': {e.strerror}", loc))
+        _read_one(source, recipe.code, loc, name, root, files, code, errors)
+    for kind, name, where, rel, key in _kind_code(pspec):
+        _read_one(source, rel, (str(kind.collection), name, *where), key, root, files, code, errors)
     return code, errors
+
+
+def _kind_code(pspec: ProjectFile) -> list[tuple[Any, str, tuple[str | int, ...], str, str]]:
+    """The code files the kinds' entries name (a Python scenario's script...): kind, name, where, path, key."""
+    from ..resources import registry
+
+    return [(kind, name, where, rel, key) for kind in registry.kinds() if kind.collection is not None
+            for name, entry in getattr(pspec, kind.collection, {}).items()
+            for where, rel, key in kind.code_files(name, entry)]
+
+
+def _read_one(source: SourceFile, rel: str, loc: tuple[str | int, ...], key: str, root: Path, files: FileSource,
+              code: dict[str, str], errors: list[ConfigError]) -> None:
+    if (why := outside(source.path.parent / rel, root, files)) is not None:
+        errors.append(source.error(f"code file '{rel}' {why}: code files must be inside the workspace folder", loc))
+        return
+    path = files.resolve(source.path.parent / rel)
+    try:
+        code[key] = files.read_text(path)
+    except FileNotFoundError:
+        errors.append(source.error(f"code file '{rel}' not found (looked for {path})", loc))
+    except RefusedFile as e:
+        errors.append(source.error(f"code file '{rel}' {e.strerror}", loc))
+    except UnicodeDecodeError as e:
+        errors.append(source.error(f"code file '{rel}' is not UTF-8 text ({e.reason} at byte {e.start})", loc))
+    except OSError as e:
+        errors.append(source.error(f"cannot read code file '{rel}': {e.strerror}", loc))

@@ -314,49 +314,6 @@ class Recipe(Strict):
     waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
-class TemporalTrigger(Strict):
-    type: Literal["temporal"]
-    frequency: Literal["Minutely", "Hourly", "Daily", "Weekly", "Monthly"]
-    hour: Annotated[int, Field(ge=0, le=23)] = 0
-    minute: Annotated[int, Field(ge=0, le=59)] = 0
-    days: list[Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]] = Field(
-        default_factory=list, description="weekly triggers: days of the week")
-    repeat: Annotated[int, Field(ge=1, le=MAX_INT32)] = Field(default=1, description="every N minutes/hours/days...")
-    timezone: str = "SERVER"
-    active: bool = True
-
-
-class DatasetTrigger(Strict):
-    type: Literal["dataset"]
-    datasets: list[str] = Field(min_length=1, description="names of datasets of the project whose change fires it")
-    delay: Annotated[int, Field(ge=0)] = Field(default=900, description="seconds DSS waits after a change before "
-                                                                        "firing")
-    active: bool = True
-
-
-Trigger = Annotated[TemporalTrigger | DatasetTrigger, Field(discriminator="type")]
-
-
-class BuildStep(Strict):
-    type: Literal["build"]
-    items: list[str] = Field(min_length=1, description="datasets or folders to build")
-    name: str | None = None
-    mode: Literal["RECURSIVE_BUILD", "NON_RECURSIVE_FORCED_BUILD", "RECURSIVE_FORCED_BUILD"] = "RECURSIVE_BUILD"
-
-
-class Scenario(Strict):
-    name: str | None = Field(default=None, description="display name; defaults to the key")
-    active: bool = True
-    triggers: list[Trigger] = Field(default_factory=list)
-    steps: list[BuildStep] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    test: bool = Field(default=False, description="a test scenario (DSS's \"marked as test\"): `dss-iac test -e ENV` "
-                                                   "runs it and reports its outcome; when left out, DSS's flag is "
-                                                   "left alone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
 class Zone(Strict):
     color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$")
     items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
@@ -378,5 +335,4 @@ class ProjectFile(Strict):
     datasets: dict[Name, Dataset] = _names("datasets")
     managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
     recipes: dict[Name, Recipe] = _names("recipes")
-    scenarios: dict[Name, Scenario] = _names("scenarios")
     zones: dict[Name, Zone] = _names("flow zones")

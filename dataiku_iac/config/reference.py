@@ -74,24 +74,6 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("Recipe", "outputs"): "datasets or folders of this project the recipe writes; each has one writer only",
     ("Recipe", "tags"): "recipe tags",
     ("Recipe", "description"): "recipe description",
-    ("TemporalTrigger", "type"): "`temporal`: a time-based trigger",
-    ("TemporalTrigger", "frequency"): "how often the trigger fires",
-    ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
-    ("TemporalTrigger", "minute"): "Hourly, Daily, Weekly, Monthly: minute of the hour it fires",
-    ("TemporalTrigger", "timezone"): "time zone of hour and minute; `SERVER`: the DSS server's",
-    ("TemporalTrigger", "active"): "`false`: the trigger is kept but never fires",
-    ("DatasetTrigger", "type"): "`dataset`: fires when a dataset changes (DSS's \"dataset modified\" trigger)",
-    ("DatasetTrigger", "active"): "`false`: the trigger is kept but never fires",
-    ("BuildStep", "type"): "step type; only build steps for now",
-    ("BuildStep", "name"): "display name of the step",
-    ("BuildStep", "mode"): "RECURSIVE_BUILD: the items and what they depend on, when out of date; "
-                           "NON_RECURSIVE_FORCED_BUILD: only the items, always; "
-                           "RECURSIVE_FORCED_BUILD: everything upstream, always",
-    ("Scenario", "active"): "`false`: the scenario's triggers do not fire (it can still be run by hand)",
-    ("Scenario", "triggers"): "when the scenario runs",
-    ("Scenario", "steps"): "what the scenario does, in order",
-    ("Scenario", "tags"): "scenario tags",
-    ("Scenario", "description"): "scenario description",
     ("Zone", "color"): "zone color in the flow, `#rrggbb`",
     ("ProjectFile", "project"): "the DSS project",
 }
@@ -105,10 +87,6 @@ MODEL_NOTES: dict[str, str] = {
                "(`managed: true`) are stored by DSS in the connection and written by a recipe.",
     "ManagedFolder": "A managed folder: files of any kind, stored by DSS in a connection.",
     "Recipe": "A recipe: reads its inputs, writes its outputs.",
-    "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
-    "TemporalTrigger": "A time-based trigger.",
-    "DatasetTrigger": "A trigger that fires when one of the datasets changes.",
-    "BuildStep": "A step that builds datasets or managed folders.",
     "Zone": "A flow zone: a colored group of datasets, folders and recipes in the flow.",
 }
 
@@ -362,8 +340,9 @@ def _python_files() -> list[str]:
         "```",
         "",
         "`dataiku_iac.dsl` re-exports the models of this reference under their section names "
-        "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario`, `TemporalTrigger`, "
-        "`DatasetTrigger`, `BuildStep`, `Zone`, `Column`, `Permission`, `Variables`); their keyword arguments "
+        "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario` with its triggers, steps and "
+        "reporters (`TemporalTrigger`, `SqlStep`, `SlackReporter`...), `Zone`, `Column`, `Permission`, "
+        "`Variables`); their keyword arguments "
         "are the keys above (`schema=` for a dataset's columns). `columns(id=\"bigint\", ...)` builds a schema "
         "in order. The minimal project above, with three more datasets from a loop:",
         "",

@@ -20,7 +20,8 @@ from ruamel.yaml import YAML
 
 from dataiku_iac.config import reference
 from dataiku_iac.config.loader import load_workspace
-from dataiku_iac.config.models import ProjectFile, WorkspaceFile
+from dataiku_iac.config.models import WorkspaceFile
+from dataiku_iac.config.project_model import project_file_model
 from dataiku_iac.config.reference import (
     FIELD_NOTES,
     MINIMAL_PROJECT,
@@ -343,6 +344,7 @@ def _with(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return doc
 
 
+ProjectFile = project_file_model()  # with the collections the kinds add (scenarios)
 CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
     ("workspace ok", WorkspaceFile, WORKSPACE_OK, True),
     ("host from the environment", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.host", "${env:DSS_HOST}"),

@@ -174,10 +174,8 @@ class ScenarioKind(Kind):
     def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:
         """The YAML value of `root.sub` (`steps.1.sql`, or a whole item `steps.3`) as DSS has it, for adopt."""
         family = dict(FAMILIES)[root]
-        if len(sub) == 1:  # an item added in DSS (or the whole item drifted)
-            if found is None:
-                raise _shapes.Unwritable(f"{family} {sub[0]} was removed in DSS: remove it from the file by hand")
-            return _yaml(family, found, lambda p: p, None, "")
+        if len(sub) == 1:  # an item added in DSS, or gone (None)
+            return None if found is None else _yaml(family, found, lambda p: p, None, "")
         leaf = sub[-1]
         if leaf in ("code", "connection", "code_env"):
             raise _shapes.Unwritable(f"{root}.{'.'.join(sub)} changed in DSS: set it in the file by hand")

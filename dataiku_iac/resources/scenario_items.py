@@ -369,7 +369,7 @@ def to_yaml(family: str, f: Mapping[str, Any], spelled: Mapping[str, Any], code_
             continue
         if k == "name" and family == "reporter" and v == REPORTER_NAMES.get(ytype, ytype) and k not in spelled:
             continue
-        if v is None and k not in spelled:
+        if v is None and k not in spelled and k not in defaults:  # `when: null` (always) is said, not left out
             continue
         if k == "code":
             out[k] = _code_path(v, spelled, code_file, stem)

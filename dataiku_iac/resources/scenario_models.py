@@ -250,7 +250,7 @@ class MailReporter(_Reporter):
     type: Literal["mail"] = Field(description="`mail`")
     sender: str | None = Field(default=None, description="sender address")
     to: str = Field(description="recipients, comma-separated")
-    cc: str | None = None
+    cc: str | None = Field(default=None, description="copy recipients, comma-separated")
     subject: str | None = Field(default=None, description="subject; DSS variables such as ${scenarioName}")
     message: str | None = Field(default=None, description="body")
     password: str | None = Field(default=None, description="SMTP password when no channel holds it; " + SECRET_HELP)
@@ -268,7 +268,7 @@ class SlackReporter(_Reporter):
     webhook_url: str | None = Field(default=None, description="incoming webhook URL; " + SECRET_HELP)
     token: str | None = Field(default=None, description="bot token, for the API mode; " + SECRET_HELP)
     channel: str | None = Field(default=None, description="Slack channel, e.g. `#data`")
-    message: str | None = None
+    message: str | None = Field(default=None, description="the message; DSS variables such as ${outcome}")
 
     @field_validator("webhook_url", mode="before")
     @classmethod
@@ -285,7 +285,7 @@ class TeamsReporter(_Reporter):
 
     type: Literal["teams"] = Field(description="`teams`")
     webhook_url: str | None = Field(default=None, description="incoming webhook URL; " + SECRET_HELP)
-    message: str | None = None
+    message: str | None = Field(default=None, description="the message; DSS variables such as ${outcome}")
 
     @field_validator("webhook_url", mode="before")
     @classmethod
@@ -298,7 +298,7 @@ class WebhookReporter(_Reporter):
 
     type: Literal["webhook"] = Field(description="`webhook`")
     webhook_url: str = Field(description="the URL called; " + SECRET_HELP)
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(default="POST", description="HTTP method")
     payload: str | None = Field(default=None, description="request body")
 
     @field_validator("webhook_url", mode="before")

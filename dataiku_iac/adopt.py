@@ -109,7 +109,7 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                 raise AdoptError(f"{target}: {e}") from None
             if not first:
                 continue  # the list's edit, made for its first change, holds this one too
-            value = lists[(target, root)]
+            value, keys = lists[(target, root)], (root,)
         elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
             if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
@@ -150,7 +150,12 @@ def set_item(items: list[Any], sub: Sequence[str], value: Any) -> None:
 
 
 def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts; None removes the key (how a FieldChange says "absent")."""
+    """Set a dotted path in nested dicts (and lists of items, by index: `steps.1.sql`); None removes the key (how
+    a FieldChange says "absent")."""
+    root, *sub = path.split(".")
+    if sub and isinstance(doc.get(root), list) and sub[0].isdigit():
+        set_item(doc[root], sub, value)
+        return
     *parents, last = path.split(".")
     node = doc
     for p in parents:

@@ -279,3 +279,22 @@ def test_a_literal_reporter_secret_is_refused_at_its_place(make_workspace, repor
     text = e.value.render()
     assert what in text and "${env:NAME}" in text and text.startswith("projects/churn.yaml:10:")
     assert "SECRET" not in text and "hunter2" not in text and "xoxb-123" not in text
+
+
+def test_adopt_writes_drifted_items_back_as_the_file_has_them(make_workspace, tmp_path: Path) -> None:
+    ws = make_workspace({"churn": FLOW + TRIGGERS}, files=FILES)
+    apply_ok(ws)
+
+    def hand_edit(raw: dict) -> None:
+        raw["triggers"][2]["params"]["hour"] = 4
+        raw["triggers"][7]["params"]["scenarioId"] = "NIGHTLY"
+        raw["params"]["steps"][0]["params"]["jobType"] = "NON_RECURSIVE_FORCED_BUILD"
+        raw["params"]["steps"].append({"type": "set_project_vars", "name": "Stamp", "params": {"variables": {"a": 1}}})
+    _edit(ws, hand_edit)
+    (item,) = ws.drift("dev").items
+    ws.adopt("dev", item)
+    text = (tmp_path / "projects/churn.yaml").read_text()
+    assert "hour: 4" in text and "scenario: nightly" in text and "NON_RECURSIVE_FORCED_BUILD" in text
+    assert "Stamp" in text and "code: code/fire.py" in text  # the rest of the file as it was
+    ws = make_workspace()
+    assert changes(ws) == [] and not ws.drift("dev").items

@@ -102,6 +102,10 @@ def _extra_schema() -> dict[tuple[str, str], dict[str, Any]]:
             "pattern": ENV_NAME_PATTERN, "maxLength": models.MAX_KEY_LENGTH}},
         ("Environment", "host"): {"anyOf": [{"pattern": HOST_PATTERN}, {"pattern": ENV_REF_PATTERN}]},
         ("Project", "key"): {"pattern": models.PROJECT_KEY.pattern, "maxLength": models.MAX_KEY_LENGTH},
+        # Reporter credentials: `${env:NAME}` only (scenario_models.secret_ref).
+        **{(model, key): {"pattern": ENV_REF_PATTERN} for model, key in (
+            ("SlackReporter", "webhook_url"), ("SlackReporter", "token"), ("TeamsReporter", "webhook_url"),
+            ("WebhookReporter", "webhook_url"), ("MailReporter", "password"))},
         # Names are keys matched by patternProperties, which cannot say how long they may be.
         **{("ProjectFile", name): {"propertyNames": {"maxLength": models.MAX_NAME_LENGTH}}
            for name in (k.collection for k in registry.kinds() if k.collection is not None)},
@@ -471,7 +475,13 @@ def _rules() -> list[str]:
         "",
         "### Scenarios and zones",
         "",
-        "- Each item of a build step names a dataset or a managed folder of the same project.",
+        "- Each item of a build or clear step names a dataset or a managed folder of the same project; each "
+        "dataset of a compute_metrics, run_checks or refresh_statistics step, a dataset of its project.",
+        "- A `run_scenario` step or a `follow_scenario` trigger names a scenario of the same project by its key, "
+        "or another project's as `PROJECT.ID`.",
+        "- A reporter's credentials (`webhook_url`, `token`, `password`, and keys DSS keeps secret in its "
+        "`config`) are `${env:NAME}` references: a literal is refused where it stands. They are write-only: "
+        "see [docs/scenarios.md](scenarios.md).",
         "- Each zone item names a dataset, a managed folder or a recipe of the same project, and an object "
         "is in one zone at most. DSS keeps a recipe in the zone of its outputs, so a recipe and what it "
         "writes must not be put in two different zones (checked when planning).",

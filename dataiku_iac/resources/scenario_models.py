@@ -48,6 +48,11 @@ def secret_keys(value: Any, path: str = "") -> Any:
     return value
 
 
+# The typed types, by their YAML names.
+TRIGGER_TYPES = ("temporal", "dataset", "sql", "follow_scenario", "python")
+STEP_TYPES = ("build", "clear", "run_scenario", "python", "sql", "set_project_variables", "set_global_variables",
+              "compute_metrics", "run_checks", "refresh_statistics")
+REPORTER_TYPES = ("mail", "slack", "teams", "webhook")
 # Open entries must not use a DSS type that has a typed form: they would read back typed, a change every plan.
 TYPED_DSS_TRIGGERS = {"temporal": "temporal", "ds_modified": "dataset", "sql_query": "sql",
                       "follow_scenariorun": "follow_scenario", "custom_python": "python"}
@@ -320,10 +325,6 @@ class OtherReporter(_Reporter):
 
 
 # -- the discriminators: typed types by their YAML name, anything else open ----------------------------------------
-TRIGGER_TYPES = ("temporal", "dataset", "sql", "follow_scenario", "python")
-STEP_TYPES = ("build", "clear", "run_scenario", "python", "sql", "set_project_variables", "set_global_variables",
-              "compute_metrics", "run_checks", "refresh_statistics")
-REPORTER_TYPES = ("mail", "slack", "teams", "webhook")
 OPEN = "open"
 
 

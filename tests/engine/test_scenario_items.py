@@ -298,3 +298,17 @@ def test_adopt_writes_drifted_items_back_as_the_file_has_them(make_workspace, tm
     assert "Stamp" in text and "code: code/fire.py" in text  # the rest of the file as it was
     ws = make_workspace()
     assert changes(ws) == [] and not ws.drift("dev").items
+
+
+def test_the_example_of_the_scenarios_doc_validates_and_plans(make_workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scenarios.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("SLACK_DATA_WEBHOOK", "https://hooks.slack.example/T/B/doc")
+    ws = make_workspace({"retail": example}, files={"projects/scenarios/notify.py": "print(1)\n",
+                                                    "projects/scenarios/weekly_report.py": "print(2)\n"},
+                        workspace_yaml="version: 1\nenvironments:\n  dev:\n    host: embedded\n    remap:\n"
+                                       "      connections: {lake: filesystem_managed, warehouse: filesystem_managed}\n")
+    ws.validate("dev")
+    plan = ws.plan("dev")
+    refresh = next(a for a in plan.actions if a.address == "scenario.RETAIL.refresh")
+    assert refresh.symbol == "+" and "hooks.slack.example" not in plan.to_json()

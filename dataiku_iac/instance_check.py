@@ -72,10 +72,14 @@ def needs_of(source: ProjectSource, physical: ProjectSource, env: Environment) -
             wanted, owner_type = kind.instance_type(entry)
             for path, what, named in kind.names_used(entry):
                 remap = env.remap.connections if what == base.CONNECTION else env.remap.code_envs
+                # A kind names connections or code envs of one language; a scenario names both, its code envs
+                # (of Python steps and triggers) being Python's.
+                language = wanted or "PYTHON"
                 out.append(Need(CONNECTION if what == base.CONNECTION else CODE_ENV, remap.get(named, named),
                                 written.get(path), f"{kind.name.replace('_', ' ')} '{name}'",
-                                Address(kind.name, key, name), wanted, owner_type, source.file,
-                                (kind.collection, name, *path)))
+                                Address(kind.name, key, name), wanted if what == base.CONNECTION else language,
+                                owner_type, source.file,
+                                (kind.collection, name, *(int(p) if p.isdigit() else p for p in path))))
     return out
 
 

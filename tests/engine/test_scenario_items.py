@@ -309,6 +309,10 @@ def test_the_example_of_the_scenarios_doc_validates_and_plans(make_workspace, mo
                         workspace_yaml="version: 1\nenvironments:\n  dev:\n    host: embedded\n    remap:\n"
                                        "      connections: {lake: filesystem_managed, warehouse: filesystem_managed}\n")
     ws.validate("dev")
+    with pytest.raises(ConfigError, match=r"retail.yaml:19:86: python code env 'py_tools' of scenario 'refresh' does "
+                                          "not exist on dev"):
+        ws.plan("dev")  # the instance check finds the code env a Python step names
+    ws.connection("dev").client.create_code_env("PYTHON", "py_tools", "DESIGN_MANAGED")
     plan = ws.plan("dev")
     refresh = next(a for a in plan.actions if a.address == "scenario.RETAIL.refresh")
     assert refresh.symbol == "+" and "hooks.slack.example" not in plan.to_json()

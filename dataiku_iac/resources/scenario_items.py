@@ -137,6 +137,13 @@ def days(value: Any) -> list[str]:
     return sorted(set(value or []), key=lambda d: (WEEKDAYS.index(d) if d in WEEKDAYS else len(WEEKDAYS), str(d)))
 
 
+def _same_or_new(raw: dict[str, Any] | None, dss_type: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """DSS's item at this position when of the same type (kept: its id, run conditions...), else a new one; and
+    its params."""
+    item = raw if raw is not None and raw.get("type") == dss_type else {"type": dss_type}
+    return item, item.setdefault("params", {})
+
+
 def _merge_open(old: Any, new: Mapping[str, Any]) -> dict[str, Any]:
     return {**(old if isinstance(old, dict) else {}), **new}
 
@@ -188,10 +195,8 @@ def read_trigger(t: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
 
 
 def write_trigger(raw: dict[str, Any] | None, f: Mapping[str, Any], ctx: Ctx) -> dict[str, Any]:
-    dss_type = DSS_TRIGGER.get(f["type"], f["type"])
-    t = raw if raw is not None and raw.get("type") == dss_type else {"type": dss_type}
+    t, params = _same_or_new(raw, DSS_TRIGGER.get(f["type"], f["type"]))
     t["active"] = f["active"]
-    params = t.setdefault("params", {})
     if "delay" in f:
         t["delay"] = f["delay"]
     ytype = f["type"]
@@ -274,10 +279,8 @@ def read_step(s: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
 
 
 def write_step(raw: dict[str, Any] | None, f: Mapping[str, Any], ctx: Ctx) -> dict[str, Any]:
-    dss_type = DSS_STEP.get(f["type"], f["type"])
-    s = raw if raw is not None and raw.get("type") == dss_type else {"type": dss_type}
+    s, params = _same_or_new(raw, DSS_STEP.get(f["type"], f["type"]))
     s["name"], s["enabled"] = f["name"], f["enabled"]
-    params = s.setdefault("params", {})
     ytype = f["type"]
     if ytype == "build":
         params["builds"] = _items(f["items"], ctx.key, params.get("builds") or [], ctx)

@@ -7,9 +7,9 @@ round trips. Reporter credentials (webhook URLs, tokens, passwords) are secrets:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from ..config.envref import has_ref
 from ..config.models import MAX_INT32, Strict
@@ -62,11 +62,6 @@ TYPED_DSS_STEPS = {"build_flowitem": "build", "clear_items": "clear", "run_scena
                    "check_dataset": "run_checks", "update_statistics": "refresh_statistics"}
 TYPED_DSS_REPORTERS = {"mail-scenario": "mail", "slack-scenario": "slack", "msft-teams-scenario": "teams",
                        "webhook-scenario": "webhook"}
-
-def open_type(v: str, table: dict[str, str], what: str) -> str:
-    if v in table:
-        raise ValueError(f"DSS's {what} type {v} has a typed form here: write `type: {table[v]}` with its keys")
-    return v
 
 
 # -- triggers ---------------------------------------------------------------------------------------------------
@@ -129,23 +124,31 @@ class PythonTrigger(Strict):
     active: bool = Field(default=True, description=ACTIVE)
 
 
-class OtherTrigger(Strict):
-    """A trigger of any other DSS type (a plugin's), written with DSS's type name and its params as they are."""
+class _Open(Strict):
+    """What an entry of a DSS type without a typed form has: DSS's type name, its params as they are."""
 
-    type: str = Field(description="DSS's trigger type")
-    params: dict[str, Any] = Field(description="DSS's params of the trigger (compared on the keys set here)")
-    delay: Annotated[int, Field(ge=0)] | None = Field(default=None, description="seconds; default: DSS's")
-    active: bool = Field(default=True, description=ACTIVE)
+    typed: ClassVar[dict[str, str]] = {}  # DSS types with a typed form -> their YAML name
+    params: dict[str, Any] = Field(default_factory=dict, description="DSS's params (compared on the keys set here)")
 
-    @field_validator("type")
+    @field_validator("type", check_fields=False)
     @classmethod
     def _not_typed(cls, v: str) -> str:
-        return open_type(v, TYPED_DSS_TRIGGERS, "trigger")
+        if v in cls.typed:
+            raise ValueError(f"DSS's type {v} has a typed form here: write `type: {cls.typed[v]}` with its keys")
+        return v
 
     @field_validator("params", mode="before")
     @classmethod
     def _no_literal_secrets(cls, v: Any) -> Any:
         return secret_keys(v)
+
+
+class OtherTrigger(_Open):
+    """A trigger of any other DSS type (a plugin's), written with DSS's type name and its params as they are."""
+
+    typed = TYPED_DSS_TRIGGERS
+    type: str = Field(description="DSS's trigger type")
+    active: bool = Field(default=True, description=ACTIVE)
 
 
 # -- steps ------------------------------------------------------------------------------------------------------
@@ -212,26 +215,18 @@ class DatasetsStep(_Step):
     datasets: list[str] = Field(min_length=1, description="dataset names; `PROJECT.name` for another project's")
 
 
-class OtherStep(_Step):
+class OtherStep(_Step, _Open):
     """A step of any other DSS type (`send_report`, `define_vars`, exports, bundles, a plugin's...), written
     with DSS's type name and its params as they are."""
 
+    typed = TYPED_DSS_STEPS
     type: str = Field(description="DSS's step type")
-    params: dict[str, Any] = Field(default_factory=dict, description="DSS's params of the step (compared on the "
-                                                                     "keys set here)")
-
-    @field_validator("type")
-    @classmethod
-    def _not_typed(cls, v: str) -> str:
-        return open_type(v, TYPED_DSS_STEPS, "step")
-
-    @field_validator("params", mode="before")
-    @classmethod
-    def _no_literal_secrets(cls, v: Any) -> Any:
-        return secret_keys(v)
 
 
 # -- reporters --------------------------------------------------------------------------------------------------
+SECRET_FIELDS = {"webhook_url": "webhook URL", "token": "token", "password": "mail password"}
+
+
 class _Reporter(Strict):
     name: str | None = Field(default=None, description="display name (default: the channel's kind)")
     active: bool = Field(default=True, description="`false`: the reporter is kept but sends nothing")
@@ -248,6 +243,11 @@ class _Reporter(Strict):
     def _no_literal_secrets(cls, v: Any) -> Any:
         return secret_keys(v)
 
+    @field_validator(*SECRET_FIELDS, mode="before", check_fields=False)
+    @classmethod
+    def _secret_from_env(cls, v: Any, info: ValidationInfo) -> Any:
+        return secret_ref(v, SECRET_FIELDS[str(info.field_name)])
+
 
 class MailReporter(_Reporter):
     """A mail sent at the end (or start) of a run (DSS's `mail-scenario`)."""
@@ -260,11 +260,6 @@ class MailReporter(_Reporter):
     message: str | None = Field(default=None, description="body")
     password: str | None = Field(default=None, description="SMTP password when no channel holds it; " + SECRET_HELP)
 
-    @field_validator("password", mode="before")
-    @classmethod
-    def _password_from_env(cls, v: Any) -> Any:
-        return secret_ref(v, "mail password")
-
 
 class SlackReporter(_Reporter):
     """A Slack message (DSS's `slack-scenario`)."""
@@ -275,15 +270,6 @@ class SlackReporter(_Reporter):
     channel: str | None = Field(default=None, description="Slack channel, e.g. `#data`")
     message: str | None = Field(default=None, description="the message; DSS variables such as ${outcome}")
 
-    @field_validator("webhook_url", mode="before")
-    @classmethod
-    def _url_from_env(cls, v: Any) -> Any:
-        return secret_ref(v, "webhook URL")
-    @field_validator("token", mode="before")
-    @classmethod
-    def _token_from_env(cls, v: Any) -> Any:
-        return secret_ref(v, "token")
-
 
 class TeamsReporter(_Reporter):
     """A Microsoft Teams message (DSS's `msft-teams-scenario`)."""
@@ -291,11 +277,6 @@ class TeamsReporter(_Reporter):
     type: Literal["teams"] = Field(description="`teams`")
     webhook_url: str | None = Field(default=None, description="incoming webhook URL; " + SECRET_HELP)
     message: str | None = Field(default=None, description="the message; DSS variables such as ${outcome}")
-
-    @field_validator("webhook_url", mode="before")
-    @classmethod
-    def _url_from_env(cls, v: Any) -> Any:
-        return secret_ref(v, "webhook URL")
 
 
 class WebhookReporter(_Reporter):
@@ -305,11 +286,6 @@ class WebhookReporter(_Reporter):
     webhook_url: str = Field(description="the URL called; " + SECRET_HELP)
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(default="POST", description="HTTP method")
     payload: str | None = Field(default=None, description="request body")
-
-    @field_validator("webhook_url", mode="before")
-    @classmethod
-    def _url_from_env(cls, v: Any) -> Any:
-        return secret_ref(v, "webhook URL")
 
 
 class OtherReporter(_Reporter):
@@ -321,7 +297,10 @@ class OtherReporter(_Reporter):
     @field_validator("type")
     @classmethod
     def _not_typed(cls, v: str) -> str:
-        return open_type(v, TYPED_DSS_REPORTERS, "reporter")
+        if v in TYPED_DSS_REPORTERS:
+            raise ValueError(f"DSS's type {v} has a typed form here: write `type: {TYPED_DSS_REPORTERS[v]}` with "
+                             "its keys")
+        return v
 
 
 # -- the discriminators: typed types by their YAML name, anything else open ----------------------------------------

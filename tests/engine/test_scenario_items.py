@@ -251,8 +251,8 @@ def test_a_python_scenario_runs_its_script_from_a_file(make_workspace, tmp_path:
 
 
 @pytest.mark.parametrize(("entry", "message", "where"), [
-    ("{type: temporal, frequency: Fortnightly}", "invalid value 'Fortnightly' for 'frequency'", (10, 9)),
-    ("{type: dataset, datasets: [raw], delay: -1}", "greater than or equal to 0", (10, 9)),
+    ("{type: temporal, frequency: Fortnightly}", "invalid value 'Fortnightly' for 'frequency'", (10, 37)),
+    ("{type: dataset, datasets: [raw], delay: -1}", "greater than or equal to 0", (10, 49)),
 ])
 def test_bad_triggers_are_refused_at_their_place(make_workspace, entry: str, message: str,
                                                  where: tuple[int, int]) -> None:

@@ -104,7 +104,8 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, tuple[str
     loc = without_tags(root, err["loc"])
     kind = err["type"]
     if kind == "union_tag_not_found":
-        return f"missing required key '{err.get('ctx', {}).get('discriminator', 'type').strip(chr(39))}'", loc, False
+        key = err.get("ctx", {}).get("discriminator", "type").strip(chr(39))
+        return f"missing required key '{'type' if key.endswith('()') else key}'", loc, False  # a callable's: `type`
     if kind == "union_tag_invalid":
         expected = err.get("ctx", {}).get("expected_tags", "")
         return (f"unknown type {err['input'].get('type')!r} (expected one of: {str(expected).replace(chr(39), '')})",

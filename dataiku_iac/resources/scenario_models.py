@@ -304,13 +304,18 @@ class OtherReporter(_Reporter):
 
 
 # -- the discriminators: typed types by their YAML name, anything else open ----------------------------------------
-OPEN = "open"
+OPEN = "another DSS type with its params"
 
 
-def _tagger(typed: tuple[str, ...], groups: dict[str, str]) -> Any:
+def _tagger(typed: tuple[str, ...], open_key: str) -> Any:
     def tag(v: Any) -> str:
         t = v.get("type") if isinstance(v, dict) else getattr(v, "type", None)
-        return groups.get(t, t) if t in typed else OPEN
+        if t is None:
+            return None  # type: ignore[return-value]  # pydantic: "missing required key 'type'"
+        if t in typed:
+            return str(t)
+        # An entry of another type is open only with its `params` (`config`): a typo (`type: hourly`) is refused.
+        return OPEN if not isinstance(v, dict) or open_key in v else str(t)
     return tag
 
 
@@ -318,20 +323,20 @@ Trigger = Annotated[
     Annotated[TemporalTrigger, Tag("temporal")] | Annotated[DatasetTrigger, Tag("dataset")]
     | Annotated[SqlTrigger, Tag("sql")] | Annotated[FollowTrigger, Tag("follow_scenario")]
     | Annotated[PythonTrigger, Tag("python")] | Annotated[OtherTrigger, Tag(OPEN)],
-    Discriminator(_tagger(TRIGGER_TYPES, {}))]
-_STEP_GROUPS = {"set_global_variables": "set_project_variables", "run_checks": "compute_metrics",
-                "refresh_statistics": "compute_metrics"}
+    Discriminator(_tagger(TRIGGER_TYPES, "params"))]
 Step = Annotated[
     Annotated[BuildStep, Tag("build")] | Annotated[ClearStep, Tag("clear")]
     | Annotated[RunScenarioStep, Tag("run_scenario")] | Annotated[PythonStep, Tag("python")]
     | Annotated[SqlStep, Tag("sql")] | Annotated[VariablesStep, Tag("set_project_variables")]
-    | Annotated[DatasetsStep, Tag("compute_metrics")] | Annotated[OtherStep, Tag(OPEN)],
-    Discriminator(_tagger(STEP_TYPES, _STEP_GROUPS))]
+    | Annotated[VariablesStep, Tag("set_global_variables")] | Annotated[DatasetsStep, Tag("compute_metrics")]
+    | Annotated[DatasetsStep, Tag("run_checks")] | Annotated[DatasetsStep, Tag("refresh_statistics")]
+    | Annotated[OtherStep, Tag(OPEN)],
+    Discriminator(_tagger(STEP_TYPES, "params"))]
 Reporter = Annotated[
     Annotated[MailReporter, Tag("mail")] | Annotated[SlackReporter, Tag("slack")]
     | Annotated[TeamsReporter, Tag("teams")] | Annotated[WebhookReporter, Tag("webhook")]
     | Annotated[OtherReporter, Tag(OPEN)],
-    Discriminator(_tagger(REPORTER_TYPES, {}))]
+    Discriminator(_tagger(REPORTER_TYPES, "config"))]
 
 
 class Scenario(Strict):

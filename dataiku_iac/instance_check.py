@@ -38,7 +38,7 @@ class Need:
     wanted: str | None  # the connection type that can hold the object (None: any), or the code env's language
     owner_type: str | None  # the dataset's type, for messages
     file: SourceFile = field(compare=False)
-    loc: tuple[str, ...] = field(compare=False)
+    loc: tuple[str | int, ...] = field(compare=False)
 
     def error(self, message: str) -> ConfigError:
         return self.file.error(message, self.loc)

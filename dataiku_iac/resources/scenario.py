@@ -31,7 +31,7 @@ from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
 from .base import CODE_ENV, CONNECTION, Activation, Desired, ImportContext, Kind, Remote, nonempty
 from .context import EnvContext
-from .scenario_models import PythonStep, PythonTrigger, Scenario
+from .scenario_models import PythonStep, PythonTrigger, Scenario, SqlStep, SqlTrigger
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -99,9 +99,9 @@ class ScenarioKind(Kind):
         out: list[tuple[tuple[str, ...], str, str]] = []
         for family, listed in (("triggers", scenario.triggers), ("steps", scenario.steps)):
             for i, item in enumerate(listed):
-                if getattr(item, "connection", None):
+                if isinstance(item, SqlStep | SqlTrigger):
                     out.append(((family, str(i), "connection"), CONNECTION, item.connection))
-                if getattr(item, "code_env", None):
+                if isinstance(item, PythonStep | PythonTrigger) and item.code_env:
                     out.append(((family, str(i), "code_env"), CODE_ENV, item.code_env))
         return out
 
@@ -215,7 +215,7 @@ def _find(project: DSSProject, key: str, name: str | None = None) -> str | None:
     by_id = [item for item in items if str(item["id"]).upper() == key.upper()]
     by_name = [item for item in items if item.get("name") == key]
     by_display_name = [item for item in items if name and item.get("name") == name]
-    found = (by_id or by_name or by_display_name or [None])[0]
+    found = next(iter(by_id or by_name or by_display_name), None)
     return None if found is None else str(found["id"])
 
 

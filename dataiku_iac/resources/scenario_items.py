@@ -140,8 +140,9 @@ def days(value: Any) -> list[str]:
 def _same_or_new(raw: dict[str, Any] | None, dss_type: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """DSS's item at this position when of the same type (kept: its id, run conditions...), else a new one; and
     its params."""
-    item = raw if raw is not None and raw.get("type") == dss_type else {"type": dss_type}
-    return item, item.setdefault("params", {})
+    item: dict[str, Any] = raw if raw is not None and raw.get("type") == dss_type else {"type": dss_type}
+    params: dict[str, Any] = item.setdefault("params", {})
+    return item, params
 
 
 def _merge_open(old: Any, new: Mapping[str, Any]) -> dict[str, Any]:

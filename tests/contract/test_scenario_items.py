@@ -131,3 +131,12 @@ def test_custom_python_scenario_with_triggers_and_reporters(project: DSSProject)
     assert again.code.startswith("from dataiku.scenario import Scenario")
     assert again.raw_triggers[0]["params"]["watches"] == TRIGGERS["ds_modified"]["watches"]
     assert again.raw_reporters[0]["messaging"]["configuration"] == {"channel": "#x"}
+
+
+def test_trigger_params_dss_fills_in_when_left_out(project: DSSProject) -> None:
+    """What DSS gives a dataset-change and a SQL trigger saved without params (the shapes of exported scenarios)."""
+    raw = _saved(project, "Bare triggers", lambda s: s.raw_triggers.extend(
+        {"type": t, "active": True, "params": {}} for t in ("ds_modified", "sql_query")))
+    on_dataset, on_sql = raw["triggers"]
+    assert on_dataset["params"]["watches"] == [] and on_dataset["params"]["triggerWhenAllFire"] is False
+    assert {k: on_sql["params"][k] for k in ("connection", "sql")} == {"connection": "", "sql": ""}

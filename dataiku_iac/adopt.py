@@ -10,6 +10,7 @@ the edited nodes change, the workspace is validated first, and a file changed on
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
     if source.file.path.suffix == ".py":
         raise AdoptError(f"project {source.key} is written in Python ({source.file.shown}): change it there")
     edits: list[Edit] = []
+    lists: dict[tuple[str, str], list[Any]] = {}  # item-by-item fields adopted: the file's list, edited
     for c in changes:
         if c.sensitive or _has_mask(c.after):
             raise AdoptError(f"{c.path} is sensitive: its value is never shown or copied; set it in the "
@@ -103,6 +105,19 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
             entry = {root: value}
             kind_of.renamed_projects(entry, _key_in_files(config, env))
             value = entry[root]
+        elif root in kind_of.itemwise and sub:  # one key of one item (`steps.1.sql`), or one whole item
+            first = (target, root) not in lists
+            if first:
+                declared = current(config, target)
+                lists[(target, root)] = copy.deepcopy(list((declared or {}).get(root) or []))
+            try:
+                value = kind_of.adopt_item(root, sub, c.after, c.before, None)
+                set_item(lists[(target, root)], sub, value)
+            except Unwritable as e:
+                raise AdoptError(f"{target}: {e}") from None
+            if not first:
+                continue  # the list's edit, made for its first change, holds this one too
+            value, keys = lists[(target, root)], (root,)
         elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
             if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
@@ -128,8 +143,33 @@ def _key_in_files(config: WorkspaceConfig, env: Environment) -> Callable[[str], 
     return lambda key: back.get(key, key)
 
 
+def set_item(items: list[Any], sub: Sequence[str], value: Any) -> None:
+    """Set `value` at `sub` (an index, then keys) in a list of YAML items; None removes the key (or the item)."""
+    i = int(sub[0])
+    if len(sub) == 1:
+        if value is None:
+            del items[i:]  # an item gone from DSS: the items after it read as moved up, so this is the last
+        elif i < len(items):
+            items[i] = value
+        else:
+            items.append(value)
+        return
+    node = items[i]
+    for k in sub[1:-1]:
+        node = node.setdefault(k, {})
+    if value is None:
+        node.pop(sub[-1], None)
+    else:
+        node[sub[-1]] = value
+
+
 def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts; None removes the key (how a FieldChange says "absent")."""
+    """Set a dotted path in nested dicts (and lists of items, by index: `steps.1.sql`); None removes the key (how
+    a FieldChange says "absent")."""
+    root, *sub = path.split(".")
+    if sub and isinstance(doc.get(root), list) and sub[0].isdigit():
+        set_item(doc[root], sub, value)
+        return
     *parents, last = path.split(".")
     node = doc
     for p in parents:

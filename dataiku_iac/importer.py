@@ -8,6 +8,7 @@ managed), editing the file in place (comments kept).
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections import ChainMap
@@ -258,7 +259,7 @@ def _entry(kind: Kind, a: Address, r: Remote, ctx: ImportContext,
     code = dict(ctx.code)
     try:
         entry = kind.config_entry(a.name, r.fields, ctx)
-        typed = entry is None or kind.project_level or kind.covers(entry)
+        typed = entry is None or kind.project_level or kind.covers(_as_written(kind.config_path(a.name), entry))
     except (KeyError, TypeError, ValueError, AttributeError):  # a shape the typed form cannot even read
         entry, typed = None, False
     if typed:
@@ -272,6 +273,20 @@ def _entry(kind: Kind, a: Address, r: Remote, ctx: ImportContext,
         return None
     kept.passthrough.append(a)
     return passthrough.place(kind, str(a.name)), document
+
+
+def _as_written(path: tuple[str, ...], entry: Any) -> Any:
+    """A typed entry (at `path` in a project file) as import writes it: its secrets turned into `${env:}`
+    references (a model refuses a literal secret, and DSS gives none back anyway)."""
+    doc: dict[str, Any] = {}
+    node = doc
+    for step in path[:-1]:
+        node = node.setdefault(step, {})
+    node[path[-1]] = copy.deepcopy(entry)
+    _secrets_as_refs("PROBE", doc)
+    for step in path[:-1]:
+        doc = doc[step]
+    return doc[path[-1]]
 
 
 def _project_doc(remotes: dict[Address, Remote],

@@ -38,7 +38,7 @@ class Need:
     wanted: str | None  # the connection type that can hold the object (None: any), or the code env's language
     owner_type: str | None  # the dataset's type, for messages
     file: SourceFile = field(compare=False)
-    loc: tuple[str, ...] = field(compare=False)
+    loc: tuple[str | int, ...] = field(compare=False)
 
     def error(self, message: str) -> ConfigError:
         return self.file.error(message, self.loc)
@@ -71,9 +71,13 @@ def needs_of(source: ProjectSource, physical: ProjectSource, env: Environment) -
             for path, what, named in kind.names_used(entry):
                 wanted, owner_type = kind.instance_type_at(entry, path)
                 remap = env.remap.connections if what == base.CONNECTION else env.remap.code_envs
+                # A kind names connections or code envs of one language; a scenario names both, its code envs
+                # (of Python steps and triggers) being Python's.
+                language = wanted or "PYTHON"
                 out.append(Need(CONNECTION if what == base.CONNECTION else CODE_ENV, remap.get(named, named),
-                                written.get(path), owner, Address(kind.name, key, name), wanted, owner_type,
-                                source.file, (*kind.config_path(name), *path)))
+                                written.get(path), owner, Address(kind.name, key, name),
+                                wanted if what == base.CONNECTION else language, owner_type, source.file,
+                                (*kind.config_path(name), *(int(p) if p.isdigit() else p for p in path))))
     return out
 
 

@@ -349,6 +349,7 @@ def _with(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return doc
 
 
+ProjectFile = project_file_model()  # with the collections the kinds add (scenarios)
 CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
     ("workspace ok", WorkspaceFile, WORKSPACE_OK, True),
     ("host from the environment", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.host", "${env:DSS_HOST}"),
@@ -381,8 +382,21 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
     ("dataset trigger with a frequency", ProjectFile,
      _with(PROJECT_OK, "scenarios.nightly.triggers.0", {"type": "dataset", "datasets": ["raw"],
                                                         "frequency": "Daily"}), False),
-    ("unknown trigger type", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.type", "sql"), False),
+    ("sql trigger without its query", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.type", "sql"),
+     False),
     ("unknown build mode", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.steps.0.mode", "FAST"), False),
+    ("slack webhook from the environment", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.reporters", [{"type": "slack", "webhook_url": "${env:HOOK}"}]), True),
+    ("literal slack webhook", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.reporters", [{"type": "slack", "webhook_url": "https://h.example/x"}]),
+     False),
+    ("literal webhook reporter URL", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.reporters", [{"type": "webhook", "webhook_url": "https://h.example/"}]),
+     False),
+    ("sql step", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.steps.0", {"type": "sql", "connection": "c", "sql": "SELECT 1"}), True),
+    ("an open step type", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.steps.0", {"type": "send_report", "params": {"x": 1}}), True),
     ("color name", ProjectFile, _with(PROJECT_OK, "zones.ingest.color", "red"), False),
     ("unknown permission flag", ProjectFile,
      _with(PROJECT_OK, "project.permissions", [{"group": "g", "read_content": True}]), False),

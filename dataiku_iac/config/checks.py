@@ -9,6 +9,7 @@ from ..errors import ConfigError
 from ..resources import registry
 from ..resources.address import split_ref
 from ..resources.passthrough import entries, names, place
+from ..resources.scenario_checks import scenario_references
 
 if TYPE_CHECKING:
     from .loader import ProjectSource
@@ -60,12 +61,7 @@ def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource])
                 writer[ref] = rname
     errors.extend(_check_cycles(source, writer))
 
-    for sname, scenario in spec.scenarios.items():
-        for s, step in enumerate(scenario.steps):
-            for i, item in enumerate(step.items):
-                if item not in datasets and item not in folders:
-                    errors.append(err(f"build step item '{item}' names no dataset or managed folder of project {key}",
-                                      ("scenarios", sname, "steps", s, "items", i)))
+    errors.extend(scenario_references(source, projects))
 
     zone_of: dict[str, str] = {}
     for zname, zone in spec.zones.items():

@@ -210,6 +210,10 @@ def same_on_disk(config: WorkspaceConfig) -> bool:
                 # A link changed since to lead outside: load again to refuse it, without reading what it names.
                 if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[key]:
                     return False
+            for _, _, _, rel, key in _kind_code(src.spec):
+                code = src.file.path.parent / rel
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code.get(key):
+                    return False
     except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
         return False
     return True
@@ -356,7 +360,7 @@ def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
                files: FileSource = DISK) -> tuple[dict[str, str], list[ConfigError]]:
     code: dict[str, str] = {}
     errors: list[ConfigError] = []
-    wanted: list[tuple[str, tuple[str, ...], str, str]] = []  # (key, where, path, what the file is)
+    wanted: list[tuple[str, tuple[str | int, ...], str, str]] = []  # (key, where, path, what the file is)
     for name, recipe in pspec.recipes.items():
         if recipe.code is None:
             continue
@@ -365,6 +369,8 @@ def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
             continue
         wanted.append((name, ("recipes", name, "code"), recipe.code, "code file"))
     wanted.extend((key, loc, rel, "file") for key, loc, rel in kind_files(pspec))
+    wanted.extend((key, (str(kind.collection), name, *where), rel, "code file")
+                  for kind, name, where, rel, key in _kind_code(pspec))
     for key, loc, rel, what in wanted:
         if (why := outside(source.path.parent / rel, root, files)) is not None:
             errors.append(source.error(f"{what} '{rel}' {why}: {what}s must be inside the workspace folder", loc))
@@ -381,3 +387,13 @@ def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
         except OSError as e:
             errors.append(source.error(f"cannot read {what} '{rel}': {e.strerror}", loc))
     return code, errors
+
+
+def _kind_code(pspec: ProjectFile) -> list[tuple[Any, str, tuple[str | int, ...], str, str]]:
+    """The code files the kinds' entries name (a Python scenario's script...): kind, name, where, path, key."""
+    from ..resources import registry
+
+    return [(kind, name, where, rel, key) for kind in registry.kinds() if kind.collection is not None
+            for name, entry in getattr(pspec, kind.collection, {}).items()
+            for where, rel, key in kind.code_files(name, entry)]
+

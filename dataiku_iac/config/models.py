@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from .._text import shorten
 from .envref import has_ref
-from .testing_models import WAIVERS_HELP, TestSettings, Waivers
+from .testing_models import TestSettings
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
@@ -212,44 +212,3 @@ class WorkspaceFile(Strict):
 # -- project files -------------------------------------------------------------------------------------
 
 
-class TemporalTrigger(Strict):
-    type: Literal["temporal"]
-    frequency: Literal["Minutely", "Hourly", "Daily", "Weekly", "Monthly"]
-    hour: Annotated[int, Field(ge=0, le=23)] = 0
-    minute: Annotated[int, Field(ge=0, le=59)] = 0
-    days: list[Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]] = Field(
-        default_factory=list, description="weekly triggers: days of the week")
-    repeat: Annotated[int, Field(ge=1, le=MAX_INT32)] = Field(default=1, description="every N minutes/hours/days...")
-    timezone: str = "SERVER"
-    active: bool = True
-
-
-class DatasetTrigger(Strict):
-    type: Literal["dataset"]
-    datasets: list[str] = Field(min_length=1, description="names of datasets of the project whose change fires it")
-    delay: Annotated[int, Field(ge=0)] = Field(default=900, description="seconds DSS waits after a change before "
-                                                                        "firing")
-    active: bool = True
-
-
-Trigger = Annotated[TemporalTrigger | DatasetTrigger, Field(discriminator="type")]
-
-
-class BuildStep(Strict):
-    type: Literal["build"]
-    items: list[str] = Field(min_length=1, description="datasets or folders to build")
-    name: str | None = None
-    mode: Literal["RECURSIVE_BUILD", "NON_RECURSIVE_FORCED_BUILD", "RECURSIVE_FORCED_BUILD"] = "RECURSIVE_BUILD"
-
-
-class Scenario(Strict):
-    name: str | None = Field(default=None, description="display name; defaults to the key")
-    active: bool = True
-    triggers: list[Trigger] = Field(default_factory=list)
-    steps: list[BuildStep] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    test: bool = Field(default=False, description="a test scenario (DSS's \"marked as test\"): `dss-iac test -e ENV` "
-                                                   "runs it and reports its outcome; when left out, DSS's flag is "
-                                                   "left alone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)

@@ -22,10 +22,11 @@ from ..resources.managed_folder import ManagedFolder
 from ..resources.passthrough import SECTION
 from ..resources.project import Project
 from ..resources.zone import Zone
-from .models import MAX_NAME_LENGTH, OBJECT_NAME, Scenario, Strict
+from .models import MAX_NAME_LENGTH, OBJECT_NAME, Strict
 
 if TYPE_CHECKING:
     from ..resources.recipe_model import Recipe
+    from ..resources.scenario_models import Scenario
 
 Name = Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)]
 
@@ -41,10 +42,10 @@ class ProjectFile(Strict):
     project: Project = Field(description="the DSS project")
     datasets: dict[Name, Dataset] = _names("datasets")
     managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
-    scenarios: dict[Name, Scenario] = _names("scenarios")
     zones: dict[Name, Zone] = _names("flow zones")
-    if TYPE_CHECKING:  # added by the recipe kind when it registers (project_file_model below)
+    if TYPE_CHECKING:  # added by the recipe and scenario kinds when they register (project_file_model below)
         recipes: dict[str, Recipe]
+        scenarios: dict[str, Scenario]
 
 
 def project_file_model() -> type[ProjectFile]:

@@ -44,32 +44,10 @@ REGENERATE = "python -m dataiku_iac.config.reference > docs/config-reference.md"
 # moved into their kind's module. A test fails when one of these gets a description in its model (then delete it
 # here) or when a field has neither. A new model describes its fields itself: `Field(description=...)`.
 FIELD_NOTES: dict[tuple[str, str], str] = {
-    ("TemporalTrigger", "type"): "`temporal`: a time-based trigger",
-    ("TemporalTrigger", "frequency"): "how often the trigger fires",
-    ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
-    ("TemporalTrigger", "minute"): "Hourly, Daily, Weekly, Monthly: minute of the hour it fires",
-    ("TemporalTrigger", "timezone"): "time zone of hour and minute; `SERVER`: the DSS server's",
-    ("TemporalTrigger", "active"): "`false`: the trigger is kept but never fires",
-    ("DatasetTrigger", "type"): "`dataset`: fires when a dataset changes (DSS's \"dataset modified\" trigger)",
-    ("DatasetTrigger", "active"): "`false`: the trigger is kept but never fires",
-    ("BuildStep", "type"): "step type; only build steps for now",
-    ("BuildStep", "name"): "display name of the step",
-    ("BuildStep", "mode"): "RECURSIVE_BUILD: the items and what they depend on, when out of date; "
-                           "NON_RECURSIVE_FORCED_BUILD: only the items, always; "
-                           "RECURSIVE_FORCED_BUILD: everything upstream, always",
-    ("Scenario", "active"): "`false`: the scenario's triggers do not fire (it can still be run by hand)",
-    ("Scenario", "triggers"): "when the scenario runs",
-    ("Scenario", "steps"): "what the scenario does, in order",
-    ("Scenario", "tags"): "scenario tags",
-    ("Scenario", "description"): "scenario description",
 }
 
 # What a section says about a model that has no docstring (same rule as FIELD_NOTES).
 MODEL_NOTES: dict[str, str] = {
-    "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
-    "TemporalTrigger": "A time-based trigger.",
-    "DatasetTrigger": "A trigger that fires when one of the datasets changes.",
-    "BuildStep": "A step that builds datasets or managed folders.",
 }
 
 ENV_NAME_PATTERN = models.ENV_NAME
@@ -84,6 +62,10 @@ def _extra_schema() -> dict[tuple[str, str], dict[str, Any]]:
             "pattern": ENV_NAME_PATTERN, "maxLength": models.MAX_KEY_LENGTH}},
         ("Environment", "host"): {"anyOf": [{"pattern": HOST_PATTERN}, {"pattern": ENV_REF_PATTERN}]},
         ("Project", "key"): {"pattern": models.PROJECT_KEY.pattern, "maxLength": models.MAX_KEY_LENGTH},
+        # Reporter credentials: `${env:NAME}` only (scenario_models.secret_ref).
+        **{(model, key): {"pattern": ENV_REF_PATTERN} for model, key in (
+            ("SlackReporter", "webhook_url"), ("SlackReporter", "token"), ("TeamsReporter", "webhook_url"),
+            ("WebhookReporter", "webhook_url"), ("MailReporter", "password"))},
         # Names are keys matched by patternProperties, which cannot say how long they may be.
         **{("ProjectFile", name): {"propertyNames": {"maxLength": models.MAX_NAME_LENGTH}}
            for name in (k.collection for k in registry.kinds() if k.collection is not None)},
@@ -322,8 +304,9 @@ def _python_files() -> list[str]:
         "```",
         "",
         "`dataiku_iac.dsl` re-exports the models of this reference under their section names "
-        "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario`, `TemporalTrigger`, "
-        "`DatasetTrigger`, `BuildStep`, `Zone`, `Column`, `Permission`, `Variables`); their keyword arguments "
+        "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario` with its triggers, steps and "
+        "reporters (`TemporalTrigger`, `SqlStep`, `SlackReporter`...), `Zone`, `Column`, `Permission`, "
+        "`Variables`); their keyword arguments "
         "are the keys above (`schema=` for a dataset's columns). `columns(id=\"bigint\", ...)` builds a schema "
         "in order. The minimal project above, with three more datasets from a loop:",
         "",
@@ -491,7 +474,13 @@ def _rules() -> list[str]:
         "",
         "### Scenarios and zones",
         "",
-        "- Each item of a build step names a dataset or a managed folder of the same project.",
+        "- Each item of a build or clear step names a dataset or a managed folder of the same project; each "
+        "dataset of a compute_metrics, run_checks or refresh_statistics step, a dataset of its project.",
+        "- A `run_scenario` step or a `follow_scenario` trigger names a scenario of the same project by its key, "
+        "or another project's as `PROJECT.ID`.",
+        "- A reporter's credentials (`webhook_url`, `token`, `password`, and keys DSS keeps secret in its "
+        "`config`) are `${env:NAME}` references: a literal is refused where it stands. They are write-only: "
+        "see [docs/scenarios.md](scenarios.md).",
         "- Each zone item names a dataset, a managed folder or a recipe of the same project, and an object "
         "is in one zone at most. DSS keeps a recipe in the zone of its outputs, so a recipe and what it "
         "writes must not be put in two different zones (checked when planning).",

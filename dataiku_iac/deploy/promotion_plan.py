@@ -22,6 +22,7 @@ from ..plan.graph import topo_order
 from ..plan.model import Action, ActionType
 from ..resources import Address, Desired, build_desired
 from ..resources.address import split_ref
+from ..resources.scenario import scenarios_of
 from ..secrets import mask
 from . import content, governance
 from .bundle_id import BundleId, bundle_id_for, commit_of
@@ -346,11 +347,11 @@ class _Context:
 
     def _scenarios(self, to_view: ProjectSource, design_key: str) -> dict[str, bool]:
         """scenario id -> active, for every scenario of the project, as configured for the target environment."""
-        if not to_view.spec.scenarios:
+        if not scenarios_of(to_view.spec):
             return {}
         ids = _scenario_ids(self.design, design_key)
         return {ids.get(content.scenario_key(name), content.scenario_key(name)): bool(scenario.active)
-                for name, scenario in to_view.spec.scenarios.items()}
+                for name, scenario in scenarios_of(to_view.spec).items()}
 
 
 def _scenario_ids(conn: Connection, project_key: str) -> dict[str, str]:

@@ -41,7 +41,7 @@ class FieldChange:
 
 def diff_fields(desired: Mapping[str, Any], actual: Mapping[str, Any], *, open_maps: Iterable[str] = (),
                 previously_managed: Mapping[str, Any] | None = None,
-                fingerprints: Fingerprints = UNKEYED) -> list[FieldChange]:
+                fingerprints: Fingerprints = UNKEYED, itemwise: Iterable[str] = ()) -> list[FieldChange]:
     """Changes needed to turn `actual` into `desired`, on the desired keys only.
 
     For an open map (a dict where DSS adds keys of its own), only the keys the config sets now, or set
@@ -51,8 +51,13 @@ def diff_fields(desired: Mapping[str, Any], actual: Mapping[str, Any], *, open_m
     Either side may hold fingerprints (the state's record of a sensitive value): they are checked against the
     other side's value with `fingerprints`. A secret DSS will not show (blank, or in its encrypted form) is
     compared through what was last written (`previously_managed`).
+
+    An `itemwise` field is a list of records (a scenario's steps) compared item by item and key by key
+    (`steps.1.sql`); inside it, a dict under a key of `open_maps` (an open item's `params`) is compared on the
+    keys the config sets only.
     """
     open_set = set(open_maps)
+    lists = set(itemwise)
     prior = previously_managed or {}
     changes: list[FieldChange] = []
     for key in desired:
@@ -64,18 +69,28 @@ def diff_fields(desired: Mapping[str, Any], actual: Mapping[str, Any], *, open_m
             for sub in sorted(set(want) | set(had), key=str):
                 _compare(f"{key}.{sub}", want.get(sub, MISSING), have_map.get(sub, MISSING), had.get(sub, MISSING),
                          fingerprints, changes)
+        elif key in lists:
+            _compare(key, want, have, prior.get(key, MISSING), fingerprints, changes, open_set)
         else:
             _compare(key, want, have, prior.get(key, MISSING), fingerprints, changes)
     return changes
 
 
-def _compare(path: str, want: Any, have: Any, prior: Any, fps: Fingerprints, out: list[FieldChange]) -> None:
+def _compare(path: str, want: Any, have: Any, prior: Any, fps: Fingerprints, out: list[FieldChange],
+             itemwise: set[str] | None = None) -> None:
     if want == have:
         return
     if isinstance(want, dict) and isinstance(have, dict):
         had = prior if isinstance(prior, dict) else {}
-        for sub in sorted(set(want) | set(have), key=str):
-            _compare(f"{path}.{sub}", want.get(sub, MISSING), have.get(sub, MISSING), had.get(sub, MISSING), fps, out)
+        opened = itemwise is not None and path.rsplit(".", 1)[-1] in itemwise
+        for sub in sorted(set(want) if opened else set(want) | set(have), key=str):
+            _compare(f"{path}.{sub}", want.get(sub, MISSING), have.get(sub, MISSING), had.get(sub, MISSING), fps, out,
+                     itemwise)
+        return
+    if itemwise is not None and isinstance(want, list) and isinstance(have, list) and _records(want, have):
+        had_items = prior if isinstance(prior, list) else []
+        for i in range(max(len(want), len(have))):
+            _compare(f"{path}.{i}", _at(want, i), _at(have, i), _at(had_items, i), fps, out, itemwise)
         return
     key = path.rsplit(".", 1)[-1]
     if _same_secret(want, have, prior, is_secret_key(key), fps):
@@ -87,6 +102,15 @@ def _compare(path: str, want: Any, have: Any, prior: Any, fps: Fingerprints, out
     if secret:
         before, after = (MASK if before is not None else None), (MASK if after is not None else None)
     out.append(FieldChange(path, before, after, secret))
+
+
+def _records(*lists: list[Any]) -> bool:
+    """Lists of records are compared item by item; lists of names or numbers as a whole (`days`)."""
+    return any(isinstance(v, dict) for items in lists for v in items)
+
+
+def _at(items: list[Any], i: int) -> Any:
+    return items[i] if i < len(items) else MISSING
 
 
 # How DSS hands back a secret it keeps: blank, or encrypted (`e:AES:...`, as dataikuapi documents).

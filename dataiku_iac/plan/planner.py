@@ -211,13 +211,13 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
         return Action(key, kind.name, ActionType.CREATE, reason, _listed(fields), fields=fields, depends_on=deps,
                       notes=d.notes)
     changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior,
-                                fingerprints=fps))
+                                fingerprints=fps, itemwise=kind.itemwise))
     drift: tuple[FieldChange, ...] = ()
     if prior is not None:
         # Told as what happened in DSS: from the value last applied to the value found.
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
                       diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior,
-                                  fingerprints=fps))
+                                  fingerprints=fps, itemwise=kind.itemwise))
     if not changes:
         if entry is None and record_untracked:
             return Action(key, kind.name, ActionType.NOOP, "in DSS as configured, not in state: apply records it",
@@ -230,7 +230,8 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
         return Action(key, kind.name, ActionType.REPLACE, reason, changes, drift, remote.remote_id, fields, deps,
                       notes=d.notes)
     config_changed = prior is None or bool(diff_fields(fields, prior, open_maps=kind.open_maps,
-                                                       previously_managed=prior, fingerprints=fps))
+                                                       previously_managed=prior, fingerprints=fps,
+                                                       itemwise=kind.itemwise))
     if drift and not config_changed:
         reason = "changed outside dss-iac"
     elif drift:

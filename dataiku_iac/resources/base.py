@@ -128,6 +128,8 @@ class Kind(ABC):
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # Dict fields compared only on the keys the config manages, since DSS fills in its own defaults.
     open_maps: ClassVar[frozenset[str]] = frozenset()
+    # List fields of records (a scenario's steps) that plans compare item by item and key by key (`steps.1.sql`).
+    itemwise: ClassVar[frozenset[str]] = frozenset()
     # Whether deleting the project deletes this resource too (no separate delete call needed).
     dies_with_project: ClassVar[bool] = True
     # Whether a project holds any number of these (datasets, recipes...), listed by `list_in`.
@@ -259,6 +261,15 @@ class Kind(ABC):
         """What the schema cannot check about this kind's objects in `source`, with the whole workspace at hand
         (references to other projects): the errors, each at its place in the file. None by default."""
         return []
+
+    def code_files(self, name: str, entry: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
+        """The code files an object's configuration names, read with the project file: (where in the entry, the
+        path relative to the project file, the key of its text in `ProjectSource.code`). None by default."""
+        return []
+
+    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:
+        """For an `itemwise` field: the YAML value at `root.sub` as DSS has it (`found`), for adopt."""
+        raise NotImplementedError(f"{self.name} has no item-by-item fields")
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dataikuapi.dss.recipe import DSSRecipeCreator
 
 from dataiku_iac import Workspace
 from dataiku_iac.cli.main import main
@@ -27,19 +28,21 @@ def run(root: Path, *args: str) -> int:
 
 
 def build_uncovered(client: Any, key: str) -> None:
-    """A project holding one object of each kind the typed configuration does not cover today."""
+    """A project holding objects the typed configuration does not cover: a model's scoring recipe (dss-iac does not
+    manage machine learning) and a folder whose name is not a config key."""
     project = client.create_project(key, "Uncovered", "admin")
     project.create_fslike_dataset("orders", "Filesystem", "filesystem_managed", "/orders")
-    grouping = project.new_recipe("grouping", "by_customer")
-    grouping.with_input("orders")
-    grouping.with_new_output("orders_by_customer", "filesystem_managed")
-    grouping.with_group_key("customer")
-    grouping.create()
+    project.create_fslike_dataset("orders_scored", "Filesystem", "filesystem_managed", "/scored")
+    scoring = DSSRecipeCreator("prediction_scoring", "by_customer", project)
+    scoring.with_input("orders")
+    scoring.with_output("orders_scored")
+    scoring.create()
+    settings = project.get_recipe("by_customer").get_settings()
+    settings.set_json_payload({"keys": [{"column": "customer"}]})
+    settings.save()
     scenario = project.create_scenario("refresh", "step_based").get_settings()
     scenario.raw_steps.append({"type": "exec_sql", "name": "vacuum", "params": {"sql": "VACUUM"}})
-    scenario.get_raw()["reporters"] = [{"messaging": {"type": "slack-scenario",
-                                                      "configuration": {"message": "done"}}, "phase": "END"}]
-    scenario.save()
+    scenario.save()  # typed (a SQL step): imported in the scenarios' section
     project.create_managed_folder("my notes")  # not a config key: left out, not managed
 
 
@@ -51,13 +54,13 @@ def test_import_keeps_uncovered_objects_as_documents_and_plans_empty(
     assert run(root, "import", "-e", "dev", "--project", "MIXED") == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "Kept as DSS documents" in out
-    assert "recipe.MIXED.by_customer" in out and "scenario.MIXED.refresh" in out
+    assert "recipe.MIXED.by_customer" in out and "scenario.MIXED.refresh" not in out.split("Kept as DSS")[1]
     assert "Not managed (left out of the file): 1\n  managed folder 'my notes': its name is not a valid config " \
            "key" in out
     text = (root / "projects" / "mixed.yaml").read_text()
-    assert "passthrough:" in text and "type: grouping" in text
+    assert "passthrough:" in text and "type: prediction_scoring" in text and "sql: VACUUM" in text
     assert run(root, "validate") == 0, capsys.readouterr()
-    # The project, its two datasets, the grouping recipe and the scenario.
+    # The project, its two datasets, the scoring recipe and the scenario.
     assert "1 project(s), 5 object(s)" in capsys.readouterr().out
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
 
@@ -71,21 +74,17 @@ def test_a_passthrough_object_drifts_is_adopted_and_reverted(tmp_path: Path,
         build_uncovered(client, "DRIFTY")
     assert run(root, "import", "-e", "dev", "--project", "DRIFTY", "--json") == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["passthrough"] == ["recipe.DRIFTY.by_customer", "scenario.DRIFTY.refresh"]
+    assert report["passthrough"] == ["recipe.DRIFTY.by_customer"]
     assert "dataset.DRIFTY.orders" in report["typed"] and len(report["not_managed"]) == 1
-    # Changed by hand in DSS: the grouping key, and the SQL of the scenario's step.
+    # Changed by hand in DSS: a key of the scoring recipe's payload.
     settings = client.get_project("DRIFTY").get_recipe("by_customer").get_settings()
     payload = settings.get_json_payload()
     payload["keys"] = [{"column": "country"}]
     settings.set_json_payload(payload)
     settings.save()
-    scenario = client.get_project("DRIFTY").get_scenario("REFRESH").get_settings()
-    scenario.raw_steps[0]["params"]["sql"] = "ANALYZE"
-    scenario.save()
     assert run(root, "drift", "-e", "dev", "--detailed-exitcode") == 2
     out = capsys.readouterr().out
     assert "recipe.DRIFTY.by_customer" in out and "passthrough.payload.keys" in out
-    assert "scenario.DRIFTY.refresh" in out and "passthrough.params.steps" in out
     # Revert: apply writes the documents of the configuration back.
     assert run(root, "apply", "-e", "dev", "--yes") == 0, capsys.readouterr().err
     capsys.readouterr()
@@ -120,19 +119,14 @@ def test_passthrough_objects_deleted_in_dss_are_created_again_from_their_documen
     assert run(root, "import", "-e", "dev", "--project", "AGAIN") == 0
     text = (root / "projects" / "again.yaml").read_text()
     before = {"payload": project.get_recipe("by_customer").get_settings().get_json_payload(),
-              "steps": project.get_scenario("REFRESH").get_settings().raw_steps,
               "feed": project.get_dataset("feed").get_settings().get_raw()["params"]}
     project.get_recipe("by_customer").delete()
-    project.get_scenario("REFRESH").delete()
     capsys.readouterr()
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 2
     out = capsys.readouterr().out
-    assert "# recipe.AGAIN.by_customer will be created" in out and "# scenario.AGAIN.refresh will be created" in out
+    assert "# recipe.AGAIN.by_customer will be created" in out
     assert run(root, "apply", "-e", "dev", "--yes") == 0, capsys.readouterr().err
     assert project.get_recipe("by_customer").get_settings().get_json_payload() == before["payload"]
-    steps = project.get_scenario("REFRESH").get_settings().raw_steps
-    assert [{k: v for k, v in s.items() if k != "id"} for s in steps] == \
-        [{k: v for k, v in s.items() if k != "id"} for s in before["steps"]]
     assert project.get_dataset("feed").get_settings().get_raw()["params"] == before["feed"]
     capsys.readouterr()
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out

@@ -100,7 +100,8 @@ def _context(spec: ProjectFile) -> ProjectContext:
 def test_rules_the_loader_also_refuses_are_found_on_models_built_in_python() -> None:
     """Two writers and steps building unknown items never load from files (validate refuses them first); built
     as models through the Python API they reach the rules, which find them."""
-    from dataiku_iac.dsl import BuildStep, Scenario
+    from dataiku_iac.dsl import ProjectFile
+    from dataiku_iac.resources.scenario_models import BuildStep, Scenario
     from dataiku_iac.testing.flow_rules import multiple_writers, unknown_build_items
 
     spec = ProjectFile(project=Project(key="SHOP", name="Shop"),

@@ -187,7 +187,7 @@ def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[st
     except DataikuException as e:
         raise DSSApiError(f"cannot import {key}: {e}") from None
     found: list[tuple[Address, str | None]] = []
-    for kind in KINDS.values():
+    for kind in registry.project_kinds():
         if not kind.listed:
             found.append((Address(kind.name, key), None))
             continue
@@ -218,7 +218,7 @@ def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext) -> list[tup
     """Each object of `remotes` as its kind writes it in a project file, with where it goes there (in the order of
     the kinds, then by name); the code files they need land in `ctx.code`."""
     out: list[tuple[tuple[str, ...], Any]] = []
-    for kind in KINDS.values():
+    for kind in registry.project_kinds():
         for a, r in sorted(((a, r) for a, r in remotes.items() if a.kind == kind.name), key=lambda x: str(x[0].name)):
             entry = kind.config_entry(a.name, r.fields, ctx)
             if entry is not None:

@@ -50,7 +50,7 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
             parallelism: int) -> dict[Address, Remote | None]:
     """Read every resource from DSS. Projects first: the contents of a missing project are not asked for."""
     addresses = sorted(set(addresses))
-    projects = sorted({a.project for a in addresses})
+    projects = sorted({a.project for a in addresses if not a.in_instance})
     remotes: dict[Address, Remote | None] = {}
 
     def read(a: Address) -> tuple[Address, Remote | None]:
@@ -62,7 +62,7 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State,
         for a, r in pool.map(read, [Address("project", p) for p in projects]):
             remotes[a] = r
         alive = {a.project for a, r in remotes.items() if r is not None}
-        rest = [a for a in addresses if a.kind != "project" and a.project in alive]
+        rest = [a for a in addresses if a.kind != "project" and (a.in_instance or a.project in alive)]
         for a, r in pool.map(read, rest):
             remotes[a] = r
     for a in addresses:

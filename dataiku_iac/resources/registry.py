@@ -63,6 +63,16 @@ def kinds() -> list[Kind]:
     return list(_KINDS.values())
 
 
+def project_kinds() -> list[Kind]:
+    """The kinds of project files (everything but the instance kinds), in registration order."""
+    return [k for k in _KINDS.values() if k.scope == "project"]
+
+
+def instance_kinds() -> list[Kind]:
+    """The kinds of an environment's instance file (connections, code envs, groups...), in registration order."""
+    return [k for k in _KINDS.values() if k.scope == "instance"]
+
+
 def names() -> tuple[str, ...]:
     return tuple(_KINDS)
 

@@ -16,7 +16,7 @@ from .._text import brief
 from ..config.environment_view import view
 from ..errors import DssIacError
 from ..govern import Approval
-from ..instance_check import Need, check_needs, needs_of
+from ..instance_check import Need, check_needs, needs_of, planned
 from ..plan.diff import FieldChange
 from ..plan.graph import topo_order
 from ..plan.model import Action, ActionType
@@ -203,7 +203,8 @@ def check_target(ws: Workspace, plan: PromotionPlan) -> tuple[str, ...]:
     needs = [n for p in plan.projects if p.update for n in p.needs]
     if not needs:
         return ()
-    checked = check_needs(ws.connection(plan.to_env), plan.to_env, needs)
+    # What the target's instance file declares is applied first by promote (see promote.apply_instance).
+    checked = check_needs(ws.connection(plan.to_env), plan.to_env, needs, planned(ws, plan.to_env))
     checked.refuse()
     return tuple(f"{what} of {plan.to_env} not checked: activation will say if one is missing"
                  for what in checked.unchecked)

@@ -21,6 +21,7 @@ from .config.envref import has_ref
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
 from .resources import KINDS, Address, Remote, registry
+from .resources.address import INSTANCE
 from .resources.base import ImportContext
 from .secrets import is_secret_key
 
@@ -298,7 +299,7 @@ def _dump(doc: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote],
+def _record(ws: Workspace, env: str, key: str | None, remotes: dict[Address, Remote],
             environ: Mapping[str, str]) -> tuple[str, ...]:
     """Record what was imported, as the config now describes it (its `${env:...}` read from `environ`), so that
     the next plan is empty."""
@@ -308,7 +309,9 @@ def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote],
     from .state.model import ResourceState
 
     config = load_workspace(ws.root)
-    desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == key}
+    # The objects of project `key`; with None, those of the instance (`import --instance`).
+    project = INSTANCE if key is None else key
+    desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == project}
     with ws.locked_state(env, "import") as (store, state, _):
         scrub = state.sealer().scrub
         for address, d in desired.items():

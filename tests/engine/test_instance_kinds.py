@@ -230,3 +230,28 @@ def test_instance_addresses_parse_and_target(make_workspace) -> None:
     ws = _ws(make_workspace, projects={"sales": SALES})
     plan = ws.plan("dev", targets=["group.analysts"])
     assert [a.address for a in plan.actions] == ["group.analysts"]
+
+
+def test_import_instance_writes_the_file_and_the_next_plan_is_empty(make_workspace, tmp_path, monkeypatch) -> None:
+    from dataiku_iac.cli.main import main
+
+    ws = _ws(make_workspace)
+    apply_ok(ws)
+    client = ws.connection("dev").client
+    client.create_group("has space", "a group import cannot name")
+    ws.close()
+    # A second environment on the same DSS, with no instance file yet: import writes one and names it.
+    (tmp_path / "dss-iac.yaml").write_text(WORKSPACE + "  mirror:\n    host: embedded\n")
+    assert main(["-C", str(tmp_path), "import", "-e", "mirror", "--instance"]) == 0
+    written = (tmp_path / "instance" / "mirror.yaml").read_text()
+    assert "pg_dev:" in written and "type: S3" in written and "py_ml:" in written and "ada:" in written
+    assert "password: ${env:CONNECTIONS_PG_DEV_PARAMS_PASSWORD}" in written
+    assert "secretKey: ${env:CONNECTIONS_LAKE_PARAMS_SECRETKEY}" in written
+    assert "pg-s3cret" not in written and "has space" not in written
+    assert "instance: instance/mirror.yaml" in (tmp_path / "dss-iac.yaml").read_text()
+    for name in ("CONNECTIONS_PG_DEV_PARAMS_PASSWORD", "CONNECTIONS_LAKE_PARAMS_SECRETKEY"):
+        monkeypatch.setenv(name, "")  # DSS blanks secrets: the value to set is the one DSS holds
+    ws = make_workspace()
+    assert [a.address for a in ws.plan("mirror").changes] == []
+    # Importing again refuses to overwrite the file.
+    assert main(["-C", str(tmp_path), "import", "-e", "mirror", "--instance"]) == 3

@@ -239,12 +239,13 @@ def test_connection_and_user_secrets_reach_dss_and_nothing_else(tmp_path: Path, 
     with Simulator(api_key=KEY, govern=False, automation_nodes=()) as sim:
         root = write_workspace(tmp_path, {}, workspace_yaml=(
             f"version: 1\nenvironments:\n  prod: {{host: '{sim.base_url}', api_key: '${{env:DSS_KEY}}', "
-            "instance: instance/prod.yaml}\n"), files={"instance/prod.yaml": INSTANCE})
+            f"instance: instance/prod.yaml}}\n  mirror: {{host: '{sim.base_url}', api_key: '${{env:DSS_KEY}}'}}\n"),
+            files={"instance/prod.yaml": INSTANCE})
         outputs = []
         for args in (["plan", "-e", "prod"], ["plan", "-e", "prod", "--json"], ["plan", "-e", "prod", "--markdown"],
                      ["plan", "-e", "prod", "--out", "prod.plan"], ["apply", "prod.plan"],
                      ["drift", "-e", "prod", "--json"], ["state", "show", "-e", "prod", "connection.pg_prod"],
-                     ["import", "-e", "prod", "--instance", "--out", "instance/imported.yaml"],
+                     ["import", "-e", "mirror", "--instance"],
                      ["state", "pull", "-e", "prod"]):
             code = main(["-C", str(root), *args])
             captured = capsys.readouterr()

@@ -225,7 +225,7 @@ def test_instance_addresses_parse_and_target(make_workspace) -> None:
 
     a = Address.parse("connection.pg_dev")
     assert str(a) == "connection.pg_dev" and a.name == "pg_dev"
-    with pytest.raises(ValueError, match="connection.NAME"):
+    with pytest.raises(ValueError, match=r"connection\.NAME"):
         Address.parse("connection.SALES.pg_dev")
     ws = _ws(make_workspace, projects={"sales": SALES})
     plan = ws.plan("dev", targets=["group.analysts"])

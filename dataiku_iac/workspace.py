@@ -327,17 +327,27 @@ class Workspace:
 
         return check_instance(self, env, addresses)
 
+    def instance_addresses(self, env: str) -> list[Address]:
+        """The instance resources of env (connections, code envs, groups, users, global variables): those its
+        instance file declares and those its state holds."""
+        declared = [a for a in build_desired(self.config, self.env_context(env)) if a.in_instance]
+        recorded = [a for a in map(Address.parse, self.state(env).resources) if a.in_instance]
+        return sorted(set(declared) | set(recorded))
+
     def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
               allow_delete: bool = False, lock_timeout: float = 0.0, journal: bool = True,
-              verify_remote: bool = False) -> ApplyResult:
+              verify_remote: bool = False, approved: bool = False) -> ApplyResult:
         """Apply exactly `plan`, or refuse it as stale. `verify_remote` (for plans saved earlier) also re-reads
-        DSS and refuses the plan if any object it read has changed since."""
+        DSS and refuses the plan if any object it read has changed since. `approved`: the caller checked the
+        sign-off that covers the plan (promote: the bundle's, for the instance changes the promotion lists)."""
         env = plan.environment
-        if self.environment(env).deploy == "bundle" and plan.has_changes:
+        if self.environment(env).deploy == "bundle" and any(not Address.parse(a.address).in_instance
+                                                            for a in plan.changes):
             raise ApprovalError(f"environment {env} receives projects by bundle: deploy with `dss-iac promote --to "
-                                f"{env}`, not apply")
+                                f"{env}`, not apply (apply writes only its instance resources there)")
         self.check_protected(plan, allow_delete)
-        self.check_approved(plan)
+        if not approved:
+            self.check_approved(plan)
         if env in self._previews:
             from .preview import check_plan, preview_keys
 

@@ -178,10 +178,15 @@ def _render(plan: Plan, console: Console) -> None:
     console.plan_text(render_plan(plan, kinds_replace_on={k: v.replace_on for k, v in KINDS.items()}))
 
 
-def _make_plan(ws: Workspace, args: argparse.Namespace, console: Console, *, destroy: bool = False) -> Plan:
+def _make_plan(ws: Workspace, args: argparse.Namespace, console: Console, *, destroy: bool = False,
+               for_apply: bool = False) -> Plan:
     if console.interactive:
         console.note(f"Reading DSS for environment {args.env}...")
-    return ws.plan(args.env, targets=args.target, destroy=destroy, parallelism=args.parallelism)
+    targets = args.target
+    if for_apply and not targets and ws.environment(args.env).deploy == "bundle":
+        # Projects arrive there by bundle (promote): apply writes the environment's instance resources only.
+        targets = ws.instance_addresses(args.env) or targets
+    return ws.plan(args.env, targets=targets, destroy=destroy, parallelism=args.parallelism)
 
 
 def cmd_plan(args: argparse.Namespace, console: Console) -> int:
@@ -229,7 +234,7 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> int:
         if not args.env:
             raise _usage("apply needs -e ENV or a PLAN_FILE")
         _recover(ws, args, console)
-        plan = _make_plan(ws, args, console)
+        plan = _make_plan(ws, args, console, for_apply=True)
         return _confirm_and_apply(ws, plan, args, console)
 
 

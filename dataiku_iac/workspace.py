@@ -315,10 +315,23 @@ class Workspace:
         unmanaged = tuple(replace(u, hint=unmanaged_hint(self.config, env, self.environment(env), u))
                           for u in plan.unmanaged)
         plan = replace(plan, at=self.config.revision or None, unmanaged=unmanaged)
+        self._check_instance_deletes(plan, desired)
         # A bundle environment is not applied: `promote` checks its node against the bundle instead.
         if check_instance and by_apply:
             self.check_instance(env, _writes(plan)).refuse()
         return plan
+
+    def _check_instance_deletes(self, plan: Plan, desired: Mapping[Address, Any]) -> None:
+        """A connection (or other instance object) that projects dss-iac does not manage still use is never deleted:
+        refused at plan time, naming them."""
+        from .resources.instance_base import check_instance_deletes
+
+        risky = [a for a in plan.destructive if Address.parse(a.address).in_instance]
+        if risky:
+            state = self.state(plan.environment)
+            managed = {a.project for a in desired if not a.in_instance}
+            managed |= {Address.parse(k).project for k in state.resources}
+            check_instance_deletes(self.connection(plan.environment).client, risky, managed)
 
     def check_instance(self, env: str, addresses: Collection[str] | None = None) -> InstanceCheck:
         """Whether env's DSS has the connections (of the right type) and code envs the configuration names, for every

@@ -203,6 +203,17 @@ class ConnectionKind(InstanceKind):
                 "allow_write": entry.allow_write, "allow_managed_datasets": entry.allow_managed_datasets,
                 "allow_managed_folders": entry.allow_managed_folders}
 
+    def used_by(self, client: Any, name: str, managed: set[str]) -> list[str]:
+        """The datasets of projects not in `managed` whose params name the connection: one listing per project."""
+        out = []
+        for key in client.list_project_keys():
+            if key in managed:
+                continue
+            for ds in client.get_project(key).list_datasets():
+                if (ds.get("params") or {}).get("connection") == name:
+                    out.append(f"dataset {key}.{ds['name']}")
+        return out
+
     def groups_named(self, fields: Any) -> list[str]:
         return [g for key in ("usable_by", "details_readable_by") if isinstance(fields[key], list) for g in fields[key]]
 

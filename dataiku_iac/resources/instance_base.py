@@ -9,7 +9,7 @@ after (a dataset also depends on the managed connection it names, see `link_inst
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .address import Address
@@ -61,6 +61,11 @@ class InstanceKind(Kind):
             deps = tuple(Address.instance("group", g) for g in self.groups_named(fields) if g in declared)
             out.append(Desired(Address.instance(self.name, name), fields, deps))
         return out
+
+    def used_by(self, client: Any, name: str, managed: set[str]) -> list[str]:
+        """What in DSS, outside the projects `managed` (their keys), still uses the object: deleting it is refused
+        while this is not empty (a connection under datasets of projects dss-iac does not manage)."""
+        return []
 
     def groups_named(self, fields: Mapping[str, Any]) -> list[str]:
         """The groups an object's fields name (a user's groups, a connection's allowed groups)."""
@@ -117,3 +122,24 @@ def _params_connections(fields: Mapping[str, Any]) -> list[str]:
     if isinstance(params, Mapping) and isinstance(params.get("connection"), str):
         return [params["connection"]]
     return []
+
+
+def check_instance_deletes(client: Any, actions: Iterable[Any], managed: set[str]) -> None:
+    """Refuse (PlanError) a plan that deletes or replaces an instance object still used outside the projects dss-iac
+    manages here (`managed`), naming what uses it."""
+    from ..errors import PlanError
+    from . import registry
+
+    refused = []
+    for a in actions:
+        if a.action.value not in ("delete", "replace") or a.kind not in registry.KINDS:
+            continue
+        kind = registry.get(a.kind)
+        if kind.instance_level:
+            users = kind.used_by(client, str(a.remote_id or Address.parse(a.address).name), managed)
+            if users:
+                refused.append(f"{a.address} is still used by {', '.join(users)}")
+    if refused:
+        raise PlanError("refusing to delete or replace what projects dss-iac does not manage still use: "
+                        + "; ".join(refused) + " (move them to another connection first, or keep it in the "
+                        "instance file)")

@@ -255,3 +255,24 @@ def test_import_instance_writes_the_file_and_the_next_plan_is_empty(make_workspa
     assert [a.address for a in ws.plan("mirror").changes] == []
     # Importing again refuses to overwrite the file.
     assert main(["-C", str(tmp_path), "import", "-e", "mirror", "--instance"]) == 3
+
+
+def test_deleting_a_connection_that_unmanaged_projects_use_is_refused(make_workspace, tmp_path) -> None:
+    from dataiku_iac import PlanError
+
+    ws = _ws(make_workspace, projects={"sales": SALES})
+    apply_ok(ws)
+    client = ws.connection("dev").client
+    hand = client.create_project("HAND", "Made by hand", "admin")
+    hand.create_dataset("ledger", "PostgreSQL", params={"connection": "pg_dev", "mode": "table", "table": "ledger"})
+    without_pg = INSTANCE.replace(INSTANCE[INSTANCE.index("  pg_dev:"):INSTANCE.index("  lake:")], "")
+    (tmp_path / "projects" / "sales.yaml").unlink()  # SALES goes too: only HAND still uses pg_dev
+    ws = _ws(make_workspace, without_pg, projects={})
+    with pytest.raises(PlanError, match=r"connection\.pg_dev is still used by dataset HAND\.ledger"):
+        ws.plan("dev")
+    hand.get_dataset("ledger").delete()
+    plan = ws.plan("dev")
+    order = [a.address for a in plan.changes]
+    assert order.index("project.SALES") < order.index("connection.pg_dev")  # its datasets go first
+    apply_ok(ws)
+    assert "pg_dev" not in client.list_connections()

@@ -52,8 +52,9 @@ def register(sub: Any) -> None:
                        description="Print the JSON Schema of dss-iac.yaml and of project files.",
                        epilog="example:\n  dss-iac schema --file project > schemas/dss-iac.project.schema.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--file", choices=("all", "workspace", "project"), default="all",
-                   help="which file's schema: dss-iac.yaml, project files, or both (default)")
+    p.add_argument("--file", choices=("all", "workspace", "project", "instance"), default="all",
+                   help="which file's schema: dss-iac.yaml, project files, instance files, or any of them "
+                        "(default)")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("version", help="print the version", description="Print the version.",
                        epilog="example:\n  dss-iac version", formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -35,7 +35,7 @@ def _model(_version: int) -> type[InstanceFile]:
     fields: dict[str, Any] = {}
     for kind in registry.instance_kinds():
         if kind.single:
-            fields[kind.section] = (kind.model, Field(default_factory=dict, description=kind.__doc__ or ""))
+            fields[kind.section] = (kind.model, Field(default_factory=dict, description=kind.section_help))
         else:
             name = Annotated[str, Field(pattern=INSTANCE_NAME, max_length=MAX_NAME_LENGTH)]
             fields[kind.section] = (dict[name, kind.model],  # type: ignore[valid-type]

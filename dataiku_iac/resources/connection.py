@@ -42,7 +42,7 @@ class FilesystemParams(_Params):
 
 
 class PostgreSQLParams(_Params):
-    host: str
+    host: str = Field(description="database host")
     port: int = 5432
     db: str = Field(description="database name")
     user: str = ""
@@ -73,7 +73,7 @@ class HDFSParams(_Params):
 
 
 class SQLServerParams(_Params):
-    host: str
+    host: str = Field(description="database host")
     port: int = 1433
     db: str = Field(description="database name")
     user: str = ""
@@ -81,7 +81,7 @@ class SQLServerParams(_Params):
 
 
 class OracleParams(_Params):
-    host: str
+    host: str = Field(description="database host")
     port: int = 1521
     sid: str = Field(default="", description="the SID, or")
     serviceName: str = Field(default="", description="the service name")
@@ -120,16 +120,16 @@ class Connection(BaseModel):
 
     type: ConnectionType = Field(description=f"connection type; params typed for {', '.join(TYPED)}; open for "
                                              f"{', '.join(OPEN)}")
-    description: str = ""
+    description: str = Field(default="", description="shown in DSS's connection list")
     params: dict[str, Any] = Field(default_factory=dict, description="the type's params (DSS names); secrets "
                                                                      "(password, secretKey, privateKey, token...) "
                                                                      "only as ${env:NAME}")
     usable_by: Groups = Field(default="all", description="`all`, or the groups allowed to use it")
     details_readable_by: Literal["all", "none"] | list[str] = Field(
         default="none", description="who may read its details (host, user...): `all`, `none`, or groups")
-    allow_write: bool = True
-    allow_managed_datasets: bool = True
-    allow_managed_folders: bool = True
+    allow_write: bool = Field(default=True, description="datasets may write to it (false: read-only)")
+    allow_managed_datasets: bool = Field(default=True, description="managed datasets may be stored in it")
+    allow_managed_folders: bool = Field(default=True, description="managed folders may be stored in it")
 
     @field_validator("params")
     @classmethod

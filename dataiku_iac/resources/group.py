@@ -43,7 +43,7 @@ class Group(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    description: str = ""
+    description: str = Field(default="", description="what the group is for")
     permissions: list[Permission] = Field(  # type: ignore[valid-type]
         default_factory=list, description=f"global permissions the group holds (the others are off): "
                                           f"{', '.join(PERMISSIONS)}")

@@ -33,8 +33,10 @@ class InstanceKind(Kind):
     dies_with_project = False
     # The key of its objects in an instance file (`connections`), keyed by name.
     section: ClassVar[str]
-    # Whether the section is one mapping (instance variables) rather than objects by name.
+    # Whether the section is one mapping (instance variables) rather than objects by name: then the one object's
+    # name, and what the section holds (for the config reference).
     single: ClassVar[str | None] = None
+    section_help: ClassVar[str] = ""
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         return []  # nothing of a project file: see `instance_desired`

@@ -26,6 +26,8 @@ class InstanceVariablesKind(InstanceKind):
     model = dict[str, Any]
     section = "variables"
     single = NAME
+    section_help = ("the instance's global variables (name -> value) that dss-iac manages; others set in DSS are "
+                    "left alone; a name dropped from the file is removed from DSS")
     rank = -60
     open_maps = frozenset({"values"})
     template: dict[str, Any] = {}

@@ -31,11 +31,11 @@ class User(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     display_name: str = Field(default="", description="shown in DSS (default: the login)")
-    email: str | None = None
+    email: str | None = Field(default=None, description="for DSS's notifications")
     groups: list[str] = Field(default_factory=list, description="the groups the user belongs to (a set)")
     profile: Literal[PROFILES] = Field(default="DATA_SCIENTIST",  # type: ignore[valid-type]
                                        description="DSS's user profile (licence seat)")
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false: the user cannot log in (kept, with their work)")
     password: str | None = Field(default=None, description="only as ${env:NAME}; write-only: set at creation and "
                                                            "whenever the variable's value changes")
 

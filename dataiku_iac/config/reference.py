@@ -30,8 +30,8 @@ from ..resources.recipe import CODE_RECIPES
 from . import models
 from .envref import REF
 from .files import MAX_FILE_BYTES
-from .loader import MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
 from .instance_model import instance_file_model
+from .loader import MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
 from .models import WorkspaceFile
 from .project_model import project_file_model
 from .yamlio import MAX_DEPTH, MAX_VALUES

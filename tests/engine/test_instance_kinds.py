@@ -276,3 +276,34 @@ def test_deleting_a_connection_that_unmanaged_projects_use_is_refused(make_works
     assert order.index("project.SALES") < order.index("connection.pg_dev")  # its datasets go first
     apply_ok(ws)
     assert "pg_dev" not in client.list_connections()
+
+
+BUNDLE_WORKSPACE = """\
+version: 1
+projects: [projects/*.yaml]
+environments:
+  dev:
+    host: embedded
+    remap: {connections: {warehouse: filesystem_managed}}
+  staging:
+    host: embedded
+    node: staging
+    deploy: bundle
+    instance: instance/staging.yaml
+    remap: {connections: {warehouse: staging_files}}
+"""
+
+
+def test_apply_on_a_bundle_environment_writes_its_instance_resources_only(make_workspace, tmp_path) -> None:
+    from dataiku_iac.cli.main import main
+
+    make_workspace({"sales": SALES.replace("PostgreSQL", "Filesystem").replace("{table: orders}", "{path: /o}")},
+                   BUNDLE_WORKSPACE, {"instance/staging.yaml": "connections:\n  staging_files:\n    type: Filesystem\n"
+                                                                "    params: {root: /data/staging}\n"}).close()
+    assert main(["-C", str(tmp_path), "validate", "-e", "staging"]) == 0  # declared in the instance file: valid
+    assert main(["-C", str(tmp_path), "apply", "-e", "staging", "--yes"]) == 0
+    ws = make_workspace()
+    staging = ws.connection("staging").client
+    assert staging.get_connection("staging_files").get_definition()["params"]["root"] == "/data/staging"
+    assert "SALES" not in staging.list_project_keys()  # projects arrive by promote only
+    assert [a.address for a in ws.plan("staging").changes if a.address.startswith("connection.")] == []

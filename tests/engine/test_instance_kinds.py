@@ -145,12 +145,27 @@ def test_hand_edits_are_drift_and_are_restored(make_workspace) -> None:
     raw = group.get_definition()
     raw["admin"] = True
     group.set_definition(raw)
+    settings = client.get_user("ada").get_settings()
+    settings.get_raw()["displayName"] = "Countess"
+    settings.save()
+    env = client.get_code_env("PYTHON", "py_ml")
+    env_settings = env.get_settings()
+    env_settings.set_required_packages("pandas>=2.0")
+    env_settings.save()
+    variables = client.get_global_variables()
+    variables["company"] = "other"
+    variables["by_hand"] = "kept"  # never in the file: not managed, left alone
+    variables.save()
     report = ws.drift("dev")
     assert sorted((i.address, sorted(c.path for c in i.changes)) for i in report.items) == [
-        ("connection.pg_dev", ["allow_write", "params.host"]), ("group.analysts", ["permissions"])]
+        ("code_env.py_ml", ["packages"]), ("connection.pg_dev", ["allow_write", "params.host"]),
+        ("group.analysts", ["permissions"]), ("instance_variables.global", ["values.company"]),
+        ("user.ada", ["display_name"])]
     apply_ok(ws)
     assert not ws.drift("dev").has_drift
     assert client.get_connection("pg_dev").get_definition()["params"]["host"] == "db.dev"
+    assert env.get_definition()["actualPackageList"] == "pandas>=2.0\nscikit-learn"
+    assert client.get_global_variables()["by_hand"] == "kept"
 
 
 def test_removing_a_group_keeps_the_users_other_memberships(make_workspace) -> None:

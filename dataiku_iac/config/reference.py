@@ -566,6 +566,14 @@ def _schema_howto() -> list[str]:
     ]
 
 
+def _file_part(title: str, intro: str, minimal: str, model: type[BaseModel]) -> list[str]:
+    """A part of the reference for one kind of file: its intro, a minimal example, then each of its models."""
+    lines = [f"## {title}", "", f"{intro} A minimal one:", "", "```yaml", *minimal.splitlines(), "```", ""]
+    for section in sections(model):
+        lines += render_section(section)
+    return lines
+
+
 def render_reference() -> str:
     """The whole Markdown reference of the workspace file and project files."""
     lines = [
@@ -598,34 +606,13 @@ def render_reference() -> str:
     ]
     for section in sections(WorkspaceFile):
         lines += render_section(section)
-    lines += [
-        "## Project files",
-        "",
-        "Objects are keyed by name, so a name is unique in its file and a diff shows which object changed. "
-        "A minimal one:",
-        "",
-        "```yaml",
-        *MINIMAL_PROJECT.splitlines(),
-        "```",
-        "",
-    ]
-    for section in sections(project_file_model()):
-        lines += render_section(section)
-    lines += [
-        "## Instance files",
-        "",
-        "An environment's `instance:` names its instance file: the connections, code envs, groups, users and "
-        "global variables of that environment's DSS, planned with its projects (connections and code envs "
-        "before the datasets and recipes that use them, deleted after them). Secrets (passwords, keys, tokens) "
-        "are only `${env:NAME}` references: a literal one is an error. See docs/instance.md. A minimal one:",
-        "",
-        "```yaml",
-        *MINIMAL_INSTANCE.splitlines(),
-        "```",
-        "",
-    ]
-    for section in sections(instance_file_model()):
-        lines += render_section(section)
+    lines += _file_part("Project files", "Objects are keyed by name, so a name is unique in its file and a diff "
+                        "shows which object changed.", MINIMAL_PROJECT, project_file_model())
+    lines += _file_part("Instance files", "An environment's `instance:` names its instance file: the connections, "
+                        "code envs, groups, users and global variables of that environment's DSS, planned with its "
+                        "projects (connections and code envs before the datasets and recipes that use them, deleted "
+                        "after them). Secrets (passwords, keys, tokens) are only `${env:NAME}` references: a literal "
+                        "one is an error. See docs/instance.md.", MINIMAL_INSTANCE, instance_file_model())
     lines += _python_files()
     lines += _rules()
     return "\n".join(lines).rstrip("\n") + "\n"

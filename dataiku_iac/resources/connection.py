@@ -41,12 +41,15 @@ class FilesystemParams(_Params):
     root: str = Field(description="the folder on the DSS host")
 
 
-class PostgreSQLParams(_Params):
+class _DatabaseParams(_Params):
     host: str = Field(description="database host")
-    port: int = 5432
     db: str = Field(description="database name")
     user: str = ""
     password: str = Field(default="", description=_SECRET)
+
+
+class PostgreSQLParams(_DatabaseParams):
+    port: int = 5432
 
 
 class SnowflakeParams(_Params):
@@ -72,12 +75,8 @@ class HDFSParams(_Params):
     namingRule: dict[str, Any] = Field(default_factory=dict)
 
 
-class SQLServerParams(_Params):
-    host: str = Field(description="database host")
+class SQLServerParams(_DatabaseParams):
     port: int = 1433
-    db: str = Field(description="database name")
-    user: str = ""
-    password: str = Field(default="", description=_SECRET)
 
 
 class OracleParams(_Params):
@@ -220,16 +219,11 @@ class ConnectionKind(InstanceKind):
     def provides(self, fields: Any) -> tuple[str, str | None] | None:
         return CONNECTION, DSS_TYPE.get(fields["type"], fields["type"])
 
-    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
-        from dataikuapi.utils import DataikuException
+    def fetch(self, client: DSSClient, name: str) -> dict[str, Any]:
+        return dict(client.get_connection(name).get_definition())
 
-        try:
-            raw = client.get_connection(str(address.name)).get_definition()
-        except DataikuException as e:
-            if "does not exist" in str(e) or "not found" in str(e).lower():
-                return None
-            raise
-        return Remote(str(address.name), fields_of(raw), raw)
+    def normalise(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return fields_of(raw)
 
     def create(self, client: DSSClient, desired: Desired) -> str:
         name, f = str(desired.address.name), desired.fields

@@ -72,16 +72,11 @@ class GroupKind(InstanceKind):
     def fields_of_entry(self, name: str, entry: Any, env: EnvContext) -> dict[str, Any]:
         return {"description": entry.description, "permissions": sorted(set(entry.permissions))}
 
-    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
-        from dataikuapi.utils import DataikuException
+    def fetch(self, client: DSSClient, name: str) -> dict[str, Any]:
+        return dict(client.get_group(name).get_definition())
 
-        try:
-            raw = client.get_group(str(address.name)).get_definition()
-        except DataikuException as e:
-            if "does not exist" in str(e) or "not found" in str(e).lower():
-                return None
-            raise
-        return Remote(str(address.name), fields_of(raw), raw)
+    def normalise(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return fields_of(raw)
 
     def create(self, client: DSSClient, desired: Desired) -> str:
         name = str(desired.address.name)

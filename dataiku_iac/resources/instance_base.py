@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .address import Address
-from .base import CONNECTION, Desired, Kind
+from .base import CONNECTION, Desired, Kind, Remote
 
 if TYPE_CHECKING:
     from ..config.loader import ProjectSource
@@ -76,6 +76,25 @@ class InstanceKind(Kind):
     def fields_of_entry(self, name: str, entry: Any, env: EnvContext) -> dict[str, Any]:
         """The managed fields one declared object wants."""
         raise NotImplementedError
+
+    def fetch(self, client: Any, name: str) -> dict[str, Any]:
+        """The object's DSS document (kinds whose objects are found by name: connections, groups, users)."""
+        raise NotImplementedError
+
+    def normalise(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The managed fields of a DSS document."""
+        raise NotImplementedError
+
+    def read(self, client: Any, address: Address, remote_id: str | None) -> Remote | None:
+        from dataikuapi.utils import DataikuException
+
+        try:
+            raw = self.fetch(client, str(address.name))
+        except DataikuException as e:
+            if "does not exist" in str(e) or "not found" in str(e).lower():
+                return None
+            raise
+        return Remote(str(address.name), self.normalise(raw), raw)
 
     def instance_entry(self, name: str, fields: dict[str, Any]) -> Any:
         """How `import --instance` writes an object read from DSS: its value in the instance file."""

@@ -58,20 +58,14 @@ class UserKind(InstanceKind):
     def groups_named(self, fields: Any) -> list[str]:
         return list(fields["groups"])
 
-    def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
-        from dataikuapi.utils import DataikuException
+    def fetch(self, client: DSSClient, name: str) -> dict[str, Any]:
+        return dict(client.get_user(name).get_settings().get_raw())
 
-        try:
-            raw = client.get_user(str(address.name)).get_settings().get_raw()
-        except DataikuException as e:
-            if "does not exist" in str(e) or "not found" in str(e).lower():
-                return None
-            raise
-        fields = {"display_name": raw.get("displayName") or "", "email": raw.get("email"),
-                  "groups": sorted(set(raw.get("groups") or [])), "profile": raw.get("userProfile", ""),
-                  "enabled": bool(raw.get("enabled", True)),
-                  "password": ""}  # never handed back: compared through the fingerprint of what was written
-        return Remote(str(address.name), fields, raw)
+    def normalise(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return {"display_name": raw.get("displayName") or "", "email": raw.get("email"),
+                "groups": sorted(set(raw.get("groups") or [])), "profile": raw.get("userProfile", ""),
+                "enabled": bool(raw.get("enabled", True)),
+                "password": ""}  # never handed back: compared through the fingerprint of what was written
 
     def create(self, client: DSSClient, desired: Desired) -> str:
         login, f = str(desired.address.name), desired.fields

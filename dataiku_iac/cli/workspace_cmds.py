@@ -165,10 +165,16 @@ def _report_valid(ws: Workspace, args: argparse.Namespace, console: Console) -> 
     # Each project and the objects of its collections (variables and permissions are settings of the project).
     resources = sum(1 + sum(len(k.declared(p.spec)) for k in KINDS.values() if not k.project_level)
                     for p in projects.values())
+    # And the instance resources of the environments' instance files (each file once).
+    from ..resources import registry
+
+    instance = sum(len(k.entries(src.spec)) for src in ws.config.instances.values() for k in registry.instance_kinds())
     if args.json:
-        console.json({"valid": True, "projects": sorted(projects), "objects": resources})
+        console.json({"valid": True, "projects": sorted(projects), "objects": resources,
+                      "instance_objects": instance})
     else:
-        console.out(f"The configuration is valid: {len(projects)} project(s), {resources} object(s).")
+        extra = f", {instance} instance resource(s)" if instance else ""
+        console.out(f"The configuration is valid: {len(projects)} project(s), {resources} object(s){extra}.")
 
 
 def _render(plan: Plan, console: Console) -> None:

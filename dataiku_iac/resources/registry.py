@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .base import Kind
+    from .instance_base import InstanceKind
 
 _KINDS: dict[str, Kind] = {}
 # Read-only and live: `KINDS[name]`, `KINDS.values()` always see what is registered now.
@@ -68,9 +69,9 @@ def project_kinds() -> list[Kind]:
     return [k for k in _KINDS.values() if k.scope == "project"]
 
 
-def instance_kinds() -> list[Kind]:
+def instance_kinds() -> list[InstanceKind]:
     """The kinds of an environment's instance file (connections, code envs, groups...), in registration order."""
-    return [k for k in _KINDS.values() if k.scope == "instance"]
+    return [k for k in _KINDS.values() if k.scope == "instance"]  # type: ignore[misc]
 
 
 def names() -> tuple[str, ...]:

@@ -17,8 +17,8 @@ def test_the_multi_env_demo_promotes_changes_and_rolls_back() -> None:
     assert "Traceback" not in err
     # prod's connections are declared in its instance file: valid before they exist, created by the promotion.
     assert "connection 'prod_warehouse'" not in err
-    assert "instance of staging: 2 to add, 0 to change, 0 to destroy" in out
-    assert "instance of prod: 2 to add, 0 to change, 0 to destroy" in out
+    assert "instance of staging: 2 to add, 0 to change, 0 to destroy" in err  # progress: on stderr
+    assert "instance of prod: 2 to add, 0 to change, 0 to destroy" in err
     assert out.count("# connection.prod_warehouse will be created") >= 1
     deployed = [line for line in out.splitlines() if line.startswith("Promotion complete!")]
     assert len(deployed) == 4

@@ -38,7 +38,8 @@ def _model(_version: int) -> type[InstanceFile]:
             fields[kind.section] = (kind.model, Field(default_factory=dict, description=kind.section_help))
         else:
             name = Annotated[str, Field(pattern=INSTANCE_NAME, max_length=MAX_NAME_LENGTH)]
-            fields[kind.section] = (dict[name, kind.model],  # type: ignore[valid-type]
+            by_name: Any = dict  # a mapping type made at run time, from the kind's model
+            fields[kind.section] = (by_name[name, kind.model],
                                     Field(default_factory=dict, description=f"{kind.section.replace('_', ' ')} by "
                                           "name (letters, digits, `_` and `-`)"))
     model: type[InstanceFile] = create_model("InstanceFile", __base__=InstanceFile, __doc__=InstanceFile.__doc__,

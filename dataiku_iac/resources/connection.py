@@ -117,8 +117,8 @@ class Connection(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: ConnectionType = Field(description=f"connection type; params typed for {', '.join(TYPED)}; open for "
-                                             f"{', '.join(OPEN)}")
+    type: ConnectionType = Field(  # type: ignore[valid-type]
+        description=f"connection type; params typed for {', '.join(TYPED)}; open for {', '.join(OPEN)}")
     description: str = Field(default="", description="shown in DSS's connection list")
     params: dict[str, Any] = Field(default_factory=dict, description="the type's params (DSS names); secrets "
                                                                      "(password, secretKey, privateKey, token...) "

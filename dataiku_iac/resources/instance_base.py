@@ -119,7 +119,8 @@ def link_instance(desired: dict[Address, Desired]) -> dict[Address, Desired]:
 
     managed = {}
     for a, d in desired.items():
-        given = registry.get(a.kind).provides(d.fields) if a.in_instance else None
+        kind = registry.get(a.kind)
+        given = kind.provides(d.fields) if isinstance(kind, InstanceKind) else None
         if given is not None:
             managed[(given[0], a.name)] = a
     if not managed:
@@ -156,7 +157,7 @@ def check_instance_deletes(client: Any, actions: Iterable[Any], managed: set[str
         if a.action.value not in ("delete", "replace") or a.kind not in registry.KINDS:
             continue
         kind = registry.get(a.kind)
-        if kind.instance_level:
+        if isinstance(kind, InstanceKind):
             users = kind.used_by(client, str(a.remote_id or Address.parse(a.address).name), managed)
             if users:
                 refused.append(f"{a.address} is still used by {', '.join(users)}")

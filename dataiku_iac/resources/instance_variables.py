@@ -7,7 +7,7 @@ file) are left alone. Removing the whole section stops managing them and leaves 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .base import Desired, ImportContext, Remote
 from .context import EnvContext
@@ -30,7 +30,7 @@ class InstanceVariablesKind(InstanceKind):
                     "left alone; a name dropped from the file is removed from DSS")
     rank = -60
     open_maps = frozenset({"values"})
-    template: dict[str, Any] = {}
+    template: ClassVar[Any] = {}
 
     def fields_of_entry(self, name: str, entry: Any, env: EnvContext) -> dict[str, Any]:
         return {"values": dict(entry)}

@@ -68,6 +68,10 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
     """The YAML edits that make the configuration say what DSS has, for the drifted fields of `address`."""
     kind, physical, *rest = address.split(".")
     name = rest[0] if rest else None
+    if kind in KINDS and KINDS[kind].instance_level:
+        raise AdoptError(f"{address} is declared in the instance file of environment {env_name} "
+                         f"({env.instance or 'none yet'}): adopting instance resources is not supported; edit it "
+                         "by hand (the drift view shows the value found in DSS)")
     source = next((s for s in config.projects.values() if env.project_key.format(key=s.key) == physical), None)
     if source is None:
         raise AdoptError(f"no project file declares project {physical}")

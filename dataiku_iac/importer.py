@@ -22,6 +22,7 @@ from .config.envref import has_ref
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
 from .resources import KINDS, Address, Remote, passthrough, registry
+from .resources.address import INSTANCE
 from .resources.base import ImportContext, Kind
 from .secrets import is_secret_key
 
@@ -201,7 +202,7 @@ def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[st
     except DataikuException as e:
         raise DSSApiError(f"cannot import {key}: {e}") from None
     found: list[tuple[Address, str | None]] = []
-    for kind in KINDS.values():
+    for kind in registry.project_kinds():
         if not kind.listed:
             found.append((Address(kind.name, key), None))
             continue
@@ -246,7 +247,7 @@ def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext,
     model does not cover is written as its DSS document (the `passthrough:` section), or, when its kind cannot
     write an object back from its document, left out as not managed (`kept` says which)."""
     out: list[tuple[tuple[str, ...], Any]] = []
-    for kind in KINDS.values():
+    for kind in registry.project_kinds():
         for a, r in sorted(((a, r) for a, r in remotes.items() if a.kind == kind.name), key=lambda x: str(x[0].name)):
             placed = _entry(kind, a, r, ctx, kept)
             if placed is not None:
@@ -366,7 +367,7 @@ def _dump(doc: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote],
+def _record(ws: Workspace, env: str, key: str | None, remotes: dict[Address, Remote],
             environ: Mapping[str, str]) -> tuple[str, ...]:
     """Record what was imported, as the config now describes it (its `${env:...}` read from `environ`), so that
     the next plan is empty."""
@@ -376,7 +377,9 @@ def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote],
     from .state.model import ResourceState
 
     config = load_workspace(ws.root)
-    desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == key}
+    # The objects of project `key`; with None, those of the instance (`import --instance`).
+    project = INSTANCE if key is None else key
+    desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == project}
     with ws.locked_state(env, "import") as (store, state, _):
         scrub = state.sealer().scrub
         for address, d in desired.items():

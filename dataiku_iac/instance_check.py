@@ -93,13 +93,39 @@ def workspace_needs(ws: Workspace, env_name: str, projects: Iterable[str] | None
     return out
 
 
-def check_needs(conn: Connection, env_name: str, needs: Iterable[Need]) -> InstanceCheck:
-    """Look the needs up on the instance of `conn`: one listing of connections, one of code envs (when needed)."""
+def planned(ws: Workspace, env_name: str) -> dict[tuple[str, str], str | None]:
+    """What the environment's instance file declares, that a plan of it creates: (CONNECTION, name) -> its DSS
+    type, (CODE_ENV, name) -> its language. Read from the file as written (no `${env:...}` needed)."""
+    from .resources import registry
+    from .resources.context import EnvContext
+
+    path = ws.config.spec.environments[env_name].instance if env_name in ws.config.spec.environments else None
+    source = ws.config.instances.get(path) if path else None
+    if source is None:
+        return {}
+    out: dict[tuple[str, str], str | None] = {}
+    for kind in registry.instance_kinds():
+        for name, entry in kind.declared_in(source.spec).items():
+            given = kind.provides(kind.fields_of_entry(name, entry, EnvContext(env_name)))
+            if given is not None:
+                out[(CONNECTION if given[0] == base.CONNECTION else CODE_ENV, name)] = given[1]
+    return out
+
+
+def check_needs(conn: Connection, env_name: str, needs: Iterable[Need],
+                declared: dict[tuple[str, str], str | None] | None = None) -> InstanceCheck:
+    """Look the needs up on the instance of `conn`: one listing of connections, one of code envs (when needed).
+    What the environment's instance file `declared` counts as there: the same plan creates it first."""
     needs = list(needs)
+    declared = declared or {}
     problems: list[ConfigError] = []
     unchecked: list[str] = []
     connections = _connection_types(conn) if any(n.what == CONNECTION for n in needs) else {}
     code_envs = _code_envs(conn) if any(n.what == CODE_ENV for n in needs) else set()
+    if connections is not None:
+        connections.update({name: kind for (what, name), kind in declared.items() if what == CONNECTION})
+    if code_envs is not None:
+        code_envs |= {(str(lang), name) for (what, name), lang in declared.items() if what == CODE_ENV}
     if connections is None:
         unchecked.append("connections (the API key may not list them)")
     if code_envs is None:
@@ -124,7 +150,7 @@ def check_instance(ws: Workspace, env_name: str, addresses: Collection[str] | No
         needs = [n for n in needs if str(n.address) in addresses]
     if not needs:
         return InstanceCheck([], [])
-    return check_needs(ws.connection(env_name), env_name, needs)
+    return check_needs(ws.connection(env_name), env_name, needs, planned(ws, env_name))
 
 
 def _connection_types(conn: Connection) -> dict[str, str | None] | None:

@@ -257,8 +257,9 @@ def _object_errors(value: dict[str, Any], schema: dict[str, Any], root: dict[str
     return errors
 
 
-@pytest.mark.parametrize("kind", ["all", "workspace", "project"])
-def test_the_validator_knows_every_keyword_of_the_schema(kind: Literal["all", "workspace", "project"]) -> None:
+@pytest.mark.parametrize("kind", ["all", "workspace", "project", "instance"])
+def test_the_validator_knows_every_keyword_of_the_schema(
+        kind: Literal["all", "workspace", "project", "instance"]) -> None:
     assert _keywords(json_schema(kind)) <= ANNOTATIONS | ASSERTIONS
 
 
@@ -282,7 +283,8 @@ def _enum_of(prop: dict[str, Any]) -> list[Any] | None:
 def test_schema_has_every_model_closed_with_its_keys_required_keys_and_values() -> None:
     schema = json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["anyOf"] == [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"}]
+    assert schema["anyOf"] == [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"},
+                               {"$ref": "#/$defs/InstanceFile"}]
     defs = schema["$defs"]
     for model in all_models():
         d = defs[model.__name__]
@@ -301,10 +303,11 @@ def test_schema_has_every_model_closed_with_its_keys_required_keys_and_values() 
         assert defs["ProjectFile"]["properties"][name]["additionalProperties"] is False
 
 
-@pytest.mark.parametrize("kind", ["workspace", "project"])
-def test_per_file_schemas_point_at_their_model(kind: Literal["workspace", "project"]) -> None:
+@pytest.mark.parametrize("kind", ["workspace", "project", "instance"])
+def test_per_file_schemas_point_at_their_model(kind: Literal["workspace", "project", "instance"]) -> None:
     schema = json_schema(kind)
-    assert schema["$ref"] == {"workspace": "#/$defs/WorkspaceFile", "project": "#/$defs/ProjectFile"}[kind]
+    assert schema["$ref"] == {"workspace": "#/$defs/WorkspaceFile", "project": "#/$defs/ProjectFile",
+                              "instance": "#/$defs/InstanceFile"}[kind]
     assert schema["$defs"] == json_schema()["$defs"]
 
 
@@ -314,11 +317,13 @@ def _example_files() -> list[tuple[str, Path]]:
         root = EXAMPLES / name
         out.append(("workspace", root / "dss-iac.yaml"))
         out += [("project", p) for p in sorted((root / "projects").glob("*.yaml"))]
+    for root in (EXAMPLES / "multi-env", EXAMPLES / "platform"):
+        out += [("instance", p) for p in sorted((root / "instance").glob("*.yaml"))]
     return out
 
 
 @pytest.mark.parametrize(("kind", "path"), _example_files(), ids=lambda v: str(v).rsplit("examples/", 1)[-1])
-def test_schema_accepts_the_example_files(kind: Literal["workspace", "project"], path: Path) -> None:
+def test_schema_accepts_the_example_files(kind: Literal["workspace", "project", "instance"], path: Path) -> None:
     document = _yaml(path.read_text(encoding="utf-8"))
     for schema in (json_schema(kind), json_schema()):
         assert schema_errors(document, schema, schema) == []

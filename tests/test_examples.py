@@ -135,3 +135,27 @@ def test_example_applies_on_the_embedded_dss_and_then_has_nothing_to_change(root
         result = ws.apply(plan)
         assert result.ok, [(r.address, r.error) for r in result.results if r.status != "ok"]
         assert [(a.symbol, a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []
+
+
+PLATFORM = EXAMPLES / "platform"
+PLATFORM_SECRETS = ("WAREHOUSE_PASSWORD", "SNOWFLAKE_PASSWORD", "LAKE_SECRET_KEY", "BQ_SERVICE_ACCOUNT_KEY",
+                    "ADA_PASSWORD", "GRACE_PASSWORD")
+
+
+def test_platform_declares_a_realistic_instance_and_applies_cleanly(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PLATFORM_SECRETS:
+        monkeypatch.setenv(name, f"{name.lower()}-value")
+    root = tmp_path / "platform"
+    shutil.copytree(PLATFORM, root, ignore=shutil.ignore_patterns(".dss-iac"))
+    config = load_workspace(root)
+    spec = config.instances["instance/dev.yaml"].spec
+    assert len({c.type for c in spec.connections.values()}) == len(spec.connections) == 5
+    assert len(spec.code_envs) == 2 and {e.language for e in spec.code_envs.values()} == {"python", "r"}
+    assert len(spec.groups) == 4 and len(spec.users) >= 2
+    with Workspace.load(root) as ws:
+        plan = ws.plan("dev")
+        order = [a.address for a in plan.actions]
+        assert order.index("connection.pg_warehouse") < order.index("dataset.SALES.orders")
+        assert ws.apply(plan).ok
+        assert not ws.plan("dev").has_changes

@@ -29,17 +29,24 @@ def register_init(sub: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("import", help="write the project file of a project that exists in DSS",
+    p = sub.add_parser("import", help="write the project file of a project, or the instance file, from DSS",
                        description="Write the project file (and recipe code) of a project that exists in DSS, and "
                                    "record it in the state, so that the next plan is empty. For a project the "
                                    "workspace declares already, add to its file what DSS holds there that dss-iac "
-                                   "does not manage (what `plan` and `drift` list as not managed).",
-                       epilog="example:\n  dss-iac import -e dev --project CHURN",
+                                   "does not manage (what `plan` and `drift` list as not managed). With --instance, "
+                                   "write the environment's instance file instead: its connections, code envs, "
+                                   "groups, users and global variables, secrets as ${env:NAME} references.",
+                       epilog="examples:\n  dss-iac import -e dev --project CHURN\n  dss-iac import -e prod --instance",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-e", "--env", required=True, metavar="ENV", help="environment to read the project from")
-    p.add_argument("--project", required=True, metavar="KEY",
-                   help="DSS project key (of a declared project: its key in the files or in this environment)")
-    p.add_argument("--file", metavar="PATH", help="project file to write (default: projects/<key>.yaml)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--project", metavar="KEY",
+                      help="DSS project key (of a declared project: its key in the files or in this environment)")
+    what.add_argument("--instance", action="store_true",
+                      help="the instance file of the environment (its `instance:` path, else --out, else "
+                           "instance/<env>.yaml, added to dss-iac.yaml)")
+    p.add_argument("--file", "--out", dest="file", metavar="PATH",
+                   help="file to write (default: projects/<key>.yaml, or instance/<env>.yaml with --instance)")
     p.add_argument("--json", action="store_true", help="print which objects were written typed, kept as DSS "
                                                        "documents (passthrough) or left out (not managed), as JSON")
     p.set_defaults(func=cmd_import)
@@ -47,8 +54,9 @@ def register(sub: Any) -> None:
                        description="Print the JSON Schema of dss-iac.yaml and of project files.",
                        epilog="example:\n  dss-iac schema --file project > schemas/dss-iac.project.schema.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--file", choices=("all", "workspace", "project"), default="all",
-                   help="which file's schema: dss-iac.yaml, project files, or both (default)")
+    p.add_argument("--file", choices=("all", "workspace", "project", "instance"), default="all",
+                   help="which file's schema: dss-iac.yaml, project files, instance files, or any of them "
+                        "(default)")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("version", help="print the version", description="Print the version.",
                        epilog="example:\n  dss-iac version", formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,6 +68,8 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     from ..importer import import_project
     from .workspace_cmds import load
 
+    if args.instance:
+        return _import_instance(args, console)
     with load(args) as ws:
         file = Path(args.directory, args.file) if args.file else None
         result = import_project(ws, args.env, args.project, file)
@@ -89,6 +99,24 @@ def _report_kept(result: Any, console: Console) -> None:
         console.out(f"Not managed (left out of the file): {len(result.skipped)}")
         for reason in result.skipped:
             console.out(f"  {reason}")
+
+
+def _import_instance(args: argparse.Namespace, console: Console) -> int:
+    from .._text import brief
+    from ..instance_import import import_instance
+    from .workspace_cmds import load
+
+    with load(args) as ws:
+        file = Path(args.directory, args.file) if args.file else None
+        result = import_instance(ws, args.env, file)
+    console.out(f"Imported the instance of {args.env}: {len(result.resources)} resources recorded in its state"
+                + (f" ({brief(result.resources)})" if result.resources else "") + ".")
+    console.out(f"Wrote {result.project_file}.")
+    for reason in result.skipped:
+        console.note(f"left out: {reason}")
+    _report_secrets(result, console)
+    console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
+    return exit_codes.OK
 
 
 def _report_secrets(result: Any, console: Console) -> None:

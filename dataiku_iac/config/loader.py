@@ -72,6 +72,16 @@ class ProjectSource:
 
 
 @dataclass(frozen=True)
+class InstanceSource:
+    """One validated instance file (an environment's connections, code envs, groups, users, global variables)."""
+
+    file: SourceFile
+    spec: Any  # an InstanceFile (config/instance_model.py)
+    # As an environment sees it: the values its `${env:...}` references gave.
+    sensitive: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     root: Path
     file: SourceFile
@@ -80,6 +90,20 @@ class WorkspaceConfig:
     projects: dict[str, ProjectSource]
     digest: str
     revision: str = ""  # the Git commit it was read from (`--at`); "" for the working tree
+    # Instance files by their path in the workspace (`instance/prod.yaml`), as environments name them.
+    instances: dict[str, InstanceSource] = field(default_factory=dict)
+
+    def instance_source(self, env_name: str, environ: Mapping[str, str] | None = None) -> InstanceSource | None:
+        """The instance file of an environment, its `${env:...}` references resolved (None: it declares none)."""
+        path = self.spec.environments[env_name].instance if env_name in self.spec.environments else None
+        source = self.instances.get(path) if path else None
+        if source is None or "${env:" not in source.file.text:
+            return source
+        data = resolve_refs(source.file, source.spec.model_dump(exclude_unset=True), (), environ,
+                            f"the instance file of environment '{env_name}'")
+        from .instance_model import instance_file_model
+
+        return InstanceSource(source.file, instance_file_model().model_validate(data), envref.sensitive_values(data))
 
     def environment(self, name: str, environ: Mapping[str, str] | None = None) -> Environment:
         """An environment with its `${env:...}` references resolved from `environ` (default: the process's)."""
@@ -284,9 +308,42 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
         projects[key] = ProjectSource(source, pspec, code)
         first_file[key] = source
     errors.extend(check_projects(projects))
+    instances: dict[str, InstanceSource] = {}
+    for name, env in spec.environments.items():
+        if env.instance is None or env.instance in instances:
+            continue
+        try:
+            instances[env.instance] = _instance_file(root, env.instance, files, wfile, name)
+        except ConfigErrors as e:
+            errors.extend(e.errors)
+            continue
+        except ConfigError as e:
+            errors.append(e)
+            continue
+        digest.update(f"\0{env.instance}\0{instances[env.instance].file.text}".encode())
     if errors:
         raise _many(errors)
-    return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest())
+    return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest(),
+                           instances=instances)
+
+
+def _instance_file(root: Path, path: str, files: FileSource, wfile: SourceFile, env_name: str) -> InstanceSource:
+    """An instance file, validated; a secret written as a literal is an error at its place."""
+    from .instance_model import instance_file_model, literal_secrets
+
+    where = ("environments", env_name, "instance")
+    if (why := outside(root / path, root, files)) is not None:
+        raise wfile.error(f"instance file '{path}' {why}", where)
+    try:
+        source = _read(root / path, root, files)
+    except ConfigError as e:
+        raise wfile.error(f"instance file '{path}' of environment '{env_name}': {e.message}", where) from None
+    data = parse_yaml(source.text, source.shown)
+    secrets = [source.error(f"a secret written in the file ({'.'.join(map(str, loc))}): give it as ${{env:NAME}} "
+                            "and set NAME where dss-iac runs", loc) for loc in literal_secrets(data)]
+    if secrets:
+        raise _many(secrets)
+    return InstanceSource(source, _validate(instance_file_model(), source, data))
 
 
 class _OverBudget(ConfigError):

@@ -83,6 +83,10 @@ class Environment(Strict):
                                           "projects that declare them")
     protected: bool = Field(default=False, description="apply and destroy refuse to delete or replace anything "
                                                         "unless given --allow-delete")
+    instance: str | None = Field(
+        default=None, description="the instance file of this environment (a path in the workspace, e.g. "
+                                  "`instance/prod.yaml`): the connections, code envs, groups, users and global "
+                                  "variables its DSS holds, planned with its projects (docs/instance.md)")
     node: str = Field(default="design", pattern=ENV_NAME, max_length=MAX_KEY_LENGTH,
                       description="embedded only: the simulator node to target (`design`, or an automation node "
                                   "named after it, such as `prod`)")
@@ -147,6 +151,14 @@ class Environment(Strict):
             if kind == "project" and "key" in change:
                 raise ValueError(f"override '{shorten(pattern)}' sets the project key, which an environment cannot "
                                  "change this way: use `project_key:` (e.g. '{key}_DEV')")
+        return v
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_path(cls, v: str | None) -> str | None:
+        if v is not None and (not v or "\0" in v or v.startswith("/") or ".." in v.split("/")
+                              or not v.endswith((".yaml", ".yml"))):
+            raise ValueError(f"instance file '{shorten(v)}' must be a relative .yaml path inside the workspace")
         return v
 
     @field_validator("host")

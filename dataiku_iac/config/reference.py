@@ -31,12 +31,13 @@ from ..resources.recipe_model import CODE_RECIPES, ENV_TYPES, JSON_VISUAL, PARAM
 from . import models
 from .envref import REF
 from .files import MAX_FILE_BYTES
+from .instance_model import instance_file_model
 from .loader import MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
 from .models import WorkspaceFile
 from .project_model import project_file_model
 from .yamlio import MAX_DEPTH, MAX_VALUES
 
-SchemaFile = Literal["all", "workspace", "project"]
+SchemaFile = Literal["all", "workspace", "project", "instance"]
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REGENERATE = "python -m dataiku_iac.config.reference > docs/config-reference.md"
 
@@ -140,7 +141,7 @@ def sections(root: type[BaseModel]) -> list[Section]:
 
 
 def all_models() -> list[type[BaseModel]]:
-    return [s.model for root in (WorkspaceFile, project_file_model()) for s in sections(root)]
+    return [s.model for root in (WorkspaceFile, project_file_model(), instance_file_model()) for s in sections(root)]
 
 
 def description_of(model: type[BaseModel], name: str) -> str:
@@ -255,6 +256,15 @@ environments:
     host: embedded
     remap:
       connections: {storage: filesystem_managed}
+"""
+
+MINIMAL_INSTANCE = """\
+connections:
+  pg_prod:
+    type: PostgreSQL
+    params: {host: db.internal, db: sales, user: etl, password: "${env:PG_PROD_PASSWORD}"}
+groups:
+  analysts: {permissions: [may_create_projects, may_write_safe_code]}
 """
 
 MINIMAL_PROJECT = """\
@@ -556,6 +566,14 @@ def _schema_howto() -> list[str]:
     ]
 
 
+def _file_part(title: str, intro: str, minimal: str, model: type[BaseModel]) -> list[str]:
+    """A part of the reference for one kind of file: its intro, a minimal example, then each of its models."""
+    lines = [f"## {title}", "", f"{intro} A minimal one:", "", "```yaml", *minimal.splitlines(), "```", ""]
+    for section in sections(model):
+        lines += render_section(section)
+    return lines
+
+
 def render_reference() -> str:
     """The whole Markdown reference of the workspace file and project files."""
     lines = [
@@ -589,19 +607,13 @@ def render_reference() -> str:
     ]
     for section in sections(WorkspaceFile):
         lines += render_section(section)
-    lines += [
-        "## Project files",
-        "",
-        "Objects are keyed by name, so a name is unique in its file and a diff shows which object changed. "
-        "A minimal one:",
-        "",
-        "```yaml",
-        *MINIMAL_PROJECT.splitlines(),
-        "```",
-        "",
-    ]
-    for section in sections(project_file_model()):
-        lines += render_section(section)
+    lines += _file_part("Project files", "Objects are keyed by name, so a name is unique in its file and a diff "
+                        "shows which object changed.", MINIMAL_PROJECT, project_file_model())
+    lines += _file_part("Instance files", "An environment's `instance:` names its instance file: the connections, "
+                        "code envs, groups, users and global variables of that environment's DSS, planned with its "
+                        "projects (connections and code envs before the datasets and recipes that use them, deleted "
+                        "after them). Secrets (passwords, keys, tokens) are only `${env:NAME}` references: a literal "
+                        "one is an error. See docs/instance.md.", MINIMAL_INSTANCE, instance_file_model())
     lines += _python_files()
     lines += _rules()
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -648,8 +660,8 @@ def _complete(defs: dict[str, Any]) -> None:
 
 def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
     """A JSON Schema (2020-12) of the workspace file, of a project file, or (`all`) of either."""
-    _, top = models_json_schema([(WorkspaceFile, "validation"), (project_file_model(), "validation")],
-                                ref_template="#/$defs/{model}")
+    _, top = models_json_schema([(WorkspaceFile, "validation"), (project_file_model(), "validation"),
+                                 (instance_file_model(), "validation")], ref_template="#/$defs/{model}")
     defs: dict[str, Any] = top["$defs"]
     _complete(defs)
     _tidy(defs)
@@ -658,10 +670,13 @@ def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
         schema |= {"title": f"dss-iac workspace file ({WORKSPACE_FILE})", "$ref": "#/$defs/WorkspaceFile"}
     elif file == "project":
         schema |= {"title": "dss-iac project file", "$ref": "#/$defs/ProjectFile"}
+    elif file == "instance":
+        schema |= {"title": "dss-iac instance file", "$ref": "#/$defs/InstanceFile"}
     else:
         schema |= {"title": "dss-iac configuration file",
-                   "description": f"{WORKSPACE_FILE} (a workspace file) or a project file",
-                   "anyOf": [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"}]}
+                   "description": f"{WORKSPACE_FILE} (a workspace file), a project file or an instance file",
+                   "anyOf": [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"},
+                             {"$ref": "#/$defs/InstanceFile"}]}
     schema["$defs"] = defs
     return schema
 
@@ -669,7 +684,7 @@ def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dataiku_iac.config.reference",
                                      description="Print the configuration reference (Markdown) or a JSON Schema.")
-    parser.add_argument("--schema", choices=["all", "workspace", "project"],
+    parser.add_argument("--schema", choices=["all", "workspace", "project", "instance"],
                         help="print the JSON Schema of the given file kind instead of the Markdown reference")
     args = parser.parse_args(argv)
     if args.schema:

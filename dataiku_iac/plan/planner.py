@@ -52,7 +52,7 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State, parall
     A passthrough object is read as its DSS document: the form its `desired` fields (or, once removed from the
     configuration, its recorded ones) give it."""
     addresses = sorted(set(addresses))
-    projects = sorted({a.project for a in addresses})
+    projects = sorted({a.project for a in addresses if not a.in_instance})
     remotes: dict[Address, Remote | None] = {}
 
     def read(a: Address) -> tuple[Address, Remote | None]:
@@ -66,7 +66,7 @@ def refresh(conn: Connection, addresses: Iterable[Address], state: State, parall
         for a, r in pool.map(read, [Address("project", p) for p in projects]):
             remotes[a] = r
         alive = {a.project for a, r in remotes.items() if r is not None}
-        rest = [a for a in addresses if a.kind != "project" and a.project in alive]
+        rest = [a for a in addresses if a.kind != "project" and (a.in_instance or a.project in alive)]
         for a, r in pool.map(read, rest):
             remotes[a] = r
     for a in addresses:

@@ -153,6 +153,9 @@ class Kind(ABC):
     # Fields of `model` naming a file, relative to the project file, whose text the loader reads (a wiki article's
     # Markdown): the text is `source.code[file_key(kind.collection, name, field)]`.
     file_fields: ClassVar[tuple[str, ...]] = ()
+    # "project": its objects belong to a project (`kind.PROJECT[.NAME]`); "instance": to the DSS instance of an
+    # environment, declared in the environment's instance file (`kind.NAME`, see resources/instance_base.py).
+    scope: ClassVar[str] = "project"
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -183,7 +186,12 @@ class Kind(ABC):
     @property
     def project_level(self) -> bool:
         """One object per project, addressed `kind.PROJECT` (no name)."""
-        return self.collection is None
+        return self.collection is None and self.scope == "project"
+
+    @property
+    def instance_level(self) -> bool:
+        """An object of the DSS instance (a connection, a group...), addressed `kind.NAME`."""
+        return self.scope == "instance"
 
     def config_path(self, name: str | None) -> tuple[str, ...]:
         """Where an object's configuration sits in its project file: `(collection, name)` by default."""

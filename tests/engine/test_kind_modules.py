@@ -44,6 +44,8 @@ def test_each_built_in_kind_declares_its_model_in_its_own_module() -> None:
     assert {"project", "variables", "permissions", "dataset", "managed_folder", "zone"} <= {k.name for k in moved}
     for kind in moved:
         model = _root_model(kind)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue  # an open mapping (instance variables): no model of its own to place
         # Its module, or one named after it (`recipe_model.py` beside `recipe.py`).
         assert model.__module__.startswith(type(kind).__module__), \
             f"{kind.name}: {model.__name__} is in {model.__module__}"

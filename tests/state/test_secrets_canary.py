@@ -235,3 +235,55 @@ def test_a_canary_from_the_environment_reaches_no_file_plan_stream_or_git_histor
           f"{len(streams)} output streams, {len(files)} files, {len(objects)} Git objects scanned")
     assert len(PLAIN_KEYS) >= 10
 
+
+
+# -- connection and user secrets of an instance file ------------------------------------------------------------------
+CONN_CANARY = f"CONN-CANARY-{uuid.uuid4().hex[:12]}"
+USER_CANARY = f"USER-CANARY-{uuid.uuid4().hex[:12]}"
+INSTANCE = """\
+connections:
+  pg_prod:
+    type: PostgreSQL
+    params: {host: db.prod, db: sales, user: etl, password: "${env:PG_PASSWORD}"}
+  lake:
+    type: S3
+    params: {bucket: lake, accessKey: AKIAEXAMPLE, secretKey: "${env:PG_PASSWORD}"}
+users:
+  ada: {groups: [], password: "${env:ADA_PASSWORD}"}
+"""
+
+
+def test_connection_and_user_secrets_reach_dss_and_nothing_else(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSS_KEY", KEY)
+    monkeypatch.setenv("PG_PASSWORD", CONN_CANARY)
+    monkeypatch.setenv("ADA_PASSWORD", USER_CANARY)
+    with Simulator(api_key=KEY, govern=False, automation_nodes=()) as sim:
+        root = write_workspace(tmp_path, {}, workspace_yaml=(
+            f"version: 1\nenvironments:\n  prod: {{host: '{sim.base_url}', api_key: '${{env:DSS_KEY}}', "
+            f"instance: instance/prod.yaml}}\n  mirror: {{host: '{sim.base_url}', api_key: '${{env:DSS_KEY}}'}}\n"),
+            files={"instance/prod.yaml": INSTANCE})
+        outputs = []
+        for args in (["plan", "-e", "prod"], ["plan", "-e", "prod", "--json"], ["plan", "-e", "prod", "--markdown"],
+                     ["plan", "-e", "prod", "--out", "prod.plan"], ["apply", "prod.plan"],
+                     ["drift", "-e", "prod", "--json"], ["state", "show", "-e", "prod", "connection.pg_prod"],
+                     ["import", "-e", "mirror", "--instance"],
+                     ["state", "pull", "-e", "prod"]):
+            code = main(["-C", str(root), *args])
+            captured = capsys.readouterr()
+            outputs.append((args, code, captured.out + captured.err))
+        stored = sim.node().store.coll("connections")
+        assert stored["pg_prod"]["params"]["password"] == CONN_CANARY  # DSS has it: that is the point
+        assert stored["lake"]["params"]["secretKey"] == CONN_CANARY
+        # A changed secret is an update, told without the value.
+        monkeypatch.setenv("PG_PASSWORD", CONN_CANARY + "-rotated")
+        assert main(["-C", str(root), "plan", "-e", "prod", "--detailed-exitcode"]) == 2
+        captured = capsys.readouterr()
+        outputs.append((["plan after rotation"], 2, captured.out + captured.err))
+        assert "params.password" in captured.out
+    assert [code for _, code, _ in outputs[:-1]] == [0] * (len(outputs) - 1), outputs
+    for args, _, text in outputs:
+        assert CONN_CANARY not in text and USER_CANARY not in text and KEY not in text, args
+    for path in every_file(root):
+        data = path.read_bytes()
+        assert CONN_CANARY.encode() not in data and USER_CANARY.encode() not in data, path

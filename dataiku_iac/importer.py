@@ -22,6 +22,7 @@ from .config.envref import has_ref
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
 from .resources import KINDS, Address, Remote, passthrough, registry
+from .resources._shapes import Unwritable
 from .resources.address import INSTANCE
 from .resources.base import ImportContext, Kind
 from .secrets import is_secret_key
@@ -261,7 +262,7 @@ def _entry(kind: Kind, a: Address, r: Remote, ctx: ImportContext,
     try:
         entry = kind.config_entry(a.name, r.fields, ctx)
         typed = entry is None or kind.project_level or kind.covers(_as_written(kind.config_path(a.name), entry))
-    except (KeyError, TypeError, ValueError, AttributeError):  # a shape the typed form cannot even read
+    except (KeyError, TypeError, ValueError, AttributeError, Unwritable):  # a shape the typed form cannot say
         entry, typed = None, False
     if typed:
         return None if entry is None else (kind.config_path(a.name), entry)

@@ -383,6 +383,8 @@ def to_yaml(family: str, f: Mapping[str, Any], spelled: Mapping[str, Any], code_
         if k in ("items", "datasets") and any(":" in x for x in v):
             raise Unwritable(f"the {family} names {', '.join(x for x in v if ':' in x)}, which the configuration "
                              "cannot name")
+        if k == "scenario" and not v:  # DSS's new step or trigger, no scenario chosen yet
+            raise Unwritable(f"the {family} names no scenario, which the configuration cannot say")
         if k == "scenario" and "." not in v:
             v = v.lower()  # this project's scenario, by its YAML key (dss-iac creates ids from the key)
         out[k] = v

@@ -410,7 +410,9 @@ class Workspace:
         from .plan.planner import fingerprint, refresh
 
         addresses = [Address.parse(a.address) for a in plan.actions]
-        now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism), state, fields)
+        desired = {Address.parse(a): f for a, f in fields.items()}
+        now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism, desired), state,
+                          fields)
         if now != plan.remote_fingerprint:
             raise StalePlanError("the plan is stale: objects it read in DSS have changed since it was made; "
                                  "plan again")

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..dss.connect import Connection, call, read_with_retry
 from ..errors import DSSApiError, DssIacError
+from ..plan.diff import diff_fields
 from ..plan.model import Action, ActionType, Plan
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import Sensitive, taint
@@ -255,8 +256,25 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
         found = remote
         call(conn, lambda: kind.update(conn.client, desired, found))
         remote_id, phase = remote.remote_id, "update"
-    recorder.put(a.address, ResourceState(a.kind, remote_id, recorder.fingerprints.scrub(dict(desired.fields)),
-                                          deps), phase)
+    written = recorder.fingerprints.scrub(dict(desired.fields))
+    version = _written_version(kind, conn, desired, remote_id, written, recorder) if kind.versioned else None
+    recorder.put(a.address, ResourceState(a.kind, remote_id, written, deps, version), phase)
+
+
+def _written_version(kind: Any, conn: Connection, desired: Desired, remote_id: str, written: dict[str, Any],
+                     recorder: StateRecorder) -> int | None:
+    """The version DSS gave the object with this write, read back, so that the next refresh need not read it again.
+    Recorded only when DSS holds what was just written: anything else (an edit made meanwhile, DSS's own reshaping)
+    leaves it unknown, and the next refresh reads the object."""
+    try:
+        remote = read_with_retry(conn, lambda: kind.read(conn.client, desired.address, remote_id))
+    except DssIacError:
+        return None  # the write is done: only the saving of a read is lost
+    if remote is None or diff_fields(desired.fields, remote.fields, open_maps=kind.open_maps,
+                                     previously_managed=written, fingerprints=recorder.fingerprints):
+        return None
+    version: int | None = kind.version_of(remote)
+    return version
 
 
 def _delete(kind: Any, conn: Connection, address: Address, remote_id: str) -> None:

@@ -26,7 +26,7 @@ from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address, split_ref
-from .base import CODE_ENV, Desired, ImportContext, Kind, Remote, nonempty
+from .base import CODE_ENV, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
 from .context import EnvContext
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ class RecipeKind(Kind):
         return out
 
     listed = True
+    versioned = True  # every save (definition or code) bumps it, and DSS's rewiring of a renamed input (tests/contract)
+    names_of = frozenset({"managed_folder"})  # its fields name the folders DSS refers to by id
 
     def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
         return "R" if entry.type == "r" else "PYTHON", entry.type  # the code env's language
@@ -99,8 +101,12 @@ class RecipeKind(Kind):
         return entry | nonempty({"code_env": f.get("code_env"), "params": f["params"], "tags": f["tags"],
                                  "description": f["description"]})
 
-    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
-        return [(str(r["name"]), str(r["name"])) for r in project.list_recipes()]
+    def listing(self, project: DSSProject) -> list[Listed]:
+        return [Listed(str(r["name"]), str(r["name"]), version_number(r), r) for r in map(dict, project.list_recipes())]
+
+    def version_of(self, remote: Remote) -> int | None:
+        raw = remote.raw
+        return version_number(raw.get_recipe_raw_definition()) if raw is not None else None
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)

@@ -1,0 +1,138 @@
+"""Refresh: what DSS holds for a plan's resources, in as few requests as DSS allows (docs/performance.md).
+
+Each project is read first: the contents of a missing project are not asked for. Then every listed kind is
+listed once per project. An object of a `versioned` kind whose version has not moved since the state recorded it,
+and whose configuration is what the state holds, is taken from the state without a request; a kind whose list
+reply carries every managed field (zones) is made from it; everything else is read one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..dss.connect import Connection, read_with_retry
+from ..resources import KINDS, Address, Remote
+from ..resources.base import Listed
+from ..state.model import ResourceState, State
+from .diff import diff_fields
+
+if TYPE_CHECKING:
+    from ..resources.base import Kind
+
+# (project key, kind name) -> that kind's list reply in that project
+Listings = dict[tuple[str, str], list[Listed]]
+
+
+@dataclass
+class Refreshed:
+    remotes: dict[Address, Remote | None]
+    listings: Listings = field(default_factory=dict)
+    reads: int = 0  # objects read one by one (beyond the projects and the lists)
+
+
+def refresh_objects(conn: Connection, addresses: Iterable[Address], state: State, parallelism: int,
+                    desired: Mapping[Address, Mapping[str, Any]] | None = None,
+                    also_list: Iterable[str] = ()) -> Refreshed:
+    """`desired`: the configuration's fields of the resources it holds; an object is taken from the state only when
+    they are what the state recorded (otherwise the plan shows what DSS holds, read). `also_list`: projects whose
+    every listed kind is listed, resources or not (to find what dss-iac does not manage)."""
+    addresses = sorted(set(addresses))
+    projects = sorted({a.project for a in addresses})
+    remotes: dict[Address, Remote | None] = {}
+    out = Refreshed(remotes)
+    workers = max(1, parallelism)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for a, r in pool.map(lambda a: (a, _read(conn, a, state.resources.get(str(a)))),
+                             [Address("project", p) for p in projects]):
+            remotes[a] = r
+        alive = {a.project for a, r in remotes.items() if r is not None}
+        extra = set(also_list)
+        kinds = {(a.project, KINDS[a.kind]) for a in addresses if a.project in alive and KINDS[a.kind].listed}
+        wanted = sorted({(p, k.name) for p, k in kinds} | {(p, other) for p, k in kinds for other in k.names_of}
+                        | {(p, k.name) for p in extra & alive for k in KINDS.values() if k.listed})
+        for task, listed in zip(wanted, pool.map(lambda t: _list(conn, *t), wanted), strict=True):
+            out.listings[task] = listed
+        rest = [a for a in addresses if a.kind != "project" and a.project in alive]
+        known = _Known(state, out.listings)
+        plans = {a: _from_list(conn, a, known, desired) for a in rest}
+        to_read = [a for a, found in plans.items() if found is _READ]
+        out.reads = len(to_read)
+        for a, r in pool.map(lambda a: (a, _read(conn, a, state.resources.get(str(a)))), to_read):
+            remotes[a] = r
+        remotes.update({a: found for a, found in plans.items() if found is not _READ})
+    for a in addresses:
+        remotes.setdefault(a, None)
+    return out
+
+
+_READ: Any = object()  # the object must be read one by one
+
+
+def _read(conn: Connection, a: Address, entry: ResourceState | None) -> Remote | None:
+    kind = KINDS[a.kind]
+    return read_with_retry(conn, lambda: kind.read(conn.client, a, entry.remote_id if entry else None))
+
+
+def _list(conn: Connection, project_key: str, kind_name: str) -> list[Listed]:
+    project = conn.client.get_project(project_key)
+    listed: list[Listed] = read_with_retry(conn, lambda: KINDS[kind_name].listing(project))
+    return listed
+
+
+class _Known:
+    """The list replies and the state, by project."""
+
+    def __init__(self, state: State, listings: Listings) -> None:
+        self.state = state
+        self.listings: dict[str, dict[str, list[Listed]]] = {}
+        for (p, k), listed in listings.items():
+            self.listings.setdefault(p, {})[k] = listed
+        self.recorded: dict[tuple[str, str], set[tuple[str, str | None]]] = {}
+        for key, e in state.resources.items():
+            a = Address.parse(key)
+            self.recorded.setdefault((a.project, e.kind), set()).add((e.remote_id, a.name))
+        self._vouched: dict[tuple[str, str], bool] = {}
+
+    def names_vouched(self, kind: Kind, project_key: str) -> bool:
+        """Whether the names a kind's fields show for objects DSS refers to by id (a recipe's folders) are still those
+        the state knows: every such object of the project is managed, under the same id and name. A folder renamed
+        by hand is renamed in the recipes that use it, their versions unmoved."""
+        if (project_key, kind.name) not in self._vouched:
+            listed = self.listings.get(project_key, {})
+            self._vouched[(project_key, kind.name)] = all(
+                other in listed and {(o.remote_id, o.name) for o in listed[other]}
+                == self.recorded.get((project_key, other), set()) for other in kind.names_of)
+        return self._vouched[(project_key, kind.name)]
+
+
+def _from_list(conn: Connection, a: Address, known: _Known, desired: Mapping[Address, Mapping[str, Any]] | None) -> Any:
+    """The object from the list replies and the state, None when it is gone, or `_READ`."""
+    kind = KINDS[a.kind]
+    listings = known.listings.get(a.project, {})
+    listing = listings.get(a.kind)
+    if listing is None:
+        return _READ
+    entry = known.state.resources.get(str(a))
+    if entry is None:
+        return None if not listing else _READ  # nothing of the kind in the project: nothing to find by name
+    listed = next((o for o in listing if o.remote_id == entry.remote_id), None)
+    if listed is None:
+        return _READ  # gone, or found under its name again (a zone made anew by hand): the kind knows
+    made = kind.from_listing(conn.client.get_project(a.project), listed, listings)
+    if made is not None:
+        return made
+    fields = (desired or {}).get(a)
+    unmoved = kind.versioned and entry.version is not None and listed.version == entry.version
+    if unmoved and fields is not None and _as_recorded(kind, fields, entry, known.state) \
+            and known.names_vouched(kind, a.project):
+        return Remote(entry.remote_id, dict(entry.fields))
+    return _READ
+
+
+def _as_recorded(kind: Kind, fields: Mapping[str, Any], entry: ResourceState, state: State) -> bool:
+    """Whether the configuration is what the state recorded: then DSS, at the recorded version, holds it too."""
+    return not diff_fields(fields, entry.fields, open_maps=kind.open_maps, previously_managed=entry.fields,
+                           fingerprints=state.fingerprints)

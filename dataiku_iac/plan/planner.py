@@ -201,10 +201,11 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
         reason = "deleted outside dss-iac" if entry is not None else "not in DSS"
         return Action(key, kind.name, ActionType.CREATE, reason, _listed(fields), fields=fields, depends_on=deps,
                       notes=d.notes)
-    changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior,
-                                fingerprints=fps))
+    # Equal fields differ nowhere: no diff to make (most objects of most plans).
+    changes = () if fields == remote.fields else tuple(
+        diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps))
     drift: tuple[FieldChange, ...] = ()
-    if prior is not None:
+    if prior is not None and prior != remote.fields:
         # Told as what happened in DSS: from the value last applied to the value found.
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
                       diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior,

@@ -134,5 +134,5 @@ def _from_list(conn: Connection, a: Address, known: _Known, desired: Mapping[Add
 
 def _as_recorded(kind: Kind, fields: Mapping[str, Any], entry: ResourceState, state: State) -> bool:
     """Whether the configuration is what the state recorded: then DSS, at the recorded version, holds it too."""
-    return not diff_fields(fields, entry.fields, open_maps=kind.open_maps, previously_managed=entry.fields,
-                           fingerprints=state.fingerprints)
+    return fields == entry.fields or not diff_fields(fields, entry.fields, open_maps=kind.open_maps,
+                                                     previously_managed=entry.fields, fingerprints=state.fingerprints)

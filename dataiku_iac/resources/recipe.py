@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,15 +131,20 @@ class RecipeKind(Kind):
             creator.with_output(ids.get(ref, ref))
         if "code" in fields and hasattr(creator, "with_script"):  # the SQL query creator has no script
             creator.with_script(fields["code"])
-        with _flow_lock(project.project_key):
+        lock = _flow_lock(project.project_key)
+        with lock.shared():
             try:
                 recipe = creator.create()
             except DataikuException:
+                recipe = None
+        if recipe is None:
+            with lock.exclusive():
                 # Another recipe may still write an output (outputs moving between recipes, or a recipe renamed
                 # and its old self not deleted yet): take the outputs, then try once more; a second refusal is
                 # the real error.
                 _release_outputs(project, name, {ids.get(ref, ref) for ref in fields["outputs"]})
                 recipe = creator.create()
+        with lock.shared():
             settings = recipe.get_settings()
             _write(settings, fields, ids)
             settings.save()
@@ -149,9 +155,10 @@ class RecipeKind(Kind):
         settings = remote.raw if remote.raw is not None else project.get_recipe(remote.remote_id).get_settings()
         ids = used_folder_ids(project, desired.depends_on)
         current = set(_refs(settings.get_recipe_raw_definition(), "outputs"))
-        with _flow_lock(project.project_key):
-            _release_outputs(project, remote.remote_id,
-                             {ids.get(ref, ref) for ref in desired.fields["outputs"]} - current)
+        claimed = {ids.get(ref, ref) for ref in desired.fields["outputs"]} - current
+        lock = _flow_lock(project.project_key)
+        with lock.exclusive() if claimed else lock.shared():
+            _release_outputs(project, remote.remote_id, claimed)
             _write(settings, desired.fields, ids, desired.removed.get("params", ()))
             settings.save()
 
@@ -197,15 +204,49 @@ def _release_outputs(project: DSSProject, name: str, claimed: set[str]) -> None:
         absent_as_none(settings.save)  # the recipe may be deleted meanwhile, by this very apply
 
 
-# One lock per project, held while a recipe is written: `_release_outputs` rewrites other recipes, and must
-# not interleave with their own read-merge-write saves in a parallel apply (that would undo one of the two).
-_LOCKS: dict[str, threading.Lock] = {}
+class _FlowLock:
+    """Held while a recipe is written. `_release_outputs` rewrites other recipes, and must not interleave with their
+    own read-merge-write saves in a parallel apply (that would undo one of the two): it holds the lock alone, while
+    writes that touch only their own recipe share it (a project's recipes are written side by side)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._sharing = 0
+        self._alone = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._alone)
+            self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._sharing -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._alone and not self._sharing)
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._cond.notify_all()
+
+
+# One lock per project.
+_LOCKS: dict[str, _FlowLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def _flow_lock(project_key: str) -> threading.Lock:
+def _flow_lock(project_key: str) -> _FlowLock:
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(project_key, threading.Lock())
+        return _LOCKS.setdefault(project_key, _FlowLock())
 
 
 def _maybe_folder_id(ref: str) -> bool:

@@ -30,7 +30,6 @@ Listings = dict[tuple[str, str], list[Listed]]
 class Refreshed:
     remotes: dict[Address, Remote | None]
     listings: Listings = field(default_factory=dict)
-    reads: int = 0  # objects read one by one (beyond the projects and the lists)
 
 
 def refresh_objects(conn: Connection, addresses: Iterable[Address], state: State, parallelism: int,
@@ -53,13 +52,20 @@ def refresh_objects(conn: Connection, addresses: Iterable[Address], state: State
         kinds = {(a.project, KINDS[a.kind]) for a in addresses if a.project in alive and KINDS[a.kind].listed}
         wanted = sorted({(p, k.name) for p, k in kinds} | {(p, other) for p, k in kinds for other in k.names_of}
                         | {(p, k.name) for p in extra & alive for k in KINDS.values() if k.listed})
-        for task, listed in zip(wanted, pool.map(lambda t: _list(conn, *t), wanted), strict=True):
-            out.listings[task] = listed
         rest = [a for a in addresses if a.kind != "project" and a.project in alive]
+        # Objects of kinds not listed are read beside the lists: the plan waits for one round-trip less.
+        listed = set(wanted)
+        direct = [a for a in rest if (a.project, a.kind) not in listed]
+        for task, got in zip([*wanted, *direct], pool.map(
+                lambda t: _list(conn, *t) if isinstance(t, tuple) else _read(conn, t, state.resources.get(str(t))),
+                [*wanted, *direct]), strict=True):
+            if isinstance(task, Address):
+                remotes[task] = got
+            else:
+                out.listings[task] = got
         known = _Known(state, out.listings)
-        plans = {a: _from_list(conn, a, known, desired) for a in rest}
+        plans = {a: _from_list(conn, a, known, desired) for a in rest if a not in remotes}
         to_read = [a for a, found in plans.items() if found is _READ]
-        out.reads = len(to_read)
         for a, r in pool.map(lambda a: (a, _read(conn, a, state.resources.get(str(a)))), to_read):
             remotes[a] = r
         remotes.update({a: found for a, found in plans.items() if found is not _READ})

@@ -11,8 +11,8 @@ from typing import Any
 
 from ..dss.connect import Connection, call, read_with_retry
 from ..errors import DSSApiError, DssIacError
-from ..plan.diff import diff_fields
 from ..plan.model import Action, ActionType, Plan
+from ..plan.refresh import version_held
 from ..resources import KINDS, Address, Desired, Remote
 from ..secrets import Sensitive, taint
 from ..state.model import ResourceState
@@ -270,11 +270,7 @@ def _written_version(kind: Any, conn: Connection, desired: Desired, remote_id: s
         remote = read_with_retry(conn, lambda: kind.read(conn.client, desired.address, remote_id))
     except DssIacError:
         return None  # the write is done: only the saving of a read is lost
-    if remote is None or diff_fields(desired.fields, remote.fields, open_maps=kind.open_maps,
-                                     previously_managed=written, fingerprints=recorder.fingerprints):
-        return None
-    version: int | None = kind.version_of(remote)
-    return version
+    return None if remote is None else version_held(kind, remote, desired.fields, written, recorder.fingerprints)
 
 
 def _delete(kind: Any, conn: Connection, address: Address, remote_id: str) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..dss.connect import Connection, read_with_retry
 from ..resources import KINDS, Address, Remote
 from ..resources.base import Listed
+from ..secrets import Fingerprints
 from ..state.model import ResourceState, State
 from .diff import diff_fields
 
@@ -142,3 +143,13 @@ def _as_recorded(kind: Kind, fields: Mapping[str, Any], entry: ResourceState, st
     """Whether the configuration is what the state recorded: then DSS, at the recorded version, holds it too."""
     return fields == entry.fields or not diff_fields(fields, entry.fields, open_maps=kind.open_maps,
                                                      previously_managed=entry.fields, fingerprints=state.fingerprints)
+
+
+def version_held(kind: Kind, remote: Remote, fields: Mapping[str, Any], recorded: Mapping[str, Any],
+                 fingerprints: Fingerprints) -> int | None:
+    """The version to record for an object just read as `remote` whose state records `recorded` (the configuration's
+    `fields`, sealed): its version when DSS holds those fields, else None (the next refresh reads it)."""
+    if diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=recorded,
+                   fingerprints=fingerprints):
+        return None
+    return kind.version_of(remote)

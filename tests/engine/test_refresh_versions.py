@@ -278,3 +278,22 @@ def _plan_reading_everything(ws: Workspace) -> Any:
     plan, _ = make_plan(environment="dev", desired=desired, state=state, conn=ws.connection("dev"),
                         config_digest=ws.config.digest)
     return plan
+
+
+def test_an_imported_project_is_not_read_again(tmp_path: Path) -> None:
+    """`import` records the versions of what it read: the next plan lists, and reads no object."""
+    from dataiku_iac.importer import import_project
+
+    with Simulator(govern=False, automation_nodes=()) as sim:
+        project = sim.client().create_project("HAND", "Made by hand", "admin")
+        project.create_fslike_dataset("raw", "Filesystem", "filesystem_managed", "/hand/raw")
+        project.create_managed_folder("files")
+        yaml = f"version: 1\nprojects: [projects/*.yaml]\nenvironments:\n  dev:\n    host: {sim.base_url}\n" \
+               f"    api_key: {sim.api_key}\n"
+        write_workspace(tmp_path, {}, yaml)
+        with Workspace.load(tmp_path) as ws:
+            import_project(ws, "dev", "HAND")
+        with Workspace.load(tmp_path) as ws:
+            plan, log = _plan_counted(ws, sim)
+            assert not plan.changes
+            assert [e["path"] for e in log if OBJECT_GET.search(e["path"])] == []

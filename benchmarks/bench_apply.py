@@ -7,7 +7,6 @@ the requests per operation by kind, and the state writes; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -20,10 +19,6 @@ import synthetic
 
 from dataiku_iac import Workspace
 from dataiku_iac.sim import Simulator
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -39,7 +34,7 @@ def main() -> None:
             ops = Counter(a.kind for a in plan.changes)
             sim.configure(latency_ms=args.latency_ms)
             sim.reset_stats()
-            print(f"before: {load()}")
+            print(f"before: {synthetic.load()}")
             t0 = time.perf_counter()
             result = ws.apply(plan, parallelism=args.parallelism)
             wall = time.perf_counter() - t0
@@ -56,7 +51,7 @@ def main() -> None:
             per_kind = _per_kind(stats["byRoute"])
             print("  requests per create, by kind (routes of the kind's own objects; project: everything else): "
                   + ", ".join(f"{k} {per_kind.get(k, 0) / ops[k]:.2f}" for k in ops))
-            print(f"after: {load()}")
+            print(f"after: {synthetic.load()}")
 
 
 # The kind whose objects a route's path names (the first match); other routes count for the project.

@@ -7,7 +7,6 @@ with N objects edited by hand, exactly N more reads. Prints figures beside the f
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -19,10 +18,6 @@ import synthetic
 
 from dataiku_iac import Workspace
 from dataiku_iac.sim import Simulator
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -41,7 +36,7 @@ def main() -> None:
             result = ws.apply(plan, parallelism=16)
             t2 = time.perf_counter()
             n = len(plan.actions)
-            print(f"workspace: {args.projects} projects, {n} resources; {load()}")
+            print(f"workspace: {args.projects} projects, {n} resources; {synthetic.load()}")
             print(f"first plan (no latency): {t1 - t0:.2f} s; apply: {t2 - t1:.2f} s, "
                   f"{len(result.succeeded)} ok, {len(result.failed)} failed, {result.state_writes} state writes")
             for latency in args.latency_ms:
@@ -56,7 +51,7 @@ def main() -> None:
                     print(f"no-op plan, {latency:.0f} ms latency, parallelism {parallelism}: {wall:.2f} s | "
                           f"floor {floor:.2f} s | ratio {wall / floor:.2f} (target <= 1.5) | {requests} requests "
                           f"({requests / n:.3f} per resource, target <= 0.25) | changes {len(again.changes)} | "
-                          f"{load()}")
+                          f"{synthetic.load()}")
             sim.configure(latency_ms=0)
             _edited(ws, sim, args.edits)
 

@@ -110,8 +110,7 @@ def _describe_dataset(name: str) -> Callable[[DSSProject], str]:
 
 
 def _describe_folder(project: DSSProject) -> str:
-    folder = next(f for f in project.list_managed_folders() if f["name"] == "files")
-    settings = project.get_managed_folder(folder["id"]).get_settings()
+    settings = project.get_managed_folder(_folder_id(project)).get_settings()
     settings.description = "edited by hand"
     settings.save()
     return f"managed_folder.{KEY}.files"
@@ -157,6 +156,12 @@ def test_n_objects_edited_by_hand_cost_exactly_n_reads(applied: tuple[Workspace,
 
 # -- the property: no edit is missed -----------------------------------------------------------------------------
 
+def _folder_id(project: DSSProject) -> str:
+    """The project's one folder (whatever an earlier edit renamed it to)."""
+    (folder,) = project.list_managed_folders()
+    return str(folder["id"])
+
+
 def _scenario_id(project: DSSProject) -> str:
     return str(next(dict(s)["id"] for s in project.list_scenarios()))
 
@@ -186,8 +191,7 @@ def _dataset_schema(project: DSSProject) -> str:
 
 
 def _rename_folder(project: DSSProject) -> str:
-    folder = next(f for f in project.list_managed_folders() if f["name"] == "files")
-    project.get_managed_folder(folder["id"]).rename("renamed by hand")
+    project.get_managed_folder(_folder_id(project)).rename("renamed by hand")
     return f"managed_folder.{KEY}.files"
 
 

@@ -24,9 +24,11 @@ test-all: test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python .ci/typecheck.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python .ci/typecheck.py
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The long run of the hostile-input fuzz harness (`make test` runs a few dozen workspaces; this, 400).

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._text import brief
     from .adopt import AdoptError, set_path
     from .adopt import Edit as AdoptEdit
-    from .apply.applier import ApplyResult, ProgressEvent, StepResult
+    from .apply.applier import ApplyResult, ProgressEvent, ProgressEventType, StepPhase, StepResult, StepStatus
     from .cli.main import main as cli_main
     from .config.edit import changes_between
     from .config.errors_map import to_config_errors
@@ -70,6 +70,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ApplyResult": (".apply.applier", "ApplyResult"),
     "StepResult": (".apply.applier", "StepResult"),
     "ProgressEvent": (".apply.applier", "ProgressEvent"),
+    "ProgressEventType": (".apply.applier", "ProgressEventType"),
+    "StepPhase": (".apply.applier", "StepPhase"),
+    "StepStatus": (".apply.applier", "StepStatus"),
     "DriftReport": (".drift", "DriftReport"),
     "DriftItem": (".drift", "DriftItem"),
     "AdoptEdit": (".adopt", "Edit"),
@@ -153,10 +156,13 @@ __all__ = [
     "PlanError",
     "Position",
     "ProgressEvent",
+    "ProgressEventType",
     "SignOffError",
     "StalePlanError",
     "StateError",
+    "StepPhase",
     "StepResult",
+    "StepStatus",
     "TestResult",
     "TestRun",
     "Unmanaged",

@@ -197,8 +197,8 @@ def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[st
                                "(letters, digits, underscores)")
                 continue
             found.append((Address(kind.name, key, name), remote_id))
-    for address, remote_id in found:
-        remote = KINDS[address.kind].read(client, address, remote_id)
+    for address, listed_id in found:
+        remote = KINDS[address.kind].read(client, address, listed_id)
         if remote is not None:
             remotes[address] = remote
     return remotes, skipped

@@ -65,7 +65,7 @@ def set_disabled(widget: W.Widget, disabled: bool) -> None:
         widget.disabled = disabled
 
 
-def _button(description: str, on_click: Callable[[], None], **kw: Any) -> W.Button:
+def _button(description: str, on_click: Callable[[], object], **kw: Any) -> W.Button:
     b = W.Button(description=description, layout=W.Layout(width="auto"), **kw)
     b.on_click(lambda _: on_click())
     return b
@@ -280,7 +280,7 @@ class ScenarioForm(Form):
         self.box.children = [self.active, self.triggers.box, self.on_datasets.box]
 
     def _dataset_trigger(self, row: Any) -> list[W.Widget]:
-        t = row if isinstance(row, dict) else {"type": "dataset", "datasets": []}
+        t: dict[str, Any] = row if isinstance(row, dict) else {"type": "dataset", "datasets": []}
         return [_text(", ".join(t.get("datasets") or []), "orders, customers", "14em"),
                 W.BoundedIntText(value=int(t.get("delay", 900)), min=0, max=10**6, layout=W.Layout(width="7em")),
                 W.Checkbox(value=bool(t.get("active", True)), indent=False, layout=W.Layout(width="3em"))]
@@ -321,8 +321,8 @@ class ScenarioForm(Form):
             origin = self.on_datasets.origins.get(id(row))
             t = dict(origin) if isinstance(origin, dict) else {"type": "dataset"}
             t["datasets"] = [n.strip() for n in names.value.split(",") if n.strip()]
-            for key, value, default in (("delay", delay.value, 900), ("active", active.value, True)):
-                if value != default or key in t:
+            for key, value, usual in (("delay", delay.value, 900), ("active", active.value, True)):
+                if value != usual or key in t:
                     t[key] = value
             triggers.append((origin, t))
         # Triggers keep their place in the file (the list is compared in order); new ones go last.

@@ -19,6 +19,7 @@ def test_wheel_maps_front_ends_under_dataiku_iac(tmp_path: Path) -> None:
     assert top_levels == {"dataiku_iac"}  # never a top-level `tui` or `notebook` package
     assert "dataiku_iac/tui/__init__.py" in names
     assert "dataiku_iac/notebook/__init__.py" in names
+    assert "dataiku_iac/py.typed" in names  # users' type checkers read our hints (PEP 561)
     # Every package folder in the source tree ships.
     for init in (ROOT / "dataiku_iac").rglob("__init__.py"):
         assert str(init.relative_to(ROOT)) in names

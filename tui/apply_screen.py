@@ -11,7 +11,16 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import Footer, ProgressBar, Static
 
-from dataiku_iac import ApplyResult, ConfigError, Plan, ProgressEvent, StalePlanError, brief
+from dataiku_iac import (
+    ApplyResult,
+    ConfigError,
+    Plan,
+    ProgressEvent,
+    ProgressEventType,
+    StalePlanError,
+    StepStatus,
+    brief,
+)
 
 from . import view
 from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
@@ -19,7 +28,8 @@ from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
 if TYPE_CHECKING:
     from .app import DssIacApp
 
-STATUS = {"ok": Text("✓ ok", "green"), "failed": Text("✗ failed", "bold red"), "skipped": Text("- skipped", "yellow")}
+STATUS = {StepStatus.OK: Text("✓ ok", "green"), StepStatus.FAILED: Text("✗ failed", "bold red"),
+          StepStatus.SKIPPED: Text("- skipped", "yellow")}
 
 
 class ApplyProgress(Message):
@@ -118,25 +128,24 @@ class ApplyScreen(IOScreen):
         e = message.event
         bar = self.query_one(ProgressBar)
         table = self.query_one(NavTable)
-        if e.event == "start":
+        if e.event is ProgressEventType.START:
             bar.update(total=max(e.total, 1), progress=0)
             table.clear()
             return
         if e.address is None:
             return
         key = f"{e.action}:{e.address}"
-        if e.event == "begin":
+        if e.event is ProgressEventType.BEGIN:
             if key not in table.rows:
                 table.add_row(Text("… running", "cyan"), e.action or "", e.address, "", key=key)
                 table.move_cursor(row=table.row_count - 1)
-        elif e.event == "end":
+        elif e.event is ProgressEventType.END and e.status is not None:
             detail = e.error or ""
             if key not in table.rows:
-                table.add_row(STATUS.get(e.status or "", Text(e.status or "")), e.action or "", e.address, detail,
-                              key=key)
+                table.add_row(STATUS[e.status], e.action or "", e.address, detail, key=key)
             else:
-                table.update_cell(key, "status", STATUS.get(e.status or "", Text(e.status or "")))
-                table.update_cell(key, "detail", Text(detail, "red") if e.status == "failed" else detail)
+                table.update_cell(key, "status", STATUS[e.status])
+                table.update_cell(key, "detail", Text(detail, "red") if e.status is StepStatus.FAILED else detail)
             bar.update(progress=e.done)
 
     def _finished(self, result: ApplyResult) -> None:
@@ -146,7 +155,7 @@ class ApplyScreen(IOScreen):
         table = self.query_one(NavTable)
         for r in result.results:
             key = f"{r.action}:{r.address}"
-            if key in table.rows and r.status == "ok":
+            if key in table.rows and r.status is StepStatus.OK:
                 table.update_cell(key, "detail", f"{r.seconds:.2f} s")
         bar = self.query_one(ProgressBar)
         bar.update(total=max(len(result.results), 1), progress=len(result.results))

@@ -63,7 +63,7 @@ def _group_label(title: str, items: list[Entry], style: str) -> Text:
 
 class PlanReviewScreen(IOScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "Include/exclude", id="toggle"),
+        Binding("space", "toggle_target", "Include/exclude", id="toggle"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("n", "next_match", "Next", show=False, id="next-match"),
         Binding("N", "previous_match", "Previous", show=False, id="previous-match"),
@@ -71,7 +71,7 @@ class PlanReviewScreen(IOScreen):
         Binding("a", "approve", "Approve", id="approve"),
         Binding("s", "signoff", "Sign-off", show=False, id="signoff"),
     ]
-    FOOTER = ("approve", "toggle", "filter", "drift_only", "select_cursor")
+    FOOTER = ("approve", "toggle_target", "filter", "drift_only", "select_cursor")
 
     def __init__(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
         super().__init__()
@@ -287,6 +287,17 @@ class PlanReviewScreen(IOScreen):
             tree.root.add_leaf(Text(f"No changes: DSS matches the configuration in {self.env}.", "green"))
         elif not items:
             tree.root.add_leaf(Text("Nothing matches.", "dim"))
+        with tree.filling():
+            target = self._fill(tree, items, keep)
+        # Reading last_line lays the tree's lines out now, so the node's line is known for the cursor.
+        if target is not None and tree.last_line >= 0:
+            tree.move_cursor(target)
+        else:
+            tree.cursor_line = 0
+        self._show_diff(tree.cursor_node)
+
+    def _fill(self, tree: PlanTree, items: list[Entry], keep: str | None) -> TreeNode[Any] | None:
+        """The entries under their project and kind; returns the node to put the cursor on (`keep`'s)."""
         target: TreeNode[Any] | None = None
         for project, kinds in view.grouped(items).items():
             everything = [e for es in kinds.values() for e in es]
@@ -303,12 +314,7 @@ class PlanReviewScreen(IOScreen):
                     leaf = knode.add_leaf(_leaf_label(e, e.address in self.moved), data=e)
                     if keep == e.address:
                         target = leaf
-        # Reading last_line lays the tree's lines out now, so the node's line is known for the cursor.
-        if target is not None and tree.last_line >= 0:
-            tree.move_cursor(target)
-        else:
-            tree.cursor_line = 0
-        self._show_diff(tree.cursor_node)
+        return target
 
     @staticmethod
     def _cursor_key(node: TreeNode[Any] | None) -> str | None:
@@ -363,7 +369,7 @@ class PlanReviewScreen(IOScreen):
         else:
             event.node.toggle()
 
-    def action_toggle(self) -> None:
+    def action_toggle_target(self) -> None:  # not `toggle`: Textual's own flips an attribute
         if self.full is None or self.busy:
             self.notify("the plan is being computed: wait for it", severity="warning")
             return

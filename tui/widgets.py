@@ -3,7 +3,8 @@ thread workers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -32,12 +33,31 @@ VI_KEYS: list[BindingType] = [
 class NavTree(Tree[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [*VI_KEYS]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._filling = False
+
+    @contextmanager
+    def filling(self) -> Iterator[None]:
+        """Add many nodes, laid out once at the end: Textual (8.2.8, pinned) drops and redraws the whole tree's
+        layout on every node added, a quarter of the time it takes to show a plan of 25,000 changes."""
+        self._filling = True
+        try:
+            yield
+        finally:
+            self._filling = False
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        if not self._filling:
+            super()._invalidate()
+
 
 class PlanTree(NavTree):
     """The plan's tree: space is include / exclude (not Tree's fold), shown in the footer with enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "screen.toggle", "Include/exclude", id="toggle"),
+        Binding("space", "screen.toggle_target", "Include/exclude", id="toggle"),
         Binding("enter", "select_cursor", "Detail", id="open-detail"),
     ]
 

@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ..dss.connect import Connection, call, read_with_retry
-from ..errors import DSSApiError, DssIacError
+from ..errors import DSSApiError, DssIacError, PlanError
 from ..plan.model import Action, ActionType, Plan
 from ..plan.refresh import version_held
 from ..resources import KINDS, Address, Desired, Remote
@@ -19,12 +20,36 @@ from ..state.model import ResourceState
 from .recorder import StateRecorder
 
 
+class StepPhase(StrEnum):
+    """What a step does (a replace is a delete, then a create). A forget drops an object from state only;
+    a record writes one found in DSS as configured into state."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    FORGET = "forget"
+    RECORD = "record"
+
+
+class StepStatus(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not run: a step it waits for failed or was skipped
+
+
+class ProgressEventType(StrEnum):
+    START = "start"  # before the first step
+    BEGIN = "begin"  # a step starts
+    END = "end"  # a step ended (its status says how)
+    FINISH = "finish"  # after the last one
+
+
 @dataclass(frozen=True)
 class Step:
     """One unit of work: a replace is two steps, its delete then its create."""
 
     action: Action
-    phase: str  # "create" | "update" | "delete" | "forget"
+    phase: StepPhase
 
     @property
     def id(self) -> str:
@@ -34,8 +59,8 @@ class Step:
 @dataclass
 class StepResult:
     address: str
-    action: str
-    status: str  # ok | failed | skipped
+    action: StepPhase
+    status: StepStatus
     error: str | None = None
     seconds: float = 0.0
 
@@ -46,20 +71,20 @@ class ApplyResult:
     state_writes: int = 0
     seconds: float = 0.0
 
-    def _with(self, status: str) -> list[StepResult]:
-        return [r for r in self.results if r.status == status]
+    def _with(self, status: StepStatus) -> list[StepResult]:
+        return [r for r in self.results if r.status is status]
 
     @property
     def succeeded(self) -> list[StepResult]:
-        return self._with("ok")
+        return self._with(StepStatus.OK)
 
     @property
     def failed(self) -> list[StepResult]:
-        return self._with("failed")
+        return self._with(StepStatus.FAILED)
 
     @property
     def skipped(self) -> list[StepResult]:
-        return self._with("skipped")
+        return self._with(StepStatus.SKIPPED)
 
     @property
     def ok(self) -> bool:
@@ -70,16 +95,18 @@ class ApplyResult:
 class ProgressEvent:
     """What front ends hear while an apply runs."""
 
-    event: str  # start | begin | end | finish
+    event: ProgressEventType
     total: int
     done: int
     address: str | None = None
-    action: str | None = None
-    status: str | None = None
+    action: StepPhase | None = None
+    status: StepStatus | None = None
     error: str | None = None
 
 
 Progress = Callable[[ProgressEvent], None]
+WRITES = (StepPhase.CREATE, StepPhase.UPDATE)
+REMOVALS = (StepPhase.DELETE, StepPhase.FORGET)
 
 
 def _steps(plan: Plan, state_depends: Mapping[str, list[str]] | None = None) -> tuple[list[Step], dict[str, set[str]]]:
@@ -90,22 +117,22 @@ def _steps(plan: Plan, state_depends: Mapping[str, list[str]] | None = None) -> 
         if a.action is ActionType.NOOP:
             continue
         if a.action is ActionType.DELETE:
-            s = Step(a, "forget" if a.with_project else "delete")
+            s = Step(a, StepPhase.FORGET if a.with_project else StepPhase.DELETE)
             steps[s.id] = s
         elif a.action is ActionType.REPLACE:
-            for phase in ("delete", "create"):
+            for phase in (StepPhase.DELETE, StepPhase.CREATE):
                 s = Step(a, phase)
                 steps[s.id] = s
         else:
-            s = Step(a, a.action.value)
+            s = Step(a, StepPhase(a.action.value))
             steps[s.id] = s
     after: dict[str, set[str]] = {sid: set() for sid in steps}
-    writes = {s.action.address: sid for sid, s in steps.items() if s.phase in ("create", "update")}
-    removals = {s.action.address: sid for sid, s in steps.items() if s.phase in ("delete", "forget")}
+    writes = {s.action.address: sid for sid, s in steps.items() if s.phase in WRITES}
+    removals = {s.action.address: sid for sid, s in steps.items() if s.phase in REMOVALS}
     follows = _following_project_deletes(steps, removals)
     for sid, s in steps.items():
         addr = s.action.address
-        if s.phase in ("create", "update"):
+        if s.phase in WRITES:
             for dep in s.action.depends_on:  # what it needs exists first
                 if dep in writes:
                     after[sid].add(writes[dep])
@@ -116,7 +143,7 @@ def _steps(plan: Plan, state_depends: Mapping[str, list[str]] | None = None) -> 
         else:
             for other_sid, other in steps.items():  # dependents go before what they depend on
                 recorded = (state_depends or {}).get(other.action.address, [])
-                if other.phase in ("delete", "forget") and follows.get(other_sid) != sid and \
+                if other.phase in REMOVALS and follows.get(other_sid) != sid and \
                         (addr in other.action.depends_on or addr in recorded):
                     after[sid].add(other_sid)
     return list(steps.values()), after
@@ -131,10 +158,10 @@ def _following_project_deletes(steps: Mapping[str, Step], removals: Mapping[str,
     """
     out: dict[str, str] = {}
     for sid, s in steps.items():
-        if s.phase != "forget" or s.action.kind == "project" or s.action.forgotten_only:
+        if s.phase is not StepPhase.FORGET or s.action.kind == "project" or s.action.forgotten_only:
             continue
         project = removals.get(f"project.{Address.parse(s.action.address).project}")
-        if project is not None and steps[project].phase == "delete":
+        if project is not None and steps[project].phase is StepPhase.DELETE:
             out[sid] = project
     return out
 
@@ -149,27 +176,29 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     notify = progress or (lambda e: None)
     result = ApplyResult()
     started = time.perf_counter()
-    notify(ProgressEvent("start", total, 0))
+    notify(ProgressEvent(ProgressEventType.START, total, 0))
     for a in plan.to_record:  # facts about DSS already: only state to write, no call to make
+        if a.remote_id is None:  # a plan built in code (a loaded one is refused without it)
+            raise PlanError(f"{a.address}: nothing to record without the id DSS holds it under")
         found = (fields or {}).get(a.address, a.fields or {})
         recorder.put(a.address, ResourceState(a.kind, a.remote_id, recorder.fingerprints.scrub(dict(found)),
-                                                 list(a.depends_on)), "record")
-        result.results.append(StepResult(a.address, "record", "ok"))
+                                                 list(a.depends_on)), StepPhase.RECORD)
+        result.results.append(StepResult(a.address, StepPhase.RECORD, StepStatus.OK))
     by_id = {s.id: s for s in steps}
     waiting = {sid: set(deps) for sid, deps in after.items()}
-    finished: dict[str, str] = {}
+    finished: dict[str, StepStatus] = {}
     lock = threading.Lock()
 
     def run(step: Step) -> StepResult:
         t0 = time.perf_counter()
-        notify(ProgressEvent("begin", total, len(finished), step.action.address, step.phase))
+        notify(ProgressEvent(ProgressEventType.BEGIN, total, len(finished), step.action.address, step.phase))
         try:
             _execute(step, conn, recorder, (fields or {}).get(step.action.address), step.id in retried)
-            return StepResult(step.action.address, step.phase, "ok", seconds=time.perf_counter() - t0)
+            return StepResult(step.action.address, step.phase, StepStatus.OK, seconds=time.perf_counter() - t0)
         except DssIacError as e:
-            return StepResult(step.action.address, step.phase, "failed", str(e), time.perf_counter() - t0)
+            return StepResult(step.action.address, step.phase, StepStatus.FAILED, str(e), time.perf_counter() - t0)
         except Exception as e:  # a kind's bug must not lose the state of what already succeeded
-            return StepResult(step.action.address, step.phase, "failed", f"{type(e).__name__}: {e}",
+            return StepResult(step.action.address, step.phase, StepStatus.FAILED, f"{type(e).__name__}: {e}",
                               time.perf_counter() - t0)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
@@ -186,18 +215,19 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
             with lock:
                 finished[sid] = res.status
                 result.results.append(res)
-            notify(ProgressEvent("end", total, len(finished), res.address, res.action, res.status, res.error))
+            notify(ProgressEvent(ProgressEventType.END, total, len(finished), res.address, res.action, res.status,
+                                 res.error))
             waiting.pop(sid, None)
             for other, deps in list(waiting.items()):
                 if other in waiting and other not in launched and sid in deps:
-                    if res.status == "ok":
+                    if res.status is StepStatus.OK:
                         deps.discard(sid)
                     else:
                         skip = by_id[other]
                         # A forget waits only for removals: what it would drop from state is still in DSS.
-                        why = (f"kept in state: {res.address} was not deleted" if skip.phase == "forget" else
-                               f"not run: {res.address} {res.status}")
-                        settle(other, StepResult(skip.action.address, skip.phase, "skipped", why))
+                        why = (f"kept in state: {res.address} was not deleted" if skip.phase is StepPhase.FORGET
+                               else f"not run: {res.address} {res.status}")
+                        settle(other, StepResult(skip.action.address, skip.phase, StepStatus.SKIPPED, why))
 
         # A step DSS refused gets one more try once nothing else can run: rewiring a flow can refuse a
         # step only because of the order (a recipe that would briefly make a cycle until another recipe
@@ -216,7 +246,7 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
                 sid = running.pop(fut)
                 res = fut.result()
                 # Only worth it when other steps may have changed DSS since this one was refused.
-                if res.status == "failed" and sid not in retried and len(by_id) > 1:
+                if res.status is StepStatus.FAILED and sid not in retried and len(by_id) > 1:
                     deferred.append(sid)
                 else:
                     settle(sid, res)
@@ -224,7 +254,7 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     recorder.close()
     result.state_writes = recorder.writes
     result.seconds = time.perf_counter() - started
-    notify(ProgressEvent("finish", total, len(finished)))
+    notify(ProgressEvent(ProgressEventType.FINISH, total, len(finished)))
     return result
 
 
@@ -234,28 +264,28 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
     a = step.action
     address = Address.parse(a.address)
     kind = KINDS[a.kind]
-    if step.phase == "forget":
-        recorder.forget(a.address, "forget")
+    if step.phase is StepPhase.FORGET:
+        recorder.forget(a.address, StepPhase.FORGET)
         return
     deps = list(a.depends_on)
-    if step.phase == "delete":
-        recorder.intent(a.address, a.kind, "delete", a.remote_id, deps)
+    if step.phase is StepPhase.DELETE:
+        recorder.intent(a.address, a.kind, StepPhase.DELETE, a.remote_id, deps)
         if a.remote_id is not None:
             _delete(kind, conn, address, a.remote_id)
-        recorder.forget(a.address, "delete")
+        recorder.forget(a.address, StepPhase.DELETE)
         return
     desired = Desired(address, dict(fresh_fields or a.fields or {}), tuple(Address.parse(d) for d in a.depends_on),
                       removed=_removed_keys(a, kind.open_maps))
     remote: Remote | None = None
-    if step.phase == "update":
+    if step.phase is StepPhase.UPDATE:
         remote = read_with_retry(conn, lambda: kind.read(conn.client, address, a.remote_id))
     if remote is None:  # a create, or an update of an object deleted between plan and apply: create it again
-        remote_id, phase = _create(kind, conn, desired, recorder, deps, retry), "create"
+        remote_id, phase = _create(kind, conn, desired, recorder, deps, retry), StepPhase.CREATE
     else:
-        recorder.intent(a.address, a.kind, "update", a.remote_id, deps, desired.fields)
+        recorder.intent(a.address, a.kind, StepPhase.UPDATE, a.remote_id, deps, desired.fields)
         found = remote
         call(conn, lambda: kind.update(conn.client, desired, found))
-        remote_id, phase = remote.remote_id, "update"
+        remote_id, phase = remote.remote_id, StepPhase.UPDATE
     written = recorder.fingerprints.scrub(dict(desired.fields))
     version = _written_version(kind, conn, desired, remote_id, written, recorder) if kind.versioned else None
     recorder.put(a.address, ResourceState(a.kind, remote_id, written, deps, version), phase)
@@ -310,7 +340,7 @@ def _create(kind: Any, conn: Connection, desired: Desired, recorder: StateRecord
     given = desired.fields.get("name")
     # A name read from the environment stays out of the journal: then the address alone finds the object.
     name = None if given is None or isinstance(given, Sensitive) else str(given)
-    recorder.intent(str(address), kind.name, "create", None, deps, desired.fields, name)
+    recorder.intent(str(address), kind.name, StepPhase.CREATE, None, deps, desired.fields, name)
 
     def find() -> Remote | None:
         remote: Remote | None = read_with_retry(conn, lambda: kind.find(conn.client, address, name))
@@ -331,6 +361,6 @@ def _create(kind: Any, conn: Connection, desired: Desired, recorder: StateRecord
     # sensitive sealed), then updated.
     adopted = existing
     fields = recorder.fingerprints.scrub(taint(dict(adopted.fields), desired.fields))
-    recorder.put(str(address), ResourceState(kind.name, adopted.remote_id, fields, deps), "create")
+    recorder.put(str(address), ResourceState(kind.name, adopted.remote_id, fields, deps), StepPhase.CREATE)
     call(conn, lambda: kind.update(conn.client, desired, adopted))
     return adopted.remote_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from functools import partial
 from typing import Any
 
 from ..dss.connect import Connection, read_with_retry
@@ -40,7 +41,7 @@ def resolve(state: State, intents: list[dict[str, Any]], conn: Connection) -> li
         if phase == "create":
             # Created just before the crash? Then adopt it, found by what the intent says: never create it twice.
             name = intent.get("name")
-            remote = read_with_retry(conn, lambda k=kind, a=address, n=name: k.find(conn.client, a, n))
+            remote = read_with_retry(conn, partial(kind.find, conn.client, address, name))
             if remote is not None:
                 # What it was created with says which of DSS's values are sensitive (they are sealed).
                 fields = state.sealer().scrub(taint(dict(remote.fields), intent.get("masked")))
@@ -51,7 +52,7 @@ def resolve(state: State, intents: list[dict[str, Any]], conn: Connection) -> li
                 found.append(f"{address}: not created before the interruption")
         elif phase == "delete":
             remote_id = intent.get("remote_id")
-            remote = read_with_retry(conn, lambda k=kind, a=address, r=remote_id: k.read(conn.client, a, r))
+            remote = read_with_retry(conn, partial(kind.read, conn.client, address, remote_id))
             if remote is None:
                 gone = [str(address)]
                 if address.kind == "project":  # DSS deleted its contents with it

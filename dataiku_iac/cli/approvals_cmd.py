@@ -136,7 +136,8 @@ def pass_gate(read: Callable[[], Gate | None], request: Callable[[], Gate | None
         def progress(now: Gate, elapsed: float) -> None:
             update(f"Waiting for Govern ({_words(elapsed)} of {limit}): {pending_words(now)}")
 
-        gate = wait(lambda: read() or gate, wait_for, progress)
+        seen = gate  # what a look that finds no gate falls back on
+        gate = wait(lambda: read() or seen, wait_for, progress)
     if not gate.open:
         still = "" if gate.rejected else f"still not approved after {limit}: "
         raise SignOffError(still + gate.refusal(command), gate)

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _global_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, default: bool) -> None:
     """`-C` and `--no-color`, before the command (`default`: where their defaults are set) or after it, as
     Terraform takes them. After the command they have no default, so they never undo one given before it."""
-    keep = {} if default else {"default": argparse.SUPPRESS}
+    keep: dict[str, Any] = {} if default else {"default": argparse.SUPPRESS}
     parser.add_argument("-C", dest="directory", metavar="DIR", help="run as if started in DIR",
                         **({"default": "."} if default else keep))
     parser.add_argument("--no-color", action="store_true", help="plain output (NO_COLOR is respected too)",

@@ -279,12 +279,12 @@ def _govern_gate(ws: Workspace, plan: Plan, args: argparse.Namespace, console: C
 
 def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console,
                verify_remote: bool = False) -> int:
-    from ..apply.applier import ProgressEvent
+    from ..apply.applier import ProgressEvent, ProgressEventType
 
     total = sum(2 if a.action.value == "replace" else 1 for a in plan.changes)
     with console.progress(f"Applying to {plan.environment}", total) as advance:
         def progress(e: ProgressEvent) -> None:
-            if e.event == "end":
+            if e.event is ProgressEventType.END:
                 advance(f"{e.address} {e.status}")
 
         result = ws.apply(plan, progress=progress, parallelism=args.parallelism, allow_delete=args.allow_delete,
@@ -299,14 +299,18 @@ def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Con
 
 
 def _counts(result: ApplyResult) -> tuple[int, int, int]:
+    from ..apply.applier import StepPhase
+
     ok = result.succeeded
-    return (sum(r.action == "create" for r in ok), sum(r.action == "update" for r in ok),
-            sum(r.action in ("delete", "forget") for r in ok))
+    return (sum(r.action is StepPhase.CREATE for r in ok), sum(r.action is StepPhase.UPDATE for r in ok),
+            sum(r.action in (StepPhase.DELETE, StepPhase.FORGET) for r in ok))
 
 
 def _summarise(result: ApplyResult, console: Console) -> None:
+    from ..apply.applier import StepPhase
+
     added, changed, destroyed = _counts(result)
-    recorded = sum(r.action == "record" for r in result.succeeded)
+    recorded = sum(r.action is StepPhase.RECORD for r in result.succeeded)
     if recorded:
         console.note(f"{recorded} resource(s) found in DSS as configured were recorded in state")
     if result.ok:

@@ -120,12 +120,15 @@ def _check_names(source: ProjectSource, env_name: str, env: Environment) -> None
     errors: list[ConfigError] = []
     spec, err = source.spec, source.file.error
     for kind in registry.kinds():
-        for name in kind.declared(spec) if kind.collection is not None else ():
-            for path, what, logical in kind.names_used(getattr(spec, kind.collection)[name]):
+        collection = kind.collection
+        if collection is None:
+            continue
+        for name in kind.declared(spec):
+            for path, what, logical in kind.names_used(getattr(spec, collection)[name]):
                 mapped = env.remap.connections if what == CONNECTION else env.remap.code_envs
                 if len(path) > 1 or not mapped or logical in mapped:
                     continue  # checked where written as its own key; a name inside params is the kind's to check
-                loc = (kind.collection, str(name), *path)
+                loc = (collection, str(name), *path)
                 label = f"{what.replace('_', ' ')} '{logical}' of {kind.name.replace('_', ' ')} '{name}'"
                 known = f" (remap.connections maps: {', '.join(sorted(mapped))})" if what == CONNECTION else ""
                 errors.append(err(f"{label} has no mapping in environment '{env_name}'{known}", loc))

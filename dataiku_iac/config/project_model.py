@@ -7,6 +7,7 @@ validated by its own model, in the config reference and in the JSON Schema, with
 from __future__ import annotations
 
 from functools import cache
+from types import GenericAlias
 from typing import Annotated, Any
 
 from pydantic import Field, create_model
@@ -23,7 +24,8 @@ def project_file_model() -> type[ProjectFile]:
 @cache
 def _model(_version: int) -> type[ProjectFile]:
     extra: dict[str, Any] = {
-        kind.collection: (dict[Annotated[str, Field(pattern=OBJECT_NAME)], kind.model],
+        # `dict[name, kind.model]`, spelt as the alias it is: the model is only known at run time.
+        kind.collection: (GenericAlias(dict, (Annotated[str, Field(pattern=OBJECT_NAME)], kind.model)),
                           Field(default_factory=dict, description=f"{kind.collection.replace('_', ' ')} by name "
                                                                   "(letters, digits, underscores)"))
         for kind in registry.kinds() if kind.collection is not None and kind.collection not in ProjectFile.model_fields}

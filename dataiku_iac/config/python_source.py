@@ -68,11 +68,13 @@ def assignment_line(text: str) -> int:
         return 1
     line = 1
     for node in _module_level(tree):
-        targets: list[ast.expr] = []
+        targets: list[ast.expr]
         if isinstance(node, ast.Assign):
             targets = node.targets
         elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and getattr(node, "value", None):
             targets = [node.target]
+        else:
+            continue
         if any(_binds(t) for t in targets):
             line = max(line, node.lineno)
     return line
@@ -151,15 +153,16 @@ def _run_error(e: BaseException, source: PythonSourceFile) -> ConfigError:
 def _frame_position(e: BaseException, source: PythonSourceFile) -> Position | None:
     """Where the innermost frame of the file was when the exception went through it."""
     frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == str(source.path)]
-    if not frames or not frames[-1].lineno:
+    line = frames[-1].lineno if frames else None
+    if not line:
         return None
-    frame = frames[-1]
+    colno = frames[-1].colno
     col = 1
     lines = source.text.split("\n")
-    if frame.colno is not None and frame.lineno <= len(lines):
+    if colno is not None and line <= len(lines):
         # colno counts UTF-8 bytes; editors count characters.
-        col = len(lines[frame.lineno - 1].encode()[:frame.colno].decode(errors="ignore")) + 1
-    return Position(source.shown, frame.lineno, col)
+        col = len(lines[line - 1].encode()[:colno].decode(errors="ignore")) + 1
+    return Position(source.shown, line, col)
 
 
 def _validation_messages(e: ValidationError) -> list[str]:

@@ -9,6 +9,7 @@ that already exists keeps its own unless `scenariosToActivate` names it).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from ..dss.connect import Connection, read_with_retry
@@ -44,7 +45,7 @@ def read_objects(conn: Connection, project_key: str) -> Objects | None:
     carried = [k for k in KINDS.values() if k.in_bundle]
     addresses = [Address(k.name, project_key) for k in carried if k.project_level]
     for kind in (k for k in carried if k.listed):
-        listed = read_with_retry(conn, lambda kind=kind: kind.list_in(project))
+        listed = read_with_retry(conn, partial(kind.list_in, project))
         addresses.extend(Address(kind.name, project_key, name) for name, _ in listed)
     remotes = refresh(conn, addresses, State(environment=conn.env_name), READ_PARALLELISM)
     out: Objects = {}

@@ -7,6 +7,7 @@ Every call goes through `dss.connect.call`, so DSS errors become one-line DSSApi
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..dss.connect import Connection, read_with_retry
@@ -56,9 +57,13 @@ def resolve_infra(conn: Connection, deployer: DSSProjectDeployer, env_name: str,
     listed = read_with_retry(conn, lambda: deployer.list_infras(as_objects=False))
     infras = sorted(str(i["infraBasicInfo"]["id"]) for i in listed)
     wanted = env.infra
+
+    def infra_settings(infra_id: str) -> dict[str, Any]:
+        return deployer.get_infra(infra_id).get_settings().get_raw()
+
     if wanted is None and env.host.startswith("http"):
         for infra_id in infras:
-            raw = absent(conn, lambda i=infra_id: deployer.get_infra(i).get_settings().get_raw()) or {}
+            raw = absent(conn, partial(infra_settings, infra_id)) or {}
             if str(raw.get("automationNodeUrl") or "").rstrip("/") == env.host.rstrip("/"):
                 return infra_id
     if wanted is None:

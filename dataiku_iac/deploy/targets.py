@@ -42,8 +42,11 @@ def _uses(source: ProjectSource) -> dict[tuple[str, str], tuple[str, str]]:
     spec = source.spec
     out: dict[tuple[str, str], tuple[str, str]] = {}
     for kind in KINDS.values():
-        for name in kind.declared(spec) if kind.collection is not None else ():
-            for _, what, logical in kind.names_used(getattr(spec, kind.collection)[name]):
+        collection = kind.collection
+        if collection is None:
+            continue
+        for name in kind.declared(spec):
+            for _, what, logical in kind.names_used(getattr(spec, collection)[name]):
                 if logical:
                     out[(kind.name, str(name))] = (what, logical)
     return out

@@ -53,7 +53,8 @@ def diff_fields(desired: Mapping[str, Any], actual: Mapping[str, Any], *, open_m
     for key in desired:
         want, have = desired[key], actual.get(key, MISSING)
         if key in open_set and isinstance(want, dict):
-            had = prior.get(key) if isinstance(prior.get(key), dict) else {}
+            prior_value = prior.get(key)
+            had = prior_value if isinstance(prior_value, dict) else {}
             have_map = have if isinstance(have, dict) else {}
             for sub in sorted(set(want) | set(had), key=str):
                 _compare(f"{key}.{sub}", want.get(sub, MISSING), have_map.get(sub, MISSING), had.get(sub, MISSING),

@@ -50,15 +50,12 @@ class Action:
     # A no-op on an object found in DSS as configured but missing from state (state lost, or `state rm`):
     # apply records it, so it is managed (and destroyed) like the rest, never left an orphan.
     record_only: bool = False
+    # A delete that only drops the object from state: it is gone from DSS already, or kept there.
+    forgotten_only: bool = False
 
     @property
     def symbol(self) -> str:
         return SYMBOLS[self.action]
-
-    @property
-    def forgotten_only(self) -> bool:
-        """A delete that only drops the object from state: it is gone from DSS already, or kept there."""
-        return self.action is ActionType.DELETE and ONLY_FORGOTTEN in self.reason
 
     def to_dict(self, fingerprints: Fingerprints = UNKEYED) -> dict[str, Any]:
         return {
@@ -69,17 +66,23 @@ class Action:
             "fields": None if self.fields is None else fingerprints.scrub(dict(self.fields)),
             "depends_on": list(self.depends_on),
             "with_project": self.with_project, "notes": dict(self.notes), "record_only": self.record_only,
+            "forgotten_only": self.forgotten_only,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Action:
+        if d.get("record_only") and not d.get("remote_id"):
+            raise ValueError(f"remote_id of {d.get('address')}: apply records what DSS holds under its id")
+        action, reason = ActionType(d["action"]), d.get("reason", "")
+        # Plans saved before the field said so only in their reason.
+        forgotten = d.get("forgotten_only", action is ActionType.DELETE and ONLY_FORGOTTEN in reason)
         return cls(
-            address=d["address"], kind=d["kind"], action=ActionType(d["action"]), reason=d.get("reason", ""),
+            address=d["address"], kind=d["kind"], action=action, reason=reason,
             changes=tuple(FieldChange.from_dict(c) for c in d.get("changes", [])),
             drift=tuple(FieldChange.from_dict(c) for c in d.get("drift", [])),
             remote_id=d.get("remote_id"), fields=d.get("fields"), depends_on=tuple(d.get("depends_on", [])),
             with_project=bool(d.get("with_project", False)), notes=dict(d.get("notes", {})),
-            record_only=bool(d.get("record_only", False)),
+            record_only=bool(d.get("record_only", False)), forgotten_only=bool(forgotten),
         )
 
 

@@ -166,15 +166,16 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
         deps[key] = list(entry.depends_on)
         with_project = a.kind != "project" and a.project in deleted_projects and KINDS[a.kind].dies_with_project
         reason = "removed from the config"
+        forgotten = remote is None or (a.kind == "project" and a.project in kept)
         if remote is None:
             reason = f"already gone from DSS: {ONLY_FORGOTTEN}"
         elif with_project:
             reason = f"deleted with project {a.project}"
-        elif a.kind == "project" and a.project in kept:
+        elif forgotten:
             reason = f"kept in DSS, {ONLY_FORGOTTEN}: it holds what dss-iac does not manage ({brief(kept[a.project])})"
             with_project = True
         by_addr[key] = Action(key, a.kind, ActionType.DELETE, reason, remote_id=entry.remote_id,
-                              with_project=with_project or remote is None,
+                              with_project=with_project or remote is None, forgotten_only=forgotten,
                               changes=_listed(taint(dict(remote.fields), entry.fields), before=True)
                               if remote is not None else ())
     _cascade_replacements(by_addr, desired)

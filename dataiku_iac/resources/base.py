@@ -217,7 +217,7 @@ class Kind(ABC):
     def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
         """The logical names an object's configuration (`entry`, its `model`) uses that environments remap:
         (where in the entry, CONNECTION or CODE_ENV, logical name). By default the `remapped` fields set."""
-        out = []
+        out: list[tuple[tuple[str, ...], str, str]] = []
         for f, what in self.remapped.items():
             value = getattr(entry, f, None)
             if value is not None:

@@ -48,7 +48,7 @@ MAIN_ROLE = "main"
 ENV_PARAM = "envSelection"
 SIDES = ("inputs", "outputs")
 # What the creators put in a new item (DSSRecipeCreator._with_input / _with_output).
-NEW_ITEM = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
+NEW_ITEM: dict[str, dict[str, Any]] = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
 FOLDER_ID_LENGTH = 8
 
 

@@ -153,7 +153,7 @@ def _find(project: DSSProject, key: str, name: str | None = None) -> str | None:
     by_id = [item for item in items if str(item["id"]).upper() == key.upper()]
     by_name = [item for item in items if item.get("name") == key]
     by_display_name = [item for item in items if name and item.get("name") == name]
-    found = (by_id or by_name or by_display_name or [None])[0]
+    found = next(iter(by_id or by_name or by_display_name), None)
     return None if found is None else str(found["id"])
 
 
@@ -232,7 +232,7 @@ def _write_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], key: str)
     """A DSS trigger: the one at this position updated in place (keeping its id and extras), or new."""
     if fields["type"] == "dataset":
         return _write_dataset_trigger(raw, fields, key)
-    trigger = raw if raw is not None and raw.get("type") == "temporal" else {"type": "temporal"}
+    trigger: dict[str, Any] = raw if raw is not None and raw.get("type") == "temporal" else {"type": "temporal"}
     trigger["active"] = fields["active"]
     params = trigger.setdefault("params", {})
     for field, (param, _) in TRIGGER_PARAMS.items():
@@ -241,7 +241,8 @@ def _write_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], key: str)
 
 
 def _write_dataset_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], key: str) -> dict[str, Any]:
-    trigger = raw if raw is not None and raw.get("type") == DATASET_TRIGGER else {"type": DATASET_TRIGGER}
+    trigger: dict[str, Any] = (raw if raw is not None and raw.get("type") == DATASET_TRIGGER
+                               else {"type": DATASET_TRIGGER})
     trigger["active"] = fields["active"]
     trigger["delay"] = fields["delay"]
     params = trigger.setdefault("params", {})
@@ -255,7 +256,7 @@ def _write_dataset_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], k
 def _write_step(raw: dict[str, Any] | None, fields: dict[str, Any], key: str,
                 folder_id: dict[str, str]) -> dict[str, Any]:
     """A DSS build step: the one at this position updated in place (keeping its id, run conditions...), or new."""
-    step = raw if raw is not None and raw.get("type") == BUILD_STEP else {"type": BUILD_STEP}
+    step: dict[str, Any] = raw if raw is not None and raw.get("type") == BUILD_STEP else {"type": BUILD_STEP}
     step["name"] = fields["name"]
     params = step.setdefault("params", {})
     old = {(b.get("type"), b.get("itemId")): b for b in params.get("builds") or []}

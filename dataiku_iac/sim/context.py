@@ -138,8 +138,8 @@ class Request:
         for part in msg.iter_parts():
             name = part.get_param("name", header="content-disposition")
             if name:
-                payload = part.get_payload(decode=True) or b""
-                out[str(name)] = (part.get_filename() or "", payload)
+                payload = part.get_payload(decode=True)  # bytes, or None when empty (the part is no multipart)
+                out[str(name)] = (part.get_filename() or "", payload if isinstance(payload, bytes) else b"")
         return out
 
 

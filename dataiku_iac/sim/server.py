@@ -184,7 +184,7 @@ class SimServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"  # bytes only for AF_UNIX
 
     def node(self, name: str) -> Node:
         for n in self.nodes:
@@ -215,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         # A client that stops sending (mid-body, or idle between requests) is let go after this long, so no
         # connection holds a thread forever.
-        self.timeout = self.server.options.idle_timeout_s
+        self.timeout = self.server.options.idle_timeout_s  # type: ignore[misc]  # typeshed: a ClassVar; setup() reads it per instance
         super().setup()
         self.server.track(self.connection, True)
 
@@ -353,7 +353,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise SimError(408, "exceptions.RequestTimeoutException", message) from None
 
     def _read_chunked(self, limit: int) -> bytes:
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             line = self._read_line("chunk size")
             size_text = line.split(b";", 1)[0].strip()

@@ -50,7 +50,7 @@ class Tasks:
         self._running: dict[str, Task] = {}
         self.stopped = False
 
-    def start(self, key: str, body: Callable[[Task], None]) -> Task:
+    def start(self, key: str, body: Callable[[Task], object]) -> Task:
         task = Task(key)
 
         def run() -> None:

@@ -10,6 +10,7 @@ its commit on the new tip, and gets `BlobConflict` only when its own key changed
 
 from __future__ import annotations
 
+import builtins  # `list[...]` in the class, below its method `list`
 import io
 import threading
 import time
@@ -108,6 +109,8 @@ class GitBlobStore:
             return None if blob is None else (blob.data_stream.read(), blob.hexsha)
 
     def list(self, prefix: str) -> list[str]:
+        from git import Blob  # loaded with the repository already; GitPython stays off the start-up path
+
         with self._lock:
             tip = self._tip()
             if tip is None:
@@ -121,9 +124,9 @@ class GitBlobStore:
                     return []
                 if tree.type != "tree":
                     return []
-            return sorted(item.path for item in tree.traverse() if item.type == "blob")
+            return sorted(str(item.path) for item in tree.traverse() if isinstance(item, Blob))
 
-    def log(self, key: str | None = None, limit: int = 20) -> list[GitLogEntry]:
+    def log(self, key: str | None = None, limit: int = 20) -> builtins.list[GitLogEntry]:
         """The commits of the state branch (those that changed `key`, when given), newest first."""
         with self._lock:
             tip = self._tip()
@@ -225,7 +228,7 @@ class GitBlobStore:
 
         return bytes(self._repo.odb.store(IStream(kind.encode(), len(data), io.BytesIO(data))).binsha)
 
-    def _with(self, tree: bytes | None, parts: list[str], blob: bytes | None) -> bytes | None:
+    def _with(self, tree: bytes | None, parts: builtins.list[str], blob: bytes | None) -> bytes | None:
         """Store tree `tree` with the blob at path `parts` replaced (removed when `blob` is None).
 
         Only the trees along the path are rewritten; an emptied tree disappears (None), as in Git.

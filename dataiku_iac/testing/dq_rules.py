@@ -62,8 +62,9 @@ def rule_of(test: DataTest) -> dict[str, Any]:
         doc.update(type="ValuesInRangeRule", columns=[test.range.column], **_bounds(test.range))
     elif test.freshness is not None:
         f = test.freshness
-        doc.update(type="python", **_python(freshness_code(f.column, f.warn_after and seconds(f.warn_after),
-                                                          f.error_after and seconds(f.error_after))))
+        doc.update(type="python", **_python(freshness_code(
+            f.column, None if f.warn_after is None else seconds(f.warn_after),
+            None if f.error_after is None else seconds(f.error_after))))
     elif test.sql is not None:
         doc.update(type="python", **_python(sql_code(test.sql)))
     elif test.python is not None:

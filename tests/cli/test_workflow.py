@@ -83,6 +83,19 @@ def test_a_plan_file_that_is_not_one(ws: Path, capsys: pytest.CaptureFixture[str
     (ws / "junk.plan").write_text("{not json")
     assert run(ws, "apply", "junk.plan") == 1
     assert "is not a dss-iac plan file" in capsys.readouterr().err
+
+
+def test_a_saved_plan_recording_an_object_without_its_dss_id_is_refused(
+        ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(ws, "plan", "-e", "dev", "--out", "dev.plan") == 0
+    doc = json.loads((ws / "dev.plan").read_text())
+    doc["actions"][0].update(record_only=True, remote_id=None)  # hand-edited: nothing says where DSS holds it
+    (ws / "dev.plan").write_text(json.dumps(doc))
+    assert run(ws, "apply", "dev.plan") == 1
+    err = capsys.readouterr().err
+    assert "not a dss-iac plan file (missing or invalid remote_id of project.CHURN" in err
+    assert run(ws, "state", "list", "-e", "dev") == 0
+    assert "CHURN" not in capsys.readouterr().out  # nothing recorded
     (ws / "future.plan").write_text(json.dumps({"format_version": 99}))
     assert run(ws, "apply", "future.plan") == 1
     assert "format_version 99 is not supported" in capsys.readouterr().err
@@ -262,6 +275,10 @@ def test_destroy_keeps_a_project_holding_objects_made_by_hand(tmp_path: Path,
     assert "# project.CHURN will be forgotten (kept in DSS, only forgotten: it holds what dss-iac does not manage " \
            "(dataset handmade))" in out
     assert '# dataset.CHURN.ours will be destroyed (removed from the config)' in out
+    assert run(root, "plan", "-e", "dev", "--destroy", "--json") == 0
+    actions = json.loads(capsys.readouterr().out)["actions"]
+    forgotten = {a["address"]: a["forgotten_only"] for a in actions}
+    assert forgotten["project.CHURN"] and not forgotten["dataset.CHURN.ours"]
     assert run(root, "destroy", "-e", "dev", "--yes") == 0
     with Workspace.load(root) as ws:
         client = ws.connection("dev").client

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import functools
+import html
+import pickle
+import re
 import shutil
 import socket
 from collections.abc import Callable, Coroutine, Iterator
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from dataiku_iac.tui import view
+from pytest_textual_snapshot import node_to_report_path
 from textual.pilot import Pilot
 
 from dataiku_iac import Workspace
@@ -114,3 +119,30 @@ def pilot_test(fn: Callable[..., Coroutine[object, object, None]]) -> Callable[.
         asyncio.run(fn(*args, **kwargs))
 
     return run
+
+
+_SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>')
+
+
+def svg_lines(svg: str) -> list[str]:
+    """The characters of a Textual SVG screenshot, line by line (what a reader of the failure needs to see)."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in _SVG_TEXT.findall(svg):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(text)))
+    return ["".join(t for _, t in sorted(cells)).rstrip() for _, cells in sorted(rows.items())]
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool], request: pytest.FixtureRequest) -> Callable[..., bool]:
+    """pytest-textual-snapshot's comparison, whose failure shows the screen's text as a diff (its HTML report
+    stays behind on the machine that ran the test, where a CI log cannot reach it)."""
+
+    def compare(*args: object, **kwargs: object) -> bool:
+        if snap_compare(*args, **kwargs):
+            return True
+        _, expected, actual, *_ = pickle.loads(node_to_report_path(request.node).read_bytes())
+        diff = "\n".join(difflib.unified_diff(svg_lines(expected), svg_lines(actual), "snapshot", "screen",
+                                               lineterm=""))
+        raise AssertionError(f"the screen differs from its snapshot:\n{diff}")
+
+    return compare

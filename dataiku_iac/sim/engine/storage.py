@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from ..errors import SimError, bad_request
 
@@ -134,13 +134,14 @@ def _dialect(params: dict[str, Any]) -> dict[str, Any]:
             "lineterminator": "\n"}
 
 
-def _open_text(path: Path, params: dict[str, Any], mode: str) -> IO[str]:
+def _open_text(path: Path, params: dict[str, Any], mode: Literal["r", "w"]) -> IO[str]:
     charset = (params.get("charset") or "utf8").replace("utf8", "utf-8")
     compress = params.get("compress") or ""
+    binary: Literal["rb", "wb"] = "rb" if mode == "r" else "wb"
     if compress == "gz" or (mode == "r" and path.suffix == ".gz"):
-        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding=charset, newline="")  # type: ignore[arg-type]
+        return io.TextIOWrapper(gzip.GzipFile(path, binary), encoding=charset, newline="")
     if compress == "bz2" or (mode == "r" and path.suffix == ".bz2"):
-        return io.TextIOWrapper(bz2.open(path, mode + "b"), encoding=charset, newline="")  # type: ignore[arg-type]
+        return io.TextIOWrapper(bz2.BZ2File(path, binary), encoding=charset, newline="")
     if compress:
         raise DataError(f"Compression {compress} is not handled by the simulator (none, gz or bz2)")
     return open(path, mode, encoding=charset, newline="")

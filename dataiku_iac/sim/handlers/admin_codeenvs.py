@@ -129,7 +129,8 @@ def _apply_spec(target: dict[str, Any], src: dict[str, Any]) -> None:
     for key in SPEC_KEYS:
         if key in src:
             target[key] = _spec_string(src[key], key)
-    src_desc = src.get("desc") if isinstance(src.get("desc"), dict) else {}
+    desc = src.get("desc")
+    src_desc = desc if isinstance(desc, dict) else {}
     for key in SPEC_DESC_KEYS:
         if key in src_desc:
             target.setdefault("desc", {})[key] = src_desc[key]
@@ -223,7 +224,8 @@ def save_code_env(ctx: Ctx, lang: str, name: str) -> dict[str, Any]:
     body = ctx.req.json_object()
     old = rec["definition"]
     new = copy_doc(old)
-    body_desc = body.get("desc") if isinstance(body.get("desc"), dict) else {}
+    desc = body.get("desc")
+    body_desc = desc if isinstance(desc, dict) else {}
     for key in MIRRORED:
         value = body[key] if key in body else body_desc.get(key, old[key])
         new[key] = _check_mirrored(key, value)

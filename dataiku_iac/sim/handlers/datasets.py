@@ -347,7 +347,8 @@ def set_metadata(ctx: Ctx, project_key: str, name: str) -> dict[str, Any]:
         raise bad_request("'tags' must be a list of strings")
     if not isinstance(body.get("custom", {}), dict):
         raise bad_request("'custom' must be a JSON object")
-    changes = {k: body[k] for k in ("description", "shortDesc", "tags", "checklists", "customFields") if k in body}
+    changes: dict[str, Any] = {k: body[k] for k in ("description", "shortDesc", "tags", "checklists", "customFields")
+                               if k in body}
     if "custom" in body:
         changes["customMeta"] = fill_defaults(body["custom"], {"kv": {}})
     save_part(ctx, record, doc, changes)

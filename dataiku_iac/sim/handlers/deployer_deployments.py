@@ -47,8 +47,8 @@ def _validated(ctx: Ctx, doc: dict[str, Any], previous: dict[str, Any] | None, i
         if not isinstance(doc[key], kind):
             raise bad_request(f"Deployment setting '{key}' must be a {kind.__name__}")
     remapping = doc["bundleContainerSettings"].get("remapping")
-    for kind in ("connections", "codeEnvs"):
-        mapping_of(remapping, kind)
+    for what in ("connections", "codeEnvs"):
+        mapping_of(remapping, what)
     project = published_project(ctx, doc["publishedProjectKey"])
     infra = infra_of(ctx, doc["infraId"])
     published_bundle(ctx, project, doc["bundleId"])

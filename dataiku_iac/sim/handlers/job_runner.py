@@ -390,7 +390,12 @@ class JobRun:
             raise
         except Exception as e:  # a recipe's failure (bad data, bad SQL, a file that cannot be written) fails the job
             message = e.message if isinstance(e, DataError) else f"{type(e).__name__}: {str(e).splitlines()[0]}"
-            self.update(lambda r, j: (self._log_lines(j, lines, activity_id), self._fail(j, message, activity_id)))
+
+            def fail(_record: Any, job: dict[str, Any]) -> None:
+                self._log_lines(job, lines, activity_id)
+                self._fail(job, message, activity_id)
+
+            self.update(fail)
             return False
         ok: list[bool] = []
 

@@ -21,7 +21,7 @@ from .recipe_defaults import CODE_TYPES, initial_params, visual_payload
 from .zones import COMPUTABLE_TYPES, OBJECT_COLLECTIONS, forget_object, recipe_refs, recipes_using, smart_ref
 
 SIDES = ("inputs", "outputs")
-ITEM_DEFAULTS = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
+ITEM_DEFAULTS: dict[str, dict[str, Any]] = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
 
 RECIPE_DEFAULTS: dict[str, Any] = {
     "params": {},

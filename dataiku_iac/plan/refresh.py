@@ -57,13 +57,10 @@ def refresh_objects(conn: Connection, addresses: Iterable[Address], state: State
         # Objects of kinds not listed are read beside the lists: the plan waits for one round-trip less.
         listed = set(wanted)
         direct = [a for a in rest if (a.project, a.kind) not in listed]
-        for task, got in zip([*wanted, *direct], pool.map(
-                lambda t: _list(conn, *t) if isinstance(t, tuple) else _read(conn, t, state.resources.get(str(t))),
-                [*wanted, *direct]), strict=True):
-            if isinstance(task, Address):
-                remotes[task] = got
-            else:
-                out.listings[task] = got
+        lists = {t: pool.submit(_list, conn, *t) for t in wanted}
+        reads = {a: pool.submit(_read, conn, a, state.resources.get(str(a))) for a in direct}
+        out.listings.update({t: job.result() for t, job in lists.items()})
+        remotes.update({a: job.result() for a, job in reads.items()})
         known = _Known(state, out.listings)
         plans = {a: _from_list(conn, a, known, desired) for a in rest if a not in remotes}
         to_read = [a for a, found in plans.items() if found is _READ]

@@ -10,8 +10,9 @@ the edited nodes change, the workspace is validated first, and a file changed on
 
 from __future__ import annotations
 
+import copy
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from .config.loader import WorkspaceConfig
 from .config.models import Environment
 from .errors import DssIacError
 from .plan.diff import FieldChange
-from .resources import KINDS
+from .resources import KINDS, passthrough
 from .resources._shapes import Unwritable
 from .resources.base import CONNECTION
 from .secrets import MASK
@@ -67,12 +68,17 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
     """The YAML edits that make the configuration say what DSS has, for the drifted fields of `address`."""
     kind, physical, *rest = address.split(".")
     name = rest[0] if rest else None
+    if kind in KINDS and KINDS[kind].instance_level:
+        raise AdoptError(f"{address} is declared in the instance file of environment {env_name} "
+                         f"({env.instance or 'none yet'}): adopting instance resources is not supported; edit it "
+                         "by hand (the drift view shows the value found in DSS)")
     source = next((s for s in config.projects.values() if env.project_key.format(key=s.key) == physical), None)
     if source is None:
         raise AdoptError(f"no project file declares project {physical}")
     if source.file.path.suffix == ".py":
         raise AdoptError(f"project {source.key} is written in Python ({source.file.shown}): change it there")
     edits: list[Edit] = []
+    lists: dict[tuple[str, str], list[Any]] = {}  # item-by-item fields adopted: the file's list, edited
     for c in changes:
         if c.sensitive or _has_mask(c.after):
             raise AdoptError(f"{c.path} is sensitive: its value is never shown or copied; set it in the "
@@ -91,10 +97,31 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                 edits.append(Edit(config.file.path, config.file.shown, None,
                                   ("environments", env_name, "variables", sub[0]), value))
                 continue
+        elif root == passthrough.SECTION:  # a passthrough object: the keys of its document, as DSS holds them
+            if not sub:
+                raise AdoptError(f"{target}: its document is not a mapping in DSS; edit {source.file.shown} by hand")
+            keys = tuple(sub)
         elif root in kind_of.adoptable:
             if root in kind_of.remapped:
                 what = kind_of.remapped[root]
                 value = _logical(what.replace("_", " "), env_name, _remap_of(env, what), value)
+            # Project keys as the files write them: the environment's `project_key` undone for the workspace's.
+            entry = {root: value}
+            kind_of.renamed_projects(entry, _key_in_files(config, env))
+            value = entry[root]
+        elif root in kind_of.itemwise and sub:  # one key of one item (`steps.1.sql`), or one whole item
+            first = (target, root) not in lists
+            if first:
+                declared = current(config, target)
+                lists[(target, root)] = copy.deepcopy(list((declared or {}).get(root) or []))
+            try:
+                value = kind_of.adopt_item(root, sub, c.after, c.before, None)
+                set_item(lists[(target, root)], sub, value)
+            except Unwritable as e:
+                raise AdoptError(f"{target}: {e}") from None
+            if not first:
+                continue  # the list's edit, made for its first change, holds this one too
+            value, keys = lists[(target, root)], (root,)
         elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
             if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
@@ -114,8 +141,39 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
     return edits
 
 
+def _key_in_files(config: WorkspaceConfig, env: Environment) -> Callable[[str], str]:
+    """A DSS project key -> the key the workspace's files give it (keys of other projects are left as they are)."""
+    back = {env.project_key.format(key=k): k for k in config.projects}
+    return lambda key: back.get(key, key)
+
+
+def set_item(items: list[Any], sub: Sequence[str], value: Any) -> None:
+    """Set `value` at `sub` (an index, then keys) in a list of YAML items; None removes the key (or the item)."""
+    i = int(sub[0])
+    if len(sub) == 1:
+        if value is None:
+            del items[i:]  # an item gone from DSS: the items after it read as moved up, so this is the last
+        elif i < len(items):
+            items[i] = value
+        else:
+            items.append(value)
+        return
+    node = items[i]
+    for k in sub[1:-1]:
+        node = node.setdefault(k, {})
+    if value is None:
+        node.pop(sub[-1], None)
+    else:
+        node[sub[-1]] = value
+
+
 def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts; None removes the key (how a FieldChange says "absent")."""
+    """Set a dotted path in nested dicts (and lists of items, by index: `steps.1.sql`); None removes the key (how
+    a FieldChange says "absent")."""
+    root, *sub = path.split(".")
+    if sub and isinstance(doc.get(root), list) and sub[0].isdigit():
+        set_item(doc[root], sub, value)
+        return
     *parents, last = path.split(".")
     node = doc
     for p in parents:

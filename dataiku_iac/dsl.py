@@ -26,35 +26,70 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config.models import (
+from .config.project_model import project_file_model
+from .resources.dataset import Column, Dataset
+from .resources.managed_folder import ManagedFolder
+from .resources.permissions import Permission
+from .resources.project import Project
+from .resources.recipe_model import Recipe
+from .resources.scenario_models import (
     BuildStep,
-    Column,
-    Dataset,
+    ClearStep,
+    DatasetsStep,
     DatasetTrigger,
-    ManagedFolder,
-    Permission,
-    Project,
-    ProjectFile,
-    Recipe,
+    FollowTrigger,
+    MailReporter,
+    OtherReporter,
+    OtherStep,
+    OtherTrigger,
+    PythonStep,
+    PythonTrigger,
+    RunScenarioStep,
     Scenario,
+    SlackReporter,
+    SqlStep,
+    SqlTrigger,
+    TeamsReporter,
     TemporalTrigger,
-    Variables,
-    Zone,
+    VariablesStep,
+    WebhookReporter,
 )
+from .resources.variables import Variables
+from .resources.zone import Zone
+
+# The project file's model with the collection of every kind registered at import (recipes and scenarios among
+# them).
+ProjectFile = project_file_model()
 
 __all__ = [
     "BuildStep",
+    "ClearStep",
     "Column",
     "Dataset",
     "DatasetTrigger",
+    "DatasetsStep",
+    "FollowTrigger",
+    "MailReporter",
     "ManagedFolder",
+    "OtherReporter",
+    "OtherStep",
+    "OtherTrigger",
     "Permission",
     "Project",
     "ProjectFile",
+    "PythonStep",
+    "PythonTrigger",
     "Recipe",
+    "RunScenarioStep",
     "Scenario",
+    "SlackReporter",
+    "SqlStep",
+    "SqlTrigger",
+    "TeamsReporter",
     "TemporalTrigger",
     "Variables",
+    "VariablesStep",
+    "WebhookReporter",
     "Zone",
     "columns",
 ]

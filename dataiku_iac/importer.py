@@ -8,6 +8,7 @@ managed), editing the file in place (comments kept).
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections import ChainMap
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from .config.envref import has_ref
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
-from .resources import KINDS, Address, Remote, registry
-from .resources.base import ImportContext
+from .resources import KINDS, Address, Remote, passthrough, registry
+from .resources.address import INSTANCE
+from .resources.base import ImportContext, Kind
 from .secrets import is_secret_key
 
 if TYPE_CHECKING:
@@ -47,9 +49,18 @@ class ImportResult:
     project_file: Path
     code_files: tuple[Path, ...]
     resources: tuple[str, ...]
-    skipped: tuple[str, ...]  # objects dss-iac does not model, left out with the reason
+    skipped: tuple[str, ...]  # objects not managed: left out of the file, with the reason
     added: bool = False  # objects added to the file of a project declared already, not a new file
     secrets: tuple[SecretRef, ...] = ()  # the environment variables to set before the next plan
+    passthrough: tuple[str, ...] = ()  # addresses kept as their DSS document (the `passthrough:` section)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `dss-iac import --json` prints: which object went which way (never a secret's value)."""
+        return {"project_file": str(self.project_file), "added": self.added,
+                "code_files": [str(p) for p in self.code_files],
+                "typed": [a for a in self.resources if a not in self.passthrough],
+                "passthrough": list(self.passthrough), "not_managed": list(self.skipped),
+                "secrets": [{"name": r.name, "where": r.where, "shown": r.shown} for r in self.secrets]}
 
 
 def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) -> ImportResult:
@@ -73,7 +84,8 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
     remotes, skipped = read_with_retry(conn, lambda: _read_project(conn.client, key))  # reads: may retry
     ctx = ImportContext(key, _logical_names(dict(ws.environment(env).remap.connections)), _code_dir(target, key),
                         target.parent)
-    doc, _ = _project_doc(remotes, ctx)
+    doc, _, kept = _project_doc(remotes, ctx)
+    skipped += kept.not_managed
     code = ctx.code
     refs = _secrets_as_refs(key, doc)
     for path in code:
@@ -91,7 +103,8 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
             path.unlink(missing_ok=True)
         raise ConfigError(f"project {key} cannot be imported as it is in DSS, so no file was kept: "
                           f"{e.render().splitlines()[0]}") from None
-    return ImportResult(target, tuple(code), recorded, tuple(skipped), secrets=tuple(r for r, _ in refs))
+    return ImportResult(target, tuple(code), recorded, tuple(skipped), secrets=tuple(r for r, _ in refs),
+                        passthrough=kept.documents(recorded))
 
 
 def declared_project(config: WorkspaceConfig, environment: Environment, key: str) -> ProjectSource | None:
@@ -140,7 +153,8 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
         return ImportResult(path, (), (), tuple(skipped), added=True)
     ctx = ImportContext(key, _logical_names(dict(ws.environment(env).remap.connections)), _code_dir(path, key),
                         path.parent)
-    objects, placed = _project_doc(remotes, ctx)
+    objects, placed, kept = _project_doc(remotes, ctx)
+    skipped += kept.not_managed
     code = ctx.code
     refs = _secrets_as_refs(key, objects)  # in place: the entries below carry `${env:...}` for their secrets
     text = disk_text(source.file)
@@ -166,7 +180,8 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
                           f"nothing was written; in the file as import would write it: {e.render().splitlines()[0]}"
                           ) from None
     recorded = _record(ws, env, physical, remotes, _with_values(refs))
-    return ImportResult(path, tuple(code), recorded, tuple(skipped), added=True, secrets=tuple(r for r, _ in refs))
+    return ImportResult(path, tuple(code), recorded, tuple(skipped), added=True, secrets=tuple(r for r, _ in refs),
+                        passthrough=kept.documents(recorded))
 
 
 def _code_dir(project_file: Path, key: str) -> Path:
@@ -187,7 +202,7 @@ def _read_project(client: Any, key: str) -> tuple[dict[Address, Remote], list[st
     except DataikuException as e:
         raise DSSApiError(f"cannot import {key}: {e}") from None
     found: list[tuple[Address, str | None]] = []
-    for kind in KINDS.values():
+    for kind in registry.project_kinds():
         if not kind.listed:
             found.append((Address(kind.name, key), None))
             continue
@@ -214,28 +229,80 @@ def _logical_names(remap: Mapping[str, str]) -> dict[str, str]:
     return {physical: sorted(names)[0] for physical, names in seen.items()}
 
 
-def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext) -> list[tuple[tuple[str, ...], Any]]:
+@dataclass
+class _Kept:
+    """How import keeps the objects whose typed form the model does not cover."""
+
+    passthrough: list[Address]  # as their DSS document
+    not_managed: list[str]  # left out, with the reason
+
+    def documents(self, recorded: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(str(a) for a in self.passthrough if str(a) in recorded))
+
+
+def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext,
+                 kept: _Kept) -> list[tuple[tuple[str, ...], Any]]:
     """Each object of `remotes` as its kind writes it in a project file, with where it goes there (in the order of
-    the kinds, then by name); the code files they need land in `ctx.code`."""
+    the kinds, then by name); the code files they need land in `ctx.code`. An object whose typed form the kind's
+    model does not cover is written as its DSS document (the `passthrough:` section), or, when its kind cannot
+    write an object back from its document, left out as not managed (`kept` says which)."""
     out: list[tuple[tuple[str, ...], Any]] = []
-    for kind in KINDS.values():
+    for kind in registry.project_kinds():
         for a, r in sorted(((a, r) for a, r in remotes.items() if a.kind == kind.name), key=lambda x: str(x[0].name)):
-            entry = kind.config_entry(a.name, r.fields, ctx)
-            if entry is not None:
-                out.append((kind.config_path(a.name), entry))
+            placed = _entry(kind, a, r, ctx, kept)
+            if placed is not None:
+                out.append(placed)
     return out
 
 
-def _project_doc(remotes: dict[Address, Remote], ctx: ImportContext) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
-    """The objects of `remotes` as a project file's document, and where each sits in it."""
+def _entry(kind: Kind, a: Address, r: Remote, ctx: ImportContext,
+           kept: _Kept) -> tuple[tuple[str, ...], Any] | None:
+    code = dict(ctx.code)
+    try:
+        entry = kind.config_entry(a.name, r.fields, ctx)
+        typed = entry is None or kind.project_level or kind.covers(_as_written(kind.config_path(a.name), entry))
+    except (KeyError, TypeError, ValueError, AttributeError):  # a shape the typed form cannot even read
+        entry, typed = None, False
+    if typed:
+        return None if entry is None else (kind.config_path(a.name), entry)
+    ctx.code.clear()
+    ctx.code.update(code)  # the typed form's code files are not written
+    document = kind.document(r) if kind.writes_documents else None
+    if document is None:
+        kept.not_managed.append(f"{kind.name.replace('_', ' ')} '{a.name}': the configuration has no form for it, "
+                                f"and {kind.name.replace('_', ' ')} objects cannot be kept as DSS documents")
+        return None
+    kept.passthrough.append(a)
+    return passthrough.place(kind, str(a.name)), document
+
+
+def _as_written(path: tuple[str, ...], entry: Any) -> Any:
+    """A typed entry (at `path` in a project file) as import writes it: its secrets turned into `${env:}`
+    references (a model refuses a literal secret, and DSS gives none back anyway)."""
     doc: dict[str, Any] = {}
-    placed = _objects_doc(remotes, ctx)
+    node = doc
+    for step in path[:-1]:
+        node = node.setdefault(step, {})
+    node[path[-1]] = copy.deepcopy(entry)
+    _secrets_as_refs("PROBE", doc)
+    for step in path[:-1]:
+        doc = doc[step]
+    return doc[path[-1]]
+
+
+def _project_doc(remotes: dict[Address, Remote],
+                 ctx: ImportContext) -> tuple[dict[str, Any], list[tuple[str, ...]], _Kept]:
+    """The objects of `remotes` as a project file's document, where each sits in it, and what was not typed."""
+    doc: dict[str, Any] = {}
+    kept = _Kept([], [])
+    # The `passthrough:` section last: the typed configuration reads first.
+    placed = sorted(_objects_doc(remotes, ctx, kept), key=lambda p: p[0][0] == passthrough.SECTION)
     for path, entry in placed:
         node = doc
         for step in path[:-1]:
             node = node.setdefault(step, {})
         node[path[-1]] = entry
-    return doc, [path for path, _ in placed]
+    return doc, [path for path, _ in placed], kept
 
 
 def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str]]:
@@ -254,6 +321,8 @@ def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str
         return name
 
     def where(path: tuple[str | int, ...]) -> str:
+        if path[0] == passthrough.SECTION:  # passthrough.<collection>.<name>...: where in the object's document
+            path = path[1:]
         kind = registry.by_collection(str(path[0]))
         if kind is not None and len(path) > 2:
             address, rest = f"{kind.name}.{key}.{path[1]}", path[2:]
@@ -298,7 +367,7 @@ def _dump(doc: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote],
+def _record(ws: Workspace, env: str, key: str | None, remotes: dict[Address, Remote],
             environ: Mapping[str, str]) -> tuple[str, ...]:
     """Record what was imported, as the config now describes it (its `${env:...}` read from `environ`), so that
     the next plan is empty."""
@@ -309,7 +378,9 @@ def _record(ws: Workspace, env: str, key: str, remotes: dict[Address, Remote],
     from .state.model import ResourceState
 
     config = load_workspace(ws.root)
-    desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == key}
+    # The objects of project `key`; with None, those of the instance (`import --instance`).
+    project = INSTANCE if key is None else key
+    desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == project}
     with ws.locked_state(env, "import") as (store, state, _):
         sealer = state.sealer()
         for address, d in desired.items():

@@ -38,7 +38,7 @@ class Need:
     wanted: str | None  # the connection type that can hold the object (None: any), or the code env's language
     owner_type: str | None  # the dataset's type, for messages
     file: SourceFile = field(compare=False)
-    loc: tuple[str, ...] = field(compare=False)
+    loc: tuple[str | int, ...] = field(compare=False)
 
     def error(self, message: str) -> ConfigError:
         return self.file.error(message, self.loc)
@@ -64,18 +64,20 @@ def needs_of(source: ProjectSource, physical: ProjectSource, env: Environment) -
     logical, spec, key = source.spec, physical.spec, physical.key
     out: list[Need] = []
     for kind in KINDS.values():
-        if kind.collection is None:
-            continue
-        for name, entry in getattr(spec, kind.collection).items():
-            as_written = getattr(logical, kind.collection).get(name, entry)  # before the environment's overrides
-            written = {path: named for path, _, named in kind.names_used(as_written)}
-            wanted, owner_type = kind.instance_type(entry)
+        before = dict(kind.entries(logical))  # before the environment's overrides
+        for name, entry in kind.entries(spec):
+            written = {path: named for path, _, named in kind.names_used(before.get(name, entry))}
+            owner = kind.name.replace("_", " ") + ("" if name is None else f" '{name}'")
             for path, what, named in kind.names_used(entry):
+                wanted, owner_type = kind.instance_type_at(entry, path)
                 remap = env.remap.connections if what == base.CONNECTION else env.remap.code_envs
+                # A kind names connections or code envs of one language; a scenario names both, its code envs
+                # (of Python steps and triggers) being Python's.
+                language = wanted or "PYTHON"
                 out.append(Need(CONNECTION if what == base.CONNECTION else CODE_ENV, remap.get(named, named),
-                                written.get(path), f"{kind.name.replace('_', ' ')} '{name}'",
-                                Address(kind.name, key, name), wanted, owner_type, source.file,
-                                (kind.collection, name, *path)))
+                                written.get(path), owner, Address(kind.name, key, name),
+                                wanted if what == base.CONNECTION else language, owner_type, source.file,
+                                (*kind.config_path(name), *(int(p) if p.isdigit() else p for p in path))))
     return out
 
 
@@ -91,13 +93,39 @@ def workspace_needs(ws: Workspace, env_name: str, projects: Iterable[str] | None
     return out
 
 
-def check_needs(conn: Connection, env_name: str, needs: Iterable[Need]) -> InstanceCheck:
-    """Look the needs up on the instance of `conn`: one listing of connections, one of code envs (when needed)."""
+def planned(ws: Workspace, env_name: str) -> dict[tuple[str, str], str | None]:
+    """What the environment's instance file declares, that a plan of it creates: (CONNECTION, name) -> its DSS
+    type, (CODE_ENV, name) -> its language. Read from the file as written (no `${env:...}` needed)."""
+    from .resources import registry
+    from .resources.context import EnvContext
+
+    path = ws.config.spec.environments[env_name].instance if env_name in ws.config.spec.environments else None
+    source = ws.config.instances.get(path) if path else None
+    if source is None:
+        return {}
+    out: dict[tuple[str, str], str | None] = {}
+    for kind in registry.instance_kinds():
+        for name, entry in kind.declared_in(source.spec).items():
+            given = kind.provides(kind.fields_of_entry(name, entry, EnvContext(env_name)))
+            if given is not None:
+                out[(CONNECTION if given[0] == base.CONNECTION else CODE_ENV, name)] = given[1]
+    return out
+
+
+def check_needs(conn: Connection, env_name: str, needs: Iterable[Need],
+                declared: dict[tuple[str, str], str | None] | None = None) -> InstanceCheck:
+    """Look the needs up on the instance of `conn`: one listing of connections, one of code envs (when needed).
+    What the environment's instance file `declared` counts as there: the same plan creates it first."""
     needs = list(needs)
+    declared = declared or {}
     problems: list[ConfigError] = []
     unchecked: list[str] = []
     connections = _connection_types(conn) if any(n.what == CONNECTION for n in needs) else {}
     code_envs = _code_envs(conn) if any(n.what == CODE_ENV for n in needs) else set()
+    if connections is not None:
+        connections.update({name: kind for (what, name), kind in declared.items() if what == CONNECTION})
+    if code_envs is not None:
+        code_envs |= {(str(lang), name) for (what, name), lang in declared.items() if what == CODE_ENV}
     if connections is None:
         unchecked.append("connections (the API key may not list them)")
     if code_envs is None:
@@ -124,7 +152,7 @@ def check_instance(ws: Workspace, env_name: str, addresses: Collection[str] | No
         needs = [n for n in needs if str(n.address) in addresses]
     if not needs:
         return InstanceCheck([], [])
-    return check_needs(ws.connection(env_name), env_name, needs)
+    return check_needs(ws.connection(env_name), env_name, needs, planned(ws, env_name))
 
 
 def _connection_types(conn: Connection) -> dict[str, str | None] | None:

@@ -51,16 +51,25 @@ _LAST_WORDS = frozenset({"token", "pass", "pwd"})
 _DESCRIPTIVE = frozenset({"url", "uri", "endpoint", "mode", "type", "name", "id", "expiry", "expiration", "enabled",
                           "path", "file", "ref", "regex", "version", "audience", "method", "exchange", "metadata",
                           "policy", "provider", "header", "length", "count", "env", "var"})
+_URL = frozenset({"url", "uri"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 @functools.lru_cache(maxsize=4096)  # asked of every key of every document walked: the same few hundred names
 def is_secret_key(key: str) -> bool:
     words = [w.lower() for w in _WORD.findall(key)]
+    if len(words) > 1 and words[-1] in _URL and "webhook" in words:
+        return True  # a Slack or Teams webhook URL is its own credential: whoever has it may post
     if not words or words[-1] in _DESCRIPTIVE:
         return False
     letters = "".join(words)
     return words[-1] in _LAST_WORDS or any(m in letters for m in _MARKERS)
+
+
+# What a kind reads in place of a write-only secret that DSS holds (a reporter's webhook URL): never its value. It
+# reads as DSS's encrypted form does, so a plan compares the configuration with the fingerprint of what was last
+# written (not with what DSS hands back), and `import` writes a `${env:NAME}` reference whose value it cannot know.
+WRITE_ONLY = "e:AES:(write-only)"
 
 
 # -- fingerprints ------------------------------------------------------------------------------------------------

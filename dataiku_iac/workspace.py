@@ -315,10 +315,23 @@ class Workspace:
         unmanaged = tuple(replace(u, hint=unmanaged_hint(self.config, env, self.environment(env), u))
                           for u in plan.unmanaged)
         plan = replace(plan, at=self.config.revision or None, unmanaged=unmanaged)
+        self._check_instance_deletes(plan, desired)
         # A bundle environment is not applied: `promote` checks its node against the bundle instead.
         if check_instance and by_apply:
             self.check_instance(env, _writes(plan)).refuse()
         return plan
+
+    def _check_instance_deletes(self, plan: Plan, desired: Mapping[Address, Any]) -> None:
+        """A connection (or other instance object) that projects dss-iac does not manage still use is never deleted:
+        refused at plan time, naming them."""
+        from .resources.instance_base import check_instance_deletes
+
+        risky = [a for a in plan.destructive if Address.parse(a.address).in_instance]
+        if risky:
+            state = self.state(plan.environment)
+            managed = {a.project for a in desired if not a.in_instance}
+            managed |= {Address.parse(k).project for k in state.resources}
+            check_instance_deletes(self.connection(plan.environment).client, risky, managed)
 
     def check_instance(self, env: str, addresses: Collection[str] | None = None) -> InstanceCheck:
         """Whether env's DSS has the connections (of the right type) and code envs the configuration names, for every
@@ -327,17 +340,27 @@ class Workspace:
 
         return check_instance(self, env, addresses)
 
+    def instance_addresses(self, env: str) -> list[Address]:
+        """The instance resources of env (connections, code envs, groups, users, global variables): those its
+        instance file declares and those its state holds."""
+        declared = [a for a in build_desired(self.config, self.env_context(env)) if a.in_instance]
+        recorded = [a for a in map(Address.parse, self.state(env).resources) if a.in_instance]
+        return sorted(set(declared) | set(recorded))
+
     def apply(self, plan: Plan, *, progress: Progress | None = None, parallelism: int = DEFAULT_PARALLELISM,
               allow_delete: bool = False, lock_timeout: float = 0.0, journal: bool = True,
-              verify_remote: bool = False) -> ApplyResult:
+              verify_remote: bool = False, approved: bool = False) -> ApplyResult:
         """Apply exactly `plan`, or refuse it as stale. `verify_remote` (for plans saved earlier) also re-reads
-        DSS and refuses the plan if any object it read has changed since."""
+        DSS and refuses the plan if any object it read has changed since. `approved`: the caller checked the
+        sign-off that covers the plan (promote: the bundle's, for the instance changes the promotion lists)."""
         env = plan.environment
-        if self.environment(env).deploy == "bundle" and plan.has_changes:
+        if self.environment(env).deploy == "bundle" and any(not Address.parse(a.address).in_instance
+                                                            for a in plan.changes):
             raise ApprovalError(f"environment {env} receives projects by bundle: deploy with `dss-iac promote --to "
-                                f"{env}`, not apply")
+                                f"{env}`, not apply (apply writes only its instance resources there)")
         self.check_protected(plan, allow_delete)
-        self.check_approved(plan)
+        if not approved:
+            self.check_approved(plan)
         if env in self._previews:
             from .preview import check_plan, preview_keys
 
@@ -410,8 +433,7 @@ class Workspace:
         from .plan.planner import fingerprint, refresh
 
         addresses = [Address.parse(a.address) for a in plan.actions]
-        desired = {Address.parse(a): f for a, f in fields.items()}
-        now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism, desired), state,
+        now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism, fields), state,
                           fields)
         if now != plan.remote_fingerprint:
             raise StalePlanError("the plan is stale: objects it read in DSS have changed since it was made; "

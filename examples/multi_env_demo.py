@@ -1,8 +1,8 @@
 """`make demo-multi-env`: promote a project dev -> staging -> prod through bundles, on the embedded DSS.
 
-Copies examples/multi-env to a scratch Git repository, applies it to dev (the design node), shows that
-prod lacks the connections its remapping names, lets the platform team create them, promotes to staging,
-then to prod: blocked until the bundle is signed off in Govern (prod has `approval: govern`), approved there
+Copies examples/multi-env to a scratch Git repository, applies it to dev (the design node), checks prod
+(its connections are declared in its instance file: promote creates them first, no hand step), promotes to
+staging, then to prod: blocked until the bundle is signed off in Govern (prod has `approval: govern`), approved there
 by a reviewer, then deployed. Then it ships a change (a new bundle: a new sign-off) and rolls it back.
 """
 
@@ -26,18 +26,6 @@ def dss_iac(root: Path, *args: str, ok: tuple[int, ...] = (0,)) -> None:
 
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout.strip()
-
-
-def platform_team_creates_connections(root: Path) -> None:
-    from dataiku_iac import Workspace
-
-    print("\n# The platform team creates the staging and prod connections (here: through dataikuapi)...", flush=True)
-    with Workspace.load(root) as ws:
-        for env in ("staging", "prod"):
-            client = ws.connection(env).client
-            for name in (f"{env}_warehouse", f"{env}_storage"):
-                client.create_connection(name, "Filesystem", {"root": f"/data/{env}"})
-                print(f"#   {env}: connection {name}")
 
 
 def reviewer_approves_in_govern(root: Path, comment: str) -> None:
@@ -66,8 +54,7 @@ def main() -> int:
     print(f"# A Git repository with examples/multi-env in {root}; DSS is the embedded simulator.")
     try:
         dss_iac(root, "apply", "-e", "dev", "--yes")
-        dss_iac(root, "validate", "-e", "prod", ok=(3,))
-        platform_team_creates_connections(root)
+        # prod lacks prod_warehouse and prod_storage, but instance/prod.yaml declares them: valid.
         dss_iac(root, "validate", "-e", "prod")
         dss_iac(root, "promote", "--from", "dev", "--to", "staging", "--yes")
         dss_iac(root, "plan", "-e", "staging", "--detailed-exitcode")  # staging runs what the promotion left

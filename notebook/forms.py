@@ -262,7 +262,8 @@ class DatasetForm(Form):
 
 
 class ScenarioForm(Form):
-    """A scenario's active flag, its temporal triggers and its dataset triggers (one table each)."""
+    """A scenario's active flag, its temporal triggers and its dataset triggers (one table each); triggers of
+    other types (SQL, follow a scenario, Python...) are kept as the file has them, in their place."""
 
     keys = ("active", "triggers")
 
@@ -272,8 +273,9 @@ class ScenarioForm(Form):
         self.active.observe(lambda _: changed(), names="value")
         triggers = [t for t in config.get("triggers") or [] if isinstance(t, dict)]
         self.position = {id(t): i for i, t in enumerate(triggers)}  # saved back in the file's order
+        self.others = [t for t in triggers if t.get("type") not in ("temporal", "dataset")]
         self.triggers = Table("Triggers", ["frequency", "hour", "minute", "days", "active"], self._trigger,
-                              [t for t in triggers if t.get("type") != "dataset"], changed, "Add trigger")
+                              [t for t in triggers if t.get("type") == "temporal"], changed, "Add trigger")
         self.on_datasets = Table("When datasets change", ["datasets", "delay (s)", "active"], self._dataset_trigger,
                                  [t for t in triggers if t.get("type") == "dataset"], changed,
                                  "Add dataset trigger")
@@ -325,6 +327,7 @@ class ScenarioForm(Form):
                 if value != usual or key in t:
                     t[key] = value
             triggers.append((origin, t))
+        triggers += [(t, t) for t in self.others]
         # Triggers keep their place in the file (the list is compared in order); new ones go last.
         ordered = sorted(triggers, key=lambda o: self.position.get(id(o[0]), len(self.position)))
         self._keep(out, "triggers", [t for _, t in ordered])

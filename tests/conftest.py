@@ -19,10 +19,14 @@ from dataikuapi import DSSClient
 from dataiku_iac.dss.connect import IDLE_ENV
 from dataiku_iac.sim import Simulator
 from dataiku_iac.sim.shared import stop
+from dataiku_iac.sim.store import CHECK_ENV
 
 # Embedded DSS servers started by tests (and the CLI runs they spawn) stop soon after their last use; the
 # fixtures below stop those of each test's folder at once, and any left when the session ends.
 os.environ.setdefault(IDLE_ENV, "10")
+# Every persisted simulator (and embedded DSS) the tests start checks each precise write against a full comparison:
+# a change that escaped the store's tracking fails its request here instead of vanishing at a user's next restart.
+os.environ.setdefault(CHECK_ENV, "1")
 
 REAL_HOST = os.environ.get("DSS_IAC_REAL_HOST")
 REAL_KEY = os.environ.get("DSS_IAC_REAL_API_KEY")

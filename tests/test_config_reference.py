@@ -20,7 +20,8 @@ from ruamel.yaml import YAML
 
 from dataiku_iac.config import reference
 from dataiku_iac.config.loader import load_workspace
-from dataiku_iac.config.models import ProjectFile, WorkspaceFile
+from dataiku_iac.config.models import WorkspaceFile
+from dataiku_iac.config.project_model import project_file_model
 from dataiku_iac.config.reference import (
     FIELD_NOTES,
     MINIMAL_PROJECT,
@@ -32,6 +33,8 @@ from dataiku_iac.config.reference import (
     render_reference,
 )
 
+# The project file model with the collections the kinds add (recipes: the recipe kind's own model).
+ProjectFile = project_file_model()
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "config-reference.md"
 EXAMPLES = ROOT / "examples"
@@ -47,7 +50,8 @@ def _yaml(text: str) -> Any:
 
 def test_committed_reference_matches_the_models() -> None:
     assert DOCS.read_text(encoding="utf-8") == render_reference(), (
-        "docs/config-reference.md is out of date with dataiku_iac/config/models.py; regenerate it with\n"
+        "docs/config-reference.md is out of date with the models (config/models.py, the kinds' modules); "
+        "regenerate it with\n"
         f"    {reference.REGENERATE}")
 
 
@@ -135,7 +139,7 @@ def test_hand_written_notes_fill_only_the_gaps_of_the_models() -> None:
     models = {m.__name__: m for m in all_models()}
     for (model_name, field_name), note in FIELD_NOTES.items():
         field = models[model_name].model_fields[field_name]
-        assert not field.description, (f"{model_name}.{field_name} now has a description in models.py: "
+        assert not field.description, (f"{model_name}.{field_name} now has a description in its model: "
                                        "remove it from FIELD_NOTES")
         assert note
     for model_name in MODEL_NOTES:
@@ -167,7 +171,7 @@ def test_minimal_files_of_the_reference_load(tmp_path: Path) -> None:
 ANNOTATIONS = {"title", "description", "default", "$schema", "$defs", "discriminator"}
 ASSERTIONS = {"$ref", "type", "enum", "const", "properties", "required", "additionalProperties",
               "patternProperties", "propertyNames", "minProperties", "items", "minItems", "pattern", "minimum",
-              "maximum", "maxLength", "anyOf", "allOf", "oneOf"}
+              "maximum", "maxLength", "minLength", "anyOf", "allOf", "oneOf"}
 TYPES: dict[str, Any] = {
     "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
@@ -207,6 +211,8 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any], at: 
         errors.append(f"{at}: {value!r} does not match {schema['pattern']}")
     if "maxLength" in schema and isinstance(value, str) and len(value) > schema["maxLength"]:
         errors.append(f"{at}: longer than {schema['maxLength']} characters")
+    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
+        errors.append(f"{at}: shorter than {schema['minLength']} characters")
     if "minimum" in schema and isinstance(value, int | float) and value < schema["minimum"]:
         errors.append(f"{at}: {value} < {schema['minimum']}")
     if "maximum" in schema and isinstance(value, int | float) and value > schema["maximum"]:
@@ -251,8 +257,9 @@ def _object_errors(value: dict[str, Any], schema: dict[str, Any], root: dict[str
     return errors
 
 
-@pytest.mark.parametrize("kind", ["all", "workspace", "project"])
-def test_the_validator_knows_every_keyword_of_the_schema(kind: Literal["all", "workspace", "project"]) -> None:
+@pytest.mark.parametrize("kind", ["all", "workspace", "project", "instance"])
+def test_the_validator_knows_every_keyword_of_the_schema(
+        kind: Literal["all", "workspace", "project", "instance"]) -> None:
     assert _keywords(json_schema(kind)) <= ANNOTATIONS | ASSERTIONS
 
 
@@ -276,7 +283,8 @@ def _enum_of(prop: dict[str, Any]) -> list[Any] | None:
 def test_schema_has_every_model_closed_with_its_keys_required_keys_and_values() -> None:
     schema = json_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["anyOf"] == [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"}]
+    assert schema["anyOf"] == [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"},
+                               {"$ref": "#/$defs/InstanceFile"}]
     defs = schema["$defs"]
     for model in all_models():
         d = defs[model.__name__]
@@ -295,10 +303,11 @@ def test_schema_has_every_model_closed_with_its_keys_required_keys_and_values() 
         assert defs["ProjectFile"]["properties"][name]["additionalProperties"] is False
 
 
-@pytest.mark.parametrize("kind", ["workspace", "project"])
-def test_per_file_schemas_point_at_their_model(kind: Literal["workspace", "project"]) -> None:
+@pytest.mark.parametrize("kind", ["workspace", "project", "instance"])
+def test_per_file_schemas_point_at_their_model(kind: Literal["workspace", "project", "instance"]) -> None:
     schema = json_schema(kind)
-    assert schema["$ref"] == {"workspace": "#/$defs/WorkspaceFile", "project": "#/$defs/ProjectFile"}[kind]
+    assert schema["$ref"] == {"workspace": "#/$defs/WorkspaceFile", "project": "#/$defs/ProjectFile",
+                              "instance": "#/$defs/InstanceFile"}[kind]
     assert schema["$defs"] == json_schema()["$defs"]
 
 
@@ -308,11 +317,13 @@ def _example_files() -> list[tuple[str, Path]]:
         root = EXAMPLES / name
         out.append(("workspace", root / "dss-iac.yaml"))
         out += [("project", p) for p in sorted((root / "projects").glob("*.yaml"))]
+    for root in (EXAMPLES / "multi-env", EXAMPLES / "platform"):
+        out += [("instance", p) for p in sorted((root / "instance").glob("*.yaml"))]
     return out
 
 
 @pytest.mark.parametrize(("kind", "path"), _example_files(), ids=lambda v: str(v).rsplit("examples/", 1)[-1])
-def test_schema_accepts_the_example_files(kind: Literal["workspace", "project"], path: Path) -> None:
+def test_schema_accepts_the_example_files(kind: Literal["workspace", "project", "instance"], path: Path) -> None:
     document = _yaml(path.read_text(encoding="utf-8"))
     for schema in (json_schema(kind), json_schema()):
         assert schema_errors(document, schema, schema) == []
@@ -343,6 +354,7 @@ def _with(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return doc
 
 
+ProjectFile = project_file_model()  # with the collections the kinds add (scenarios)
 CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
     ("workspace ok", WorkspaceFile, WORKSPACE_OK, True),
     ("host from the environment", WorkspaceFile, _with(WORKSPACE_OK, "environments.dev.host", "${env:DSS_HOST}"),
@@ -375,8 +387,21 @@ CASES: list[tuple[str, type[BaseModel], dict[str, Any], bool]] = [
     ("dataset trigger with a frequency", ProjectFile,
      _with(PROJECT_OK, "scenarios.nightly.triggers.0", {"type": "dataset", "datasets": ["raw"],
                                                         "frequency": "Daily"}), False),
-    ("unknown trigger type", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.type", "sql"), False),
+    ("sql trigger without its query", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.triggers.0.type", "sql"),
+     False),
     ("unknown build mode", ProjectFile, _with(PROJECT_OK, "scenarios.nightly.steps.0.mode", "FAST"), False),
+    ("slack webhook from the environment", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.reporters", [{"type": "slack", "webhook_url": "${env:HOOK}"}]), True),
+    ("literal slack webhook", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.reporters", [{"type": "slack", "webhook_url": "https://h.example/x"}]),
+     False),
+    ("literal webhook reporter URL", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.reporters", [{"type": "webhook", "webhook_url": "https://h.example/"}]),
+     False),
+    ("sql step", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.steps.0", {"type": "sql", "connection": "c", "sql": "SELECT 1"}), True),
+    ("an open step type", ProjectFile,
+     _with(PROJECT_OK, "scenarios.nightly.steps.0", {"type": "send_report", "params": {"x": 1}}), True),
     ("color name", ProjectFile, _with(PROJECT_OK, "zones.ingest.color", "red"), False),
     ("unknown permission flag", ProjectFile,
      _with(PROJECT_OK, "project.permissions", [{"group": "g", "read_content": True}]), False),

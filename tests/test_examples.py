@@ -15,6 +15,7 @@ from dataiku_iac.resources.recipe import CODE_RECIPES
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SIMPLE = EXAMPLES / "simple-project"
 ML = EXAMPLES / "ml-pipeline"
+RETAIL = EXAMPLES / "retail-flow"
 
 
 def test_simple_project_declares_one_complete_project() -> None:
@@ -80,7 +81,25 @@ def test_ml_pipeline_declares_two_projects_linked_by_a_cross_project_input() -> 
     assert all(ref.split(".", 1)[1] in specs[ref.split(".", 1)[0]].datasets for _, ref in cross)
 
 
-@pytest.mark.parametrize("root", [SIMPLE, ML], ids=lambda p: p.name)
+def test_retail_flow_has_visual_recipes_scenarios_of_several_steps_and_a_cross_project_input() -> None:
+    config = load_workspace(RETAIL)
+    retail, reporting = config.projects["RETAIL"].spec, config.projects["REPORTING"].spec
+    kept = retail.passthrough
+    recipes = {n: d.recipe["type"] for n, d in kept.recipes.items()} | {n: r.type for n, r in retail.recipes.items()}
+    assert set(recipes.values()) >= {"shaker", "join", "grouping", "window", "distinct", "topn", "python"}
+    assert len(kept.recipes["prepare_orders"].payload["steps"]) == 12
+    nightly = kept.scenarios["nightly"]
+    assert {s["type"] for s in nightly["params"]["steps"]} >= {"build_flowitem", "compute_metrics", "run_checks",
+                                                              "set_project_vars", "custom_python"}
+    [slack] = nightly["reporters"]
+    assert slack["messaging"]["type"] == "slack-scenario"
+    assert slack["messaging"]["configuration"]["webhookUrl"] == "${env:RETAIL_SLACK_WEBHOOK_URL}"
+    assert [t.type for t in retail.scenarios["on_new_orders"].triggers] == ["dataset"]
+    assert reporting.recipes["copy_orders"].inputs == ["RETAIL.orders_clean"]
+    assert "hooks.slack.com" not in (RETAIL / "projects" / "retail.yaml").read_text()
+
+
+@pytest.mark.parametrize("root", [SIMPLE, ML, RETAIL], ids=lambda p: p.name)
 def test_every_code_recipe_has_its_code_file_and_every_code_file_is_used(root: Path) -> None:
     config = load_workspace(root)
     used: set[Path] = set()
@@ -97,8 +116,10 @@ def test_every_code_recipe_has_its_code_file_and_every_code_file_is_used(root: P
     assert files == used
 
 
-@pytest.mark.parametrize("root", [SIMPLE, ML], ids=lambda p: p.name)
-def test_example_applies_on_the_embedded_dss_and_then_has_nothing_to_change(root: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("root", [SIMPLE, ML, RETAIL], ids=lambda p: p.name)
+def test_example_applies_on_the_embedded_dss_and_then_has_nothing_to_change(root: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAIL_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T1/B1/test")
     workspace = tmp_path / root.name
     shutil.copytree(root, workspace)
     with Workspace.load(workspace) as ws:
@@ -109,6 +130,32 @@ def test_example_applies_on_the_embedded_dss_and_then_has_nothing_to_change(root
             assert f"project.{key}" in created
             assert {f"dataset.{key}.{n}" for n in source.spec.datasets} <= created
             assert {f"recipe.{key}.{n}" for n in source.spec.recipes} <= created
+            kept = source.spec.passthrough.recipes if source.spec.passthrough else None
+            assert {f"recipe.{key}.{n}" for n in kept or {}} <= created
         result = ws.apply(plan)
         assert result.ok, [(r.address, r.error) for r in result.results if r.status != "ok"]
         assert [(a.symbol, a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []
+
+
+PLATFORM = EXAMPLES / "platform"
+PLATFORM_SECRETS = ("WAREHOUSE_PASSWORD", "SNOWFLAKE_PASSWORD", "LAKE_SECRET_KEY", "BQ_SERVICE_ACCOUNT_KEY",
+                    "ADA_PASSWORD", "GRACE_PASSWORD")
+
+
+def test_platform_declares_a_realistic_instance_and_applies_cleanly(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PLATFORM_SECRETS:
+        monkeypatch.setenv(name, f"{name.lower()}-value")
+    root = tmp_path / "platform"
+    shutil.copytree(PLATFORM, root, ignore=shutil.ignore_patterns(".dss-iac"))
+    config = load_workspace(root)
+    spec = config.instances["instance/dev.yaml"].spec
+    assert len({c.type for c in spec.connections.values()}) == len(spec.connections) == 5
+    assert len(spec.code_envs) == 2 and {e.language for e in spec.code_envs.values()} == {"python", "r"}
+    assert len(spec.groups) == 4 and len(spec.users) >= 2
+    with Workspace.load(root) as ws:
+        plan = ws.plan("dev")
+        order = [a.address for a in plan.actions]
+        assert order.index("connection.pg_warehouse") < order.index("dataset.SALES.orders")
+        assert ws.apply(plan).ok
+        assert not ws.plan("dev").has_changes

@@ -230,7 +230,8 @@ def test_yaml_and_python_projects_mix_in_one_workspace(make_workspace: Callable[
                                  code="../recipes/score.py")},
     )
     """
-    ws = make_workspace({"churn": CHURN_YAML}, WS_PY,
+    churn = CHURN_YAML + "exposed_objects:\n  export: {to: [SCORING]}\n"  # SCORING may read it
+    ws = make_workspace({"churn": churn}, WS_PY,
                         {**CODE, "projects/scoring.py": scoring, "recipes/score.py": "print('score')\n"})
     assert {k: p.file.shown for k, p in ws.config.projects.items()} == {
         "CHURN": "projects/churn.yaml", "SCORING": "projects/scoring.py"}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from dataiku_iac import (
     ApplyResult,
@@ -23,10 +23,7 @@ from dataiku_iac import (
 )
 
 from . import view
-from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
+from .widgets import IOScreen, NavTable
 
 STATUS = {StepStatus.OK: Text("✓ ok", "green"), StepStatus.FAILED: Text("✗ failed", "bold red"),
           StepStatus.SKIPPED: Text("- skipped", "yellow")}
@@ -52,19 +49,13 @@ class ApplyScreen(IOScreen):
         # Refused as out of date (stale, or the files no longer load): nothing was written, `r` plans again.
         self.refused = False
 
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("Apply", "bold"), f" · {self.plan.environment}  ·  {view.summary_line(self.plan)}"),
                      id="title", classes="title")
         yield ProgressBar(total=None, show_eta=False, id="progress")
         yield NavTable(id="steps")
         yield Static("", id="summary")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         table = self.query_one(NavTable)

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from dataiku_iac import Action
 
 from . import view
-from .widgets import ErrorBanner, IOScreen, StatusLine
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
+from .widgets import EnvScreen
 
 
-class DetailScreen(IOScreen):
+class DetailScreen(EnvScreen):
     def __init__(self, env: str, action: Action) -> None:
-        super().__init__()
-        self.env = env
+        super().__init__(env)
         self.action = action
         self.desired_text = view.to_yaml(view.desired_fields(action))
         self.actual_text = view.to_json(view.actual_fields(action))
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         a = self.action
@@ -54,9 +44,7 @@ class DetailScreen(IOScreen):
                 yield Static(Text("Actual (DSS, JSON: the managed fields)", "bold"))
                 yield Static(Syntax(self.actual_text, "json", theme="ansi_dark", background_color="default",
                                     word_wrap=True))
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def _drift_text(self) -> Text:
         """The fields changed in DSS outside dss-iac, whole (lists and tables elsewhere cut them)."""

@@ -10,17 +10,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from dataiku_iac import Action, DriftItem, DriftReport, Plan, Unmanaged
 
 from . import view
-from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine
+from .widgets import Cell, Col, EnvScreen, FitTable, OpenTable
 
 if TYPE_CHECKING:
     from dataiku_iac import AdoptEdit
 
-    from .app import DssIacApp
 
 
 NOT_MANAGED = "unmanaged:"  # row keys of the objects dss-iac does not manage
@@ -29,7 +28,7 @@ FIELD_COLUMNS = (Col("field", "Field", 10), Col("applied", "Last applied", 10), 
                  Col("desired", "Configuration", 10))
 
 
-class DriftScreen(IOScreen):
+class DriftScreen(EnvScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="detail"),
         Binding("v", "revert", "Revert", id="revert"),
@@ -38,14 +37,9 @@ class DriftScreen(IOScreen):
     FOOTER = ("revert", "adopt", "select_cursor", "detail")
 
     def __init__(self, env: str) -> None:
-        super().__init__()
-        self.env = env
+        super().__init__(env)
         self.plan: Plan | None = None
         self.report: DriftReport | None = None
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(f"Drift · {self.env}", id="title", classes="title")
@@ -57,9 +51,7 @@ class DriftScreen(IOScreen):
             fields.show_cursor = False
             yield fields
             yield Static("", id="drift-note")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.query_one("#drift-list", FitTable).focus()

@@ -8,43 +8,30 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
+from .widgets import EnvScreen, NavTable
 
 if TYPE_CHECKING:
-    from .app import DssIacApp
     from .service import Commit
 
 
-class HistoryScreen(IOScreen):
-    def __init__(self, env: str) -> None:
-        super().__init__()
-        self.env = env
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
-
+class HistoryScreen(EnvScreen):
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("History", "bold"), f" · {self.env}"), id="title", classes="title")
+        yield self.title_bar("History")
         with Vertical(id="history-body"):
             yield Static(Text("State history: one entry per command (newest first)", "bold"))
             yield NavTable(id="serials")
             yield Static(Text("Git log of the workspace", "bold"))
             yield NavTable(id="commits")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         serials = self.query_one("#serials", NavTable)
-        for key, label in (("serial", "Serial"), ("when", "When"), ("who", "Who"), ("command", "Command"),
-                           ("changes", "Changes"), ("commit", "Commit"), ("resources", "Resources")):
-            serials.add_column(label, key=key)
-        commits = self.query_one("#commits", NavTable)
-        for key, label in (("sha", "Commit"), ("when", "When"), ("author", "Author"), ("summary", "Message")):
-            commits.add_column(label, key=key)
+        serials.add_keyed_columns(("serial", "Serial"), ("when", "When"), ("who", "Who"), ("command", "Command"),
+                                  ("changes", "Changes"), ("commit", "Commit"), ("resources", "Resources"))
+        self.query_one("#commits", NavTable).add_keyed_columns(("sha", "Commit"), ("when", "When"),
+                                                               ("author", "Author"), ("summary", "Message"))
         serials.focus()
         self.reload()
 

@@ -8,15 +8,14 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from dataiku_iac import ConfigError, DriftReport
 
 from . import view
-from .widgets import Cell, Col, ErrorBanner, FitTable, IOScreen, OpenTable, StatusLine, describe_error
+from .widgets import Cell, Col, FitTable, IOScreen, OpenTable, describe_error
 
 if TYPE_CHECKING:
-    from .app import DssIacApp
     from .service import EnvStatus
 
 # Narrow terminals cut the widest columns first (the last apply, the lock), down to these widths.
@@ -53,16 +52,10 @@ class OverviewScreen(IOScreen):
         self.row_env: dict[str, str] = {}
         self.statuses: dict[str, EnvStatus] = {}
 
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         yield Static("Overview", id="title", classes="title")
         yield OverviewTable(COLUMNS, id="overview")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.query_one(FitTable).focus()

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from dataiku_iac import Gate, Plan, brief
 
 from . import view
 from .view import Entry
-from .widgets import ErrorBanner, IOScreen, PlanTree, StatusLine, describe_error
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
+from .widgets import EnvScreen, PlanTree, describe_error
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ def _group_label(title: str, items: list[Entry], style: str) -> Text:
     return out
 
 
-class PlanReviewScreen(IOScreen):
+class PlanReviewScreen(EnvScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_target", "Include/exclude", id="toggle"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
@@ -74,8 +71,7 @@ class PlanReviewScreen(IOScreen):
     FOOTER = ("approve", "toggle_target", "filter", "drift_only", "select_cursor")
 
     def __init__(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
-        super().__init__()
-        self.env = env
+        super().__init__(env)
         self.initial_targets = targets
         self.purpose = purpose
         self.full: Plan | None = None
@@ -94,10 +90,6 @@ class PlanReviewScreen(IOScreen):
         # Environments with `approval: govern`: what Govern says of the plan on screen (None: not read yet).
         self.gate: Gate | None = None
 
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         yield Static(f"Plan review · {self.env}", id="title", classes="title")
         yield Static("", id="notice")
@@ -110,9 +102,7 @@ class PlanReviewScreen(IOScreen):
             with VerticalScroll(id="diff-pane"):
                 yield Static("", id="diff")
         yield Input(placeholder="filter by address (enter: keep, esc: leave the field)", id="filter")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

@@ -3,44 +3,34 @@ projects reach it (promotion) and shows the promotion plan, read-only: `dss-iac 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from . import view
-from .widgets import ErrorBanner, IOScreen, StatusLine
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
+from .widgets import EnvScreen
 
 
-class PromotionScreen(IOScreen):
+class PromotionScreen(EnvScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f", "source", "From another environment", id="source")]
     FOOTER = ("source", "refresh", "back")
 
     def __init__(self, env: str) -> None:
-        super().__init__()
-        self.env = env
+        super().__init__(env)
         self.sources: list[str] = []
         self.source: str | None = None
         self.text = ""
 
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Promotion", "bold"), f" · {self.env}"), id="title", classes="title")
+        yield self.title_bar("Promotion")
         yield Static("", id="promotion-note")
         with VerticalScroll(id="promotion-pane"):
             yield Static("", id="promotion")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         self.sources = self.dss_app.service.promotion_sources()

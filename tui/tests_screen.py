@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from dataiku_iac import TestResult, TestRun
 
-from .widgets import ErrorBanner, IOScreen, NavTable, StatusLine
-
-if TYPE_CHECKING:
-    from .app import DssIacApp
+from .widgets import EnvScreen, NavTable
 
 STYLES = {"passed": "green", "warning": "yellow", "failed": "bold red", "error": "bold red", "skipped": "cyan"}
 ORDER = {"failed": 0, "error": 1, "warning": 2, "skipped": 3, "passed": 4}
@@ -25,32 +22,21 @@ def rows(run: TestRun) -> list[TestResult]:
     return sorted(run.results, key=lambda r: ORDER.get(r.status, 5))
 
 
-class TestsScreen(IOScreen):
+class TestsScreen(EnvScreen):
     __test__ = False  # not a pytest class
     BINDINGS: ClassVar[list[BindingType]] = [Binding("t", "run_tests", "Run tests", id="run-tests")]
     FOOTER = ("run_tests", "refresh", "back")
 
-    def __init__(self, env: str) -> None:
-        super().__init__()
-        self.env = env
-
-    @property
-    def dss_app(self) -> DssIacApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Tests", "bold"), f" · {self.env}"), id="title", classes="title")
+        yield self.title_bar("Tests")
         yield Static(id="tests-summary")
         yield NavTable(id="tests")
-        yield StatusLine()
-        yield ErrorBanner()
-        yield Footer()
+        yield from self.bottom()
 
     def on_mount(self) -> None:
         table = self.query_one("#tests", NavTable)
-        for key, label in (("status", "Status"), ("suite", "Suite"), ("test", "Test"), ("where", "Where"),
-                           ("message", "Message")):
-            table.add_column(label, key=key)
+        table.add_keyed_columns(("status", "Status"), ("suite", "Suite"), ("test", "Test"), ("where", "Where"),
+                                ("message", "Message"))
         table.focus()
         self.reload()
 

@@ -37,7 +37,9 @@ class Entry:
 
     @property
     def project(self) -> str:
-        return self.action.address.split(".")[1]
+        """The project the change belongs to; instance resources (connections, groups...) group as `(instance)`."""
+        kind = registry.KINDS.get(self.action.kind)
+        return "(instance)" if kind is not None and kind.instance_level else self.action.address.split(".")[1]
 
     @property
     def name(self) -> str:

@@ -6,19 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Static, Tree
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static, Tree
 from textual.worker import Worker, get_current_worker
 
 from dataiku_iac import DssIacError, redact
 
 from .view import fit_widths
+
+if TYPE_CHECKING:
+    from .app import DssIacApp
 
 T = TypeVar("T")
 
@@ -78,6 +82,11 @@ class NavTable(DataTable[Any]):
             self._widths = widths
             self.notify_style_update()
             self.refresh()
+
+    def add_keyed_columns(self, *columns: tuple[str, str]) -> None:
+        """Columns as (key, label) pairs: rows and updates then name a column by its key."""
+        for key, label in columns:
+            self.add_column(label, key=key)
 
     def action_scroll_home(self) -> None:
         if self.row_count:
@@ -220,6 +229,15 @@ class IOScreen(Screen[Any]):
         return not (action == "back" and self in self.app.screen_stack[:2])
 
     @property
+    def dss_app(self) -> DssIacApp:
+        return self.app  # type: ignore[return-value]
+
+    @staticmethod
+    def bottom() -> list[Widget]:
+        """What every screen ends with: the status line, the error banner, the footer."""
+        return [StatusLine(), ErrorBanner(), Footer()]
+
+    @property
     def busy(self) -> bool:
         return bool(self._busy)
 
@@ -274,3 +292,14 @@ class IOScreen(Screen[Any]):
     def _show_busy(self) -> None:
         for status in self.query(StatusLine):
             status.update(" · ".join(f"⟳ {d}" for d in self._busy.values()) if self._busy else "")
+
+
+class EnvScreen(IOScreen):
+    """A screen about one environment, titled `Name · env`."""
+
+    def __init__(self, env: str) -> None:
+        super().__init__()
+        self.env = env
+
+    def title_bar(self, name: str) -> Static:
+        return Static(Text.assemble((name, "bold"), f" · {self.env}"), id="title", classes="title")

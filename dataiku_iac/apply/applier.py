@@ -15,6 +15,7 @@ from ..errors import DSSApiError, DssIacError, PlanError
 from ..plan.model import Action, ActionType, Plan
 from ..plan.refresh import version_held
 from ..resources import KINDS, Address, Desired, Remote
+from ..resources.passthrough import is_passthrough
 from ..secrets import Sensitive, taint
 from ..state.model import ResourceState
 from .recorder import StateRecorder
@@ -284,10 +285,12 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
     else:
         recorder.intent(a.address, a.kind, StepPhase.UPDATE, a.remote_id, deps, desired.fields)
         found = remote
-        call(conn, lambda: kind.update(conn.client, desired, found))
+        call(conn, lambda: kind.apply_update(conn.client, desired, found))
         remote_id, phase = remote.remote_id, StepPhase.UPDATE
     written = recorder.fingerprints.scrub(dict(desired.fields))
-    version = _written_version(kind, conn, desired, remote_id, written, recorder) if kind.versioned else None
+    # A passthrough document is read at every refresh (plan/refresh.py): its version is not needed.
+    version = (_written_version(kind, conn, desired, remote_id, written, recorder)
+               if kind.versioned and not is_passthrough(desired.fields) else None)
     recorder.put(a.address, ResourceState(a.kind, remote_id, written, deps, version), phase)
 
 
@@ -349,7 +352,7 @@ def _create(kind: Any, conn: Connection, desired: Desired, recorder: StateRecord
     existing = find() if retry else None
     if existing is None:
         try:
-            return str(call(conn, lambda: kind.create(conn.client, desired)))
+            return str(call(conn, lambda: kind.apply_create(conn.client, desired)))
         except DssIacError as failed:
             try:
                 existing = find()
@@ -359,8 +362,8 @@ def _create(kind: Any, conn: Connection, desired: Desired, recorder: StateRecord
                 raise
     # In DSS (made by the failed call, or by hand): managed from now on, as it is (what the config holds as
     # sensitive sealed), then updated.
-    adopted = existing
+    adopted = kind.observed(existing, desired.fields)
     fields = recorder.fingerprints.scrub(taint(dict(adopted.fields), desired.fields))
     recorder.put(str(address), ResourceState(kind.name, adopted.remote_id, fields, deps), StepPhase.CREATE)
-    call(conn, lambda: kind.update(conn.client, desired, adopted))
+    call(conn, lambda: kind.apply_update(conn.client, desired, adopted))
     return adopted.remote_id

@@ -41,7 +41,8 @@ def resolve(state: State, intents: list[dict[str, Any]], conn: Connection) -> li
         if phase == "create":
             # Created just before the crash? Then adopt it, found by what the intent says: never create it twice.
             name = intent.get("name")
-            remote = read_with_retry(conn, partial(kind.find, conn.client, address, name))
+            remote = kind.observed(read_with_retry(conn, partial(kind.find, conn.client, address, name)),
+                                   intent.get("masked"))
             if remote is not None:
                 # What it was created with says which of DSS's values are sensitive (they are sealed).
                 fields = state.sealer().scrub(taint(dict(remote.fields), intent.get("masked")))

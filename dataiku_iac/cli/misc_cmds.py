@@ -29,24 +29,34 @@ def register_init(sub: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("import", help="write the project file of a project that exists in DSS",
+    p = sub.add_parser("import", help="write the project file of a project, or the instance file, from DSS",
                        description="Write the project file (and recipe code) of a project that exists in DSS, and "
                                    "record it in the state, so that the next plan is empty. For a project the "
                                    "workspace declares already, add to its file what DSS holds there that dss-iac "
-                                   "does not manage (what `plan` and `drift` list as not managed).",
-                       epilog="example:\n  dss-iac import -e dev --project CHURN",
+                                   "does not manage (what `plan` and `drift` list as not managed). With --instance, "
+                                   "write the environment's instance file instead: its connections, code envs, "
+                                   "groups, users and global variables, secrets as ${env:NAME} references.",
+                       epilog="examples:\n  dss-iac import -e dev --project CHURN\n  dss-iac import -e prod --instance",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-e", "--env", required=True, metavar="ENV", help="environment to read the project from")
-    p.add_argument("--project", required=True, metavar="KEY",
-                   help="DSS project key (of a declared project: its key in the files or in this environment)")
-    p.add_argument("--file", metavar="PATH", help="project file to write (default: projects/<key>.yaml)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--project", metavar="KEY",
+                      help="DSS project key (of a declared project: its key in the files or in this environment)")
+    what.add_argument("--instance", action="store_true",
+                      help="the instance file of the environment (its `instance:` path, else --out, else "
+                           "instance/<env>.yaml, added to dss-iac.yaml)")
+    p.add_argument("--file", "--out", dest="file", metavar="PATH",
+                   help="file to write (default: projects/<key>.yaml, or instance/<env>.yaml with --instance)")
+    p.add_argument("--json", action="store_true", help="print which objects were written typed, kept as DSS "
+                                                       "documents (passthrough) or left out (not managed), as JSON")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("schema", help="print the JSON Schema of the configuration files, for editors",
                        description="Print the JSON Schema of dss-iac.yaml and of project files.",
                        epilog="example:\n  dss-iac schema --file project > schemas/dss-iac.project.schema.json",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--file", choices=("all", "workspace", "project"), default="all",
-                   help="which file's schema: dss-iac.yaml, project files, or both (default)")
+    p.add_argument("--file", choices=("all", "workspace", "project", "instance"), default="all",
+                   help="which file's schema: dss-iac.yaml, project files, instance files, or any of them "
+                        "(default)")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("version", help="print the version", description="Print the version.",
                        epilog="example:\n  dss-iac version", formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,15 +68,50 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     from ..importer import import_project
     from .workspace_cmds import load
 
+    if args.instance:
+        return _import_instance(args, console)
     with load(args) as ws:
         file = Path(args.directory, args.file) if args.file else None
         result = import_project(ws, args.env, args.project, file)
+    if args.json:
+        console.json(result.to_dict())
+        return exit_codes.OK
     if result.added:
         _report_added(args, result, console)
         return exit_codes.OK
     console.out(f"Imported {args.project}: {len(result.resources)} resources recorded in the state of {args.env}.")
     console.out(f"Wrote {result.project_file}" + (f" and {len(result.code_files)} code file(s)"
                                                    if result.code_files else "") + ".")
+    _report_kept(result, console)
+    _report_secrets(result, console)
+    console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
+    return exit_codes.OK
+
+
+def _report_kept(result: Any, console: Console) -> None:
+    """The objects kept as DSS documents (no typed form for them yet), and those left out (not managed)."""
+    if result.passthrough:
+        console.out(f"Kept as DSS documents (passthrough: the configuration has no typed form for them; dss-iac "
+                    f"plans, applies and drifts them whole): {len(result.passthrough)}")
+        for address in result.passthrough:
+            console.out(f"  {address}")
+    if result.skipped:
+        console.out(f"Not managed (left out of the file): {len(result.skipped)}")
+        for reason in result.skipped:
+            console.out(f"  {reason}")
+
+
+def _import_instance(args: argparse.Namespace, console: Console) -> int:
+    from .._text import brief
+    from ..instance_import import import_instance
+    from .workspace_cmds import load
+
+    with load(args) as ws:
+        file = Path(args.directory, args.file) if args.file else None
+        result = import_instance(ws, args.env, file)
+    console.out(f"Imported the instance of {args.env}: {len(result.resources)} resources recorded in its state"
+                + (f" ({brief(result.resources)})" if result.resources else "") + ".")
+    console.out(f"Wrote {result.project_file}.")
     for reason in result.skipped:
         console.note(f"left out: {reason}")
     _report_secrets(result, console)
@@ -89,15 +134,15 @@ def _report_secrets(result: Any, console: Console) -> None:
 def _report_added(args: argparse.Namespace, result: Any, console: Console) -> None:
     from .._text import brief
 
-    for reason in result.skipped:
-        console.note(f"left out: {reason}")
     if not result.resources:
+        _report_kept(result, console)
         console.out(f"Nothing to import: dss-iac manages everything project {args.project} holds in DSS"
                     + (" that import can write." if result.skipped else "."))
         return
     console.out(f"Added {len(result.resources)} object(s) of {args.project} to {result.project_file}"
                 + (f" and wrote {len(result.code_files)} code file(s)" if result.code_files else "")
                 + f"; recorded in the state of {args.env}: {brief(result.resources)}.")
+    _report_kept(result, console)
     _report_secrets(result, console)
     console.out(f"Check it: dss-iac plan -e {args.env}   (expected: No changes.)")
 

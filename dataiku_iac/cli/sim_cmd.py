@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# Folders of a data dir that are not automation nodes; a node folder holds the node's instance.json.
+# Folders of a data dir that are not automation nodes; a node folder holds the node's store.db (instance.json in
+# the layout before it, migrated when served).
 NOT_AUTOMATION = ("design", "govern")
 NODE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -79,7 +80,7 @@ def _automation_nodes(data_dir: Path | None, named: list[str] | None) -> list[st
     if data_dir is not None and data_dir.is_dir():
         found = sorted(d.name for d in data_dir.iterdir()
                        if d.name not in NOT_AUTOMATION and NODE_NAME.fullmatch(d.name)
-                       and (d / "instance.json").is_file())
+                       and ((d / "store.db").is_file() or (d / "instance.json").is_file()))
     nodes = list(dict.fromkeys([*(named or []), *found]))
     return nodes or ["automation"]
 

@@ -160,15 +160,22 @@ def _error_json(e: ConfigError) -> dict[str, Any]:
 
 def _report_valid(ws: Workspace, args: argparse.Namespace, console: Console) -> None:
     projects = ws.config.projects
-    from ..resources import KINDS
+    from ..resources import registry
+    from ..resources.passthrough import entries
 
-    # Each project and the objects of its collections (variables and permissions are settings of the project).
-    resources = sum(1 + sum(len(k.declared(p.spec)) for k in KINDS.values() if not k.project_level)
-                    for p in projects.values())
+    # Each project and the objects of its collections, typed or passthrough (variables and permissions are
+    # settings of the project).
+    resources = sum(1 + sum(len(k.declared(p.spec)) + len(entries(p.spec, k)) for k in registry.project_kinds()
+                            if not k.project_level) for p in projects.values())
+    # And the instance resources of the environments' instance files (each file once).
+    instance = sum(len(k.declared_in(src.spec)) for src in ws.config.instances.values()
+                   for k in registry.instance_kinds())
     if args.json:
-        console.json({"valid": True, "projects": sorted(projects), "objects": resources})
+        console.json({"valid": True, "projects": sorted(projects), "objects": resources,
+                      "instance_objects": instance})
     else:
-        console.out(f"The configuration is valid: {len(projects)} project(s), {resources} object(s).")
+        extra = f", {instance} instance resource(s)" if instance else ""
+        console.out(f"The configuration is valid: {len(projects)} project(s), {resources} object(s){extra}.")
 
 
 def _render(plan: Plan, console: Console) -> None:
@@ -178,10 +185,15 @@ def _render(plan: Plan, console: Console) -> None:
     console.plan_text(render_plan(plan, kinds_replace_on={k: v.replace_on for k, v in KINDS.items()}))
 
 
-def _make_plan(ws: Workspace, args: argparse.Namespace, console: Console, *, destroy: bool = False) -> Plan:
+def _make_plan(ws: Workspace, args: argparse.Namespace, console: Console, *, destroy: bool = False,
+               for_apply: bool = False) -> Plan:
     if console.interactive:
         console.note(f"Reading DSS for environment {args.env}...")
-    return ws.plan(args.env, targets=args.target, destroy=destroy, parallelism=args.parallelism)
+    targets = args.target
+    if for_apply and not targets and ws.environment(args.env).deploy == "bundle":
+        # Projects arrive there by bundle (promote): apply writes the environment's instance resources only.
+        targets = ws.instance_addresses(args.env) or targets
+    return ws.plan(args.env, targets=targets, destroy=destroy, parallelism=args.parallelism)
 
 
 def cmd_plan(args: argparse.Namespace, console: Console) -> int:
@@ -229,7 +241,7 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> int:
         if not args.env:
             raise _usage("apply needs -e ENV or a PLAN_FILE")
         _recover(ws, args, console)
-        plan = _make_plan(ws, args, console)
+        plan = _make_plan(ws, args, console, for_apply=True)
         return _confirm_and_apply(ws, plan, args, console)
 
 

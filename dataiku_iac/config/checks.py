@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..resources import registry
 from ..resources.address import split_ref
+from ..resources.passthrough import entries, names, place
+from ..resources.scenario_checks import scenario_references
 
 if TYPE_CHECKING:
     from .loader import ProjectSource
@@ -16,13 +19,16 @@ def check_projects(projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
     errors: list[ConfigError] = []
     for source in projects.values():
         errors.extend(_check_project(source, projects))
+        for kind in registry.kinds():
+            errors.extend(kind.checked(source, projects))
     return errors
 
 
 def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
     spec, key, err = source.spec, source.key, source.file.error
     errors: list[ConfigError] = []
-    datasets, folders, recipes = set(spec.datasets), set(spec.managed_folders), set(spec.recipes)
+    datasets, folders, recipes = (names(spec, kind) for kind in ("dataset", "managed_folder", "recipe"))
+    errors.extend(_check_passthrough(source))
 
     for name in sorted(datasets & folders):
         errors.append(err(f"'{name}' is both a dataset and a managed folder: flow names must be unique",
@@ -39,7 +45,7 @@ def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource])
             elif other not in projects:
                 errors.append(err(f"recipe input '{ref}': project {other} is not in this workspace",
                                   ("recipes", rname, "inputs", i)))
-            elif name not in projects[other].spec.datasets:
+            elif name not in names(projects[other].spec, "dataset"):
                 errors.append(err(f"recipe input '{ref}' names no dataset of project {other}",
                                   ("recipes", rname, "inputs", i)))
         for i, ref in enumerate(recipe.outputs):
@@ -55,12 +61,7 @@ def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource])
                 writer[ref] = rname
     errors.extend(_check_cycles(source, writer))
 
-    for sname, scenario in spec.scenarios.items():
-        for s, step in enumerate(scenario.steps):
-            for i, item in enumerate(step.items):
-                if item not in datasets and item not in folders:
-                    errors.append(err(f"build step item '{item}' names no dataset or managed folder of project {key}",
-                                      ("scenarios", sname, "steps", s, "items", i)))
+    errors.extend(scenario_references(source, projects))
 
     zone_of: dict[str, str] = {}
     for zname, zone in spec.zones.items():
@@ -73,6 +74,17 @@ def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource])
                 errors.append(err(f"'{item}' is already in zone '{zone_of[item]}': an object lives in one zone", loc))
             else:
                 zone_of[item] = zname
+    return errors
+
+
+def _check_passthrough(source: ProjectSource) -> list[ConfigError]:
+    """A passthrough object is declared once: not also in its kind's own collection."""
+    errors: list[ConfigError] = []
+    for kind in registry.kinds():
+        for name in sorted(set(entries(source.spec, kind)) & set(getattr(source.spec, str(kind.collection), {}))):
+            errors.append(source.file.error(f"{kind.name.replace('_', ' ')} '{name}' is declared both in "
+                                            f"{kind.collection} and in {place(kind, name)[0]}.{kind.collection}: "
+                                            "keep one", place(kind, name), at_key=True))
     return errors
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from .._fs import write_together
 from ..errors import ConfigError
-from ..resources import registry
+from ..resources import passthrough, registry
 from ..resources.address import Address
 from .files import DISK, FileSource
 from .loader import EDIT_JOURNAL, ProjectSource, SourceFile, WorkspaceConfig, load_files
@@ -37,9 +37,22 @@ class FileEdit:
     after: str | None
 
 
-def resource_path(address: Address) -> tuple[str, ...]:
-    """Where a resource's configuration sits in its project file."""
-    return registry.get(address.kind).config_path(address.name)
+def resource_path(address: Address, data: Any = None) -> tuple[str, ...]:
+    """Where a resource's configuration sits in its project file (`data`, parsed): in its kind's place, or in the
+    `passthrough:` section when the file keeps it there as its DSS document."""
+    kind = registry.get(address.kind)
+    if kind.collection is not None and address.name is not None and _find(data, passthrough.place(
+            kind, address.name)) is not None and _find(data, kind.config_path(address.name)) is None:
+        return passthrough.place(kind, address.name)
+    return kind.config_path(address.name)
+
+
+def _find(data: Any, path: Sequence[str]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
 
 
 def merge(current: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,11 +144,11 @@ def declared(config: WorkspaceConfig, address: Address | str) -> Any:
 
 
 def _at(data: Any, address: Address) -> Any:
-    for key in resource_path(address):
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return copy.deepcopy(data)
+    return copy.deepcopy(_find(data, resource_path(address, data)))
+
+
+def _path_in(source: ProjectSource, address: Address) -> tuple[str, ...]:
+    return resource_path(address, parse_yaml(source.file.text, source.file.shown))
 
 
 def _what(address: Address) -> str:
@@ -162,7 +175,7 @@ def update(config: WorkspaceConfig, address: Address | str, changes: Mapping[str
         if address.kind == "project" and after.get("key") != before.get("key"):
             raise ConfigError(f"the key of project {address.project} cannot change (it is the project's identity "
                               "in DSS); create a new project instead")
-    return _edit(source, resource_path(address), after)
+    return _edit(source, _path_in(source, address), after)
 
 
 def _entries(kind: str, key: str, before: Any, changes: Mapping[str, Any] | list[Any]) -> list[Any]:
@@ -212,7 +225,7 @@ def remove(config: WorkspaceConfig, address: Address | str) -> FileEdit:
     if current(config, address) is None:
         raise ConfigError(f"{_what(address)} is not declared in {source.file.shown}: nothing to remove")
     raw = disk_text(source.file)
-    after = remove_value(raw, source.file.shown, resource_path(address))
+    after = remove_value(raw, source.file.shown, _path_in(source, address))
     return FileEdit(source.file.path, source.file.shown, source.file.text, after)
 
 

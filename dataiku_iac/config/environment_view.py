@@ -50,6 +50,9 @@ def view(source: ProjectSource, env_name: str, env: Environment, workspace_file:
     data["project"]["key"] = physical
     for recipe in data.get("recipes", {}).values():
         recipe["inputs"] = [_foreign(ref, env, keys) for ref in recipe.get("inputs", [])]
+    for kind in registry.kinds():  # the keys other objects name (exposed objects' target projects)
+        for entry in data.get(kind.collection, {}).values() if kind.collection is not None else ():
+            kind.renamed_projects(entry, lambda key: physical_key(env, key) if key in keys else key)
     try:
         spec = project_file_model().model_validate(data)
     except ValidationError as e:
@@ -120,16 +123,14 @@ def _check_names(source: ProjectSource, env_name: str, env: Environment) -> None
     errors: list[ConfigError] = []
     spec, err = source.spec, source.file.error
     for kind in registry.kinds():
-        collection = kind.collection
-        if collection is None:
-            continue
-        for name in kind.declared(spec):
-            for path, what, logical in kind.names_used(getattr(spec, collection)[name]):
+        for name, entry in kind.entries(spec):
+            for path, what, logical in kind.names_used(entry):
                 mapped = env.remap.connections if what == CONNECTION else env.remap.code_envs
                 if len(path) > 1 or not mapped or logical in mapped:
                     continue  # checked where written as its own key; a name inside params is the kind's to check
-                loc = (collection, str(name), *path)
-                label = f"{what.replace('_', ' ')} '{logical}' of {kind.name.replace('_', ' ')} '{name}'"
+                loc = (*kind.config_path(name), *path)
+                owner = kind.name.replace("_", " ") + ("" if name is None else f" '{name}'")
+                label = f"{what.replace('_', ' ')} '{logical}' of {owner}"
                 known = f" (remap.connections maps: {', '.join(sorted(mapped))})" if what == CONNECTION else ""
                 errors.append(err(f"{label} has no mapping in environment '{env_name}'{known}", loc))
     if errors:

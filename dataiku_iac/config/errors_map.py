@@ -7,7 +7,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 from .._text import shorten
 from ..errors import ConfigError
@@ -34,6 +34,10 @@ def _tagged(tp: Any, tag: str | int) -> type[BaseModel] | None:
     if typing.get_origin(tp) not in (typing.Union, types.UnionType):
         return None
     for member in typing.get_args(tp):
+        if typing.get_origin(member) is typing.Annotated:  # a member named by a callable discriminator's Tag
+            member, *meta = typing.get_args(member)
+            if any(isinstance(m, Tag) and m.tag == tag for m in meta):
+                return member if isinstance(member, type) and issubclass(member, BaseModel) else None
         field = member.model_fields.get("type") if isinstance(member, type) and issubclass(member, BaseModel) else None
         if field is not None and typing.get_origin(field.annotation) is typing.Literal \
                 and tag in typing.get_args(field.annotation):
@@ -100,7 +104,8 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, tuple[str
     loc = without_tags(root, err["loc"])
     kind = err["type"]
     if kind == "union_tag_not_found":
-        return f"missing required key '{err.get('ctx', {}).get('discriminator', 'type').strip(chr(39))}'", loc, False
+        key = err.get("ctx", {}).get("discriminator", "type").strip(chr(39))
+        return f"missing required key '{'type' if key.endswith('()') else key}'", loc, False  # a callable's: `type`
     if kind == "union_tag_invalid":
         expected = err.get("ctx", {}).get("expected_tags", "")
         return (f"unknown type {err['input'].get('type')!r} (expected one of: {str(expected).replace(chr(39), '')})",

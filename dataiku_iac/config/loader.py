@@ -12,13 +12,15 @@ from pydantic import BaseModel, ValidationError
 
 from .._fs import RefusedFile, finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
+from ..resources import registry
+from ..resources.base import file_key
 from ..resources.recipe import CODE_RECIPES
 from . import envref
 from .checks import check_projects
 from .errors_map import to_config_errors
 from .files import DISK, FileSource
-from .models import Environment, ProjectFile, WorkspaceFile
-from .project_model import project_file_model
+from .models import Environment, WorkspaceFile
+from .project_model import ProjectFile, project_file_model
 from .yamlio import locate, parse_counted, parse_yaml
 
 WORKSPACE_FILE = "dss-iac.yaml"
@@ -70,6 +72,16 @@ class ProjectSource:
 
 
 @dataclass(frozen=True)
+class InstanceSource:
+    """One validated instance file (an environment's connections, code envs, groups, users, global variables)."""
+
+    file: SourceFile
+    spec: Any  # an InstanceFile (config/instance_model.py)
+    # As an environment sees it: the values its `${env:...}` references gave.
+    sensitive: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     root: Path
     file: SourceFile
@@ -78,6 +90,20 @@ class WorkspaceConfig:
     projects: dict[str, ProjectSource]
     digest: str
     revision: str = ""  # the Git commit it was read from (`--at`); "" for the working tree
+    # Instance files by their path in the workspace (`instance/prod.yaml`), as environments name them.
+    instances: dict[str, InstanceSource] = field(default_factory=dict)
+
+    def instance_source(self, env_name: str, environ: Mapping[str, str] | None = None) -> InstanceSource | None:
+        """The instance file of an environment, its `${env:...}` references resolved (None: it declares none)."""
+        path = self.spec.environments[env_name].instance if env_name in self.spec.environments else None
+        source = self.instances.get(path) if path else None
+        if source is None or "${env:" not in source.file.text:
+            return source
+        data = resolve_refs(source.file, source.spec.model_dump(exclude_unset=True), (), environ,
+                            f"the instance file of environment '{env_name}'")
+        from .instance_model import instance_file_model
+
+        return InstanceSource(source.file, instance_file_model().model_validate(data), envref.sensitive_values(data))
 
     def environment(self, name: str, environ: Mapping[str, str] | None = None) -> Environment:
         """An environment with its `${env:...}` references resolved from `environ` (default: the process's)."""
@@ -200,12 +226,17 @@ def same_on_disk(config: WorkspaceConfig) -> bool:
         for src in sources.values():
             if DISK.read_text(src.file.path) != src.file.text:
                 return False
-            for name, recipe in src.spec.recipes.items():
-                if name not in src.code or recipe.code is None:
+            named = [(name, recipe.code) for name, recipe in src.spec.recipes.items() if recipe.code is not None]
+            for key, rel in [*named, *((key, rel) for key, _, rel in kind_files(src.spec))]:
+                if key not in src.code:
                     continue
-                code = src.file.path.parent / recipe.code
+                code = src.file.path.parent / rel
                 # A link changed since to lead outside: load again to refuse it, without reading what it names.
-                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[name]:
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[key]:
+                    return False
+            for _, _, _, rel, key in _kind_code(src.spec):
+                code = src.file.path.parent / rel
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code.get(key):
                     return False
     except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
         return False
@@ -277,9 +308,42 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
         projects[key] = ProjectSource(source, pspec, code)
         first_file[key] = source
     errors.extend(check_projects(projects))
+    instances: dict[str, InstanceSource] = {}
+    for name, env in spec.environments.items():
+        if env.instance is None or env.instance in instances:
+            continue
+        try:
+            instances[env.instance] = _instance_file(root, env.instance, files, wfile, name)
+        except ConfigErrors as e:
+            errors.extend(e.errors)
+            continue
+        except ConfigError as e:
+            errors.append(e)
+            continue
+        digest.update(f"\0{env.instance}\0{instances[env.instance].file.text}".encode())
     if errors:
         raise _many(errors)
-    return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest())
+    return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest(),
+                           instances=instances)
+
+
+def _instance_file(root: Path, path: str, files: FileSource, wfile: SourceFile, env_name: str) -> InstanceSource:
+    """An instance file, validated; a secret written as a literal is an error at its place."""
+    from .instance_model import instance_file_model, literal_secrets
+
+    where = ("environments", env_name, "instance")
+    if (why := outside(root / path, root, files)) is not None:
+        raise wfile.error(f"instance file '{path}' {why}", where)
+    try:
+        source = _read(root / path, root, files)
+    except ConfigError as e:
+        raise wfile.error(f"instance file '{path}' of environment '{env_name}': {e.message}", where) from None
+    data = parse_yaml(source.text, source.shown)
+    secrets = [source.error(f"a secret written in the file ({'.'.join(map(str, loc))}): give it as ${{env:NAME}} "
+                            "and set NAME where dss-iac runs", loc) for loc in literal_secrets(data)]
+    if secrets:
+        raise _many(secrets)
+    return InstanceSource(source, _validate(instance_file_model(), source, data))
 
 
 class _OverBudget(ConfigError):
@@ -334,31 +398,59 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,
     return list(found), errors
 
 
+def kind_files(pspec: ProjectFile) -> list[tuple[str, tuple[str, ...], str]]:
+    """The files the objects of registered kinds name (`Kind.file_fields`): (key in `ProjectSource.code`, where
+    the path is written, the path relative to the project file)."""
+    out: list[tuple[str, tuple[str, ...], str]] = []
+    for kind in registry.kinds():
+        if kind.collection is None or not kind.file_fields:
+            continue
+        for name, entry in getattr(pspec, kind.collection, {}).items():
+            for field_name in kind.file_fields:
+                if (rel := getattr(entry, field_name, None)) is not None:
+                    out.append((file_key(kind.collection, name, field_name), (kind.collection, name, field_name),
+                                str(rel)))
+    return out
+
+
 def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
                files: FileSource = DISK) -> tuple[dict[str, str], list[ConfigError]]:
     code: dict[str, str] = {}
     errors: list[ConfigError] = []
+    wanted: list[tuple[str, tuple[str | int, ...], str, str]] = []  # (key, where, path, what the file is)
     for name, recipe in pspec.recipes.items():
         if recipe.code is None:
             continue
-        loc = ("recipes", name, "code")
         if recipe.type not in CODE_RECIPES:
-            errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", loc))
+            errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", ("recipes", name, "code")))
             continue
-        if (why := outside(source.path.parent / recipe.code, root, files)) is not None:
-            errors.append(source.error(f"code file '{recipe.code}' {why}: code files must be inside the workspace "
-                                       "folder", loc))
+        wanted.append((name, ("recipes", name, "code"), recipe.code, "code file"))
+    wanted.extend((key, loc, rel, "file") for key, loc, rel in kind_files(pspec))
+    wanted.extend((key, (str(kind.collection), name, *where), rel, "code file")
+                  for kind, name, where, rel, key in _kind_code(pspec))
+    for key, loc, rel, what in wanted:
+        if (why := outside(source.path.parent / rel, root, files)) is not None:
+            errors.append(source.error(f"{what} '{rel}' {why}: {what}s must be inside the workspace folder", loc))
             continue
-        path = files.resolve(source.path.parent / recipe.code)
+        path = files.resolve(source.path.parent / rel)
         try:
-            code[name] = files.read_text(path)
+            code[key] = files.read_text(path)
         except FileNotFoundError:
-            errors.append(source.error(f"code file '{recipe.code}' not found (looked for {path})", loc))
+            errors.append(source.error(f"{what} '{rel}' not found (looked for {path})", loc))
         except RefusedFile as e:
-            errors.append(source.error(f"code file '{recipe.code}' {e.strerror}", loc))
+            errors.append(source.error(f"{what} '{rel}' {e.strerror}", loc))
         except UnicodeDecodeError as e:
-            errors.append(source.error(f"code file '{recipe.code}' is not UTF-8 text ({e.reason} at byte {e.start})",
-                                       loc))
+            errors.append(source.error(f"{what} '{rel}' is not UTF-8 text ({e.reason} at byte {e.start})", loc))
         except OSError as e:
-            errors.append(source.error(f"cannot read code file '{recipe.code}': {e.strerror}", loc))
+            errors.append(source.error(f"cannot read {what} '{rel}': {e.strerror}", loc))
     return code, errors
+
+
+def _kind_code(pspec: ProjectFile) -> list[tuple[Any, str, tuple[str | int, ...], str, str]]:
+    """The code files the kinds' entries name (a Python scenario's script...): kind, name, where, path, key."""
+    from ..resources import registry
+
+    return [(kind, name, where, rel, key) for kind in registry.kinds() if kind.collection is not None
+            for name, entry in getattr(pspec, kind.collection, {}).items()
+            for where, rel, key in kind.code_files(name, entry)]
+

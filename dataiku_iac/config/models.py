@@ -1,7 +1,9 @@
-"""The configuration schema: pydantic v2 models that reject unknown keys.
+"""The workspace file's schema, and what every configuration model shares: pydantic v2 models that reject unknown
+keys (`Strict`), and the rules of keys and names.
 
-The workspace file (`dss-iac.yaml`) declares environments, project file globs and the state backend;
-each project file declares one DSS project and its flow, keyed by name so names are unique.
+The workspace file (`dss-iac.yaml`) declares environments, project file globs and the state backend. A project
+file's entries are each validated by the model of its kind, which lives in the kind's module
+(`resources/dataset.py` has `Dataset`); `project_model.py` puts them together as `ProjectFile`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from .._text import shorten
 from .envref import has_ref
-from .testing_models import WAIVERS_HELP, DataTest, TestSettings, Waivers
+from .testing_models import TestSettings
 
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 OBJECT_NAME = r"^[A-Za-z0-9_]+$"
@@ -74,12 +76,17 @@ class Environment(Strict):
                                   ".dss-iac/sim/embedded/, shared by every embedded environment and every process "
                                   "using the workspace)")
     api_key: str | None = Field(default=None, description="API key; use ${env:NAME}, never a literal in Git")
-    remap: Remap = Field(default_factory=Remap)
+    remap: Remap = Field(default_factory=Remap, description="logical connection and code env names -> this "
+                                                            "instance's names")
     variables: dict[str, Any] = Field(
         default_factory=dict, description="values of project standard variables in this environment, for the "
                                           "projects that declare them")
     protected: bool = Field(default=False, description="apply and destroy refuse to delete or replace anything "
                                                         "unless given --allow-delete")
+    instance: str | None = Field(
+        default=None, description="the instance file of this environment (a path in the workspace, e.g. "
+                                  "`instance/prod.yaml`): the connections, code envs, groups, users and global "
+                                  "variables its DSS holds, planned with its projects (docs/instance.md)")
     node: str = Field(default="design", pattern=ENV_NAME, max_length=MAX_KEY_LENGTH,
                       description="embedded only: the simulator node to target (`design`, or an automation node "
                                   "named after it, such as `prod`)")
@@ -146,6 +153,14 @@ class Environment(Strict):
                                  "change this way: use `project_key:` (e.g. '{key}_DEV')")
         return v
 
+    @field_validator("instance")
+    @classmethod
+    def _instance_path(cls, v: str | None) -> str | None:
+        if v is not None and (not v or "\0" in v or v.startswith("/") or ".." in v.split("/")
+                              or not v.endswith((".yaml", ".yml"))):
+            raise ValueError(f"instance file '{shorten(v)}' must be a relative .yaml path inside the workspace")
+        return v
+
     @field_validator("host")
     @classmethod
     def _host(cls, v: str) -> str:
@@ -187,7 +202,8 @@ class WorkspaceFile(Strict):
     version: Literal[1] = Field(description="format version of this file; 1")
     projects: list[str] = Field(default_factory=lambda: ["projects/*.yaml"], description="globs of project files")
     environments: dict[str, Environment] = Field(description="environment name -> DSS instance")
-    state: StateSettings = Field(default_factory=StateSettings)
+    state: StateSettings = Field(default_factory=StateSettings, description="where dss-iac keeps the state: what "
+                                                                            "it manages and the DSS ids")
     tests: TestSettings = Field(default_factory=TestSettings, description="static rules of the team and scenarios "
                                                                           "run as tests (docs/testing.md)")
 
@@ -208,175 +224,3 @@ class WorkspaceFile(Strict):
 # -- project files -------------------------------------------------------------------------------------
 
 
-class Permission(Strict):
-    """A group's rights on the project (DSS permission flags, in snake_case)."""
-
-    group: str
-    admin: bool = False
-    read_project_content: bool = False
-    write_project_content: bool = False
-    read_dashboards: bool = False
-    write_dashboards: bool = False
-    run_scenarios: bool = False
-    export_datasets_data: bool = False
-    manage_dashboard_authorizations: bool = False
-    manage_exposed_elements: bool = False
-    execute_app: bool = False
-    edit_permissions: bool = False
-
-
-class Variables(Strict):
-    standard: dict[str, Any] = Field(default_factory=dict, description="shipped with bundles")
-    local: dict[str, Any] = Field(default_factory=dict, description="instance-specific, not in bundles")
-
-
-class Project(Strict):
-    key: str = Field(description="DSS project key: uppercase letters, digits, underscores; immutable")
-    name: str
-    description: str = ""
-    short_desc: str = ""
-    tags: list[str] = Field(default_factory=list)
-    custom: dict[str, str] = Field(default_factory=dict, description="custom metadata fields")
-    variables: Variables = Field(
-        default_factory=Variables,
-        description="when declared (or overridden by the environment), the project's variables are exactly these; "
-                    "when left out, DSS's are left alone")
-    permissions: list[Permission] = Field(
-        default_factory=list,
-        description="when declared, authoritative: groups not listed lose their access (per-user grants are kept); "
-                    "when left out, DSS's are left alone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, v: str) -> str:
-        if not PROJECT_KEY.fullmatch(v):
-            raise ValueError(f"invalid project key '{shorten(v)}': expected uppercase letters, digits and underscores, "
-                             "starting with a letter (e.g. CHURN_V2)")
-        if len(v) > MAX_KEY_LENGTH:
-            raise ValueError(f"project key '{shorten(v)}' is {len(v)} characters long: at most {MAX_KEY_LENGTH}")
-        return v
-
-
-class Column(Strict):
-    name: str
-    type: str = Field(description="DSS storage type: string, bigint, int, double, boolean, date...")
-    comment: str = ""
-
-
-class Dataset(Strict):
-    type: str = Field(description="DSS dataset type: PostgreSQL, Snowflake, Filesystem, S3...")
-    connection: str | None = Field(default=None, description="logical connection, remapped per environment")
-    managed: bool = False
-    params: dict[str, Any] = Field(default_factory=dict, description="type-specific params (table, schema, path...)")
-    format: str | None = Field(default=None, description="file-based datasets: csv, parquet...")
-    format_params: dict[str, Any] = Field(default_factory=dict)
-    schema_: list[Column] = Field(default_factory=list, alias="schema")
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    tests: list[DataTest] = Field(
-        default_factory=list, description="data tests, applied as DSS data quality rules and run by `dss-iac test "
-                                          "-e ENV`; when declared (even empty), authoritative over the rules dss-iac "
-                                          "made; when left out, DSS's rules are left alone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-    @field_validator("tests")
-    @classmethod
-    def _unique_test_names(cls, v: list[DataTest]) -> list[DataTest]:
-        seen: set[str] = set()
-        for test in v:
-            if test.test_name in seen:
-                raise ValueError(f"two data tests are named '{test.test_name}': give one a `name`")
-            seen.add(test.test_name)
-        return v
-
-
-class ManagedFolder(Strict):
-    connection: str = Field(description="logical connection, remapped per environment")
-    path: str | None = Field(default=None, description="path in the connection (DSS picks one when omitted)")
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
-RecipeType = Literal["python", "sql_query", "sync", "shell", "r", "sql_script"]
-
-
-class Recipe(Strict):
-    type: RecipeType
-    inputs: list[str] = Field(description="dataset or folder names; `PROJECT.name` for another project's dataset")
-    outputs: list[str] = Field(min_length=1)
-    code: str | None = Field(default=None, description="code recipes: path of the code file, relative to this file")
-    code_env: str | None = Field(default=None, description="python/r recipes: logical code env")
-    params: dict[str, Any] = Field(default_factory=dict, description="extra recipe params")
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
-class TemporalTrigger(Strict):
-    type: Literal["temporal"]
-    frequency: Literal["Minutely", "Hourly", "Daily", "Weekly", "Monthly"]
-    hour: Annotated[int, Field(ge=0, le=23)] = 0
-    minute: Annotated[int, Field(ge=0, le=59)] = 0
-    days: list[Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]] = Field(
-        default_factory=list, description="weekly triggers: days of the week")
-    repeat: Annotated[int, Field(ge=1, le=MAX_INT32)] = Field(default=1, description="every N minutes/hours/days...")
-    timezone: str = "SERVER"
-    active: bool = True
-
-
-class DatasetTrigger(Strict):
-    type: Literal["dataset"]
-    datasets: list[str] = Field(min_length=1, description="names of datasets of the project whose change fires it")
-    delay: Annotated[int, Field(ge=0)] = Field(default=900, description="seconds DSS waits after a change before "
-                                                                        "firing")
-    active: bool = True
-
-
-Trigger = Annotated[TemporalTrigger | DatasetTrigger, Field(discriminator="type")]
-
-
-class BuildStep(Strict):
-    type: Literal["build"]
-    items: list[str] = Field(min_length=1, description="datasets or folders to build")
-    name: str | None = None
-    mode: Literal["RECURSIVE_BUILD", "NON_RECURSIVE_FORCED_BUILD", "RECURSIVE_FORCED_BUILD"] = "RECURSIVE_BUILD"
-
-
-class Scenario(Strict):
-    name: str | None = Field(default=None, description="display name; defaults to the key")
-    active: bool = True
-    triggers: list[Trigger] = Field(default_factory=list)
-    steps: list[BuildStep] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
-    test: bool = Field(default=False, description="a test scenario (DSS's \"marked as test\"): `dss-iac test -e ENV` "
-                                                   "runs it and reports its outcome; when left out, DSS's flag is "
-                                                   "left alone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
-class Zone(Strict):
-    color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$")
-    items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
-    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
-
-
-Name = Annotated[str, Field(pattern=OBJECT_NAME, max_length=MAX_NAME_LENGTH)]
-
-
-def _names(kind: str) -> Any:
-    return Field(default_factory=dict, description=f"{kind} by name (letters, digits, underscores; at most "
-                                                    f"{MAX_NAME_LENGTH} characters)")
-
-
-class ProjectFile(Strict):
-    """One project file: the project and its flow."""
-
-    project: Project
-    datasets: dict[Name, Dataset] = _names("datasets")
-    managed_folders: dict[Name, ManagedFolder] = _names("managed folders")
-    recipes: dict[Name, Recipe] = _names("recipes")
-    scenarios: dict[Name, Scenario] = _names("scenarios")
-    zones: dict[Name, Zone] = _names("flow zones")

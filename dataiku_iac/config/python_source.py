@@ -20,11 +20,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, ConfigErrors, Position
-from . import models
+from ..resources.project import Project
 from .errors_map import _message
 from .loader import SourceFile
-from .models import Project, ProjectFile
-from .project_model import project_file_model
+from .project_model import ProjectFile, models_by_name, project_file_model
 from .yamlio import MAX_DEPTH, unstorable
 
 PROJECT_VAR = "project"
@@ -166,7 +165,7 @@ def _frame_position(e: BaseException, source: PythonSourceFile) -> Position | No
 
 
 def _validation_messages(e: ValidationError) -> list[str]:
-    model = getattr(models, e.title, None)
+    model = models_by_name().get(e.title)
     out = []
     for err in e.errors():
         if isinstance(model, type) and issubclass(model, BaseModel):

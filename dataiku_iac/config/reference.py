@@ -3,10 +3,11 @@
     python -m dataiku_iac.config.reference > docs/config-reference.md
     python -m dataiku_iac.config.reference --schema project > schemas/dss-iac.project.schema.json
 
-Every key, type, default and allowed value comes from `models.py`, so the docs cannot drift from the code
-(a test compares the committed docs with `render_reference()`). Only what the models cannot say is written
-here: descriptions of fields that have none in the models, the validators' rules as JSON Schema, and the
-cross-file rules of `checks.py` in prose.
+Every key, type, default, allowed value and description comes from the models (`models.py` for the workspace
+file, each kind's module in `resources/` for the entries of a project file, gathered by `project_model.py`), so the
+docs cannot drift from the code (a test compares the committed docs with `render_reference()`). Only what the
+models cannot say is written here: descriptions the models still lack (`FIELD_NOTES`), the validators' rules as JSON
+Schema, and the cross-file rules of `checks.py` in prose.
 """
 
 from __future__ import annotations
@@ -26,90 +27,28 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
 from ..resources import registry
-from ..resources.recipe import CODE_RECIPES
+from ..resources.recipe_model import CODE_RECIPES, ENV_TYPES, JSON_VISUAL, PARAMS_VISUAL
 from . import models
 from .envref import REF
 from .files import MAX_FILE_BYTES
+from .instance_model import instance_file_model
 from .loader import MAX_WORKSPACE_BYTES, MAX_WORKSPACE_VALUES, WORKSPACE_FILE
 from .models import WorkspaceFile
 from .project_model import project_file_model
 from .yamlio import MAX_DEPTH, MAX_VALUES
 
-SchemaFile = Literal["all", "workspace", "project"]
+SchemaFile = Literal["all", "workspace", "project", "instance"]
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REGENERATE = "python -m dataiku_iac.config.reference > docs/config-reference.md"
 
-# Descriptions of fields the models leave undescribed, keyed (model, field name). A test fails when one of
-# these gets a description in models.py (then delete it here) or when a field has neither.
+# Descriptions of fields the models leave undescribed, keyed (model, field name): only models that have not yet
+# moved into their kind's module. A test fails when one of these gets a description in its model (then delete it
+# here) or when a field has neither. A new model describes its fields itself: `Field(description=...)`.
 FIELD_NOTES: dict[tuple[str, str], str] = {
-    ("WorkspaceFile", "state"): "where dss-iac keeps the state: what it manages and the DSS ids",
-    ("Environment", "remap"): "logical connection and code env names -> this instance's names",
-    ("Project", "name"): "display name of the project",
-    ("Project", "description"): "long description (Markdown), shown on the project's home page",
-    ("Project", "short_desc"): "one-line description, shown in project lists",
-    ("Project", "tags"): "project tags",
-    ("Permission", "group"): "DSS group the rights are given to",
-    ("Permission", "admin"): "all rights on the project",
-    ("Permission", "read_project_content"): "see the flow: datasets, recipes, folders, scenarios",
-    ("Permission", "write_project_content"): "edit the flow and build datasets",
-    ("Permission", "read_dashboards"): "see dashboards and insights",
-    ("Permission", "write_dashboards"): "create and edit dashboards and insights",
-    ("Permission", "run_scenarios"): "run the project's scenarios",
-    ("Permission", "export_datasets_data"): "download and export the data of datasets",
-    ("Permission", "manage_dashboard_authorizations"): "choose which objects dashboard-only users may see",
-    ("Permission", "manage_exposed_elements"): "share the project's objects with other projects",
-    ("Permission", "execute_app"): "run the project as a Dataiku application",
-    ("Permission", "edit_permissions"): "change the project's permissions",
-    ("Column", "name"): "column name",
-    ("Column", "comment"): "column description",
-    ("Dataset", "managed"): "`true`: DSS owns the data and picks where to store it in the connection; "
-                            "a recipe writes it",
-    ("Dataset", "format_params"): "file-based datasets: format settings (separator, parseHeaderRow...)",
-    ("Dataset", "schema_"): "the columns; omit to let DSS (or the recipe that writes the dataset) own them",
-    ("Dataset", "tags"): "dataset tags",
-    ("Dataset", "description"): "dataset description",
-    ("ManagedFolder", "tags"): "folder tags",
-    ("ManagedFolder", "description"): "folder description",
-    ("Recipe", "type"): "recipe type; code recipes need `code`, sync has exactly one output",
-    ("Recipe", "outputs"): "datasets or folders of this project the recipe writes; each has one writer only",
-    ("Recipe", "tags"): "recipe tags",
-    ("Recipe", "description"): "recipe description",
-    ("TemporalTrigger", "type"): "`temporal`: a time-based trigger",
-    ("TemporalTrigger", "frequency"): "how often the trigger fires",
-    ("TemporalTrigger", "hour"): "Daily, Weekly, Monthly: hour of the day it fires",
-    ("TemporalTrigger", "minute"): "Hourly, Daily, Weekly, Monthly: minute of the hour it fires",
-    ("TemporalTrigger", "timezone"): "time zone of hour and minute; `SERVER`: the DSS server's",
-    ("TemporalTrigger", "active"): "`false`: the trigger is kept but never fires",
-    ("DatasetTrigger", "type"): "`dataset`: fires when a dataset changes (DSS's \"dataset modified\" trigger)",
-    ("DatasetTrigger", "active"): "`false`: the trigger is kept but never fires",
-    ("BuildStep", "type"): "step type; only build steps for now",
-    ("BuildStep", "name"): "display name of the step",
-    ("BuildStep", "mode"): "RECURSIVE_BUILD: the items and what they depend on, when out of date; "
-                           "NON_RECURSIVE_FORCED_BUILD: only the items, always; "
-                           "RECURSIVE_FORCED_BUILD: everything upstream, always",
-    ("Scenario", "active"): "`false`: the scenario's triggers do not fire (it can still be run by hand)",
-    ("Scenario", "triggers"): "when the scenario runs",
-    ("Scenario", "steps"): "what the scenario does, in order",
-    ("Scenario", "tags"): "scenario tags",
-    ("Scenario", "description"): "scenario description",
-    ("Zone", "color"): "zone color in the flow, `#rrggbb`",
-    ("ProjectFile", "project"): "the DSS project",
 }
 
-# What a section says about a model that has no docstring in models.py (same rule as FIELD_NOTES).
+# What a section says about a model that has no docstring (same rule as FIELD_NOTES).
 MODEL_NOTES: dict[str, str] = {
-    "Project": "The DSS project: identity, metadata, variables and permissions.",
-    "Variables": "Project variables, read by recipes and scenarios as `${name}` or through the API.",
-    "Column": "One column of a dataset schema.",
-    "Dataset": "A dataset. External ones point at existing data (`params` says where); managed ones "
-               "(`managed: true`) are stored by DSS in the connection and written by a recipe.",
-    "ManagedFolder": "A managed folder: files of any kind, stored by DSS in a connection.",
-    "Recipe": "A recipe: reads its inputs, writes its outputs.",
-    "Scenario": "A scenario: triggers say when it runs, steps say what it does.",
-    "TemporalTrigger": "A time-based trigger.",
-    "DatasetTrigger": "A trigger that fires when one of the datasets changes.",
-    "BuildStep": "A step that builds datasets or managed folders.",
-    "Zone": "A flow zone: a colored group of datasets, folders and recipes in the flow.",
 }
 
 ENV_NAME_PATTERN = models.ENV_NAME
@@ -118,12 +57,16 @@ ENV_REF_PATTERN = REF.pattern
 
 
 def _extra_schema() -> dict[tuple[str, str], dict[str, Any]]:
-    """The validators of models.py, as JSON Schema keywords (tests check they agree with the models)."""
+    """The models' validators, as JSON Schema keywords (tests check they agree with the models)."""
     return {
         ("WorkspaceFile", "environments"): {"minProperties": 1, "propertyNames": {
             "pattern": ENV_NAME_PATTERN, "maxLength": models.MAX_KEY_LENGTH}},
         ("Environment", "host"): {"anyOf": [{"pattern": HOST_PATTERN}, {"pattern": ENV_REF_PATTERN}]},
         ("Project", "key"): {"pattern": models.PROJECT_KEY.pattern, "maxLength": models.MAX_KEY_LENGTH},
+        # Reporter credentials: `${env:NAME}` only (scenario_models.secret_ref).
+        **{(model, key): {"pattern": ENV_REF_PATTERN} for model, key in (
+            ("SlackReporter", "webhook_url"), ("SlackReporter", "token"), ("TeamsReporter", "webhook_url"),
+            ("WebhookReporter", "webhook_url"), ("MailReporter", "password"))},
         # Names are keys matched by patternProperties, which cannot say how long they may be.
         **{("ProjectFile", name): {"propertyNames": {"maxLength": models.MAX_NAME_LENGTH}}
            for name in (k.collection for k in registry.kinds() if k.collection is not None)},
@@ -198,7 +141,7 @@ def sections(root: type[BaseModel]) -> list[Section]:
 
 
 def all_models() -> list[type[BaseModel]]:
-    return [s.model for root in (WorkspaceFile, project_file_model()) for s in sections(root)]
+    return [s.model for root in (WorkspaceFile, project_file_model(), instance_file_model()) for s in sections(root)]
 
 
 def description_of(model: type[BaseModel], name: str) -> str:
@@ -315,6 +258,15 @@ environments:
       connections: {storage: filesystem_managed}
 """
 
+MINIMAL_INSTANCE = """\
+connections:
+  pg_prod:
+    type: PostgreSQL
+    params: {host: db.internal, db: sales, user: etl, password: "${env:PG_PROD_PASSWORD}"}
+groups:
+  analysts: {permissions: [may_create_projects, may_write_safe_code]}
+"""
+
 MINIMAL_PROJECT = """\
 project:
   key: CHURN
@@ -362,8 +314,9 @@ def _python_files() -> list[str]:
         "```",
         "",
         "`dataiku_iac.dsl` re-exports the models of this reference under their section names "
-        "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario`, `TemporalTrigger`, "
-        "`DatasetTrigger`, `BuildStep`, `Zone`, `Column`, `Permission`, `Variables`); their keyword arguments "
+        "(`ProjectFile`, `Project`, `Dataset`, `ManagedFolder`, `Recipe`, `Scenario` with its triggers, steps and "
+        "reporters (`TemporalTrigger`, `SqlStep`, `SlackReporter`...), `Zone`, `Column`, `Permission`, "
+        "`Variables`); their keyword arguments "
         "are the keys above (`schema=` for a dataset's columns). `columns(id=\"bigint\", ...)` builds a schema "
         "in order. The minimal project above, with three more datasets from a loop:",
         "",
@@ -409,6 +362,8 @@ def _python_files() -> list[str]:
 
 def _rules() -> list[str]:
     code_types = ", ".join(f"`{t}`" for t in sorted(CODE_RECIPES))
+    env_types = ", ".join(f"`{t}`" for t in sorted(ENV_TYPES))
+    visual_types = ", ".join(f"`{t}`" for t in sorted(JSON_VISUAL | PARAMS_VISUAL))
     return [
         "## Validation rules",
         "",
@@ -479,23 +434,78 @@ def _rules() -> list[str]:
         "### Recipes",
         "",
         "- Each input names a dataset or a managed folder of the same project, or `PROJECT.name`: a dataset "
-        "of another project of the workspace (managed folders of other projects cannot be inputs).",
+        "of another project of the workspace (managed folders of other projects cannot be inputs) that this "
+        "project exposes to the reader (`exposed_objects: {name: {to: [READER]}}` in its file).",
         "- Each output names a dataset or a managed folder of the same project (never `PROJECT.name`), and "
         "a dataset or folder is the output of one recipe at most.",
         "- Recipes must not form a cycle: no recipe may read, through other recipes, what it writes. The "
         "error lists the cycle (`dependency cycle between recipes: a <- b <- a`).",
         f"- `code` is for code recipes only ({code_types}). Its path is relative to the project file; the "
         "file must exist and be UTF-8 text. Its content becomes the recipe's code in DSS.",
-        "- `sync` and `sql_query` recipes have exactly one output; `code_env` is for `python` and `r` "
-        "recipes only, and the code env is set with `code_env`, never with `params.envSelection` "
+        "- `sync` and `sql_query` recipes have exactly one output; `code_env` is for the recipes that run in a "
+        f"code env ({env_types}), and the code env is set with `code_env`, never with `params.envSelection` "
         "(checked when planning).",
+        f"- `type` is one of DSS's recipe types: visual ({visual_types}; `prepare` is DSS's `shaker`), code "
+        "(above) or `CustomCode_<recipe>` for a plugin's recipe. DSS keeps a recipe's type for life: changing "
+        "it replaces the recipe.",
+        "- Visual recipes have typed settings: `steps` (prepare: processors with their `params`, or groups), "
+        "`joins` (join: `left` and `right` name inputs, `type`, conditions `on`), `keys`, `aggregations` and "
+        "`global_count` (grouping), `windows` (window: partitions, orders, frame) and `aggregations`, `keys` "
+        "(distinct, topn), `orders` (sort, topn). A typed setting left out is empty; a plan shows list items "
+        "added, removed, moved or changed (`~ [0] moved from [2]`). Everything else of a visual recipe goes in "
+        "`settings`, in DSS's payload keys, and a plugin recipe's settings in `config`: both are open maps, "
+        "like `params` (only the keys a file sets are managed; a key dropped from the file is removed from "
+        "DSS). `import`, drift and adopt write DSS's recipes in this same form.",
+        "- `roles` gives the inputs and outputs that are not in role `main` their role (plugin recipes name "
+        "theirs); each must be an input or an output of the recipe.",
+        "",
+        "```yaml",
+        "recipes:",
+        "  clean_orders:",
+        "    type: prepare",
+        "    inputs: [orders_raw]",
+        "    outputs: [orders]",
+        "    steps:",
+        "      - {type: ColumnRenamer, params: {renamings: [{from: amt, to: amount}]}}",
+        "      - {type: FillEmptyWithValue, params: {columns: [amount], value: '0'}, disabled: true}",
+        "  by_country:",
+        "    type: grouping",
+        "    inputs: [orders]",
+        "    outputs: [orders_by_country]",
+        "    keys: [country]",
+        "    aggregations: [{column: amount, functions: [sum, avg]}]",
+        "  with_customers:",
+        "    type: join",
+        "    inputs: [orders, customers]",
+        "    outputs: [orders_customers]",
+        "    joins: [{left: orders, right: customers, type: INNER, on: [{left: customer_id, right: id}]}]",
+        "    settings: {selectedColumns: []}   # any other payload key, as DSS writes it",
+        "```",
         "",
         "### Scenarios and zones",
         "",
-        "- Each item of a build step names a dataset or a managed folder of the same project.",
+        "- Each item of a build or clear step names a dataset or a managed folder of the same project; each "
+        "dataset of a compute_metrics, run_checks or refresh_statistics step, a dataset of its project.",
+        "- A `run_scenario` step or a `follow_scenario` trigger names a scenario of the same project by its key, "
+        "or another project's as `PROJECT.ID`.",
+        "- A reporter's credentials (`webhook_url`, `token`, `password`, and keys DSS keeps secret in its "
+        "`config`) are `${env:NAME}` references: a literal is refused where it stands. They are write-only: "
+        "see [docs/scenarios.md](scenarios.md).",
         "- Each zone item names a dataset, a managed folder or a recipe of the same project, and an object "
         "is in one zone at most. DSS keeps a recipe in the zone of its outputs, so a recipe and what it "
         "writes must not be put in two different zones (checked when planning).",
+        "",
+        "### Sharing, wiki, metrics",
+        "",
+        "- Each key of `exposed_objects` names a dataset or a managed folder of the same project; `to` lists "
+        "project keys, never the project's own. Keys of projects of the workspace are renamed per environment as "
+        "the projects are (`project_key`); others are used as they are.",
+        "- Each key of `dataset_metrics` names a dataset of the same project; a check has bounds or `values`, "
+        "not both.",
+        "- A wiki article's `file` is read like recipe code (relative to the project file, inside the workspace, "
+        "UTF-8); its `parent` names another article of the same file, never itself through others; two articles "
+        "may not have the same title (`name`, or the key).",
+        "- A Git library's `under` is a relative folder of the project library (no `..`).",
         "",
         "### Datasets",
         "",
@@ -556,12 +566,21 @@ def _schema_howto() -> list[str]:
     ]
 
 
+def _file_part(title: str, intro: str, minimal: str, model: type[BaseModel]) -> list[str]:
+    """A part of the reference for one kind of file: its intro, a minimal example, then each of its models."""
+    lines = [f"## {title}", "", f"{intro} A minimal one:", "", "```yaml", *minimal.splitlines(), "```", ""]
+    for section in sections(model):
+        lines += render_section(section)
+    return lines
+
+
 def render_reference() -> str:
     """The whole Markdown reference of the workspace file and project files."""
     lines = [
         "# Configuration reference",
         "",
-        "<!-- Generated from dataiku_iac/config/models.py: do not edit by hand. Regenerate with",
+        "<!-- Generated from the models of dataiku_iac/config/models.py and of the kinds (dataiku_iac/resources/): "
+        "do not edit by hand. Regenerate with",
         f"     {REGENERATE} -->",
         "",
         "A dss-iac workspace is a folder (usually a Git repository) with two kinds of files:",
@@ -588,19 +607,13 @@ def render_reference() -> str:
     ]
     for section in sections(WorkspaceFile):
         lines += render_section(section)
-    lines += [
-        "## Project files",
-        "",
-        "Objects are keyed by name, so a name is unique in its file and a diff shows which object changed. "
-        "A minimal one:",
-        "",
-        "```yaml",
-        *MINIMAL_PROJECT.splitlines(),
-        "```",
-        "",
-    ]
-    for section in sections(project_file_model()):
-        lines += render_section(section)
+    lines += _file_part("Project files", "Objects are keyed by name, so a name is unique in its file and a diff "
+                        "shows which object changed.", MINIMAL_PROJECT, project_file_model())
+    lines += _file_part("Instance files", "An environment's `instance:` names its instance file: the connections, "
+                        "code envs, groups, users and global variables of that environment's DSS, planned with its "
+                        "projects (connections and code envs before the datasets and recipes that use them, deleted "
+                        "after them). Secrets (passwords, keys, tokens) are only `${env:NAME}` references: a literal "
+                        "one is an error. See docs/instance.md.", MINIMAL_INSTANCE, instance_file_model())
     lines += _python_files()
     lines += _rules()
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -629,8 +642,8 @@ def _complete(defs: dict[str, Any]) -> None:
     extra = _extra_schema()
     for model in all_models():
         schema = defs[model.__name__]
-        if "description" not in schema and intro_of(model):
-            schema["description"] = intro_of(model)
+        if intro_of(model):
+            schema["description"] = intro_of(model)  # the docstring as one paragraph, as the Markdown has it
         for name, field in model.model_fields.items():
             prop = schema["properties"][key_of(name, field)]
             if "$ref" in prop:
@@ -647,8 +660,8 @@ def _complete(defs: dict[str, Any]) -> None:
 
 def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
     """A JSON Schema (2020-12) of the workspace file, of a project file, or (`all`) of either."""
-    _, top = models_json_schema([(WorkspaceFile, "validation"), (project_file_model(), "validation")],
-                                ref_template="#/$defs/{model}")
+    _, top = models_json_schema([(WorkspaceFile, "validation"), (project_file_model(), "validation"),
+                                 (instance_file_model(), "validation")], ref_template="#/$defs/{model}")
     defs: dict[str, Any] = top["$defs"]
     _complete(defs)
     _tidy(defs)
@@ -657,10 +670,13 @@ def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
         schema |= {"title": f"dss-iac workspace file ({WORKSPACE_FILE})", "$ref": "#/$defs/WorkspaceFile"}
     elif file == "project":
         schema |= {"title": "dss-iac project file", "$ref": "#/$defs/ProjectFile"}
+    elif file == "instance":
+        schema |= {"title": "dss-iac instance file", "$ref": "#/$defs/InstanceFile"}
     else:
         schema |= {"title": "dss-iac configuration file",
-                   "description": f"{WORKSPACE_FILE} (a workspace file) or a project file",
-                   "anyOf": [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"}]}
+                   "description": f"{WORKSPACE_FILE} (a workspace file), a project file or an instance file",
+                   "anyOf": [{"$ref": "#/$defs/WorkspaceFile"}, {"$ref": "#/$defs/ProjectFile"},
+                             {"$ref": "#/$defs/InstanceFile"}]}
     schema["$defs"] = defs
     return schema
 
@@ -668,7 +684,7 @@ def json_schema(file: SchemaFile = "all") -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dataiku_iac.config.reference",
                                      description="Print the configuration reference (Markdown) or a JSON Schema.")
-    parser.add_argument("--schema", choices=["all", "workspace", "project"],
+    parser.add_argument("--schema", choices=["all", "workspace", "project", "instance"],
                         help="print the JSON Schema of the given file kind instead of the Markdown reference")
     args = parser.parse_args(argv)
     if args.schema:

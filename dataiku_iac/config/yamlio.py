@@ -228,6 +228,7 @@ def _build_from_events(text: str) -> tuple[Any, int] | None:
 def _build(events: Any, resolver: Any, constructor: Any) -> tuple[Any, int]:
     tags: dict[tuple[str, Any], str] = {}  # (plain text, implicit) -> its resolved tag: keys repeat a lot
     anchored: dict[str, tuple[Any, int]] = {}  # anchor -> (value, values in it)
+    named: set[str] = set()  # every anchor of the document: ruamel refuses one named twice
     # Open collections: [the dict or list, the key awaiting its value (mappings), its anchor, count before it].
     opened: list[list[Any]] = []
     root: Any = None
@@ -271,13 +272,18 @@ def _build(events: Any, resolver: Any, constructor: Any) -> tuple[Any, int]:
                 node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
                 value = getattr(constructor, method)(node)
             if event.anchor:
+                if event.anchor in named:
+                    raise _Unusual
+                named.add(event.anchor)
                 anchored[event.anchor] = (value, 1)
             place(value)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.tag is not None and event.tag != "!":
                 raise _Unusual
             if event.anchor:
-                anchored.pop(event.anchor, None)  # while open, an alias to it is recursive
+                if event.anchor in named:
+                    raise _Unusual
+                named.add(event.anchor)
             opened.append([{} if kind is MappingStartEvent else [], _NO_KEY, event.anchor, total])
             total += 1
             if len(opened) > MAX_DEPTH:
@@ -299,7 +305,6 @@ def _build(events: Any, resolver: Any, constructor: Any) -> tuple[Any, int]:
             documents += 1
             if documents > 1:
                 raise _Unusual  # ruamel refuses a second document
-            anchored.clear()
         elif kind is not DocumentEndEvent and kind is not StreamStartEvent and kind is not StreamEndEvent:
             raise _Unusual
     if total > MAX_VALUES:

@@ -11,7 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..dss.connect import Connection, read_with_retry
-from ..resources.project import project_missing
+from ..resources.base import project_missing
 from .errors import PromotionError
 
 if TYPE_CHECKING:

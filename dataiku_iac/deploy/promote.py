@@ -90,14 +90,34 @@ def check_protected(ws: Workspace, plan: PromotionPlan, allow_delete: bool) -> N
                             "--allow-delete")
 
 
+def apply_instance(ws: Workspace, env: str, allow_delete: bool, say: Callable[[str], None]) -> None:
+    """Bring the target's instance resources (its instance file: connections, code envs, groups...) to what the
+    file says, before the bundles that use them arrive: so a promotion needs no hand step on the target. The
+    protected rule holds; the promotion's own sign-off covers these changes (its plan lists them)."""
+    addresses = ws.instance_addresses(env)
+    if not addresses:
+        return
+    instance_plan = ws.plan(env, targets=addresses, check_instance=False)
+    if not instance_plan.has_changes:
+        return
+    summary = instance_plan.summary()
+    say(f"instance of {env}: {summary.add} to add, {summary.change} to change, {summary.destroy} to destroy")
+    result = ws.apply(instance_plan, allow_delete=allow_delete, approved=True)
+    if not result.ok:
+        failed = [f"{r.address}: {r.error}" for r in result.results if r.status != "ok"]
+        raise DSSApiError(f"applying the instance resources of {env} failed, nothing was promoted: "
+                          f"{brief(failed)}")
+
+
 def promote(ws: Workspace, plan: PromotionPlan, progress: Progress | None = None, *,
             allow_delete: bool = False) -> PromotionResult:
     """Carry out `plan`; raises PromotionError (its `result` says what was done) at the first project that fails.
     A protected target whose activation would delete or replace objects needs `allow_delete`."""
     check_protected(ws, plan, allow_delete)
     governance.check_approved(ws, plan)  # as Govern says now, not as it said when the plan was made
-    check_target(ws, plan)  # the target node may have changed since the plan: before anything is exported
     say = progress or (lambda text: None)
+    apply_instance(ws, plan.to_env, allow_delete, say)
+    check_target(ws, plan)  # the target node may have changed since the plan: before anything is exported
     design = ws.connection(plan.from_env)
     deployer = open_deployer(design)
     result = PromotionResult(plan.from_env, plan.to_env, plan.bundle_id)

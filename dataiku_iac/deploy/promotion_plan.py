@@ -16,12 +16,13 @@ from .._text import brief
 from ..config.environment_view import view
 from ..errors import DssIacError
 from ..govern import Approval
-from ..instance_check import Need, check_needs, needs_of
+from ..instance_check import Need, check_needs, needs_of, planned
 from ..plan.diff import FieldChange
 from ..plan.graph import topo_order
 from ..plan.model import Action, ActionType
 from ..resources import Address, Desired, build_desired
 from ..resources.address import split_ref
+from ..resources.scenario import scenarios_of
 from ..secrets import mask
 from . import content, governance
 from .bundle_id import BundleId, bundle_id_for, commit_of
@@ -117,10 +118,12 @@ class PromotionPlan:
     infra_changes: tuple[FieldChange, ...] = ()  # its settings the environment manages (the Govern check policy)
     govern_policy: str = "NO_CHECK"  # the infrastructure's Govern check policy, once promoted
     gate_reason: str | None = None  # why the promotion waits for Govern approvals; None: it does not
+    # What promote applies first on the target: its instance file's connections, code envs, groups... (changes)
+    instance_changes: tuple[Action, ...] = ()
 
     @property
     def has_changes(self) -> bool:
-        return any(p.update for p in self.projects) or bool(self.infra_changes)
+        return any(p.update for p in self.projects) or bool(self.infra_changes) or bool(self.instance_changes)
 
     @property
     def gated(self) -> bool:
@@ -137,6 +140,7 @@ class PromotionPlan:
             "infra": {"id": self.infra, "govern_check_policy": self.govern_policy,
                       "changes": [c.to_dict() for c in self.infra_changes]},
             "approval_required": self.gate_reason,
+            "instance": [a.to_dict() for a in self.instance_changes],
             "projects": [p.to_dict() for p in self.projects],
         }
 
@@ -167,7 +171,8 @@ def plan_promotion(ws: Workspace, from_env: str, to_env: str, projects: Iterable
     policy = governance.effective_policy(current, target_env)
     plan = PromotionPlan(from_env, to_env, ref.id, ref.commit, bundle is not None, planned, verify, infra=infra,
                          infra_changes=governance.policy_changes(current, target_env), govern_policy=policy,
-                         gate_reason=governance.gate_reason(target_env, infra, policy))
+                         gate_reason=governance.gate_reason(target_env, infra, policy),
+                         instance_changes=instance_changes(ws, to_env))
     unchecked = check_target(ws, plan)
     if unchecked:
         plan = replace(plan, projects=tuple(replace(p, warnings=(*p.warnings, *unchecked)) if p.update else p
@@ -196,6 +201,14 @@ def verify_tests(ws: Workspace, env: str, key: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def instance_changes(ws: Workspace, env: str) -> tuple[Action, ...]:
+    """The changes of env's instance resources (its instance file) that promote applies before the bundles."""
+    addresses = ws.instance_addresses(env)
+    if not addresses:
+        return ()
+    return tuple(ws.plan(env, targets=addresses, check_instance=False).changes)
+
+
 def check_target(ws: Workspace, plan: PromotionPlan) -> tuple[str, ...]:
     """Refuse (ConfigError, located in the project files) a promotion whose target node lacks a connection or code
     env the deployed projects name, or has one of the wrong type; -> what could not be checked. The same check as
@@ -203,7 +216,8 @@ def check_target(ws: Workspace, plan: PromotionPlan) -> tuple[str, ...]:
     needs = [n for p in plan.projects if p.update for n in p.needs]
     if not needs:
         return ()
-    checked = check_needs(ws.connection(plan.to_env), plan.to_env, needs)
+    # What the target's instance file declares is applied first by promote (see promote.apply_instance).
+    checked = check_needs(ws.connection(plan.to_env), plan.to_env, needs, planned(ws, plan.to_env))
     checked.refuse()
     return tuple(f"{what} of {plan.to_env} not checked: activation will say if one is missing"
                  for what in checked.unchecked)
@@ -346,11 +360,11 @@ class _Context:
 
     def _scenarios(self, to_view: ProjectSource, design_key: str) -> dict[str, bool]:
         """scenario id -> active, for every scenario of the project, as configured for the target environment."""
-        if not to_view.spec.scenarios:
+        if not scenarios_of(to_view.spec):
             return {}
         ids = _scenario_ids(self.design, design_key)
         return {ids.get(content.scenario_key(name), content.scenario_key(name)): bool(scenario.active)
-                for name, scenario in to_view.spec.scenarios.items()}
+                for name, scenario in scenarios_of(to_view.spec).items()}
 
 
 def _scenario_ids(conn: Connection, project_key: str) -> dict[str, str]:

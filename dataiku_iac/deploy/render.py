@@ -25,6 +25,11 @@ def render_promotion(plan: PromotionPlan) -> str:
         out.append(f"  # infrastructure {plan.infra}: its settings will be updated on the Project Deployer")
         out.extend(field_lines(plan.infra_changes, "~", indent="      "))
         out.append("")
+    if plan.instance_changes:
+        out.append(f"  # instance of {plan.to_env}: applied first (docs/instance.md)")
+        for a in plan.instance_changes:
+            out.extend(action_block(a))
+        out.append("")
     for p in plan.projects:
         out.extend(render_project(p, plan))
         out.append("")

@@ -48,10 +48,11 @@ def select_targets(desired: Mapping[Address, Desired], state: State,
 
 
 def refresh(conn: Connection, addresses: Iterable[Address], state: State, parallelism: int,
-            desired: Mapping[Address, Mapping[str, Any]] | None = None) -> dict[Address, Remote | None]:
+            desired: Mapping[str, Mapping[str, Any]] | None = None) -> dict[Address, Remote | None]:
     """What DSS holds for each resource (None: absent). Projects first: the contents of a missing project are not
-    asked for. Objects whose DSS version has not moved since the state recorded them, and whose `desired` fields are
-    what the state holds, are not read again (see refresh.py)."""
+    asked for. Objects whose DSS version has not moved since the state recorded them, and whose `desired` fields (by
+    address) are what the state holds, are not read again (see refresh.py). A passthrough object is read as its DSS
+    document: the form its `desired` fields (or, once removed from the configuration, its recorded ones) give it."""
     return refresh_objects(conn, addresses, state, parallelism, desired).remotes
 
 
@@ -92,7 +93,7 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     listed = ({a.project for a in desired if a.kind == "project" and (not targets or a in targets)}
               if list_unmanaged else set()) | {a.project for a in map(Address.parse, managed)
                                                if a.kind == "project" and a not in desired}
-    refreshed = refresh_objects(conn, addresses, state, parallelism, {a: d.fields for a, d in desired.items()},
+    refreshed = refresh_objects(conn, addresses, state, parallelism, {str(a): d.fields for a, d in desired.items()},
                                 also_list=listed)
     remotes = refreshed.remotes
     leaving = {a.project for a in map(Address.parse, managed) if a.kind == "project"
@@ -204,13 +205,14 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
                       notes=d.notes)
     # Equal fields differ nowhere: no diff to make (most objects of most plans).
     changes = () if fields == remote.fields else tuple(
-        diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps))
+        diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps,
+                    itemwise=kind.itemwise))
     drift: tuple[FieldChange, ...] = ()
     if prior is not None and prior != remote.fields:
         # Told as what happened in DSS: from the value last applied to the value found.
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
                       diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior,
-                                  fingerprints=fps))
+                                  fingerprints=fps, itemwise=kind.itemwise))
     if not changes:
         if entry is None and record_untracked:
             return Action(key, kind.name, ActionType.NOOP, "in DSS as configured, not in state: apply records it",
@@ -223,7 +225,8 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
         return Action(key, kind.name, ActionType.REPLACE, reason, changes, drift, remote.remote_id, fields, deps,
                       notes=d.notes)
     config_changed = prior is None or bool(diff_fields(fields, prior, open_maps=kind.open_maps,
-                                                       previously_managed=prior, fingerprints=fps))
+                                                       previously_managed=prior, fingerprints=fps,
+                                                       itemwise=kind.itemwise))
     if drift and not config_changed:
         reason = "changed outside dss-iac"
     elif drift:

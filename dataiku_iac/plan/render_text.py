@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._text import brief, printable
-from .diff import FieldChange
+from .diff import FieldChange, is_item_list, item_changes
 from .model import Action, ActionType, Plan, Unmanaged
 
 _VERB = {
@@ -80,6 +80,22 @@ def is_long_list_change(c: FieldChange) -> bool:
         max(len(fmt(c.before, 10**6)), len(fmt(c.after, 10**6))) > MAX_INLINE
 
 
+def item_lines(before: list[Any], after: list[Any]) -> list[str]:
+    """A change of a list of records, item by item: `+ [3] = ...` added, `- [1] = ...` removed, `~ [0] moved from
+    [2]`, `~ [1].params.x = a -> b` changed in place."""
+    out: list[str] = []
+    for op in item_changes(before, after):
+        if op["op"] == "moved":
+            out.append(f"~ [{op['to']}] moved from [{op['from']}] = {fmt(op['value'])}")
+        elif op["op"] == "changed":
+            out.extend(f"~ [{op['at']}]{'.' if ch['path'] else ''}{ch['path']} = {fmt(ch['before'])} -> "
+                       f"{fmt(ch['after'])}" for ch in op["changes"])
+        else:
+            sign = "+" if op["op"] == "added" else "-"
+            out.append(f"{sign} [{op['at']}] = {fmt(op['value'])}")
+    return out
+
+
 def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozenset[str] = frozenset(),
                 indent: str = "      ") -> list[str]:
     changes = list(changes)
@@ -92,6 +108,10 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
             out.append(f"{indent}{mark} {c.path} = <<EOT{note}")
             out.extend(f"{indent}    {line}".rstrip() for line in text_diff(c.before, c.after))
             out.append(f"{indent}  EOT")
+        elif symbol == "~" and is_item_list(c.before) and is_item_list(c.after):
+            out.append(f"{indent}{mark} {c.path} = [{note}")
+            out.extend(f"{indent}    {line}" for line in item_lines(c.before, c.after))
+            out.append(f"{indent}  ]")
         elif symbol == "~" and is_long_list_change(c):
             out.append(f"{indent}{mark} {c.path} = [{note}")
             out.extend(f"{indent}    {m} {text}" + ("" if m == "#" else ",")

@@ -7,25 +7,38 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..secrets import MASK, tag_values
-from . import registry
+from . import passthrough, registry
 from .address import Address
 from .base import Desired, Kind, Remote
+from .code_defaults import CodeDefaultsKind
+from .code_env import CodeEnvKind
+from .connection import ConnectionKind
 from .context import EnvContext
 from .dataset import DatasetKind
+from .dataset_metrics import DatasetMetricsKind
+from .exposed_object import ExposedObjectKind
+from .git_library import GitLibraryKind
+from .group import GroupKind
+from .instance_base import link_instance
+from .instance_variables import InstanceVariablesKind
 from .managed_folder import ManagedFolderKind
 from .permissions import PermissionsKind
 from .project import ProjectKind
 from .recipe import RecipeKind
 from .scenario import ScenarioKind
+from .user import UserKind
 from .variables import VariablesKind
+from .wiki_article import WikiArticleKind
 from .zone import ZoneKind
 
 if TYPE_CHECKING:
     from ..config.loader import WorkspaceConfig
 
 # The built-in kinds, in the order project files, imports and screens list them.
-for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), DatasetKind(), ManagedFolderKind(), RecipeKind(),
-              ScenarioKind(), ZoneKind()):
+for _kind in (ProjectKind(), VariablesKind(), PermissionsKind(), CodeDefaultsKind(), DatasetKind(),
+              DatasetMetricsKind(), ManagedFolderKind(), RecipeKind(), ScenarioKind(), ZoneKind(),
+              ExposedObjectKind(), GitLibraryKind(), WikiArticleKind(), ConnectionKind(), CodeEnvKind(), GroupKind(),
+              UserKind(), InstanceVariablesKind()):
     registry.register(_kind)
 
 KINDS = registry.KINDS
@@ -51,11 +64,17 @@ def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Des
         if ctx.design is not None and ctx.design_view is not None:
             sensitive |= ctx.design.sensitive | ctx.design_view.sensitive
         for kind in KINDS.values():
-            for d in kind.desired(source, ctx):
+            for d in [*kind.desired(source, ctx), *passthrough.desired(kind, source)]:
                 out[d.address] = _tagged(d, sensitive)
     if env.environment is not None and config.projects:
         check_overrides_used(env.name, env.environment, config.file, matched)
-    return out
+    instance = config.instance_source(env.name, env.environ) if env.environment is not None else None
+    if instance is not None:
+        sensitive = env.sensitive | instance.sensitive
+        for kind in registry.instance_kinds():
+            for d in kind.instance_desired(instance.spec, env):
+                out[d.address] = _tagged(d, sensitive)
+    return link_instance(out)
 
 
 def _tagged(d: Desired, sensitive: frozenset[str]) -> Desired:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .base import project_missing
 from .context import EnvContext
-from .project import project_missing
 
 if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject

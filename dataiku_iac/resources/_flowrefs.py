@@ -28,6 +28,12 @@ def flow_address(source: ProjectSource, ref: str) -> Address:
     return Address("dataset", key, name)
 
 
+def exposure_of(source: ProjectSource, ref: str) -> Address | None:
+    """What reading `ref` needs besides the object itself: another project's exposure of it (`OTHER.name`)."""
+    key, name = split_ref(ref, source.key)
+    return None if key == source.key else Address("exposed_object", key, name)
+
+
 def folder_names_by_id(project: DSSProject) -> dict[str, str]:
     """Folder id -> folder name, for the whole project (one list call)."""
     return {fid: name for name, fid in folder_ids(project).items()}

@@ -11,6 +11,10 @@ from . import registry
 _ADDRESS = re.compile(r"^(?P<kind>[a-z_]+)\.(?P<project>[A-Za-z0-9_]+)(?:\.(?P<name>[A-Za-z0-9_]+))?$")
 
 
+# The `project` of an instance object's address (a connection, a group...): it belongs to no project.
+INSTANCE = ""
+
+
 @dataclass(frozen=True, order=True)
 class Address:
     kind: str
@@ -18,7 +22,18 @@ class Address:
     name: str | None = None
 
     def __str__(self) -> str:
+        if self.project == INSTANCE:
+            return f"{self.kind}.{self.name}"
         return f"{self.kind}.{self.project}" if self.name is None else f"{self.kind}.{self.project}.{self.name}"
+
+    @classmethod
+    def instance(cls, kind: str, name: str) -> Address:
+        """The address of an object of the DSS instance: `connection.pg_prod`, `group.analysts`."""
+        return cls(kind, INSTANCE, name)
+
+    @property
+    def in_instance(self) -> bool:
+        return self.project == INSTANCE
 
     @classmethod
     def parse(cls, text: str) -> Address:
@@ -32,6 +47,10 @@ class Address:
             raise ValueError(f"invalid address '{text}': expected KIND.PROJECT[.NAME] with KIND one of "
                              f"{', '.join(registry.names())} (e.g. dataset.CHURN.customers_raw)")
         kind, project, name = m["kind"], m["project"], m["name"]
+        if registry.get(kind).instance_level:
+            if name is not None:
+                raise ValueError(f"invalid address '{text}': a {kind} address is {kind}.NAME")
+            return cls.instance(kind, project)
         project_level = registry.get(kind).project_level
         if project_level != (name is None):
             shape = f"{kind}.PROJECT" if project_level else f"{kind}.PROJECT.NAME"
@@ -54,7 +73,7 @@ class Address:
         """Whether a `--target` selects this address: itself, or everything of a targeted project."""
         if target == self:
             return True
-        return target.kind == "project" and target.project == self.project
+        return target.kind == "project" and target.project == self.project and not self.in_instance
 
 
 def split_ref(ref: str, project_key: str) -> tuple[str, str]:

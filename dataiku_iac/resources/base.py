@@ -7,6 +7,7 @@ fields into a DSS document it has just read (`update`), so fields it does not ma
 from __future__ import annotations
 
 import copy
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
+    from ..errors import ConfigError
     from .context import EnvContext
 
 
@@ -72,9 +74,21 @@ class ImportContext:
         return self.logical.get(physical, physical) if physical else physical
 
 
+def file_key(collection: str, name: str, field_name: str) -> str:
+    """Where the loader keeps the text of a file an object names (`wiki_articles.home.file`): never a recipe name,
+    which holds no dot."""
+    return f"{collection}.{name}.{field_name}"
+
+
 def nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
     """`d` without its empty values: what a project file leaves out."""
     return {k: v for k, v in d.items() if v not in (None, "", [], {})}
+
+
+def project_missing(e: Exception) -> bool:
+    """Whether a DSS error says the object is absent (DSS says so with a 404 or, often, a 500)."""
+    text = str(e)
+    return "does not exist" in text or "not found" in text.lower() or "UnknownObject" in text
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,8 @@ class Kind(ABC):
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # Dict fields compared only on the keys the config manages, since DSS fills in its own defaults.
     open_maps: ClassVar[frozenset[str]] = frozenset()
+    # List fields of records (a scenario's steps) that plans compare item by item and key by key (`steps.1.sql`).
+    itemwise: ClassVar[frozenset[str]] = frozenset()
     # Whether deleting the project deletes this resource too (no separate delete call needed).
     dies_with_project: ClassVar[bool] = True
     # Whether a project holds any number of these (datasets, recipes...), listed by `listing`.
@@ -154,6 +170,19 @@ class Kind(ABC):
     keyed_by: ClassVar[str | None] = None
     # What the workbench's "New" starts an object from (the keys a user fills in first).
     template: ClassVar[Any] = {}
+    # Top-level keys of its DSS document that the server makes (left out of a passthrough document): version
+    # tags, and what identifies the object (its project, its name or id: the address says them).
+    server_made: ClassVar[frozenset[str]] = frozenset({"versionTag", "creationTag", "projectKey"})
+    # The model of a passthrough document of this kind (resources/passthrough.py): a mapping by default.
+    document_model: ClassVar[Any] = dict[str, Any]
+    # What such a document holds, for the config reference.
+    document_help: ClassVar[str] = "the settings document DSS holds"
+    # Fields of `model` naming a file, relative to the project file, whose text the loader reads (a wiki article's
+    # Markdown): the text is `source.code[file_key(kind.collection, name, field)]`.
+    file_fields: ClassVar[tuple[str, ...]] = ()
+    # "project": its objects belong to a project (`kind.PROJECT[.NAME]`); "instance": to the DSS instance of an
+    # environment, declared in the environment's instance file (`kind.NAME`, see resources/instance_base.py).
+    scope: ClassVar[str] = "project"
 
     @abstractmethod
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
@@ -184,7 +213,12 @@ class Kind(ABC):
     @property
     def project_level(self) -> bool:
         """One object per project, addressed `kind.PROJECT` (no name)."""
-        return self.collection is None
+        return self.collection is None and self.scope == "project"
+
+    @property
+    def instance_level(self) -> bool:
+        """An object of the DSS instance (a connection, a group...), addressed `kind.NAME`."""
+        return self.scope == "instance"
 
     def config_path(self, name: str | None) -> tuple[str, ...]:
         """Where an object's configuration sits in its project file: `(collection, name)` by default."""
@@ -211,8 +245,20 @@ class Kind(ABC):
         return out
 
     def declared(self, spec: Any) -> list[str | None]:
-        """The objects of this kind a project file (`spec`) declares: their names (None for a project-level kind)."""
+        """The objects of this kind a project file (`spec`) declares in its typed form: their names (None for a
+        project-level kind). Passthrough ones: `passthrough.entries`."""
         return [None] if self.collection is None else list(getattr(spec, self.collection))
+
+    def entries(self, spec: Any) -> list[tuple[str | None, Any]]:
+        """The objects a project file (`spec`) declares, each with its configuration (its `model`): by name, or
+        `(None, configuration)` for a project-level kind."""
+        out: list[tuple[str | None, Any]] = []
+        for name in self.declared(spec):
+            entry = spec
+            for step in self.config_path(name):
+                entry = entry.get(step) if isinstance(entry, dict) else getattr(entry, step, None)
+            out.append((name, entry))
+        return out
 
     def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
         """The logical names an object's configuration (`entry`, its `model`) uses that environments remap:
@@ -229,11 +275,36 @@ class Kind(ABC):
         object (or the code env's language), None for any; and the object's own type, for messages."""
         return None, None
 
+    def instance_type_at(self, entry: Any, path: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """`instance_type` for the name found at `path` in the entry, for a kind whose names need different types
+        (a project's default Python and R code envs). The entry's own by default."""
+        return self.instance_type(entry)
+
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         """How `import` writes an object read from DSS (its managed `fields`) in a project file: the value under
         its `config_path`, idiomatic YAML (defaults left out), valid for `model`. By default the fields as they
         are, empty values left out."""
         return nonempty(fields)
+
+    def renamed_projects(self, entry: dict[str, Any], rename: Callable[[str], str]) -> None:
+        """Rename in place the project keys an entry (one object's data in a project file) names, as an environment
+        whose `project_key` renames the workspace's projects does (`rename` leaves keys outside the workspace as
+        they are). Nothing to rename by default."""
+        return None
+
+    def checked(self, source: ProjectSource, projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
+        """What the schema cannot check about this kind's objects in `source`, with the whole workspace at hand
+        (references to other projects): the errors, each at its place in the file. None by default."""
+        return []
+
+    def code_files(self, name: str, entry: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
+        """The code files an object's configuration names, read with the project file: (where in the entry, the
+        path relative to the project file, the key of its text in `ProjectSource.code`). None by default."""
+        return []
+
+    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:
+        """For an `itemwise` field: the YAML value at `root.sub` as DSS has it (`found`), for adopt."""
+        raise NotImplementedError(f"{self.name} has no item-by-item fields")
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name
@@ -258,3 +329,70 @@ class Kind(ABC):
         """The version of an object as `read` returned it (None when DSS gives it none)."""
         raw = remote.raw
         return version_number(raw if isinstance(raw, Mapping) else getattr(raw, "get_raw", dict)())
+
+
+    # -- passthrough: objects kept as their DSS document (resources/passthrough.py) ---------------------------------
+    @property
+    def writes_documents(self) -> bool:
+        """Whether objects of this kind can be kept as passthrough documents (the kind overrides `document`)."""
+        return type(self).document is not Kind.document and self.collection is not None
+
+    def document(self, remote: Remote) -> dict[str, Any] | None:
+        """The DSS document of an object just read (`remote.raw`), as a passthrough keeps it: without the keys
+        the server makes. None (the default) when this kind cannot write an object back from its document."""
+        return None
+
+    def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
+                       remote: Remote | None) -> str:
+        """Create (`remote` None) or update the object from a passthrough document (its keys written over what DSS
+        holds: `passthrough.merged`); return its remote id."""
+        raise NotImplementedError(f"{self.name} objects cannot be written from a DSS document")
+
+    def document_refs(self, document: dict[str, Any]) -> list[str]:
+        """The flow items (`name`, `PROJECT.name`) a passthrough document uses: created before it."""
+        return []
+
+    def covers(self, entry: Any) -> bool:
+        """Whether the typed configuration `config_entry` wrote is valid for the model (else import keeps the
+        object as a passthrough document)."""
+        from pydantic import ValidationError
+
+        try:
+            _adapter(self.model).validate_python(entry)
+        except ValidationError:
+            return False
+        return True
+
+    def observed(self, remote: Remote | None, like: Mapping[str, Any] | None) -> Remote | None:
+        """`remote` in the form of `like` (the fields desired or recorded for it): its passthrough document when
+        those are a passthrough's, else as the kind read it."""
+        from .passthrough import SECTION, is_passthrough, pruned
+
+        if remote is None or like is None or not is_passthrough(like):
+            return remote
+        return Remote(remote.remote_id, {SECTION: pruned(self.document(remote), like[SECTION])}, remote.raw)
+
+    def apply_create(self, client: DSSClient, desired: Desired) -> str:
+        """Create the object: from its passthrough document, or as the kind creates it."""
+        from .passthrough import SECTION, is_passthrough
+
+        if is_passthrough(desired.fields):
+            return self.write_document(client, desired.address, desired.fields[SECTION], None)
+        return self.create(client, desired)
+
+    def apply_update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
+        """Update the object: its passthrough document written back, or the kind's read-merge-write."""
+        from .passthrough import SECTION, is_passthrough
+
+        if is_passthrough(desired.fields):
+            self.write_document(client, desired.address, desired.fields[SECTION], remote)
+        else:
+            self.update(client, desired, remote)
+
+
+@functools.cache
+def _adapter(model: Any) -> Any:
+    """A validator for a kind's model, built once (an import asks it of every object)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(model)

@@ -15,12 +15,16 @@ import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import Dataset
+from pydantic import Field, field_validator
+
+from ..config.models import Strict
+from ..config.testing_models import WAIVERS_HELP, DataTest, Waivers
 from ..testing.dq_rules import managed_rules, rules_of, write_rules
 from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
 from .base import CONNECTION, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
+from .passthrough import merged, without
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -34,6 +38,48 @@ if TYPE_CHECKING:
 # A dataset type and the connection type that holds it, where the names differ (DSS calls S3 "EC2").
 CONNECTION_TYPE = {"S3": "EC2", "SCP": "SSH", "SFTP": "SSH", "FilesInFolder": None, "UploadedFiles": None}
 FORMAT_OPTIONS = {"csv": "CSV_ESCAPING_NOGZIP_FORHIVE", "parquet": "PARQUET_HIVE", "avro": "AVRO", "orc": "ORC"}
+
+
+class Column(Strict):
+    """One column of a dataset schema."""
+
+    name: str = Field(description="column name")
+    type: str = Field(description="DSS storage type: string, bigint, int, double, boolean, date...")
+    comment: str = Field(default="", description="column description")
+
+
+class Dataset(Strict):
+    """A dataset. External ones point at existing data (`params` says where); managed ones (`managed: true`) are
+    stored by DSS in the connection and written by a recipe."""
+
+    type: str = Field(description="DSS dataset type: PostgreSQL, Snowflake, Filesystem, S3...")
+    connection: str | None = Field(default=None, description="logical connection, remapped per environment")
+    managed: bool = Field(default=False, description="`true`: DSS owns the data and picks where to store it in the "
+                                                     "connection; a recipe writes it")
+    params: dict[str, Any] = Field(default_factory=dict, description="type-specific params (table, schema, path...)")
+    format: str | None = Field(default=None, description="file-based datasets: csv, parquet...")
+    format_params: dict[str, Any] = Field(default_factory=dict, description="file-based datasets: format settings "
+                                                                            "(separator, parseHeaderRow...)")
+    schema_: list[Column] = Field(default_factory=list, alias="schema", description="the columns; omit to let DSS "
+                                                                                    "(or the recipe that writes the "
+                                                                                    "dataset) own them")
+    tags: list[str] = Field(default_factory=list, description="dataset tags")
+    description: str = Field(default="", description="dataset description")
+    tests: list[DataTest] = Field(
+        default_factory=list, description="data tests, applied as DSS data quality rules and run by `dss-iac test "
+                                          "-e ENV`; when declared (even empty), authoritative over the rules dss-iac "
+                                          "made; when left out, DSS's rules are left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
+
+    @field_validator("tests")
+    @classmethod
+    def _unique_test_names(cls, v: list[DataTest]) -> list[DataTest]:
+        seen: set[str] = set()
+        for test in v:
+            if test.test_name in seen:
+                raise ValueError(f"two data tests are named '{test.test_name}': give one a `name`")
+            seen.add(test.test_name)
+        return v
 
 
 class DatasetKind(Kind):
@@ -117,6 +163,28 @@ class DatasetKind(Kind):
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         # Keep the data: dss-iac never drops data by default.
         client.get_project(address.project).get_dataset(remote_id).delete(drop_data=False)
+
+    # Passthrough (resources/passthrough.py): the settings document without its name, project key and version tags.
+    server_made = frozenset({"versionTag", "creationTag", "projectKey", "name"})
+    document_help = "the dataset's settings document (type, params, formatType, schema...), without its name"
+
+    def document(self, remote: Remote) -> dict[str, Any] | None:
+        return without(remote.raw, self.server_made)
+
+    def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
+                       remote: Remote | None) -> str:
+        from dataikuapi.dss.dataset import DSSDatasetSettings
+
+        project, name = client.get_project(address.project), str(address.name)
+        if remote is None:
+            dataset = project.create_dataset(name, str(document.get("type")), params=dict(document.get("params") or {}),
+                                             formatType=document.get("formatType"),
+                                             formatParams=dict(document.get("formatParams") or {}))
+            raw = dataset.get_settings().get_raw()
+        else:
+            dataset, raw = project.get_dataset(name), copy.deepcopy(remote.raw)
+        DSSDatasetSettings(dataset, merged(raw, document)).save()
+        return name
 
     @staticmethod
     def _save(dataset: Any, raw: dict[str, Any], fields: dict[str, Any],

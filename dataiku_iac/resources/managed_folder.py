@@ -13,7 +13,10 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import ManagedFolder
+from pydantic import Field
+
+from ..config.models import Strict
+from ..config.testing_models import WAIVERS_HELP, Waivers
 from ._flow import absent_as_none, describe, folder_ids, physical_connection, tag_set
 from .address import Address
 from .base import CONNECTION, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
@@ -27,6 +30,16 @@ if TYPE_CHECKING:
     from .context import EnvContext
 
 DEFAULT_FOLDER_PATH = "/${projectKey}/${odbId}"  # where DSS puts a folder when not told
+
+
+class ManagedFolder(Strict):
+    """A managed folder: files of any kind, stored by DSS in a connection."""
+
+    connection: str = Field(description="logical connection, remapped per environment")
+    path: str | None = Field(default=None, description="path in the connection (DSS picks one when omitted)")
+    tags: list[str] = Field(default_factory=list, description="folder tags")
+    description: str = Field(default="", description="folder description")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class ManagedFolderKind(Kind):

@@ -8,17 +8,40 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..config.models import Permission
+from pydantic import Field
+
+from ..config.models import Strict
 from . import _shapes
 from .address import Address
-from .base import Desired, ImportContext, Kind, Remote
+from .base import Desired, ImportContext, Kind, Remote, project_missing
 from .context import EnvContext
-from .project import project_missing
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
 
     from ..config.loader import ProjectSource
+
+
+
+class Permission(Strict):
+    """A group's rights on the project (DSS permission flags, in snake_case)."""
+
+    group: str = Field(description="DSS group the rights are given to")
+    admin: bool = Field(default=False, description="all rights on the project")
+    read_project_content: bool = Field(default=False, description="see the flow: datasets, recipes, folders, "
+                                                                  "scenarios")
+    write_project_content: bool = Field(default=False, description="edit the flow and build datasets")
+    read_dashboards: bool = Field(default=False, description="see dashboards and insights")
+    write_dashboards: bool = Field(default=False, description="create and edit dashboards and insights")
+    run_scenarios: bool = Field(default=False, description="run the project's scenarios")
+    export_datasets_data: bool = Field(default=False, description="download and export the data of datasets")
+    manage_dashboard_authorizations: bool = Field(default=False, description="choose which objects dashboard-only "
+                                                                             "users may see")
+    manage_exposed_elements: bool = Field(default=False, description="share the project's objects with other "
+                                                                     "projects")
+    execute_app: bool = Field(default=False, description="run the project as a Dataiku application")
+    edit_permissions: bool = Field(default=False, description="change the project's permissions")
+
 
 # Config flag (snake_case) -> DSS flag (camelCase).
 FLAGS = {name: "".join(w.capitalize() if i else w for i, w in enumerate(name.split("_")))

@@ -4,15 +4,51 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import Project
+from pydantic import Field, field_validator
+
+from .._text import shorten
+from ..config.models import MAX_KEY_LENGTH, PROJECT_KEY, Strict
+from ..config.testing_models import WAIVERS_HELP, Waivers
 from .address import Address
-from .base import Desired, ImportContext, Kind, Remote, nonempty
+from .base import Desired, ImportContext, Kind, Remote, nonempty, project_missing
 from .context import EnvContext
+from .permissions import Permission
+from .variables import Variables
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
 
     from ..config.loader import ProjectSource
+
+
+class Project(Strict):
+    """The DSS project: identity, metadata, variables and permissions."""
+
+    key: str = Field(description="DSS project key: uppercase letters, digits, underscores; immutable")
+    name: str = Field(description="display name of the project")
+    description: str = Field(default="", description="long description (Markdown), shown on the project's home page")
+    short_desc: str = Field(default="", description="one-line description, shown in project lists")
+    tags: list[str] = Field(default_factory=list, description="project tags")
+    custom: dict[str, str] = Field(default_factory=dict, description="custom metadata fields")
+    variables: Variables = Field(
+        default_factory=Variables,
+        description="when declared (or overridden by the environment), the project's variables are exactly these; "
+                    "when left out, DSS's are left alone")
+    permissions: list[Permission] = Field(
+        default_factory=list,
+        description="when declared, authoritative: groups not listed lose their access (per-user grants are kept); "
+                    "when left out, DSS's are left alone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if not PROJECT_KEY.fullmatch(v):
+            raise ValueError(f"invalid project key '{shorten(v)}': expected uppercase letters, digits and underscores, "
+                             "starting with a letter (e.g. CHURN_V2)")
+        if len(v) > MAX_KEY_LENGTH:
+            raise ValueError(f"project key '{shorten(v)}' is {len(v)} characters long: at most {MAX_KEY_LENGTH}")
+        return v
 
 
 class ProjectKind(Kind):
@@ -77,9 +113,3 @@ def merge(meta: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
     meta["tags"] = list(fields["tags"])
     meta.setdefault("custom", {})["kv"] = dict(fields["custom"])
     return meta
-
-
-def project_missing(e: Exception) -> bool:
-    """Whether a DSS error says the object is absent (DSS says so with a 404 or, often, a 500)."""
-    text = str(e)
-    return "does not exist" in text or "not found" in text.lower() or "UnknownObject" in text

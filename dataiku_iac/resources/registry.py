@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .base import Kind
+    from .instance_base import InstanceKind
 
 _KINDS: dict[str, Kind] = {}
 # Read-only and live: `KINDS[name]`, `KINDS.values()` always see what is registered now.
@@ -61,6 +62,16 @@ def version() -> int:
 def kinds() -> list[Kind]:
     """Every kind, in registration order: the order of project files, imports and screens."""
     return list(_KINDS.values())
+
+
+def project_kinds() -> list[Kind]:
+    """The kinds of project files (everything but the instance kinds), in registration order."""
+    return [k for k in _KINDS.values() if k.scope == "project"]
+
+
+def instance_kinds() -> list[InstanceKind]:
+    """The kinds of an environment's instance file (connections, code envs, groups...), in registration order."""
+    return [k for k in _KINDS.values() if k.scope == "instance"]  # type: ignore[misc]
 
 
 def names() -> tuple[str, ...]:

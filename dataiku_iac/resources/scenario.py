@@ -1,14 +1,14 @@
-"""Step-based scenarios: name, active flag, time-based and dataset triggers, build steps, tags and description.
+"""Scenarios: name, type (step-based or Python), active flag, triggers, steps, reporters, tags and description.
 
 Field model (what a plan compares):
   name         display name (the YAML key when the config sets none)
+  type         `step_based` or `python` (DSS's custom_python); a change replaces the scenario
+  code         python scenarios: the script's text, byte for byte
   active
-  triggers     authoritative list; each temporal trigger as {type, active, frequency, hour, minute, days,
-               repeat, timezone} (days in week order); a dataset trigger (DSS: ds_modified, params.watches) as
-               {type: dataset, active, datasets, delay}; DSS's own additions (id, name, startingFrom, grace
-               delay...) are not compared and survive updates; a trigger of another type reads as {type, active}
-  steps        authoritative list; a build step as {type: build, name, items, mode} (DSS: build_flowitem with
-               params.builds and jobType; folders by id); a step of another type reads as {type, name}
+  triggers     authoritative list, compared item by item (scenario_items.py says each item's fields); DSS's own
+  steps        additions to an item (ids, run conditions, grace delays...) are not compared and survive updates
+  reporters    authoritative when the config declares `reporters` (even empty); left alone when it does not.
+               Their credentials are write-only: compared through the fingerprint of what was last written
   tags         sorted set
   description
   test         DSS's "marked as test" flag; compared only when the config sets `test`
@@ -18,17 +18,32 @@ id follows the key, not the display name) and sets the display name right after.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-from ..config.models import BuildStep, DatasetTrigger, Scenario, TemporalTrigger
 from . import _shapes
+from . import scenario_items as items
 from ._flow import absent_as_none, describe, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
-from .base import Activation, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
+from .base import (
+    CODE_ENV,
+    CONNECTION,
+    Activation,
+    Desired,
+    ImportContext,
+    Kind,
+    Listed,
+    Remote,
+    nonempty,
+    version_number,
+)
 from .context import EnvContext
+from .passthrough import merged, without, without_ids
+from .scenario_models import PythonStep, PythonTrigger, Scenario, SqlStep, SqlTrigger
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -36,51 +51,93 @@ if TYPE_CHECKING:
 
     from ..config.loader import ProjectSource
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-BUILD_STEP = "build_flowitem"
-DATASET_TRIGGER = "ds_modified"  # DSS's "dataset modified" trigger
-DATASET_TRIGGER_DELAY = 900  # seconds; the config's default, read when DSS has none
-# Trigger field -> (key in the DSS trigger's params, value when DSS has none: the config's default).
-TRIGGER_PARAMS: dict[str, tuple[str, Any]] = {
-    "frequency": ("frequency", None), "hour": ("hour", 0), "minute": ("minute", 0), "days": ("daysOfWeek", []),
-    "repeat": ("repeatFrequency", 1), "timezone": ("timezone", "SERVER"),
-}
+FAMILIES = (("triggers", "trigger"), ("steps", "step"), ("reporters", "reporter"))
+PYTHON = "custom_python"  # DSS's type of a Python scenario
+
+
+def scenarios_of(spec: Any) -> dict[str, Scenario]:
+    """The scenarios a project file declares (the collection the registry adds to the project file's model)."""
+    return cast(dict[str, Scenario], getattr(spec, ScenarioKind.collection))
 
 
 class ScenarioKind(Kind):
     name = "scenario"
     model = Scenario
     adoptable = frozenset({"name", "active", "description", "tags", "test"})
-    reshaped = {"triggers": _shapes.triggers, "steps": _shapes.steps}
     collection = "scenarios"
     rank = 60
+    listed = True
+    replace_on = frozenset({"type"})
+    itemwise = frozenset({"triggers", "steps", "reporters"})
+    open_maps = frozenset({"params", "config"})  # inside an item: an open item's params, a reporter's config
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key = source.key
         out: list[Desired] = []
-        for name, scenario in source.spec.scenarios.items():
-            fields = {
-                "name": scenario.name or name, "active": scenario.active,
-                "triggers": [_trigger_fields(t) for t in scenario.triggers],
-                "steps": [_step_fields(s) for s in scenario.steps],
+        for name, scenario in scenarios_of(source.spec).items():
+            ctx = items.Ctx(key, connection=env.connection, code_env=env.code_env, code=source.code)
+            fields: dict[str, Any] = {
+                "name": scenario.name or name, "type": scenario.type, "active": scenario.active,
+                "triggers": [items.trigger_fields(t, ctx, items.code_key(name, "triggers", i))
+                             for i, t in enumerate(scenario.triggers)],
+                "steps": [items.step_fields(s, ctx, items.code_key(name, "steps", i))
+                          for i, s in enumerate(scenario.steps)],
                 "tags": tag_set(scenario.tags), "description": scenario.description,
             }
+            if scenario.type == "python":
+                fields["code"] = source.code.get(items.code_key(name), "")
+            if "reporters" in scenario.model_fields_set:
+                fields["reporters"] = [items.reporter_fields(r, ctx) for r in scenario.reporters]
             if "test" in scenario.model_fields_set:
                 fields["test"] = scenario.test
-            built = sorted({flow_address(source, item) for s in scenario.steps for item in s.items})
+            built = sorted({flow_address(source, item) for s in scenario.steps for item in getattr(s, "items", ())})
             out.append(Desired(Address("scenario", key, name), fields, (Address("project", key), *built)))
         return out
 
-    listed = True
+    def code_files(self, name: str, entry: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
+        """(where in the entry, the code file's path relative to the project file, its key in the source's code)."""
+        scenario = cast(Scenario, entry)
+        out: list[tuple[tuple[str | int, ...], str, str]] = []
+        if scenario.code is not None:
+            out.append((("code",), scenario.code, items.code_key(name)))
+        for family, listed in (("triggers", scenario.triggers), ("steps", scenario.steps)):
+            for i, item in enumerate(listed):
+                if isinstance(item, PythonStep | PythonTrigger):
+                    out.append(((family, i, "code"), item.code, items.code_key(name, family, i)))
+        return out
+
+    def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
+        scenario = cast(Scenario, entry)
+        out: list[tuple[tuple[str, ...], str, str]] = []
+        for family, listed in (("triggers", scenario.triggers), ("steps", scenario.steps)):
+            for i, item in enumerate(listed):
+                if isinstance(item, SqlStep | SqlTrigger):
+                    out.append(((family, str(i), "connection"), CONNECTION, item.connection))
+                if isinstance(item, PythonStep | PythonTrigger) and item.code_env:
+                    out.append(((family, str(i), "code_env"), CODE_ENV, item.code_env))
+        return out
+
     versioned = True  # every save (settings, the light save, the script) bumps it (tests/contract)
     names_of = frozenset({"managed_folder"})  # its fields name the folders DSS refers to by id
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         f = fields
+        stem = str(name)
+
+        def code_file(text: str, suffix: str) -> str:
+            path = ctx.code_dir / "scenarios" / f"{suffix}.py"
+            ctx.code[path] = text
+            return Path(os.path.relpath(path, ctx.project_dir)).as_posix()
+
+        entry: dict[str, Any] = {"name": f["name"], "active": f["active"]}
+        if f["type"] == "python":
+            entry |= {"type": "python", "code": code_file(f.get("code", ""), stem)}
+        for family, one in FAMILIES:
+            if f.get(family):
+                entry[family] = [_yaml(one, item, ctx.connection, code_file, f"{stem}_{one}{i}")
+                                 for i, item in enumerate(f[family])]
         # `test` only when DSS marks it as a test: left out, DSS's flag is left alone.
-        return {"name": f["name"], "active": f["active"],
-                **nonempty({k: f[k] for k in ("triggers", "steps", "tags", "description")}),
-                **({"test": True} if f.get("test") else {})}
+        return entry | nonempty({k: f[k] for k in ("tags", "description")}) | ({"test": True} if f.get("test") else {})
 
     def listing(self, project: DSSProject) -> list[Listed]:
         # Keyed by the id DSS made, lower-cased: dss-iac creates a scenario under its YAML key, so the id follows
@@ -99,22 +156,55 @@ class ScenarioKind(Kind):
 
     def create(self, client: DSSClient, desired: Desired) -> str:
         project = client.get_project(desired.address.project)
-        ids = used_folder_ids(project, desired.depends_on)
-        scenario = project.create_scenario(str(desired.address.name), "step_based")
+        ctx = items.Ctx(project.project_key, folder_id=used_folder_ids(project, desired.depends_on))
+        python = desired.fields.get("type") == "python"
+        scenario = project.create_scenario(str(desired.address.name), PYTHON if python else "step_based")
         settings = scenario.get_settings()
-        _write(settings.get_raw(), desired.fields, project.project_key, ids)
+        _write(settings, desired.fields, ctx)
         settings.save()
         return str(scenario.id)
 
     def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
         project = client.get_project(desired.address.project)
         settings = remote.raw if remote.raw is not None else project.get_scenario(remote.remote_id).get_settings()
-        ids = used_folder_ids(project, desired.depends_on)
-        _write(settings.get_raw(), desired.fields, project.project_key, ids)
+        ctx = items.Ctx(project.project_key, folder_id=used_folder_ids(project, desired.depends_on))
+        _write(settings, desired.fields, ctx)
         settings.save()
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         client.get_project(address.project).get_scenario(remote_id).delete()
+
+    # Passthrough (resources/passthrough.py): the scenario's settings document without its id, its project key,
+    # DSS's version tags, and the ids DSS gives its triggers, steps and reporters (kept by place on a write).
+    server_made = frozenset({"versionTag", "creationTag", "projectKey", "id"})
+    document_help = ("the scenario's settings (name, type, active, triggers, params.steps, reporters...), without "
+                     "the ids DSS gives it and its triggers, steps and reporters")
+
+    def document(self, remote: Remote) -> dict[str, Any] | None:
+        doc = without(remote.raw.get_raw(), self.server_made)
+        for key, holder in _id_lists(doc):
+            holder[key] = without_ids(holder[key])
+        return doc
+
+    def write_document(self, client: DSSClient, address: Address, document: dict[str, Any],
+                       remote: Remote | None) -> str:
+        project = client.get_project(address.project)
+        if remote is None:  # created under the YAML key, as dss-iac creates scenarios (the id follows the key)
+            scenario = project.create_scenario(str(address.name), str(document.get("type", "step_based")))
+            settings, remote_id = scenario.get_settings(), str(scenario.id)
+        else:
+            settings, remote_id = remote.raw, remote.remote_id
+        raw = settings.get_raw()
+        new = merged(raw, document)  # an item keeps the id DSS gave the one at its place
+        raw.clear()
+        raw.update(new)
+        settings.save()
+        return remote_id
+
+    def document_refs(self, document: dict[str, Any]) -> list[str]:
+        steps = (document.get("params") or {}).get("steps") or []
+        return [str(b.get("itemId")) for s in steps if isinstance(s, dict) and s.get("type") == "build_flowitem"
+                for b in (s.get("params") or {}).get("builds") or [] if b.get("type") == "DATASET"]
 
     def bundle_name(self, name: str) -> str:
         return scenario_key(name)
@@ -129,6 +219,26 @@ class ScenarioKind(Kind):
             out["active"] = current.get("active")
         return out
 
+    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:
+        """The YAML value of `root.sub` (`steps.1.sql`, or a whole item `steps.3`) as DSS has it, for adopt."""
+        family = dict(FAMILIES)[root]
+        if len(sub) == 1:  # an item added in DSS, or gone (None)
+            return None if found is None else _yaml(family, found, lambda p: p, None, "")
+        leaf = sub[-1]
+        if leaf in ("code", "connection", "code_env"):
+            raise _shapes.Unwritable(f"{root}.{'.'.join(sub)} changed in DSS: set it in the file by hand")
+        if leaf == "scenario" and isinstance(found, str) and "." not in found:
+            return found.lower()
+        return found
+
+
+def _yaml(family: str, fields: Mapping[str, Any], logical: Any, code_file: items.CodeFile | None,
+          stem: str) -> dict[str, Any]:
+    out = items.to_yaml(family, fields, {}, code_file, stem)
+    if "connection" in out:
+        out["connection"] = logical(out["connection"])
+    return out
+
 
 def scenario_key(name: str) -> str:
     """Scenarios are matched by id, as DSS makes it from the name dss-iac creates them under (upper-cased)."""
@@ -141,7 +251,7 @@ def _read(project: DSSProject, scenario_id: str | None) -> Remote | None:
     settings = absent_as_none(lambda: project.get_scenario(scenario_id).get_settings())
     if settings is None:
         return None
-    return Remote(scenario_id, fields_of(project, settings.get_raw()), settings)
+    return Remote(scenario_id, fields_of(project, settings), settings)
 
 
 def _find(project: DSSProject, key: str, name: str | None = None) -> str | None:
@@ -157,131 +267,55 @@ def _find(project: DSSProject, key: str, name: str | None = None) -> str | None:
     return None if found is None else str(found["id"])
 
 
-def _days(days: Any) -> list[str]:
-    """Days of the week, each once, in week order (DSS keeps the order they were given in)."""
-    return sorted(set(days or []), key=lambda d: (WEEKDAYS.index(d) if d in WEEKDAYS else len(WEEKDAYS), str(d)))
-
-
-def _trigger_fields(t: TemporalTrigger | DatasetTrigger) -> dict[str, Any]:
-    if isinstance(t, DatasetTrigger):
-        return {"type": t.type, "active": t.active, "datasets": list(dict.fromkeys(t.datasets)), "delay": t.delay}
-    return {"type": t.type, "active": t.active, "frequency": t.frequency, "hour": t.hour, "minute": t.minute,
-            "days": _days(t.days), "repeat": t.repeat, "timezone": t.timezone}
-
-
-def _step_fields(s: BuildStep) -> dict[str, Any]:
-    items = list(dict.fromkeys(s.items))
-    # A name dss-iac chooses when the config gives none, so that what is read back is what was written.
-    return {"type": s.type, "name": s.name or f"Build {', '.join(items)}", "items": items, "mode": s.mode}
-
-
-def fields_of(project: DSSProject, doc: dict[str, Any]) -> dict[str, Any]:
+def fields_of(project: DSSProject, settings: Any) -> dict[str, Any]:
+    doc = settings.get_raw()
     steps = (doc.get("params") or {}).get("steps") or []
     key = project.project_key
-    names: dict[str, str] = {}
-    if any(b.get("type") == "MANAGED_FOLDER" for s in steps if s.get("type") == BUILD_STEP
-           for b in (s.get("params") or {}).get("builds") or []):
-        names = folder_names_by_id(project)
-    return {
-        "name": doc.get("name", ""), "active": bool(doc.get("active", False)),
-        "triggers": [_read_trigger(t, key) for t in doc.get("triggers") or []],
-        "steps": [_read_step(s, key, names) for s in steps],
+    folders = any(isinstance(b, dict) and b.get("type") == "MANAGED_FOLDER" for s in steps
+                  for k in ("builds", "items") for b in (s.get("params") or {}).get(k) or [])
+    ctx = items.Ctx(key, folder_name=folder_names_by_id(project) if folders else {})
+    python = doc.get("type") == PYTHON
+    out: dict[str, Any] = {
+        "name": doc.get("name", ""), "type": "python" if python else "step_based",
+        "active": bool(doc.get("active", False)),
+        "triggers": [items.read_trigger(t, ctx) for t in doc.get("triggers") or []],
+        "steps": [items.read_step(s, ctx) for s in steps],
+        "reporters": [items.read_reporter(r, ctx) for r in doc.get("reporters") or []],
         "tags": tag_set(doc.get("tags") or []), "description": doc.get("description") or "",
         "test": bool(doc.get("markedAsTest", False)),
     }
-
-
-def _read_trigger(t: dict[str, Any], key: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": t.get("type"), "active": bool(t.get("active", True))}
-    if t.get("type") == "temporal":
-        params = t.get("params") or {}
-        for field, (param, default) in TRIGGER_PARAMS.items():
-            out[field] = params.get(param, default)
-        out["days"] = _days(out["days"])
-    elif t.get("type") == DATASET_TRIGGER:
-        out["type"] = "dataset"
-        out["datasets"] = [_watched(w, key) for w in (t.get("params") or {}).get("watches") or []]
-        out["delay"] = t.get("delay", DATASET_TRIGGER_DELAY)
+    if python:
+        out["code"] = getattr(settings, "code", None) or ""
     return out
 
 
-def _watched(watch: dict[str, Any], key: str) -> str:
-    owner, item = watch.get("projectKey") or key, str(watch.get("itemId"))
-    return item if owner == key and watch.get("type", "DATASET") == "DATASET" else f"{owner}.{item}"
-
-
-def _build_item(build: dict[str, Any], key: str, folder_name: dict[str, str]) -> str:
-    item_type, item_id, owner = build.get("type"), str(build.get("itemId")), build.get("projectKey") or key
-    if item_type == "DATASET":
-        return item_id if owner == key else f"{owner}.{item_id}"
-    if item_type == "MANAGED_FOLDER" and owner == key:
-        return folder_name.get(item_id, item_id)
-    return f"{item_type}:{item_id}"  # saved models and the like: shown, never written by dss-iac
-
-
-def _read_step(s: dict[str, Any], key: str, folder_name: dict[str, str]) -> dict[str, Any]:
-    if s.get("type") != BUILD_STEP:
-        return {"type": s.get("type"), "name": s.get("name")}
-    params = s.get("params") or {}
-    return {"type": "build", "name": s.get("name"),
-            "items": [_build_item(b, key, folder_name) for b in params.get("builds") or []],
-            "mode": params.get("jobType")}
-
-
-def _write_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], key: str) -> dict[str, Any]:
-    """A DSS trigger: the one at this position updated in place (keeping its id and extras), or new."""
-    if fields["type"] == "dataset":
-        return _write_dataset_trigger(raw, fields, key)
-    trigger: dict[str, Any] = raw if raw is not None and raw.get("type") == "temporal" else {"type": "temporal"}
-    trigger["active"] = fields["active"]
-    params = trigger.setdefault("params", {})
-    for field, (param, _) in TRIGGER_PARAMS.items():
-        params[param] = list(fields[field]) if field == "days" else fields[field]
-    return trigger
-
-
-def _write_dataset_trigger(raw: dict[str, Any] | None, fields: dict[str, Any], key: str) -> dict[str, Any]:
-    trigger: dict[str, Any] = (raw if raw is not None and raw.get("type") == DATASET_TRIGGER
-                               else {"type": DATASET_TRIGGER})
-    trigger["active"] = fields["active"]
-    trigger["delay"] = fields["delay"]
-    params = trigger.setdefault("params", {})
-    old = {w.get("itemId"): w for w in params.get("watches") or [] if w.get("type") == "DATASET"}
-    params["watches"] = [old.get(name) or {"type": "DATASET", "projectKey": key, "itemId": name, "partitionsSpec": ""}
-                         for name in fields["datasets"]]
-    params.setdefault("triggerWhenAllFire", False)
-    return trigger
-
-
-def _write_step(raw: dict[str, Any] | None, fields: dict[str, Any], key: str,
-                folder_id: dict[str, str]) -> dict[str, Any]:
-    """A DSS build step: the one at this position updated in place (keeping its id, run conditions...), or new."""
-    step: dict[str, Any] = raw if raw is not None and raw.get("type") == BUILD_STEP else {"type": BUILD_STEP}
-    step["name"] = fields["name"]
-    params = step.setdefault("params", {})
-    old = {(b.get("type"), b.get("itemId")): b for b in params.get("builds") or []}
-    builds = []
-    for item in fields["items"]:
-        wanted = ("MANAGED_FOLDER", folder_id[item]) if item in folder_id else ("DATASET", item)
-        build = old.get(wanted) or {"type": wanted[0], "itemId": wanted[1], "projectKey": key, "partitionsSpec": ""}
-        builds.append(build)
-    params["builds"] = builds
-    params["jobType"] = fields["mode"]
-    return step
-
-
-def _write(doc: dict[str, Any], fields: dict[str, Any], key: str, folder_id: dict[str, str]) -> None:
-    """Write the managed fields into the scenario document; everything else in it is left as it was."""
+def _write(settings: Any, fields: dict[str, Any], ctx: items.Ctx) -> None:
+    """Write the managed fields into the scenario's settings; everything else in them is left as it was."""
+    doc = settings.get_raw()
     doc["name"] = fields["name"]
     doc["active"] = fields["active"]
-    old_triggers = doc.get("triggers") or []
-    doc["triggers"] = [_write_trigger(old_triggers[i] if i < len(old_triggers) else None, t, key)
-                       for i, t in enumerate(fields["triggers"])]
-    params = doc.setdefault("params", {})
-    old_steps = params.get("steps") or []
-    params["steps"] = [_write_step(old_steps[i] if i < len(old_steps) else None, s, key, folder_id)
-                       for i, s in enumerate(fields["steps"])]
+    doc["triggers"] = _written(doc.get("triggers"), fields["triggers"], items.write_trigger, ctx)
+    if "reporters" in fields:
+        doc["reporters"] = _written(doc.get("reporters"), fields["reporters"], items.write_reporter, ctx)
+    if fields.get("type") == "python":
+        settings.code = fields.get("code", "")
+    else:
+        params = doc.setdefault("params", {})
+        params["steps"] = _written(params.get("steps"), fields["steps"], items.write_step, ctx)
     if "test" in fields:
         doc["markedAsTest"] = bool(fields["test"])
     describe(doc, fields)
 
+
+
+def _id_lists(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Where a scenario document lists items DSS gives ids to: (key, the mapping holding that list)."""
+    params = doc.get("params")
+    found = [("triggers", doc), ("reporters", doc), ("steps", params if isinstance(params, dict) else {})]
+    return [(key, where) for key, where in found if key in where]
+
+
+def _written(old: Any, wanted: list[dict[str, Any]], write: Any, ctx: items.Ctx) -> list[dict[str, Any]]:
+    """Each wanted item written over DSS's item at the same position (kept when of the same type), or new."""
+    old = old if isinstance(old, list) else []
+    return [write(old[i] if i < len(old) else None, f, ctx) for i, f in enumerate(wanted)]

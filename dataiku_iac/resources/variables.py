@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import Variables
+from pydantic import Field
+
+from ..config.models import Strict
 from .address import Address
-from .base import Desired, ImportContext, Kind, Remote
+from .base import Desired, ImportContext, Kind, Remote, project_missing
 from .context import EnvContext
-from .project import project_missing
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
 
     from ..config.loader import ProjectSource
+
+
+class Variables(Strict):
+    """Project variables, read by recipes and scenarios as `${name}` or through the API."""
+
+    standard: dict[str, Any] = Field(default_factory=dict, description="shipped with bundles")
+    local: dict[str, Any] = Field(default_factory=dict, description="instance-specific, not in bundles")
 
 
 def _standard(source: ProjectSource, env: EnvContext) -> dict[str, Any]:

@@ -24,13 +24,17 @@ import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..config.models import ProjectFile, Zone
+from pydantic import Field
+
+from ..config.models import Strict
+from ..config.testing_models import WAIVERS_HELP, Waivers
 from ..errors import DSSApiError
-from . import _shapes
+from . import _shapes, registry
 from ._flow import absent_as_none, folder_ids
 from .address import Address
-from .base import Desired, ImportContext, Kind, Listed, Remote
-from .project import project_missing
+from .base import Desired, ImportContext, Kind, Listed, Remote, project_missing
+from .passthrough import entries, names
+from .recipe import document_outputs
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -38,12 +42,22 @@ if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject
 
     from ..config.loader import ProjectSource
+    from ..config.project_model import ProjectFile
     from .context import EnvContext
 
 DEFAULT_ZONE = "default"
 # Zone item type -> the kind of the resource it names.
 ITEM_KINDS = {"DATASET": "dataset", "MANAGED_FOLDER": "managed_folder", "RECIPE": "recipe"}
 Item = tuple[str, str]  # (type, name)
+
+
+class Zone(Strict):
+    """A flow zone: a colored group of datasets, folders and recipes in the flow."""
+
+    color: str = Field(default="#2ab1ac", pattern=r"^#[0-9a-fA-F]{6}$", description="zone color in the flow, "
+                                                                                    "`#rrggbb`")
+    items: list[str] = Field(default_factory=list, description="names of datasets, folders and recipes in the zone")
+    waivers: Waivers = Field(default_factory=dict, description=WAIVERS_HELP)
 
 
 class ZoneKind(Kind):
@@ -155,10 +169,10 @@ class ZoneKind(Kind):
 
 def _named(spec: ProjectFile, name: str) -> list[Item]:
     """The flow objects a zone item names (a recipe may share its name with a dataset: both are meant)."""
-    found = [("DATASET", name)] if name in spec.datasets else []
-    if name in spec.managed_folders:
+    found = [("DATASET", name)] if name in names(spec, "dataset") else []
+    if name in names(spec, "managed_folder"):
         found.append(("MANAGED_FOLDER", name))
-    if name in spec.recipes:
+    if name in names(spec, "recipe"):
         found.append(("RECIPE", name))
     return found
 
@@ -166,8 +180,10 @@ def _named(spec: ProjectFile, name: str) -> list[Item]:
 def _move_groups(spec: ProjectFile) -> dict[Item, frozenset[Item]]:
     """Objects DSS moves together: each recipe with its (local) outputs."""
     groups: dict[Item, frozenset[Item]] = {}
-    for rname, recipe in spec.recipes.items():
-        outputs = [o for out in recipe.outputs if "." not in out
+    written = {**{rname: recipe.outputs for rname, recipe in spec.recipes.items()},
+               **{rname: document_outputs(doc) for rname, doc in entries(spec, registry.get("recipe")).items()}}
+    for rname, recipe_outputs in written.items():
+        outputs = [o for out in recipe_outputs if "." not in out
                    for o in _named(spec, out) if o[0] != "RECIPE"]
         group = frozenset({("RECIPE", rname), *outputs})
         for member in group:

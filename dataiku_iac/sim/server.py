@@ -299,7 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
             route, args = router.match(node.kind, req.method, req.path)
             pattern = route.pattern
             ctx = Ctx(node, req, key, self.server.options)
-            with node.store.transaction():
+            # A handler reaches what it changes through the store during its request: a precise write.
+            with node.store.transaction(precise=True):
                 result = route.handler(ctx, **args)
             if req.method != "GET":
                 self.server.count_write()

@@ -164,6 +164,7 @@ class Simulator:
         self._server.server_close()
         for node in self.nodes:
             node.store.flush()
+            node.store.close()
         self._release()
 
     def _stop_tasks(self) -> None:
@@ -188,6 +189,7 @@ class Simulator:
             self._server.server_close()
             for node in self.nodes:
                 node.store.flush()
+            node.store.close()
             self._release()
 
     def __enter__(self) -> Simulator:

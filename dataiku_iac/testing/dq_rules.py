@@ -11,6 +11,7 @@ ColumnNotEmptyRule, ColumnUniqueValuesRule, ValuesInSetRule, ValuesInRangeRule t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..config.testing_models import Bounds, DataTest, seconds
@@ -114,23 +115,28 @@ def write_rules(metrics_checks: dict[str, Any], wanted: dict[str, dict[str, Any]
     checks = metrics_checks.get("checks")
     if not isinstance(checks, list):
         checks = metrics_checks["checks"] = []
-    by_id = {rule_id(name): doc for name, doc in wanted.items()}
     gone = {rule_id(name) for name in removed}
+    checks[:] = merge_rules(checks, {rule_id(name): doc for name, doc in wanted.items()},
+                            lambda rule: rule.get("id") in gone or (authoritative and is_managed(rule)))
+
+
+def merge_rules(checks: list[Any], wanted: dict[str, dict[str, Any]],
+                drop: Callable[[dict[str, Any]], bool]) -> list[Any]:
+    """`checks` (a `metricsChecks.checks` list) with each `wanted` rule (by id) updated in place, keeping DSS's
+    keys, or added at the end, and the other rules that `drop` says go taken out."""
+    wanted = dict(wanted)
     kept: list[Any] = []
     for rule in checks:
         rid = rule.get("id") if isinstance(rule, dict) else None
-        if rid in by_id:
-            doc = by_id.pop(rid)
+        if rid in wanted:
+            doc = wanted.pop(rid)
             if rule.get("type") != doc["type"]:
-                rule.clear()  # another kind of test under the same name: nothing of the old rule applies
+                rule.clear()  # another kind of rule under the same name: nothing of the old one applies
             rule.update(doc)
             kept.append(rule)
-        elif rid in gone or (authoritative and is_managed(rule)):
-            continue
-        else:
+        elif not (isinstance(rule, dict) and drop(rule)):
             kept.append(rule)
-    kept.extend(dict(doc) for doc in by_id.values())
-    checks[:] = kept
+    return kept + [dict(doc) for doc in wanted.values()]
 
 
 def freshness_code(column: str | None, warn_after: float | None, error_after: float | None) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..config.checks import split_ref
-from ..config.models import DatasetTrigger
+from ..resources.scenario import scenarios_of
+from ..resources.scenario_models import DatasetTrigger
 from .rules import ERROR_SEVERITY, WARNING_SEVERITY, Hit, ProjectContext, Rule
 
 
@@ -75,9 +76,9 @@ def unbuilt_inputs(ctx: ProjectContext) -> Iterator[Hit]:
 
 def unknown_build_items(ctx: ProjectContext) -> Iterator[Hit]:
     known = set(ctx.spec.datasets) | set(ctx.spec.managed_folders)
-    for sname, scenario in ctx.spec.scenarios.items():
+    for sname, scenario in scenarios_of(ctx.spec).items():
         for s, step in enumerate(scenario.steps):
-            for i, item in enumerate(step.items):
+            for i, item in enumerate(getattr(step, "items", ())):
                 if item not in known:
                     yield Hit(("scenarios", sname, "steps", s, "items", i),
                               f"step builds '{item}', which is no dataset or managed folder of project {ctx.key}")
@@ -85,7 +86,7 @@ def unknown_build_items(ctx: ProjectContext) -> Iterator[Hit]:
 
 def unknown_trigger_datasets(ctx: ProjectContext) -> Iterator[Hit]:
     """A dataset trigger on a name the project has no dataset of never fires (DSS keeps it all the same)."""
-    for sname, scenario in ctx.spec.scenarios.items():
+    for sname, scenario in scenarios_of(ctx.spec).items():
         for t, trigger in enumerate(scenario.triggers):
             if not isinstance(trigger, DatasetTrigger):
                 continue

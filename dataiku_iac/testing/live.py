@@ -15,6 +15,7 @@ from ..config.testing_models import seconds
 from ..dss.connect import Connection, call
 from ..errors import ConfigError, DSSApiError, DssIacError
 from ..resources import KINDS, Address
+from ..resources.scenario import scenarios_of
 from . import dq_rules
 from .results import ERROR, FAILED, PASSED, SKIPPED, WARNING, TestResult
 
@@ -101,11 +102,11 @@ def run_live(ws: Workspace, env: str, *, build: Sequence[str] | None, progress: 
 def test_scenarios(ws: Workspace, projects: Sequence[EnvProject]) -> list[tuple[EnvProject, str]]:
     """The scenarios run as tests: those with `test: true`, then those `tests.scenarios` lists."""
     by_key = {p.key: p for p in projects}
-    chosen = [(p, name) for p in projects for name, s in sorted(p.source.spec.scenarios.items()) if s.test]
+    chosen = [(p, name) for p in projects for name, s in sorted(scenarios_of(p.source.spec).items()) if s.test]
     for i, ref in enumerate(ws.config.spec.tests.scenarios):
         key, _, name = ref.partition(".")
         source = ws.config.projects.get(key)
-        if source is None or name not in source.spec.scenarios:
+        if source is None or name not in scenarios_of(source.spec):
             raise ws.config.file.error(f"tests.scenarios lists '{ref}', which is no scenario of the workspace",
                                        ("tests", "scenarios", i))
         p = by_key.get(key)

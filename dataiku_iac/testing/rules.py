@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
-    from ..config.models import ProjectFile, TestSettings
+    from ..config.models import TestSettings
+    from ..config.project_model import ProjectFile
 
 Path: TypeAlias = tuple[str | int, ...]
 ERROR_SEVERITY, WARNING_SEVERITY, OFF = "error", "warning", "off"

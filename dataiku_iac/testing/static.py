@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Iterator
 
 from ..config.loader import ProjectSource, WorkspaceConfig
-from ..config.models import ProjectFile
+from ..config.project_model import ProjectFile
 from .convention_rules import convention_rules
 from .custom_rules import load_custom_rules
 from .flow_rules import FLOW_RULES

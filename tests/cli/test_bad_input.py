@@ -46,13 +46,14 @@ TRIGGERS = "project: {key: CHURN, name: Churn}\nscenarios:\n  nightly:\n    trig
     (GOOD + "  back: {type: sync, inputs: [clean], outputs: [raw]}\n",
      "projects/churn.yaml:7:3: dependency cycle between recipes: back <- clean_it <- back"),
     ("project: {key: churn, name: Churn}\n", "projects/churn.yaml:1:16: invalid project key 'churn'"),
-    # A scenario's triggers are of two types, told apart by `type`: each error is in the type it names.
+    # A scenario's triggers are of several types, told apart by `type`: each error is in the type it names.
     (TRIGGERS + "{type: temporal, frequency: daily}\n",
      "projects/churn.yaml:5:37: invalid value 'daily' for 'frequency': input should be 'Minutely'"),
     (TRIGGERS + "{type: dataset, datasets: [raw], frequency: Daily}\n",
-     "projects/churn.yaml:5:42: unknown key 'frequency' (expected one of: type, datasets, delay, active)"),
+     "projects/churn.yaml:5:42: unknown key 'frequency' (expected one of: type, datasets, delay, when_all, "
+     "active)"),
     (TRIGGERS + "{type: hourly}\n", "projects/churn.yaml:5:16: unknown type 'hourly' (expected one of: temporal, "
-                                      "dataset)"),
+                                      "dataset, sql, follow_scenario, python, another DSS type with its params)"),
     (TRIGGERS + "{frequency: Daily}\n", "projects/churn.yaml:5:9: missing required key 'type'"),
 ])
 def test_config_errors_point_at_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], project: str,

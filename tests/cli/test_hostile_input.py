@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from dataiku_iac.cli.main import main
 from dataiku_iac.config.files import MAX_FILE_BYTES
 from dataiku_iac.config.loader import EDIT_JOURNAL, MAX_WORKSPACE_BYTES
-from dataiku_iac.config.models import ProjectFile
 from dataiku_iac.config.yamlio import MAX_DEPTH, MAX_VALUES
+from dataiku_iac.dsl import ProjectFile
 from dataiku_iac.sim import Simulator
 from tests.engine.conftest import WORKSPACE_YAML, write_workspace
 

@@ -124,7 +124,9 @@ def test_an_import_that_would_not_validate_writes_nothing(root: Path, capsys: py
     with Workspace.load(root) as ws:
         scenario = ws.connection("dev").client.get_project("CHURN_DEV").create_scenario("watch", "step_based")
         settings = scenario.get_settings()
-        settings.get_raw()["triggers"] = [{"type": "sql_query", "active": True, "params": {}}]
+        # A step building a dataset the project does not have: the file import would write does not validate.
+        settings.raw_steps.append({"type": "build_flowitem", "params": {"builds": [{"type": "DATASET",
+                                                                                    "itemId": "ghost"}]}})
         settings.save()
     before = (root / "projects" / "churn.yaml").read_text()
     listed = state_addresses(root, capsys)
@@ -132,7 +134,7 @@ def test_an_import_that_would_not_validate_writes_nothing(root: Path, capsys: py
     err = capsys.readouterr().err
     assert err.startswith("error: what DSS holds in project CHURN cannot be added to projects/churn.yaml as it is, "
                           "so nothing was written; in the file as import would write it: projects/churn.yaml:"), err
-    assert err.rstrip().endswith("unknown type 'sql_query' (expected one of: temporal, dataset)"), err
+    assert err.rstrip().endswith("build step item 'ghost' names no dataset or managed folder of project CHURN"), err
     assert (root / "projects" / "churn.yaml").read_text() == before
     assert state_addresses(root, capsys) == listed
 

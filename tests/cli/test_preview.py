@@ -12,24 +12,11 @@ import pytest
 from dataiku_iac import Workspace
 from dataiku_iac.cli import exit_codes
 from dataiku_iac.cli.main import main
-from tests.engine.conftest import write_workspace
+from tests.engine.conftest import embedded_workspace, write_workspace
 
-WORKSPACE = """\
-version: 1
-projects: [projects/*.yaml]
-environments:
-  dev:
-    host: embedded
-    project_key: "{key}_DEV"
-    remap: {connections: {lake: filesystem_managed}}
-    variables: {threshold: "0.3"}
-    protected: true
-    approval: govern
-  prod:
-    host: embedded
-    node: prod
-    deploy: bundle
-"""
+DEV = {"project_key": "{key}_DEV", "remap": {"connections": {"lake": "filesystem_managed"}},
+       "variables": {"threshold": "0.3"}, "protected": True, "approval": "govern"}
+WORKSPACE = embedded_workspace(dev=DEV, prod={})
 ORDERS = """\
 project:
   key: ORDERS
@@ -40,6 +27,8 @@ datasets:
   clean: {type: Filesystem, connection: lake, params: {path: /orders/clean}}
 recipes:
   cleanup: {type: sync, inputs: [raw], outputs: [clean]}
+exposed_objects:
+  clean: {to: [TOTALS]}
 """
 TOTALS = """\
 project: {key: TOTALS, name: Totals}
@@ -86,7 +75,7 @@ def test_a_preview_is_the_projects_under_keys_suffixed_by_the_branch(ws: Path,
                "--yes") == 0
     out = capsys.readouterr().out
     assert "in environment dev@feature-bigger-orders" in out
-    assert "Apply complete! Resources: 8 added" in out
+    assert "Apply complete! Resources: 9 added" in out
     assert "Preview feature-bigger-orders of dev: open the flows in DSS:" in out
     assert "  ORDERS -> ORDERS_DEV_FEATURE_BIGGER_ORDERS  http://" in out
     assert out.rstrip().endswith("/projects/TOTALS_DEV_FEATURE_BIGGER_ORDERS/flow/")
@@ -106,10 +95,10 @@ def test_a_preview_is_the_projects_under_keys_suffixed_by_the_branch(ws: Path,
     assert run(ws, "preview", "--list") == 0
     listed = capsys.readouterr().out.splitlines()
     assert listed[1].split()[:5] == ["dev", "feature-bigger-orders", "ORDERS_DEV_FEATURE_BIGGER_ORDERS,",
-                                     "TOTALS_DEV_FEATURE_BIGGER_ORDERS", "8"]
+                                     "TOTALS_DEV_FEATURE_BIGGER_ORDERS", "9"]
     assert run(ws, "preview", "--list", "-e", "dev", "--json") == 0
     [info] = json.loads(capsys.readouterr().out)["previews"]
-    assert (info["name"], info["resources"]) == ("feature-bigger-orders", 8)
+    assert (info["name"], info["resources"]) == ("feature-bigger-orders", 9)
 
 
 def test_a_push_updates_the_preview_and_destroy_removes_it_alone(ws: Path,
@@ -128,7 +117,7 @@ def test_a_push_updates_the_preview_and_destroy_removes_it_alone(ws: Path,
     before = real_projects(ws)
     assert run(ws, "preview", "-e", "dev", "--name", "fix-1", "--destroy", "--yes") == 0
     out = capsys.readouterr().out
-    assert "Plan: 0 to add, 0 to change, 8 to destroy." in out
+    assert "Plan: 0 to add, 0 to change, 9 to destroy." in out
     assert "Preview fix-1 of dev destroyed; the projects of dev were not touched." in out
     with Workspace.load(ws) as w:
         keys = set(w.connection("dev").client.list_project_keys())
@@ -175,7 +164,7 @@ def test_markdown_prints_the_links_only(ws: Path, capsys: pytest.CaptureFixture[
     captured = capsys.readouterr()
     assert captured.out.startswith("### 🔍 Preview `feature-x` on `dev`\n\n| project | preview in DSS |\n")
     assert "| `ORDERS` | [ORDERS_DEV_FEATURE_X](http://" in captured.out and "Plan:" not in captured.out
-    assert "Plan: 8 to add, 0 to change, 0 to destroy." in captured.err
+    assert "Plan: 9 to add, 0 to change, 0 to destroy." in captured.err
 
 
 def test_long_branch_names_stay_apart() -> None:

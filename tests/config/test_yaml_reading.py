@@ -106,7 +106,7 @@ def test_values_written_by_ruamel_read_the_same(value: Any, flow: bool | None) -
 @pytest.mark.parametrize("text", [
     "a: !!int 3\n", "<<: {a: 1}\nb: 2\n", "a: 2001-12-14\n", "a: 1\na: 2\n", "? [1]\n: 2\n", "1: a\n",
     "a: .inf\n", "a: *missing\n", "--- 1\n--- 2\n", "a: [1, 2\n", "a: " + "[" * 70 + "]" * 70 + "\n",
-    "a: &x [*x]\n", "a: 99999999999999999999\n",
+    "a: &x [*x]\n", "a: 99999999999999999999\n", "a: &a {k: yes}\nyes: &a {k: yes}\n", "a: &a 1\nb: &a 2\n",
 ])
 def test_unusual_documents_get_the_full_readers_answer(text: str) -> None:
     assert yamlio._build_from_events(text) is None

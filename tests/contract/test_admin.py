@@ -622,3 +622,98 @@ def test_non_admin_cannot_touch_instance_settings(alice: DSSClient) -> None:
         alice.get_global_variables()
     with pytest.raises(DataikuException, match="not an administrator"):
         alice._perform_empty("PUT", "/admin/variables/", body={"x": 1})
+
+
+# -- what the instance kinds rely on (dataiku_iac/resources/{connection,code_env,group,user}.py) ------------------
+
+def test_connection_access_settings_round_trip(dss: DSSClient, pg: str) -> None:
+    conn = dss.get_connection(pg)
+    definition = conn.get_definition()
+    definition.update(usableBy="ALLOWED", allowedGroups=["data_team"], allowWrite=False, allowManagedDatasets=False,
+                      allowManagedFolders=False,
+                      detailsReadability={"readableBy": "ALLOWED", "allowedGroups": ["data_team", "readers"]})
+    conn.set_definition(definition)
+    again = conn.get_definition()
+    assert (again["usableBy"], again["allowedGroups"]) == ("ALLOWED", ["data_team"])
+    assert again["allowWrite"] is False and again["allowManagedDatasets"] is False
+    assert again["allowManagedFolders"] is False
+    assert again["detailsReadability"] == {"readableBy": "ALLOWED", "allowedGroups": ["data_team", "readers"]}
+    assert again["params"]["host"] == "db.example.com"
+
+
+def test_s3_connections_are_of_type_ec2(dss: DSSClient) -> None:
+    name = uid("s3")
+    dss.create_connection(name, "EC2", {"bucket": "lake", "accessKey": "AKIAEXAMPLE", "secretKey": "k"})
+    try:
+        assert dss.list_connections()[name]["type"] == "EC2"
+        assert dss.get_connection(name).get_definition()["params"]["bucket"] == "lake"
+    finally:
+        dss.get_connection(name).delete()
+
+
+def test_dataset_params_name_their_connection(dss: DSSClient, pg: str, project) -> None:
+    project.create_dataset("ledger", "PostgreSQL", params={"connection": pg, "mode": "table", "table": "ledger"})
+    listed = {d["name"]: d for d in project.list_datasets()}
+    assert listed["ledger"]["params"]["connection"] == pg
+
+
+def test_code_env_interpreter_is_chosen_at_creation_and_the_build_is_a_future(dss: DSSClient) -> None:
+    name = uid("py")
+    future = dss.create_code_env("PYTHON", name, "DESIGN_MANAGED",
+                                 {"pythonInterpreter": "PYTHON312", "specPackageList": "pandas>=2.0\nnumpy"},
+                                 wait=False)
+    try:
+        assert isinstance(future, DSSFuture)
+        result = future.wait_for_result()
+        assert result["envName"] == name and not result["messages"]["error"]
+        definition = dss.get_code_env("PYTHON", name).get_definition()
+        assert definition["desc"]["pythonInterpreter"] == "PYTHON312"
+        assert definition["specPackageList"] == "pandas>=2.0\nnumpy"
+        assert definition["actualPackageList"] == "pandas>=2.0\nnumpy"
+    finally:
+        dss.get_code_env("PYTHON", name).delete()
+
+
+def test_r_code_env_round_trip(dss: DSSClient) -> None:
+    name = uid("r")
+    dss.create_code_env("R", name, "DESIGN_MANAGED", {"specPackageList": "dplyr\nggplot2"})
+    try:
+        assert (("R", name) in {(e["envLang"], e["envName"]) for e in dss.list_code_envs()})
+        code_env = dss.get_code_env("R", name)
+        settings = code_env.get_settings()
+        settings.set_required_packages("dplyr", "ggplot2", "rmarkdown")
+        settings.save()
+        code_env.update_packages()
+        assert code_env.get_definition()["actualPackageList"] == "dplyr\nggplot2\nrmarkdown"
+    finally:
+        dss.get_code_env("R", name).delete()
+
+
+def test_group_permission_flags_round_trip(dss: DSSClient, group: str) -> None:
+    handle = dss.get_group(group)
+    definition = handle.get_definition()
+    flags = ("mayWriteSafeCode", "mayWriteUnsafeCode", "mayCreateCodeEnvs", "mayManageCodeEnvs",
+             "mayCreateWorkspaces", "admin")
+    assert all(definition[f] is False for f in flags)
+    definition.update({f: True for f in flags})
+    handle.set_definition(definition)
+    again = handle.get_definition()
+    assert all(again[f] is True for f in flags) and again["mayCreateProject"] is False
+
+
+def test_user_profile_groups_and_password_update(dss: DSSClient, user: str, group: str) -> None:
+    other = uid("grp")
+    dss.create_group(other)
+    try:
+        settings = dss.get_user(user).get_settings()
+        raw = settings.get_raw()
+        raw.update(userProfile="READER", groups=[group, other], email="ada@acme.example", password="rotated-pw")
+        settings.save()
+        again = dss.get_user(user).get_settings().get_raw()
+        assert again["userProfile"] == "READER" and again["groups"] == [group, other]
+        assert again["email"] == "ada@acme.example" and "password" not in again
+        dss.get_group(other).delete()
+        assert dss.get_user(user).get_settings().get_raw()["groups"] == [group]  # the other membership stays
+    finally:
+        with contextlib.suppress(DataikuException):
+            dss.get_group(other).delete()

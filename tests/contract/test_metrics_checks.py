@@ -226,3 +226,12 @@ def test_rules_not_evaluated_are_reported_not_run(project: DSSProject, rule: dic
     result = created.get_last_result()
     assert result.outcome == "EMPTY" and result.message.startswith("NOT RUN")
     assert rules.get_status()["outcome"] != "OK"
+
+
+def test_the_dataset_list_carries_each_dataset_s_metrics_and_checks(project: DSSProject) -> None:
+    # dss-iac lists the datasets whose metrics someone set from one list call (resources/dataset_metrics.py).
+    orders = upload(project, "orders", ORDERS)
+    with_status(orders, [col_stats(("MAX", "amount"))], [range_check("rows ok", "records:COUNT_RECORDS", minimum=1)])
+    [item] = project.list_datasets()
+    assert [p["type"] for p in item["metrics"]["probes"]] == ["col_stats"]
+    assert [c["meta"]["label"] for c in item["metricsChecks"]["checks"]] == ["rows ok"]

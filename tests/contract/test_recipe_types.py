@@ -218,3 +218,19 @@ def test_recipe_started_from_its_input_dataset_and_moved_to_a_zone(project: DSSP
     zone = project.get_flow().create_zone("Cleaning")
     recipe.move_to_zone(zone)
     assert project.get_flow().get_zone_of_object(recipe).id == zone.id
+
+
+@pytest.mark.parametrize("rtype", ["hive", "impala", "fuzzyjoin", "geojoin"])
+def test_types_without_a_builder_are_created_with_the_base_creator(project: DSSProject, rtype: str) -> None:
+    # project.new_recipe knows no builder for these (the client refuses before calling DSS): dss-iac creates them
+    # with the base creator, as `create_recipe` does for any type DSS knows.
+    with pytest.raises(ValueError, match="Unknown type"):
+        project.new_recipe(rtype)
+    make_dataset(project, "src")
+    make_dataset(project, "out")
+    recipe = DSSRecipeCreator(rtype, f"no_builder_{rtype}", project).with_input("src").with_output("out").create()
+    settings = recipe.get_settings()
+    assert settings.type == rtype and settings.get_flat_output_refs() == ["out"]
+    settings.set_payload("-- kept\n" if rtype in ("hive", "impala") else settings.get_payload())
+    settings.save()
+    assert recipe.get_settings().get_payload() == settings.get_payload()

@@ -32,8 +32,9 @@ STEPS: dict[str, dict] = {
 TRIGGERS: dict[str, dict] = {
     "temporal": {"frequency": "Weekly", "daysOfWeek": ["Monday"], "hour": 6, "minute": 0, "repeatFrequency": 1,
                  "timezone": "Europe/Paris"},
-    "ds_modified": {"items": [{"projectKey": "P", "itemId": "orders"}]},
-    "sql_query": {"connection": "warehouse", "query": "SELECT max(ts) FROM events"},
+    "ds_modified": {"watches": [{"type": "DATASET", "projectKey": "P", "itemId": "orders", "partitionsSpec": ""}],
+                    "triggerWhenAllFire": False},
+    "sql_query": {"connection": "warehouse", "sql": "SELECT max(ts) FROM events", "hasLimit": True, "limit": 10},
     "follow_scenariorun": {"projectKey": "P", "scenarioId": "UPSTREAM"},
     "custom_python": {"code": "from dataiku.scenario import Trigger\nTrigger().fire()\n"},
 }
@@ -128,5 +129,14 @@ def test_custom_python_scenario_with_triggers_and_reporters(project: DSSProject)
     again = scenario.get_settings()
     assert type(again).__name__ == "PythonScriptBasedScenarioSettings"
     assert again.code.startswith("from dataiku.scenario import Scenario")
-    assert again.raw_triggers[0]["params"]["items"] == TRIGGERS["ds_modified"]["items"]
+    assert again.raw_triggers[0]["params"]["watches"] == TRIGGERS["ds_modified"]["watches"]
     assert again.raw_reporters[0]["messaging"]["configuration"] == {"channel": "#x"}
+
+
+def test_trigger_params_dss_fills_in_when_left_out(project: DSSProject) -> None:
+    """What DSS gives a dataset-change and a SQL trigger saved without params (the shapes of exported scenarios)."""
+    raw = _saved(project, "Bare triggers", lambda s: s.raw_triggers.extend(
+        {"type": t, "active": True, "params": {}} for t in ("ds_modified", "sql_query")))
+    on_dataset, on_sql = raw["triggers"]
+    assert on_dataset["params"]["watches"] == [] and on_dataset["params"]["triggerWhenAllFire"] is False
+    assert {k: on_sql["params"][k] for k in ("connection", "sql")} == {"connection": "", "sql": ""}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import git
 import pytest
@@ -20,10 +22,8 @@ from tests.gitrepos import commit_all, make_repo, write
 KEY_VAR = "DSS_IAC_TEST_PROMOTE_KEY"
 PG = {"host": "db.example.com", "port": 5432, "db": "dwh", "user": "etl"}
 
-WORKSPACE = """\
-version: 1
-projects: [projects/*.yaml]
-environments:
+# The environments of dss-iac.yaml: `{url}` is the design node's URL, `{var}` the variable holding the API key.
+ENVIRONMENTS = """\
   dev:
     host: {url}
     api_key: ${{env:{var}}}
@@ -103,18 +103,30 @@ class Promo:
         return next((b["bundleId"] for b in bundles if b["active"]), None)
 
 
-@pytest.fixture
-def promo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Promo]:
-    with Simulator(automation_nodes=["staging", "prod"]) as sim:
+P = TypeVar("P", bound=Promo)
+
+
+@contextmanager
+def started(kind: type[P], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nodes: list[str], environments: str,
+            files: dict[str, str]) -> Iterator[P]:
+    """A simulator with these automation nodes, and a Git workspace on its design node: dss-iac.yaml declaring
+    `environments` (see ENVIRONMENTS), and `files`."""
+    with Simulator(automation_nodes=nodes) as sim:
         monkeypatch.setenv(KEY_VAR, sim.api_key)
         root = tmp_path / "ws"
-        root.mkdir()
-        files = {"dss-iac.yaml": WORKSPACE.format(url=sim.url("design"), var=KEY_VAR),
-                 "projects/churn.yaml": CHURN, "recipes/score.py": SCORE,
-                 ".gitignore": ".dss-iac/\n"}
-        repo = make_repo(root, files=files)
+        workspace = "version: 1\nprojects: [projects/*.yaml]\nenvironments:\n" + environments
+        files = {"dss-iac.yaml": workspace.format(url=sim.url("design"), var=KEY_VAR), ".gitignore": ".dss-iac/\n",
+                 **files}
+        yield kind(sim, root, make_repo(root, files=files))
+
+
+@pytest.fixture
+def promo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Promo]:
+    files = {"projects/churn.yaml": CHURN, "recipes/score.py": SCORE}
+    with started(Promo, tmp_path, monkeypatch, ["staging", "prod"], ENVIRONMENTS, files) as promo:
+        sim = promo.sim
         sim.client().create_connection("pg_dev", "PostgreSQL", params=dict(PG))
         sim.client(node="prod").create_connection("pg_prod", "PostgreSQL", params=dict(PG))
         sim.client().create_code_env("python", "py_dev", "DESIGN_MANAGED")
         sim.client(node="prod").create_code_env("python", "py_prod", "AUTOMATION_SINGLE")
-        yield Promo(sim, root, repo)
+        yield promo

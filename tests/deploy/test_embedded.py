@@ -3,7 +3,6 @@ with project-key patterns and a per-environment override of scenario activation.
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,26 +10,12 @@ import pytest
 from dataiku_iac import Workspace
 from dataiku_iac.cli.main import main
 from dataiku_iac.deploy import plan_promotion, promote
-from tests.gitrepos import make_repo
+from tests.engine.conftest import embedded_workspace, write_workspace
 
-WORKSPACE = """\
-version: 1
-projects: [projects/*.yaml]
-environments:
-  dev:
-    host: embedded
-    project_key: "{key}_DEV"
-    remap: {connections: {files: filesystem_managed}}
-  prod:
-    host: embedded
-    node: prod
-    deploy: bundle
-    project_key: "{key}_PROD"
-    remap: {connections: {files: filesystem_managed}}
-    overrides:
-      scenario.*.*: {active: false}
-      variables.*: {local: {env: prod}}
-"""
+REMAP = {"connections": {"files": "filesystem_managed"}}
+OVERRIDES = {"scenario.*.*": {"active": False}, "variables.*": {"local": {"env": "prod"}}}
+WORKSPACE = embedded_workspace(dev={"project_key": "{key}_DEV", "remap": REMAP},
+                               prod={"project_key": "{key}_PROD", "remap": REMAP, "overrides": OVERRIDES})
 
 SALES = """\
 project: {key: SALES, name: Sales}
@@ -44,9 +29,7 @@ scenarios:
 
 
 def test_promotion_between_nodes_of_the_embedded_dss(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "ws"
-    root.mkdir()
-    make_repo(root, files={"dss-iac.yaml": WORKSPACE, "projects/sales.yaml": SALES, ".gitignore": ".dss-iac/\n"})
+    root = write_workspace(tmp_path / "ws", {"sales": SALES}, WORKSPACE, git=True)
     assert main(["-C", str(root), "apply", "-e", "dev", "--yes"]) == 0
     capsys.readouterr()
     assert main(["-C", str(root), "promote", "--from", "dev", "--to", "prod", "--yes"]) == 0
@@ -83,11 +66,9 @@ def test_projects_are_promoted_after_those_they_read_from(tmp_path: Path) -> Non
       summarise: {type: sync, inputs: [ZBASE.orders], outputs: [summary]}
     """
     base = SALES.replace("key: SALES, name: Sales", "key: ZBASE, name: Base")
-    workspace = WORKSPACE.replace('    project_key: "{key}_DEV"\n', "").replace('    project_key: "{key}_PROD"\n', "")
-    root = tmp_path / "ws"
-    root.mkdir()
-    make_repo(root, files={"dss-iac.yaml": workspace, "projects/report.yaml": textwrap.dedent(report),
-                           "projects/base.yaml": base, ".gitignore": ".dss-iac/\n"})
+    base += "exposed_objects:\n  orders: {to: [AREPORT]}\n"  # AREPORT reads it
+    workspace = embedded_workspace(dev={"remap": REMAP}, prod={"remap": REMAP, "overrides": OVERRIDES})
+    root = write_workspace(tmp_path / "ws", {"report": report, "base": base}, workspace, git=True)
     assert main(["-C", str(root), "apply", "-e", "dev", "--yes"]) == 0
     with Workspace.load(root) as ws:
         plan = plan_promotion(ws, "dev", "prod")

@@ -1,5 +1,5 @@
 """examples/multi-env and `make demo-multi-env`: dev -> staging -> prod by bundle, prod blocked until Govern approves
-each bundle, a change, a rollback."""
+each bundle, a change, a rollback; staging's and prod's connections come from their instance files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ def test_the_multi_env_demo_promotes_changes_and_rolls_back() -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out, err = proc.stdout, proc.stderr
     assert "Traceback" not in err
-    assert "connection 'prod_warehouse' (warehouse) of dataset 'orders_raw' does not exist on prod" in err
+    # prod's connections are declared in its instance file: valid before they exist, created by the promotion.
+    assert "connection 'prod_warehouse'" not in err
+    assert "instance of staging: 2 to add, 0 to change, 0 to destroy" in err  # progress: on stderr
+    assert "instance of prod: 2 to add, 0 to change, 0 to destroy" in err
+    assert out.count("# connection.prod_warehouse will be created") >= 1
     deployed = [line for line in out.splitlines() if line.startswith("Promotion complete!")]
     assert len(deployed) == 4
     assert "1 project(s) deployed to staging" in deployed[0] and "deployed to prod" in deployed[1]

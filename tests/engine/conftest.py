@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from dataiku_iac import Workspace
+from tests.gitrepos import make_repo
 
 WORKSPACE_YAML = """\
 version: 1
@@ -32,9 +36,23 @@ zones:
 """
 
 
+def embedded_workspace(dev: Mapping[str, Any], prod: Mapping[str, Any] | None = None) -> str:
+    """dss-iac.yaml of a workspace on its embedded DSS: `dev` on the design node and, when given, `prod` on the `prod`
+    automation node, where projects arrive by bundle; each mapping adds keys to its environment."""
+    environments: dict[str, Any] = {"dev": {"host": "embedded", **dev}}
+    if prod is not None:
+        environments["prod"] = {"host": "embedded", "node": "prod", "deploy": "bundle", **prod}
+    yaml = YAML()
+    yaml.representer.ignore_aliases = lambda _data: True  # a mapping given twice is written twice, not aliased
+    out = io.StringIO()
+    yaml.dump({"version": 1, "projects": ["projects/*.yaml"], "environments": environments}, out)
+    return out.getvalue()
+
+
 def write_workspace(root: Path, projects: dict[str, str], workspace_yaml: str = WORKSPACE_YAML,
-                    files: dict[str, str] | None = None) -> Path:
-    """Write dss-iac.yaml, projects/<name>.yaml and any extra files (recipe code...) under `root`."""
+                    files: dict[str, str] | None = None, git: bool = False) -> Path:
+    """Write dss-iac.yaml, projects/<name>.yaml and any extra files (recipe code...) under `root`; with `git`, as
+    the first commit of a repository (the workspace's .dss-iac/ ignored)."""
     (root / "projects").mkdir(parents=True, exist_ok=True)
     (root / "dss-iac.yaml").write_text(textwrap.dedent(workspace_yaml))
     for name, text in projects.items():
@@ -43,6 +61,8 @@ def write_workspace(root: Path, projects: dict[str, str], workspace_yaml: str = 
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
+    if git:
+        make_repo(root, files={".gitignore": ".dss-iac/\n"})
     return root
 
 
@@ -67,6 +87,23 @@ def make_workspace(tmp_path: Path) -> Iterator[Callable[..., Workspace]]:
     yield make
     for ws in opened:
         ws.close()
+
+
+def run_import(ws: Workspace, *keys: str, env: str = "dev") -> None:
+    """`dss-iac import` of each project, as a user runs it (the workspace's embedded DSS released first)."""
+    from dataiku_iac.cli.main import main
+
+    ws.close()
+    for key in keys:
+        assert main(["-C", str(ws.root), "import", "-e", env, "--project", key]) == 0
+
+
+def imported_anew(ws: Workspace, key: str) -> str:
+    """The project file `import` writes for project `key` once its file is gone: its text."""
+    path = ws.root / "projects" / f"{key.lower()}.yaml"
+    path.unlink()
+    run_import(ws, key)
+    return path.read_text()
 
 
 def apply_ok(ws: Workspace, env: str = "dev") -> None:

@@ -18,6 +18,8 @@ datasets:
   features: {type: Filesystem, connection: lake, params: {path: /features}}
 recipes:
   build: {type: sync, inputs: [events], outputs: [features]}
+exposed_objects:
+  features: {to: [SCORING]}
 scenarios:
   nightly: {triggers: [{type: temporal, frequency: Daily, hour: 1}], steps: [{type: build, items: [features]}]}
 """

@@ -41,6 +41,8 @@ REF = """\
 project: {key: REF, name: Reference data}
 datasets:
   countries: {type: Filesystem, managed: true, connection: filesystem_managed, format: csv}
+exposed_objects:
+  countries: {to: [CHURN]}
 """
 
 RECIPE = "recipe.CHURN.clean_customers"
@@ -78,7 +80,8 @@ def test_fresh_apply_creates_the_recipes_then_replan_is_empty(make_workspace) ->
     action = next(a for a in plan.actions if a.address == RECIPE)
     assert action.symbol == "+"
     assert set(action.depends_on) == {"project.CHURN", "dataset.CHURN.customers_raw", "dataset.REF.countries",
-                                      "dataset.CHURN.customers_clean", "managed_folder.CHURN.models"}
+                                      "dataset.CHURN.customers_clean", "managed_folder.CHURN.models",
+                                      "exposed_object.REF.countries"}
     apply_ok(ws)
     assert changes(ws) == []
 

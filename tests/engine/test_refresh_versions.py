@@ -50,7 +50,11 @@ zones:
 # The requests of a no-op plan of PROJECT: the project's metadata, variables and permissions, and one list of each of
 # datasets, managed folders, recipes, scenarios and zones (however many objects of each).
 NOOP_PATHS = [f"/projects/{KEY}/{p}" for p in ("metadata", "variables/", "permissions", "datasets/", "managedfolders/",
-                                               "recipes/", "scenarios/", "flow/zones")]
+                                               "recipes/", "scenarios/", "flow/zones",
+                                               # the listed kinds without versions, listed once each for the plan's
+                                               # "not managed" list: dataset metrics (from the datasets' list), exposed
+                                               # objects (the project's settings), Git libraries, wiki articles
+                                               "datasets/", "settings", "git/lib-git-refs/", "wiki/")]
 # A GET of one object (not a list: a list path ends with '/', or is the zones' list).
 OBJECT_GET = re.compile(r"/projects/[^/]+/(datasets|managedfolders|recipes|scenarios)/[^/]+$")
 

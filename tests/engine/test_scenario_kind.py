@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataiku_iac.config.models import DatasetTrigger, TemporalTrigger
+from dataiku_iac.resources.scenario_models import DatasetTrigger, TemporalTrigger
 from tests.engine.conftest import apply_ok, changes, write_workspace
 
 FLOW = """\
@@ -84,12 +84,12 @@ def test_fresh_apply_creates_the_scenario_and_it_runs(make_workspace) -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "paths"), [
-    ("hour: 2, minute: 30", "hour: 3, minute: 30", ["triggers"]),
-    ("days: [Friday, Monday]", "days: [Monday, Friday, Sunday]", ["triggers"]),
+    ("hour: 2, minute: 30", "hour: 3, minute: 30", ["triggers.0.hour"]),
+    ("days: [Friday, Monday]", "days: [Monday, Friday, Sunday]", ["triggers.1.days"]),
     ("name: Nightly build", "name: Nightly rebuild", ["name"]),
     ("    description: Every night\n", "    description: Every night\n    active: false\n", ["active"]),
-    ("mode: RECURSIVE_FORCED_BUILD", "mode: NON_RECURSIVE_FORCED_BUILD", ["steps"]),
-    ("items: [customers_clean, models]", "items: [models]", ["steps"]),
+    ("mode: RECURSIVE_FORCED_BUILD", "mode: NON_RECURSIVE_FORCED_BUILD", ["steps.1.mode"]),
+    ("items: [customers_clean, models]", "items: [models]", ["steps.0.items", "steps.0.name"]),
     ("tags: [prod, nightly]", "tags: [prod]", ["tags"]),
     ("description: Every night", "description: Each night", ["description"]),
 ])
@@ -122,7 +122,7 @@ def test_out_of_band_edit_is_drift_and_is_restored(make_workspace) -> None:
 
     report = ws.drift("dev")
     assert [(i.address, [c.path for c in i.changes]) for i in report.items] == [
-        (ADDRESS, ["active", "triggers", "steps"])]
+        (ADDRESS, ["active", "triggers.2", "steps.0.mode"])]
     (action,) = ws.plan("dev").changes
     assert action.reason == "changed outside dss-iac"
     apply_ok(ws)
@@ -151,7 +151,7 @@ def test_unmodelled_fields_survive_an_update(make_workspace) -> None:
 
     ws = make_workspace({"churn": CHURN.replace("hour: 2, minute: 30", "hour: 4, minute: 30")
                          .replace("Every night", "Each night")})
-    assert changes(ws) == [("~", ADDRESS, ["triggers", "description"])]
+    assert changes(ws) == [("~", ADDRESS, ["triggers.0.hour", "description"])]
     apply_ok(ws)
     raw = _settings(ws).get_raw()
     assert raw["description"] == "Each night" and raw["triggers"][0]["params"]["hour"] == 4
@@ -252,7 +252,8 @@ def test_a_dataset_trigger_is_dss_dataset_modified_trigger(make_workspace) -> No
     trigger["params"]["watches"][0]["itemId"] = "customers_clean"
     trigger["graceDelaySettings"] = {"delay": 120, "checkAgainAfterGraceDelay": True}
     settings.save()
-    assert [(i.address, [c.path for c in i.changes]) for i in ws.drift("dev").items] == [(ADDRESS, ["triggers"])]
+    assert [(i.address, [c.path for c in i.changes]) for i in ws.drift("dev").items] == [
+        (ADDRESS, ["triggers.0.datasets"])]
     apply_ok(ws)
     trigger = _settings(ws).get_raw()["triggers"][0]
     assert trigger["params"]["watches"][0]["itemId"] == "customers_raw"

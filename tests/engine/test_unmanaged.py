@@ -16,7 +16,7 @@ from dataiku_iac import Workspace
 from dataiku_iac.importer import import_project
 from dataiku_iac.plan.model import Plan
 from dataiku_iac.plan.planner import make_plan
-from dataiku_iac.resources import build_desired
+from dataiku_iac.resources import KINDS, build_desired
 from tests.engine.conftest import apply_ok, write_workspace
 
 PROJECT = """\
@@ -190,10 +190,12 @@ def _plan_requests(ws: Workspace, *, listing: bool) -> int:
 def test_listing_costs_one_call_per_kind_and_project_however_much_was_made_by_hand(make_workspace) -> None:
     ws = make_workspace({"churn": PROJECT, "other": OTHER})
     apply_ok(ws)
-    kinds = ("dataset", "managed_folder", "recipe", "scenario", "zone")
-    # The refresh lists every kind the configuration has in a project already: only the others cost a call.
-    lacking = sum(not any(a.kind == k and a.project == p for a in build_desired(ws.config, ws.env_context("dev")))
-                  for k in kinds for p in ("CHURN", "OTHER"))
+    kinds = [k.name for k in KINDS.values() if k.listed]  # dataset, managed_folder, recipe, scenario, zone...
+    # The refresh already lists the versioned kinds the configuration has in a project (and zones, made from their
+    # list reply), with the folders their fields name: only the other kinds cost a call.
+    refreshed = {(a.project, name) for a in build_desired(ws.config, ws.env_context("dev"))
+                 if KINDS[a.kind].versioned or a.kind == "zone" for name in (a.kind, *KINDS[a.kind].names_of)}
+    lacking = sum((p, k) not in refreshed for k in kinds for p in ("CHURN", "OTHER"))
     assert _plan_requests(ws, listing=True) - _plan_requests(ws, listing=False) == lacking
     hand = Hand(["h_a", "h_b", "h_c"], ["h_a", "h_b"], ["notes", "scratch"], ["weekly", "monthly"],
                 {"sandbox": ["h_c"], "lab": []}, False)

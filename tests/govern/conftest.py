@@ -12,17 +12,11 @@ import pytest
 from dataikuapi import GovernClient
 from dataikuapi.govern.artifact_search import GovernArtifactFilterBlueprints, GovernArtifactSearchQuery
 
-from dataiku_iac.sim import Simulator
-from tests.deploy.conftest import Promo
-from tests.gitrepos import make_repo
+from tests.deploy.conftest import Promo, started
 
-KEY_VAR = "DSS_IAC_TEST_GOVERN_KEY"
 BUNDLE_BLUEPRINT = "bp.system.govern_bundle"
 
-WORKSPACE = """\
-version: 1
-projects: [projects/*.yaml]
-environments:
+ENVIRONMENTS = """\
   dev:
     host: {url}
     api_key: ${{env:{var}}}
@@ -74,11 +68,5 @@ class Gov(Promo):
 
 @pytest.fixture
 def gov(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gov]:
-    with Simulator(automation_nodes=["prod"]) as sim:
-        monkeypatch.setenv(KEY_VAR, sim.api_key)
-        root = tmp_path / "ws"
-        root.mkdir()
-        files = {"dss-iac.yaml": WORKSPACE.format(url=sim.url("design"), var=KEY_VAR), "projects/sales.yaml": SALES,
-                 ".gitignore": ".dss-iac/\n"}
-        repo = make_repo(root, files=files)
-        yield Gov(sim, root, repo)
+    with started(Gov, tmp_path, monkeypatch, ["prod"], ENVIRONMENTS, {"projects/sales.yaml": SALES}) as gov:
+        yield gov

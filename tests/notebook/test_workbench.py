@@ -135,6 +135,18 @@ def test_dataset_triggers_have_their_own_table_and_keep_their_place() -> None:
         {"type": "dataset", "datasets": ["customers_clean"]}]
 
 
+def test_triggers_of_other_types_are_kept_as_they_are_in_their_place() -> None:
+    from dataiku_iac.notebook.forms import ScenarioForm
+
+    triggers = [{"type": "sql", "connection": "warehouse", "sql": "SELECT max(ts) FROM t"},
+                {"type": "temporal", "frequency": "Daily", "hour": 2},
+                {"type": "follow_scenario", "scenario": "upstream"}]
+    form = ScenarioForm({"triggers": triggers}, lambda: None)
+    assert [cells(r)[0] for r in form.triggers.rows] == ["Daily"] and form.on_datasets.rows == []
+    form.triggers.rows[0][1].value = 5
+    assert form.values()["triggers"] == [triggers[0], {**triggers[1], "hour": 5}, triggers[2]]
+
+
 def test_the_yaml_text_area_edits_the_other_keys(wb: Workbench) -> None:
     before = churn(wb).read_text()
     wb.yaml.value = wb.yaml.value.replace("tags: [raw]", "tags: [raw, pii]").replace(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from dataiku_iac.notebook import Workbench, magics
 
+from dataiku_iac import kinds
 from dataiku_iac.drift import DriftReport
 from dataiku_iac.plan.model import Plan
 from tests.gitrepos import make_repo
@@ -110,7 +111,7 @@ def test_python_projects_are_listed_read_only_with_the_reason(mixed: Workbench) 
     assert wb.form.connection.value == "landing" and wb.form.connection.disabled and wb.yaml.disabled
     assert all(w.disabled for row in wb.form.schema.rows for w in row)
     assert wb.save_button.disabled and wb.new_button.disabled and wb.remove_button.disabled
-    for kind in ("project", "variables", "permissions", "managed_folder", "recipe", "scenario", "zone", "dataset"):
+    for kind in kinds.names():  # every registered kind, those of sharing and project settings too
         wb.kind.value = kind  # never raises from a callback, always shows what the code built
         assert "Internal error" not in wb.message.value and "Refused" not in wb.message.value
         assert wb.title.value

@@ -4,10 +4,11 @@ serving every later request as before (issue 11, point 4)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
-import os
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,37 +105,47 @@ def test_a_bundle_naming_an_overlong_project_key_is_refused(persisted: Simulator
 
 
 # -- writes the disk refuses ----------------------------------------------------------------------------------------
+def _refuse_rows_of(node_dir: Path, owner: str) -> sqlite3.Connection:
+    """The node's database refuses (as a full disk would) to store any row of `owner` until the trigger goes."""
+    db = sqlite3.connect(node_dir / "store.db", isolation_level=None)
+    db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON docs WHEN NEW.owner = '{owner}' "
+               "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    return db
+
+
+def _rows(node_dir: Path) -> list[tuple[str, str, str, str]]:
+    with contextlib.closing(sqlite3.connect(node_dir / "store.db")) as db:
+        return db.execute("SELECT owner, part, item, doc FROM docs ORDER BY owner, part, item").fetchall()
+
+
 def test_a_write_the_disk_refuses_leaves_the_node_as_it_was(persisted: Simulator, tmp_path: Path) -> None:
     client = persisted.client()
-    blocker = tmp_path / "design" / "projects"
-    blocker.parent.mkdir(parents=True, exist_ok=True)
-    blocker.write_text("a file where the projects folder should be")
+    db = _refuse_rows_of(tmp_path / "design", "BLOCKED")
     with pytest.raises(DataikuException, match=r"java.io.IOException: I/O error"):
         client.create_project("BLOCKED", "blocked", "admin")
     assert client.list_project_keys() == []  # not half-created in memory
-    blocker.unlink()
+    db.execute("DROP TRIGGER refuse")
+    db.close()
     client.create_project("BLOCKED", "blocked", "admin")
     assert client.list_project_keys() == ["BLOCKED"]
 
 
-def test_a_request_changing_two_files_writes_both_or_neither(persisted: Simulator, tmp_path: Path) -> None:
-    # Exporting a bundle changes the project and the instance (its export counter): one refused file
-    # must not leave the other changed.
+def test_a_request_changing_two_documents_writes_both_or_neither(persisted: Simulator, tmp_path: Path) -> None:
+    # Exporting a bundle changes the project and the instance (its export counter): the project's rows refused,
+    # the instance's (written first, in the same transaction) must not stay changed.
     project = persisted.client().create_project("TWO", "two", "admin")
     node_dir = tmp_path / "design"
-    instance_before = (node_dir / "instance.json").read_bytes()
-    project_before = (node_dir / "projects" / "TWO.json").read_bytes()
-    # The staged copy of the project (the simulator runs in this process) leads nowhere: its write fails.
-    staged = node_dir / "projects" / f".TWO.json.{os.getpid()}.staged"
-    staged.symlink_to(tmp_path / "no" / "such" / "folder")
+    before = _rows(node_dir)
+    db = _refuse_rows_of(node_dir, "TWO")
     with pytest.raises(DataikuException, match="IOException"):
         project.export_bundle("v1")
-    assert (node_dir / "instance.json").read_bytes() == instance_before
-    assert (node_dir / "projects" / "TWO.json").read_bytes() == project_before
+    assert _rows(node_dir) == before
     assert project.list_exported_bundles()["bundles"] == []
-    assert not [p for p in node_dir.rglob("*") if p.name.endswith((".staged", ".tmp", "journal"))]
+    db.execute("DROP TRIGGER refuse")
+    db.close()
     project.export_bundle("v1")
     assert [b["bundleId"] for b in project.list_exported_bundles()["bundles"]] == ["v1"]
+    assert _rows(node_dir) != before
 
 
 # -- archivePath: a server-side file ---------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -31,4 +33,5 @@ def test_tour_against_a_served_simulator(tmp_path: Path) -> None:
     assert "deployed project local variables: {'env': 'prod'}" in out
     assert "deployed customers_raw uses pg_prod_" in out
     # What the tour made is on disk in the simulator's data dir.
-    assert list((tmp_path / "automation" / "projects").glob("TOUR_*_PROD.json"))
+    with contextlib.closing(sqlite3.connect(tmp_path / "automation" / "store.db")) as db:
+        assert db.execute("SELECT count(*) FROM docs WHERE owner LIKE 'TOUR\\_%\\_PROD' ESCAPE '\\'").fetchone()[0]

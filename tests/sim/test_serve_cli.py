@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +44,8 @@ def test_serve_prints_node_urls_serves_and_stops_cleanly(tmp_path: Path) -> None
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "stopped" in out
-    assert (tmp_path / "design" / "projects" / "SERVED.json").exists()
+    with contextlib.closing(sqlite3.connect(tmp_path / "design" / "store.db")) as db:
+        assert db.execute("SELECT count(*) FROM docs WHERE owner = 'SERVED'").fetchone()[0] > 0
 
 
 def test_bad_flags_are_usage_errors_without_traceback() -> None:

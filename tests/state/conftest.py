@@ -1,7 +1,8 @@
-"""S3 for the state tests: moto's HTTP server on a loopback port, a real S3 API over the wire through boto3.
+"""Every state backend for the state tests: `backend` runs a test on the local folder, S3 and Git alike.
 
-`s3_endpoint` gives each test a fresh bucket on one server per session, and fake credentials in the
-environment, so no test can reach real AWS.
+S3 is moto's HTTP server on a loopback port, a real S3 API over the wire through boto3: `s3_endpoint` gives each
+test a fresh bucket on one server per session, and fake credentials in the environment, so no test can reach real
+AWS.
 
 moto checks S3 preconditions (If-Match, If-None-Match) and then writes, without a lock between the two:
 under concurrent requests two conditional writers can both pass the check, and concurrent overwrites of a
@@ -15,6 +16,7 @@ import functools
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -22,8 +24,14 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from dataiku_iac.config.models import StateSettings
+from dataiku_iac.state.backends import open_blobs
+from dataiku_iac.state.blobs import BlobStore
+from tests.gitrepos import make_repo
+
 REGION = "us-east-1"
 FAKE_KEY = "testing"
+BACKENDS = ["local", "s3", "git"]
 
 
 class S3Endpoint(NamedTuple):
@@ -93,3 +101,41 @@ def s3_client(url: str) -> Any:
     """
     return boto3.session.Session().client("s3", endpoint_url=url, region_name=REGION,
                                           aws_access_key_id=FAKE_KEY, aws_secret_access_key=FAKE_KEY)
+
+
+# -- every backend -------------------------------------------------------------------------------------------
+
+@dataclass
+class Backend:
+    """Where one backend keeps the state of a test; `open()` is what each run of dss-iac does."""
+
+    name: str
+    settings: StateSettings
+    root: Path
+    opened: list[BlobStore] = field(default_factory=list)
+
+    def open(self) -> BlobStore:
+        blobs = open_blobs(self.settings, self.root)
+        self.opened.append(blobs)
+        return blobs
+
+    def close(self) -> None:
+        for blobs in self.opened:
+            close = getattr(blobs, "close", None)  # the Git store's long-lived `git cat-file` processes
+            if close is not None:
+                close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_endpoint")  # moto starts only for the S3 cases
+        settings_ = StateSettings(backend="s3", bucket=s3.bucket, region=REGION, endpoint_url=s3.url)
+    elif request.param == "git":
+        make_repo(tmp_path / "state.git", bare=True)
+        settings_ = StateSettings(backend="git", repo="state.git")
+    else:
+        settings_ = StateSettings(backend="local")
+    where = Backend(request.param, settings_, tmp_path)
+    yield where
+    where.close()

@@ -2,9 +2,10 @@
 
 The state, its backups, history, leases and journal rely on nothing but a BlobStore's four operations and their
 compare-and-swap; a backend that passes here can hold the state. Stores are opened as the product opens them
-(`open_blobs` on the workspace's state settings) and "another run" is another store on the same place, in a
-thread or a process of its own. What only one backend has (S3 prefixes and lost answers, Git's orphan branch
-and history) is tested in test_s3_backend.py and test_git_backend.py.
+(`open_blobs` on the workspace's state settings: conftest.py's `backend`, which any state test can take to run on
+every backend) and "another run" is another store on the same place, in a thread or a process of its own. What
+only one backend has (S3 prefixes and lost answers, Git's orphan branch and history) is tested in
+test_s3_backend.py and test_git_backend.py.
 """
 
 from __future__ import annotations
@@ -13,65 +14,24 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataiku_iac.config.models import StateSettings
 from dataiku_iac.errors import LockError, StateError
-from dataiku_iac.state.backends import open_blobs, open_store
+from dataiku_iac.state.backends import open_store
 from dataiku_iac.state.blobs import ABSENT, BlobConflict, BlobStore, Expect
 from dataiku_iac.state.crypto import generate_key
 from dataiku_iac.state.lease import Lease, Leases
 from dataiku_iac.state.model import ResourceState, State
 from dataiku_iac.state.store import StateStore
-from tests.gitrepos import make_repo
 from tests.state.concurrency import in_threads, increment
 
-from .conftest import REGION
+from .conftest import Backend
 
 KEY = "dev/state.json"
-BACKENDS = ["local", "s3", "git"]
-
-
-@dataclass
-class Backend:
-    """Where one backend keeps the state of a test; `open()` is what each run of dss-iac does."""
-
-    name: str
-    settings: StateSettings
-    root: Path
-    opened: list[BlobStore] = field(default_factory=list)
-
-    def open(self) -> BlobStore:
-        blobs = open_blobs(self.settings, self.root)
-        self.opened.append(blobs)
-        return blobs
-
-    def close(self) -> None:
-        for blobs in self.opened:
-            close = getattr(blobs, "close", None)  # the Git store's long-lived `git cat-file` processes
-            if close is not None:
-                close()
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "s3":
-        s3 = request.getfixturevalue("s3_endpoint")  # moto starts only for the S3 cases
-        settings_ = StateSettings(backend="s3", bucket=s3.bucket, region=REGION, endpoint_url=s3.url)
-    elif request.param == "git":
-        make_repo(tmp_path / "state.git", bare=True)
-        settings_ = StateSettings(backend="git", repo="state.git")
-    else:
-        settings_ = StateSettings(backend="local")
-    where = Backend(request.param, settings_, tmp_path)
-    yield where
-    where.close()
 
 
 # -- the four operations -------------------------------------------------------------------------------------

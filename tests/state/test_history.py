@@ -1,5 +1,6 @@
-"""History by commands: an apply is one entry however many times it wrote the state, the last 50 commands are
-kept on every backend, lock files do not pile up, and a live lock is not released without --force."""
+"""History by commands: an apply is one entry however many times it wrote the state, the last `keep_backups` commands
+(50 by default) are kept on every backend, lock files do not pile up, and a live lock is not released without
+--force."""
 
 from __future__ import annotations
 
@@ -22,8 +23,7 @@ from dataiku_iac.state.lease import Lease, Leases
 from dataiku_iac.state.model import ResourceState, State
 from dataiku_iac.state.store import StateStore
 from tests.engine.conftest import write_workspace
-from tests.gitrepos import make_repo
-from tests.state.conftest import S3Endpoint
+from tests.state.conftest import Backend
 
 ELEVEN = "project: {key: HIST, name: History}\ndatasets:\n" + "\n".join(
     f"  ds_{i}: {{type: Filesystem, connection: filesystem_managed, params: {{path: /h/{i}}}}}" for i in range(10))
@@ -95,33 +95,31 @@ def an_apply(store: StateStore, n: int) -> None:
     recorder.close()
 
 
-@pytest.fixture(params=["local", "s3", "git"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> StateSettings:
-    """The default state settings of each backend (S3 on a moto server, Git in a new repository)."""
-    if request.param == "s3":
-        endpoint: S3Endpoint = request.getfixturevalue("s3_endpoint")
-        return StateSettings(backend="s3", bucket=endpoint.bucket, endpoint_url=endpoint.url)
-    if request.param == "git":
-        make_repo(tmp_path, files={"dss-iac.yaml": "version: 1\n"})
-        return StateSettings(backend="git")
-    return StateSettings()
-
-
-def test_sixty_applies_keep_the_last_fifty_on_every_backend(settings: StateSettings, tmp_path: Path) -> None:
-    store = open_store(settings, tmp_path, "dev")
-    for n in range(1, 61):
-        an_apply(store, n)
+def assert_the_last_applies_kept(store: StateStore, applies: int, keep: int) -> None:
     kept = store.history()
-    assert len(kept) == 50 and {e.command for e in kept} == {"apply"}
+    assert len(kept) == keep and {e.command for e in kept} == {"apply"}
     assert [e.serial for e in kept] == store.backup_serials()
     assert (kept[0].changed, kept[-1].changed, kept[-1].resources) == (11, 11, 11)
-    state = store.load()
-    assert kept[-1].serial == state.serial
+    assert kept[-1].serial == store.load().serial
     # The previous entry is the previous apply, whatever number of writes each took.
-    assert store.backup(kept[-2].serial).resources["dataset.P.ds_0"].fields == {"path": "/59/0"}
-    if settings.backend == "local":
-        locks = [p for p in (tmp_path / ".dss-iac" / "state").rglob("*") if p.name.endswith("flock")]
-        assert len(locks) <= 3, locks  # one per folder: dev/ and dev/backups/ (and dev/journal/ once used)
+    assert store.backup(kept[-2].serial).resources["dataset.P.ds_0"].fields == {"path": f"/{applies - 1}/0"}
+
+
+def test_applies_beyond_keep_backups_keep_the_last_ones_on_every_backend(backend: Backend) -> None:
+    backend.settings = backend.settings.model_copy(update={"keep_backups": 4})
+    store = open_store(backend.settings, backend.root, "dev", blobs=backend.open())
+    for n in range(1, 8):
+        an_apply(store, n)
+    assert_the_last_applies_kept(store, 7, 4)
+
+
+def test_sixty_applies_keep_the_last_fifty_by_default(tmp_path: Path) -> None:
+    store = open_store(StateSettings(), tmp_path, "dev")
+    for n in range(1, 61):
+        an_apply(store, n)
+    assert_the_last_applies_kept(store, 60, 50)
+    locks = [p for p in (tmp_path / ".dss-iac" / "state").rglob("*") if p.name.endswith("flock")]
+    assert len(locks) <= 3, locks  # one per folder: dev/ and dev/backups/ (and dev/journal/ once used)
 
 
 def test_lock_files_left_by_earlier_versions_go_with_their_backups(tmp_path: Path) -> None:

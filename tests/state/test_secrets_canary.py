@@ -115,13 +115,21 @@ managed_folders:
 recipes:
   copy: {type: sync, inputs: [files], outputs: [copied], description: "${env:CANARY}", params: {note: "${env:CANARY}"}}
 scenarios:
-  nightly: {description: "${env:CANARY}", steps: [{type: build, items: [copied]}]}
+  nightly:
+    description: "${env:CANARY}"
+    steps: [{type: build, items: [copied]}]
+    reporters:
+      - {type: slack, webhook_url: "${env:CANARY}", token: "${env:CANARY}", message: "ran"}
+      - {type: webhook, webhook_url: "https://ci.example/${env:CANARY}", payload: "${env:CANARY}"}
 """
 # Where the canary goes in through ${env:...}: under keys that do not look secret at all.
 PLAIN_KEYS = ["environments.prod.variables.warehouse_dsn", "overrides dataset description", "project.description",
               "project.short_desc", "project.custom.owner", "variables.standard.dsn", "variables.local.note",
               "dataset params.path", "dataset params.comment", "dataset tags", "managed_folder description",
-              "recipe description", "recipe params.note", "scenario description", "remap.connections"]
+              "recipe description", "recipe params.note", "scenario description", "remap.connections",
+              "scenario reporter payload"]
+# Where it goes in as a reporter's credential: write-only, never read back from DSS.
+REPORTER_SECRETS = ["slack webhook_url", "slack token", "webhook webhook_url"]
 
 
 def _git_objects(repo: git.Repo) -> dict[str, bytes]:
@@ -137,6 +145,10 @@ def _build_by_hand(client: object) -> None:
     settings = project.get_dataset("remote").get_settings()
     settings.get_raw()["params"]["password"] = CANARY
     settings.save()
+    scenario = project.create_scenario("alerts", "step_based").get_settings()
+    scenario.raw_reporters.append({"name": "Slack", "messaging": {
+        "type": "slack-scenario", "configuration": {"webhookUrl": f"https://hooks.example/{CANARY}", "message": "x"}}})
+    scenario.save()
 
 
 def test_a_canary_from_the_environment_reaches_no_file_plan_stream_or_git_history(
@@ -172,17 +184,24 @@ def test_a_canary_from_the_environment_reaches_no_file_plan_stream_or_git_histor
         streams.append(("plan as HTML", 0, html))
         assert run("import", "-e", "prod", "--project", "HANDMADE") == 0
         refs = [line.split()[0] for line in streams[-1][2].splitlines() if line.startswith("  HANDMADE_")]
-        assert len(refs) == 3
+        assert len(refs) == 4
         for name in refs:
             monkeypatch.setenv(name, CANARY)
-        assert run("plan", "-e", "prod", "--detailed-exitcode") == 0  # the imported project round-trips
+        # The imported project round-trips, but for the reporter's webhook URL: write-only, import cannot know it
+        # (DSS holds it, dss-iac never reads it back), so the next apply writes it once.
+        assert run("plan", "-e", "prod", "--detailed-exitcode") == 2
+        with Workspace.load(root) as ws:
+            assert [(a.address, [c.path for c in a.changes]) for a in ws.plan("prod").changes] == [
+                ("scenario.HANDMADE.alerts", ["reporters.0.webhook_url"])]
+        streams.append(("plan via the API", 0, ""))
         commit_all(repo, "imported HANDMADE")
         assert run("apply", "-e", "prod", "--yes") == 0
         for args in (["state", "list", "-e", "prod", "--json"], ["state", "pull", "-e", "prod"],
                      ["state", "history", "-e", "prod", "--json"]):
             assert run(*args) == 0
         for address in ("project.CANARY", "variables.CANARY", "dataset.CANARY.files", "recipe.CANARY.copy",
-                        "variables.HANDMADE", "dataset.HANDMADE.remote"):
+                        "variables.HANDMADE", "dataset.HANDMADE.remote", "scenario.CANARY.nightly",
+                        "scenario.HANDMADE.alerts"):
             assert run("state", "show", "-e", "prod", address) == 0
             assert run("state", "show", "-e", "prod", address, "--json") == 0
         # Error paths: DSS refusing the key, a DSS with no such connection, a host that does not answer.
@@ -199,6 +218,8 @@ def test_a_canary_from_the_environment_reaches_no_file_plan_stream_or_git_histor
         # It all reached DSS: that is what the values are for.
         raw = sim.node().store.projects["CANARY"]
         assert raw["variables"]["standard"]["dsn"] == CANARY and raw["datasets"]["files"]["description"] == CANARY
+        slack = raw["scenarios"]["NIGHTLY"]["reporters"][0]["messaging"]["configuration"]
+        assert slack["webhookUrl"] == CANARY and slack["authorizationToken"] == CANARY
     leaked = [(args, text) for args, _, text in streams if CANARY in text or API_KEY in text]
     assert leaked == []
     assert "(sensitive)" in streams[2][2]
@@ -209,7 +230,60 @@ def test_a_canary_from_the_environment_reaches_no_file_plan_stream_or_git_histor
     assert repo.git.rev_list("--count", "dss-iac-state") != "0"
     assert [sha for sha, data in objects.items() if CANARY.encode() in data or API_KEY.encode() in data] == []
     # The figures this test stands for (docs/state.md quotes them).
-    print(f"canary: {len(PLAIN_KEYS)} plain keys, 1 host URL, {len(refs)} imported secret fields; "
+    print(f"canary: {len(PLAIN_KEYS)} plain keys, {len(REPORTER_SECRETS)} reporter secrets, 1 host URL, "
+          f"{len(refs)} imported secret fields; "
           f"{len(streams)} output streams, {len(files)} files, {len(objects)} Git objects scanned")
     assert len(PLAIN_KEYS) >= 10
 
+
+
+# -- connection and user secrets of an instance file ------------------------------------------------------------------
+CONN_CANARY = f"CONN-CANARY-{uuid.uuid4().hex[:12]}"
+USER_CANARY = f"USER-CANARY-{uuid.uuid4().hex[:12]}"
+INSTANCE = """\
+connections:
+  pg_prod:
+    type: PostgreSQL
+    params: {host: db.prod, db: sales, user: etl, password: "${env:PG_PASSWORD}"}
+  lake:
+    type: S3
+    params: {bucket: lake, accessKey: AKIAEXAMPLE, secretKey: "${env:PG_PASSWORD}"}
+users:
+  ada: {groups: [], password: "${env:ADA_PASSWORD}"}
+"""
+
+
+def test_connection_and_user_secrets_reach_dss_and_nothing_else(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSS_KEY", KEY)
+    monkeypatch.setenv("PG_PASSWORD", CONN_CANARY)
+    monkeypatch.setenv("ADA_PASSWORD", USER_CANARY)
+    with Simulator(api_key=KEY, govern=False, automation_nodes=()) as sim:
+        root = write_workspace(tmp_path, {}, workspace_yaml=(
+            f"version: 1\nenvironments:\n  prod: {{host: '{sim.base_url}', api_key: '${{env:DSS_KEY}}', "
+            f"instance: instance/prod.yaml}}\n  mirror: {{host: '{sim.base_url}', api_key: '${{env:DSS_KEY}}'}}\n"),
+            files={"instance/prod.yaml": INSTANCE})
+        outputs = []
+        for args in (["plan", "-e", "prod"], ["plan", "-e", "prod", "--json"], ["plan", "-e", "prod", "--markdown"],
+                     ["plan", "-e", "prod", "--out", "prod.plan"], ["apply", "prod.plan"],
+                     ["drift", "-e", "prod", "--json"], ["state", "show", "-e", "prod", "connection.pg_prod"],
+                     ["import", "-e", "mirror", "--instance"],
+                     ["state", "pull", "-e", "prod"]):
+            code = main(["-C", str(root), *args])
+            captured = capsys.readouterr()
+            outputs.append((args, code, captured.out + captured.err))
+        stored = sim.node().store.coll("connections")
+        assert stored["pg_prod"]["params"]["password"] == CONN_CANARY  # DSS has it: that is the point
+        assert stored["lake"]["params"]["secretKey"] == CONN_CANARY
+        # A changed secret is an update, told without the value.
+        monkeypatch.setenv("PG_PASSWORD", CONN_CANARY + "-rotated")
+        assert main(["-C", str(root), "plan", "-e", "prod", "--detailed-exitcode"]) == 2
+        captured = capsys.readouterr()
+        outputs.append((["plan after rotation"], 2, captured.out + captured.err))
+        assert "params.password" in captured.out
+    assert [code for _, code, _ in outputs[:-1]] == [0] * (len(outputs) - 1), outputs
+    for args, _, text in outputs:
+        assert CONN_CANARY not in text and USER_CANARY not in text and KEY not in text, args
+    for path in every_file(root):
+        data = path.read_bytes()
+        assert CONN_CANARY.encode() not in data and USER_CANARY.encode() not in data, path

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from dataiku_iac import Workspace
 from dataiku_iac.cli.main import main
-from dataiku_iac.config.models import Dataset, Project, ProjectFile, Recipe, TestSettings
+from dataiku_iac.config.models import TestSettings
+from dataiku_iac.dsl import Dataset, Project, ProjectFile, Recipe
 from dataiku_iac.testing.results import FAILED, PASSED, SKIPPED, WARNING
 from dataiku_iac.testing.rules import ProjectContext
 from dataiku_iac.testing.static import run_static
@@ -99,7 +100,8 @@ def _context(spec: ProjectFile) -> ProjectContext:
 def test_rules_the_loader_also_refuses_are_found_on_models_built_in_python() -> None:
     """Two writers and steps building unknown items never load from files (validate refuses them first); built
     as models through the Python API they reach the rules, which find them."""
-    from dataiku_iac.config.models import BuildStep, Scenario
+    from dataiku_iac.dsl import ProjectFile
+    from dataiku_iac.resources.scenario_models import BuildStep, Scenario
     from dataiku_iac.testing.flow_rules import multiple_writers, unknown_build_items
 
     spec = ProjectFile(project=Project(key="SHOP", name="Shop"),

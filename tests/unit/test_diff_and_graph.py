@@ -82,12 +82,11 @@ COLUMNS = [{"comment": "primary key" * (i == 0), "name": f"column_{i}", "type": 
 def test_a_long_list_change_shows_the_items_that_differ_in_text_and_markdown() -> None:
     after = [*COLUMNS[:6], {"comment": "", "name": "country", "type": "string"}, *COLUMNS[7:]]
     text = render_plan(_update(FieldChange("schema", COLUMNS, after)))
-    marked = [line.strip() for line in text.splitlines() if line.strip().startswith(("-", "+", "#"))]
+    marked = [line.strip() for line in text.splitlines() if line.strip().startswith(("-", "+", "#", "~ ["))]
+    # A list of records is told item by item: the one item that changed, and which of its keys.
     assert marked == [
         "# dataset.P.d will be updated in place (config changed)",
-        "# unchanged items hidden",
-        '- {"comment": "", "name": "column_6", "type": "string"},',
-        '+ {"comment": "", "name": "country", "type": "string"},',
+        '~ [6].name = "column_6" -> "country"',
     ]
     md = render_markdown(_update(FieldChange("schema", COLUMNS, after)))
     assert '- {"comment": "", "name": "column_6", "type": "string"}' in md.splitlines()
@@ -99,3 +98,20 @@ def test_a_code_change_in_markdown_is_a_line_diff() -> None:
     after = before.replace("line 17\n", "line seventeen\n")
     md = render_markdown(_update(FieldChange("code", before, after)))
     assert [line for line in md.splitlines() if line.endswith(("17", "seventeen"))] == ["-line 17", "+line seventeen"]
+
+
+def test_a_list_of_records_is_told_item_by_item_in_text_and_json() -> None:
+    a, b, c = ({"type": t, "params": {"n": 1}} for t in "ABC")
+    change = FieldChange("steps", [a, b, c], [c, a, {"type": "B", "params": {"n": 2}}, {"type": "D"}])
+    assert change.to_dict()["items"] == [
+        {"op": "moved", "from": 2, "to": 0, "value": c},
+        {"op": "changed", "at": 2, "changes": [{"path": "params.n", "before": 1, "after": 2, "sensitive": False}]},
+        {"op": "added", "at": 3, "value": {"type": "D"}},
+    ]
+    lines = [line.strip() for line in render_plan(_update(change)).splitlines()]
+    items = [line for line in lines if line.startswith(("~ [", "+ [", "- ["))]
+    assert items == ['~ [0] moved from [2] = {"params": {"n": 1}, "type": "C"}', "~ [2].params.n = 1 -> 2",
+                     '+ [3] = {"type": "D"}']
+    removed = FieldChange("steps", [a, b], [a]).to_dict()["items"]
+    assert removed == [{"op": "removed", "at": 1, "value": b}]
+    assert "items" not in FieldChange("tags", ["a"], ["b"]).to_dict()  # plain lists keep their one change

@@ -19,8 +19,8 @@ TEMPORAL_FREQUENCIES = ("Minutely", "Hourly", "Daily", "Weekly", "Monthly")
 # builders send every param (contract test_settings_save_fills_ids_and_defaults pins the stored params).
 TRIGGER_PARAMS: dict[str, dict[str, Any]] = {
     "temporal": {},
-    "ds_modified": {"items": []},
-    "sql_query": {"connection": "", "query": ""},
+    "ds_modified": {"watches": [], "triggerWhenAllFire": False},
+    "sql_query": {"connection": "", "sql": "", "hasLimit": True, "limit": 10},
     "follow_scenariorun": {"projectKey": "", "scenarioId": ""},
     "custom_python": {"code": "", "envSelection": {"envMode": "INHERIT"}},
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DATASETS = 40
@@ -57,3 +58,8 @@ def write(root: Path, projects: int = 40, host: str = "embedded", api_key: str |
     for i in range(projects):
         (root / "projects" / f"bench_{i:02d}.yaml").write_text(project_yaml(i))
     return root
+
+
+def load() -> str:
+    """The machine's load, printed beside figures (other work on the machine slows them down)."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -373,6 +373,7 @@ def _record(ws: Workspace, env: str, key: str | None, remotes: dict[Address, Rem
     """Record what was imported, as the config now describes it (its `${env:...}` read from `environ`), so that
     the next plan is empty."""
     from .config.loader import load_workspace
+    from .plan.refresh import version_held
     from .resources import build_desired
     from .state.lease import whoami
     from .state.model import ResourceState
@@ -382,13 +383,16 @@ def _record(ws: Workspace, env: str, key: str | None, remotes: dict[Address, Rem
     project = INSTANCE if key is None else key
     desired = {a: d for a, d in build_desired(config, ws.env_context(env, environ)).items() if a.project == project}
     with ws.locked_state(env, "import") as (store, state, _):
-        scrub = state.sealer().scrub
+        sealer = state.sealer()
         for address, d in desired.items():
             remote = remotes.get(address)
             if remote is None:
                 continue
-            state.resources[str(address)] = ResourceState(address.kind, remote.remote_id, scrub(dict(d.fields)),
-                                                          [str(x) for x in d.depends_on])
+            fields = sealer.scrub(dict(d.fields))
+            # Its version, so that plans need not read it again while DSS keeps it (when DSS holds what is recorded).
+            version = version_held(KINDS[address.kind], remote, d.fields, fields, sealer)
+            state.resources[str(address)] = ResourceState(address.kind, remote.remote_id, fields,
+                                                          [str(x) for x in d.depends_on], version)
         state.stamp(whoami())
         store.commit(state, "import")
     return tuple(sorted(str(a) for a in desired if a in remotes))

@@ -145,6 +145,8 @@ def check_needs(conn: Connection, env_name: str, needs: Iterable[Need],
 
 def check_instance(ws: Workspace, env_name: str, addresses: Collection[str] | None = None) -> InstanceCheck:
     """`validate -e`: every object of every project; with `addresses`, only those objects (what a plan writes)."""
+    if addresses is not None and not addresses:
+        return InstanceCheck([], [])  # nothing written: nothing to check (a no-op plan)
     needs = workspace_needs(ws, env_name)
     if addresses is not None:
         needs = [n for n in needs if str(n.address) in addresses]

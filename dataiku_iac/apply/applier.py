@@ -13,7 +13,9 @@ from typing import Any
 from ..dss.connect import Connection, call, read_with_retry
 from ..errors import DSSApiError, DssIacError, PlanError
 from ..plan.model import Action, ActionType, Plan
+from ..plan.refresh import version_held
 from ..resources import KINDS, Address, Desired, Remote
+from ..resources.passthrough import is_passthrough
 from ..secrets import Sensitive, taint
 from ..state.model import ResourceState
 from .recorder import StateRecorder
@@ -285,8 +287,23 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
         found = remote
         call(conn, lambda: kind.apply_update(conn.client, desired, found))
         remote_id, phase = remote.remote_id, StepPhase.UPDATE
-    recorder.put(a.address, ResourceState(a.kind, remote_id, recorder.fingerprints.scrub(dict(desired.fields)),
-                                          deps), phase)
+    written = recorder.fingerprints.scrub(dict(desired.fields))
+    # A passthrough document is read at every refresh (plan/refresh.py): its version is not needed.
+    version = (_written_version(kind, conn, desired, remote_id, written, recorder)
+               if kind.versioned and not is_passthrough(desired.fields) else None)
+    recorder.put(a.address, ResourceState(a.kind, remote_id, written, deps, version), phase)
+
+
+def _written_version(kind: Any, conn: Connection, desired: Desired, remote_id: str, written: dict[str, Any],
+                     recorder: StateRecorder) -> int | None:
+    """The version DSS gave the object with this write, read back, so that the next refresh need not read it again.
+    Recorded only when DSS holds what was just written: anything else (an edit made meanwhile, DSS's own reshaping)
+    leaves it unknown, and the next refresh reads the object."""
+    try:
+        remote = read_with_retry(conn, lambda: kind.read(conn.client, desired.address, remote_id))
+    except DssIacError:
+        return None  # the write is done: only the saving of a read is lost
+    return None if remote is None else version_held(kind, remote, desired.fields, written, recorder.fingerprints)
 
 
 def _delete(kind: Any, conn: Connection, address: Address, remote_id: str) -> None:

@@ -2,7 +2,9 @@
 
 Writes are small and synchronous, so a crash at any point leaves a record of what was under way; the
 state snapshot is written in the background and may lag. The next run replays the results and checks
-DSS for each intent without a result (see recovery.py).
+DSS for each intent without a result (see recovery.py). Records that come in while another is being written are
+written together, with one fsync (group commit): each `intent` or `done` still returns only once its record is
+durable.
 """
 
 from __future__ import annotations
@@ -24,13 +26,40 @@ class Journal:
         self._seq = itertools.count(max(existing, default=0) + 1)
         self._lock = threading.Lock()
         self._key_noted = False
+        self._turn = threading.Condition()
+        self._pending: list[tuple[int, dict[str, Any]]] = []
+        self._batch = 0  # the batch records appended now go in
+        self._writing = False
+        self._written: dict[int, BaseException | None] = {}  # batch -> how its write ended
 
     def _append(self, record: dict[str, Any]) -> None:
-        with self._lock:
+        batch: list[tuple[int, dict[str, Any]]] = []
+        with self._turn:
             seq = next(self._seq)
-        record["seq"] = seq
-        record["at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
-        self._store.journal_append(seq, record)
+            record["seq"] = seq
+            record["at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+            self._pending.append((seq, record))
+            mine = self._batch
+            self._turn.wait_for(lambda: mine in self._written or not self._writing)
+            leader = mine not in self._written
+            if leader:  # nobody is writing: write what has gathered, this record with it
+                batch, self._pending = self._pending, []
+                self._batch += 1
+                self._writing = True
+        if leader:
+            error: BaseException | None = None
+            try:
+                self._store.journal_extend(batch)
+            except BaseException as e:  # every record of the batch fails with it
+                error = e
+            with self._turn:
+                self._written[mine] = error
+                self._writing = False
+                self._turn.notify_all()
+        with self._turn:
+            failed = self._written[mine]
+        if failed is not None:
+            raise failed
 
     def intent(self, address: str, kind: str, phase: str, remote_id: str | None, depends_on: list[str],
                masked: dict[str, Any] | None = None, name: str | None = None) -> None:

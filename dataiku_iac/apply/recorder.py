@@ -1,16 +1,18 @@
 """Recording operations as they happen: a journal entry before and after each DSS write, and the state.
 
-The journal entries are small and written synchronously (see journal.py). The state itself is written
-by a background writer that always writes the latest state: consecutive completions coalesce into one
-write, so a big state is never rewritten once per operation on the hot path. Once the final state is
+The journal entries are small and written synchronously (see journal.py): they make each step durable. The
+state itself is written by a background writer that always writes the latest state, at most about once a second
+(less often when a write is costly: a big state): completions in between coalesce into one write, so a big state is
+never rewritten once per operation, nor copied on the hot path. Once the final state is
 written, it is kept as one history entry (the whole apply is one command, however many writes it took)
 and the journal is cleared. A crash leaves the journal, from which the next run recovers.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -18,6 +20,9 @@ from ..secrets import mask
 from ..state.model import Changes, ResourceState, State
 from .journal import Journal
 
+# The least time between two state writes (seconds), and the most of its time the writer may spend writing.
+WRITE_INTERVAL = 1.0
+WRITE_SHARE = 0.2
 # How each phase of an apply counts in its history entry (as its summary line counts it).
 _COUNTED = {"create": "added", "update": "changed", "delete": "destroyed", "forget": "destroyed"}
 
@@ -45,6 +50,7 @@ class StateRecorder:
         self._check = check or (lambda: None)
         self._lock = threading.Lock()
         self._dirty = threading.Event()
+        self._stopping = threading.Event()
         self._stop = False
         self._changes = 0
         self._error: BaseException | None = None
@@ -89,13 +95,15 @@ class StateRecorder:
             self._counts[_COUNTED[phase]] += 1
 
     def _snapshot(self) -> State | None:
+        """The state as it is now. Entries are never changed once put (each put brings a new one), so a copy of the
+        mapping is a snapshot: no deep copy under the lock that every completing step takes."""
         with self._lock:
             if not self._changes:
                 return None
             self._changes = 0
             self._state.stamp(self._who)
             self._state.workspace_commit = self._commit or self._state.workspace_commit
-            return copy.deepcopy(self._state)
+            return dataclasses.replace(self._state, resources=dict(self._state.resources))
 
     def _run(self) -> None:
         while True:
@@ -104,6 +112,7 @@ class StateRecorder:
             stopping = self._stop
             snapshot = self._snapshot()
             if snapshot is not None:
+                started = time.monotonic()
                 try:
                     self._check()
                     self._backend.write(snapshot)
@@ -112,12 +121,16 @@ class StateRecorder:
                 except BaseException as e:  # surfaced by close(): the apply must not report success
                     self._error = e
                     return
+                if not stopping:  # let completions gather (the journal holds them meanwhile), or close() come
+                    spent = time.monotonic() - started
+                    self._stopping.wait(max(WRITE_INTERVAL - spent, spent / WRITE_SHARE - spent))
             if stopping:
                 return
 
     def close(self) -> None:
         """Write what is left and stop; raises if any write failed."""
         self._stop = True
+        self._stopping.set()
         self._dirty.set()
         self._thread.join()
         if self._error is not None:

@@ -27,8 +27,7 @@ def replay(state: State, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if res is None:
                 state.resources.pop(r["address"], None)
             else:
-                state.resources[r["address"]] = ResourceState(res["kind"], res["remote_id"], dict(res["fields"]),
-                                                              list(res.get("depends_on", [])))
+                state.resources[r["address"]] = ResourceState.from_dict(res)
     return list(open_intents.values())
 
 

@@ -18,6 +18,7 @@ from ..state.model import State
 from .diff import FieldChange, diff_fields, roots
 from .graph import topo_order
 from .model import ONLY_FORGOTTEN, Action, ActionType, Plan, Unmanaged
+from .refresh import Listings, refresh_objects
 
 if TYPE_CHECKING:
     from ..resources.base import Kind
@@ -48,30 +49,11 @@ def select_targets(desired: Mapping[Address, Desired], state: State,
 
 def refresh(conn: Connection, addresses: Iterable[Address], state: State, parallelism: int,
             desired: Mapping[str, Mapping[str, Any]] | None = None) -> dict[Address, Remote | None]:
-    """Read every resource from DSS. Projects first: the contents of a missing project are not asked for.
-    A passthrough object is read as its DSS document: the form its `desired` fields (or, once removed from the
-    configuration, its recorded ones) give it."""
-    addresses = sorted(set(addresses))
-    projects = sorted({a.project for a in addresses if not a.in_instance})
-    remotes: dict[Address, Remote | None] = {}
-
-    def read(a: Address) -> tuple[Address, Remote | None]:
-        kind = KINDS[a.kind]
-        entry = state.resources.get(str(a))
-        remote = read_with_retry(conn, lambda: kind.read(conn.client, a, entry.remote_id if entry else None))
-        like = (desired or {}).get(str(a)) or (entry.fields if entry is not None else None)
-        return a, kind.observed(remote, like)
-
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        for a, r in pool.map(read, [Address("project", p) for p in projects]):
-            remotes[a] = r
-        alive = {a.project for a, r in remotes.items() if r is not None}
-        rest = [a for a in addresses if a.kind != "project" and (a.in_instance or a.project in alive)]
-        for a, r in pool.map(read, rest):
-            remotes[a] = r
-    for a in addresses:
-        remotes.setdefault(a, None)
-    return remotes
+    """What DSS holds for each resource (None: absent). Projects first: the contents of a missing project are not
+    asked for. Objects whose DSS version has not moved since the state recorded them, and whose `desired` fields (by
+    address) are what the state holds, are not read again (see refresh.py). A passthrough object is read as its DSS
+    document: the form its `desired` fields (or, once removed from the configuration, its recorded ones) give it."""
+    return refresh_objects(conn, addresses, state, parallelism, desired).remotes
 
 
 def fingerprint(remotes: Mapping[Address, Remote | None], state: State,
@@ -106,12 +88,19 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
     addresses = set(desired) | {Address.parse(a) for a in managed}
     if progress:
         progress(f"refreshing {len(addresses)} resources")
-    remotes = refresh(conn, addresses, state, parallelism, {str(a): d.fields for a, d in desired.items()})
+    # The projects whose objects the plan lists beside the resources (made by hand, or kept): listed once, with the
+    # resources of their kinds.
+    listed = ({a.project for a in desired if a.kind == "project" and (not targets or a in targets)}
+              if list_unmanaged else set()) | {a.project for a in map(Address.parse, managed)
+                                               if a.kind == "project" and a not in desired}
+    refreshed = refresh_objects(conn, addresses, state, parallelism, {str(a): d.fields for a, d in desired.items()},
+                                also_list=listed)
+    remotes = refreshed.remotes
     leaving = {a.project for a in map(Address.parse, managed) if a.kind == "project"
                and a not in desired and remotes.get(a) is not None}
     staying = {a.project for a, r in remotes.items() if a.kind == "project" and a in desired and r is not None
                and (not targets or a in targets)} if list_unmanaged else set()
-    found = unmanaged_objects(conn, leaving | staying, state, remotes, parallelism)
+    found = unmanaged_objects(conn, leaving | staying, state, remotes, parallelism, refreshed.listings)
     kept = {key: [u.label for u in found[key]] for key in sorted(leaving) if found[key]}
     actions = _decide(desired, state, remotes, managed, kept, record_untracked)
     plan = Plan(
@@ -126,10 +115,12 @@ def make_plan(*, environment: str, desired: Mapping[Address, Desired], state: St
 
 
 def unmanaged_objects(conn: Connection, keys: Iterable[str], state: State, remotes: Mapping[Address, Remote | None],
-                      parallelism: int = DEFAULT_PARALLELISM) -> dict[str, list[Unmanaged]]:
+                      parallelism: int = DEFAULT_PARALLELISM,
+                      listings: Listings | None = None) -> dict[str, list[Unmanaged]]:
     """What each project holds in DSS that is neither in state nor among the objects just read for the
-    configuration (`remotes`): made by hand. One list call per kind and project; compared by DSS's own ids, so
-    folders, scenarios and zones (server-made ids) are matched exactly."""
+    configuration (`remotes`): made by hand. One list call per kind and project (none where `listings`, the refresh's
+    list replies, has it); compared by DSS's own ids, so folders, scenarios and zones (server-made ids) are matched
+    exactly."""
     keys = sorted(set(keys))
     ours = {(a.project, a.kind, r.remote_id) for a, r in remotes.items() if r is not None}
     ours |= {(Address.parse(addr).project, entry.kind, entry.remote_id) for addr, entry in state.resources.items()}
@@ -138,9 +129,11 @@ def unmanaged_objects(conn: Connection, keys: Iterable[str], state: State, remot
     def list_one(task: tuple[str, Kind]) -> list[Unmanaged]:
         key, kind = task
         project = conn.client.get_project(key)
-        return [Unmanaged(kind.name, key, name, remote_id) for name, remote_id in
-                sorted(read_with_retry(conn, lambda: kind.list_in(project)))
-                if (key, kind.name, remote_id) not in ours]
+        known = (listings or {}).get((key, kind.name))
+        listed = known if known is not None else read_with_retry(conn, lambda: kind.listing(project))
+        listed = sorted(listed, key=lambda o: (o.name, o.remote_id))
+        return [Unmanaged(kind.name, key, o.name, o.remote_id) for o in listed
+                if (key, kind.name, o.remote_id) not in ours]
 
     found: dict[str, list[Unmanaged]] = {key: [] for key in keys}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
@@ -210,10 +203,12 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
         reason = "deleted outside dss-iac" if entry is not None else "not in DSS"
         return Action(key, kind.name, ActionType.CREATE, reason, _listed(fields), fields=fields, depends_on=deps,
                       notes=d.notes)
-    changes = tuple(diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior,
-                                fingerprints=fps, itemwise=kind.itemwise))
+    # Equal fields differ nowhere: no diff to make (most objects of most plans).
+    changes = () if fields == remote.fields else tuple(
+        diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps,
+                    itemwise=kind.itemwise))
     drift: tuple[FieldChange, ...] = ()
-    if prior is not None:
+    if prior is not None and prior != remote.fields:
         # Told as what happened in DSS: from the value last applied to the value found.
         drift = tuple(FieldChange(c.path, c.after, c.before, c.sensitive) for c in
                       diff_fields(prior, remote.fields, open_maps=kind.open_maps, previously_managed=prior,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -36,6 +37,11 @@ class Address:
 
     @classmethod
     def parse(cls, text: str) -> Address:
+        # Plans parse every address of the state several times: parsed once per registry version.
+        return _parse(text, registry.version())
+
+    @classmethod
+    def _parse(cls, text: str) -> Address:
         m = _ADDRESS.match(text.strip())
         if not m or m["kind"] not in registry.KINDS:
             raise ValueError(f"invalid address '{text}': expected KIND.PROJECT[.NAME] with KIND one of "
@@ -76,3 +82,8 @@ def split_ref(ref: str, project_key: str) -> tuple[str, str]:
         key, _, name = ref.partition(".")
         return key, name
     return project_key, ref
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse(text: str, kinds_version: int) -> Address:
+    return Address._parse(text)

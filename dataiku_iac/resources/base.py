@@ -93,11 +93,30 @@ def project_missing(e: Exception) -> bool:
 
 @dataclass(frozen=True)
 class Remote:
-    """A resource as read from DSS: its id, its managed fields, and the raw document for updates."""
+    """A resource as read from DSS: its id, its managed fields, and the raw document for updates (None when the
+    fields come from the state, the object's version not having moved since it was recorded)."""
 
     remote_id: str
     fields: dict[str, Any]
     raw: Any = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One object of a project's list reply: the name `import` gives it, its id, its version (versionTag.versionNumber,
+    None when the reply does not carry it) and the list item itself."""
+
+    name: str
+    remote_id: str
+    version: int | None = None
+    item: Any = None
+
+
+def version_number(doc: Any) -> int | None:
+    """versionTag.versionNumber of a DSS document, or None."""
+    tag = doc.get("versionTag") if isinstance(doc, Mapping) else None
+    number = tag.get("versionNumber") if isinstance(tag, Mapping) else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 class Kind(ABC):
@@ -132,8 +151,16 @@ class Kind(ABC):
     itemwise: ClassVar[frozenset[str]] = frozenset()
     # Whether deleting the project deletes this resource too (no separate delete call needed).
     dies_with_project: ClassVar[bool] = True
-    # Whether a project holds any number of these (datasets, recipes...), listed by `list_in`.
+    # Whether a project holds any number of these (datasets, recipes...), listed by `listing`.
     listed: ClassVar[bool] = False
+    # Whether DSS bumps the object's versionTag on every edit of what this kind manages, and its list reply carries
+    # it: then a refresh lists the kind once per project and reads only the objects whose version moved since the
+    # state recorded it (docs/performance.md). Kinds without it are read one by one, unless `from_listing` can
+    # make them from the list reply alone.
+    versioned: ClassVar[bool] = False
+    # Kinds whose objects DSS refers to by id while this kind's fields show their names (a recipe's folders): renaming
+    # one changes these fields without moving their versions, so a refresh watches those kinds' list replies too.
+    names_of: ClassVar[frozenset[str]] = frozenset()
     # Managed fields that are the YAML key of the same name, value for value: `adopt` writes DSS's value as it is.
     adoptable: ClassVar[frozenset[str]] = frozenset()
     # Managed fields whose YAML form differs (defaults left out, names instead of records): how `adopt` writes them.
@@ -281,8 +308,28 @@ class Kind(ABC):
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name
-        is the key `import` gives it in a project file. Only for kinds with `listed` set."""
-        raise NotImplementedError(f"{self.name} objects are not listed per project")
+        is the key `import` gives it in a project file. Only for kinds with `listed` set: implement this, or
+        `listing` when the list reply carries more (versions)."""
+        if type(self).listing is Kind.listing:
+            raise NotImplementedError(f"{self.name} objects are not listed per project")
+        return [(o.name, o.remote_id) for o in self.listing(project)]
+
+    def listing(self, project: DSSProject) -> list[Listed]:
+        """Every object of this kind the project holds in DSS, with one list call (see `Listed`); by default what
+        `list_in` gives, without versions."""
+        return [Listed(name, remote_id) for name, remote_id in self.list_in(project)]
+
+    def from_listing(self, project: DSSProject, listed: Listed,
+                     listings: Mapping[str, list[Listed]]) -> Remote | None:
+        """The object made from its list reply alone, when that reply carries every managed field (`listings`: the
+        project's other list replies, by kind name); None when the object must be read."""
+        return None
+
+    def version_of(self, remote: Remote) -> int | None:
+        """The version of an object as `read` returned it (None when DSS gives it none)."""
+        raw = remote.raw
+        return version_number(raw if isinstance(raw, Mapping) else getattr(raw, "get_raw", dict)())
+
 
     # -- passthrough: objects kept as their DSS document (resources/passthrough.py) ---------------------------------
     @property

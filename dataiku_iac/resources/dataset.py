@@ -23,7 +23,7 @@ from ..testing.dq_rules import managed_rules, rules_of, write_rules
 from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, physical_connection, tag_set
 from .address import Address
-from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
+from .base import CONNECTION, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
 from .passthrough import merged, without
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ class DatasetKind(Kind):
                 for name, ds in sorted(source.spec.datasets.items())]
 
     listed = True
+    versioned = True  # every settings, schema, metadata and data quality rule save bumps it (tests/contract)
 
     def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:
         # `connection` is its own field; a connection written inside params is taken as the logical name too.
@@ -121,8 +122,9 @@ class DatasetKind(Kind):
             "schema": [nonempty(c) | {"name": c["name"], "type": c["type"]} for c in f["schema"]],
             "tags": f["tags"], "description": f["description"]})
 
-    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
-        return [(str(d["name"]), str(d["name"])) for d in project.list_datasets()]
+    def listing(self, project: DSSProject) -> list[Listed]:
+        return [Listed(str(d["name"]), str(d["name"]), version_number(d), d)
+                for d in map(dict, project.list_datasets())]
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         dataset = client.get_project(address.project).get_dataset(address.name)

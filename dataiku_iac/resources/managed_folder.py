@@ -19,7 +19,7 @@ from ..config.models import Strict
 from ..config.testing_models import WAIVERS_HELP, Waivers
 from ._flow import absent_as_none, describe, folder_ids, physical_connection, tag_set
 from .address import Address
-from .base import CONNECTION, Desired, ImportContext, Kind, Remote, nonempty
+from .base import CONNECTION, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -46,7 +46,8 @@ class ManagedFolderKind(Kind):
     name = "managed_folder"
     model = ManagedFolder  # the entry under `managed_folders.<name>` in a project file
     collection = "managed_folders"
-    listed = True  # a project holds any number: `list_in` finds those dss-iac does not manage
+    listed = True  # a project holds any number: `listing` finds those dss-iac does not manage
+    versioned = True  # settings saves and renames bump it (tests/contract)
     rank = 30  # created after the project and its settings, before the datasets and recipes
     replace_drops_dependents = True  # DSS drops the recipes that read or write it
     remapped = {"connection": CONNECTION}  # an environment's `remap.connections` renames it
@@ -71,8 +72,9 @@ class ManagedFolderKind(Kind):
                          "path": None if path == DEFAULT_FOLDER_PATH else path, "tags": fields["tags"],
                          "description": fields["description"]})
 
-    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
-        return [(name, folder_id) for name, folder_id in folder_ids(project).items()]
+    def listing(self, project: DSSProject) -> list[Listed]:
+        return [Listed(str(f["name"]), str(f["id"]), version_number(f), f) for f in project.list_managed_folders()
+                if f.get("name") and f.get("id")]
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)

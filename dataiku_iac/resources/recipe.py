@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,7 +36,7 @@ from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, tag_set
 from ._flowrefs import exposure_of, flow_address, folder_names_by_id, used_folder_ids
 from .address import Address, split_ref
-from .base import CODE_ENV, Desired, ImportContext, Kind, Remote, nonempty
+from .base import CODE_ENV, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
 from .context import EnvContext
 from .passthrough import merged, without
 from .recipe_model import (
@@ -143,6 +144,8 @@ class RecipeKind(Kind):
         return out
 
     listed = True
+    versioned = True  # every save (definition or code) bumps it, and DSS's rewiring of a renamed input (tests/contract)
+    names_of = frozenset({"managed_folder"})  # its fields name the folders DSS refers to by id
 
     def instance_type(self, entry: Any) -> tuple[str | None, str | None]:
         language = "R" if dss_type(entry.type) in ("r", "sparkr") else "PYTHON"
@@ -164,8 +167,12 @@ class RecipeKind(Kind):
                                  "params": _without_defaults(f["params"]), "tags": f["tags"],
                                  "description": f["description"]})
 
-    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
-        return [(str(r["name"]), str(r["name"])) for r in project.list_recipes()]
+    def listing(self, project: DSSProject) -> list[Listed]:
+        return [Listed(str(r["name"]), str(r["name"]), version_number(r), r) for r in map(dict, project.list_recipes())]
+
+    def version_of(self, remote: Remote) -> int | None:
+        raw = remote.raw
+        return version_number(raw.get_recipe_raw_definition()) if raw is not None else None
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)
@@ -200,15 +207,20 @@ class RecipeKind(Kind):
                 creator.with_output(ids.get(ref, ref))
         if "code" in fields and hasattr(creator, "with_script"):  # the SQL query creator has no script
             creator.with_script(fields["code"])
-        with _flow_lock(project.project_key):
+        lock = _flow_lock(project.project_key)
+        with lock.shared():
             try:
                 recipe = creator.create()
             except DataikuException:
+                recipe = None
+        if recipe is None:
+            with lock.exclusive():
                 # Another recipe may still write an output (outputs moving between recipes, or a recipe renamed
                 # and its old self not deleted yet): take the outputs, then try once more; a second refusal is
                 # the real error.
                 _release_outputs(project, name, {ids.get(ref, ref) for ref in fields["outputs"]})
                 recipe = creator.create()
+        with lock.shared():
             settings = recipe.get_settings()
             _write(settings, fields, ids)
             settings.save()
@@ -219,9 +231,10 @@ class RecipeKind(Kind):
         settings = remote.raw if remote.raw is not None else project.get_recipe(remote.remote_id).get_settings()
         ids = used_folder_ids(project, desired.depends_on)
         current = set(_refs(settings.get_recipe_raw_definition(), "outputs"))
-        with _flow_lock(project.project_key):
-            _release_outputs(project, remote.remote_id,
-                             {ids.get(ref, ref) for ref in desired.fields["outputs"]} - current)
+        claimed = {ids.get(ref, ref) for ref in desired.fields["outputs"]} - current
+        lock = _flow_lock(project.project_key)
+        with lock.exclusive() if claimed else lock.shared():
+            _release_outputs(project, remote.remote_id, claimed)
             _write(settings, desired.fields, ids, desired.removed)
             settings.save()
 
@@ -247,7 +260,7 @@ class RecipeKind(Kind):
 
         project = client.get_project(address.project)
         definition = dict(document["recipe"])
-        with _flow_lock(project.project_key):
+        with _flow_lock(project.project_key).exclusive():
             if remote is None:
                 # DSS's raw creation: the definition as it is, no output made, no check of the items.
                 creator = DSSRecipeCreator(str(definition.get("type")), str(address.name), project)
@@ -318,15 +331,49 @@ def _release_outputs(project: DSSProject, name: str, claimed: set[str]) -> None:
         absent_as_none(settings.save)  # the recipe may be deleted meanwhile, by this very apply
 
 
-# One lock per project, held while a recipe is written: `_release_outputs` rewrites other recipes, and must
-# not interleave with their own read-merge-write saves in a parallel apply (that would undo one of the two).
-_LOCKS: dict[str, threading.Lock] = {}
+class _FlowLock:
+    """Held while a recipe is written. `_release_outputs` rewrites other recipes, and must not interleave with their
+    own read-merge-write saves in a parallel apply (that would undo one of the two): it holds the lock alone, while
+    writes that touch only their own recipe share it (a project's recipes are written side by side)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._sharing = 0
+        self._alone = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._alone)
+            self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._sharing -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._alone and not self._sharing)
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._cond.notify_all()
+
+
+# One lock per project.
+_LOCKS: dict[str, _FlowLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def _flow_lock(project_key: str) -> threading.Lock:
+def _flow_lock(project_key: str) -> _FlowLock:
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(project_key, threading.Lock())
+        return _LOCKS.setdefault(project_key, _FlowLock())
 
 
 def _maybe_folder_id(ref: str) -> bool:

@@ -29,7 +29,18 @@ from . import scenario_items as items
 from ._flow import absent_as_none, describe, tag_set
 from ._flowrefs import flow_address, folder_names_by_id, used_folder_ids
 from .address import Address
-from .base import CODE_ENV, CONNECTION, Activation, Desired, ImportContext, Kind, Remote, nonempty
+from .base import (
+    CODE_ENV,
+    CONNECTION,
+    Activation,
+    Desired,
+    ImportContext,
+    Kind,
+    Listed,
+    Remote,
+    nonempty,
+    version_number,
+)
 from .context import EnvContext
 from .passthrough import merged, without, without_ids
 from .scenario_models import PythonStep, PythonTrigger, Scenario, SqlStep, SqlTrigger
@@ -106,6 +117,9 @@ class ScenarioKind(Kind):
                     out.append(((family, str(i), "code_env"), CODE_ENV, item.code_env))
         return out
 
+    versioned = True  # every save (settings, the light save, the script) bumps it (tests/contract)
+    names_of = frozenset({"managed_folder"})  # its fields name the folders DSS refers to by id
+
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         f = fields
         stem = str(name)
@@ -125,10 +139,11 @@ class ScenarioKind(Kind):
         # `test` only when DSS marks it as a test: left out, DSS's flag is left alone.
         return entry | nonempty({k: f[k] for k in ("tags", "description")}) | ({"test": True} if f.get("test") else {})
 
-    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+    def listing(self, project: DSSProject) -> list[Listed]:
         # Keyed by the id DSS made, lower-cased: dss-iac creates a scenario under its YAML key, so the id follows
         # the key. Read the items as dicts: DSSScenarioListItem.id returns the name (dataikuapi 15.2).
-        return [(str(s["id"]).lower(), str(s["id"])) for s in map(dict, project.list_scenarios())]
+        return [Listed(str(s["id"]).lower(), str(s["id"]), version_number(s), s)
+                for s in map(dict, project.list_scenarios())]
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)

@@ -21,6 +21,7 @@ so a no-op zone in the middle must not break the chain).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -31,7 +32,7 @@ from ..errors import DSSApiError
 from . import _shapes, registry
 from ._flow import absent_as_none, folder_ids
 from .address import Address
-from .base import Desired, ImportContext, Kind, Remote, project_missing
+from .base import Desired, ImportContext, Kind, Listed, Remote, project_missing
 from .passthrough import entries, names
 from .recipe import document_outputs
 
@@ -68,6 +69,7 @@ class ZoneKind(Kind):
     collection = "zones"
     rank = 70
     on_dependency_replaced = "update"  # the new object lands in the default zone
+    names_of = frozenset({"managed_folder"})  # items name folders DSS refers to by id
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key, spec = source.key, source.spec
@@ -100,8 +102,17 @@ class ZoneKind(Kind):
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
         return {"color": fields["color"], "items": sorted({i["name"] for i in fields["items"]})}
 
-    def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
-        return [(str(z.name), str(z.id)) for z in project.get_flow().list_zones() if z.id != DEFAULT_ZONE]
+    def listing(self, project: DSSProject) -> list[Listed]:
+        # Zones have no versionTag; their list reply is the whole of each zone (`from_listing`).
+        return [Listed(str(z.name), str(z.id), None, z) for z in project.get_flow().list_zones()
+                if z.id != DEFAULT_ZONE]
+
+    def from_listing(self, project: DSSProject, listed: Listed,
+                     listings: Mapping[str, list[Listed]]) -> Remote | None:
+        folders = listings.get("managed_folder")
+        names = None if folders is None else {f.remote_id: f.name for f in folders}
+        raw = listed.item.get_settings().get_raw()  # the list item's own document: no request
+        return Remote(listed.remote_id, fields_of(project, raw, names), raw)
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:
         project = client.get_project(address.project)
@@ -188,12 +199,14 @@ def _as_items(fields: list[dict[str, str]]) -> set[Item]:
     return {(i["type"], i["name"]) for i in fields}
 
 
-def fields_of(project: DSSProject, raw: dict[str, Any]) -> dict[str, Any]:
-    """The managed fields of a zone document: its local datasets, folders and recipes, by name."""
+def fields_of(project: DSSProject, raw: dict[str, Any],
+              folder_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The managed fields of a zone document: its local datasets, folders and recipes, by name (`folder_names`: the
+    project's folders, id -> name, when already listed)."""
     refs = [i for i in raw.get("items") or []
             if i.get("objectType") in ITEM_KINDS and i.get("projectKey") in (None, project.project_key)]
-    names: dict[str, str] = {}
-    if any(r["objectType"] == "MANAGED_FOLDER" for r in refs):
+    names: dict[str, str] = dict(folder_names or {})
+    if folder_names is None and any(r["objectType"] == "MANAGED_FOLDER" for r in refs):
         names = {fid: name for name, fid in folder_ids(project).items()}  # folders are listed by id
     items: set[Item] = set()
     for r in refs:

@@ -116,11 +116,15 @@ class LocalBlobStore:
 
     def append_line(self, key: str, line: bytes) -> None:
         """Append one record and fsync it: a journal's hot path, cheaper than replacing a file per record."""
+        self.append_lines(key, [line])
+
+    def append_lines(self, key: str, lines: list[bytes]) -> None:
+        """Append records with one write and one fsync (records that came in together)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, line.rstrip(b"\n") + b"\n")
+            os.write(fd, b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
             os.fsync(fd)
         finally:
             os.close(fd)

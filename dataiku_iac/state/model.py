@@ -24,10 +24,19 @@ class ResourceState:
     remote_id: str
     fields: dict[str, Any]
     depends_on: list[str] = field(default_factory=list)
+    # DSS's version of the object (versionTag.versionNumber) when it held `fields`: a refresh reads the object
+    # again only once its version moved (docs/performance.md). None: unknown, read on every refresh.
+    version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "remote_id": self.remote_id, "fields": self.fields,
-                "depends_on": self.depends_on}
+        out = {"kind": self.kind, "remote_id": self.remote_id, "fields": self.fields, "depends_on": self.depends_on}
+        return out if self.version is None else {**out, "version": self.version}
+
+    @classmethod
+    def from_dict(cls, r: Mapping[str, Any]) -> ResourceState:
+        version = r.get("version")
+        return cls(r["kind"], r["remote_id"], dict(r["fields"]), list(r.get("depends_on", [])),
+                   version if isinstance(version, int) and not isinstance(version, bool) else None)
 
 
 @dataclass
@@ -91,9 +100,7 @@ class State:
         if doc.get("checksum") != checksum(doc):
             raise StateError(f"{source}: state checksum mismatch: the file was edited or corrupted")
         try:
-            resources = {
-                addr: ResourceState(r["kind"], r["remote_id"], dict(r["fields"]), list(r.get("depends_on", [])))
-                for addr, r in doc["resources"].items()}
+            resources = {addr: ResourceState.from_dict(r) for addr, r in doc["resources"].items()}
             key = doc.get("fingerprint_key")
             return cls(doc["environment"], doc["lineage"], int(doc["serial"]), resources,
                        doc.get("updated_at", ""), doc.get("updated_by", ""), doc.get("workspace_commit", ""),

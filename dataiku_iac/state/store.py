@@ -242,12 +242,17 @@ class StateStore:
 
     # -- journal ----------------------------------------------------------------------------------
     def journal_append(self, seq: int, record: dict[str, Any]) -> None:
+        self.journal_extend([(seq, record)])
+
+    def journal_extend(self, records: list[tuple[int, dict[str, Any]]]) -> None:
+        """Append records to the journal, durable when this returns (seq, record each)."""
         # Results carry resource fields: they are encrypted like the state itself.
-        data = self.codec.encode(json.dumps(record).encode())
-        append = getattr(self.blobs, "append_line", None)
-        if append is not None:  # one file, one fsync'd line per record (local folders)
-            append(f"{self.env}/journal/log.jsonl", base64.b64encode(data))
-        else:  # one object per record (S3, Git): no read-modify-write of a shared object
+        encoded = [(seq, self.codec.encode(json.dumps(record).encode())) for seq, record in records]
+        append = getattr(self.blobs, "append_lines", None)
+        if append is not None:  # one file, the records in one fsync'd write (local folders)
+            append(f"{self.env}/journal/log.jsonl", [base64.b64encode(data) for _, data in encoded])
+            return
+        for seq, data in encoded:  # one object per record (S3, Git): no read-modify-write of a shared object
             self.blobs.put(f"{self.env}/journal/{seq:08d}.json", data)
 
     def journal(self) -> list[dict[str, Any]]:

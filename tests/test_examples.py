@@ -81,20 +81,31 @@ def test_ml_pipeline_declares_two_projects_linked_by_a_cross_project_input() -> 
     assert all(ref.split(".", 1)[1] in specs[ref.split(".", 1)[0]].datasets for _, ref in cross)
 
 
-def test_retail_flow_has_visual_recipes_scenarios_of_several_steps_and_a_cross_project_input() -> None:
+def test_retail_flow_is_typed_visual_recipes_scenarios_of_several_steps_and_a_cross_project_input() -> None:
     config = load_workspace(RETAIL)
     retail, reporting = config.projects["RETAIL"].spec, config.projects["REPORTING"].spec
-    kept = retail.passthrough
-    recipes = {n: d.recipe["type"] for n, d in kept.recipes.items()} | {n: r.type for n, r in retail.recipes.items()}
-    assert set(recipes.values()) >= {"shaker", "join", "grouping", "window", "distinct", "topn", "python"}
-    assert len(kept.recipes["prepare_orders"].payload["steps"]) == 12
-    nightly = kept.scenarios["nightly"]
-    assert {s["type"] for s in nightly["params"]["steps"]} >= {"build_flowitem", "compute_metrics", "run_checks",
-                                                              "set_project_vars", "custom_python"}
-    [slack] = nightly["reporters"]
-    assert slack["messaging"]["type"] == "slack-scenario"
-    assert slack["messaging"]["configuration"]["webhookUrl"] == "${env:RETAIL_SLACK_WEBHOOK_URL}"
-    assert [t.type for t in retail.scenarios["on_new_orders"].triggers] == ["dataset"]
+    # Everything is typed: nothing kept as a DSS document.
+    assert retail.passthrough is None or not (retail.passthrough.recipes or retail.passthrough.scenarios)
+    recipes = retail.recipes
+    assert {r.type for r in recipes.values()} >= {"prepare", "join", "grouping", "window", "distinct", "sort", "topn",
+                                                  "python"}
+    steps = recipes["prepare_orders"].steps or []
+    assert len(steps) >= 12 and len({s.type for s in steps}) == len(steps)
+    [join] = recipes["join_customers"].joins or []
+    assert (join.left, join.right, join.type, [(c.left, c.right) for c in join.on]) == (
+        "orders_clean", "customers_raw", "LEFT", [("customer_id", "customer_id")])
+    assert recipes["sales_by_store"].keys == ["store_id"] and recipes["sales_by_store"].aggregations
+    [window] = recipes["running_totals"].windows or []
+    assert window.partition_by == ["store_id"] and window.order_by
+
+    nightly, on_new = retail.scenarios["nightly"], retail.scenarios["on_new_orders"]
+    assert [s.type for s in nightly.steps] == ["build", "compute_metrics", "run_checks", "set_project_variables",
+                                               "python"]
+    [slack] = nightly.reporters
+    assert slack.type == "slack" and slack.webhook_url == "${env:RETAIL_SLACK_WEBHOOK_URL}"
+    [trigger] = on_new.triggers
+    assert trigger.type == "dataset" and trigger.datasets == ["orders_raw"]
+    assert retail.exposed_objects["orders_clean"].to == ["REPORTING"]
     assert reporting.recipes["copy_orders"].inputs == ["RETAIL.orders_clean"]
     assert "hooks.slack.com" not in (RETAIL / "projects" / "retail.yaml").read_text()
 
@@ -110,6 +121,12 @@ def test_every_code_recipe_has_its_code_file_and_every_code_file_is_used(root: P
                 path = (source.file.path.parent / recipe.code).resolve()
                 assert source.code[name] == path.read_text(encoding="utf-8") != ""
                 used.add(path)
+        for scenario in source.spec.scenarios.values():  # Python steps' code sits in files too
+            for step in scenario.steps:
+                if step.type == "python":
+                    path = (source.file.path.parent / step.code).resolve()
+                    assert path.read_text(encoding="utf-8") != ""
+                    used.add(path)
     # sample-data/ holds the extracts and the script that drops them into a DSS: no recipe's code.
     files = {p.resolve() for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".R", ".sh", ".sql")
              and "sample-data" not in p.relative_to(root).parts}

@@ -55,6 +55,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tui.py
 	$(BIN)/python benchmarks/bench_embedded.py
 	$(BIN)/python benchmarks/bench_embedded_writes.py
+	$(BIN)/python benchmarks/bench_workbench.py
+	$(BIN)/python benchmarks/bench_tui.py --projects 400 --presses 100  # the 25,000-resource workspace
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

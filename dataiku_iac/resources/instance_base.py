@@ -9,6 +9,7 @@ after (a dataset also depends on the managed connection it names, see `link_inst
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -73,17 +74,18 @@ class InstanceKind(Kind):
         """The groups an object's fields name (a user's groups, a connection's allowed groups)."""
         return []
 
+    @abstractmethod
     def fields_of_entry(self, name: str, entry: Any, env: EnvContext) -> dict[str, Any]:
         """The managed fields one declared object wants."""
-        raise NotImplementedError
 
     def fetch(self, client: Any, name: str) -> dict[str, Any]:
-        """The object's DSS document (kinds whose objects are found by name: connections, groups, users)."""
-        raise NotImplementedError
+        """The object's DSS document, for the default `read` (kinds whose objects are found by name: connections,
+        groups, users); a kind read otherwise (code envs, variables) overrides `read` instead."""
+        raise NotImplementedError(f"{self.name} overrides read(): it has no fetch()")
 
     def normalise(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """The managed fields of a DSS document."""
-        raise NotImplementedError
+        """The managed fields of a DSS document, for the default `read` (see `fetch`)."""
+        raise NotImplementedError(f"{self.name} overrides read(): it has no normalise()")
 
     def read(self, client: Any, address: Address, remote_id: str | None) -> Remote | None:
         from dataikuapi.utils import DataikuException
@@ -100,9 +102,9 @@ class InstanceKind(Kind):
         """How `import --instance` writes an object read from DSS: its value in the instance file."""
         return self.config_entry(name, fields, None)  # type: ignore[arg-type]
 
+    @abstractmethod
     def list_all(self, client: Any) -> list[str]:
         """The names of every object of this kind on the instance (for `import --instance`)."""
-        raise NotImplementedError
 
     def provides(self, fields: Mapping[str, Any]) -> tuple[str, str | None] | None:
         """What an object (its managed `fields`) gives the projects that name it: (CONNECTION or CODE_ENV, its DSS

@@ -145,6 +145,27 @@ class Workspace:
 
         return edit.declared(self.config, address)
 
+    def instance_file(self, env: str) -> Path:
+        """The instance file of environment `env` (ConfigError when it names none)."""
+        from .config import edit
+
+        return edit.instance_file(self.config, env).path
+
+    def instance_declared(self, env: str, address: str | Address) -> Any:
+        """An instance object (`connection.pg_prod`) as the instance file of `env` declares it (no defaults
+        added), or None when it is not declared there."""
+        from .config import edit
+
+        return edit.instance_declared(self.config, env, address)
+
+    def update_instance(self, env: str, changes: Mapping[str, Any], created: Mapping[str, Any] | None = None) -> Path:
+        """Change instance objects in the instance file of `env` (address -> changes as `update_resource` takes
+        them; `created`: address -> configuration of new ones), comments and layout kept: one validated edit."""
+        from .config import edit
+
+        return self._save(edit.instance_updates(self.config, env, {Address.of(a): c for a, c in changes.items()},
+                                                {Address.of(a): c for a, c in (created or {}).items()}))
+
     def read_only(self, project: str) -> str | None:
         """Why a project cannot be edited through this API (its file is Python code: edit the code), or None."""
         from .config import edit
@@ -171,14 +192,17 @@ class Workspace:
         return self._save(edit.update_setting(self.config, keys, value))
 
     def update_many(self, resources: Mapping[str, Any] | None = None,
-                    settings: Iterable[tuple[Sequence[str], Any]] = ()) -> list[Path]:
-        """Several changes (resource address -> changes as `update_resource` takes them, and `(keys, value)`
-        settings of dss-iac.yaml) validated together and written together: if one is refused, none is
-        written. Each file may be touched by one change only. Returns the files written."""
+                    settings: Iterable[tuple[Sequence[str], Any]] = (), *, env: str | None = None,
+                    created: Mapping[str, Any] | None = None) -> list[Path]:
+        """Several changes (resource address -> changes as `update_resource` takes them, `created`: address ->
+        configuration as `create_resource` takes it, and `(keys, value)` settings of dss-iac.yaml) validated
+        together and written together: if one is refused, none is written. Each project file may be touched by one
+        change only; instance objects (`connection.pg_prod`) are changed in the instance file of `env`, all in one
+        edit. Returns the files written."""
         from .config import edit
 
         changes = [edit.update_setting(self.config, keys, value) for keys, value in settings]
-        changes += [edit.update(self.config, Address.of(a), c) for a, c in (resources or {}).items()]
+        changes += edit.edits_of(self.config, env, resources, created)
         self.config = edit.save(self.config, *changes, check=check_environments)
         return [Path(c.path) for c in changes]
 
@@ -193,12 +217,12 @@ class Workspace:
     def preview(self, env: str, resources: Mapping[str, Any] | None = None, *,
                 created: Mapping[str, Any] | None = None, targets: Iterable[str | Address] = ()) -> Plan:
         """The plan the workspace would have with these edits, none of them written: `resources` as
-        `update_many` takes them, `created` (address -> configuration) as `create_resource` does. Raises the
+        `update_many` takes them, `created` (address -> configuration) as `create_resource` does; instance objects
+        in the instance file of `env`. Raises the
         ConfigError `update_many` would, located in the edited text."""
         from .config import edit
 
-        changes = [edit.update(self.config, Address.of(a), c) for a, c in (resources or {}).items()]
-        changes += [edit.create(self.config, Address.of(a), c) for a, c in (created or {}).items()]
+        changes = edit.edits_of(self.config, env, resources, created)
         saved = self.config
         self.config = edit.validate(self.config, *changes) if changes else self.config
         try:
@@ -214,6 +238,10 @@ class Workspace:
         if item.status != "changed":
             raise AdoptError(f"{item.address} was deleted in DSS: adopting that means removing it from the "
                              "configuration, a change to make by hand; revert recreates it")
+        if Address.of(item.address).in_instance:  # a connection, group, user...: the environment's instance file
+            from .instance_adopt import plan_instance_adopt
+
+            return plan_instance_adopt(self.config, env, item.address, item.changes)
         return plan_adopt(self.config, env, self.environment(env), item.address, item.changes)
 
     def adopt(self, env: str, item: DriftItem, edits: Sequence[AdoptEdit] | None = None) -> list[AdoptEdit]:
@@ -223,7 +251,7 @@ class Workspace:
         from .adopt import resource_changes, set_path
 
         edits = self.adopt_edits(env, item) if edits is None else list(edits)
-        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None])
+        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None], env=env)
         with self.locked_state(env, "adopt") as (store, state, _heartbeat):
             entry = state.resources.get(item.address)
             if entry is not None:

@@ -247,6 +247,74 @@ def update_setting(config: WorkspaceConfig, keys: Sequence[str], value: Any) -> 
     return FileEdit(config.file.path, config.file.shown, config.file.text, after)
 
 
+def instance_file(config: WorkspaceConfig, env: str) -> SourceFile:
+    """The instance file environment `env` names (its connections, groups, users...), as loaded."""
+    if env not in config.spec.environments:
+        raise ConfigError(f"no environment {env} in {config.file.shown} "
+                          f"(environments: {', '.join(config.spec.environments) or 'none'})")
+    path = config.spec.environments[env].instance
+    if path is None or path not in config.instances:
+        raise ConfigError(f"environment {env} names no instance file: add `instance: instance/{env}.yaml` to it in "
+                          f"{config.file.shown}, or run `dss-iac import -e {env} --instance`")
+    return config.instances[path].file
+
+
+def instance_declared(config: WorkspaceConfig, env: str, address: Address | str) -> Any:
+    """An instance object as the environment's instance file says it (no defaults added), or None."""
+    address = Address.of(address)
+    file = instance_file(config, env)
+    return copy.deepcopy(_find(parse_yaml(file.text, file.shown), _instance_path(address)))
+
+
+def instance_updates(config: WorkspaceConfig, env: str, changes: Mapping[Address, Mapping[str, Any]],
+                     created: Mapping[Address, Mapping[str, Any]] | None = None) -> FileEdit:
+    """One edit of the environment's instance file: each object's keys changed as `update` changes a resource's
+    (nested mappings merge, None removes a key), and the `created` objects declared. Only the changed nodes of
+    the file are rewritten, so its comments stay."""
+    file = instance_file(config, env)
+    raw = disk_text(file)
+    for address, change in changes.items():
+        before = instance_declared(config, env, address)
+        if before is None:
+            raise ConfigError(f"{_what(address)} is not declared in {file.shown}; create it instead")
+        raw = set_value(raw, file.shown, _instance_path(address), merge(before, change))
+    for address, value in (created or {}).items():
+        if instance_declared(config, env, address) is not None:
+            raise ConfigError(f"{_what(address)} is already declared in {file.shown}; change it instead")
+        raw = set_value(raw, file.shown, _instance_path(address), plain(dict(value), str(address)))
+    return FileEdit(file.path, file.shown, file.text, raw)
+
+
+def _instance_path(address: Address) -> tuple[str, ...]:
+    if not address.in_instance:
+        raise ConfigError(f"{address} is not an instance object (a connection, code env, group, user or the "
+                          "instance variables)")
+    return registry.get(address.kind).config_path(address.name)
+
+
+def edits_of(config: WorkspaceConfig, env: str | None, resources: Mapping[str, Any] | None = None,
+             created: Mapping[str, Any] | None = None) -> list[FileEdit]:
+    """The file edits for changes to resources (`update`'s changes by address) and new ones (`create`'s value by
+    address): a project resource's in its project file, an instance object's in the instance file of `env`
+    (all of them one edit of that file)."""
+    out: list[FileEdit] = []
+    changed: dict[Address, Any] = {}
+    new: dict[Address, Any] = {}
+    for given, target, make in ((resources, changed, update), (created, new, create)):
+        for a, value in (given or {}).items():
+            address = Address.of(a)
+            if address.in_instance:
+                target[address] = value
+            else:
+                out.append(make(config, address, value))
+    if changed or new:
+        if env is None:
+            raise ConfigError(f"{next(iter([*changed, *new]))} is an instance object: name the environment whose "
+                              "instance file declares it")
+        out.append(instance_updates(config, env, changed, new))
+    return out
+
+
 def _edit(source: ProjectSource, path: tuple[str, ...], value: Any) -> FileEdit:
     raw = disk_text(source.file)
     return FileEdit(source.file.path, source.file.shown, source.file.text,
@@ -339,7 +407,7 @@ def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
         if edit.path.exists():
             raise ConfigError("appeared on disk since the edit was prepared: nothing was written", file=edit.shown)
         return
-    files = [config.file, *(p.file for p in config.projects.values())]
+    files = [config.file, *(p.file for p in config.projects.values()), *(i.file for i in config.instances.values())]
     source = next((f for f in files if f.path == edit.path), None)
     if source is None or source.text != edit.before:
         raise ConfigError("the edit was prepared against another version of the workspace: nothing was written",

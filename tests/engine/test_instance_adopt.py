@@ -93,7 +93,8 @@ def test_secret_drift_cannot_be_adopted(applied) -> None:
 
 def test_a_value_given_by_an_env_reference_is_not_overwritten(make_workspace, monkeypatch) -> None:
     monkeypatch.setenv("PG_HOST", "db.dev")
-    ws = make_workspace({}, WORKSPACE, {"instance/dev.yaml": INSTANCE.replace("host: db.dev", 'host: "${env:PG_HOST}"')})
+    instance = INSTANCE.replace("host: db.dev", 'host: "${env:PG_HOST}"')
+    ws = make_workspace({}, WORKSPACE, {"instance/dev.yaml": instance})
     apply_ok(ws)
     conn = ws.connection("dev").client.get_connection("pg_dev")
     definition = conn.get_definition()

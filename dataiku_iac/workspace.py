@@ -151,6 +151,13 @@ class Workspace:
 
         return edit.instance_file(self.config, env).path
 
+    def instance_objects(self, env: str) -> dict[str, Any]:
+        """What the instance file of `env` declares, by address (`connection.pg_prod` -> its entry as the file
+        says it); empty when the environment names no instance file."""
+        from .config import edit
+
+        return edit.instance_objects(self.config, env)
+
     def instance_declared(self, env: str, address: str | Address) -> Any:
         """An instance object (`connection.pg_prod`) as the instance file of `env` declares it (no defaults
         added), or None when it is not declared there."""

@@ -144,7 +144,8 @@ class DriftScreen(EnvScreen):
         rows = view.drift_rows(self.action_for(item.address), item.changes)
         fields.show([(path, [path, applied, Text(actual, "yellow"), desired])
                      for path, applied, actual, desired in rows])
-        note.update(Text.assemble(("v", "bold"), " revert  ", ("o", "bold"), " adopt the DSS value into the YAML  ",
+        target = self.dss_app.service.adopt_target(self.env, item.address)
+        note.update(Text.assemble(("v", "bold"), " revert  ", ("o", "bold"), f" adopt the DSS value into {target}  ",
                                   ("enter", "bold"), " detail with the whole values"))
 
     # -- actions -------------------------------------------------------------------------------------------

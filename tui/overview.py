@@ -130,12 +130,18 @@ class OverviewScreen(IOScreen):
         else:
             lock = Text("free", "green")
         drift: Text = Text("checking…", "dim") if status.serial and not bundle else Text("—", "dim")
-        out: list[tuple[str, list[Cell]]] = []
-        for i, (project, count) in enumerate(sorted(declared.items())):
-            key = f"{status.name}/{project}"
+        # First the environment's instance objects (connections, groups, users...), as the plan orders them.
+        entries: list[tuple[str, Cell, str, int]] = []
+        if status.instance is not None:
+            entries.append((view.INSTANCE, Text.assemble(view.INSTANCE, (f" {status.instance}", "dim")),
+                            str(status.instance_managed), status.instance_declared))
+        for project, count in sorted(declared.items()):
             physical = status.keys.get(project, project)
             label = project if physical == project else f"{project} ({physical})"
-            managed = "—" if bundle else str(status.managed.get(physical, 0))
+            entries.append((project, label, "—" if bundle else str(status.managed.get(physical, 0)), count))
+        out: list[tuple[str, list[Cell]]] = []
+        for i, (project, label, managed, count) in enumerate(entries):
+            key = f"{status.name}/{project}"
             first = i == 0
             out.append((key, [Text(status.name, "bold") if first else "", label, f"{managed} / {count}",
                               last if first else "", drift, lock if first else ""]))
@@ -152,7 +158,7 @@ class OverviewScreen(IOScreen):
             return
         by_project: dict[str, list[str]] = {}
         for item in report.items:
-            by_project.setdefault(item.address.split(".")[1], []).append(item.status)
+            by_project.setdefault(view.group_of(item.address), []).append(item.status)
         for u in report.unmanaged:
             by_project.setdefault(u.project, []).append("unmanaged")
         cells: dict[str, Cell] = {}

@@ -14,6 +14,7 @@ from typing import Any
 
 from dataiku_iac import (
     KINDS,
+    Address,
     AdoptEdit,
     ApplyResult,
     DriftItem,
@@ -25,6 +26,8 @@ from dataiku_iac import (
     WorkspaceConfig,
     redact_url,
 )
+
+from .view import is_instance
 
 PLANNED_CONFIGS = 8
 
@@ -50,6 +53,9 @@ class EnvStatus:
     managed: dict[str, int] = field(default_factory=dict)  # physical project key -> resources in state
     keys: dict[str, str] = field(default_factory=dict)  # project key in the files -> key in this environment
     deploy: str = "direct"  # `bundle`: projects arrive by promotion, never by apply
+    instance: str | None = None  # its instance file (connections, groups, users...), None when it names none
+    instance_managed: int = 0  # instance objects in the state
+    instance_declared: int = 0  # instance objects its instance file declares
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,8 @@ class Service:
     def source_of(self, env: str, address: str) -> str:
         """Where the resource is declared, as `file:line:col` (in memory: no I/O); "" when unknown."""
         kind, physical, *rest = address.split(".")
+        if is_instance(address):
+            return self._instance_source(env, Address.parse(address))
         try:
             pattern = self.ws.environment(env).project_key
         except Exception:  # an environment that does not resolve: no position to show
@@ -154,6 +162,25 @@ class Service:
             except Exception:  # a Python-DSL project has no YAML position
                 return src.file.shown
         return ""
+
+    def adopt_target(self, env: str, address: str) -> str:
+        """Where adopting the drift of `address` writes: the instance file of `env` for an instance object (as
+        the user knows it: `instance/dev.yaml`), "the YAML" otherwise."""
+        instance = self.ws.config.spec.environments[env].instance if env in self.ws.config.spec.environments else None
+        return instance if is_instance(address) and instance else "the YAML"
+
+    def _instance_source(self, env: str, address: Address) -> str:
+        """Where an instance object is declared in the environment's instance file; "" when it is not."""
+        try:
+            path = self.ws.instance_file(env)
+        except Exception:  # no instance file: no position to show
+            return ""
+        source = next(s for s in self.ws.config.instances.values() if s.file.path == path)
+        kind = KINDS[address.kind]
+        try:
+            return str(source.file.position(kind.config_path(address.name), at_key=True))
+        except Exception:  # in the state, no longer in the file
+            return source.file.shown
 
     def _connect(self, env: str) -> Workspace:
         """Open the environment's connection under a lock: two workers must never start two embedded DSS."""
@@ -176,13 +203,18 @@ class Service:
         lock = None
         if holder is not None and not holder.expired:
             lock = LockInfo(holder.who, holder.operation, holder.started)
-        managed = Counter(addr.split(".")[1] for addr in (state.resources if state else {}))
+        addresses = list(state.resources if state else {})
+        instance = [a for a in addresses if is_instance(a)]
+        managed = Counter(addr.split(".")[1] for addr in addresses if not is_instance(addr))
         keys = {k: e.project_key.format(key=k) for k in ws.config.projects}
         host = redact_url(e.host)  # a URL's credentials are never shown
+        declared = len(ws.instance_objects(env)) if e.instance is not None and e.instance in ws.config.instances \
+            else 0
+        extra = {"instance": e.instance, "instance_managed": len(instance), "instance_declared": declared}
         if state is None:
-            return EnvStatus(env, host, e.protected, 0, "", "", lock, dict(managed), keys, e.deploy)
+            return EnvStatus(env, host, e.protected, 0, "", "", lock, dict(managed), keys, e.deploy, **extra)
         return EnvStatus(env, host, e.protected, state.serial, state.updated_by, state.updated_at, lock,
-                         dict(managed), keys, e.deploy)
+                         dict(managed), keys, e.deploy, **extra)
 
     def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
         """A plan of the configuration as last loaded (`reload` first to see the files as they are now)."""
@@ -301,6 +333,7 @@ class Service:
 def _sources(config: WorkspaceConfig) -> dict[str, str]:
     """Every text the configuration was read from, by the name a user knows it by."""
     out = {config.file.shown: config.file.text}
+    out.update((src.file.shown, src.file.text) for src in config.instances.values())
     for src in config.projects.values():
         out[src.file.shown] = src.file.text
         for recipe, code in src.code.items():

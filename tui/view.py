@@ -16,6 +16,9 @@ from typing import Any
 from dataiku_iac import MASK, Action, ActionType, Plan, action_block, field_lines, is_secret_key, mask, set_path
 from dataiku_iac import kinds as registry
 
+# The group of instance objects (connections, code envs, groups, users, global variables): they belong to no project.
+INSTANCE = "(instance)"
+
 SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "-/+": "magenta", " ": "dim"}
 ORDER = ("+", "~", "-", "-/+")
 
@@ -38,13 +41,23 @@ class Entry:
     @property
     def project(self) -> str:
         """The project the change belongs to; instance resources (connections, groups...) group as `(instance)`."""
-        kind = registry.KINDS.get(self.action.kind)
-        return "(instance)" if kind is not None and kind.instance_level else self.action.address.split(".")[1]
+        return group_of(self.action.address)
 
     @property
     def name(self) -> str:
         parts = self.action.address.split(".", 2)
         return parts[2] if len(parts) == 3 else parts[1]
+
+
+def is_instance(address: str) -> bool:
+    """Whether the address is an instance object's (`connection.pg_prod`) rather than a project's."""
+    kind = registry.KINDS.get(address.split(".", 1)[0])
+    return kind is not None and kind.instance_level
+
+
+def group_of(address: str) -> str:
+    """The project an address belongs to (its key in DSS), or `(instance)` for an instance object."""
+    return INSTANCE if is_instance(address) else address.split(".")[1]
 
 
 def entries(full: Plan, current: Plan | None, excluded: set[str]) -> list[Entry]:

@@ -266,6 +266,24 @@ def instance_declared(config: WorkspaceConfig, env: str, address: Address | str)
     return copy.deepcopy(_find(parse_yaml(file.text, file.shown), _instance_path(address)))
 
 
+def instance_objects(config: WorkspaceConfig, env: str) -> dict[str, Any]:
+    """Every object the instance file of `env` declares, by address (`connection.pg_prod`), as the file says it;
+    empty when the environment names no instance file."""
+    if env in config.spec.environments and config.spec.environments[env].instance is None:
+        return {}
+    file = instance_file(config, env)
+    data = parse_yaml(file.text, file.shown)
+    out: dict[str, Any] = {}
+    for kind in registry.instance_kinds():
+        section = data.get(kind.section) if isinstance(data, dict) else None
+        if kind.single:
+            if section is not None:
+                out[str(Address.instance(kind.name, kind.single))] = copy.deepcopy(section)
+        elif isinstance(section, dict):
+            out.update((str(Address.instance(kind.name, name)), copy.deepcopy(v)) for name, v in section.items())
+    return out
+
+
 def instance_updates(config: WorkspaceConfig, env: str, changes: Mapping[Address, Mapping[str, Any]],
                      created: Mapping[Address, Mapping[str, Any]] | None = None) -> FileEdit:
     """One edit of the environment's instance file: each object's keys changed as `update` changes a resource's

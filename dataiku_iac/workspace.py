@@ -167,7 +167,8 @@ class Workspace:
 
     def update_instance(self, env: str, changes: Mapping[str, Any], created: Mapping[str, Any] | None = None) -> Path:
         """Change instance objects in the instance file of `env` (address -> changes as `update_resource` takes
-        them; `created`: address -> configuration of new ones), comments and layout kept: one validated edit."""
+        them, or None to remove the object; `created`: address -> configuration of new ones), comments and layout
+        kept: one validated edit."""
         from .config import edit
 
         return self._save(edit.instance_updates(self.config, env, {Address.of(a): c for a, c in changes.items()},

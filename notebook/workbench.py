@@ -48,6 +48,9 @@ from .messages import bad, diff_html, ok, warn
 from .tests_tab import TestsTab, tabs
 
 HIDDEN, SHOWN = "none", "flex"
+# The browser's "project" for the instance file of the chosen environment (connections, code envs, groups, users,
+# global variables): no project key looks like it.
+INSTANCE = "(instance)"
 
 # The workbench open on each workspace (by root): a new one replaces it, as re-running a cell would.
 _OPEN: dict[Path, Workbench] = {}
@@ -88,6 +91,7 @@ class Workbench:
         self.last_plan: Plan | None = None
         self.address: Address | None = None
         self.shown: tuple[str | None, str] = (None, "dataset")  # the project and kind the editor belongs to
+        self.instance_env: str | None = None  # whose instance file the editor shows (its "project" is INSTANCE)
         self.read_only_reason: str | None = None  # why the shown project cannot be edited here (Python code)
         self.creating = False  # the editor holds a resource that is not in its file yet
         self.original: Any = None  # the resource as its file says it
@@ -109,11 +113,11 @@ class Workbench:
         self.env_info = W.HTML()
         self.reload_button = self._button("Reload", self._on_reload, icon="refresh",
                                           tooltip="read the files again (changed on disk, git pull)")
-        self.project = W.Dropdown(options=self._project_options(), description="Project")
+        self.project = W.Dropdown(options=self._project_options(env), description="Project")
         self.new_project_key = W.Text(placeholder="NEW_KEY", layout=W.Layout(width="9em"))
         self.new_project_button = self._button("New project", self._on_new_project, icon="folder",
                                                tooltip="create a project file with this key")
-        self.kind = W.Dropdown(options=list(KINDS), value="dataset", description="Kind")
+        self.kind = W.Dropdown(options=self._kinds(None), value="dataset", description="Kind")
         self.resource = W.Select(options=[], rows=7, description="Resource")
         self.new_name = W.Text(placeholder="new name", layout=W.Layout(width="12em"))
         self.new_button = self._button("New", self._on_new, icon="plus", tooltip="start a new resource of this kind")
@@ -208,6 +212,16 @@ class Workbench:
         self.apply_button.disabled = reason is not None
         self.apply_button.tooltip = reason or "apply the previewed plan"
         self.env_info.value = warn(reason) if reason else ok("apply allowed from here")
+        with self._quietly():
+            shown = self.project.value
+            self.project.options = self._project_options(self.env.value)
+            self.project.value = shown if shown in [v for _, v in self.project.options] else self.project.value
+        if self.shown[0] == INSTANCE and self.instance_env != self.env.value:
+            # Another environment: its own instance file (the editor's changes, if any, are asked about first).
+            name = None if self.address is None or self.creating else self.address.name
+            if self._unsaved():
+                self._put_browser_back()
+            self._after_asking(lambda: self._go(INSTANCE, self.shown[1], name))
         self._show_effective()
         self._show_flow()
 
@@ -225,14 +239,27 @@ class Workbench:
         return None
 
     # -- browsing ---------------------------------------------------------------------------------------------
-    def _project_options(self) -> list[tuple[str, str]]:
-        """(label, key): a project whose file is Python code says so; it is shown, not edited."""
-        return [(f"{key} (Python code, read-only)" if self.ws.read_only(key) else key, key)
-                for key in sorted(self.ws.config.projects)]
+    def _project_options(self, env: str) -> list[tuple[str, str]]:
+        """(label, key): a project whose file is Python code says so; it is shown, not edited. Last, the instance
+        file of the environment `env`, when it names one."""
+        out = [(f"{key} (Python code, read-only)" if self.ws.read_only(key) else key, key)
+               for key in sorted(self.ws.config.projects)]
+        spec = self.ws.config.spec.environments.get(env)
+        if spec is not None and spec.instance is not None:
+            out.append((f"{INSTANCE} {spec.instance}", INSTANCE))
+        return out
+
+    @staticmethod
+    def _kinds(key: str | None) -> list[str]:
+        """The kinds the browser offers: the instance kinds in the instance file, a project's kinds in a project."""
+        return [name for name, kind in KINDS.items() if kind.instance_level == (key == INSTANCE)]
 
     def _names(self, key: str | None, kind: str) -> list[str]:
         if key is None:
             return []
+        if key == INSTANCE:
+            prefix = f"{kind}."
+            return [a[len(prefix):] for a in self.ws.instance_objects(self.env.value) if a.startswith(prefix)]
         if KINDS[kind].project_level:
             present = kind == "project" or self.ws.declared(f"{kind}.{key}") is not None
             return [key] if present else []
@@ -254,31 +281,40 @@ class Workbench:
         changes are kept (and Discard offered) unless `discard`."""
         a = Address.of(address)
         name = a.project if a.name is None else a.name
-        if a.project not in self.ws.config.projects or name not in self._names(a.project, a.kind):
-            raise ConfigError(f"{a} is not declared in this workspace")
+        key = INSTANCE if a.in_instance else a.project
+        if (key != INSTANCE and a.project not in self.ws.config.projects) or name not in self._names(key, a.kind):
+            where = f"the instance file of {self.env.value}" if a.in_instance else "this workspace"
+            raise ConfigError(f"{a} is not declared in {where}")
         if discard:
-            self._go(a.project, a.kind, name)
+            self._go(key, a.kind, name)
         else:
-            self._after_asking(lambda: self._go(a.project, a.kind, name))
+            self._after_asking(lambda: self._go(key, a.kind, name))
 
     def _go(self, key: str | None, kind: str, name: str | None) -> None:
         """Show project `key`, kind `kind` and resource `name` (the first one when None) in browser and editor."""
         self._clear_ask()
+        kinds = self._kinds(key)
+        kind = kind if kind in kinds else kinds[0]  # from a project to the instance file: its first kind
         names = self._names(key, kind)
         chosen = name if name in names else (names[0] if names else None)
         with self._quietly():
+            self.kind.options = self._kinds(key)
             self.project.value, self.kind.value = key, kind
             self.resource.options = names
             self.resource.value = chosen
         project_changed = key != self.shown[0]
         self.shown = (key, kind)
-        self.read_only_reason = self.ws.read_only(key) if key is not None else None
+        self.instance_env = self.env.value if key == INSTANCE else None
+        self.read_only_reason = self.ws.read_only(key) if key not in (None, INSTANCE) else None
         for widget in (self.save_button, self.new_button, self.remove_button, self.new_name):
             widget.disabled = self.read_only_reason is not None
         self.new_name.disabled = self.new_name.disabled or KINDS[kind].project_level
         self.creating = False
         if chosen is None or key is None:
             self._show(None)
+        elif key == INSTANCE:
+            address = Address.instance(kind, chosen)
+            self._show(address, self.ws.instance_declared(self.env.value, address))
         else:
             address = Address(kind, key) if KINDS[kind].project_level else Address(kind, key, chosen)
             self._show(address, self.ws.declared(address))
@@ -290,6 +326,7 @@ class Workbench:
         key, kind = self.shown
         name = None if self.address is None else (self.address.name or self.address.project)
         with self._quietly():
+            self.kind.options = self._kinds(key)
             self.project.value, self.kind.value = key, kind
             self.resource.options = self._names(key, kind) if not self.creating else []
             self.resource.value = name if name in self.resource.options else None
@@ -309,7 +346,7 @@ class Workbench:
                 self.form_box.children = []
                 self.yaml.value = ""
             else:
-                where = escape(self.ws.config.projects[address.project].file.shown)
+                where = escape(self._file_of(address))
                 state = " (new, not saved yet)" if self.creating else ""
                 self.title.value = f"<b><code>{escape(str(address))}</code></b> in <code>{where}</code>{state}"
                 self.form = self._form(address.kind, config)
@@ -325,6 +362,12 @@ class Workbench:
         if old is not self.form:
             old.close()  # replaced widgets go, or every selection would leave its form behind in the page
         self._show_effective()
+
+    def _file_of(self, address: Address) -> str:
+        """The file a resource is declared in, as the user knows it (an instance object's: the instance file)."""
+        if address.in_instance:
+            return self._shown_path(self.ws.instance_file(self.instance_env or self.env.value))
+        return str(self.ws.config.projects[address.project].file.shown)
 
     def _form(self, kind: str, config: Any) -> Form:
         data = config if isinstance(config, dict) else {}
@@ -448,7 +491,17 @@ class Workbench:
         if self.read_only_reason:
             self.message.value = warn(f"read-only: {self.read_only_reason}")
             return
-        if KINDS[kind].project_level:
+        if key == INSTANCE:
+            name = self.new_name.value.strip()
+            try:
+                address = Address.parse(f"{kind}.{name}")
+            except ValueError:
+                self.message.value = bad(["a name is letters, digits and underscores"], "Cannot start it")
+                return
+            if name in self._names(key, kind):
+                self.message.value = warn(f"{address} is already declared: edit it")
+                return
+        elif KINDS[kind].project_level:
             if kind == "project" or self.ws.declared(f"{kind}.{key}") is not None:
                 self.message.value = warn(f"{kind}.{key} is already declared: edit it")
                 return
@@ -485,7 +538,7 @@ class Workbench:
         self._touch(path)
         self.new_project_key.value = ""
         with self._quietly():
-            self.project.options = self._project_options()
+            self.project.options = self._project_options(self.env.value)
         self._go(address.project, "project", address.project)
         self.message.value = ok(f"created {self._shown_path(path)}: project {address.project}; fill it in, then Save")
 
@@ -498,17 +551,34 @@ class Workbench:
         address = self.address
         if value is None or address is None:
             return
+        if address.in_instance and self._other_env():
+            return
         if self.creating:
-            path = self.ws.create_resource(address, value)
+            path = self._write({}, {str(address): value}) if address.in_instance else \
+                self.ws.create_resource(address, value)
         elif same(value, self.original):
             self.message.value = ok("no changes to save")
             return
+        elif address.in_instance:
+            path = self._write({str(address): self._changes(value)})
         else:
             path = self.ws.update_resource(address, self._changes(value))
         self._touch(path)
         self.creating = False
-        self._go(address.project, address.kind, address.name or address.project)
+        self._go(*self.shown, address.name or address.project)
         self.message.value = ok(f"saved {self._shown_path(path)}")
+
+    def _write(self, changes: dict[str, Any], created: dict[str, Any] | None = None) -> Path:
+        """Edit instance objects in the instance file of the environment the editor shows (comments kept)."""
+        return self.ws.update_instance(str(self.instance_env), changes, created)
+
+    def _other_env(self) -> bool:
+        """The editor holds an instance object of another environment than the one chosen: say so (True)."""
+        if self.instance_env is None or self.instance_env == self.env.value:
+            return False
+        self.message.value = warn(f"the editor holds {self.address} of {self.instance_env}'s instance file: choose "
+                                  f"{self.instance_env} again, or discard the changes")
+        return True
 
     def _shown_path(self, path: Path) -> str:
         try:
@@ -533,11 +603,12 @@ class Workbench:
             envs = self.ws.environments
             self.env.options = envs
             self.env.value = self.env.value if self.env.value in envs else envs[0]
-            self.project.options = self._project_options()
+            self.project.options = self._project_options(self.env.value)
         self._env_changed()
-        keys = list(self.ws.config.projects)
+        keys = [v for _, v in self.project.options]
         self.shown = (None, kind)  # the project's flow is drawn again
-        self._go(key if key in keys else (sorted(keys)[0] if keys else None), kind, name)
+        self._go(key if key in keys else (sorted(self.ws.config.projects)[0] if self.ws.config.projects else None),
+                 kind, name)
         self.message.value = ok("read the files again")
 
     @_guarded
@@ -554,7 +625,9 @@ class Workbench:
         if not self._confirm_remove:
             self._confirm_remove = True
             self.remove_button.description = "Confirm remove"
-            if self.address.kind == "project":
+            if self.address.in_instance:
+                self.message.value = warn(f"click again to remove {self.address} from {self._file_of(self.address)}")
+            elif self.address.kind == "project":
                 where = self.ws.config.projects[self.address.project].file.shown
                 self.message.value = warn(f"click again to delete {where}: project {self.address.project} and "
                                           "everything in it (the next plan destroys them where they were applied)")
@@ -562,8 +635,10 @@ class Workbench:
                 self.message.value = warn(f"click again to remove {self.address} from its file")
             return
         address = self.address
+        if address.in_instance and self._other_env():
+            return
         try:
-            path = self.ws.remove_resource(address)
+            path = self._write({str(address): None}) if address.in_instance else self.ws.remove_resource(address)
         except ConfigError as e:
             self._confirm_remove = False
             self.remove_button.description = "Remove"
@@ -572,13 +647,13 @@ class Workbench:
         self._touch(path)
         if address.kind == "project":
             with self._quietly():
-                self.project.options = self._project_options()
+                self.project.options = self._project_options(self.env.value)
             keys = sorted(self.ws.config.projects)
             self._go(keys[0] if keys else None, "project", None)
             self.message.value = ok(f"deleted {path.name}: project {address.project} is no longer declared")
             return
-        self._go(address.project, address.kind, None)
-        self.message.value = ok(f"removed {address} from {path.name}")
+        self._go(self.shown[0], address.kind, None)
+        self.message.value = ok(f"removed {address} from {self._shown_path(path)}")
 
     def _touch(self, path: Path) -> None:
         if path not in self.touched:
@@ -591,6 +666,8 @@ class Workbench:
         if editing and value is None:
             return
         pending = self._pending(value) if editing else None
+        if pending is not None and self._other_env():
+            return
         self.output.value = "<i>planning...</i>"
         try:
             with self._dss():

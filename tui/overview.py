@@ -137,7 +137,7 @@ class OverviewScreen(IOScreen):
                             str(status.instance_managed), status.instance_declared))
         for project, count in sorted(declared.items()):
             physical = status.keys.get(project, project)
-            label = project if physical == project else f"{project} ({physical})"
+            label: Cell = project if physical == project else f"{project} ({physical})"
             entries.append((project, label, "—" if bundle else str(status.managed.get(physical, 0)), count))
         out: list[tuple[str, list[Cell]]] = []
         for i, (project, label, managed, count) in enumerate(entries):

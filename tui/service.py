@@ -210,11 +210,9 @@ class Service:
         host = redact_url(e.host)  # a URL's credentials are never shown
         declared = len(ws.instance_objects(env)) if e.instance is not None and e.instance in ws.config.instances \
             else 0
-        extra = {"instance": e.instance, "instance_managed": len(instance), "instance_declared": declared}
-        if state is None:
-            return EnvStatus(env, host, e.protected, 0, "", "", lock, dict(managed), keys, e.deploy, **extra)
-        return EnvStatus(env, host, e.protected, state.serial, state.updated_by, state.updated_at, lock,
-                         dict(managed), keys, e.deploy, **extra)
+        serial, who, when = (state.serial, state.updated_by, state.updated_at) if state is not None else (0, "", "")
+        return EnvStatus(env, host, e.protected, serial, who, when, lock, dict(managed), keys, e.deploy, e.instance,
+                         len(instance), declared)
 
     def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
         """A plan of the configuration as last loaded (`reload` first to see the files as they are now)."""

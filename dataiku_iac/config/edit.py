@@ -284,10 +284,11 @@ def instance_objects(config: WorkspaceConfig, env: str) -> dict[str, Any]:
     return out
 
 
-def instance_updates(config: WorkspaceConfig, env: str, changes: Mapping[Address, Mapping[str, Any]],
+def instance_updates(config: WorkspaceConfig, env: str, changes: Mapping[Address, Mapping[str, Any] | None],
                      created: Mapping[Address, Mapping[str, Any]] | None = None) -> FileEdit:
     """One edit of the environment's instance file: each object's keys changed as `update` changes a resource's
-    (nested mappings merge, None removes a key), and the `created` objects declared. Only the changed nodes of
+    (nested mappings merge, None removes a key; None for the whole object removes it), and the `created` objects
+    declared. Only the changed nodes of
     the file are rewritten, so its comments stay."""
     file = instance_file(config, env)
     raw = disk_text(file)
@@ -295,7 +296,10 @@ def instance_updates(config: WorkspaceConfig, env: str, changes: Mapping[Address
         before = instance_declared(config, env, address)
         if before is None:
             raise ConfigError(f"{_what(address)} is not declared in {file.shown}; create it instead")
-        raw = set_value(raw, file.shown, _instance_path(address), merge(before, change))
+        if change is None:  # the object taken out of the file, with the comment lines just above it
+            raw = remove_value(raw, file.shown, _instance_path(address))
+        else:
+            raw = set_value(raw, file.shown, _instance_path(address), merge(before, change))
     for address, value in (created or {}).items():
         if instance_declared(config, env, address) is not None:
             raise ConfigError(f"{_what(address)} is already declared in {file.shown}; change it instead")

@@ -111,7 +111,10 @@ def test_python_projects_are_listed_read_only_with_the_reason(mixed: Workbench) 
     assert wb.form.connection.value == "landing" and wb.form.connection.disabled and wb.yaml.disabled
     assert all(w.disabled for row in wb.form.schema.rows for w in row)
     assert wb.save_button.disabled and wb.new_button.disabled and wb.remove_button.disabled
-    for kind in kinds.names():  # every registered kind, those of sharing and project settings too
+    # Every registered kind of a project, those of sharing and project settings too (the instance kinds are the
+    # instance file's, offered there).
+    assert set(wb.kind.options) == {k for k in kinds.names() if not kinds.get(k).instance_level}
+    for kind in wb.kind.options:
         wb.kind.value = kind  # never raises from a callback, always shows what the code built
         assert "Internal error" not in wb.message.value and "Refused" not in wb.message.value
         assert wb.title.value

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from .adopt import AdoptError, Edit
+from .adopt import _has_mask as masked
 from .config.edit import instance_declared, instance_file
 from .config.envref import has_ref
 from .config.loader import WorkspaceConfig
 from .errors import ConfigError
 from .plan.diff import FieldChange
 from .resources import Address, registry
-from .secrets import MASK, is_secret_key
+from .secrets import is_secret_key
 
 
 def plan_instance_adopt(config: WorkspaceConfig, env_name: str, address: str,
@@ -70,15 +71,7 @@ def _secret(change: FieldChange, declared: Any, kind: Any) -> bool:
     if is_secret_key(change.path.rsplit(".", 1)[-1]):
         return True
     keys = _keys(kind, change.path)
-    return (change.sensitive or _masked(change.after)) and not (keys is not None and has_ref(_at(declared, keys)))
-
-
-def _masked(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_masked(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_masked(v) for v in value)
-    return value == MASK
+    return (change.sensitive or masked(change.after)) and not (keys is not None and has_ref(_at(declared, keys)))
 
 
 def _at(entry: Any, keys: Sequence[str]) -> Any:

@@ -3,9 +3,11 @@ drift browser, and adopting it into the environment's instance file (same keys a
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dataiku_iac.tui import view
 from dataiku_iac.tui.app import DssIacApp
 from dataiku_iac.tui.drift_screen import DriftScreen
 from dataiku_iac.tui.modals import ConfirmModal
@@ -47,8 +49,8 @@ def with_instance(root: Path) -> Path:
 
 
 @pytest.fixture
-def instance_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The example and dev's instance file, applied, then the group and the user edited in the DSS UI."""
+def instance_ws(alice: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example and dev's instance file, applied by alice, then the group and the user edited in the DSS UI."""
     monkeypatch.setenv("ADA_PASSWORD", "ada-s3cret")
     root = with_instance(copy_example(tmp_path))
     with Workspace.load(root) as ws:
@@ -65,6 +67,9 @@ def instance_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         settings = client.get_user("ada").get_settings()
         settings.get_raw()["displayName"] = "Countess of Lovelace"
         settings.save()
+        written = ws.state("dev").updated_at
+    # The ages on screen read `<1m` however slow the machine: now is just after the last write.
+    monkeypatch.setattr(view, "clock", lambda: datetime.fromisoformat(written) + timedelta(seconds=30))
     return root
 
 
@@ -137,3 +142,12 @@ def test_instance_drift_browser(instance_ws: Path, size: tuple[int, int], snap_c
         await pilot.press("j")
 
     assert snap_compare(DssIacApp(instance_ws, env="dev"), terminal_size=size, run_before=browsed)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_instance_overview(instance_ws: Path, size: tuple[int, int], snap_compare: Compare) -> None:
+    """dev's `(instance)` row first, with its file, counts and drift, then its project."""
+    async def loaded(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+
+    assert snap_compare(DssIacApp(instance_ws, env="dev"), terminal_size=size, run_before=loaded)

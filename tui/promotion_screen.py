@@ -47,8 +47,8 @@ class PromotionScreen(EnvScreen):
 
     def _note(self) -> None:
         text = Text.assemble((self.env, "bold"), " receives projects by promotion (", ("deploy: bundle", "bold"),
-                             "): apply writes only its instance resources (connections, code envs, groups, users, variables), "
-                             "never its projects.\n")
+                             "): apply writes only its instance resources (connections, code envs, groups, "
+                             "users, variables), never its projects.\n")
         if self.source is None:
             text.append("No environment of the workspace applies directly (deploy: direct) to promote from.", "red")
         else:

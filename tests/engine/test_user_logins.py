@@ -116,7 +116,8 @@ def test_plain_addresses_are_unchanged_and_dotted_ones_refused_unquoted() -> Non
     for text in ("user.ada", "group.data-team", "connection.pg_dev", "dataset.CHURN.raw", "project.CHURN"):
         assert str(Address.parse(text)) == text
     assert Address.parse('user["ada"]') == Address.parse("user.ada")
-    with pytest.raises(ValueError, match=re.escape(f'user["NAME"] for a name with other characters') + r".*: " + re.escape(JANE)):
+    quoted_hint = re.escape('user["NAME"] for a name with other characters') + r".*: " + re.escape(JANE)
+    with pytest.raises(ValueError, match=quoted_hint):
         Address.parse("user.jane.doe@corp.com")
     for bad in ('user["jane doe"]', 'user["a/b"]', 'dataset["x"]', 'user["a"b"]'):
         with pytest.raises(ValueError, match="invalid address"):
@@ -142,7 +143,8 @@ def dss() -> object:
 
 
 @settings(max_examples=25, deadline=None)
-@given(login=logins.filter(lambda login: login != "admin"), display=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20))
+@given(login=logins.filter(lambda login: login != "admin"),
+       display=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20))
 def test_every_login_is_read_from_dss_under_its_address(dss, login: str, display: str) -> None:
     """What the user kind reads and imports: any login DSS holds comes back under its own address."""
     kind = kinds.get("user")

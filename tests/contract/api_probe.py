@@ -60,7 +60,8 @@ def _argument(name: str, scratch: str) -> Any:
     return "probe"
 
 
-def objects(client: DSSClient, project: DSSProject, automation: DSSClient | None = None) -> dict[str, Callable[[], Any]]:
+def objects(client: DSSClient, project: DSSProject,
+            automation: DSSClient | None = None) -> dict[str, Callable[[], Any]]:
     """A handle of each class of api_surface.CLASSES on the probe project (made lazily); instance objects are
     made once per node under fixed probe names; `automation`: a client of an automation node (its code envs)."""
 

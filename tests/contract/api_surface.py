@@ -12,9 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from dataikuapi import DSSClient
-from dataikuapi.dss.admin import (DSSAutomationCodeEnvSettings, DSSCodeEnv, DSSConnection,
-                                  DSSConnectionDetailsReadability, DSSConnectionSettings, DSSDesignCodeEnvSettings,
-                                  DSSGroup, DSSUser, DSSUserSettings)
+from dataikuapi.dss.admin import (
+    DSSAutomationCodeEnvSettings,
+    DSSCodeEnv,
+    DSSConnection,
+    DSSConnectionDetailsReadability,
+    DSSConnectionSettings,
+    DSSDesignCodeEnvSettings,
+    DSSGroup,
+    DSSUser,
+    DSSUserSettings,
+)
 from dataikuapi.dss.dataset import DSSDataset
 from dataikuapi.dss.flow import DSSFlowZone, DSSProjectFlow
 from dataikuapi.dss.future import DSSFuture

@@ -97,7 +97,7 @@ def test_an_aborted_build_never_gets_a_result(dss: DSSClient, env_name: str) -> 
     assert state["aborted"] is True and state["alive"] is False and not future.has_result()
     # The env is registered, its build never finished: it cannot be read, its log says why; it can be deleted.
     env = dss.get_code_env("PYTHON", env_name)
-    with pytest.raises(DataikuException, match="desc.json"):
+    with pytest.raises(DataikuException, match=r"desc\.json"):
         env.get_definition()
     assert "aborted" in env.get_log(env.list_logs()[-1]["name"])
 

@@ -24,6 +24,7 @@ from .errors import DssIacError
 from .plan.diff import FieldChange
 from .resources import KINDS, passthrough
 from .resources._shapes import Unwritable
+from .resources.address import Address
 from .resources.base import CONNECTION
 from .secrets import MASK
 
@@ -66,8 +67,8 @@ def resource_changes(edits: Sequence[Edit]) -> dict[str, dict[str, Any]]:
 def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address: str,
                changes: Sequence[FieldChange]) -> list[Edit]:
     """The YAML edits that make the configuration say what DSS has, for the drifted fields of `address`."""
-    kind, physical, *rest = address.split(".")
-    name = rest[0] if rest else None
+    parsed = Address.of(address)  # `user["jane.doe@corp.com"]` is one name, dots and all
+    kind, physical, name = parsed.kind, parsed.project, parsed.name
     if kind in KINDS and KINDS[kind].instance_level:
         raise AdoptError(f"{address} is declared in the instance file of environment {env_name} "
                          f"({env.instance or 'none yet'}): adopting instance resources is not supported; edit it "

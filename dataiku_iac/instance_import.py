@@ -20,7 +20,6 @@ from .dss.connect import read_with_retry
 from .errors import ConfigError
 from .importer import ImportResult, SecretRef, _dump, _record, _with_values
 from .resources import Address, Remote, registry
-from .resources.instance_base import INSTANCE_NAME
 from .secrets import is_secret_key
 
 if TYPE_CHECKING:
@@ -69,8 +68,8 @@ def _read_instance(client: Any) -> tuple[dict[Address, Remote], dict[str, Any], 
     for kind in registry.instance_kinds():
         for name in kind.list_all(client):
             label = f"{kind.name.replace('_', ' ')} '{name}'"
-            if not kind.single and not re.match(INSTANCE_NAME, name):
-                skipped.append(f"{label}: its name is not a valid key (letters, digits, `_` and `-`)")
+            if not kind.single and not re.match(kind.name_pattern, name):
+                skipped.append(f"{label}: its name is not a valid key ({kind.name_help})")
                 continue
             address = Address.instance(kind.name, name)
             remote = kind.read(client, address, None)

@@ -26,7 +26,7 @@ from .dss.connect import EMBEDDED, Connection, embedded_nodes, embedded_simulato
 from .errors import ApprovalError, ConfigError, ConfigErrors, SignOffError, StalePlanError
 from .plan.model import ActionType, Plan
 from .plan.planner import DEFAULT_PARALLELISM, make_plan
-from .resources import Address, EnvContext, build_desired
+from .resources import Address, EnvContext, build_desired, registry
 from .state.backends import open_store
 from .state.lease import Heartbeat, whoami
 from .state.model import State
@@ -457,7 +457,14 @@ class Workspace:
         return found
 
     def check_protected(self, plan: Plan, allow_delete: bool) -> None:
-        if allow_delete or not self.environment(plan.environment).protected:
+        if allow_delete:
+            return
+        kept = [a.address for a in plan.destructive
+                if getattr(registry.KINDS.get(a.kind), "delete_needs_allow", False)]
+        if kept:
+            raise ApprovalError(f"the plan deletes or replaces {len(kept)} user(s) ({brief(kept)}): a user is never "
+                                "deleted without --allow-delete; review it and pass --allow-delete")
+        if not self.environment(plan.environment).protected:
             return
         risky = [a.address for a in plan.destructive]
         if risky:

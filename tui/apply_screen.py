@@ -130,6 +130,9 @@ class ApplyScreen(IOScreen):
             if key not in table.rows:
                 table.add_row(Text("… running", "cyan"), e.action or "", e.address, "", key=key)
                 table.move_cursor(row=table.row_count - 1)
+        elif e.event is ProgressEventType.PROGRESS and key in table.rows:  # a long step (a code env's build)
+            count = f" ({e.detail_done}/{e.detail_total})" if e.detail_total else ""
+            table.update_cell(key, "detail", Text(f"{e.detail}{count}", "cyan"))
         elif e.event is ProgressEventType.END and e.status is not None:
             detail = e.error or ""
             if key not in table.rows:

@@ -1,5 +1,6 @@
-"""A `deploy: bundle` environment: `apply` never writes there, so instead of a plan review this screen says how
-projects reach it (promotion) and shows the promotion plan, read-only: `dss-iac promote` performs it."""
+"""A `deploy: bundle` environment: `apply` writes only its instance resources there, never its projects, so instead
+of a plan review this screen says how projects reach it (promotion) and shows the promotion plan, read-only:
+`dss-iac promote` performs it."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class PromotionScreen(EnvScreen):
 
     def _note(self) -> None:
         text = Text.assemble((self.env, "bold"), " receives projects by promotion (", ("deploy: bundle", "bold"),
-                             "): apply never writes to it.\n")
+                             "): apply writes only its instance resources (connections, code envs, groups, "
+                             "users, variables), never its projects.\n")
         if self.source is None:
             text.append("No environment of the workspace applies directly (deploy: direct) to promote from.", "red")
         else:

@@ -285,7 +285,7 @@ class Service:
         return self.ws.request_approval(plan)
 
     def is_bundle(self, env: str) -> bool:
-        """Projects reach `env` by promotion only (`deploy: bundle`): apply never writes there."""
+        """Projects reach `env` by promotion only (`deploy: bundle`): apply writes only its instance resources there."""
         spec = self.ws.config.spec.environments.get(env)
         return spec is not None and spec.deploy == "bundle"
 

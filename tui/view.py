@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from dataiku_iac import MASK, Action, ActionType, Plan, action_block, field_lines, is_secret_key, mask, set_path
+from dataiku_iac import (
+    MASK,
+    Action,
+    ActionType,
+    Address,
+    Plan,
+    action_block,
+    field_lines,
+    is_secret_key,
+    mask,
+    set_path,
+)
 from dataiku_iac import kinds as registry
 
 # The group of instance objects (connections, code envs, groups, users, global variables): they belong to no project.
@@ -45,6 +56,8 @@ class Entry:
 
     @property
     def name(self) -> str:
+        if self.project == "(instance)":  # one name, whatever it holds: `user["jane.doe@corp.com"]`
+            return str(Address.parse(self.action.address).name)
         parts = self.action.address.split(".", 2)
         return parts[2] if len(parts) == 3 else parts[1]
 
@@ -84,6 +97,9 @@ def excluded_count(items: Iterable[Entry]) -> int:
 
 def short_name(address: str) -> str:
     """`recipe.CHURN.clean` -> `recipe clean` (the tree groups by project already)."""
+    if address.endswith('"]'):  # an instance object's quoted name: `user["jane.doe@corp.com"]`
+        kind, _, name = address[:-2].partition('["')
+        return f"{kind} {name}"
     parts = address.split(".", 2)
     return f"{parts[0]} {parts[2]}" if len(parts) == 3 else address
 

@@ -18,6 +18,7 @@ from ..resources import KINDS, Address, Desired, Remote
 from ..resources.passthrough import is_passthrough
 from ..secrets import Sensitive, taint
 from ..state.model import ResourceState
+from ..step_progress import StepProgress, reporting
 from .recorder import StateRecorder
 
 
@@ -41,6 +42,7 @@ class StepStatus(StrEnum):
 class ProgressEventType(StrEnum):
     START = "start"  # before the first step
     BEGIN = "begin"  # a step starts
+    PROGRESS = "progress"  # a running step reports where it is (a code env's build, step by step)
     END = "end"  # a step ended (its status says how)
     FINISH = "finish"  # after the last one
 
@@ -103,6 +105,10 @@ class ProgressEvent:
     action: StepPhase | None = None
     status: StepStatus | None = None
     error: str | None = None
+    # PROGRESS: what the step does now (`installing pandas>=2.0`), and its parts done of its parts, when counted.
+    detail: str | None = None
+    detail_done: int | None = None
+    detail_total: int | None = None
 
 
 Progress = Callable[[ProgressEvent], None]
@@ -193,8 +199,14 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     def run(step: Step) -> StepResult:
         t0 = time.perf_counter()
         notify(ProgressEvent(ProgressEventType.BEGIN, total, len(finished), step.action.address, step.phase))
+
+        def tell(p: StepProgress) -> None:
+            notify(ProgressEvent(ProgressEventType.PROGRESS, total, len(finished), step.action.address, step.phase,
+                                 detail=p.detail, detail_done=p.done, detail_total=p.total))
+
         try:
-            _execute(step, conn, recorder, (fields or {}).get(step.action.address), step.id in retried)
+            with reporting(tell):
+                _execute(step, conn, recorder, (fields or {}).get(step.action.address), step.id in retried)
             return StepResult(step.action.address, step.phase, StepStatus.OK, seconds=time.perf_counter() - t0)
         except DssIacError as e:
             return StepResult(step.action.address, step.phase, StepStatus.FAILED, str(e), time.perf_counter() - t0)

@@ -78,11 +78,16 @@ class Console:
         answer = sys.stdin.readline()
         return answer.strip() == "yes"
 
+    def event(self, data: dict[str, Any]) -> None:
+        """One progress event as a line of JSON on stderr (`--json`: stdout keeps the one result document)."""
+        self.note(json.dumps({k: v for k, v in data.items() if v is not None}, default=str))
+
     @contextmanager
     def progress(self, description: str, total: int) -> Iterator[Any]:
-        """A rich progress bar on a terminal; nothing when piped. Yields `advance(text)`."""
+        """A rich progress bar on a terminal; nothing when piped. Yields `advance(text, steps=1)` (0 steps: only
+        says what runs now)."""
         if not self.interactive or total <= 0:
-            yield lambda text="": None
+            yield lambda text="", steps=1: None
             return
         from rich.console import Console as RichConsole
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -92,7 +97,7 @@ class Console:
                        console=RichConsole(file=self.stderr, no_color=not self.color), transient=True)
         with bar:
             task = bar.add_task(description, total=total, current="")
-            yield lambda text="": bar.update(task, advance=1, current=text)
+            yield lambda text="", steps=1: bar.update(task, advance=steps, current=redact(text))
 
     @contextmanager
     def status(self, text: str) -> Iterator[Any]:

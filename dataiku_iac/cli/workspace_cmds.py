@@ -13,7 +13,7 @@ from .arg_types import duration, positive_duration, positive_int
 from .console import Console
 
 if TYPE_CHECKING:
-    from ..apply.applier import ApplyResult
+    from ..apply.applier import ApplyResult, ProgressEvent
     from ..errors import ConfigError
     from ..plan.model import Plan
     from ..workspace import Workspace
@@ -291,13 +291,18 @@ def _govern_gate(ws: Workspace, plan: Plan, args: argparse.Namespace, console: C
 
 def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Console,
                verify_remote: bool = False) -> int:
-    from ..apply.applier import ProgressEvent, ProgressEventType
+    from ..apply.applier import ProgressEventType
 
     total = sum(2 if a.action.value == "replace" else 1 for a in plan.changes)
     with console.progress(f"Applying to {plan.environment}", total) as advance:
         def progress(e: ProgressEvent) -> None:
+            if args.json:
+                console.event(progress_json(e))
             if e.event is ProgressEventType.END:
                 advance(f"{e.address} {e.status}")
+            elif e.event is ProgressEventType.PROGRESS:  # a long step (a code env's build) says where it is
+                count = f" ({e.detail_done}/{e.detail_total})" if e.detail_total else ""
+                advance(f"{e.address}: {e.detail}{count}", 0)
 
         result = ws.apply(plan, progress=progress, parallelism=args.parallelism, allow_delete=args.allow_delete,
                           lock_timeout=args.lock_timeout, verify_remote=verify_remote)
@@ -308,6 +313,13 @@ def _run_apply(ws: Workspace, plan: Plan, args: argparse.Namespace, console: Con
     else:
         _summarise(result, console)
     return exit_codes.OK if result.ok else exit_codes.ERROR
+
+
+def progress_json(e: ProgressEvent) -> dict[str, Any]:
+    """An apply's progress event as `--json` prints it on stderr, one line each (keys without a value left out)."""
+    return {"event": str(e.event), "address": e.address, "action": str(e.action) if e.action else None,
+            "status": str(e.status) if e.status else None, "error": e.error, "done": e.done, "total": e.total,
+            "detail": e.detail, "detail_done": e.detail_done, "detail_total": e.detail_total}
 
 
 def _counts(result: ApplyResult) -> tuple[int, int, int]:

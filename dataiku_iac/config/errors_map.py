@@ -99,6 +99,17 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
+def _name_rule(err: dict[str, Any]) -> str:
+    """What a name may hold, said as the kind whose pattern it missed says it (user logins allow `.` and `@`)."""
+    from ..resources import registry
+
+    pattern = err.get("ctx", {}).get("pattern")
+    for kind in registry.instance_kinds():
+        if pattern is not None and kind.name_pattern == pattern:
+            return kind.name_help
+    return "letters, digits and underscores"
+
+
 def _message(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, tuple[str | int, ...], bool]:
     """The message, where it points, and whether it points at the key rather than the value."""
     loc = without_tags(root, err["loc"])
@@ -122,7 +133,7 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, tuple[str
         if kind == "string_too_long":
             return (f"name '{shorten(name)}' is {len(name)} characters long: at most {err['ctx']['max_length']}",
                     loc[:i], True)
-        return f"invalid name '{shorten(name)}': use only letters, digits and underscores", loc[:i], True
+        return f"invalid name '{shorten(name)}': use only {_name_rule(err)}", loc[:i], True
     msg = err["msg"]
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, "), loc, False

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..resources import registry
-from ..resources.instance_base import INSTANCE_NAME
 from ..secrets import is_secret_key
 from .envref import REF
 from .models import MAX_NAME_LENGTH
@@ -37,11 +36,11 @@ def _model(_version: int) -> type[InstanceFile]:
         if kind.single:
             fields[kind.section] = (kind.model, Field(default_factory=dict, description=kind.section_help))
         else:
-            name = Annotated[str, Field(pattern=INSTANCE_NAME, max_length=MAX_NAME_LENGTH)]
+            name = Annotated[str, Field(pattern=kind.name_pattern, max_length=MAX_NAME_LENGTH)]
             by_name: Any = dict  # a mapping type made at run time, from the kind's model
             fields[kind.section] = (by_name[name, kind.model],
                                     Field(default_factory=dict, description=f"{kind.section.replace('_', ' ')} by "
-                                          "name (letters, digits, `_` and `-`)"))
+                                          f"name ({kind.name_help})"))
     model: type[InstanceFile] = create_model("InstanceFile", __base__=InstanceFile, __doc__=InstanceFile.__doc__,
                                              **fields)
     return model

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..resources import registry
+from ..resources.address import kind_of
 
 
 def topo_order(nodes: Iterable[str], deps: Mapping[str, Iterable[str]]) -> list[str]:
     """Nodes ordered so that each comes after the dependencies it has among `nodes` (stable otherwise)."""
     # Deletes without recorded dependencies fall back to the kinds' graph order, reversed.
-    todo = sorted(set(nodes), key=lambda a: (registry.rank_of(a.split(".", 1)[0]), a))
+    todo = sorted(set(nodes), key=lambda a: (registry.rank_of(kind_of(a)), a))
     wanted = set(todo)
     done: set[str] = set()
     out: list[str] = []

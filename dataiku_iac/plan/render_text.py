@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._text import brief, printable
+from ..resources.address import label
 from .diff import FieldChange, is_item_list, item_changes
 from .model import Action, ActionType, Plan, Unmanaged
 
@@ -132,8 +133,7 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
 
 
 def _label(a: Action) -> str:
-    kind, _, rest = a.address.partition(".")
-    return f'{kind} "{rest}"'
+    return label(a.address)
 
 
 def action_block(a: Action, forced: frozenset[str] = frozenset()) -> list[str]:

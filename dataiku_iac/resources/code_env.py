@@ -4,18 +4,22 @@ Managed fields: language (python or r), python (the interpreter: "3.11"; None fo
 lines, compared as a set: order and repeats mean nothing to pip), usable_by_all.
 
 A change of packages saves the new spec and rebuilds the env (DSS's "update packages"); creating one waits for
-DSS's build (a long task) and a failed build is an apply error naming the env. language and python cannot change
+DSS's build (a long task) and a failed build is an apply error naming the env. Both builds are DSS futures,
+polled here so that their progress (the step DSS reports, and its count) reaches the apply's progress events; an
+aborted build is an apply error too. language and python cannot change
 in place: a change plans a replace. On an automation node the env is created AUTOMATION_SINGLE (one version, its
 spec in `currentVersion`), as DSS requires there.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import DSSApiError
+from ..step_progress import report
 from .base import CODE_ENV, Desired, ImportContext, Remote
 from .context import EnvContext
 from .instance_base import InstanceKind
@@ -132,8 +136,7 @@ class CodeEnvKind(InstanceKind):
             params["pythonInterpreter"] = _interpreter(f["python"])
         future = client.create_code_env(lang, name, "AUTOMATION_SINGLE" if automation else "DESIGN_MANAGED", params,
                                         wait=False)
-        result = future.wait_for_result()  # the build is a long task: DSS reports it as a future
-        _check_build(name, result)
+        _check_build(name, _wait_build(future, name))
         env = client.get_code_env(lang, name)
         raw = env.get_definition()  # a failed build shows here too: DSS cannot read the env's description
         if bool(raw.get("usableByAll", True)) != f["usable_by_all"]:
@@ -156,11 +159,12 @@ class CodeEnvKind(InstanceKind):
         settings.save()
         if changed:
             try:
-                env.update_packages()
+                future = env.update_packages(wait=False)
             except DataikuException:
                 raise
             except Exception as e:  # dataikuapi raises a bare Exception when the build reports errors
                 raise DSSApiError(f"building code env {name} failed: {e}") from None
+            _check_build(name, _wait_build(future, name))
 
     def delete(self, client: DSSClient, address: Address, remote_id: str) -> None:
         lang, name = remote_id.split("/", 1)
@@ -177,6 +181,40 @@ class CodeEnvKind(InstanceKind):
         if not fields["usable_by_all"]:
             out["usable_by_all"] = False
         return out
+
+
+# How often a running build is polled: soon at first (a small env builds in seconds), then every few seconds.
+FIRST_POLL, POLL_FACTOR, LONGEST_POLL = 0.05, 1.5, 3.0
+
+
+def _wait_build(future: Any, name: str) -> Any:
+    """A build's result, once DSS's future has one; each step DSS reports meanwhile is reported to the apply's
+    progress (`installing pandas>=2.0`, 2 of 4). An aborted build (alive, no result) is an error naming the env."""
+    state = future.state or {}
+    delay, last = FIRST_POLL, None
+    while not state.get("hasResult"):
+        if state.get("aborted") or state.get("alive") is False:
+            raise DSSApiError(f"building code env {name} was aborted in DSS before it finished")
+        shown = _step(state)
+        if shown is not None and shown != last:
+            report(*shown)
+            last = shown
+        time.sleep(delay)
+        delay = min(delay * POLL_FACTOR, LONGEST_POLL)
+        state = future.get_state()
+    return state.get("result")
+
+
+def _step(state: dict[str, Any]) -> tuple[str, int | None, int | None] | None:
+    """What a running future says it does: its innermost state's name, with the outermost's count when it has
+    one (DSS's `progress.states` is a stack: the task, then what it does now)."""
+    states = [s for s in (state.get("progress") or {}).get("states") or [] if isinstance(s, dict) and s.get("name")]
+    if not states:
+        return None
+    counted = next((s for s in states if isinstance(s.get("target"), int) and s["target"] > 0), None)
+    if counted is None:
+        return str(states[-1]["name"]), None, None
+    return str(states[-1]["name"]), int(counted.get("cur") or 0), int(counted["target"])
 
 
 def _check_build(name: str, result: Any) -> None:

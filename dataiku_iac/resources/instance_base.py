@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from ..config.loader import ProjectSource
     from .context import EnvContext
 
-# Names of instance objects: they are one segment of an address (`group.data_team`), so no dots, no spaces, no
-# path separators.
+# Names of instance objects: one plain segment of an address (`group.data_team`), so no dots, no spaces, no
+# path separators. A kind whose names DSS lets hold more (user logins) says so in `name_pattern`; such names are
+# addressed quoted (`user["jane.doe@corp.com"]`, see address.py).
 INSTANCE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_-]*$"
 
 
@@ -38,6 +39,11 @@ class InstanceKind(Kind):
     # name, and what the section holds (for the config reference).
     single: ClassVar[str | None] = None
     section_help: ClassVar[str] = ""
+    # What a name of this kind may be (a regular expression), and that said in words.
+    name_pattern: ClassVar[str] = INSTANCE_NAME
+    name_help: ClassVar[str] = "letters, digits, `_` and `-`"
+    # Whether deleting one needs --allow-delete in every environment, protected or not (users: a person's access).
+    delete_needs_allow: ClassVar[bool] = False
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         return []  # nothing of a project file: see `instance_desired`

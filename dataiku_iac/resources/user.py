@@ -16,11 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from .address import Address
 from .base import Desired, ImportContext, Remote
 from .context import EnvContext
-from .instance_base import INSTANCE_NAME, InstanceKind
+from .instance_base import InstanceKind
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
 
+# A DSS login: LDAP and SSO logins are often `jane.doe` or `jane.doe@corp.com`. Such a user is addressed quoted:
+# `user["jane.doe@corp.com"]` (address.py).
+LOGIN = r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$"
 PROFILES = ("DATA_SCIENTIST", "DATA_ANALYST", "DESIGNER", "ADVANCED_ANALYST", "PLATFORM_ADMIN", "EXPLORER", "READER",
             "AI_CONSUMER", "AI_ACCESS_USER", "GOVERNANCE_MANAGER", "TECHNICAL_ACCOUNT", "NONE")
 
@@ -47,6 +50,9 @@ class UserKind(InstanceKind):
     rank = -40  # after the groups it names
     adoptable = frozenset({"display_name", "email", "groups", "profile", "enabled"})
     template = {"display_name": "", "groups": []}
+    name_pattern = LOGIN
+    delete_needs_allow = True
+    name_help = "letters, digits, `_`, `-`, `.`, `@` and `+`: a login such as `jane.doe@corp.com`"
 
     def fields_of_entry(self, name: str, entry: Any, env: EnvContext) -> dict[str, Any]:
         fields = {"display_name": entry.display_name or name, "email": entry.email,
@@ -89,9 +95,7 @@ class UserKind(InstanceKind):
         client.get_user(remote_id).delete()
 
     def list_all(self, client: DSSClient) -> list[str]:
-        import re
-
-        return sorted(str(u["login"]) for u in client.list_users() if re.match(INSTANCE_NAME, str(u["login"])))
+        return sorted(str(u["login"]) for u in client.list_users())  # import skips, saying why, what is no key
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext | None) -> Any:
         out: dict[str, Any] = {}

@@ -60,8 +60,10 @@ def _argument(name: str, scratch: str) -> Any:
     return "probe"
 
 
-def objects(client: DSSClient, project: DSSProject) -> dict[str, Callable[[], Any]]:
-    """A handle of each class of api_surface.CLASSES on the probe project (made lazily)."""
+def objects(client: DSSClient, project: DSSProject,
+            automation: DSSClient | None = None) -> dict[str, Callable[[], Any]]:
+    """A handle of each class of api_surface.CLASSES on the probe project (made lazily); instance objects are
+    made once per node under fixed probe names; `automation`: a client of an automation node (its code envs)."""
 
     def dataset() -> Any:
         if not project.get_dataset("probe_ds").exists():
@@ -100,7 +102,42 @@ def objects(client: DSSClient, project: DSSProject) -> dict[str, Callable[[], An
         found = library.get_file("/python/probe.py")
         return found or library.get_folder("/python").add_file("probe.py")
 
+    def connection() -> Any:
+        if "probe_conn" not in client.list_connections_names("all"):
+            client.create_connection("probe_conn", "Filesystem", {"root": "/tmp/probe"})
+        return client.get_connection("probe_conn")
+
+    def code_env(on: DSSClient, mode: str) -> Any:
+        if "probe_env" not in [e["envName"] for e in on.list_code_envs()]:
+            on.create_code_env("PYTHON", "probe_env", mode)
+        return on.get_code_env("PYTHON", "probe_env")
+
+    def group() -> Any:
+        if "probe_group" not in [g["name"] for g in client.list_groups()]:
+            client.create_group("probe_group")
+        return client.get_group("probe_group")
+
+    def user() -> Any:
+        if "probe_user" not in [u["login"] for u in client.list_users()]:
+            client.create_user("probe_user", "probe-password")
+        return client.get_user("probe_user")
+
+    def automation_env_settings() -> Any:
+        if automation is None:
+            raise UnusableHandle("no automation node to probe its code envs on")
+        return code_env(automation, "AUTOMATION_SINGLE").get_settings()
+
     return {
+        "DSSClient": lambda: client,
+        "DSSConnection": connection,
+        "DSSConnectionSettings": lambda: connection().get_settings(),
+        "DSSConnectionDetailsReadability": lambda: connection().get_settings().details_readability,
+        "DSSCodeEnv": lambda: code_env(client, "DESIGN_MANAGED"),
+        "DSSDesignCodeEnvSettings": lambda: code_env(client, "DESIGN_MANAGED").get_settings(),
+        "DSSAutomationCodeEnvSettings": automation_env_settings,
+        "DSSGroup": group,
+        "DSSUser": user,
+        "DSSUserSettings": lambda: user().get_settings(),
         "DSSProject": lambda: project,
         "DSSDataset": dataset,
         "DSSManagedFolder": folder,

@@ -48,7 +48,7 @@ def unsupported_errors(keys: list[str]) -> tuple[dict[str, str], list[str]]:
         for key in keys:
             project_key = "PROBE_" + uuid.uuid4().hex[:8].upper()
             project = client.create_project(project_key, project_key, owner)
-            error = probe(objects(client, project), key, project_key)
+            error = probe(objects(client, project, sim.client("automation")), key, project_key)
             if error is None:
                 worked.append(key)
             else:

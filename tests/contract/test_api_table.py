@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dataikuapi import DSSClient
@@ -45,10 +46,10 @@ def test_docs_show_the_table() -> None:
 
 @pytest.mark.skipif(AGAINST_REAL_DSS, reason="the errors are the simulator's")
 @pytest.mark.parametrize("method", UNSUPPORTED)
-def test_not_supported_methods_fail_as_the_table_says(dss: DSSClient, method: str) -> None:
+def test_not_supported_methods_fail_as_the_table_says(dss: DSSClient, sim: Any, method: str) -> None:
     key = "PROBE_" + uuid.uuid4().hex[:8].upper()
     project = dss.create_project(key, key, dss.get_auth_info()["authIdentifier"])
     try:
-        assert probe(objects(dss, project), method, key) == TABLE[method]["unsupported"]
+        assert probe(objects(dss, project, sim.client("automation")), method, key) == TABLE[method]["unsupported"]
     finally:
         project.delete()

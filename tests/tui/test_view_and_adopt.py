@@ -34,6 +34,13 @@ def test_targets_leave_out_a_project_when_part_of_it_is_excluded() -> None:
     assert view.targets_for(full, {"project.B"}) == ["project.A", "dataset.A.x", "dataset.A.y"]
 
 
+def test_a_quoted_login_is_one_name_in_the_tree() -> None:
+    jane = view.Entry(Action('user["jane.doe@corp.com"]', "user", CREATE), True)
+    assert (jane.project, jane.name) == ("(instance)", "jane.doe@corp.com")
+    assert view.short_name('user["jane.doe@corp.com"]') == "user jane.doe@corp.com"
+    assert view.short_name("recipe.CHURN.clean") == "recipe clean"
+
+
 def test_entries_mark_excluded_and_pulled_in() -> None:
     full = _plan(Action("dataset.A.x", "dataset", CREATE), Action("dataset.A.y", "dataset", CREATE),
                  Action("recipe.A.r", "recipe", CREATE))

@@ -3,6 +3,11 @@
 Stored as `store.coll("codeEnvs")["<LANG>/<name>"] = {"definition", "buildFailed", "logs"}`, LANG being
 PYTHON or R (the path's language is case-insensitive; replies say PYTHON/R as DSS does).
 
+Builds (creation, package updates) asked with `wait=false` are futures that run in steps, one poll each, as
+DSS's report their progress while the build runs: creating the env, installing each requirement line, checking
+it; the packages are installed when the last step ends, and an abort leaves a created env unreadable (its build
+never finished) or an updated one with its previous packages.
+
 Failure knob (DSS_API.md §4): a package spec line starting with `fail-build` makes the build fail. At
 creation the env is registered and the call succeeds, but every later read answers
 500 `Not a file: /python/<name>/desc.json`; the cause is in the env's build logs. A later
@@ -18,7 +23,7 @@ from ..context import Ctx
 from ..errors import SimError, bad_request
 from ..routing import route
 from ._common import already_exists, copy_doc
-from .instance import future_reply
+from .instance import FINISHERS, future_reply, stepped_future_reply
 
 LANG_DIRS = {"PYTHON": "python", "R": "R"}
 DESIGN_MODES = ("DESIGN_MANAGED", "DESIGN_NON_MANAGED", "EXTERNAL_CONDA_NAMED")
@@ -88,9 +93,55 @@ def info_messages(errors: list[str]) -> dict[str, Any]:
             "maxSeverity": "ERROR" if msgs else None, "messages": msgs}
 
 
+def _result(lang: str, name: str, errors: list[str]) -> dict[str, Any]:
+    return {"envName": name, "envLang": lang, "messages": info_messages(errors)}
+
+
 def _reply(ctx: Ctx, lang: str, name: str, errors: list[str]) -> dict[str, Any]:
-    result = {"envName": name, "envLang": lang, "messages": info_messages(errors)}
+    result = _result(lang, name, errors)
     return result if ctx.req.bool_param("wait", True) else future_reply(ctx, result)
+
+
+def _build_reply(ctx: Ctx, rec: dict[str, Any], holders: list[dict[str, Any]], creating: bool) -> dict[str, Any]:
+    """Build now (wait=true), or as a future in steps whose last step builds (wait=false)."""
+    lang, name = rec["definition"]["envLang"], rec["definition"]["envName"]
+    args = {"lang": lang, "name": name, "creating": creating,
+            "versions": [h.get("versionId") for h in holders] if "versions" in rec["definition"] else None}
+    wait = ctx.req.bool_param("wait", True)
+    if wait or rec["definition"]["deploymentMode"] not in BUILT_MODES:
+        result = _finish_build(ctx, args, False)
+        return result if wait else future_reply(ctx, result)
+    lines = [line.strip() for h in holders for line in h.get("specPackageList", "").splitlines() if line.strip()]
+    steps = [*(["Creating the environment"] if creating else []), *(f"Installing {line}" for line in lines),
+             "Checking the environment"]
+    verb = "Creating" if creating else "Updating"
+    return stepped_future_reply(ctx, f"{verb} code env {name}", steps, "codeEnvBuild", args)
+
+
+def _finish_build(ctx: Ctx, args: dict[str, Any], aborted: bool) -> dict[str, Any]:
+    """The last step of a build future: install, or (aborted) leave the env as an interrupted build does."""
+    lang, name = args["lang"], args["name"]
+    rec = ctx.store.coll("codeEnvs").get(f"{lang}/{name}")
+    if rec is None:  # deleted while it was building
+        return _result(lang, name, [f"{lang} env {name} was deleted during its build"])
+    holders = _holders(rec["definition"])
+    if args["versions"] is not None:
+        holders = [h for h in holders if h.get("versionId") in args["versions"]]
+    if aborted:
+        now = ctx.now_ms()
+        rec["logs"].append({"name": f"build-{now}-{len(rec['logs'])}.log", "lastModified": now,
+                            "text": "Build aborted\n"})
+        rec["buildFailed"] = rec["buildFailed"] or args["creating"]
+        ctx.store.mark()
+        return _result(lang, name, ["aborted"])
+    errors = _build(ctx, rec, holders)
+    if args["creating"]:  # creation answers once the env is registered: a failed build only shows on later reads
+        rec["buildFailed"] = bool(errors)
+    ctx.store.mark()
+    return _result(lang, name, [] if args["creating"] else errors)
+
+
+FINISHERS["codeEnvBuild"] = _finish_build
 
 
 # -- building --------------------------------------------------------------------------------------
@@ -202,11 +253,9 @@ def create_code_env(ctx: Ctx, lang: str, name: str) -> dict[str, Any]:
         desc.update(holder.pop("desc"))
         defn.update(holder, actualPackageList="", actualCondaEnvironment="")
     rec: dict[str, Any] = {"definition": defn, "buildFailed": False, "logs": []}
-    # Creation returns once the env is registered: a failed build only shows on later reads.
-    rec["buildFailed"] = bool(_build(ctx, rec, _holders(defn)))
     envs[f"{lang}/{name}"] = rec
     ctx.store.mark()
-    return _reply(ctx, lang, name, [])
+    return _build_reply(ctx, rec, _holders(defn), creating=True)
 
 
 @route("GET", "/admin/code-envs/{lang}/{name}")
@@ -273,9 +322,8 @@ def update_packages(ctx: Ctx, lang: str, name: str) -> dict[str, Any]:
         holders = [h for h in holders if h.get("versionId") == version]
         if not holders:
             raise bad_request(f"Version {version} not found in {lang} env {name}")
-    errors = _build(ctx, rec, holders)
     ctx.store.mark()
-    return _reply(ctx, lang, name, errors)
+    return _build_reply(ctx, rec, holders, creating=False)
 
 
 @route("GET", "/admin/code-envs/{lang}/{name}/logs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ..context import Ctx, Node
@@ -75,6 +76,46 @@ def future_reply(ctx: Ctx, result: Any, *, node: Node | None = None) -> dict[str
     return {"jobId": job_id, "hasResult": False, "alive": True}
 
 
+# A task in steps (a code env's build): each poll answers "running" with the step it is at, as DSS's futures
+# report `progress.states` while they run (unverified: the shape of a state, {name, unit, target, cur, important},
+# is DSS's; the step names are the simulator's). After the last step its finisher does the work and gives the
+# result; an abort runs the finisher with aborted=True instead, to leave what an interrupted task leaves. The
+# store holds JSON only, so finishers are registered here by name.
+Finisher = Callable[[Ctx, dict[str, Any], bool], Any]
+FINISHERS: dict[str, Finisher] = {}
+
+
+def stepped_future_reply(ctx: Ctx, title: str, steps: list[str], finisher: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A future that runs `steps` one poll each, then `FINISHERS[finisher](ctx, args, False)` for its result."""
+    job_id = uuid.uuid4().hex[:16]
+    fut = {"result": None, "pollsLeft": 0, "aborted": False, "title": title, "steps": steps, "stepsDone": 0,
+           "finisher": finisher, "args": args, "startTime": ctx.now_ms()}
+    futures = ctx.store.coll("futures")
+    futures[job_id] = fut
+    for old in list(futures)[:-MAX_KEPT_FUTURES]:
+        del futures[old]
+    ctx.store.mark()
+    return _running(ctx, job_id, fut)
+
+
+def _running(ctx: Ctx, job_id: str, fut: dict[str, Any]) -> dict[str, Any]:
+    states: list[dict[str, Any]] = []
+    if "steps" in fut:
+        i, steps = fut["stepsDone"], fut["steps"]
+        states = [{"name": fut["title"], "unit": "NONE", "target": len(steps), "cur": i, "important": True},
+                  {"name": steps[i], "unit": "NONE", "target": -1, "cur": 0, "important": False}]
+    reply: dict[str, Any] = {"jobId": job_id, "hasResult": False, "alive": True, "aborted": False,
+                             "progress": {"states": states}}
+    if "startTime" in fut:
+        reply.update(jobDisplayName=fut["title"], startTime=fut["startTime"],
+                     runningTime=ctx.now_ms() - fut["startTime"])
+    return reply
+
+
+def _in_steps(fut: dict[str, Any]) -> bool:
+    return "steps" in fut and fut["stepsDone"] < len(fut["steps"])
+
+
 @route("GET", "/futures/{job_id}", nodes=ALL_NODES)
 def get_future(ctx: Ctx, job_id: str) -> dict[str, Any]:
     futures = ctx.store.coll("futures")
@@ -86,7 +127,15 @@ def get_future(ctx: Ctx, job_id: str) -> dict[str, Any]:
     if fut["pollsLeft"] > 0:
         fut["pollsLeft"] -= 1
         ctx.store.mark()
-        return {"jobId": job_id, "hasResult": False, "alive": True, "progress": {"states": []}}
+        return _running(ctx, job_id, fut) if "steps" in fut else {"jobId": job_id, "hasResult": False,
+                                                                   "alive": True, "progress": {"states": []}}
+    if _in_steps(fut):
+        fut["stepsDone"] += 1
+        if fut["stepsDone"] < len(fut["steps"]):
+            ctx.store.mark()
+            return _running(ctx, job_id, fut)
+        fut["result"] = FINISHERS[fut["finisher"]](ctx, fut["args"], False)
+        ctx.store.mark()
     peek = ctx.req.bool_param("peek")
     reply: dict[str, Any] = {"jobId": job_id, "hasResult": True, "alive": False}
     if not peek:
@@ -99,6 +148,8 @@ def abort_future(ctx: Ctx, job_id: str) -> dict[str, Any]:
     fut = ctx.store.coll("futures").get(job_id)
     if fut is None:
         raise ctx.not_found(f"Future {job_id} not found")
+    if _in_steps(fut) and not fut["aborted"]:
+        FINISHERS[fut["finisher"]](ctx, fut["args"], True)
     fut["aborted"] = True
     ctx.store.mark()
     return {}
@@ -106,7 +157,8 @@ def abort_future(ctx: Ctx, job_id: str) -> dict[str, Any]:
 
 @route("GET", "/futures/", nodes=ALL_NODES)
 def list_futures(ctx: Ctx) -> list[dict[str, Any]]:
-    return [{"jobId": k, "hasResult": v["pollsLeft"] <= 0} for k, v in ctx.store.coll("futures").items()]
+    return [{"jobId": k, "hasResult": v["pollsLeft"] <= 0 and not _in_steps(v)}
+            for k, v in ctx.store.coll("futures").items()]
 
 
 def seed(node: Node) -> None:

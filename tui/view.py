@@ -64,7 +64,8 @@ class Entry:
 
 def is_instance(address: str) -> bool:
     """Whether the address is an instance object's (`connection.pg_prod`) rather than a project's."""
-    kind = registry.KINDS.get(address.split(".", 1)[0])
+    # The kind ends at the first dot, or at the bracket of a quoted name (`user["jane.doe@corp.com"]`).
+    kind = registry.KINDS.get(address.split("[", 1)[0].split(".", 1)[0])
     return kind is not None and kind.instance_level
 
 

@@ -132,7 +132,7 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
 
 
 def _label(a: Action) -> str:
-    kind, _, rest = a.address.partition(".")
+    kind, _, rest = str(a.address).partition(".")
     return f'{kind} "{rest}"'
 
 
@@ -221,7 +221,7 @@ def unmanaged_section(objects: Sequence[Unmanaged]) -> list[str]:
 
 
 def _recorded_note(plan: Plan) -> list[str]:
-    found = [a.address for a in plan.to_record]
+    found = [str(a.address) for a in plan.to_record]
     if not found:
         return []
     return [f"{len(found)} resource(s) already in DSS as configured but not in state ({brief(found)}): "

@@ -251,8 +251,11 @@ class Plan:
         """What the plan would do, as reviewed: its actions (field changes, values to write, sensitive ones sealed),
         what it read in DSS, its environment and targets; not when it was made. An approval is bound to it: a plan
         that differs in any of these needs a new one."""
+        # The reason code says what the reason says: left out, so that sign-offs given before codes still hold.
+        actions = [{k: v for k, v in a.to_dict(self.fingerprints).items() if k != "reason_code"}
+                   for a in self.actions]
         body = {"environment": self.environment, "destroy": self.destroy, "targets": list(self.targets),
-                "remote": self.remote_fingerprint, "actions": [a.to_dict(self.fingerprints) for a in self.actions]}
+                "remote": self.remote_fingerprint, "actions": actions}
         text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dataiku_iac import Action, ActionReason, ActionType, Address, StepPhase, StepStatus
+from dataiku_iac import Action, ActionReason, ActionType, Address, Plan, StepPhase, StepStatus
 from dataiku_iac.apply.applier import StepResult
 
 
@@ -55,3 +55,13 @@ def test_addresses_are_typed_in_memory_and_text_in_json() -> None:
     assert action.depends_on == (Address("project", "CHURN"), Address("dataset", "CHURN", "raw"))
     again = action.to_dict()
     assert {k: again[k] for k in saved} == saved
+
+
+def test_a_sign_off_given_before_reason_codes_still_holds() -> None:
+    # Approvals are bound to the plan's fingerprint: the code adds nothing the reason does not say, so it is left out.
+    def plan(code: ActionReason) -> Plan:
+        action = Action(Address.parse("dataset.CHURN.x"), "dataset", ActionType.UPDATE, "config changed",
+                        reason_code=code)
+        return Plan("dev", (action,), "digest", None, 0, "fp", "now")
+
+    assert plan(ActionReason.CONFIG_CHANGED).fingerprint == plan(ActionReason.UNKNOWN).fingerprint

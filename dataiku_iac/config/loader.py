@@ -422,6 +422,3 @@ def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
         except OSError as e:
             errors.append(source.error(f"cannot read {what} '{rel}': {e.strerror}", loc))
     return code, errors
-
-
-

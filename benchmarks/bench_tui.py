@@ -106,8 +106,9 @@ def record_as_applied(root: Path, plan: Plan) -> None:
     with Workspace.load(root) as ws:
         state = State("bench")
         for a in plan.changes:
-            state.resources[a.address] = ResourceState(a.kind, a.remote_id or a.address.rsplit(".", 1)[-1],
-                                                       dict(a.fields or {}), list(a.depends_on))
+            key = str(a.address)
+            state.resources[key] = ResourceState(a.kind, a.remote_id or key.rsplit(".", 1)[-1],
+                                                 dict(a.fields or {}), [str(d) for d in a.depends_on])
         state.stamp("bench")
         ws.state_store("bench").commit(state, "apply", Changes(added=len(plan.changes)))
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     )
     from .govern import Approval, Gate
     from .plan.diff import FieldChange
-    from .plan.model import Action, ActionType, Plan, Unmanaged
+    from .plan.model import Action, ActionReason, ActionType, Plan, Unmanaged
     from .plan.render_html import drift_html, error_html, plan_html
     from .plan.render_text import action_block, field_lines, fmt
     from .resources import KINDS, Address, Kind
@@ -64,6 +64,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "WorkspaceConfig": (".config.loader", "WorkspaceConfig"),
     "Plan": (".plan.model", "Plan"),
     "Action": (".plan.model", "Action"),
+    "ActionReason": (".plan.model", "ActionReason"),
     "ActionType": (".plan.model", "ActionType"),
     "Unmanaged": (".plan.model", "Unmanaged"),
     "FieldChange": (".plan.diff", "FieldChange"),
@@ -133,6 +134,7 @@ __all__ = [
     "KINDS",
     "MASK",
     "Action",
+    "ActionReason",
     "ActionType",
     "Address",
     "AdoptEdit",

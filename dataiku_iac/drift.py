@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .plan.diff import FieldChange
-from .plan.model import ActionType, Plan, Unmanaged
+from .plan.model import ActionReason, Plan, Unmanaged
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,8 @@ class DriftReport:
     def from_plan(cls, plan: Plan) -> DriftReport:
         items = []
         for a in plan.actions:
-            gone = (a.action is ActionType.CREATE and a.reason == "deleted outside dss-iac") or (
-                a.action is ActionType.DELETE and a.reason.startswith("already gone"))
-            if gone:
-                items.append(DriftItem(a.address, a.kind, "deleted"))
+            if a.reason_code in (ActionReason.DELETED_OUTSIDE, ActionReason.ALREADY_GONE):
+                items.append(DriftItem(str(a.address), a.kind, "deleted"))
             elif a.drift:
-                items.append(DriftItem(a.address, a.kind, "changed", a.drift))
+                items.append(DriftItem(str(a.address), a.kind, "changed", a.drift))
         return cls(plan.environment, tuple(items), len(plan.actions), plan.unmanaged)

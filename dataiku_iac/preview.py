@@ -106,7 +106,7 @@ def check_plan(plan: Plan, preview: Preview, keys: Iterable[str]) -> None:
     """Refuse a preview's plan that would touch anything but the preview's own projects (a state edited by hand, a
     key that moved): previews never touch the real projects."""
     allowed = set(keys)
-    outside = sorted({a.address for a in plan.changes if a.address.split(".")[1] not in allowed})
+    outside = sorted({str(a.address) for a in plan.changes if a.address.project not in allowed})
     if outside:
         raise DssIacError(f"refusing to apply preview {preview.name} of {preview.environment}: it would change "
                           f"{', '.join(outside[:5])}, outside its projects ({', '.join(sorted(allowed))})")

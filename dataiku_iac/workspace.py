@@ -362,7 +362,7 @@ class Workspace:
         refused at plan time, naming them."""
         from .resources.instance_base import check_instance_deletes
 
-        risky = [a for a in plan.destructive if Address.parse(a.address).in_instance]
+        risky = [a for a in plan.destructive if a.address.in_instance]
         if risky:
             state = self.state(plan.environment)
             managed = {a.project for a in desired if not a.in_instance}
@@ -390,7 +390,7 @@ class Workspace:
         DSS and refuses the plan if any object it read has changed since. `approved`: the caller checked the
         sign-off that covers the plan (promote: the bundle's, for the instance changes the promotion lists)."""
         env = plan.environment
-        if self.environment(env).deploy == "bundle" and any(not Address.parse(a.address).in_instance
+        if self.environment(env).deploy == "bundle" and any(not a.address.in_instance
                                                             for a in plan.changes):
             raise ApprovalError(f"environment {env} receives projects by bundle: deploy with `dss-iac promote --to "
                                 f"{env}`, not apply (apply writes only its instance resources there)")
@@ -459,14 +459,14 @@ class Workspace:
     def check_protected(self, plan: Plan, allow_delete: bool) -> None:
         if allow_delete:
             return
-        kept = [a.address for a in plan.destructive
+        kept = [str(a.address) for a in plan.destructive
                 if getattr(registry.KINDS.get(a.kind), "delete_needs_allow", False)]
         if kept:
             raise ApprovalError(f"the plan deletes or replaces {len(kept)} user(s) ({brief(kept)}): a user is never "
                                 "deleted without --allow-delete; review it and pass --allow-delete")
         if not self.environment(plan.environment).protected:
             return
-        risky = [a.address for a in plan.destructive]
+        risky = [str(a.address) for a in plan.destructive]
         if risky:
             raise ApprovalError(f"environment {plan.environment} is protected and the plan deletes or replaces "
                                 f"{len(risky)} resource(s) ({brief(risky)}); review it and pass --allow-delete")
@@ -475,7 +475,7 @@ class Workspace:
                       fields: Mapping[str, Mapping[str, Any]]) -> None:
         from .plan.planner import fingerprint, refresh
 
-        addresses = [Address.parse(a.address) for a in plan.actions]
+        addresses = [a.address for a in plan.actions]
         now = fingerprint(refresh(self.connection(plan.environment), addresses, state, parallelism, fields), state,
                           fields)
         if now != plan.remote_fingerprint:
@@ -656,7 +656,8 @@ class Workspace:
 
 def _writes(plan: Plan) -> set[str]:
     """The addresses a plan creates or updates in DSS: what must find its connections and code envs there."""
-    return {a.address for a in plan.changes if a.action in (ActionType.CREATE, ActionType.UPDATE, ActionType.REPLACE)}
+    writes = (ActionType.CREATE, ActionType.UPDATE, ActionType.REPLACE)
+    return {str(a.address) for a in plan.changes if a.action in writes}
 
 
 def env_context(config: WorkspaceConfig, name: str, environ: Mapping[str, str] | None = None) -> EnvContext:
@@ -688,6 +689,7 @@ def _check_same_values(plan: Plan, fields: dict[str, dict[str, Any]], state: Sta
     Sensitive values are compared by their fingerprints under the state's key, as the plan saved them."""
     scrub = state.fingerprints.scrub
     for a in plan.actions:
-        if a.fields is not None and a.address in fields and scrub(dict(a.fields)) != scrub(fields[a.address]):
+        key = str(a.address)
+        if a.fields is not None and key in fields and scrub(dict(a.fields)) != scrub(fields[key]):
             raise StalePlanError(f"the plan is stale: {a.address} resolves to other values than when the plan was "
                                  "made (an environment variable changed?); plan again")

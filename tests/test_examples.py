@@ -141,7 +141,7 @@ def test_example_applies_on_the_embedded_dss_and_then_has_nothing_to_change(root
     shutil.copytree(root, workspace)
     with Workspace.load(workspace) as ws:
         plan = ws.plan("dev")
-        created = {a.address for a in plan.changes if a.symbol == "+"}
+        created = {str(a.address) for a in plan.changes if a.symbol == "+"}
         config = ws.config
         for key, source in config.projects.items():
             assert f"project.{key}" in created
@@ -151,7 +151,7 @@ def test_example_applies_on_the_embedded_dss_and_then_has_nothing_to_change(root
             assert {f"recipe.{key}.{n}" for n in kept or {}} <= created
         result = ws.apply(plan)
         assert result.ok, [(r.address, r.error) for r in result.results if r.status != "ok"]
-        assert [(a.symbol, a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []
+        assert [(a.symbol, str(a.address)) for a in ws.plan("dev").changes if a.symbol != " "] == []
 
 
 PLATFORM = EXAMPLES / "platform"
@@ -172,7 +172,7 @@ def test_platform_declares_a_realistic_instance_and_applies_cleanly(tmp_path: Pa
     assert len(spec.groups) == 4 and len(spec.users) >= 2
     with Workspace.load(root) as ws:
         plan = ws.plan("dev")
-        order = [a.address for a in plan.actions]
+        order = [str(a.address) for a in plan.actions]
         assert order.index("connection.pg_warehouse") < order.index("dataset.SALES.orders")
         assert ws.apply(plan).ok
         assert not ws.plan("dev").has_changes

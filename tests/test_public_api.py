@@ -43,3 +43,10 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
             "or m in ('pydantic', 'dataikuapi', 'ruamel.yaml')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_action_reasons_are_public_with_stable_codes() -> None:
+    # Scripts reading `plan --json` match on these codes: they are part of the API, like the names.
+    assert dataiku_iac.ActionReason.CANNOT_UPDATE == "cannot_update"
+    assert dataiku_iac.ActionReason("removed_from_config").text() == "removed from the config"
+    assert dataiku_iac.Action.__dataclass_fields__["reason_code"].default is dataiku_iac.ActionReason.UNKNOWN

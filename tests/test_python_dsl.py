@@ -184,14 +184,14 @@ def test_python_file_replacing_the_yaml_one_plans_nothing_after_apply(
     (tmp_path / "projects" / "churn.yaml").unlink()
     ws = make_workspace(files={"projects/churn.py": CHURN_MODELS}, workspace_yaml=WS_PY)
     assert ws.config.projects["CHURN"].file.shown == "projects/churn.py"
-    assert [a.address for a in ws.plan("dev").changes if a.symbol != " "] == []
+    assert [str(a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []
 
 
 def test_python_project_applies_and_then_plans_nothing(make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace(files={"projects/churn.py": CHURN_MODELS, **CODE}, workspace_yaml=WS_PY)
     apply_ok(ws)
     ws = make_workspace()
-    assert [a.address for a in ws.plan("dev").changes if a.symbol != " "] == []
+    assert [str(a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []
 
 
 def test_a_loop_generates_datasets_and_recipes(tmp_path: Path) -> None:
@@ -237,7 +237,7 @@ def test_yaml_and_python_projects_mix_in_one_workspace(make_workspace: Callable[
         "CHURN": "projects/churn.yaml", "SCORING": "projects/scoring.py"}
     assert ws.config.projects["SCORING"].code == {"score": "print('score')\n"}
     apply_ok(ws)
-    assert [a.address for a in ws.plan("dev").changes if a.symbol != " "] == []
+    assert [str(a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []
 
 
 def test_only_globs_ending_in_py_run_python_files(tmp_path: Path) -> None:
@@ -506,7 +506,7 @@ def test_python_example_loops_over_regions_and_applies_cleanly(tmp_path: Path) -
             source.spec.datasets)
         assert source.code["union_orders"] == (EXAMPLE / "recipes" / "union_orders.py").read_text(encoding="utf-8")
         plan = ws.plan("dev")
-        created = {a.address for a in plan.changes if a.symbol == "+"}
+        created = {str(a.address) for a in plan.changes if a.symbol == "+"}
         assert "project.SALES" in created and {f"dataset.SALES.{n}" for n in source.spec.datasets} <= created
         apply_ok(ws)
-        assert [a.address for a in ws.plan("dev").changes if a.symbol != " "] == []
+        assert [str(a.address) for a in ws.plan("dev").changes if a.symbol != " "] == []

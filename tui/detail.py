@@ -23,10 +23,11 @@ class DetailScreen(EnvScreen):
 
     def compose(self) -> ComposeResult:
         a = self.action
-        head = Text.assemble(("Resource", "bold"), f" · {self.env} · ", (a.address, "bold"), "  ",
+        address = str(a.address)
+        head = Text.assemble(("Resource", "bold"), f" · {self.env} · ", (address, "bold"), "  ",
                              (f"{a.symbol.strip() or '='} {a.action.value}", view.SYMBOL_STYLE[a.symbol]),
                              f" ({a.reason})" if a.reason else "")
-        where = self.dss_app.service.source_of(self.env, a.address)
+        where = self.dss_app.service.source_of(self.env, address)
         if where:
             head.append(f"\ndeclared in {where}", "dim")
         yield Static(head, id="title", classes="title")
@@ -35,7 +36,7 @@ class DetailScreen(EnvScreen):
                 yield Static(Text("Desired (configuration, YAML)", "bold"))
                 yield Static(Syntax(self.desired_text, "yaml", theme="ansi_dark", background_color="default",
                                     word_wrap=True))
-                flow = self.dss_app.service.flow_lines(self.env, a.address) if a.kind == "project" else []
+                flow = self.dss_app.service.flow_lines(self.env, address) if a.kind == "project" else []
                 if flow:
                     yield Static(Text("\n".join(flow)), id="project-flow")
             with VerticalScroll(classes="detail-pane"):

@@ -104,7 +104,7 @@ class DriftScreen(EnvScreen):
     def action_for(self, address: str) -> Action | None:
         if self.plan is None:
             return None
-        return next((a for a in self.plan.actions if a.address == address), None)
+        return next((a for a in self.plan.actions if str(a.address) == address), None)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "drift-list":

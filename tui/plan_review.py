@@ -232,7 +232,7 @@ class PlanReviewScreen(EnvScreen):
         if self.full is None:
             return []
         if self.pending:
-            return [Entry(a, a.address not in self.excluded) for a in self.full.changes]
+            return [Entry(a, str(a.address) not in self.excluded) for a in self.full.changes]
         if self.plan is None:  # everything excluded
             return [Entry(a, False) for a in self.full.changes]
         return view.entries(self.full, self.plan if self.excluded else None, self.excluded)
@@ -448,7 +448,7 @@ class PlanReviewScreen(EnvScreen):
             why = self.gate.summary() if self.gate is not None else "its status is being read"
             self.notify(f"Govern has not approved this plan: {why}", severity="error")
             return
-        risky = [a.address for a in plan.destructive]
+        risky = [str(a.address) for a in plan.destructive]
         try:
             protected = self.dss_app.service.ws.environment(self.env).protected
         except Exception:  # the environment no longer resolves: the apply will say why

@@ -47,19 +47,16 @@ class Entry:
 
     @property
     def address(self) -> str:
-        return self.action.address
+        return str(self.action.address)
 
     @property
     def project(self) -> str:
         """The project the change belongs to; instance resources (connections, groups...) group as `(instance)`."""
-        return group_of(self.action.address)
+        return INSTANCE if self.action.address.in_instance else self.action.address.project
 
     @property
     def name(self) -> str:
-        if self.project == "(instance)":  # one name, whatever it holds: `user["jane.doe@corp.com"]`
-            return str(Address.parse(self.action.address).name)
-        parts = self.action.address.split(".", 2)
-        return parts[2] if len(parts) == 3 else parts[1]
+        return self.action.address.name or self.action.address.project
 
 
 def is_instance(address: str) -> bool:
@@ -78,16 +75,16 @@ def entries(full: Plan, current: Plan | None, excluded: set[str]) -> list[Entry]
     """Every change of the untargeted plan, marked as in or out of the reviewed (targeted) plan."""
     if current is None or current is full:
         return [Entry(a, True) for a in full.changes]
-    now = {a.address: a for a in current.changes}
+    now = {str(a.address): a for a in current.changes}
     needs: dict[str, list[str]] = {}
     for a in current.actions:
-        for dep in a.depends_on:
-            if dep in excluded and dep in now and dep != a.address:
-                needs.setdefault(dep, []).append(a.address)
-    out = [Entry(now.get(a.address, a), a.address in now, a.address in now and a.address in excluded,
-                 tuple(needs.get(a.address, ()))) for a in full.changes]
-    seen = {a.address for a in full.changes}
-    out += [Entry(a, True) for a in current.changes if a.address not in seen]
+        for dep in map(str, a.depends_on):
+            if dep in excluded and dep in now and dep != str(a.address):
+                needs.setdefault(dep, []).append(str(a.address))
+    out = [Entry(now.get(e, a), e in now, e in now and e in excluded, tuple(needs.get(e, ())))
+           for a, e in ((a, str(a.address)) for a in full.changes)]
+    seen = {str(a.address) for a in full.changes}
+    out += [Entry(a, True) for a in current.changes if str(a.address) not in seen]
     return out
 
 
@@ -108,11 +105,11 @@ def short_name(address: str) -> str:
 def plan_differences(old: Plan, new: Plan) -> list[str]:
     """The resources whose planned action, field changes or drift differ between two plans of one environment."""
     def shape(plan: Plan) -> dict[str, tuple[object, ...]]:
-        return {a.address: (a.action, a.changes, a.drift, a.record_only) for a in plan.actions
+        return {str(a.address): (a.action, a.changes, a.drift, a.record_only) for a in plan.actions
                 if a.action is not ActionType.NOOP or a.drift or a.record_only}
 
     before, after = shape(old), shape(new)
-    order = [a.address for a in new.actions] + [a.address for a in old.actions]
+    order = [str(a.address) for a in new.actions] + [str(a.address) for a in old.actions]
     return [a for a in dict.fromkeys(order) if before.get(a) != after.get(a)]
 
 
@@ -122,9 +119,9 @@ def targets_for(full: Plan, excluded: set[str]) -> list[str]:
     A `project.KEY` target selects the whole project, so it is left out when anything of that project is
     excluded: the project's own change still comes along as a dependency of what stays included.
     """
-    keep = [a.address for a in full.changes if a.address not in excluded]
-    partial = {e.split(".")[1] for e in excluded}
-    return [t for t in keep if not (t.startswith("project.") and t.split(".")[1] in partial)]
+    keep = [a.address for a in full.changes if str(a.address) not in excluded]
+    partial = {Address.parse(e).project for e in excluded}
+    return [str(t) for t in keep if not (t.kind == "project" and t.project in partial)]
 
 
 def grouped(items: Iterable[Entry]) -> dict[str, dict[str, list[Entry]]]:

@@ -149,14 +149,14 @@ def _steps(plan: Plan, state_depends: Mapping[str, list[str]] | None = None) -> 
             after[sid].add(follows[sid])
         else:
             for other_sid, other in steps.items():  # dependents go before what they depend on
-                recorded = (state_depends or {}).get(other.action.address, [])
+                recorded = (state_depends or {}).get(str(other.action.address), [])
                 if other.phase in REMOVALS and follows.get(other_sid) != sid and \
-                        (addr in other.action.depends_on or addr in recorded):
+                        (addr in other.action.depends_on or str(addr) in recorded):
                     after[sid].add(other_sid)
     return list(steps.values()), after
 
 
-def _following_project_deletes(steps: Mapping[str, Step], removals: Mapping[str, str]) -> dict[str, str]:
+def _following_project_deletes(steps: Mapping[str, Step], removals: Mapping[Address, str]) -> dict[str, str]:
     """Forget steps of objects deleted with their project -> that project's delete step.
 
     DSS deletes a project's contents with it, so they leave the state only once DSS confirmed the project
@@ -167,7 +167,7 @@ def _following_project_deletes(steps: Mapping[str, Step], removals: Mapping[str,
     for sid, s in steps.items():
         if s.phase is not StepPhase.FORGET or s.action.kind == "project" or s.action.forgotten_only:
             continue
-        project = removals.get(f"project.{Address.parse(s.action.address).project}")
+        project = removals.get(Address("project", s.action.address.project))
         if project is not None and steps[project].phase is StepPhase.DELETE:
             out[sid] = project
     return out
@@ -187,10 +187,11 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
     for a in plan.to_record:  # facts about DSS already: only state to write, no call to make
         if a.remote_id is None:  # a plan built in code (a loaded one is refused without it)
             raise PlanError(f"{a.address}: nothing to record without the id DSS holds it under")
-        found = (fields or {}).get(a.address, a.fields or {})
-        recorder.put(a.address, ResourceState(a.kind, a.remote_id, recorder.fingerprints.scrub(dict(found)),
-                                                 list(a.depends_on)), StepPhase.RECORD)
-        result.results.append(StepResult(a.address, StepPhase.RECORD, StepStatus.OK))
+        key = str(a.address)
+        found = (fields or {}).get(key, a.fields or {})
+        recorder.put(key, ResourceState(a.kind, a.remote_id, recorder.fingerprints.scrub(dict(found)),
+                                        [str(d) for d in a.depends_on]), StepPhase.RECORD)
+        result.results.append(StepResult(key, StepPhase.RECORD, StepStatus.OK))
     by_id = {s.id: s for s in steps}
     waiting = {sid: set(deps) for sid, deps in after.items()}
     finished: dict[str, StepStatus] = {}
@@ -198,20 +199,21 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
 
     def run(step: Step) -> StepResult:
         t0 = time.perf_counter()
-        notify(ProgressEvent(ProgressEventType.BEGIN, total, len(finished), step.action.address, step.phase))
+        key = str(step.action.address)
+        notify(ProgressEvent(ProgressEventType.BEGIN, total, len(finished), key, step.phase))
 
         def tell(p: StepProgress) -> None:
-            notify(ProgressEvent(ProgressEventType.PROGRESS, total, len(finished), step.action.address, step.phase,
+            notify(ProgressEvent(ProgressEventType.PROGRESS, total, len(finished), key, step.phase,
                                  detail=p.detail, detail_done=p.done, detail_total=p.total))
 
         try:
             with reporting(tell):
-                _execute(step, conn, recorder, (fields or {}).get(step.action.address), step.id in retried)
-            return StepResult(step.action.address, step.phase, StepStatus.OK, seconds=time.perf_counter() - t0)
+                _execute(step, conn, recorder, (fields or {}).get(key), step.id in retried)
+            return StepResult(key, step.phase, StepStatus.OK, seconds=time.perf_counter() - t0)
         except DssIacError as e:
-            return StepResult(step.action.address, step.phase, StepStatus.FAILED, str(e), time.perf_counter() - t0)
+            return StepResult(key, step.phase, StepStatus.FAILED, str(e), time.perf_counter() - t0)
         except Exception as e:  # a kind's bug must not lose the state of what already succeeded
-            return StepResult(step.action.address, step.phase, StepStatus.FAILED, f"{type(e).__name__}: {e}",
+            return StepResult(key, step.phase, StepStatus.FAILED, f"{type(e).__name__}: {e}",
                               time.perf_counter() - t0)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
@@ -240,7 +242,7 @@ def apply_plan(plan: Plan, conn: Connection, recorder: StateRecorder, *, paralle
                         # A forget waits only for removals: what it would drop from state is still in DSS.
                         why = (f"kept in state: {res.address} was not deleted" if skip.phase is StepPhase.FORGET
                                else f"not run: {res.address} {res.status}")
-                        settle(other, StepResult(skip.action.address, skip.phase, StepStatus.SKIPPED, why))
+                        settle(other, StepResult(str(skip.action.address), skip.phase, StepStatus.SKIPPED, why))
 
         # A step DSS refused gets one more try once nothing else can run: rewiring a flow can refuse a
         # step only because of the order (a recipe that would briefly make a cycle until another recipe
@@ -275,19 +277,19 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
              fresh_fields: Mapping[str, Any] | None = None, retry: bool = False) -> None:
     """Run one step. `retry`: an earlier attempt at it failed, and may have reached DSS all the same."""
     a = step.action
-    address = Address.parse(a.address)
+    address, key = a.address, str(a.address)
     kind = KINDS[a.kind]
     if step.phase is StepPhase.FORGET:
-        recorder.forget(a.address, StepPhase.FORGET)
+        recorder.forget(key, StepPhase.FORGET)
         return
-    deps = list(a.depends_on)
+    deps = [str(d) for d in a.depends_on]
     if step.phase is StepPhase.DELETE:
-        recorder.intent(a.address, a.kind, StepPhase.DELETE, a.remote_id, deps)
+        recorder.intent(key, a.kind, StepPhase.DELETE, a.remote_id, deps)
         if a.remote_id is not None:
             _delete(kind, conn, address, a.remote_id)
-        recorder.forget(a.address, StepPhase.DELETE)
+        recorder.forget(key, StepPhase.DELETE)
         return
-    desired = Desired(address, dict(fresh_fields or a.fields or {}), tuple(Address.parse(d) for d in a.depends_on),
+    desired = Desired(address, dict(fresh_fields or a.fields or {}), a.depends_on,
                       removed=_removed_keys(a, kind.open_maps))
     remote: Remote | None = None
     if step.phase is StepPhase.UPDATE:
@@ -295,7 +297,7 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
     if remote is None:  # a create, or an update of an object deleted between plan and apply: create it again
         remote_id, phase = _create(kind, conn, desired, recorder, deps, retry), StepPhase.CREATE
     else:
-        recorder.intent(a.address, a.kind, StepPhase.UPDATE, a.remote_id, deps, desired.fields)
+        recorder.intent(key, a.kind, StepPhase.UPDATE, a.remote_id, deps, desired.fields)
         found = remote
         call(conn, lambda: kind.apply_update(conn.client, desired, found))
         remote_id, phase = remote.remote_id, StepPhase.UPDATE
@@ -303,7 +305,7 @@ def _execute(step: Step, conn: Connection, recorder: StateRecorder,
     # A passthrough document is read at every refresh (plan/refresh.py): its version is not needed.
     version = (_written_version(kind, conn, desired, remote_id, written, recorder)
                if kind.versioned and not is_passthrough(desired.fields) else None)
-    recorder.put(a.address, ResourceState(a.kind, remote_id, written, deps, version), phase)
+    recorder.put(key, ResourceState(a.kind, remote_id, written, deps, version), phase)
 
 
 def _written_version(kind: Any, conn: Connection, desired: Desired, remote_id: str, written: dict[str, Any],

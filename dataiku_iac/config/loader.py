@@ -13,8 +13,7 @@ from pydantic import BaseModel, ValidationError
 from .._fs import RefusedFile, finish_interrupted_write
 from ..errors import ConfigError, ConfigErrors, Position
 from ..resources import registry
-from ..resources.base import file_key
-from ..resources.recipe import CODE_RECIPES
+from ..resources.base import NamedFile
 from . import envref
 from .checks import check_projects
 from .errors_map import to_config_errors
@@ -226,17 +225,12 @@ def same_on_disk(config: WorkspaceConfig) -> bool:
         for src in sources.values():
             if DISK.read_text(src.file.path) != src.file.text:
                 return False
-            named = [(name, recipe.code) for name, recipe in src.spec.recipes.items() if recipe.code is not None]
-            for key, rel in [*named, *((key, rel) for key, _, rel in kind_files(src.spec))]:
-                if key not in src.code:
+            for _, f in named_files(src.spec):
+                if f.refused is not None:
                     continue
-                code = src.file.path.parent / rel
+                code = src.file.path.parent / f.path
                 # A link changed since to lead outside: load again to refuse it, without reading what it names.
-                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code[key]:
-                    return False
-            for _, _, _, rel, key in _kind_code(src.spec):
-                code = src.file.path.parent / rel
-                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code.get(key):
+                if outside(code, root) is not None or DISK.read_text(DISK.resolve(code)) != src.code.get(f.key):
                     return False
     except (OSError, UnicodeDecodeError, ConfigError):  # gone, unreadable, a glob now refused: load to say why
         return False
@@ -398,37 +392,21 @@ def _project_files(root: Path, spec: WorkspaceFile, wfile: SourceFile,
     return list(found), errors
 
 
-def kind_files(pspec: ProjectFile) -> list[tuple[str, tuple[str, ...], str]]:
-    """The files the objects of registered kinds name (`Kind.file_fields`): (key in `ProjectSource.code`, where
-    the path is written, the path relative to the project file)."""
-    out: list[tuple[str, tuple[str, ...], str]] = []
-    for kind in registry.kinds():
-        if kind.collection is None or not kind.file_fields:
-            continue
-        for name, entry in getattr(pspec, kind.collection, {}).items():
-            for field_name in kind.file_fields:
-                if (rel := getattr(entry, field_name, None)) is not None:
-                    out.append((file_key(kind.collection, name, field_name), (kind.collection, name, field_name),
-                                str(rel)))
-    return out
+def named_files(pspec: ProjectFile) -> list[tuple[tuple[str | int, ...], NamedFile]]:
+    """The files the objects of a project file name (`Kind.files`), each with where its path is written."""
+    return [((kind.collection, name, *f.where), f) for kind in registry.kinds() if kind.collection is not None
+            for name, entry in getattr(pspec, kind.collection, {}).items() for f in kind.files(name, entry)]
 
 
 def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
                files: FileSource = DISK) -> tuple[dict[str, str], list[ConfigError]]:
     code: dict[str, str] = {}
     errors: list[ConfigError] = []
-    wanted: list[tuple[str, tuple[str | int, ...], str, str]] = []  # (key, where, path, what the file is)
-    for name, recipe in pspec.recipes.items():
-        if recipe.code is None:
+    for loc, f in named_files(pspec):
+        key, rel, what = f.key, f.path, f.what
+        if f.refused is not None:
+            errors.append(source.error(f.refused, loc))
             continue
-        if recipe.type not in CODE_RECIPES:
-            errors.append(source.error(f"a {recipe.type} recipe has no code; remove 'code'", ("recipes", name, "code")))
-            continue
-        wanted.append((name, ("recipes", name, "code"), recipe.code, "code file"))
-    wanted.extend((key, loc, rel, "file") for key, loc, rel in kind_files(pspec))
-    wanted.extend((key, (str(kind.collection), name, *where), rel, "code file")
-                  for kind, name, where, rel, key in _kind_code(pspec))
-    for key, loc, rel, what in wanted:
         if (why := outside(source.path.parent / rel, root, files)) is not None:
             errors.append(source.error(f"{what} '{rel}' {why}: {what}s must be inside the workspace folder", loc))
             continue
@@ -444,13 +422,3 @@ def _read_code(pspec: ProjectFile, source: SourceFile, root: Path,
         except OSError as e:
             errors.append(source.error(f"cannot read {what} '{rel}': {e.strerror}", loc))
     return code, errors
-
-
-def _kind_code(pspec: ProjectFile) -> list[tuple[Any, str, tuple[str | int, ...], str, str]]:
-    """The code files the kinds' entries name (a Python scenario's script...): kind, name, where, path, key."""
-    from ..resources import registry
-
-    return [(kind, name, where, rel, key) for kind in registry.kinds() if kind.collection is not None
-            for name, entry in getattr(pspec, kind.collection, {}).items()
-            for where, rel, key in kind.code_files(name, entry)]
-

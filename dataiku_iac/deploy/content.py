@@ -14,7 +14,7 @@ from typing import Any
 
 from ..dss.connect import Connection, read_with_retry
 from ..plan.diff import FieldChange, diff_fields
-from ..plan.model import Action, ActionType
+from ..plan.model import Action, ActionReason, ActionType
 from ..plan.planner import refresh
 from ..resources import KINDS, Address, Desired, registry
 from ..resources.base import Activation
@@ -87,16 +87,19 @@ def compare(bundle: Objects, current: Objects | None, project_key: str, target_e
     keep: list[Action] = []
     gone: list[Action] = []
     for kind, name in sorted(set(bundle) | set(current), key=lambda k: (order.get(k[0], 99), k[1])):
-        address = str(Address(kind, project_key, name or None))
+        address = Address(kind, project_key, name or None)
         want, have = bundle.get((kind, name)), current.get((kind, name))
         if want is None:
-            gone.append(Action(address, kind, ActionType.DELETE, "not in the bundle: activation removes it"))
+            why = ActionReason.BUNDLE_REMOVES
+            gone.append(Action(address, kind, ActionType.DELETE, why.text(), reason_code=why))
         elif have is None:
             changes = tuple(FieldChange(p, None, mask(v), is_sensitive(p, v)) for p, v in sorted(want.items()))
-            keep.append(Action(address, kind, ActionType.CREATE, f"in the bundle, not yet in {target_env}", changes))
+            why = ActionReason.BUNDLE_ADDS
+            keep.append(Action(address, kind, ActionType.CREATE, why.text(target_env), changes, reason_code=why))
         else:
             open_maps = KINDS[kind].open_maps if partial else frozenset()
             diff = tuple(diff_fields(want, have, open_maps=open_maps))
             action = ActionType.UPDATE if diff else ActionType.NOOP
-            keep.append(Action(address, kind, action, "the bundle changes it" if diff else "same", diff))
+            why = ActionReason.BUNDLE_CHANGES if diff else ActionReason.BUNDLE_SAME
+            keep.append(Action(address, kind, action, why.text(), diff, reason_code=why))
     return keep + gone

@@ -82,7 +82,7 @@ def check_protected(ws: Workspace, plan: PromotionPlan, allow_delete: bool) -> N
     """The same rule as apply's: on a protected environment, nothing is deleted without an explicit flag."""
     if allow_delete or not ws.environment(plan.to_env).protected:
         return
-    risky = [a.address for p in plan.projects if p.update for a in p.content_changes
+    risky = [str(a.address) for p in plan.projects if p.update for a in p.content_changes
              if a.action in (ActionType.DELETE, ActionType.REPLACE)]
     if risky:
         raise ApprovalError(f"environment {plan.to_env} is protected and activating the bundle deletes or replaces "

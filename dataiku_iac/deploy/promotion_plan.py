@@ -322,7 +322,7 @@ class _Context:
         """A new bundle is named after the commit: the design project must hold that commit's configuration."""
         plan = self.ws.plan(self.from_env, targets=[Address("project", design_key)])
         if plan.has_changes:
-            shown = brief([a.address for a in plan.changes])
+            shown = brief([str(a.address) for a in plan.changes])
             raise PromotionError(f"project {design_key} in environment {self.from_env} does not match the "
                                  f"configuration ({shown} would change): apply it first (dss-iac apply -e "
                                  f"{self.from_env}), so that bundle {self.bundle_id} holds this configuration")

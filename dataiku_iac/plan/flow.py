@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from ..resources.address import Address
 from .model import SYMBOLS, ActionType, Plan
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def project_flow(source: ProjectSource, plan: Plan | None = None, physical_key: 
     remote = physical_key or key
 
     def node(kind: str, name: str, detail: str, foreign: bool = False) -> FlowNode:
-        found = actions.get(f"{kind}.{remote}.{name}")
+        found = actions.get(Address(kind, remote, name))
         return FlowNode(f"{kind}:{name}", kind, name, detail, None if foreign else zone_of.get(name),
                         found.action if found else None, found.reason if found else "", foreign)
 
@@ -144,8 +145,7 @@ def project_flow(source: ProjectSource, plan: Plan | None = None, physical_key: 
         for ref in r.outputs:
             edges.append((rid, _ref(nodes, ref, spec.managed_folders)))
     for a in actions.values():  # deleted objects: no longer in the file, still in the picture
-        kind, _, name = a.address.partition(".")
-        project, _, name = name.partition(".")
+        kind, project, name = a.address.kind, a.address.project, str(a.address.name)
         if kind in FLOW_KINDS and project == remote and f"{kind}:{name}" not in nodes:
             nodes[f"{kind}:{name}"] = FlowNode(f"{kind}:{name}", kind, name, "", None, a.action, a.reason)
     return Flow(key, plan.environment if plan else None, tuple(nodes.values()), tuple(dict.fromkeys(edges)),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from ..errors import PlanError
+from ..resources.address import Address
 from ..secrets import UNKEYED, Fingerprints
 from .diff import FieldChange
 
@@ -26,23 +28,83 @@ class ActionType(StrEnum):
 
 # In the reason of a delete that calls nothing in DSS: the object is already gone, or is kept there.
 ONLY_FORGOTTEN = "only forgotten"
+
+
+class ActionReason(StrEnum):
+    """Why an action is planned, as a stable key for machines (`reason_code` in plan JSON), like Terraform's
+    action reasons; `text` gives the sentence shown to people."""
+
+    NOT_IN_DSS = "not_in_dss"  # create: new in the configuration
+    DELETED_OUTSIDE = "deleted_outside"  # create: managed, but deleted in DSS by hand
+    UP_TO_DATE = "up_to_date"  # no-op
+    RECORD_EXISTING = "record_existing"  # no-op: in DSS as configured, not in state; apply records it
+    CONFIG_CHANGED = "config_changed"  # update
+    CHANGED_OUTSIDE = "changed_outside"  # update: DSS edited by hand, the configuration unchanged
+    CONFIG_AND_DSS_CHANGED = "config_and_dss_changed"  # update
+    ADOPTED = "adopted"  # update: in DSS, not in state, differing from the configuration
+    ITEM_REPLACED = "item_replaced"  # update: a zone whose item is replaced takes it back
+    CANNOT_UPDATE = "cannot_update"  # replace: fields DSS cannot change in place
+    DEPENDENCY_REPLACED = "dependency_replaced"  # replace: DSS drops it with a replaced input or output
+    REMOVED_FROM_CONFIG = "removed_from_config"  # delete
+    DELETED_WITH_PROJECT = "deleted_with_project"  # delete: nothing to call, its project goes
+    ALREADY_GONE = "already_gone"  # delete: gone from DSS already, only forgotten
+    KEPT_IN_DSS = "kept_in_dss"  # delete: a project holding unmanaged objects is kept, only forgotten
+    BUNDLE_ADDS = "bundle_adds"  # promotion content: the bundle brings it
+    BUNDLE_CHANGES = "bundle_changes"
+    BUNDLE_SAME = "bundle_same"
+    BUNDLE_REMOVES = "bundle_removes"
+    UNKNOWN = "unknown"  # a plan saved before reasons had codes, whose text says none of the above
+
+    def text(self, detail: str = "") -> str:
+        """The sentence for people; `detail` fills it where it names something (fields, a project...)."""
+        return _REASON_TEXT[self].format(detail)
+
+    @classmethod
+    def of_text(cls, text: str) -> ActionReason:
+        """The code behind a reason sentence: plans saved before codes carry only the sentence."""
+        return next(r for r, pattern in _REASON_PATTERNS.items() if pattern.fullmatch(text))
+
+
+_REASON_TEXT = {
+    ActionReason.NOT_IN_DSS: "not in DSS",
+    ActionReason.DELETED_OUTSIDE: "deleted outside dss-iac",
+    ActionReason.UP_TO_DATE: "up to date",
+    ActionReason.RECORD_EXISTING: "in DSS as configured, not in state: apply records it",
+    ActionReason.CONFIG_CHANGED: "config changed",
+    ActionReason.CHANGED_OUTSIDE: "changed outside dss-iac",
+    ActionReason.CONFIG_AND_DSS_CHANGED: "config changed, and DSS changed outside dss-iac",
+    ActionReason.ADOPTED: "exists in DSS but not in state: adopted",
+    ActionReason.ITEM_REPLACED: "an item is replaced: DSS puts the new one in the default zone",
+    ActionReason.CANNOT_UPDATE: "{} cannot change in place",
+    ActionReason.DEPENDENCY_REPLACED: "an input or output is replaced",
+    ActionReason.REMOVED_FROM_CONFIG: "removed from the config",
+    ActionReason.DELETED_WITH_PROJECT: "deleted with project {}",
+    ActionReason.ALREADY_GONE: f"already gone from DSS: {ONLY_FORGOTTEN}",
+    ActionReason.KEPT_IN_DSS: f"kept in DSS, {ONLY_FORGOTTEN}: it holds what dss-iac does not manage ({{}})",
+    ActionReason.BUNDLE_ADDS: "in the bundle, not yet in {}",
+    ActionReason.BUNDLE_CHANGES: "the bundle changes it",
+    ActionReason.BUNDLE_SAME: "same",
+    ActionReason.BUNDLE_REMOVES: "not in the bundle: activation removes it",
+    ActionReason.UNKNOWN: "{}",  # last: matches any sentence
+}
+_REASON_PATTERNS = {r: re.compile(".*".join(map(re.escape, t.split("{}"))), re.DOTALL) for r, t in _REASON_TEXT.items()}
 SYMBOLS = {ActionType.CREATE: "+", ActionType.UPDATE: "~", ActionType.DELETE: "-", ActionType.REPLACE: "-/+",
            ActionType.NOOP: " "}
 
 
 @dataclass(frozen=True)
 class Action:
-    address: str
+    address: Address
     kind: str
     action: ActionType
-    reason: str = ""
+    reason: str = ""  # for people; `reason_code` says it for machines
     changes: tuple[FieldChange, ...] = ()
     # Out-of-band edits: how DSS differs from what dss-iac last applied.
     drift: tuple[FieldChange, ...] = ()
     remote_id: str | None = None
     # What to write (create, update, replace): the desired managed fields, secrets excluded.
     fields: Mapping[str, Any] | None = None
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[Address, ...] = ()
     # Deleted along with its project: nothing to call, only state to forget.
     with_project: bool = False
     # Plan-time notes for display, such as the logical name behind a remapped connection.
@@ -52,6 +114,7 @@ class Action:
     record_only: bool = False
     # A delete that only drops the object from state: it is gone from DSS already, or kept there.
     forgotten_only: bool = False
+    reason_code: ActionReason = ActionReason.UNKNOWN
 
     @property
     def symbol(self) -> str:
@@ -59,12 +122,13 @@ class Action:
 
     def to_dict(self, fingerprints: Fingerprints = UNKEYED) -> dict[str, Any]:
         return {
-            "address": self.address, "kind": self.kind, "action": self.action.value, "reason": self.reason,
+            "address": str(self.address), "kind": self.kind, "action": self.action.value, "reason": self.reason,
+            "reason_code": self.reason_code.value,
             "changes": [c.to_dict() for c in self.changes], "drift": [c.to_dict() for c in self.drift],
             # Sensitive values never leave memory: apply takes them from the (unchanged) configuration again.
             "remote_id": self.remote_id,
             "fields": None if self.fields is None else fingerprints.scrub(dict(self.fields)),
-            "depends_on": list(self.depends_on),
+            "depends_on": [str(d) for d in self.depends_on],
             "with_project": self.with_project, "notes": dict(self.notes), "record_only": self.record_only,
             "forgotten_only": self.forgotten_only,
         }
@@ -76,11 +140,13 @@ class Action:
         action, reason = ActionType(d["action"]), d.get("reason", "")
         # Plans saved before the field said so only in their reason.
         forgotten = d.get("forgotten_only", action is ActionType.DELETE and ONLY_FORGOTTEN in reason)
+        code = ActionReason(d["reason_code"]) if "reason_code" in d else ActionReason.of_text(reason)
         return cls(
-            address=d["address"], kind=d["kind"], action=action, reason=reason,
+            address=Address.parse(d["address"]), kind=d["kind"], action=action, reason=reason, reason_code=code,
             changes=tuple(FieldChange.from_dict(c) for c in d.get("changes", [])),
             drift=tuple(FieldChange.from_dict(c) for c in d.get("drift", [])),
-            remote_id=d.get("remote_id"), fields=d.get("fields"), depends_on=tuple(d.get("depends_on", [])),
+            remote_id=d.get("remote_id"), fields=d.get("fields"),
+            depends_on=tuple(map(Address.parse, d.get("depends_on", []))),
             with_project=bool(d.get("with_project", False)), notes=dict(d.get("notes", {})),
             record_only=bool(d.get("record_only", False)), forgotten_only=bool(forgotten),
         )
@@ -185,8 +251,11 @@ class Plan:
         """What the plan would do, as reviewed: its actions (field changes, values to write, sensitive ones sealed),
         what it read in DSS, its environment and targets; not when it was made. An approval is bound to it: a plan
         that differs in any of these needs a new one."""
+        # The reason code says what the reason says: left out, so that sign-offs given before codes still hold.
+        actions = [{k: v for k, v in a.to_dict(self.fingerprints).items() if k != "reason_code"}
+                   for a in self.actions]
         body = {"environment": self.environment, "destroy": self.destroy, "targets": list(self.targets),
-                "remote": self.remote_fingerprint, "actions": [a.to_dict(self.fingerprints) for a in self.actions]}
+                "remote": self.remote_fingerprint, "actions": actions}
         text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

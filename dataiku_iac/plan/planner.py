@@ -17,7 +17,7 @@ from ..secrets import UNKEYED, Fingerprints, is_sensitive, mask, taint
 from ..state.model import State
 from .diff import FieldChange, diff_fields, roots
 from .graph import topo_order
-from .model import ONLY_FORGOTTEN, Action, ActionType, Plan, Unmanaged
+from .model import Action, ActionReason, ActionType, Plan, Unmanaged
 from .refresh import Listings, refresh_objects
 
 if TYPE_CHECKING:
@@ -166,19 +166,19 @@ def _decide(desired: Mapping[Address, Desired], state: State, remotes: Mapping[A
         remote = remotes.get(a)
         deps[key] = list(entry.depends_on)
         with_project = a.kind != "project" and a.project in deleted_projects and KINDS[a.kind].dies_with_project
-        reason = "removed from the config"
+        why, detail = ActionReason.REMOVED_FROM_CONFIG, ""
         forgotten = remote is None or (a.kind == "project" and a.project in kept)
         if remote is None:
-            reason = f"already gone from DSS: {ONLY_FORGOTTEN}"
+            why = ActionReason.ALREADY_GONE
         elif with_project:
-            reason = f"deleted with project {a.project}"
+            why, detail = ActionReason.DELETED_WITH_PROJECT, a.project
         elif forgotten:
-            reason = f"kept in DSS, {ONLY_FORGOTTEN}: it holds what dss-iac does not manage ({brief(kept[a.project])})"
+            why, detail = ActionReason.KEPT_IN_DSS, brief(kept[a.project])
             with_project = True
-        by_addr[key] = Action(key, a.kind, ActionType.DELETE, reason, remote_id=entry.remote_id,
+        by_addr[key] = Action(a, a.kind, ActionType.DELETE, why.text(detail), remote_id=entry.remote_id,
                               with_project=with_project or remote is None, forgotten_only=forgotten,
                               changes=_listed(taint(dict(remote.fields), entry.fields), before=True)
-                              if remote is not None else ())
+                              if remote is not None else (), reason_code=why)
     _cascade_replacements(by_addr, desired)
     order = topo_order(by_addr, deps)
     # Read top-down: what is created or kept in dependency order, then deletions dependents-first.
@@ -195,14 +195,14 @@ def _listed(fields: Mapping[str, Any], *, before: bool = False) -> tuple[FieldCh
 
 def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, record_untracked: bool = True,
                 fps: Fingerprints = UNKEYED) -> Action:
-    key = str(d.address)
+    key = d.address
     prior = entry.fields if entry is not None else None
-    deps = tuple(str(x) for x in d.depends_on)
+    deps = tuple(d.depends_on)
     fields = dict(d.fields)
     if remote is None:
-        reason = "deleted outside dss-iac" if entry is not None else "not in DSS"
-        return Action(key, kind.name, ActionType.CREATE, reason, _listed(fields), fields=fields, depends_on=deps,
-                      notes=d.notes)
+        why = ActionReason.DELETED_OUTSIDE if entry is not None else ActionReason.NOT_IN_DSS
+        return Action(key, kind.name, ActionType.CREATE, why.text(), _listed(fields), fields=fields, depends_on=deps,
+                      notes=d.notes, reason_code=why)
     # Equal fields differ nowhere: no diff to make (most objects of most plans).
     changes = () if fields == remote.fields else tuple(
         diff_fields(fields, remote.fields, open_maps=kind.open_maps, previously_managed=prior, fingerprints=fps,
@@ -215,28 +215,30 @@ def _decide_one(kind: Kind, d: Desired, entry: Any, remote: Remote | None, recor
                                   fingerprints=fps, itemwise=kind.itemwise))
     if not changes:
         if entry is None and record_untracked:
-            return Action(key, kind.name, ActionType.NOOP, "in DSS as configured, not in state: apply records it",
-                          (), drift, remote.remote_id, fields, deps, notes=d.notes, record_only=True)
-        return Action(key, kind.name, ActionType.NOOP, "up to date", (), drift, remote.remote_id, fields, deps,
-                      notes=d.notes)
+            why = ActionReason.RECORD_EXISTING
+            return Action(key, kind.name, ActionType.NOOP, why.text(), (), drift, remote.remote_id, fields, deps,
+                          notes=d.notes, record_only=True, reason_code=why)
+        why = ActionReason.UP_TO_DATE
+        return Action(key, kind.name, ActionType.NOOP, why.text(), (), drift, remote.remote_id, fields, deps,
+                      notes=d.notes, reason_code=why)
     forced = sorted(roots(changes) & kind.replace_on)
     if forced:
-        reason = f"{', '.join(forced)} cannot change in place"
-        return Action(key, kind.name, ActionType.REPLACE, reason, changes, drift, remote.remote_id, fields, deps,
-                      notes=d.notes)
+        why = ActionReason.CANNOT_UPDATE
+        return Action(key, kind.name, ActionType.REPLACE, why.text(", ".join(forced)), changes, drift,
+                      remote.remote_id, fields, deps, notes=d.notes, reason_code=why)
     config_changed = prior is None or bool(diff_fields(fields, prior, open_maps=kind.open_maps,
                                                        previously_managed=prior, fingerprints=fps,
                                                        itemwise=kind.itemwise))
     if drift and not config_changed:
-        reason = "changed outside dss-iac"
+        why = ActionReason.CHANGED_OUTSIDE
     elif drift:
-        reason = "config changed, and DSS changed outside dss-iac"
+        why = ActionReason.CONFIG_AND_DSS_CHANGED
     elif prior is None:
-        reason = "exists in DSS but not in state: adopted"
+        why = ActionReason.ADOPTED
     else:
-        reason = "config changed"
-    return Action(key, kind.name, ActionType.UPDATE, reason, changes, drift, remote.remote_id, fields, deps,
-                  notes=d.notes)
+        why = ActionReason.CONFIG_CHANGED
+    return Action(key, kind.name, ActionType.UPDATE, why.text(), changes, drift, remote.remote_id, fields, deps,
+                  notes=d.notes, reason_code=why)
 
 
 def diff_items(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -258,17 +260,16 @@ def _cascade_replacements(by_addr: dict[str, Action], desired: Mapping[Address, 
         act = by_addr[key]
         if KINDS[a.kind].on_dependency_replaced == "replace" and act.action in (ActionType.NOOP, ActionType.UPDATE) \
                 and replaced & {str(x) for x in d.depends_on}:
-            by_addr[key] = _with(act, ActionType.REPLACE, "an input or output is replaced")
+            by_addr[key] = _with(act, ActionType.REPLACE, ActionReason.DEPENDENCY_REPLACED)
             replaced.add(key)
     for a, d in desired.items():
         key = str(a)
         act = by_addr[key]
         if KINDS[a.kind].on_dependency_replaced == "update" and act.action is ActionType.NOOP \
                 and replaced & {str(x) for x in d.depends_on}:
-            by_addr[key] = _with(act, ActionType.UPDATE, "an item is replaced: DSS puts the new one in the default "
-                                                         "zone")
+            by_addr[key] = _with(act, ActionType.UPDATE, ActionReason.ITEM_REPLACED)
 
 
-def _with(act: Action, action: ActionType, reason: str) -> Action:
-    return Action(act.address, act.kind, action, reason, act.changes, act.drift, act.remote_id, act.fields,
-                  act.depends_on, notes=act.notes)
+def _with(act: Action, action: ActionType, why: ActionReason) -> Action:
+    return Action(act.address, act.kind, action, why.text(), act.changes, act.drift, act.remote_id, act.fields,
+                  act.depends_on, notes=act.notes, reason_code=why)

@@ -133,7 +133,7 @@ def field_lines(changes: Iterable[FieldChange], symbol: str, *, forced: frozense
 
 
 def _label(a: Action) -> str:
-    return label(a.address)
+    return label(str(a.address))
 
 
 def action_block(a: Action, forced: frozenset[str] = frozenset()) -> list[str]:
@@ -221,7 +221,7 @@ def unmanaged_section(objects: Sequence[Unmanaged]) -> list[str]:
 
 
 def _recorded_note(plan: Plan) -> list[str]:
-    found = [a.address for a in plan.to_record]
+    found = [str(a.address) for a in plan.to_record]
     if not found:
         return []
     return [f"{len(found)} resource(s) already in DSS as configured but not in state ({brief(found)}): "

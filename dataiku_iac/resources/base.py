@@ -80,6 +80,19 @@ def file_key(collection: str, name: str, field_name: str) -> str:
     return f"{collection}.{name}.{field_name}"
 
 
+@dataclass(frozen=True)
+class NamedFile:
+    """A file an object's entry names, whose text the loader reads with the project file: a recipe's or a Python
+    scenario's code, a wiki article's Markdown (`Kind.files`)."""
+
+    where: tuple[str | int, ...]  # where its path is written in the entry (`code`, `steps.2.code`)
+    path: str  # as written: relative to the project file
+    key: str  # where the loader keeps its text, `ProjectSource.code[key]`, for the kind's `desired`
+    field: str  # the managed field its text becomes (a dotted path: `body`, `steps.2.code`)
+    what: str = "code file"  # how errors name it
+    refused: str | None = None  # why this entry may not name a file: the loader says it at `where`, reads nothing
+
+
 def nonempty(d: Mapping[str, Any]) -> dict[str, Any]:
     """`d` without its empty values: what a project file leaves out."""
     return {k: v for k, v in d.items() if v not in (None, "", [], {})}
@@ -177,9 +190,6 @@ class Kind(ABC):
     document_model: ClassVar[Any] = dict[str, Any]
     # What such a document holds, for the config reference.
     document_help: ClassVar[str] = "the settings document DSS holds"
-    # Fields of `model` naming a file, relative to the project file, whose text the loader reads (a wiki article's
-    # Markdown): the text is `source.code[file_key(kind.collection, name, field)]`.
-    file_fields: ClassVar[tuple[str, ...]] = ()
     # "project": its objects belong to a project (`kind.PROJECT[.NAME]`); "instance": to the DSS instance of an
     # environment, declared in the environment's instance file (`kind.NAME`, see resources/instance_base.py).
     scope: ClassVar[str] = "project"
@@ -297,9 +307,9 @@ class Kind(ABC):
         (references to other projects): the errors, each at its place in the file. None by default."""
         return []
 
-    def code_files(self, name: str, entry: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
-        """The code files an object's configuration names, read with the project file: (where in the entry, the
-        path relative to the project file, the key of its text in `ProjectSource.code`). None by default."""
+    def files(self, name: str, entry: Any) -> list[NamedFile]:
+        """The files an object's entry names (its code, a Markdown body), read with the project file; their text
+        is in `source.code[file.key]` when `desired` runs. None by default."""
         return []
 
     def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:

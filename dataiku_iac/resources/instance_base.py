@@ -166,7 +166,7 @@ def check_instance_deletes(client: Any, actions: Iterable[Any], managed: set[str
             continue
         kind = registry.get(a.kind)
         if isinstance(kind, InstanceKind):
-            users = kind.used_by(client, str(a.remote_id or Address.parse(a.address).name), managed)
+            users = kind.used_by(client, str(a.remote_id or a.address.name), managed)
             if users:
                 refused.append(f"{a.address} is still used by {', '.join(users)}")
     if refused:

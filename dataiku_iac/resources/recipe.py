@@ -36,7 +36,7 @@ from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, tag_set
 from ._flowrefs import exposure_of, flow_address, folder_names_by_id, used_folder_ids
 from .address import Address, split_ref
-from .base import CODE_ENV, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
+from .base import CODE_ENV, Desired, ImportContext, Kind, Listed, NamedFile, Remote, nonempty, version_number
 from .context import EnvContext
 from .passthrough import merged, without
 from .recipe_model import (
@@ -112,6 +112,14 @@ class RecipeKind(Kind):
     remapped = {"code_env": CODE_ENV}
     replace_on = frozenset({"type"})
     open_maps = frozenset({"params", "settings", "config"})
+
+    def files(self, name: str, entry: Any) -> list[NamedFile]:
+        """A code recipe's code file; another recipe names none."""
+        recipe = cast(Recipe, entry)
+        if recipe.code is None:
+            return []
+        refused = None if recipe.type in CODE_RECIPES else f"a {recipe.type} recipe has no code; remove 'code'"
+        return [NamedFile(("code",), recipe.code, name, "code", refused=refused)]
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:
         key = source.key

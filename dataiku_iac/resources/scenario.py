@@ -37,6 +37,7 @@ from .base import (
     ImportContext,
     Kind,
     Listed,
+    NamedFile,
     Remote,
     nonempty,
     version_number,
@@ -94,16 +95,17 @@ class ScenarioKind(Kind):
             out.append(Desired(Address("scenario", key, name), fields, (Address("project", key), *built)))
         return out
 
-    def code_files(self, name: str, entry: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
-        """(where in the entry, the code file's path relative to the project file, its key in the source's code)."""
+    def files(self, name: str, entry: Any) -> list[NamedFile]:
+        """A Python scenario's script, and the code of its Python steps and triggers."""
         scenario = cast(Scenario, entry)
-        out: list[tuple[tuple[str | int, ...], str, str]] = []
+        out: list[NamedFile] = []
         if scenario.code is not None:
-            out.append((("code",), scenario.code, items.code_key(name)))
+            out.append(NamedFile(("code",), scenario.code, items.code_key(name), "code"))
         for family, listed in (("triggers", scenario.triggers), ("steps", scenario.steps)):
             for i, item in enumerate(listed):
                 if isinstance(item, PythonStep | PythonTrigger):
-                    out.append(((family, i, "code"), item.code, items.code_key(name, family, i)))
+                    out.append(NamedFile((family, i, "code"), item.code, items.code_key(name, family, i),
+                                         f"{family}.{i}.code"))
         return out
 
     def names_used(self, entry: Any) -> list[tuple[tuple[str, ...], str, str]]:

@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import Field
 
@@ -24,7 +24,7 @@ from ..config.models import OBJECT_NAME, Strict
 from ._flow import absent_as_none, tag_set
 from ._project_settings import project_lock
 from .address import Address
-from .base import Desired, ImportContext, Kind, Remote, file_key, nonempty
+from .base import Desired, ImportContext, Kind, NamedFile, Remote, file_key, nonempty
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -78,7 +78,6 @@ class WikiArticleKind(Kind):
     collection = COLLECTION
     listed = True
     rank = 70  # documentation: after the flow it describes
-    file_fields = ("file",)
     adoptable = frozenset({"tags"})
     template = {"file": ""}
     in_bundle = False  # promotion leaves a bundle's wiki as DSS ships it
@@ -95,6 +94,11 @@ class WikiArticleKind(Kind):
             deps = [Address("project", key)] + ([Address(self.name, key, article.parent)] if article.parent else [])
             out.append(Desired(Address(self.name, key, name), fields, tuple(deps)))
         return out
+
+    def files(self, name: str, entry: Any) -> list[NamedFile]:
+        """The Markdown file of the article: its `body`."""
+        return [NamedFile(("file",), str(cast(WikiArticle, entry).file), file_key(COLLECTION, name, "file"), "body",
+                          "file")]
 
     def checked(self, source: ProjectSource, projects: Mapping[str, ProjectSource]) -> list[ConfigError]:
         articles: dict[str, WikiArticle] = getattr(source.spec, self.collection)

@@ -55,6 +55,11 @@ TRIGGERS = "project: {key: CHURN, name: Churn}\nscenarios:\n  nightly:\n    trig
     (TRIGGERS + "{type: hourly}\n", "projects/churn.yaml:5:16: unknown type 'hourly' (expected one of: temporal, "
                                       "dataset, sql, follow_scenario, python, another DSS type with its params)"),
     (TRIGGERS + "{frequency: Daily}\n", "projects/churn.yaml:5:9: missing required key 'type'"),
+    # Files an entry names: a visual recipe runs no code; a code file must exist.
+    (GOOD.replace("outputs: [clean]}", "outputs: [clean], code: clean.py}"),
+     "projects/churn.yaml:6:65: a sync recipe has no code; remove 'code'"),
+    (GOOD.replace("{type: sync,", "{type: python, code: clean.py,"),
+     "projects/churn.yaml:6:34: code file 'clean.py' not found"),
 ])
 def test_config_errors_point_at_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], project: str,
                                          expected: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dataiku_iac import ActionReason
 from dataiku_iac.cli import exit_codes
 from dataiku_iac.cli.main import build_parser
 
@@ -28,6 +29,12 @@ def test_every_command_and_option_is_in_the_cli_reference() -> None:
             for flag in action.option_strings:
                 if flag.startswith("--") and flag != "--help":
                     assert flag in DOC, f"{name} {flag}"
+
+
+def test_every_action_reason_code_is_documented() -> None:
+    # Tools match on these keys of `plan --json`: each has its line in the reference.
+    for reason in ActionReason:
+        assert f"`{reason.value}`" in DOC, reason
 
 
 def test_every_exit_code_is_documented() -> None:

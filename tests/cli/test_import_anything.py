@@ -112,5 +112,5 @@ def test_any_project_imports_validates_and_plans_empty(workspace: Path, spec: di
     assert main(["-C", str(workspace), "validate"]) == 0, capsys.readouterr()
     with Workspace.load(workspace) as ws:
         plan = ws.plan("dev", targets=[f"project.{key}"])
-    assert [(a.address, a.reason) for a in plan.actions if a.action is not ActionType.NOOP] == []
+    assert [(str(a.address), a.reason) for a in plan.actions if a.action is not ActionType.NOOP] == []
     assert plan.unmanaged == ()

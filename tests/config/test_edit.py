@@ -281,9 +281,9 @@ def test_removing_a_project_deletes_its_file_and_the_plan_destroys_it(ws: Worksp
     assert ws.remove_resource("project.CHURN") == _file(ws)
     assert not _file(ws).exists() and "CHURN" not in ws.config.projects
     plan = ws.plan("dev")
-    by_project = {(a.address.split(".")[1], a.symbol) for a in plan.changes}
+    by_project = {(str(a.address).split(".")[1], a.symbol) for a in plan.changes}
     assert by_project == {("CHURN", "-"), ("SALES", "+")}  # SALES is new: it was never applied
-    assert "project.CHURN" in {a.address for a in plan.changes}
+    assert "project.CHURN" in {str(a.address) for a in plan.changes}
 
 
 def test_invalid_edits_write_nothing(ws: Workspace) -> None:
@@ -344,7 +344,7 @@ def test_a_plan_after_an_edit_shows_exactly_that_change(ws: Workspace) -> None:
     ws.apply(ws.plan("dev"), progress=None)
     ws.update_resource("scenario.CHURN.nightly", {"active": False})
     plan = ws.plan("dev")
-    assert [(a.symbol, a.address, [c.path for c in a.changes]) for a in plan.changes] == [
+    assert [(a.symbol, str(a.address), [c.path for c in a.changes]) for a in plan.changes] == [
         ("~", "scenario.CHURN.nightly", ["active"])]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from dataiku_iac import Workspace
+from dataiku_iac import ActionReason, Workspace
 from tests.gitrepos import make_repo
 
 WORKSPACE_YAML = """\
@@ -36,12 +36,23 @@ zones:
 """
 
 
-def embedded_workspace(dev: Mapping[str, Any], prod: Mapping[str, Any] | None = None) -> str:
-    """dss-iac.yaml of a workspace on its embedded DSS: `dev` on the design node and, when given, `prod` on the `prod`
-    automation node, where projects arrive by bundle; each mapping adds keys to its environment."""
+def churn_flow(*datasets: str, then: str = "") -> str:
+    """Project CHURN: managed CSV datasets named `datasets`, a managed folder `models`, then `then` (YAML)."""
+    managed = "".join(f"  {name}: {{type: Filesystem, managed: true, connection: filesystem_managed, format: csv}}\n"
+                      for name in datasets)
+    return (f"project: {{key: CHURN, name: Churn}}\ndatasets:\n{managed}"
+            f"managed_folders:\n  models: {{connection: filesystem_folders}}\n{then}")
+
+
+def embedded_workspace(dev: Mapping[str, Any], prod: Mapping[str, Any] | None = None, *, target: str = "prod",
+                       **others: Mapping[str, Any]) -> str:
+    """dss-iac.yaml of a workspace on its embedded DSS: `dev` on the design node and, when given, `prod` on an
+    automation node (named `target`, as its environment), where projects arrive by bundle; `others`: more
+    environments on the design node. Each mapping adds keys to its environment."""
     environments: dict[str, Any] = {"dev": {"host": "embedded", **dev}}
     if prod is not None:
-        environments["prod"] = {"host": "embedded", "node": "prod", "deploy": "bundle", **prod}
+        environments[target] = {"host": "embedded", "node": target, "deploy": "bundle", **prod}
+    environments.update((name, {"host": "embedded", **env}) for name, env in others.items())
     yaml = YAML()
     yaml.representer.ignore_aliases = lambda _data: True  # a mapping given twice is written twice, not aliased
     out = io.StringIO()
@@ -112,6 +123,15 @@ def apply_ok(ws: Workspace, env: str = "dev") -> None:
     assert result.ok, [(r.address, r.action, r.error) for r in result.results if r.status != "ok"]
 
 
+def revert_drift(ws: Workspace, drifted: list[tuple[str, list[str]]]) -> None:
+    """Drift shows `drifted` (address, changed paths) after a hand edit in DSS; the plan reverts that one resource,
+    as changed outside dss-iac; apply it."""
+    assert [(i.address, [c.path for c in i.changes]) for i in ws.drift("dev").items] == drifted
+    (action,) = ws.plan("dev").changes
+    assert (action.reason, action.reason_code) == ("changed outside dss-iac", ActionReason.CHANGED_OUTSIDE)
+    apply_ok(ws)
+
+
 def changes(ws: Workspace, env: str = "dev") -> list[tuple[str, str, list[str]]]:
     """The plan's changes as (symbol, address, changed paths), no-ops left out."""
-    return [(a.symbol, a.address, [c.path for c in a.changes]) for a in ws.plan(env).changes]
+    return [(a.symbol, str(a.address), [c.path for c in a.changes]) for a in ws.plan(env).changes]

@@ -64,7 +64,7 @@ def test_a_hand_edit_is_drift_and_is_restored(make_workspace: Callable[..., Work
 
 def test_the_environment_renames_the_code_env(make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace({"code": PROJECT}, workspace_yaml=REMAPPED)
-    [action] = [a for a in ws.plan("dev").changes if a.address == "code_defaults.CODE"]
+    [action] = [a for a in ws.plan("dev").changes if str(a.address) == "code_defaults.CODE"]
     assert action.notes == {"python": "py_ml -> py311_dev"}
     apply_ok(ws)
     assert _settings(ws)["codeEnvs"]["python"]["envName"] == "py311_dev" and changes(ws) == []

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dataiku_iac import Address
 from dataiku_iac.errors import ConfigError
 from tests.engine.conftest import apply_ok, changes
 
@@ -55,11 +56,11 @@ def _raw(ws: Any, name: str, env: str = "dev") -> dict[str, Any]:
 def test_fresh_apply_creates_datasets_and_replan_is_empty(make_workspace) -> None:
     ws = _workspace(make_workspace)
     plan = ws.plan("dev")
-    created = [a.address for a in plan.actions if a.kind == "dataset"]
+    created = [str(a.address) for a in plan.actions if a.kind == "dataset"]
     assert created == ["dataset.CHURN.customers_clean", "dataset.CHURN.customers_raw", "dataset.CHURN.events"]
-    (raw_action,) = [a for a in plan.actions if a.address == "dataset.CHURN.customers_raw"]
+    (raw_action,) = [a for a in plan.actions if str(a.address) == "dataset.CHURN.customers_raw"]
     assert raw_action.notes == {"connection": "warehouse -> pg_dev"}
-    assert raw_action.depends_on == ("project.CHURN",)
+    assert raw_action.depends_on == (Address("project", "CHURN"),)
     apply_ok(ws)
     assert changes(ws) == []
 
@@ -191,7 +192,7 @@ def test_type_or_managed_change_is_a_replace(make_workspace) -> None:
     ws = _workspace(make_workspace, snowflake, with_sf)
     plan = ws.plan("dev")
     (action,) = plan.changes
-    assert (action.symbol, action.address, action.reason) == (
+    assert (action.symbol, str(action.address), action.reason) == (
         "-/+", "dataset.CHURN.customers_raw", "type cannot change in place")
     apply_ok(ws)
     assert _raw(ws, "customers_raw")["type"] == "Snowflake"
@@ -212,7 +213,7 @@ def test_removing_a_dataset_deletes_it_keeping_the_data(make_workspace) -> None:
     without = PROJECT.split("  customers_clean:")[0]
     ws = _workspace(make_workspace, without)
     plan = ws.plan("dev")
-    assert [(a.symbol, a.address, a.reason) for a in plan.changes] == [
+    assert [(a.symbol, str(a.address), a.reason) for a in plan.changes] == [
         ("-", "dataset.CHURN.customers_clean", "removed from the config")]
     apply_ok(ws)
     names = [d["name"] for d in ws.connection("dev").client.get_project("CHURN").list_datasets()]
@@ -238,7 +239,7 @@ def test_dataset_made_by_hand_is_adopted_not_duplicated(make_workspace) -> None:
     client.get_project("CHURN").create_dataset("events", "Filesystem",
                                                params={"connection": "filesystem_managed", "path": "/old"})
     plan = ws.plan("dev")
-    (action,) = [a for a in plan.actions if a.address == "dataset.CHURN.events"]
+    (action,) = [a for a in plan.actions if str(a.address) == "dataset.CHURN.events"]
     assert action.symbol == "~" and action.reason == "exists in DSS but not in state: adopted"
     assert {c.path for c in action.changes} == {"params.path", "format", "format_params.separator",
                                                 "format_params.parseHeaderRow"}
@@ -269,7 +270,8 @@ def test_connections_are_remapped_per_environment(make_workspace) -> None:
     assert changes(ws, "dev") == []
     plan = ws.plan("prod")
     (action,) = plan.changes
-    assert action.address == "dataset.CHURN.customers_raw" and action.notes == {"connection": "warehouse -> pg_dev"}
+    assert str(action.address) == "dataset.CHURN.customers_raw"
+    assert action.notes == {"connection": "warehouse -> pg_dev"}
     assert [(c.path, c.before, c.after) for c in action.changes] == [("connection", "pg_prod", "pg_dev")]
 
 

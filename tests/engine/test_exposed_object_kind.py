@@ -45,7 +45,7 @@ def _exposed(ws: Workspace, key: str, env: str = "dev") -> list[dict]:
 def test_exposure_is_made_before_the_recipe_that_reads_it_and_removed_after(
         make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace({"crm": CRM, "sales": SALES})
-    order = [a.address for a in ws.plan("dev").changes]
+    order = [str(a.address) for a in ws.plan("dev").changes]
     assert order.index("exposed_object.CRM.customers") < order.index("recipe.SALES.copy_customers")
     assert order.index("dataset.CRM.customers") < order.index("exposed_object.CRM.customers")
     apply_ok(ws)
@@ -62,7 +62,7 @@ def test_exposure_is_made_before_the_recipe_that_reads_it_and_removed_after(
                          "sales": SALES.replace("recipes:\n  copy_customers: {type: sync, inputs: [CRM.customers], "
                                                 "outputs: [local_customers]}\n", "")})
     plan = ws.plan("dev")
-    assert [(a.symbol, a.address) for a in plan.changes] == [
+    assert [(a.symbol, str(a.address)) for a in plan.changes] == [
         ("-", "recipe.SALES.copy_customers"), ("-", "exposed_object.CRM.customers")]
     apply_ok(ws)
     assert [o["type"] for o in _exposed(ws, "CRM")] == ["MANAGED_FOLDER"]
@@ -87,7 +87,7 @@ def test_a_hand_edit_of_the_targets_is_drift_and_is_restored(make_workspace: Cal
 def test_an_environment_renames_the_keys_of_both_sides(make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace({"crm": CRM, "sales": SALES}, workspace_yaml=RENAMED)
     plan = ws.plan("dev")
-    assert "exposed_object.CRM_DEV.customers" in [a.address for a in plan.changes]
+    assert "exposed_object.CRM_DEV.customers" in [str(a.address) for a in plan.changes]
     apply_ok(ws)
     assert changes(ws) == []
     objects = sorted(_exposed(ws, "CRM_DEV"), key=lambda o: o["type"])
@@ -147,7 +147,7 @@ def test_the_documented_example_applies_as_docs_sharing_says(make_workspace: Cal
     ws = make_workspace({Path(p).stem: text for p, text in files.items()}, workspace_yaml=workspace,
                         files={"wiki/crm/home.md": "# Customers\n", "wiki/crm/runbook.md": "Rebuild nightly.\n"})
     ws.connection("dev").client.create_code_env("python", "py311", "DESIGN_MANAGED")  # the doc's code env
-    order = [a.address for a in ws.plan("dev").changes]
+    order = [str(a.address) for a in ws.plan("dev").changes]
     assert order.index("dataset.CRM_DEV.customers") < order.index("exposed_object.CRM_DEV.customers") \
         < order.index("recipe.SALES_DEV.pick_targets")
     apply_ok(ws)

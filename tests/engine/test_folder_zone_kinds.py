@@ -64,7 +64,7 @@ def _zones(ws: Any) -> dict[str, list[str]]:
 def test_fresh_apply_creates_folders_and_keeps_their_ids(make_workspace) -> None:
     ws = make_workspace({"churn": FOLDERS}, workspace_yaml=WORKSPACE)
     plan = ws.plan("dev")
-    (models,) = [a for a in plan.actions if a.address == "managed_folder.CHURN.models"]
+    (models,) = [a for a in plan.actions if str(a.address) == "managed_folder.CHURN.models"]
     assert models.notes == {"connection": "storage -> filesystem_folders"}
     apply_ok(ws)
     assert changes(ws) == []
@@ -115,7 +115,7 @@ def test_folder_made_by_hand_is_adopted_by_name(make_workspace) -> None:
     client.create_project("CHURN", "Churn", "admin")
     by_hand = client.get_project("CHURN").create_managed_folder("models", connection_name="filesystem_folders")
     plan = ws.plan("dev")
-    (action,) = [a for a in plan.actions if a.address == "managed_folder.CHURN.models"]
+    (action,) = [a for a in plan.actions if str(a.address) == "managed_folder.CHURN.models"]
     assert action.symbol == "~" and action.reason == "exists in DSS but not in state: adopted"
     apply_ok(ws)
     assert _folders(ws)["models"]["id"] == by_hand.id
@@ -132,7 +132,7 @@ def test_folder_connection_changes_in_place_and_follows_the_type(make_workspace)
     ws = make_workspace({"churn": FOLDERS}, workspace_yaml=moved)
     plan = ws.plan("dev")
     (action,) = plan.changes
-    assert (action.symbol, action.address) == ("~", "managed_folder.CHURN.models")
+    assert (action.symbol, str(action.address)) == ("~", "managed_folder.CHURN.models")
     assert [(c.path, c.before, c.after) for c in action.changes] == [("connection", "filesystem_folders", "s3_dev")]
     apply_ok(ws)
     models = _folders(ws)["models"]
@@ -172,9 +172,9 @@ def test_removing_a_folder_deletes_it(make_workspace) -> None:
 def test_fresh_apply_creates_zones_holding_their_items(make_workspace) -> None:
     ws = make_workspace({"churn": FLOW})
     plan = ws.plan("dev")
-    (ml,) = [a for a in plan.actions if a.address == "zone.CHURN.ml"]
+    (ml,) = [a for a in plan.actions if str(a.address) == "zone.CHURN.ml"]
     assert ml.fields["items"] == [{"type": "DATASET", "name": "clean"}, {"type": "MANAGED_FOLDER", "name": "models"}]
-    assert set(ml.depends_on) == {"project.CHURN", "dataset.CHURN.clean", "managed_folder.CHURN.models",
+    assert set(map(str, ml.depends_on)) == {"project.CHURN", "dataset.CHURN.clean", "managed_folder.CHURN.models",
                                   "zone.CHURN.ingest"}
     apply_ok(ws)
     assert changes(ws) == []
@@ -230,7 +230,7 @@ def test_zone_made_by_hand_is_adopted_by_name(make_workspace) -> None:
     made = _client(ws).get_project("CHURN").get_flow().create_zone("ml", "#ff8800")
     ws = make_workspace({"churn": FLOW})
     plan = ws.plan("dev")
-    (ml,) = [a for a in plan.changes if a.address == "zone.CHURN.ml"]
+    (ml,) = [a for a in plan.changes if str(a.address) == "zone.CHURN.ml"]
     assert ml.symbol == "~" and [c.path for c in ml.changes] == ["items"]
     apply_ok(ws)
     assert ws.state("dev").resources["zone.CHURN.ml"].remote_id == made.id
@@ -245,7 +245,7 @@ def test_zone_deleted_and_remade_by_hand_is_adopted_again(make_workspace) -> Non
     {z.name: z for z in flow.list_zones()}["ml"].delete()
     remade = flow.create_zone("ml", "#ff8800")
     (action,) = ws.plan("dev").changes
-    assert (action.symbol, action.address, [c.path for c in action.changes]) == ("~", "zone.CHURN.ml", ["items"])
+    assert (action.symbol, str(action.address), [c.path for c in action.changes]) == ("~", "zone.CHURN.ml", ["items"])
     apply_ok(ws)
     assert [z.name for z in flow.list_zones()] == ["Default", "ingest", "ml"]
     assert ws.state("dev").resources["zone.CHURN.ml"].remote_id == remade.id
@@ -288,10 +288,10 @@ recipes:
 
 def test_a_zone_holds_a_recipe_with_its_outputs(make_workspace) -> None:
     ws = make_workspace({"churn": FLOW.replace("items: [clean, models]", "items: [compute_clean]") + RECIPES})
-    (ml,) = [a for a in ws.plan("dev").actions if a.address == "zone.CHURN.ml"]
+    (ml,) = [a for a in ws.plan("dev").actions if str(a.address) == "zone.CHURN.ml"]
     # DSS moves a recipe with its outputs: the zone the plan shows is the zone DSS will hold.
     assert ml.fields["items"] == [{"type": "DATASET", "name": "clean"}, {"type": "RECIPE", "name": "compute_clean"}]
-    assert {"recipe.CHURN.compute_clean", "dataset.CHURN.clean"} <= set(ml.depends_on)
+    assert {"recipe.CHURN.compute_clean", "dataset.CHURN.clean"} <= set(map(str, ml.depends_on))
 
 
 def test_zones_with_recipes_apply_and_replan_empty(make_workspace) -> None:
@@ -320,7 +320,7 @@ def test_a_replaced_dataset_gets_its_zone_back(make_workspace) -> None:
                         "clean: {type: HDFS, managed: true, connection: hdfs_managed")
     ws = make_workspace({"churn": hdfs})
     plan = ws.plan("dev")
-    assert {(a.symbol, a.address) for a in plan.changes} >= {("-/+", "dataset.CHURN.clean"),
+    assert {(a.symbol, str(a.address)) for a in plan.changes} >= {("-/+", "dataset.CHURN.clean"),
                                                             ("-/+", "recipe.CHURN.compute_clean"),
                                                             ("~", "zone.CHURN.ml")}
     apply_ok(ws)

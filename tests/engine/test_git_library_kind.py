@@ -50,7 +50,7 @@ def test_moving_it_is_a_replace_and_removing_it_a_delete(make_workspace: Callabl
     apply_ok(ws)
     ws = make_workspace({"libs": PROJECT.replace("under: python", "under: python/vendor")})
     [action] = ws.plan("dev").changes
-    assert (action.symbol, action.address) == ("-/+", "git_library.LIBS.utils")
+    assert (action.symbol, str(action.address)) == ("-/+", "git_library.LIBS.utils")
     apply_ok(ws)
     assert sorted(_libraries(ws)) == ["python/vendor/utils", "rules"] and changes(ws) == []
     ws = make_workspace({"libs": PROJECT.split("git_libraries:")[0]})

@@ -7,18 +7,11 @@ import json
 
 import pytest
 
-from dataiku_iac import ApprovalError, ConfigError
-from tests.engine.conftest import apply_ok, changes
+from dataiku_iac import Address, ApprovalError, ConfigError
+from tests.engine.conftest import apply_ok, changes, embedded_workspace
 
-WORKSPACE = """\
-version: 1
-projects: [projects/*.yaml]
-environments:
-  dev:
-    host: embedded
-    instance: instance/dev.yaml
-    remap: {connections: {warehouse: pg_dev}}
-"""
+DEV = {"instance": "instance/dev.yaml", "remap": {"connections": {"warehouse": "pg_dev"}}}
+WORKSPACE = embedded_workspace(DEV)
 
 INSTANCE = """\
 connections:
@@ -75,12 +68,12 @@ def _ws(make_workspace, instance: str = INSTANCE, projects: dict[str, str] | Non
 def test_instance_resources_are_planned_with_the_projects_that_use_them(make_workspace) -> None:
     ws = _ws(make_workspace, projects={"sales": SALES})
     plan = ws.plan("dev")
-    order = [a.address for a in plan.actions]
+    order = [str(a.address) for a in plan.actions]
     assert order.index("connection.pg_dev") < order.index("dataset.SALES.orders")
     assert order.index("group.analysts") < order.index("user.ada") and \
         order.index("group.analysts") < order.index("connection.pg_dev")
-    dataset = next(a for a in plan.actions if a.address == "dataset.SALES.orders")
-    assert "connection.pg_dev" in dataset.depends_on
+    dataset = next(a for a in plan.actions if str(a.address) == "dataset.SALES.orders")
+    assert Address.instance("connection", "pg_dev") in dataset.depends_on
     # The dataset's connection does not exist yet: the plan knows the same plan creates it.
     apply_ok(ws)
     assert changes(ws) == []
@@ -185,13 +178,13 @@ def test_removing_a_group_keeps_the_users_other_memberships(make_workspace) -> N
 
 
 def test_protected_environment_refuses_deleting_instance_resources(make_workspace) -> None:
-    protected = WORKSPACE.replace("    instance:", "    protected: true\n    instance:")
+    protected = embedded_workspace({**DEV, "protected": True})
     ws = _ws(make_workspace, workspace=protected)
     apply_ok(ws)
     without_ada = INSTANCE.split("users:")[0] + "variables:\n  company: acme\n"
     ws = _ws(make_workspace, without_ada, workspace=protected)
     plan = ws.plan("dev")
-    assert [a.address for a in plan.destructive] == ["user.ada"]
+    assert [str(a.address) for a in plan.destructive] == ["user.ada"]
     with pytest.raises(ApprovalError, match="allow-delete"):
         ws.apply(plan)
     assert "ada" in [u["login"] for u in ws.connection("dev").client.list_users()]
@@ -236,15 +229,13 @@ def test_missing_instance_file_is_an_error_in_the_workspace_file(make_workspace,
 
 
 def test_instance_addresses_parse_and_target(make_workspace) -> None:
-    from dataiku_iac import Address
-
     a = Address.parse("connection.pg_dev")
     assert str(a) == "connection.pg_dev" and a.name == "pg_dev"
     with pytest.raises(ValueError, match=r"connection\.NAME"):
         Address.parse("connection.SALES.pg_dev")
     ws = _ws(make_workspace, projects={"sales": SALES})
     plan = ws.plan("dev", targets=["group.analysts"])
-    assert [a.address for a in plan.actions] == ["group.analysts"]
+    assert [str(a.address) for a in plan.actions] == ["group.analysts"]
 
 
 def test_import_instance_writes_the_file_and_the_next_plan_is_empty(make_workspace, tmp_path, monkeypatch) -> None:
@@ -256,7 +247,7 @@ def test_import_instance_writes_the_file_and_the_next_plan_is_empty(make_workspa
     client.create_group("has space", "a group import cannot name")
     ws.close()
     # A second environment on the same DSS, with no instance file yet: import writes one and names it.
-    (tmp_path / "dss-iac.yaml").write_text(WORKSPACE + "  mirror:\n    host: embedded\n")
+    (tmp_path / "dss-iac.yaml").write_text(embedded_workspace(DEV, mirror={}))
     assert main(["-C", str(tmp_path), "import", "-e", "mirror", "--instance"]) == 0
     written = (tmp_path / "instance" / "mirror.yaml").read_text()
     assert "pg_dev:" in written and "type: S3" in written and "py_ml:" in written and "ada:" in written
@@ -267,7 +258,7 @@ def test_import_instance_writes_the_file_and_the_next_plan_is_empty(make_workspa
     for name in ("CONNECTIONS_PG_DEV_PARAMS_PASSWORD", "CONNECTIONS_LAKE_PARAMS_SECRETKEY"):
         monkeypatch.setenv(name, "")  # DSS blanks secrets: the value to set is the one DSS holds
     ws = make_workspace()
-    assert [a.address for a in ws.plan("mirror").changes] == []
+    assert [str(a.address) for a in ws.plan("mirror").changes] == []
     # Importing again refuses to overwrite the file.
     assert main(["-C", str(tmp_path), "import", "-e", "mirror", "--instance"]) == 3
 
@@ -287,26 +278,15 @@ def test_deleting_a_connection_that_unmanaged_projects_use_is_refused(make_works
         ws.plan("dev")
     hand.get_dataset("ledger").delete()
     plan = ws.plan("dev")
-    order = [a.address for a in plan.changes]
+    order = [str(a.address) for a in plan.changes]
     assert order.index("project.SALES") < order.index("connection.pg_dev")  # its datasets go first
     apply_ok(ws)
     assert "pg_dev" not in client.list_connections()
 
 
-BUNDLE_WORKSPACE = """\
-version: 1
-projects: [projects/*.yaml]
-environments:
-  dev:
-    host: embedded
-    remap: {connections: {warehouse: filesystem_managed}}
-  staging:
-    host: embedded
-    node: staging
-    deploy: bundle
-    instance: instance/staging.yaml
-    remap: {connections: {warehouse: staging_files}}
-"""
+BUNDLE_WORKSPACE = embedded_workspace(
+    {"remap": {"connections": {"warehouse": "filesystem_managed"}}},
+    {"instance": "instance/staging.yaml", "remap": {"connections": {"warehouse": "staging_files"}}}, target="staging")
 
 
 def test_apply_on_a_bundle_environment_writes_its_instance_resources_only(make_workspace, tmp_path) -> None:
@@ -321,4 +301,4 @@ def test_apply_on_a_bundle_environment_writes_its_instance_resources_only(make_w
     staging = ws.connection("staging").client
     assert staging.get_connection("staging_files").get_definition()["params"]["root"] == "/data/staging"
     assert "SALES" not in staging.list_project_keys()  # projects arrive by promote only
-    assert [a.address for a in ws.plan("staging").changes if a.address.startswith("connection.")] == []
+    assert [str(a.address) for a in ws.plan("staging").changes if str(a.address).startswith("connection.")] == []

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dataiku_iac import KINDS, Address, ConfigError, Kind, Workspace, kinds
 from dataiku_iac.cli.main import main
 from dataiku_iac.resources import Desired, Remote
-from dataiku_iac.resources.base import ImportContext
+from dataiku_iac.resources.base import ImportContext, NamedFile
 
 from .conftest import apply_ok, changes
 
@@ -187,3 +187,37 @@ def test_unregistered_the_kind_is_gone_everywhere(make_workspace: Callable[..., 
     assert "team" not in KINDS
     with pytest.raises(ConfigError, match="teams"):
         make_workspace({"churn": PROJECT})
+
+
+class Charter(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    charter: str = Field(description="the team's charter, a Markdown file relative to this project file")
+
+
+class CharteredTeamKind(TeamKind):
+    """A team whose group description is a Markdown file of the repository: the kind names it with `files`."""
+
+    model = Charter
+
+    def files(self, name: str, entry: Any) -> list[NamedFile]:
+        refused = None if entry.charter.endswith(".md") else "a charter is Markdown: name a .md file"
+        return [NamedFile(("charter",), entry.charter, f"teams.{name}.charter", "description", "charter", refused)]
+
+    def desired(self, source: Any, env: Any) -> list[Desired]:
+        return [Desired(Address("team", source.key, name), {"description": source.code[f"teams.{name}.charter"]},
+                        (Address("project", source.key),)) for name in source.spec.teams]
+
+
+def test_the_files_a_registered_kind_names_are_read_with_the_project_file(
+        make_workspace: Callable[..., Workspace]) -> None:
+    project = "project: {key: CHURN, name: Churn}\nteams:\n  analysts: {charter: ../teams/analysts.md}\n"
+    with kinds.registered(CharteredTeamKind()):
+        ws = make_workspace({"churn": project}, files={"teams/analysts.md": "Reads the churn tables."})
+        apply_ok(ws)
+        assert _groups(ws) == {"CHURN_analysts": "Reads the churn tables."}
+        (ws.root / "teams" / "analysts.md").write_text("Owns the churn model.")
+        assert changes(make_workspace()) == [("~", "team.CHURN.analysts", ["description"])]
+        with pytest.raises(ConfigError, match=r"churn\.yaml:3:23: a charter is Markdown: name a \.md file"):
+            make_workspace({"churn": project.replace("analysts.md", "analysts.txt")})
+        with pytest.raises(ConfigError, match=r"churn\.yaml:3:23: charter '\.\./teams/gone\.md' not found"):
+            make_workspace({"churn": project.replace("analysts.md", "gone.md")})

@@ -54,7 +54,7 @@ def _converge(ws: Workspace) -> None:
         if not plan.has_changes:
             return
         ws.apply(plan)
-    raise AssertionError(f"still changes after 3 applies: {[a.address for a in ws.plan('dev').changes]}")
+    raise AssertionError(f"still changes after 3 applies: {[str(a.address) for a in ws.plan('dev').changes]}")
 
 
 def _check_no_twin_and_all_managed(ws: Workspace, sim: Simulator, key: str) -> None:

@@ -79,11 +79,11 @@ def _steps(plan: Any) -> list[tuple[str, str]]:
     out = []
     for a in plan.changes:
         if a.action is ActionType.REPLACE:
-            out += [(a.address, "delete"), (a.address, "create")]
+            out += [(str(a.address), "delete"), (str(a.address), "create")]
         elif a.action is ActionType.DELETE:
-            out.append((a.address, "forget" if a.with_project else "delete"))
+            out.append((str(a.address), "forget" if a.with_project else "delete"))
         else:
-            out.append((a.address, a.action.value))
+            out.append((str(a.address), a.action.value))
     return sorted(out)
 
 

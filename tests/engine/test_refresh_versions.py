@@ -145,7 +145,7 @@ def test_n_objects_edited_by_hand_cost_exactly_n_reads(applied: tuple[Workspace,
     edited = {edit(project) for edit in edits}
     try:
         plan, log = _plan_counted(ws, sim)
-        assert {a.address for a in plan.changes} == edited
+        assert {str(a.address) for a in plan.changes} == edited
         assert all(a.reason == "changed outside dss-iac" for a in plan.changes)
         reads = [e["path"] for e in log if OBJECT_GET.search(e["path"])]
         assert len(reads) == count, reads
@@ -265,7 +265,7 @@ def test_the_plan_sees_every_edit_made_behind_its_back(applied: tuple[Workspace,
     edited = {EDITS[name](project) for name in chosen}
     try:
         plan = ws.plan("dev")
-        drifted = {a.address for a in plan.changes if a.drift}
+        drifted = {str(a.address) for a in plan.changes if a.drift}
         assert edited <= drifted, f"missed: {sorted(edited - drifted)}"
         assert _seen(plan) == _seen(_plan_reading_everything(ws))
     finally:
@@ -273,7 +273,7 @@ def test_the_plan_sees_every_edit_made_behind_its_back(applied: tuple[Workspace,
 
 
 def _seen(plan: Any) -> dict[str, tuple[str, list[Any], list[Any]]]:
-    return {a.address: (a.action.value, [c.to_dict() for c in a.changes], [c.to_dict() for c in a.drift])
+    return {str(a.address): (a.action.value, [c.to_dict() for c in a.changes], [c.to_dict() for c in a.drift])
             for a in plan.actions}
 
 

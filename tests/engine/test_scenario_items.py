@@ -11,18 +11,9 @@ import pytest
 from dataiku_iac import Workspace
 from dataiku_iac.errors import ConfigError
 from dataiku_iac.importer import import_project
-from tests.engine.conftest import apply_ok, changes
+from tests.engine.conftest import apply_ok, changes, churn_flow
 
-FLOW = """\
-project: {key: CHURN, name: Churn}
-datasets:
-  raw: {type: Filesystem, managed: true, connection: filesystem_managed, format: csv}
-  clean: {type: Filesystem, managed: true, connection: filesystem_managed, format: csv}
-managed_folders:
-  models: {connection: filesystem_folders}
-scenarios:
-  upstream: {steps: [{type: build, items: [raw]}]}
-"""
+FLOW = churn_flow("raw", "clean", then="scenarios:\n  upstream: {steps: [{type: build, items: [raw]}]}\n")
 STEPS = """\
   nightly:
     steps:
@@ -215,7 +206,7 @@ def test_every_reporter_family_and_its_secrets(make_workspace, tmp_path: Path, s
         assert all(f"${{env:{name}}}" in text for name in refs)
         assert all(v not in text for v in SECRETS.values()) and "rotated" not in text
         # Only the write-only secrets are written once more; nothing else differs.
-        assert [(a.address, [c.path for c in a.changes]) for a in ws.plan("dev").changes] == [
+        assert [(str(a.address), [c.path for c in a.changes]) for a in ws.plan("dev").changes] == [
             (ADDRESS, [f"reporters.{n}.webhook_url" for n in (1, 2, 3)])]
         apply_ok(ws)
         assert changes(ws) == []
@@ -314,5 +305,5 @@ def test_the_example_of_the_scenarios_doc_validates_and_plans(make_workspace, mo
         ws.plan("dev")  # the instance check finds the code env a Python step names
     ws.connection("dev").client.create_code_env("PYTHON", "py_tools", "DESIGN_MANAGED")
     plan = ws.plan("dev")
-    refresh = next(a for a in plan.actions if a.address == "scenario.RETAIL.refresh")
+    refresh = next(a for a in plan.actions if str(a.address) == "scenario.RETAIL.refresh")
     assert refresh.symbol == "+" and "hooks.slack.example" not in plan.to_json()

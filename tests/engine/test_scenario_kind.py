@@ -10,18 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataiku_iac.resources.scenario_models import DatasetTrigger, TemporalTrigger
-from tests.engine.conftest import apply_ok, changes, write_workspace
+from tests.engine.conftest import apply_ok, changes, churn_flow, revert_drift, write_workspace
 
-FLOW = """\
-project: {key: CHURN, name: Churn}
-datasets:
-  customers_raw: {type: Filesystem, managed: true, connection: filesystem_managed, format: csv}
-  customers_clean: {type: Filesystem, managed: true, connection: filesystem_managed, format: csv}
-managed_folders:
-  models: {connection: filesystem_folders}
-recipes:
-  clean_customers: {type: python, inputs: [customers_raw], outputs: [customers_clean, models]}
-"""
+FLOW = churn_flow("customers_raw", "customers_clean", then="recipes:\n  clean_customers: {type: python, inputs: "
+                                                          "[customers_raw], outputs: [customers_clean, models]}\n")
 
 SCENARIOS = """\
 scenarios:
@@ -51,9 +43,9 @@ def _settings(ws):
 
 def test_fresh_apply_creates_the_scenario_and_it_runs(make_workspace) -> None:
     ws = make_workspace({"churn": CHURN})
-    action = next(a for a in ws.plan("dev").actions if a.address == ADDRESS)
+    action = next(a for a in ws.plan("dev").actions if str(a.address) == ADDRESS)
     assert action.symbol == "+"
-    assert set(action.depends_on) == {"project.CHURN", "dataset.CHURN.customers_clean",
+    assert set(map(str, action.depends_on)) == {"project.CHURN", "dataset.CHURN.customers_clean",
                                       "dataset.CHURN.customers_raw", "managed_folder.CHURN.models"}
     apply_ok(ws)
     assert changes(ws) == []
@@ -120,12 +112,7 @@ def test_out_of_band_edit_is_drift_and_is_restored(make_workspace) -> None:
     settings_.raw_steps[0]["params"]["jobType"] = "NON_RECURSIVE_FORCED_BUILD"
     settings_.save()
 
-    report = ws.drift("dev")
-    assert [(i.address, [c.path for c in i.changes]) for i in report.items] == [
-        (ADDRESS, ["active", "triggers.2", "steps.0.mode"])]
-    (action,) = ws.plan("dev").changes
-    assert action.reason == "changed outside dss-iac"
-    apply_ok(ws)
+    revert_drift(ws, [(ADDRESS, ["active", "triggers.2", "steps.0.mode"])])
     raw = _settings(ws).get_raw()
     assert raw["active"] is True
     assert [t["id"] for t in raw["triggers"]] == trigger_ids  # the managed triggers kept their DSS ids
@@ -170,7 +157,7 @@ def test_removing_a_scenario_deletes_it(make_workspace) -> None:
     apply_ok(ws)
     ws = make_workspace({"churn": FLOW})
     plan = ws.plan("dev")
-    assert [(a.symbol, a.address) for a in plan.changes] == [("-", ADDRESS)]
+    assert [(a.symbol, str(a.address)) for a in plan.changes] == [("-", ADDRESS)]
     apply_ok(ws)
     assert _project(ws).list_scenarios() == []
     assert ADDRESS not in ws.state("dev").resources
@@ -182,7 +169,7 @@ def test_a_scenario_made_by_hand_is_adopted_not_duplicated(make_workspace) -> No
     apply_ok(ws)
     _project(ws).create_scenario("nightly", "step_based")  # e.g. a create whose reply was lost
     ws = make_workspace({"churn": CHURN})
-    action = next(a for a in ws.plan("dev").actions if a.address == ADDRESS)
+    action = next(a for a in ws.plan("dev").actions if str(a.address) == ADDRESS)
     assert (action.symbol, action.reason) == ("~", "exists in DSS but not in state: adopted")
     apply_ok(ws)
     assert [s["id"] for s in _project(ws).list_scenarios()] == ["NIGHTLY"]
@@ -197,7 +184,7 @@ def test_a_renamed_scenario_missing_from_state_is_found_by_its_id(make_workspace
     del state.resources[ADDRESS]
     store.write(state)
     plan = ws.plan("dev")
-    assert [a.address for a in plan.actions if a.symbol == "+"] == []
+    assert [str(a.address) for a in plan.actions if a.symbol == "+"] == []
     assert [s["id"] for s in _project(ws).list_scenarios()] == ["NIGHTLY"]
 
 

@@ -131,7 +131,7 @@ def test_objects_made_by_hand_are_reported_never_deleted_and_gone_once_imported(
             assert drift.unmanaged == plan.unmanaged and drift.has_drift is bool(hand.made)
             # Never deleted: no action touches them, and applying (deletes included) leaves them all in DSS.
             assert not set(hand.made) & {(a.kind, a.remote_id) for a in plan.actions}
-            assert {a.address for a in plan.destructive} == (
+            assert {str(a.address) for a in plan.destructive} == (
                 {"dataset.CHURN.clean", "recipe.CHURN.cleanup"} if hand.drop_declared else set())
             assert ws.apply(plan).ok
             assert set(hand.made) <= in_dss(ws.connection("dev").client)
@@ -163,7 +163,7 @@ def test_target_lists_only_the_projects_targeted_whole(make_workspace) -> None:
     # A destroy plan forgets projects holding objects made by hand: it says so, and lists nothing apart.
     destroy = ws.plan("dev", destroy=True)
     assert destroy.unmanaged == ()
-    assert [a.reason for a in destroy.actions if a.address == "project.OTHER"] == [
+    assert [a.reason for a in destroy.actions if str(a.address) == "project.OTHER"] == [
         "kept in DSS, only forgotten: it holds what dss-iac does not manage (dataset by_hand)"]
 
 

@@ -136,11 +136,11 @@ def check_recovered(root: Path) -> None:
     values check against the config); the journal cleared; no sensitive value in any state file."""
     with Workspace.load(root) as ws:
         plan = ws.plan("dev")
-        assert plan.changes == [] and plan.drifted == [], [a.address for a in plan.changes + plan.drifted]
+        assert plan.changes == [] and plan.drifted == [], [str(a.address) for a in plan.changes + plan.drifted]
         store = ws.state_store("dev")
         state = store.read()  # checksum verified
         assert state is not None and store.journal() == []
-        assert set(state.resources) == {a.address for a in plan.actions}
+        assert set(state.resources) == {str(a.address) for a in plan.actions}
         held = objects_in(ws.connection("dev").client, "CRASH")
         assert held == MADE  # no twin, no orphan
         assert held == Counter(a for a in state.resources if not a.startswith(("permissions.", "variables.")))

@@ -191,7 +191,7 @@ def test_a_canary_from_the_environment_reaches_no_file_plan_stream_or_git_histor
         # (DSS holds it, dss-iac never reads it back), so the next apply writes it once.
         assert run("plan", "-e", "prod", "--detailed-exitcode") == 2
         with Workspace.load(root) as ws:
-            assert [(a.address, [c.path for c in a.changes]) for a in ws.plan("prod").changes] == [
+            assert [(str(a.address), [c.path for c in a.changes]) for a in ws.plan("prod").changes] == [
                 ("scenario.HANDMADE.alerts", ["reporters.0.webhook_url"])]
         streams.append(("plan via the API", 0, ""))
         commit_all(repo, "imported HANDMADE")

@@ -89,7 +89,7 @@ async def test_an_object_changed_in_dss_after_the_review_is_not_overwritten(appl
     app = DssIacApp(applied_ws, env="dev")
     async with app.run_test(size=SIZE) as pilot:
         review = await open_plan(pilot)
-        assert [a.address for a in review.plan.changes] == ["dataset.CHURN.customers_raw"]
+        assert [str(a.address) for a in review.plan.changes] == ["dataset.CHURN.customers_raw"]
         # Meanwhile, someone changes the dataset in the DSS UI: the plan on screen did not show that.
         client = app.service.ws.connection("dev").client  # the app holds the embedded DSS: share its client
         settings = client.get_project("CHURN").get_dataset("customers_raw").get_settings()
@@ -166,7 +166,7 @@ async def test_r_in_the_review_reads_the_files_again_and_an_invalid_file_blocks_
         edit_description(applied_ws, "Daily")
         await pilot.press("r")
         await settle(pilot)
-        assert [a.address for a in review.plan.changes] == ["dataset.CHURN.customers_raw"]
+        assert [str(a.address) for a in review.plan.changes] == ["dataset.CHURN.customers_raw"]
         where = break_yaml(applied_ws)
         await pilot.press("r")
         await settle(pilot)
@@ -177,7 +177,7 @@ async def test_r_in_the_review_reads_the_files_again_and_an_invalid_file_blocks_
         fix_yaml(applied_ws)
         await pilot.press("r")
         await settle(pilot)
-        assert banner(review) == "" and [a.address for a in review.plan.changes] == ["dataset.CHURN.customers_raw"]
+        assert banner(review) == "" and [str(a.address) for a in review.plan.changes] == ["dataset.CHURN.customers_raw"]
 
 
 @pilot_test

@@ -100,7 +100,7 @@ async def test_app_cli_dataikuapi_and_a_second_app_at_once_then_drift_is_exactly
             await pilot.press("r")
             await settle(pilot)
             assert isinstance(app.screen, PlanReviewScreen) and app.screen.plan is not None
-            assert [a.address for a in app.screen.plan.changes] == ["dataset.CHURN.customers_raw"]
+            assert [str(a.address) for a in app.screen.plan.changes] == ["dataset.CHURN.customers_raw"]
             # One server for everyone.
             assert app.service.ws.embedded().pid == info["pid"] == seen["pid"] == seen_again["pid"]
             second.stdin.write("quit\n")

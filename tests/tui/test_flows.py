@@ -163,7 +163,7 @@ async def test_exclude_and_include_recompute_the_plan_with_targets(simple_ws: Pa
         await pilot.press("space")
         await settle(pilot)
         assert screen.plan is not None and screen.plan.targets
-        assert "scenario.CHURN.nightly" not in {a.address for a in screen.plan.changes}
+        assert "scenario.CHURN.nightly" not in {str(a.address) for a in screen.plan.changes}
         assert screen.plan.summary().add == 10
         assert not leaf(screen).included
         # A dataset a kept recipe writes comes back: targets pull in what they need, and the tree says so.
@@ -175,7 +175,7 @@ async def test_exclude_and_include_recompute_the_plan_with_targets(simple_ws: Pa
         assert pulled.address == "dataset.CHURN.customers_export" and pulled.included and pulled.pulled_in
         await pilot.press("space")  # include it again
         await settle(pilot)
-        assert "scenario.CHURN.nightly" not in {a.address for a in screen.plan.changes}
+        assert "scenario.CHURN.nightly" not in {str(a.address) for a in screen.plan.changes}
         # Approve: the apply performs exactly the reviewed (targeted) plan.
         await approve(pilot)
         assert isinstance(app.screen, ApplyScreen) and app.screen.result is not None
@@ -184,7 +184,7 @@ async def test_exclude_and_include_recompute_the_plan_with_targets(simple_ws: Pa
     with ws:
         assert client.get_project("CHURN").list_scenarios() == []
         remaining = ws.plan("dev").changes
-        assert [a.address for a in remaining] == ["scenario.CHURN.nightly"]
+        assert [str(a.address) for a in remaining] == ["scenario.CHURN.nightly"]
 
 
 @pilot_test
@@ -284,7 +284,7 @@ async def test_drift_browser_and_revert(applied_ws: Path) -> None:
         await settle(pilot)
         review = app.screen
         assert isinstance(review, PlanReviewScreen) and review.plan is not None
-        assert [a.address for a in review.plan.changes] == ["variables.CHURN"]
+        assert [str(a.address) for a in review.plan.changes] == ["variables.CHURN"]
         await approve(pilot)
         assert isinstance(app.screen, ApplyScreen) and app.screen.result is not None and app.screen.result.ok
     ws, client = dss_client(applied_ws)
@@ -383,7 +383,7 @@ async def test_resource_detail_and_history(applied_ws: Path) -> None:
     app = DssIacApp(applied_ws, env="dev")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_plan(pilot)
-        assert [a.address for a in screen.plan.changes] == ["dataset.CHURN.customers_raw"]
+        assert [str(a.address) for a in screen.plan.changes] == ["dataset.CHURN.customers_raw"]
         await pilot.press("n", "enter")
         await pilot.pause()
         detail = app.screen

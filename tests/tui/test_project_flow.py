@@ -21,7 +21,7 @@ async def test_a_project_s_detail_shows_its_flow(simple_ws: Path) -> None:
         await settle(pilot)
         review = app.screen
         assert isinstance(review, PlanReviewScreen)
-        project = next(a for a in review.plan.actions if a.address == "project.CHURN")
+        project = next(a for a in review.plan.actions if str(a.address) == "project.CHURN")
         app.open_detail("dev", project)
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)

@@ -16,6 +16,7 @@ from dataiku_iac.errors import ConfigError
 from dataiku_iac.plan.diff import FieldChange
 from dataiku_iac.plan.model import Action, ActionType, Plan
 from dataiku_iac.resources import _shapes as adopt_shapes
+from dataiku_iac.resources.address import Address
 
 from .conftest import copy_example
 
@@ -27,24 +28,28 @@ def _plan(*actions: Action, targets: tuple[str, ...] = ()) -> Plan:
 CREATE = ActionType.CREATE
 
 
+def _create(address: str) -> Action:
+    return Action(Address.parse(address), address.split(".")[0], CREATE)
+
+
 def test_targets_leave_out_a_project_when_part_of_it_is_excluded() -> None:
-    full = _plan(Action("project.A", "project", CREATE), Action("dataset.A.x", "dataset", CREATE),
-                 Action("dataset.A.y", "dataset", CREATE), Action("project.B", "project", CREATE))
+    full = _plan(_create("project.A"), _create("dataset.A.x"),
+                 _create("dataset.A.y"), _create("project.B"))
     assert view.targets_for(full, {"dataset.A.y"}) == ["dataset.A.x", "project.B"]
     assert view.targets_for(full, {"project.B"}) == ["project.A", "dataset.A.x", "dataset.A.y"]
 
 
 def test_a_quoted_login_is_one_name_in_the_tree() -> None:
-    jane = view.Entry(Action('user["jane.doe@corp.com"]', "user", CREATE), True)
+    jane = view.Entry(Action(Address.parse('user["jane.doe@corp.com"]'), "user", CREATE), True)
     assert (jane.project, jane.name) == ("(instance)", "jane.doe@corp.com")
     assert view.short_name('user["jane.doe@corp.com"]') == "user jane.doe@corp.com"
     assert view.short_name("recipe.CHURN.clean") == "recipe clean"
 
 
 def test_entries_mark_excluded_and_pulled_in() -> None:
-    full = _plan(Action("dataset.A.x", "dataset", CREATE), Action("dataset.A.y", "dataset", CREATE),
-                 Action("recipe.A.r", "recipe", CREATE))
-    now = _plan(Action("dataset.A.x", "dataset", CREATE), Action("recipe.A.r", "recipe", CREATE), targets=("r",))
+    full = _plan(_create("dataset.A.x"), _create("dataset.A.y"),
+                 _create("recipe.A.r"))
+    now = _plan(_create("dataset.A.x"), _create("recipe.A.r"), targets=("r",))
     got = {e.address: (e.included, e.pulled_in) for e in view.entries(full, now, {"dataset.A.x", "dataset.A.y"})}
     assert got == {"dataset.A.x": (True, True), "dataset.A.y": (False, False), "recipe.A.r": (True, False)}
     groups = view.grouped(view.entries(full, now, {"dataset.A.y"}))
@@ -53,12 +58,12 @@ def test_entries_mark_excluded_and_pulled_in() -> None:
 
 
 def test_actual_fields_are_rebuilt_from_the_changes_with_secrets_masked() -> None:
-    update = Action("dataset.A.x", "dataset", ActionType.UPDATE,
+    update = Action(Address.parse("dataset.A.x"), "dataset", ActionType.UPDATE,
                     changes=(FieldChange("params.path", "/old", "/new"), FieldChange("description", None, "d")),
                     fields={"params": {"path": "/new", "password": "hunter2"}, "description": "d"})
     assert view.actual_fields(update) == {"params": {"path": "/old", "password": "(sensitive)"}}
     assert view.desired_fields(update) == {"params": {"path": "/new", "password": "(sensitive)"}, "description": "d"}
-    assert view.actual_fields(Action("dataset.A.x", "dataset", CREATE, fields={})) is None
+    assert view.actual_fields(Action(Address.parse("dataset.A.x"), "dataset", CREATE, fields={})) is None
     assert "hunter2" not in view.to_yaml(view.desired_fields(update))
 
 

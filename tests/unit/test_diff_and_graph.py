@@ -72,7 +72,7 @@ def test_address_parsing_and_targets() -> None:
 
 
 def _update(*changes: FieldChange) -> Plan:
-    return Plan("dev", (Action("dataset.P.d", "dataset", ActionType.UPDATE, "config changed", changes),),
+    return Plan("dev", (Action(Address.parse("dataset.P.d"), "dataset", ActionType.UPDATE, "config changed", changes),),
                 "digest", None, 0, "fp", "now")
 
 

@@ -117,7 +117,7 @@ def test_instance_objects_are_edited_in_place_and_previewed(make_workspace) -> N
     apply_ok(ws)
     plan = ws.preview("dev", {"group.analysts": {"description": "the analysts, EU"}},
                       created={"group.auditors": {"description": "read only"}})
-    assert sorted((a.symbol, a.address) for a in plan.actions if a.symbol != " ") == [
+    assert sorted((a.symbol, str(a.address)) for a in plan.actions if a.symbol != " ") == [
         ("+", "group.auditors"), ("~", "group.analysts")]
     assert changes(ws) == []  # a preview writes nothing
     ws.update_many({"group.analysts": {"description": "the analysts, EU"}, "user.ada": {"email": None}}, env="dev")

@@ -115,7 +115,7 @@ def test_a_user_and_a_connection_field_are_saved_in_place(iwb: Workbench) -> Non
         "-    params: {root: /data/lake}  # mounted on every node",
         "+    params: {root: /mnt/lake}  # mounted on every node"]
     with Workspace.load(iwb.ws.root) as ws:
-        assert sorted(a.address for a in ws.plan("dev").changes) == ["connection.lake", "user.ada"]
+        assert sorted(str(a.address) for a in ws.plan("dev").changes) == ["connection.lake", "user.ada"]
 
 
 def test_bad_instance_values_are_refused_where_they_are(iwb: Workbench) -> None:

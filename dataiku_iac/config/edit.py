@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .._fs import write_together
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigErrors
 from ..resources import passthrough, registry
 from ..resources.address import Address
 from .files import DISK, FileSource
@@ -332,6 +332,18 @@ def validate(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
         if edit.before is None and not any(p.file.path == edit.path for p in new.projects.values()):
             raise ConfigError("the new file would not be read: no project glob matches it", file=edit.shown)
     return new
+
+
+def problems(config: WorkspaceConfig, *edits: FileEdit) -> list[ConfigError]:
+    """Every problem of the workspace as it would be with the edits made (new files among them: a project file
+    and the code files it names), each with where it is; none when it would be valid. Nothing is written."""
+    try:
+        load_files(config.root, _Overlay(config.root, edits))
+    except ConfigErrors as e:
+        return list(e.errors)
+    except ConfigError as e:
+        return [e]
+    return []
 
 
 def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:

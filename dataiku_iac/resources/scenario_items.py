@@ -47,6 +47,7 @@ REPORTER_KEYS: dict[str, dict[str, str]] = {
     "webhook": {"channel_id": "channelId", "webhook_url": "url", "method": "method", "payload": "payload"},
 }
 OTHER_REPORTER_KEYS = {"channel_id": "channelId"}
+READ_DEFAULTS = {"method": "POST"}  # what DSS does when a reporter's configuration leaves the key out
 SECRETS = frozenset({"webhook_url", "token", "password"})  # write-only: sent, never read back
 REPORTER_NAMES = {"mail": "Mail", "slack": "Slack", "teams": "Microsoft Teams", "webhook": "Webhook"}
 # What the configuration leaves out when it has DSS's value (import and adopt write only what differs).
@@ -325,7 +326,7 @@ def read_reporter(r: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
                            "when": r.get("runCondition", "true") if r.get("runConditionEnabled", True) else None,
                            "phase": r.get("phase", "END")}
     for name, key in keys.items():
-        value = conf.get(key)
+        value = conf.get(key, READ_DEFAULTS.get(name))
         # Write-only: whether DSS holds one, never what it is (drift goes by what was last written).
         out[name] = (WRITE_ONLY if value else None) if name in SECRETS else value
     out["config"] = {k: v for k, v in conf.items() if k not in keys.values()}

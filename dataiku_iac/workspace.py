@@ -171,14 +171,17 @@ class Workspace:
         return self._save(edit.update_setting(self.config, keys, value))
 
     def update_many(self, resources: Mapping[str, Any] | None = None,
-                    settings: Iterable[tuple[Sequence[str], Any]] = ()) -> list[Path]:
+                    settings: Iterable[tuple[Sequence[str], Any]] = (), *,
+                    files: Mapping[Path, tuple[str, str]] | None = None) -> list[Path]:
         """Several changes (resource address -> changes as `update_resource` takes them, and `(keys, value)`
-        settings of dss-iac.yaml) validated together and written together: if one is refused, none is
+        settings of dss-iac.yaml; `files`: code or Markdown files the project files name -> (their text as
+        loaded, their new text)) validated together and written together: if one is refused, none is
         written. Each file may be touched by one change only. Returns the files written."""
         from .config import edit
 
         changes = [edit.update_setting(self.config, keys, value) for keys, value in settings]
         changes += [edit.update(self.config, Address.of(a), c) for a, c in (resources or {}).items()]
+        changes += [edit.file_text(self.config, path, before, after) for path, (before, after) in (files or {}).items()]
         self.config = edit.save(self.config, *changes, check=check_environments)
         return [Path(c.path) for c in changes]
 
@@ -220,10 +223,11 @@ class Workspace:
         """Make the configuration say what DSS has for a drifted resource (`edits`: as `adopt_edits` gives them,
         shown to the user first), then record it in the state as a refresh-only apply does: the configuration,
         the state and DSS then agree, so the drift is gone. Either every file is written or none."""
-        from .adopt import resource_changes, set_path
+        from .adopt import file_changes, resource_changes, set_path
 
         edits = self.adopt_edits(env, item) if edits is None else list(edits)
-        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None])
+        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None],
+                         files=file_changes(edits))
         with self.locked_state(env, "adopt") as (store, state, _heartbeat):
             entry = state.resources.get(item.address)
             if entry is not None:

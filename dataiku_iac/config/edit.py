@@ -334,6 +334,25 @@ def validate(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
     return new
 
 
+def named_files(config: WorkspaceConfig) -> set[Path]:
+    """The files the project files name (recipe and scenario code, wiki articles' Markdown), resolved."""
+    from .loader import _kind_code, kind_files
+
+    out: set[Path] = set()
+    for source in config.projects.values():
+        spec, folder = source.spec, source.file.path.parent
+        rels = [r.code for r in spec.recipes.values() if r.code is not None]
+        rels += [rel for _, _, rel in kind_files(spec)] + [rel for *_, rel, _ in _kind_code(spec)]
+        out |= {DISK.resolve(folder / rel) for rel in rels}
+    return out
+
+
+def file_text(config: WorkspaceConfig, path: Path, before: str, after: str) -> FileEdit:
+    """A file a project file names given new text (`before`: its text as the workspace loaded it): written with
+    the other edits of a `save`, and refused like them when it changed on disk since."""
+    return FileEdit(DISK.resolve(path), DISK.shown(path, config.root), before, after)
+
+
 def problems(config: WorkspaceConfig, *edits: FileEdit) -> list[ConfigError]:
     """Every problem of the workspace as it would be with the edits made (new files among them: a project file
     and the code files it names), each with where it is; none when it would be valid. Nothing is written."""
@@ -353,6 +372,8 @@ def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
         return
     files = [config.file, *(p.file for p in config.projects.values())]
     source = next((f for f in files if f.path == edit.path), None)
+    if source is None and edit.path in named_files(config):  # a code or Markdown file: `before` is its text as loaded
+        source = SourceFile(edit.path, edit.shown, edit.before)
     if source is None or source.text != edit.before:
         raise ConfigError("the edit was prepared against another version of the workspace: nothing was written",
                           file=edit.shown)

@@ -180,6 +180,9 @@ class Kind(ABC):
     # Fields of `model` naming a file, relative to the project file, whose text the loader reads (a wiki article's
     # Markdown): the text is `source.code[file_key(kind.collection, name, field)]`.
     file_fields: ClassVar[tuple[str, ...]] = ()
+    # Managed fields that are the text of a file the entry names, by the entry's field naming it (a recipe's `code`,
+    # a wiki article's `body` -> `file`): adopt writes DSS's text into that file. (Items' code: `code_files`.)
+    file_texts: ClassVar[Mapping[str, str]] = {}
     # "project": its objects belong to a project (`kind.PROJECT[.NAME]`); "instance": to the DSS instance of an
     # environment, declared in the environment's instance file (`kind.NAME`, see resources/instance_base.py).
     scope: ClassVar[str] = "project"

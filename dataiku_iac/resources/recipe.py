@@ -2,7 +2,7 @@
 
 Field model (what a plan compares), in this order:
   type         DSS's type (`prepare` is `shaker`); replace: DSS keeps a recipe's type for life
-  inputs       sorted names, `OTHER.name` for another project's dataset; folders by name (DSS: by id)
+  inputs       sorted names, `OTHER.name` for another project's dataset or folder; folders by name (DSS: by id)
   outputs      sorted names
   roles        name -> role, for the items not in role "main" (plugin recipes name their roles)
   code         code recipes: the code file's text, byte for byte (only when the config names a code file)
@@ -111,6 +111,7 @@ class RecipeKind(Kind):
     model = Recipe
     adoptable = frozenset({"description", "tags", "params", "code_env", "roles", "steps", "joins", "keys",
                            "aggregations", "global_count", "windows", "orders", "settings", "config"})
+    file_texts = {"code": "code"}  # a code recipe's script: its file
     reshaped = {"inputs": _shapes.names, "outputs": _shapes.names}
     template = {"type": "sync", "inputs": [], "outputs": []}
     collection = "recipes"

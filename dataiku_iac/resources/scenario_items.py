@@ -396,5 +396,5 @@ def _code_path(text: str, spelled: Mapping[str, Any], code_file: CodeFile | None
     if code_file is not None:
         return code_file(text, stem)
     if "code" in spelled:
-        raise Unwritable("the code changed in DSS: copy it into the code file by hand (adopt writes YAML only)")
+        raise Unwritable("the code changed in DSS with the rest of the item: copy it into the code file by hand")
     raise Unwritable("code read from DSS has no file yet: run `dss-iac import` to write it")

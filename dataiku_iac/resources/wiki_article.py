@@ -79,6 +79,7 @@ class WikiArticleKind(Kind):
     listed = True
     rank = 70  # documentation: after the flow it describes
     file_fields = ("file",)
+    file_texts = {"body": "file"}  # the Markdown file
     adoptable = frozenset({"tags"})
     template = {"file": ""}
     in_bundle = False  # promotion leaves a bundle's wiki as DSS ships it

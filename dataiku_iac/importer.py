@@ -288,13 +288,15 @@ def _settle(ws: Workspace, key: str, remotes: dict[Address, Remote], context: Ca
     declare: a document names what it likes), or, when that does not validate either or its kind has no
     document, left out as not managed; a project-level section that does not validate is left out (DSS's is
     then left alone). Refused only when a problem belongs to no object import writes."""
+    from .workspace import check_environments
+
     refused: dict[Address, _Refused] = {}
     while True:
         ctx = context()
         doc, placed, kept = _project_doc(remotes, ctx, refused)
         refs = _secrets_as_refs(key, doc, kept.secrets)  # in place: the entries carry `${env:...}` for their secrets
         edits = edits_of(doc, placed, dict(ctx.code))
-        found = problems(ws.config, *edits)
+        found = problems(ws.config, *edits, check=check_environments)  # as each environment resolves it too
         if not found:
             return _Settled(doc, kept, dict(ctx.code), refs, edits)
         blamed: dict[Address, _Refused] = {}

@@ -353,11 +353,15 @@ def file_text(config: WorkspaceConfig, path: Path, before: str, after: str) -> F
     return FileEdit(DISK.resolve(path), DISK.shown(path, config.root), before, after)
 
 
-def problems(config: WorkspaceConfig, *edits: FileEdit) -> list[ConfigError]:
+def problems(config: WorkspaceConfig, *edits: FileEdit,
+             check: Callable[[WorkspaceConfig], None] | None = None) -> list[ConfigError]:
     """Every problem of the workspace as it would be with the edits made (new files among them: a project file
-    and the code files it names), each with where it is; none when it would be valid. Nothing is written."""
+    and the code files it names), each with where it is; none when it would be valid. Nothing is written. `check`
+    may find more, as for `save`."""
     try:
-        load_files(config.root, _Overlay(config.root, edits))
+        new = load_files(config.root, _Overlay(config.root, edits))
+        if check is not None:
+            check(new)
     except ConfigErrors as e:
         return list(e.errors)
     except ConfigError as e:

@@ -156,6 +156,10 @@ RUN_CONDITIONS = Literal["RUN_IF_STATUS_MATCH", "RUN_ALWAYS", "RUN_CONDITIONALLY
 STEP_OUTCOMES = Literal["SUCCESS", "WARNING", "FAILED", "ABORTED"]
 
 
+def _no_prior_failure() -> list[STEP_OUTCOMES]:
+    return ["SUCCESS", "WARNING"]  # DSS's default: run the step if no prior step failed
+
+
 class _Step(Strict):
     name: str | None = Field(default=None, description="display name of the step (default: one dss-iac makes "
                                                        "from what the step does)")
@@ -165,7 +169,7 @@ class _Step(Strict):
         "when the step runs (DSS's runConditionType): RUN_IF_STATUS_MATCH, when the run's outcome so far is one of "
         "`run_statuses`; RUN_ALWAYS, whatever happened before (a `finally`); RUN_CONDITIONALLY, when "
         "`run_expression` is true"))
-    run_statuses: list[STEP_OUTCOMES] = Field(default_factory=lambda: ["SUCCESS", "WARNING"], description=(
+    run_statuses: list[STEP_OUTCOMES] = Field(default_factory=_no_prior_failure, description=(
         "with RUN_IF_STATUS_MATCH: the outcomes so far that let the step run (DSS's runConditionStatuses; "
         "[SUCCESS, WARNING]: if no prior step failed, [FAILED]: if some prior step failed)"))
     run_expression: str | None = Field(default=None, description=(

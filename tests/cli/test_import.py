@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,38 @@ def test_import_writes_env_references_for_secrets_and_lists_them(tmp_path: Path,
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 2
     out_text = capsys.readouterr().out
     assert 'api_token = "(sensitive)" -> "(sensitive)"' in out_text and "ROTATED-TOKEN-1" not in out_text
+
+
+def test_a_code_env_the_environment_does_not_map_keeps_the_import_going(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapped = WORKSPACE.replace("folders: filesystem_folders}", "folders: filesystem_folders}, code_envs: {py: py311}")
+    root = write_workspace(tmp_path, {}, workspace_yaml=mapped)
+    with Workspace.load(root) as ws:
+        client = ws.connection("dev").client
+        client.create_code_env("python", "unmapped_env", "DESIGN_MANAGED")
+        project = client.create_project("ENVS", "Envs", "admin")
+        project.create_fslike_dataset("src", "Filesystem", "filesystem_managed", "/src")
+        project.create_fslike_dataset("out", "Filesystem", "filesystem_managed", "/out")
+        creator = project.new_recipe("python", "job")
+        creator.with_input("src")
+        creator.with_output("out")
+        creator.with_script(CODE)
+        creator.create()
+        recipe = project.get_recipe("job").get_settings()
+        recipe.set_code_env("unmapped_env")
+        recipe.save()
+        settings = project.get_settings()
+        settings.get_raw()["settings"]["codeEnvs"]["python"] = {"mode": "EXPLICIT_ENV", "envName": "unmapped_env"}
+        settings.save()
+    capsys.readouterr()
+    # The project's default code env cannot be said in this workspace (no logical name maps to it): the section
+    # is left out, and DSS's setting left alone; the recipe using it is kept as its document.
+    assert run(root, "import", "-e", "dev", "--project", "ENVS", "--json") == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)
+    assert report["not_managed"] == ["code defaults of project ENVS: code env 'unmapped_env' of code defaults has no "
+                                     "mapping in environment 'dev' (DSS's are left alone)"]
+    assert report["reasons"] == {"recipe.ENVS.job": "code env 'unmapped_env' of recipe 'job' has no mapping in "
+                                                    "environment 'dev'"}
+    assert "code_defaults" not in (root / "projects" / "envs.yaml").read_text()
+    assert run(root, "validate") == 0
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0

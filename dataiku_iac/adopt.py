@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from .config.edit import current
-from .config.loader import WorkspaceConfig
+from .config.files import DISK
+from .config.loader import ProjectSource, WorkspaceConfig
 from .config.models import Environment
 from .errors import DssIacError
 from .plan.diff import FieldChange
 from .resources import KINDS, passthrough
 from .resources._shapes import Unwritable
 from .resources.address import Address
-from .resources.base import CONNECTION
+from .resources.base import CONNECTION, Kind
 from .secrets import MASK
 
 
@@ -43,10 +44,20 @@ class Edit:
     address: str | None
     keys: tuple[str, ...]
     new: Any
+    # `file` is a code or Markdown file the entry names, and `new` its whole new text (`old` its text as loaded),
+    # for the managed field `keys` of `address` (a recipe's `code`, a wiki article's `body`).
+    old: str | None = None
+
+    @property
+    def whole_file(self) -> bool:
+        return self.old is not None
 
     def describe(self) -> str:
         from .plan.render_text import fmt
 
+        if self.whole_file:
+            lines = len(str(self.new).splitlines())
+            return f"{self.shown}: the whole file, as DSS has {self.address}: {'.'.join(self.keys)} ({lines} line(s))"
         where = ".".join(self.keys) if self.address is None else f"{self.address}: {'.'.join(self.keys)}"
         return f"{self.shown}: {where} = {fmt(self.new) if self.new is not None else '(removed)'}"
 
@@ -55,13 +66,18 @@ def resource_changes(edits: Sequence[Edit]) -> dict[str, dict[str, Any]]:
     """Resource edits as `update_resource` takes them: address -> nested mapping of keys to new values."""
     out: dict[str, dict[str, Any]] = {}
     for e in edits:
-        if e.address is None:
+        if e.address is None or e.whole_file:
             continue
         node = out.setdefault(e.address, {})
         for k in e.keys[:-1]:
             node = node.setdefault(k, {})
         node[e.keys[-1]] = e.new
     return out
+
+
+def file_changes(edits: Sequence[Edit]) -> dict[Path, tuple[str, str]]:
+    """Whole-file edits as `update_many` takes them: file -> (its text as loaded, its new text)."""
+    return {e.file: (str(e.old), str(e.new)) for e in edits if e.whole_file}
 
 
 def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address: str,
@@ -88,6 +104,10 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
         _check_override(env_name, env, kind, source.key, name, root, sub)
         value = c.after
         target = f"{kind}.{source.key}" if name is None else f"{kind}.{source.key}.{name}"
+        text_file = _text_file(config.root, source, KINDS[kind], name, c)
+        if text_file is not None:
+            edits.append(text_file)
+            continue
         keys: tuple[str, ...] = (root, *sub)
         kind_of = KINDS[kind]
         if kind == "variables":
@@ -140,6 +160,20 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                              f"(the drift view shows the value found in DSS)")
         edits.append(Edit(source.file.path, source.file.shown, target, keys, value))
     return edits
+
+
+def _text_file(root: Path, source: ProjectSource, kind: Kind, name: str | None, change: FieldChange) -> Edit | None:
+    """Adopting a managed field that is the text of a file the entry names (a code recipe's code, a Python scenario's
+    script, a Python step's or trigger's code, a wiki article's Markdown): DSS's text written into that file."""
+    entry = getattr(source.spec, str(kind.collection), {}).get(name) if kind.collection and name else None
+    if entry is None or not isinstance(change.after, str) or not isinstance(change.before, str):
+        return None
+    rel = next((f.path for f in kind.files(str(name), entry) if f.field == change.path and f.refused is None), None)
+    if rel is None:
+        return None
+    path = DISK.resolve(source.file.path.parent / str(rel))
+    return Edit(path, DISK.shown(path, root), f"{kind.name}.{source.key}.{name}", tuple(change.path.split(".")),
+                change.after, old=change.before)
 
 
 def _key_in_files(config: WorkspaceConfig, env: Environment) -> Callable[[str], str]:

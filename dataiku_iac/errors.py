@@ -28,10 +28,14 @@ class ConfigError(DssIacError):
 
     exit_code = 3
 
-    def __init__(self, message: str, position: Position | None = None, *, file: str | None = None) -> None:
+    def __init__(self, message: str, position: Position | None = None, *, file: str | None = None,
+                 loc: tuple[str | int, ...] | None = None) -> None:
         self.message = message
         self.position = position
         self.file = file if file is not None else (position.file if position else None)
+        # Where in its file's document the problem is (`("scenarios", "daily", "steps", 0)`), when known: import
+        # uses it to tell which object a problem belongs to.
+        self.loc = loc
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -54,7 +58,7 @@ class ConfigErrors(ConfigError):
     def __init__(self, errors: list[ConfigError]) -> None:
         self.errors = errors
         first = errors[0]
-        super().__init__(first.message, first.position, file=first.file)
+        super().__init__(first.message, first.position, file=first.file, loc=first.loc)
 
     def render(self) -> str:
         return "\n".join(e.render() for e in self.errors)

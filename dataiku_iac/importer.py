@@ -12,13 +12,15 @@ import copy
 import os
 import re
 from collections import ChainMap
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config.edit import FileEdit, problems
 from .config.envref import has_ref
+from .config.files import DISK
 from .dss.connect import read_with_retry
 from .errors import ConfigError, DSSApiError
 from .resources import KINDS, Address, Remote, passthrough, registry
@@ -54,13 +56,17 @@ class ImportResult:
     added: bool = False  # objects added to the file of a project declared already, not a new file
     secrets: tuple[SecretRef, ...] = ()  # the environment variables to set before the next plan
     passthrough: tuple[str, ...] = ()  # addresses kept as their DSS document (the `passthrough:` section)
+    # Why an object the model has a typed form for was kept as its document all the same (its typed form names
+    # what the workspace does not hold): address -> the problem.
+    reasons: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """What `dss-iac import --json` prints: which object went which way (never a secret's value)."""
         return {"project_file": str(self.project_file), "added": self.added,
                 "code_files": [str(p) for p in self.code_files],
                 "typed": [a for a in self.resources if a not in self.passthrough],
-                "passthrough": list(self.passthrough), "not_managed": list(self.skipped),
+                "passthrough": list(self.passthrough), "reasons": dict(self.reasons),
+                "not_managed": list(self.skipped),
                 "secrets": [{"name": r.name, "where": r.where, "shown": r.shown} for r in self.secrets]}
 
 
@@ -83,12 +89,16 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
                           f"({', '.join(ws.config.spec.projects)}); choose a file they match")
     conn = ws.connection(env)
     remotes, skipped = read_with_retry(conn, lambda: _read_project(conn.client, key))  # reads: may retry
-    ctx = ImportContext(key, _logical_names(dict(ws.environment(env).remap.connections)), _code_dir(target, key),
-                        target.parent)
-    doc, _, kept = _project_doc(remotes, ctx)
+    logical = _logical_names(dict(ws.environment(env).remap.connections))
+    shown = DISK.shown(target, ws.root)
+
+    def edits(doc: dict[str, Any], placed: list[tuple[str, ...]], code: dict[Path, str]) -> list[FileEdit]:
+        return [FileEdit(target, shown, None, _dump(doc)), *_code_edits(code)]
+
+    settled = _settle(ws, key, remotes, lambda: ImportContext(key, logical, _code_dir(target, key), target.parent),
+                      edits)
+    doc, kept, code, refs = settled.doc, settled.kept, settled.code, settled.refs
     skipped += kept.not_managed
-    code = ctx.code
-    refs = _secrets_as_refs(key, doc)
     for path in code:
         if path.exists():
             raise ConfigError(f"{path} already exists: refusing to overwrite it", file=str(path))
@@ -105,7 +115,7 @@ def import_project(ws: Workspace, env: str, key: str, file: Path | None = None) 
         raise ConfigError(f"project {key} cannot be imported as it is in DSS, so no file was kept: "
                           f"{e.render().splitlines()[0]}") from None
     return ImportResult(target, tuple(code), recorded, tuple(skipped), secrets=tuple(r for r, _ in refs),
-                        passthrough=kept.documents(recorded))
+                        passthrough=kept.documents(recorded), reasons=kept.reasons(recorded))
 
 
 def declared_project(config: WorkspaceConfig, environment: Environment, key: str) -> ProjectSource | None:
@@ -132,7 +142,7 @@ def unmanaged_hint(config: WorkspaceConfig, env: str, environment: Environment, 
 
 def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult:
     """Add the objects DSS holds in a declared project and dss-iac does not manage to its file, and record them."""
-    from .config.edit import FileEdit, disk_text, save
+    from .config.edit import disk_text, save
     from .config.environment_view import physical_key
     from .config.yamledit import set_value
 
@@ -152,18 +162,22 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
     path = source.file.path
     if not remotes:
         return ImportResult(path, (), (), tuple(skipped), added=True)
-    ctx = ImportContext(key, _logical_names(dict(ws.environment(env).remap.connections)), _code_dir(path, key),
-                        path.parent)
-    objects, placed, kept = _project_doc(remotes, ctx)
+    logical = _logical_names(dict(ws.environment(env).remap.connections))
+    before = disk_text(source.file)
+
+    def edits(objects: dict[str, Any], placed: list[tuple[str, ...]], code: dict[Path, str]) -> list[FileEdit]:
+        text = before
+        for where in placed:
+            entry: Any = objects
+            for step in where:
+                entry = entry[step]
+            text = set_value(text, source.file.shown, where, entry)
+        return [FileEdit(path, source.file.shown, source.file.text, text), *_code_edits(code)]
+
+    settled = _settle(ws, key, remotes, lambda: ImportContext(key, logical, _code_dir(path, key), path.parent),
+                      edits)
+    kept, code, refs = settled.kept, settled.code, settled.refs
     skipped += kept.not_managed
-    code = ctx.code
-    refs = _secrets_as_refs(key, objects)  # in place: the entries below carry `${env:...}` for their secrets
-    text = disk_text(source.file)
-    for where in placed:
-        entry: Any = objects
-        for step in where:
-            entry = entry[step]
-        text = set_value(text, source.file.shown, where, entry)
     for code_path in code:
         if code_path.exists():
             raise ConfigError(f"{code_path} already exists: refusing to overwrite it", file=str(code_path))
@@ -173,7 +187,7 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
             code_path.parent.mkdir(parents=True, exist_ok=True)
             code_path.write_text(body, encoding="utf-8")
             written.append(code_path)
-        ws.config = save(ws.config, FileEdit(path, source.file.shown, source.file.text, text))
+        ws.config = save(ws.config, settled.edits[0])
     except ConfigError as e:  # the file with them would not be valid: keep it as it was, and no code file
         for code_path in written:
             code_path.unlink(missing_ok=True)
@@ -182,7 +196,7 @@ def _import_into(ws: Workspace, env: str, source: ProjectSource) -> ImportResult
                           ) from None
     recorded = _record(ws, env, physical, remotes, _with_values(refs))
     return ImportResult(path, tuple(code), recorded, tuple(skipped), added=True, secrets=tuple(r for r, _ in refs),
-                        passthrough=kept.documents(recorded))
+                        passthrough=kept.documents(recorded), reasons=kept.reasons(recorded))
 
 
 def _code_dir(project_file: Path, key: str) -> Path:
@@ -236,13 +250,98 @@ class _Kept:
 
     passthrough: list[Address]  # as their DSS document
     not_managed: list[str]  # left out, with the reason
+    why: dict[Address, str] = field(default_factory=dict)  # kept as documents though typed: the problem
+    # Write-only secrets of typed entries whose value DSS's document shows, by their place in the file.
+    secrets: dict[tuple[str | int, ...], str] = field(default_factory=dict)
 
     def documents(self, recorded: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(str(a) for a in self.passthrough if str(a) in recorded))
 
+    def reasons(self, recorded: tuple[str, ...]) -> dict[str, str]:
+        return {str(a): why for a, why in sorted(self.why.items(), key=lambda x: str(x[0])) if str(a) in recorded}
 
-def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext,
-                 kept: _Kept) -> list[tuple[tuple[str, ...], Any]]:
+
+@dataclass(frozen=True)
+class _Refused:
+    """An object whose typed form (or, `left_out`, whose document too) would not validate in the workspace."""
+
+    left_out: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """A project's objects as import writes them, once the workspace validates with them."""
+
+    doc: dict[str, Any]
+    kept: _Kept
+    code: dict[Path, str]
+    refs: list[tuple[SecretRef, str]]
+    edits: list[FileEdit]
+
+
+def _settle(ws: Workspace, key: str, remotes: dict[Address, Remote], context: Callable[[], ImportContext],
+            edits_of: Callable[[dict[str, Any], list[tuple[str, ...]], dict[Path, str]], list[FileEdit]]) -> _Settled:
+    """Write `remotes` (objects of project `key`, its key in the files) as `edits_of` places them, validating the
+    whole workspace with them: an object the problems point into is written again as its DSS document (a scenario
+    step building a dataset the project does not have, a recipe reading a project the workspace does not
+    declare: a document names what it likes), or, when that does not validate either or its kind has no
+    document, left out as not managed; a project-level section that does not validate is left out (DSS's is
+    then left alone). Refused only when a problem belongs to no object import writes."""
+    from .workspace import check_environments
+
+    refused: dict[Address, _Refused] = {}
+    while True:
+        ctx = context()
+        doc, placed, kept = _project_doc(remotes, ctx, refused)
+        refs = _secrets_as_refs(key, doc, kept.secrets)  # in place: the entries carry `${env:...}` for their secrets
+        edits = edits_of(doc, placed, dict(ctx.code))
+        found = problems(ws.config, *edits, check=check_environments)  # as each environment resolves it too
+        if not found:
+            return _Settled(doc, kept, dict(ctx.code), refs, edits)
+        blamed: dict[Address, _Refused] = {}
+        for problem in found:
+            address = _owner(problem.loc, remotes, set(kept.passthrough))
+            now = refused.get(address) if address is not None else None
+            if address is None or (now is not None and now.left_out):  # not an object import writes
+                raise ConfigError(f"project {key} cannot be imported as it is in DSS, so nothing was written: "
+                                  f"{problem.render().splitlines()[0]}") from None
+            kind = KINDS[address.kind]
+            # A typed object goes to its document; a document, or a kind without one, is left out.
+            left_out = now is not None or address in kept.passthrough or not kind.writes_documents
+            blamed.setdefault(address, _Refused(left_out, problem.message))
+        refused.update(blamed)
+
+
+def _owner(loc: tuple[str | int, ...] | None, remotes: dict[Address, Remote],
+           documents: set[Address]) -> Address | None:
+    """The object of `remotes` whose entry in a project file `loc` points into (None: none of them)."""
+    if not loc:
+        return None
+    path = tuple(str(s) for s in loc)
+    if path[0] == passthrough.SECTION and len(path) > 2:
+        kind = registry.by_collection(path[1])
+        found = [a for a in documents if kind is not None and a.kind == kind.name and a.name == path[2]]
+        return found[0] if found else None
+    kind = registry.by_collection(path[0])
+    if kind is not None and len(path) > 1:
+        return next((a for a in remotes if a.kind == kind.name and a.name == path[1] and a not in documents), None)
+    # A project-level section: the kind whose place is the longest prefix of `loc` (`project` itself is not one
+    # import can leave out).
+    levels = [k for k in registry.project_kinds() if k.project_level and k.name != "project"
+              and path[:len(k.config_path(None))] == k.config_path(None)]
+    if not levels:
+        return None
+    level = max(levels, key=lambda k: len(k.config_path(None)))
+    return next((a for a in remotes if a.kind == level.name), None)
+
+
+def _code_edits(code: dict[Path, str]) -> list[FileEdit]:
+    return [FileEdit(path, str(path), None, text) for path, text in code.items()]
+
+
+def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext, kept: _Kept,
+                 refused: Mapping[Address, _Refused]) -> list[tuple[tuple[str, ...], Any]]:
     """Each object of `remotes` as its kind writes it in a project file, with where it goes there (in the order of
     the kinds, then by name); the code files they need land in `ctx.code`. An object whose typed form the kind's
     model does not cover is written as its DSS document (the `passthrough:` section), or, when its kind cannot
@@ -250,28 +349,40 @@ def _objects_doc(remotes: dict[Address, Remote], ctx: ImportContext,
     out: list[tuple[tuple[str, ...], Any]] = []
     for kind in registry.project_kinds():
         for a, r in sorted(((a, r) for a, r in remotes.items() if a.kind == kind.name), key=lambda x: str(x[0].name)):
-            placed = _entry(kind, a, r, ctx, kept)
+            placed = _entry(kind, a, r, ctx, kept, refused.get(a))
             if placed is not None:
                 out.append(placed)
     return out
 
 
-def _entry(kind: Kind, a: Address, r: Remote, ctx: ImportContext,
-           kept: _Kept) -> tuple[tuple[str, ...], Any] | None:
+def _entry(kind: Kind, a: Address, r: Remote, ctx: ImportContext, kept: _Kept,
+           refused: _Refused | None) -> tuple[tuple[str, ...], Any] | None:
+    label = kind.name.replace("_", " ")
+    if refused is not None and refused.left_out:
+        kept.not_managed.append(f"{label} '{a.name}': {refused.reason}" if a.name is not None else
+                                f"{label} of project {ctx.project_key}: {refused.reason} (DSS's are left alone)")
+        return None
     code = dict(ctx.code)
-    try:
-        entry = kind.config_entry(a.name, r.fields, ctx)
-        typed = entry is None or kind.project_level or kind.covers(_as_written(kind.config_path(a.name), entry))
-    except (KeyError, TypeError, ValueError, AttributeError, Unwritable):  # a shape the typed form cannot say
-        entry, typed = None, False
+    entry, typed = None, False
+    if refused is None:
+        try:
+            entry = kind.config_entry(a.name, r.fields, ctx)
+            typed = entry is None or kind.project_level or kind.covers(_as_written(kind.config_path(a.name), entry))
+        except (KeyError, TypeError, ValueError, AttributeError, Unwritable):  # a shape the typed form cannot say
+            entry, typed = None, False
+    else:
+        kept.why[a] = refused.reason
     if typed:
-        return None if entry is None else (kind.config_path(a.name), entry)
+        if entry is None:
+            return None
+        kept.secrets |= {(*kind.config_path(a.name), *where): v for where, v in kind.shown_secrets(a.name, r).items()}
+        return kind.config_path(a.name), entry
     ctx.code.clear()
     ctx.code.update(code)  # the typed form's code files are not written
     document = kind.document(r) if kind.writes_documents else None
     if document is None:
-        kept.not_managed.append(f"{kind.name.replace('_', ' ')} '{a.name}': the configuration has no form for it, "
-                                f"and {kind.name.replace('_', ' ')} objects cannot be kept as DSS documents")
+        kept.not_managed.append(f"{label} '{a.name}': the configuration has no form for it, "
+                                f"and {label} objects cannot be kept as DSS documents")
         return None
     kept.passthrough.append(a)
     return passthrough.place(kind, str(a.name)), document
@@ -291,13 +402,13 @@ def _as_written(path: tuple[str, ...], entry: Any) -> Any:
     return doc[path[-1]]
 
 
-def _project_doc(remotes: dict[Address, Remote],
-                 ctx: ImportContext) -> tuple[dict[str, Any], list[tuple[str, ...]], _Kept]:
+def _project_doc(remotes: dict[Address, Remote], ctx: ImportContext, refused: Mapping[Address, _Refused]
+                 ) -> tuple[dict[str, Any], list[tuple[str, ...]], _Kept]:
     """The objects of `remotes` as a project file's document, where each sits in it, and what was not typed."""
     doc: dict[str, Any] = {}
     kept = _Kept([], [])
     # The `passthrough:` section last: the typed configuration reads first.
-    placed = sorted(_objects_doc(remotes, ctx, kept), key=lambda p: p[0][0] == passthrough.SECTION)
+    placed = sorted(_objects_doc(remotes, ctx, kept, refused), key=lambda p: p[0][0] == passthrough.SECTION)
     for path, entry in placed:
         node = doc
         for step in path[:-1]:
@@ -306,9 +417,12 @@ def _project_doc(remotes: dict[Address, Remote],
     return doc, [path for path, _ in placed], kept
 
 
-def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str]]:
+def _secrets_as_refs(key: str, doc: dict[str, Any],
+                     shown: Mapping[tuple[str | int, ...], str] | None = None) -> list[tuple[SecretRef, str]]:
     """Replace, in place, every secret of `doc` (a value under a key DSS keeps secret, anywhere: params, variables,
-    metadata) by a `${env:NAME}` reference; return each reference with the value it replaces."""
+    metadata) by a `${env:NAME}` reference; return each reference with the value it replaces (from `shown`, by
+    place, for a secret read as write-only whose value DSS's document holds)."""
+    known = shown or {}
     found: list[tuple[SecretRef, str]] = []
     taken: set[str] = set()
 
@@ -342,8 +456,9 @@ def _secrets_as_refs(key: str, doc: dict[str, Any]) -> list[tuple[SecretRef, str
             return [walk(v, (*path, i), secret) for i, v in enumerate(node)]
         # An empty secret hides nothing (and DSS keeps a secret it blanked when sent back blank): left as it is.
         if secret and isinstance(node, str) and node and not has_ref(node):
-            ref = SecretRef(name_for(path), where(path), not node.startswith("e:AES:"))
-            found.append((ref, node if ref.shown else ""))
+            value = known.get(path, node)
+            ref = SecretRef(name_for(path), where(path), not value.startswith("e:AES:"))
+            found.append((ref, value if ref.shown else ""))
             return f"${{env:{ref.name}}}"
         return node
 

@@ -201,16 +201,19 @@ class Workspace:
 
     def update_many(self, resources: Mapping[str, Any] | None = None,
                     settings: Iterable[tuple[Sequence[str], Any]] = (), *, env: str | None = None,
-                    created: Mapping[str, Any] | None = None) -> list[Path]:
+                    created: Mapping[str, Any] | None = None,
+                    files: Mapping[Path, tuple[str, str]] | None = None) -> list[Path]:
         """Several changes (resource address -> changes as `update_resource` takes them, `created`: address ->
-        configuration as `create_resource` takes it, and `(keys, value)` settings of dss-iac.yaml) validated
-        together and written together: if one is refused, none is written. Each project file may be touched by one
-        change only; instance objects (`connection.pg_prod`) are changed in the instance file of `env`, all in one
-        edit. Returns the files written."""
+        configuration as `create_resource` takes it, `(keys, value)` settings of dss-iac.yaml, and `files`: code or
+        Markdown files the project files name -> (their text as loaded, their new text)) validated together and
+        written together: if one is refused, none is written. Each file may be touched by one change only;
+        instance objects (`connection.pg_prod`) are changed in the instance file of `env`, all in one edit. Returns
+        the files written."""
         from .config import edit
 
         changes = [edit.update_setting(self.config, keys, value) for keys, value in settings]
         changes += edit.edits_of(self.config, env, resources, created)
+        changes += [edit.file_text(self.config, path, before, after) for path, (before, after) in (files or {}).items()]
         self.config = edit.save(self.config, *changes, check=check_environments)
         return [Path(c.path) for c in changes]
 
@@ -256,10 +259,11 @@ class Workspace:
         """Make the configuration say what DSS has for a drifted resource (`edits`: as `adopt_edits` gives them,
         shown to the user first), then record it in the state as a refresh-only apply does: the configuration,
         the state and DSS then agree, so the drift is gone. Either every file is written or none."""
-        from .adopt import resource_changes, set_path
+        from .adopt import file_changes, resource_changes, set_path
 
         edits = self.adopt_edits(env, item) if edits is None else list(edits)
-        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None], env=env)
+        self.update_many(resource_changes(edits), [(e.keys, e.new) for e in edits if e.address is None], env=env,
+                         files=file_changes(edits))
         with self.locked_state(env, "adopt") as (store, state, _heartbeat):
             entry = state.resources.get(item.address)
             if entry is not None:

@@ -91,10 +91,12 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
 def _report_kept(result: Any, console: Console) -> None:
     """The objects kept as DSS documents (no typed form for them yet), and those left out (not managed)."""
     if result.passthrough:
-        console.out(f"Kept as DSS documents (passthrough: the configuration has no typed form for them; dss-iac "
-                    f"plans, applies and drifts them whole): {len(result.passthrough)}")
+        console.out(f"Kept as DSS documents (passthrough: the configuration has no typed form for them, or theirs "
+                    f"names what the workspace lacks; dss-iac plans, applies and drifts them whole): "
+                    f"{len(result.passthrough)}")
         for address in result.passthrough:
-            console.out(f"  {address}")
+            why = result.reasons.get(address)
+            console.out(f"  {address}" + (f": {why}" if why else ""))
     if result.skipped:
         console.out(f"Not managed (left out of the file): {len(result.skipped)}")
         for reason in result.skipped:

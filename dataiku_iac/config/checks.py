@@ -45,8 +45,8 @@ def _check_project(source: ProjectSource, projects: Mapping[str, ProjectSource])
             elif other not in projects:
                 errors.append(err(f"recipe input '{ref}': project {other} is not in this workspace",
                                   ("recipes", rname, "inputs", i)))
-            elif name not in names(projects[other].spec, "dataset"):
-                errors.append(err(f"recipe input '{ref}' names no dataset of project {other}",
+            elif name not in names(projects[other].spec, "dataset") | names(projects[other].spec, "managed_folder"):
+                errors.append(err(f"recipe input '{ref}' names no dataset or managed folder of project {other}",
                                   ("recipes", rname, "inputs", i)))
         for i, ref in enumerate(recipe.outputs):
             loc = ("recipes", rname, "outputs", i)

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .._fs import write_together
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigErrors
 from ..resources import passthrough, registry
 from ..resources.address import Address
 from .files import DISK, FileSource
@@ -424,6 +424,39 @@ def validate(config: WorkspaceConfig, *edits: FileEdit) -> WorkspaceConfig:
     return new
 
 
+def named_files(config: WorkspaceConfig) -> set[Path]:
+    """The files the project files name (recipe and scenario code, wiki articles' Markdown), resolved."""
+    from .loader import named_files as files_of
+
+    out: set[Path] = set()
+    for source in config.projects.values():
+        folder = source.file.path.parent
+        out |= {DISK.resolve(folder / f.path) for _, f in files_of(source.spec) if f.refused is None}
+    return out
+
+
+def file_text(config: WorkspaceConfig, path: Path, before: str, after: str) -> FileEdit:
+    """A file a project file names given new text (`before`: its text as the workspace loaded it): written with
+    the other edits of a `save`, and refused like them when it changed on disk since."""
+    return FileEdit(DISK.resolve(path), DISK.shown(path, config.root), before, after)
+
+
+def problems(config: WorkspaceConfig, *edits: FileEdit,
+             check: Callable[[WorkspaceConfig], None] | None = None) -> list[ConfigError]:
+    """Every problem of the workspace as it would be with the edits made (new files among them: a project file
+    and the code files it names), each with where it is; none when it would be valid. Nothing is written. `check`
+    may find more, as for `save`."""
+    try:
+        new = load_files(config.root, _Overlay(config.root, edits))
+        if check is not None:
+            check(new)
+    except ConfigErrors as e:
+        return list(e.errors)
+    except ConfigError as e:
+        return [e]
+    return []
+
+
 def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
     if edit.before is None:
         if edit.path.exists():
@@ -431,6 +464,8 @@ def _check_disk(config: WorkspaceConfig, edit: FileEdit) -> None:
         return
     files = [config.file, *(p.file for p in config.projects.values()), *(i.file for i in config.instances.values())]
     source = next((f for f in files if f.path == edit.path), None)
+    if source is None and edit.path in named_files(config):  # a code or Markdown file: `before` is its text as loaded
+        source = SourceFile(edit.path, edit.shown, edit.before)
     if source is None or source.text != edit.before:
         raise ConfigError("the edit was prepared against another version of the workspace: nothing was written",
                           file=edit.shown)

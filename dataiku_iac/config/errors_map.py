@@ -147,5 +147,5 @@ def to_config_errors(exc: ValidationError, root: type[BaseModel], text: str, sho
     out = []
     for err in exc.errors():
         message, where, at_key = _message(dict(err), root)
-        out.append(ConfigError(message, locate(text, shown, where, at_key=at_key)))
+        out.append(ConfigError(message, locate(text, shown, where, at_key=at_key), loc=tuple(where)))
     return out

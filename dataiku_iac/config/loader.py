@@ -43,7 +43,7 @@ class SourceFile:
 
     def error(self, message: str, loc: Sequence[str | int], *, at_key: bool = False) -> ConfigError:
         """An error at the value found along `loc`, or with `at_key` at its key (to name an object)."""
-        return ConfigError(message, self.position(loc, at_key=at_key))
+        return ConfigError(message, self.position(loc, at_key=at_key), loc=tuple(loc))
 
 
 @dataclass(frozen=True)

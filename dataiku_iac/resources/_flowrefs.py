@@ -14,6 +14,8 @@ from ..errors import DSSApiError
 from ._flow import folder_ids
 from .address import Address, split_ref
 
+FOLDER_ID_LENGTH = 8  # DSS's folder ids: 8 letters or digits
+
 if TYPE_CHECKING:
     from dataikuapi.dss.project import DSSProject
 
@@ -37,6 +39,40 @@ def exposure_of(source: ProjectSource, ref: str) -> Address | None:
 def folder_names_by_id(project: DSSProject) -> dict[str, str]:
     """Folder id -> folder name, for the whole project (one list call)."""
     return {fid: name for name, fid in folder_ids(project).items()}
+
+
+def _foreign_folders(project: DSSProject, refs: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Another project's folders (name -> id) for each project `refs` names (`OTHER.name`): one list call each.
+    A project that cannot be read (gone, not shared) has none."""
+    from dataikuapi.utils import DataikuException
+
+    out: dict[str, dict[str, str]] = {}
+    for other in sorted({r.split(".", 1)[0] for r in refs if "." in r} - {project.project_key}):
+        try:
+            out[other] = folder_ids(project.client.get_project(other))
+        except DataikuException:
+            out[other] = {}
+    return out
+
+
+def foreign_folder_names(project: DSSProject, refs: Iterable[str]) -> dict[str, str]:
+    """`OTHER.<folder id>` -> `OTHER.<folder name>`, for the refs naming another project's folder (DSS names a
+    folder by its id, the configuration by its name, as for this project's folders)."""
+    wanted = [r for r in refs if "." in r and is_folder_id(r.split(".", 1)[1])]
+    return {f"{other}.{fid}": f"{other}.{name}" for other, ids in _foreign_folders(project, wanted).items()
+            for name, fid in ids.items()}
+
+
+def foreign_folder_ids(project: DSSProject, refs: Iterable[str]) -> dict[str, str]:
+    """`OTHER.<folder name>` -> `OTHER.<folder id>`, for the refs naming another project's folder."""
+    refs = list(refs)
+    return {f"{other}.{name}": f"{other}.{fid}" for other, ids in _foreign_folders(project, refs).items()
+            for name, fid in ids.items() if f"{other}.{name}" in refs}
+
+
+def is_folder_id(ref: str) -> bool:
+    """Folder ids are 8 letters or digits: only then is a project's folder list worth a call."""
+    return len(ref) == FOLDER_ID_LENGTH and ref.isalnum()
 
 
 def used_folder_ids(project: DSSProject, depends_on: Iterable[Address]) -> dict[str, str]:

@@ -358,6 +358,13 @@ class Kind(ABC):
         holds: `passthrough.merged`); return its remote id."""
         raise NotImplementedError(f"{self.name} objects cannot be written from a DSS document")
 
+    def shown_secrets(self, name: str | None, remote: Remote) -> dict[tuple[str | int, ...], str]:
+        """The secrets this kind reads as write-only (`secrets.WRITE_ONLY`: a plan compares them through the
+        fingerprint of what was last written) whose value DSS's document shows all the same, by their place in the
+        entry `config_entry` writes: `import` records their fingerprint, so that the next plan is empty when the
+        `${env:}` variable it writes holds that value. None by default."""
+        return {}
+
     def document_refs(self, document: dict[str, Any]) -> list[str]:
         """The flow items (`name`, `PROJECT.name`) a passthrough document uses: created before it."""
         return []

@@ -96,13 +96,14 @@ class ExposedObjectKind(Kind):
                     why = "its own project" if target == key else "not a project key"
                     errors.append(err(f"exposed object '{name}' is exposed to '{target}': {why}",
                                       ("exposed_objects", name, "to", i)))
-        # A recipe reads another project's dataset only when that project exposes it to this one (the other
+        # A recipe reads another project's dataset or folder only when that project exposes it to this one (the other
         # checks of foreign inputs, unknown projects and datasets, are the recipes' own).
         for rname, recipe in spec.recipes.items():
             for i, ref in enumerate(recipe.inputs):
                 other, item = split_ref(ref, key)
                 owner = projects.get(other)
-                if other == key or owner is None or item not in owner.spec.datasets:
+                if other == key or owner is None or (item not in owner.spec.datasets
+                                                     and item not in owner.spec.managed_folders):
                     continue
                 exposed = getattr(owner.spec, self.collection).get(item)
                 if exposed is None or key not in exposed.to:

@@ -29,7 +29,8 @@ class Project(Strict):
     description: str = Field(default="", description="long description (Markdown), shown on the project's home page")
     short_desc: str = Field(default="", description="one-line description, shown in project lists")
     tags: list[str] = Field(default_factory=list, description="project tags")
-    custom: dict[str, str] = Field(default_factory=dict, description="custom metadata fields")
+    custom: dict[str, Any] = Field(default_factory=dict, description="custom metadata fields (DSS keeps any JSON "
+                                   "value: a string, a number, a list...)")
     variables: Variables = Field(
         default_factory=Variables,
         description="when declared (or overridden by the environment), the project's variables are exactly these; "

@@ -2,7 +2,7 @@
 
 Field model (what a plan compares), in this order:
   type         DSS's type (`prepare` is `shaker`); replace: DSS keeps a recipe's type for life
-  inputs       sorted names, `OTHER.name` for another project's dataset; folders by name (DSS: by id)
+  inputs       sorted names, `OTHER.name` for another project's dataset or folder; folders by name (DSS: by id)
   outputs      sorted names
   roles        name -> role, for the items not in role "main" (plugin recipes name their roles)
   code         code recipes: the code file's text, byte for byte (only when the config names a code file)
@@ -34,7 +34,15 @@ from pydantic import Field
 from ..config.models import Strict
 from . import _shapes
 from ._flow import absent_as_none, describe, merge_open, tag_set
-from ._flowrefs import exposure_of, flow_address, folder_names_by_id, used_folder_ids
+from ._flowrefs import (
+    exposure_of,
+    flow_address,
+    folder_names_by_id,
+    foreign_folder_ids,
+    foreign_folder_names,
+    is_folder_id,
+    used_folder_ids,
+)
 from .address import Address, split_ref
 from .base import CODE_ENV, Desired, ImportContext, Kind, Listed, NamedFile, Remote, nonempty, version_number
 from .context import EnvContext
@@ -70,7 +78,6 @@ PLUGIN_PARAM = "customConfig"
 SIDES = ("inputs", "outputs")
 # What the creators put in a new item (DSSRecipeCreator._with_input / _with_output).
 NEW_ITEM: dict[str, dict[str, Any]] = {"inputs": {"deps": []}, "outputs": {"appendMode": False}}
-FOLDER_ID_LENGTH = 8
 # Types project.new_recipe has no creator for (it raises "Unknown type"): created with the base creator.
 BASE_CREATOR_TYPES = frozenset({"hive", "impala", "fuzzyjoin", "geojoin"})
 # What DSS gives a new recipe, left out of an imported file (an open map compares only what the file sets).
@@ -196,13 +203,13 @@ class RecipeKind(Kind):
 
         project = client.get_project(desired.address.project)
         fields, name = desired.fields, str(desired.address.name)
-        ids = used_folder_ids(project, desired.depends_on)
+        ids = used_folder_ids(project, desired.depends_on) | foreign_folder_ids(project, fields["inputs"])
         rtype, roles = fields["type"], fields.get("roles") or {}
         base = is_plugin(rtype) or rtype in BASE_CREATOR_TYPES
         # The builder DSS's screens and dataikuapi use for the type; the base one for plugin, Hive and Impala.
         creator = DSSRecipeCreator(rtype, name, project) if base else project.new_recipe(rtype, name)
         for ref in fields["inputs"]:
-            other, item = split_ref(ref, project.project_key)
+            other, item = split_ref(ids.get(ref, ref), project.project_key)
             item = ids.get(item, item) if other == project.project_key else item
             if base:
                 creator.with_input(item, project_key=other, role=roles.get(ref, MAIN_ROLE))
@@ -237,7 +244,7 @@ class RecipeKind(Kind):
     def update(self, client: DSSClient, desired: Desired, remote: Remote) -> None:
         project = client.get_project(desired.address.project)
         settings = remote.raw if remote.raw is not None else project.get_recipe(remote.remote_id).get_settings()
-        ids = used_folder_ids(project, desired.depends_on)
+        ids = used_folder_ids(project, desired.depends_on) | foreign_folder_ids(project, desired.fields["inputs"])
         current = set(_refs(settings.get_recipe_raw_definition(), "outputs"))
         claimed = {ids.get(ref, ref) for ref in desired.fields["outputs"]} - current
         lock = _flow_lock(project.project_key)
@@ -384,11 +391,6 @@ def _flow_lock(project_key: str) -> _FlowLock:
         return _LOCKS.setdefault(project_key, _FlowLock())
 
 
-def _maybe_folder_id(ref: str) -> bool:
-    # Folder ids are 8 letters or digits: only then is the project's folder list worth a call.
-    return len(ref) == FOLDER_ID_LENGTH and ref.isalnum()
-
-
 def _payload(settings: DSSRecipeSettings) -> dict[str, Any]:
     """A visual recipe's JSON payload (empty when DSS holds none, or not JSON)."""
     text = settings.get_payload() or ""
@@ -411,8 +413,9 @@ def fields_of(project: DSSProject, settings: DSSRecipeSettings) -> dict[str, Any
     rtype = str(doc["type"])
     refs = {side: _refs(doc, side) for side in SIDES}
     names: dict[str, str] = {}
-    if any(_maybe_folder_id(r) for side in SIDES for r in refs[side]):
+    if any(is_folder_id(r) for side in SIDES for r in refs[side]):
         names = folder_names_by_id(project)
+    names |= foreign_folder_names(project, refs["inputs"])  # another project's folder, by its id in DSS
     params = dict(doc.get("params") or {})
     env = params.pop(ENV_PARAM, None)
     roles = {names.get(str(item["ref"]), str(item["ref"])): role for side in SIDES

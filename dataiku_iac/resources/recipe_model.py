@@ -158,7 +158,8 @@ class Recipe(Strict):
                                          "(python, r, sql_query, sql_script, shell, pyspark, hive...) or "
                                          "`CustomCode_<recipe>` for a plugin's recipe",
                                    json_schema_extra=_TYPE_SCHEMA)
-    inputs: list[str] = Field(description="dataset or folder names; `PROJECT.name` for another project's dataset")
+    inputs: list[str] = Field(description="dataset or folder names; `PROJECT.name` for another project's dataset "
+                                          "or folder")
     outputs: list[str] = Field(min_length=1, description="datasets or folders of this project the recipe writes; "
                                                          "each has one writer only")
     roles: dict[str, str] = Field(default_factory=dict, description="input or output -> its role, for those not in "

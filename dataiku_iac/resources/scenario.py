@@ -141,6 +141,20 @@ class ScenarioKind(Kind):
         # `test` only when DSS marks it as a test: left out, DSS's flag is left alone.
         return entry | nonempty({k: f[k] for k in ("tags", "description")}) | ({"test": True} if f.get("test") else {})
 
+    def shown_secrets(self, name: str | None, remote: Remote) -> dict[tuple[str | int, ...], str]:
+        # A reporter's webhook URL, token or password: read as write-only, but DSS's settings document holds it.
+        out: dict[tuple[str | int, ...], str] = {}
+        raw = remote.raw.get_raw() if remote.raw is not None else {}
+        for i, reporter in enumerate(raw.get("reporters") or []):
+            messaging = reporter.get("messaging") or {}
+            keys = items.REPORTER_KEYS.get(items.read_reporter(reporter, items.Ctx(""))["type"], {})
+            conf = messaging.get("configuration") or {}
+            for field_name in items.SECRETS & set(keys):
+                value = conf.get(keys[field_name])
+                if isinstance(value, str) and value:
+                    out[("reporters", i, field_name)] = value
+        return out
+
     def listing(self, project: DSSProject) -> list[Listed]:
         # Keyed by the id DSS made, lower-cased: dss-iac creates a scenario under its YAML key, so the id follows
         # the key. Read the items as dicts: DSSScenarioListItem.id returns the name (dataikuapi 15.2).

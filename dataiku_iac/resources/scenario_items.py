@@ -6,7 +6,8 @@ Managed fields of an item (what a plan compares, item by item and key by key: `s
   triggers     active; temporal: frequency, hour, minute, days (week order), repeat, timezone, run_on (Monthly
                only); dataset: datasets, delay, when_all; sql: connection (physical), sql, delay; follow_scenario:
                scenario, delay; python: code (the file's text), code_env, delay; other types: params
-  steps        name (dss-iac makes one when the config gives none), enabled; build: items, mode; clear: items;
+  steps        name (dss-iac makes one when the config gives none), enabled, run_condition, run_statuses,
+               run_expression, max_retries, retry_delay; build: items, mode; clear: items;
                run_scenario: scenario; python: code, code_env; sql: connection, sql; set_*_variables: variables;
                compute_metrics / run_checks / refresh_statistics: datasets; other types: params
   reporters    name, active, when, phase, channel_id, config (other configuration keys); mail: sender, to, cc,
@@ -15,7 +16,7 @@ Managed fields of an item (what a plan compares, item by item and key by key: `s
   An open item's `params` (and a reporter's `config`) are compared on the keys the config sets: DSS's own
   additions survive. A scenario id is held as DSS's id (`NIGHTLY`), `PROJECT.ID` for another project's.
 An update writes each item into DSS's item at the same position when it has the same DSS type (keeping its id,
-run conditions and every key dss-iac does not manage), else a new one.
+the settings of a step DSS adds and every key dss-iac does not manage), else a new one.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ TEMPORAL_PARAMS: dict[str, tuple[str, Any]] = {
     "repeat": ("repeatFrequency", 1), "timezone": ("timezone", "SERVER")}
 DELAYS = {"dataset": 900, "sql": 900, "follow_scenario": 60, "python": 900}
 DATASET_STEP_PARAM = {"compute_metrics": "computes", "run_checks": "checks", "refresh_statistics": "datasets"}
+# A step's run condition and retries: YAML key -> DSS's key on the step (beside `params`).
+STEP_RUN_KEYS = {"run_condition": "runConditionType", "run_statuses": "runConditionStatuses",
+                 "run_expression": "runConditionExpression", "max_retries": "maxRetriesOnFail",
+                 "retry_delay": "delayBetweenRetries"}
 REPORTER_KEYS: dict[str, dict[str, str]] = {
     "mail": {"channel_id": "channelId", "sender": "sender", "to": "recipient", "cc": "ccRecipient",
              "subject": "subject", "message": "message", "password": "password"},
@@ -47,6 +52,7 @@ REPORTER_KEYS: dict[str, dict[str, str]] = {
     "webhook": {"channel_id": "channelId", "webhook_url": "url", "method": "method", "payload": "payload"},
 }
 OTHER_REPORTER_KEYS = {"channel_id": "channelId"}
+READ_DEFAULTS = {"method": "POST"}  # what DSS does when a reporter's configuration leaves the key out
 SECRETS = frozenset({"webhook_url", "token", "password"})  # write-only: sent, never read back
 REPORTER_NAMES = {"mail": "Mail", "slack": "Slack", "teams": "Microsoft Teams", "webhook": "Webhook"}
 # What the configuration leaves out when it has DSS's value (import and adopt write only what differs).
@@ -54,7 +60,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "temporal": {"hour": 0, "minute": 0, "days": [], "repeat": 1, "timezone": "SERVER", "run_on": "ON_THE_DAY",
                  "active": True},
     "trigger": {"active": True, "when_all": False, "code_env": None},
-    "step": {"enabled": True, "mode": "RECURSIVE_BUILD", "code_env": None},
+    "step": {"enabled": True, "mode": "RECURSIVE_BUILD", "code_env": None, "run_condition": "RUN_IF_STATUS_MATCH",
+             "run_statuses": ["SUCCESS", "WARNING"], "run_expression": None, "max_retries": 0, "retry_delay": 10},
     "reporter": {"active": True, "when": "true", "phase": "END", "channel_id": None, "config": {}, "method": "POST"},
 }
 
@@ -236,7 +243,8 @@ def default_step_name(f: Mapping[str, Any]) -> str:
 
 
 def step_fields(s: Any, ctx: Ctx, where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": s.type, "enabled": s.enabled}
+    out: dict[str, Any] = {"type": s.type, "enabled": s.enabled, **{k: getattr(s, k) for k in STEP_RUN_KEYS}}
+    out["run_statuses"] = list(out["run_statuses"])
     if isinstance(s, m.BuildStep):
         out |= {"items": list(dict.fromkeys(s.items)), "mode": s.mode}
     elif isinstance(s, m.ClearStep):
@@ -260,6 +268,10 @@ def read_step(s: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     dss_type, params = str(s.get("type")), s.get("params") or {}
     ytype = m.TYPED_DSS_STEPS.get(dss_type)
     out: dict[str, Any] = {"type": ytype or dss_type, "name": s.get("name"), "enabled": bool(s.get("enabled", True))}
+    defaults = DEFAULTS["step"]
+    # DSS keeps an empty expression when there is none: read as none.
+    out |= {k: defaults[k] if s.get(dss) in (None, "") else s[dss] for k, dss in STEP_RUN_KEYS.items()}
+    out["run_statuses"] = list(out["run_statuses"])
     if ytype == "build":
         out |= {"items": _names(params.get("builds") or [], ctx.key, ctx), "mode": params.get("jobType")}
     elif ytype == "clear":
@@ -282,6 +294,9 @@ def read_step(s: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
 def write_step(raw: dict[str, Any] | None, f: Mapping[str, Any], ctx: Ctx) -> dict[str, Any]:
     s, params = _same_or_new(raw, DSS_STEP.get(f["type"], f["type"]))
     s["name"], s["enabled"] = f["name"], f["enabled"]
+    for k, dss in STEP_RUN_KEYS.items():
+        if k in f:  # fields recorded before run conditions were managed have none: DSS's are left alone
+            s[dss] = "" if f[k] is None else list(f[k]) if isinstance(f[k], list) else f[k]
     ytype = f["type"]
     if ytype == "build":
         params["builds"] = _items(f["items"], ctx.key, params.get("builds") or [], ctx)
@@ -325,7 +340,7 @@ def read_reporter(r: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
                            "when": r.get("runCondition", "true") if r.get("runConditionEnabled", True) else None,
                            "phase": r.get("phase", "END")}
     for name, key in keys.items():
-        value = conf.get(key)
+        value = conf.get(key, READ_DEFAULTS.get(name))
         # Write-only: whether DSS holds one, never what it is (drift goes by what was last written).
         out[name] = (WRITE_ONLY if value else None) if name in SECRETS else value
     out["config"] = {k: v for k, v in conf.items() if k not in keys.values()}
@@ -395,5 +410,5 @@ def _code_path(text: str, spelled: Mapping[str, Any], code_file: CodeFile | None
     if code_file is not None:
         return code_file(text, stem)
     if "code" in spelled:
-        raise Unwritable("the code changed in DSS: copy it into the code file by hand (adopt writes YAML only)")
+        raise Unwritable("the code changed in DSS with the rest of the item: copy it into the code file by hand")
     raise Unwritable("code read from DSS has no file yet: run `dss-iac import` to write it")

@@ -152,10 +152,37 @@ class OtherTrigger(_Open):
 
 
 # -- steps ------------------------------------------------------------------------------------------------------
+RUN_CONDITIONS = Literal["RUN_IF_STATUS_MATCH", "RUN_ALWAYS", "RUN_CONDITIONALLY"]
+STEP_OUTCOMES = Literal["SUCCESS", "WARNING", "FAILED", "ABORTED"]
+
+
+def _no_prior_failure() -> list[STEP_OUTCOMES]:
+    return ["SUCCESS", "WARNING"]  # DSS's default: run the step if no prior step failed
+
+
 class _Step(Strict):
     name: str | None = Field(default=None, description="display name of the step (default: one dss-iac makes "
                                                        "from what the step does)")
     enabled: bool = Field(default=True, description="`false`: the step is kept but skipped")
+    # DSS's "Run this step" and retry settings, kept on the step beside its params (runConditionType...).
+    run_condition: RUN_CONDITIONS = Field(default="RUN_IF_STATUS_MATCH", description=(
+        "when the step runs (DSS's runConditionType): RUN_IF_STATUS_MATCH, when the run's outcome so far is one of "
+        "`run_statuses`; RUN_ALWAYS, whatever happened before (a `finally`); RUN_CONDITIONALLY, when "
+        "`run_expression` is true"))
+    run_statuses: list[STEP_OUTCOMES] = Field(default_factory=_no_prior_failure, description=(
+        "with RUN_IF_STATUS_MATCH: the outcomes so far that let the step run (DSS's runConditionStatuses; "
+        "[SUCCESS, WARNING]: if no prior step failed, [FAILED]: if some prior step failed)"))
+    run_expression: str | None = Field(default=None, description=(
+        "with RUN_CONDITIONALLY: DSS's condition (runConditionExpression), e.g. `outcome == 'FAILED'`"))
+    max_retries: int = Field(default=0, ge=0, description="times the step is run again when it fails "
+                                                          "(DSS's maxRetriesOnFail)")
+    retry_delay: int = Field(default=10, ge=0, description="seconds between retries (DSS's delayBetweenRetries)")
+
+    @model_validator(mode="after")
+    def _expression_when_conditional(self) -> _Step:
+        if self.run_condition == "RUN_CONDITIONALLY" and not self.run_expression:
+            raise ValueError("a RUN_CONDITIONALLY step needs `run_expression`, the condition DSS evaluates")
+        return self
 
 
 class BuildStep(_Step):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,7 @@ def test_import_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.Capture
     assert (root / "projects" / "hand.yaml").read_text() == text and not (root / "projects" / "other.yaml").exists()
 
 
-def test_shared_connections_import_under_a_mapped_name_and_a_failed_import_keeps_no_file(
+def test_shared_connections_import_under_a_mapped_name_and_custom_metadata_of_any_json_value(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # `warehouse` and `storage` both map to filesystem_managed, as in the simple-project example.
     shared = WORKSPACE.replace("{storage: filesystem_managed,", "{warehouse: filesystem_managed, storage: "
@@ -127,16 +128,25 @@ def test_shared_connections_import_under_a_mapped_name_and_a_failed_import_keeps
     with Workspace.load(root) as ws:
         odd = ws.connection("dev").client.create_project("ODD", "Odd", "admin")
         metadata = odd.get_metadata()
-        metadata["custom"] = {"kv": {"count": 2}}  # not a string: the configuration cannot say it
+        metadata["custom"] = {"kv": {"count": 2, "owners": ["ann", "bo"]}}  # DSS keeps any JSON value
         odd.set_metadata(metadata)
-    before = sorted(p.relative_to(root) for p in root.rglob("*") if ".dss-iac" not in p.parts)
-    capsys.readouterr()
-    assert run(root, "import", "-e", "dev", "--project", "ODD") == 3
-    err = capsys.readouterr().err
-    assert err.startswith("error: project ODD cannot be imported as it is in DSS, so no file was kept: "
-                          "projects/odd.yaml:"), err
-    assert sorted(p.relative_to(root) for p in root.rglob("*") if ".dss-iac" not in p.parts) == before
+    assert run(root, "import", "-e", "dev", "--project", "ODD") == 0, capsys.readouterr().err
+    assert "  custom:\n    count: 2\n    owners:\n    - ann\n" in (root / "projects" / "odd.yaml").read_text()
     assert run(root, "validate") == 0
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0
+
+
+def test_an_import_that_cannot_write_its_file_refuses_and_keeps_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_workspace(tmp_path, {}, workspace_yaml=WORKSPACE)
+    build_by_hand(root)
+    mine = "project: {key: MINE, name: Mine}  # not HAND's\n"
+    (root / "projects" / "mine.yaml").write_text(mine)
+    before = sorted(p.relative_to(root) for p in root.rglob("*") if ".dss-iac" not in p.parts)
+    assert run(root, "import", "-e", "dev", "--project", "HAND", "--file", "projects/mine.yaml") == 3
+    assert "projects/mine.yaml already exists: refusing to overwrite it" in capsys.readouterr().err
+    assert sorted(p.relative_to(root) for p in root.rglob("*") if ".dss-iac" not in p.parts) == before
+    assert (root / "projects" / "mine.yaml").read_text() == mine
 
 
 FTP_PASSWORD = "FTP-CANARY-2c81"
@@ -187,3 +197,38 @@ def test_import_writes_env_references_for_secrets_and_lists_them(tmp_path: Path,
     assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 2
     out_text = capsys.readouterr().out
     assert 'api_token = "(sensitive)" -> "(sensitive)"' in out_text and "ROTATED-TOKEN-1" not in out_text
+
+
+def test_a_code_env_the_environment_does_not_map_keeps_the_import_going(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapped = WORKSPACE.replace("folders: filesystem_folders}", "folders: filesystem_folders}, code_envs: {py: py311}")
+    root = write_workspace(tmp_path, {}, workspace_yaml=mapped)
+    with Workspace.load(root) as ws:
+        client = ws.connection("dev").client
+        client.create_code_env("python", "unmapped_env", "DESIGN_MANAGED")
+        project = client.create_project("ENVS", "Envs", "admin")
+        project.create_fslike_dataset("src", "Filesystem", "filesystem_managed", "/src")
+        project.create_fslike_dataset("out", "Filesystem", "filesystem_managed", "/out")
+        creator = project.new_recipe("python", "job")
+        creator.with_input("src")
+        creator.with_output("out")
+        creator.with_script(CODE)
+        creator.create()
+        recipe = project.get_recipe("job").get_settings()
+        recipe.set_code_env("unmapped_env")
+        recipe.save()
+        settings = project.get_settings()
+        settings.get_raw()["settings"]["codeEnvs"]["python"] = {"mode": "EXPLICIT_ENV", "envName": "unmapped_env"}
+        settings.save()
+    capsys.readouterr()
+    # The project's default code env cannot be said in this workspace (no logical name maps to it): the section
+    # is left out, and DSS's setting left alone; the recipe using it is kept as its document.
+    assert run(root, "import", "-e", "dev", "--project", "ENVS", "--json") == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)
+    assert report["not_managed"] == ["code defaults of project ENVS: code env 'unmapped_env' of code defaults has no "
+                                     "mapping in environment 'dev' (DSS's are left alone)"]
+    assert report["reasons"] == {"recipe.ENVS.job": "code env 'unmapped_env' of recipe 'job' has no mapping in "
+                                                    "environment 'dev'"}
+    assert "code_defaults" not in (root / "projects" / "envs.yaml").read_text()
+    assert run(root, "validate") == 0
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0

@@ -120,23 +120,26 @@ def test_a_saved_plan_keeps_the_report_and_applies(root: Path, capsys: pytest.Ca
         assert sorted(d["name"] for d in project.list_datasets()) == ["by_hand", "raw"]
 
 
-def test_an_import_that_would_not_validate_writes_nothing(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_object_whose_typed_form_names_a_missing_object_is_added_as_its_document(
+        root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with Workspace.load(root) as ws:
         scenario = ws.connection("dev").client.get_project("CHURN_DEV").create_scenario("watch", "step_based")
         settings = scenario.get_settings()
-        # A step building a dataset the project does not have: the file import would write does not validate.
+        # A step building a dataset the project does not have: its typed form would not validate.
         settings.raw_steps.append({"type": "build_flowitem", "params": {"builds": [{"type": "DATASET",
                                                                                     "itemId": "ghost"}]}})
         settings.save()
-    before = (root / "projects" / "churn.yaml").read_text()
-    listed = state_addresses(root, capsys)
-    assert run(root, "import", "-e", "dev", "--project", "CHURN") == 3
-    err = capsys.readouterr().err
-    assert err.startswith("error: what DSS holds in project CHURN cannot be added to projects/churn.yaml as it is, "
-                          "so nothing was written; in the file as import would write it: projects/churn.yaml:"), err
-    assert err.rstrip().endswith("build step item 'ghost' names no dataset or managed folder of project CHURN"), err
-    assert (root / "projects" / "churn.yaml").read_text() == before
-    assert state_addresses(root, capsys) == listed
+    assert run(root, "import", "-e", "dev", "--project", "CHURN", "--json") == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)
+    assert report["passthrough"] == ["scenario.CHURN_DEV.watch"]
+    assert report["reasons"] == {"scenario.CHURN_DEV.watch": "build step item 'ghost' names no dataset or managed "
+                                                             "folder of project CHURN"}
+    text = (root / "projects" / "churn.yaml").read_text()
+    assert "# kept as written" in text and "passthrough:\n  scenarios:\n    watch:\n" in text
+    assert "itemId: ghost" in text
+    assert "scenario.CHURN_DEV.watch" in state_addresses(root, capsys)
+    assert run(root, "validate") == 0
+    assert run(root, "plan", "-e", "dev", "--detailed-exitcode") == 0, capsys.readouterr().out
 
 
 def test_a_python_project_file_gets_an_honest_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -173,3 +173,48 @@ def test_adopting_a_target_added_in_dss_writes_the_key_as_the_files_name_it(
     ws.adopt("dev", item)
     assert "  customers: {to: [FINANCE, SALES]}\n" in (ws.root / "projects" / "crm.yaml").read_text()
     assert not ws.drift("dev").items and changes(ws) == []
+
+
+READS_EXPORTS = """\
+  read_exports: {type: python, inputs: [CRM.exports], outputs: [from_exports], code: read_exports.py}
+"""
+
+
+@pytest.mark.parametrize("workspace_yaml", [None, RENAMED])
+def test_another_projects_folder_is_read_by_its_name(make_workspace: Callable[..., Workspace],
+                                                     workspace_yaml: str | None) -> None:
+    sales = SALES.replace("datasets:\n", "datasets:\n  from_exports: {type: Filesystem, managed: true, connection: "
+                                         "filesystem_managed, format: csv}\n") + READS_EXPORTS
+    files = {"projects/read_exports.py": "print('exports')\n"}
+    kwargs = {"workspace_yaml": workspace_yaml} if workspace_yaml else {}
+    ws = make_workspace({"crm": CRM, "sales": sales}, files=files, **kwargs)
+    crm, sales_key = ("CRM_DEV", "SALES_DEV") if workspace_yaml else ("CRM", "SALES")
+    order = [a.address for a in ws.plan("dev").changes]
+    assert order.index(f"exposed_object.{crm}.exports") < order.index(f"recipe.{sales_key}.read_exports")
+    apply_ok(ws)
+    assert changes(ws) == []
+    client = ws.connection("dev").client
+    folder_id = client.get_project(crm).list_managed_folders()[0]["id"]
+    # DSS names the folder by its id; the configuration, plans and drift by its name.
+    recipe = client.get_project(sales_key).get_recipe("read_exports").get_settings()
+    assert recipe.get_flat_input_refs() == [f"{crm}.{folder_id}"]
+    assert not ws.drift("dev").has_drift
+    if workspace_yaml:
+        return
+    # Imported anew, the consumer's file names the folder as the provider's file does.
+    (ws.root / "projects" / "sales.yaml").unlink()
+    run_import(ws, sales_key)
+    text = (ws.root / "projects" / "sales.yaml").read_text()
+    assert "  read_exports:\n    type: python\n    inputs:\n    - CRM.exports\n" in text
+    ws = make_workspace()
+    assert changes(ws) == []
+
+
+def test_a_folder_the_provider_does_not_expose_is_refused(make_workspace: Callable[..., Workspace]) -> None:
+    sales = SALES + READS_EXPORTS.replace("from_exports", "local_customers").replace("copy_customers", "x")
+    with pytest.raises(ConfigError) as e:
+        make_workspace({"crm": CRM.replace("exports: {to: [SALES, FINANCE]}", "exports: {to: [FINANCE]}"),
+                        "sales": sales.replace("  copy_customers: {type: sync, inputs: [CRM.customers], outputs: "
+                                               "[local_customers]}\n", "")},
+                       files={"projects/read_exports.py": "print('exports')\n"})
+    assert "recipe input 'CRM.exports': project CRM does not expose 'exports' to SALES" in e.value.render()

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataiku_iac import Workspace
-from dataiku_iac.adopt import AdoptError
 from dataiku_iac.resources import Address
 from tests.engine.conftest import apply_ok, changes
 
@@ -124,16 +123,10 @@ def test_each_type_applies_replans_empty_drifts_and_is_adopted(make_workspace: C
     [item] = ws.drift("dev").items
     assert item.address == "recipe.TYPES.job" and item.changes
     assert all(c.path == case.drifted or c.path.startswith(case.drifted + ".") for c in item.changes)
-    if case.code is not None:
-        # Code lives in its file, which adopt does not write: applying puts the file's code back.
-        with pytest.raises(AdoptError, match="adopting code of a recipe is not supported"):
-            ws.adopt("dev", item)
-        assert changes(ws) == [("~", "recipe.TYPES.job", ["code"])]
-        apply_ok(ws)
-        assert recipe.get_settings().get_payload() == case.code
-    else:
-        ws.adopt("dev", item)
-        ws = make_workspace()  # the edited YAML validates
+    ws.adopt("dev", item)
+    if case.code is not None:  # code lives in its file: adopt writes DSS's code there
+        assert (ws.root / "code" / "job.txt").read_text() == recipe.get_settings().get_payload() != case.code
+    ws = make_workspace()  # the edited files validate
     assert changes(ws) == [] and not ws.drift("dev").items
 
 

@@ -129,7 +129,7 @@ def test_unmodelled_fields_survive_an_update(make_workspace) -> None:
                          "messaging": {"type": "mail-scenario", "configuration": {"recipient": "ops@example.com"}}}]
     raw["customFields"] = {"sentinel": "keep me"}
     raw["triggers"][0]["params"]["startingFrom"] = "2024-01-01T00:00:00.000+0000"
-    raw["params"]["steps"][0]["runConditionType"] = "RUN_ALWAYS"
+    raw["params"]["steps"][0]["resetScenarioStatus"] = True  # (its run condition is managed: `run_condition`)
     raw["params"]["steps"][0]["params"]["builds"][0]["partitionsSpec"] = "2024-01-01"
     raw["params"]["steps"][0]["params"]["proceedOnFailure"] = True
     settings_.save()
@@ -147,7 +147,7 @@ def test_unmodelled_fields_survive_an_update(make_workspace) -> None:
     assert raw["triggers"][0]["params"]["startingFrom"] == "2024-01-01T00:00:00.000+0000"
     step = raw["params"]["steps"][0]
     assert [s["id"] for s in raw["params"]["steps"]] == step_ids
-    assert step["runConditionType"] == "RUN_ALWAYS" and step["params"]["proceedOnFailure"] is True
+    assert step["resetScenarioStatus"] is True and step["params"]["proceedOnFailure"] is True
     assert step["params"]["builds"][0]["partitionsSpec"] == "2024-01-01"
     assert changes(ws) == []
 

@@ -103,9 +103,7 @@ def test_bad_input_is_one_line_at_its_place(make_workspace: Callable[..., Worksp
         rendered
 
 
-def test_adopting_tags_and_refusing_a_body_edit_with_what_to_do(make_workspace: Callable[..., Workspace]) -> None:
-    from dataiku_iac.adopt import AdoptError
-
+def test_adopting_tags_and_a_body_edit(make_workspace: Callable[..., Workspace]) -> None:
     ws = make_workspace({"docs": PROJECT}, files=FILES)
     apply_ok(ws)
     data = ws.connection("dev").client.get_project("DOCS").get_wiki().get_article("runbook").get_data()
@@ -121,5 +119,6 @@ def test_adopting_tags_and_refusing_a_body_edit_with_what_to_do(make_workspace: 
     data.set_body("Edited.\n")
     data.save()
     [item] = ws.drift("dev").items
-    with pytest.raises(AdoptError, match="body of a wiki_article is not supported"):
-        ws.adopt("dev", item)
+    ws.adopt("dev", item)  # DSS's text written into the Markdown file
+    assert (ws.root / "wiki" / "runbook.md").read_text() == "Edited.\n"
+    assert not ws.drift("dev").items

@@ -129,7 +129,7 @@ def test_a_setting_is_removed_with_its_line_only(tmp_path: Path) -> None:
     ("scenario.CHURN.nightly", FieldChange("steps.1", None, {"type": "build", "name": "b", "enabled": True,
                                                              "items": ["SAVED_MODEL:x"], "mode": "RECURSIVE_BUILD"}),
      "names SAVED_MODEL:x"),
-    ("recipe.CHURN.clean_customers", FieldChange("code", "a", "b"), "not supported"),
+    ("recipe.CHURN.clean_customers", FieldChange("type", "python", "r"), "not supported"),
     ("dataset.CHURN.customers_raw", FieldChange("connection", "filesystem_managed", "pg"), "no logical name"),
     ("dataset.CHURN.customers_clean", FieldChange("connection", "x", "filesystem_managed"),
      "several logical names"),
@@ -139,6 +139,15 @@ def test_adopt_refuses_what_it_cannot_write_back(simple_ws: Path, address: str, 
                                                  message: str) -> None:
     with Workspace.load(simple_ws) as ws, pytest.raises(AdoptError, match=message):
         plan_adopt(ws.config, "dev", ws.environment("dev"), address, [change])
+
+
+def test_adopting_a_recipes_code_writes_its_code_file(simple_ws: Path) -> None:
+    with Workspace.load(simple_ws) as ws:
+        code = ws.config.projects["CHURN"].code["clean_customers"]
+        [edit] = plan_adopt(ws.config, "dev", ws.environment("dev"), "recipe.CHURN.clean_customers",
+                            [FieldChange("code", code, "print('from DSS')\n")])
+    assert (edit.whole_file, edit.new, edit.old) == (True, "print('from DSS')\n", code)
+    assert edit.file.read_text() == code and resource_changes([edit]) == {}
 
 
 def test_adopt_maps_connections_back_to_their_logical_name(simple_ws: Path) -> None:

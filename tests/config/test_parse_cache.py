@@ -202,7 +202,7 @@ EDITS = st.lists(st.tuples(
     )), min_size=1, max_size=4)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=EDITS)
 def test_any_edits_load_as_without_a_cache(tmp_path_factory: pytest.TempPathFactory, edits: list[Any]) -> None:
     root = workspace(tmp_path_factory.mktemp("ws"))

@@ -2,6 +2,10 @@
 
 Targets (issue 18): at most 0.25 requests per resource, within 1.5x of the floor `requests x latency / parallelism`;
 with N objects edited by hand, exactly N more reads. Prints figures beside the floor; asserts nothing.
+
+`--sim process` runs the simulator in a process of its own, as a real DSS runs on its own machine: the time is then
+dss-iac's requests and its own work, not the simulator's too (which, in the same process, takes the interpreter lock
+the plan needs). The CPU time printed is this process's: dss-iac's own, and the simulator's with `--sim thread`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic
+from sim_process import SimProcess
 
 from dataiku_iac import Workspace
 from dataiku_iac.sim import Simulator
@@ -26,8 +31,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[20.0, 100.0])
     parser.add_argument("--parallelism", type=int, nargs="+", default=[8, 16])
     parser.add_argument("--edits", type=int, default=25)
+    parser.add_argument("--sim", choices=["thread", "process"], default="thread",
+                        help="the simulator in this process (default) or in a process of its own")
+    parser.add_argument("--repeat", type=int, default=1, help="plans per latency and parallelism (each printed)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, Simulator(govern=False, automation_nodes=()) as sim:
+    started = SimProcess() if args.sim == "process" else Simulator(govern=False, automation_nodes=())
+    with tempfile.TemporaryDirectory() as tmp, started as sim:
         root = synthetic.write(Path(tmp), args.projects, host=sim.base_url, api_key=sim.api_key)
         with Workspace.load(root) as ws:
             t0 = time.perf_counter()
@@ -36,27 +45,27 @@ def main() -> None:
             result = ws.apply(plan, parallelism=16)
             t2 = time.perf_counter()
             n = len(plan.actions)
-            print(f"workspace: {args.projects} projects, {n} resources; {synthetic.load()}")
+            print(f"workspace: {args.projects} projects, {n} resources; simulator in a {args.sim}; {synthetic.load()}")
             print(f"first plan (no latency): {t1 - t0:.2f} s; apply: {t2 - t1:.2f} s, "
                   f"{len(result.succeeded)} ok, {len(result.failed)} failed, {result.state_writes} state writes")
             for latency in args.latency_ms:
                 sim.configure(latency_ms=latency)
-                for parallelism in args.parallelism:
+                for parallelism in args.parallelism * args.repeat:
                     sim.reset_stats()
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     again = ws.plan("bench", parallelism=parallelism)
-                    wall = time.perf_counter() - t0
+                    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                     requests = sim.stats()["requests"]
                     floor = requests * latency / 1000 / parallelism
                     print(f"no-op plan, {latency:.0f} ms latency, parallelism {parallelism}: {wall:.2f} s | "
-                          f"floor {floor:.2f} s | ratio {wall / floor:.2f} (target <= 1.5) | {requests} requests "
-                          f"({requests / n:.3f} per resource, target <= 0.25) | changes {len(again.changes)} | "
-                          f"{synthetic.load()}")
+                          f"floor {floor:.2f} s | ratio {wall / floor:.2f} (target <= 1.5) | CPU {cpu:.2f} s | "
+                          f"{requests} requests ({requests / n:.3f} per resource, target <= 0.25) | "
+                          f"changes {len(again.changes)} | {synthetic.load()}")
             sim.configure(latency_ms=0)
             _edited(ws, sim, args.edits)
 
 
-def _edited(ws: Workspace, sim: Simulator, count: int) -> None:
+def _edited(ws: Workspace, sim: Simulator | SimProcess, count: int) -> None:
     """N datasets edited by hand in N projects: how many more requests the plan makes than a no-op one."""
     sim.reset_stats()
     ws.plan("bench")

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .._fs import RefusedFile, finish_interrupted_write
+from .._gc import paused_gc
 from ..errors import ConfigError, ConfigErrors, Position
 from ..resources import registry
 from ..resources.base import NamedFile
@@ -19,6 +20,7 @@ from .checks import check_projects
 from .errors_map import to_config_errors
 from .files import DISK, FileSource
 from .models import Environment, WorkspaceFile
+from .parse_cache import ParseCache
 from .project_model import ProjectFile, project_file_model
 from .yamlio import locate, parse_counted, parse_yaml
 
@@ -245,7 +247,13 @@ def read_workspace_file(root: Path) -> WorkspaceFile:
 
 
 def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
-    """Load the workspace at `root`, its files read from `files` (the disk, or a Git revision)."""
+    """Load the workspace at `root`, its files read from `files` (the disk, or a Git revision). Project files read
+    from the disk are parsed once per text (config/parse_cache.py)."""
+    with paused_gc():
+        return _load_files(root, files, ParseCache(root) if files is DISK else None)
+
+
+def _load_files(root: Path, files: FileSource, cache: ParseCache | None) -> WorkspaceConfig:
     if (why := outside(root / WORKSPACE_FILE, root, files)) is not None:
         raise ConfigError(f"{WORKSPACE_FILE} {why}: it must be a file of the workspace folder", file=WORKSPACE_FILE)
     wfile = _read(root / WORKSPACE_FILE, root, files)
@@ -258,6 +266,7 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
     digest = hashlib.sha256()
     digest.update(wfile.text.encode())
     budget = _Budget(len(wfile.text))
+    yaml_bytes = 0
     for ppath in ppaths:
         try:
             source = _read(ppath, root, files)
@@ -268,7 +277,8 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
 
                 source, pspec = load_python_project(source)
             else:
-                data, count = parse_counted(source.text, source.shown)
+                data, count = _parse_project(source, files.name(source.path, root), cache)
+                yaml_bytes += len(source.text)
                 budget.spend(source, 0, count)
                 pspec = _validate(project_file_model(), source, data)
         except _OverBudget as e:
@@ -315,10 +325,23 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
             errors.append(e)
             continue
         digest.update(f"\0{env.instance}\0{instances[env.instance].file.text}".encode())
+    if cache is not None:
+        cache.save(yaml_bytes)
     if errors:
         raise _many(errors)
     return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, projects, digest.hexdigest(),
                            instances=instances)
+
+
+def _parse_project(source: SourceFile, name: str, cache: ParseCache | None) -> tuple[Any, int]:
+    """A project file's data and value count: from the cache when it holds this very text."""
+    found = cache.get(name, source.text) if cache is not None else None
+    if found is not None:
+        return found
+    data, count = parse_counted(source.text, source.shown)
+    if cache is not None:
+        cache.put(name, source.text, data, count)
+    return data, count
 
 
 def _instance_file(root: Path, path: str, files: FileSource, wfile: SourceFile, env_name: str) -> InstanceSource:

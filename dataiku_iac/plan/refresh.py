@@ -58,13 +58,18 @@ def refresh_objects(conn: Connection, addresses: Iterable[Address], state: State
         kinds = {(a.project, KINDS[a.kind]) for a in addresses if a.project in alive and _spares_reads(KINDS[a.kind])}
         wanted = sorted({(p, k.name) for p, k in kinds} | {(p, other) for p, k in kinds for other in k.names_of}
                         | {(p, k.name) for p in extra & alive for k in KINDS.values() if k.listed})
+        # A kind listed with another is picked out of that kind's reply: one call for both.
+        derived = [(p, k) for p, k in wanted if KINDS[k].listed_with is not None]
+        calls = sorted(set(wanted) - set(derived) | {(p, str(KINDS[k].listed_with)) for p, k in derived})
         rest = [a for a in addresses if a.kind != "project" and (a.in_instance or a.project in alive)]
         # Objects of kinds not listed are read beside the lists: the plan waits for one round-trip less.
         listed = set(wanted)
         direct = [a for a in rest if (a.project, a.kind) not in listed or not _spares_reads(KINDS[a.kind])]
-        lists = {t: pool.submit(_list, conn, *t) for t in wanted}
+        lists = {t: pool.submit(_list, conn, *t) for t in calls}
         reads = {a: pool.submit(read, a) for a in direct}
         out.listings.update({t: job.result() for t, job in lists.items()})
+        out.listings.update({(p, k): KINDS[k].from_listed(out.listings[(p, str(KINDS[k].listed_with))])
+                             for p, k in derived})
         remotes.update({a: job.result() for a, job in reads.items()})
         known = _Known(state, out.listings)
         plans = {a: _from_list(conn, a, known, desired) for a in rest if a not in remotes}

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .._gc import paused_gc
 from ..secrets import MASK, tag_values
 from . import passthrough, registry
 from .address import Address
@@ -46,6 +47,7 @@ KINDS = registry.KINDS
 __all__ = ["KINDS", "Address", "Desired", "EnvContext", "Kind", "Remote", "build_desired", "registry"]
 
 
+@paused_gc()
 def build_desired(config: WorkspaceConfig, env: EnvContext) -> dict[Address, Desired]:
     from ..config.environment_view import check_overrides_used, view
 

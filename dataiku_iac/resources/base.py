@@ -166,6 +166,9 @@ class Kind(ABC):
     dies_with_project: ClassVar[bool] = True
     # Whether a project holds any number of these (datasets, recipes...), listed by `listing`.
     listed: ClassVar[bool] = False
+    # The kind whose list reply holds this kind's objects too (dataset metrics: the list of datasets, whole): a plan
+    # makes that one call for both, and `from_listed` picks this kind's objects out of it.
+    listed_with: ClassVar[str | None] = None
     # Whether DSS bumps the object's versionTag on every edit of what this kind manages, and its list reply carries
     # it: then a refresh lists the kind once per project and reads only the objects whose version moved since the
     # state recorded it (docs/performance.md). Kinds without it are read one by one, unless `from_listing` can
@@ -328,6 +331,10 @@ class Kind(ABC):
         """Every object of this kind the project holds in DSS, with one list call (see `Listed`); by default what
         `list_in` gives, without versions."""
         return [Listed(name, remote_id) for name, remote_id in self.list_in(project)]
+
+    def from_listed(self, listed: list[Listed]) -> list[Listed]:
+        """For a kind `listed_with` another: its objects, from that kind's list reply."""
+        raise NotImplementedError(f"{self.name} is not listed with another kind")
 
     def from_listing(self, project: DSSProject, listed: Listed,
                      listings: Mapping[str, list[Listed]]) -> Remote | None:

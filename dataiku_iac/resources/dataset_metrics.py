@@ -24,7 +24,7 @@ from ..config.models import Strict
 from ..testing.dq_rules import merge_rules
 from ._flow import absent_as_none, merge_open
 from .address import Address
-from .base import Desired, ImportContext, Kind, Remote, nonempty
+from .base import Desired, ImportContext, Kind, Listed, Remote, nonempty
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -141,6 +141,7 @@ class DatasetMetricsKind(Kind):
     model = DatasetMetrics  # the entry under `dataset_metrics.<dataset name>` in a project file
     collection = "dataset_metrics"
     listed = True
+    listed_with = "dataset"
     rank = 42  # right after the dataset whose settings hold them
     on_dependency_replaced = "replace"  # a dataset made anew has DSS's default probes and no checks
     open_maps = frozenset({"metrics", "checks"})
@@ -179,13 +180,18 @@ class DatasetMetricsKind(Kind):
                          "run_checks_on_build": True if fields["run_checks_on_build"] else None}) or None
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
+        from . import KINDS
+
+        return [(o.name, o.remote_id) for o in self.from_listed(KINDS["dataset"].listing(project))]
+
+    def from_listed(self, listed: list[Listed]) -> list[Listed]:
         # The datasets whose metrics someone set: probes beyond those DSS gives every dataset, or checks this kind
-        # made. The list holds each dataset's whole document: one call.
+        # made. The list of datasets holds each dataset's whole document.
         out = []
-        for item in project.list_datasets():
-            fields = fields_of(dict(item))
+        for o in listed:
+            fields = fields_of(dict(o.item))
             if set(fields["metrics"]) - DSS_PROBES or fields["checks"]:
-                out.append((str(item["name"]), str(item["name"])))
+                out.append(Listed(o.name, o.remote_id))
         return out
 
     def read(self, client: DSSClient, address: Address, remote_id: str | None) -> Remote | None:

@@ -52,9 +52,10 @@ zones:
 NOOP_PATHS = [f"/projects/{KEY}/{p}" for p in ("metadata", "variables/", "permissions", "datasets/", "managedfolders/",
                                                "recipes/", "scenarios/", "flow/zones",
                                                # the listed kinds without versions, listed once each for the plan's
-                                               # "not managed" list: dataset metrics (from the datasets' list), exposed
-                                               # objects (the project's settings), Git libraries, wiki articles
-                                               "datasets/", "settings", "git/lib-git-refs/", "wiki/")]
+                                               # "not managed" list: exposed objects (the project's settings), Git
+                                               # libraries, wiki articles; dataset metrics are picked out of the
+                                               # datasets' list, made once for both
+                                               "settings", "git/lib-git-refs/", "wiki/")]
 # A GET of one object (not a list: a list path ends with '/', or is the zones' list).
 OBJECT_GET = re.compile(r"/projects/[^/]+/(datasets|managedfolders|recipes|scenarios)/[^/]+$")
 

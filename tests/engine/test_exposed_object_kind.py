@@ -189,7 +189,7 @@ def test_another_projects_folder_is_read_by_its_name(make_workspace: Callable[..
     kwargs = {"workspace_yaml": workspace_yaml} if workspace_yaml else {}
     ws = make_workspace({"crm": CRM, "sales": sales}, files=files, **kwargs)
     crm, sales_key = ("CRM_DEV", "SALES_DEV") if workspace_yaml else ("CRM", "SALES")
-    order = [a.address for a in ws.plan("dev").changes]
+    order = [str(a.address) for a in ws.plan("dev").changes]
     assert order.index(f"exposed_object.{crm}.exports") < order.index(f"recipe.{sales_key}.read_exports")
     apply_ok(ws)
     assert changes(ws) == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from dataiku_iac import (
     ProgressEvent,
     Workspace,
     WorkspaceConfig,
+    WorkspaceSettings,
     redact_url,
 )
 
@@ -50,6 +51,7 @@ class EnvStatus:
     managed: dict[str, int] = field(default_factory=dict)  # physical project key -> resources in state
     keys: dict[str, str] = field(default_factory=dict)  # project key in the files -> key in this environment
     deploy: str = "direct"  # `bundle`: projects arrive by promotion, never by apply
+    files_read: bool = True  # False: read before the project files loaded (`keys` unknown yet)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Service:
         self.path = path
         self._ws: Workspace | None = None
         self._lock = threading.RLock()
+        # One load at a time: two screens asking at once share it instead of each parsing every file.
+        self._loading = threading.Lock()
         self._env_locks: dict[str, threading.Lock] = {}
         # The configuration each recent plan was made from, by digest: what changed when one is refused.
         self._planned_from: dict[str, WorkspaceConfig] = {}
@@ -76,18 +80,25 @@ class Service:
     @property
     def ws(self) -> Workspace:
         with self._lock:
-            if self._ws is None:
-                self._ws = Workspace.load(self.path)
-            return self._ws
+            if self._ws is not None:
+                return self._ws
+        return self.reload()
+
+    def settings(self) -> WorkspaceSettings:
+        """dss-iac.yaml alone (environments, states), read in milliseconds however many projects the files hold."""
+        return WorkspaceSettings.load(self.path)
 
     def reload(self, *, force: bool = False) -> Workspace:
         """Read the files again, unless they are the very texts already loaded (`force`: read them anyway).
         Connections stay open unless the environments themselves changed."""
-        with self._lock:
-            current = self._ws
-        if current is not None and not force and not current.files_changed():
-            return current
-        fresh = Workspace.load(self.path)
+        with self._loading:
+            with self._lock:
+                current = self._ws
+            if current is not None and not force and not current.files_changed():
+                return current
+            return self._replace(Workspace.load(self.path))
+
+    def _replace(self, fresh: Workspace) -> Workspace:
         with self._lock:
             old = self._ws
             if old is not None and old.config.raw.get("environments") == fresh.config.raw.get("environments"):
@@ -167,22 +178,31 @@ class Service:
         return ws
 
     # -- reads ---------------------------------------------------------------------------------------
-    def status(self, env: str) -> EnvStatus:
-        ws = self.ws
-        e = ws.environment(env)
-        store = ws.state_store(env)
+    def status(self, env: str, settings: WorkspaceSettings | None = None) -> EnvStatus:
+        """What the state of `env` says; from `settings` (the project files not loaded yet), without `keys`."""
+        source: Workspace | WorkspaceSettings = settings or self.ws
+        e = source.environment(env)
+        store = source.state_store(env)
         state = store.read()
         holder = store.leases.holder()
         lock = None
         if holder is not None and not holder.expired:
             lock = LockInfo(holder.who, holder.operation, holder.started)
         managed = Counter(addr.split(".")[1] for addr in (state.resources if state else {}))
-        keys = {k: e.project_key.format(key=k) for k in ws.config.projects}
         host = redact_url(e.host)  # a URL's credentials are never shown
-        if state is None:
-            return EnvStatus(env, host, e.protected, 0, "", "", lock, dict(managed), keys, e.deploy)
-        return EnvStatus(env, host, e.protected, state.serial, state.updated_by, state.updated_at, lock,
-                         dict(managed), keys, e.deploy)
+        serial, who, when = (state.serial, state.updated_by, state.updated_at) if state is not None else (0, "", "")
+        status = EnvStatus(env, host, e.protected, serial, who, when, lock, dict(managed), {}, e.deploy, False)
+        return status if settings is not None else self.with_files(status)
+
+    def with_files(self, status: EnvStatus) -> EnvStatus:
+        """`status` completed with what the project files say (each project's key in the environment)."""
+        ws = self.ws
+        pattern = ws.environment(status.name).project_key
+        return replace(status, keys={k: pattern.format(key=k) for k in ws.config.projects}, files_read=True)
+
+    def read_from(self, settings: WorkspaceSettings) -> bool:
+        """Whether the workspace loaded now has the very environments and states `settings` read."""
+        return settings.read_from(self.ws.config)
 
     def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
         """A plan of the configuration as last loaded (`reload` first to see the files as they are now)."""

@@ -14,7 +14,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
-from textual.worker import get_current_worker
 
 from dataiku_iac import Gate, Plan, brief
 
@@ -502,11 +501,11 @@ class PlanReviewScreen(EnvScreen):
             if superseded.wait(FILTER_QUIET):  # typing goes on: a later key filters
                 return
             shown = layout.shown(flt)
-            if not superseded.is_set() and not get_current_worker().is_cancelled:
+            if not superseded.is_set():
                 self.app.call_from_thread(self._filtered, ticket, flt, shown)
 
-        self.run_worker(run, thread=True, group="filter", exclusive=True, exit_on_error=False,
-                        description="filtering")
+        # Not `exclusive`: a cancelled worker fails those who wait for the workers; a superseded one ends itself.
+        self.run_worker(run, thread=True, group="filter", exit_on_error=False, description="filtering")
 
     def on_unmount(self) -> None:
         self._superseded.set()  # a filter waiting for typing to pause ends now

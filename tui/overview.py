@@ -254,7 +254,9 @@ class OverviewScreen(IOScreen):
     def action_plan(self) -> None:
         env = self.selected_env()
         if env is not None:
-            self.dss_app.open_plan(env)
+            # The state's reading says how the environment deploys: no waiting for the project files here.
+            status = self.statuses.get(env)
+            self.dss_app.open_plan(env, bundle=status.deploy == "bundle" if status is not None else None)
 
     def action_drift(self) -> None:
         env = self.selected_env()

@@ -322,10 +322,12 @@ class PlanReviewScreen(EnvScreen):
         projects = tree.add_nodes(tree.root, [(Text(p), None) for p in layout.projects], expand=True, leaves=False)
         for project, node in zip(layout.projects, projects, strict=True):
             nodes[f"group:{project}"] = node
+        names: list[list[str]] = [[] for _ in projects]
+        for pi, kind in layout.groups:
+            names[pi].append(kind)
         kinds: list[TreeNode[Any]] = []
-        for pi, node in enumerate(projects):
-            names = [kind for p, kind in layout.groups if p == pi]
-            kinds += tree.add_nodes(node, [(Text(k), None) for k in names], expand=True, leaves=False)
+        for node, its in zip(projects, names, strict=True):
+            kinds += tree.add_nodes(node, [(Text(k), None) for k in its], expand=True, leaves=False)
         by_group: list[list[Entry]] = [[] for _ in layout.groups]
         for e, g in zip(layout.entries, layout.group_of, strict=True):
             by_group[g].append(e)
@@ -397,7 +399,7 @@ class PlanReviewScreen(EnvScreen):
         if node is None:
             return None
         if isinstance(node.data, Entry):
-            return node.data.address
+            return str(node.data.address)
         if isinstance(node.data, Group):
             return f"group:{node.data.label}"
         return None

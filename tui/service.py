@@ -69,7 +69,8 @@ class Service:
         self.path = path
         self._ws: Workspace | None = None
         self._lock = threading.RLock()
-        # One load at a time: two screens asking at once share it instead of each parsing every file.
+        # One load at a time: two screens asking at once share it instead of each parsing every file. Never
+        # taken while holding `_lock` (a load takes `_lock` at its end).
         self._loading = threading.Lock()
         self._env_locks: dict[str, threading.Lock] = {}
         # The configuration each recent plan was made from, by digest: what changed when one is refused.
@@ -135,8 +136,9 @@ class Service:
 
     def embedded_info(self) -> str:
         """The embedded DSS's node URLs and API key, as `dss-iac sim info` prints them (started if need be)."""
+        ws = self.ws  # loaded (or waited for) before taking the lock, which the load needs at its end
         with self._lock:
-            return self.ws.embedded().describe()
+            return ws.embedded().describe()
 
     def projects(self) -> list[str]:
         return sorted(self.ws.config.projects)
@@ -314,8 +316,9 @@ class Service:
 
     def adopt(self, env: str, item: DriftItem, edits: list[AdoptEdit]) -> None:
         """Write DSS's values into the YAML, then record them in the state (see `Workspace.adopt`)."""
+        ws = self.ws  # loaded (or waited for) before taking the lock, which the load needs at its end
         with self._lock:
-            self.ws.adopt(env, item, edits)
+            ws.adopt(env, item, edits)
 
 
 def _sources(config: WorkspaceConfig) -> dict[str, str]:

@@ -63,8 +63,16 @@ async def test_the_overview_shows_the_states_before_the_project_files_load(appli
         assert rows[0][4] == "…"
         assert "reading the project files…" in str(screen.query_one("#title").render())
         assert not screen.complete
+        # enter opens the plan review at once, which plans once the files have loaded.
+        await pilot.press("enter")
+        review = app.screen
+        assert isinstance(review, PlanReviewScreen) and review.full is None
         service.release.set()
         await settle(pilot)
+        assert review.full is not None and not review.full.has_changes
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
         rows = cells(screen.query_one("#overview"))
         assert [row[:3] for row in rows] == [["dev", "CHURN", "11 / 11"]]
         assert rows[0][4] == "none"  # the drift check ran once the files had loaded

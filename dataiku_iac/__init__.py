@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from .testing.results import TestResult, TestRun
     from .testing.rules import lint_rule
     from .workspace import Workspace
+    from .workspace_settings import WorkspaceSettings
 
 # Public name -> (module, name there). Loaded on first use, so that `dss-iac --help` and `import dataiku_iac.sim`
 # stay fast.
@@ -62,6 +63,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # The workspace and what it gives: plans, apply results, drift, adoption, the edit API.
     "Workspace": (".workspace", "Workspace"),
     "WorkspaceConfig": (".config.loader", "WorkspaceConfig"),
+    "WorkspaceSettings": (".workspace_settings", "WorkspaceSettings"),
     "Plan": (".plan.model", "Plan"),
     "Action": (".plan.model", "Action"),
     "ActionReason": (".plan.model", "ActionReason"),
@@ -170,6 +172,7 @@ __all__ = [
     "Unmanaged",
     "Workspace",
     "WorkspaceConfig",
+    "WorkspaceSettings",
     "__version__",
     "action_block",
     "brief",

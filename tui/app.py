@@ -71,15 +71,17 @@ class DssIacApp(App[None]):
         self.service.close()
 
     # -- navigation ---------------------------------------------------------------------------------------
-    def open_plan(self, env: str, targets: tuple[str, ...] = (), purpose: str = "") -> None:
-        """The plan review; for an environment that receives projects by promotion, what promoting would do."""
+    def open_plan(self, env: str, targets: tuple[str, ...] = (), purpose: str = "", bundle: bool | None = None) -> None:
+        """The plan review; for an environment that receives projects by promotion (`bundle`, when the caller
+        knows it: asking the workspace waits for its files to load), what promoting would do."""
         from .plan_review import PlanReviewScreen
         from .promotion_screen import PromotionScreen
 
-        try:
-            bundle = self.service.is_bundle(env)
-        except Exception:  # the workspace does not load: the review shows why
-            bundle = False
+        if bundle is None:
+            try:
+                bundle = self.service.is_bundle(env)
+            except Exception:  # the workspace does not load: the review shows why
+                bundle = False
         self.push_screen(PromotionScreen(env) if bundle else PlanReviewScreen(env, targets, purpose))
 
     def open_drift(self, env: str) -> None:

@@ -9,14 +9,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
-from dataiku_iac import ConfigError, DriftReport
+from dataiku_iac import ConfigError, DriftReport, Workspace, WorkspaceSettings
 
 from . import view
 from .widgets import Cell, Col, FitTable, IOScreen, OpenTable, describe_error
 
 if TYPE_CHECKING:
-    from .service import EnvStatus
+    from .service import EnvStatus, Service
 
 # Narrow terminals cut the widest columns first (the last apply, the lock), down to these widths.
 COLUMNS = (Col("env", "Environment", 7), Col("project", "Project", 8), Col("resources", "Resources", 7),
@@ -32,7 +33,7 @@ class Reading:
     """What one read of the workspace and the states found (in a worker)."""
 
     name: str
-    declared: dict[str, int]
+    declared: dict[str, int] | None  # None: the project files are still loading (or never loaded)
     statuses: list[tuple[str, EnvStatus | Exception]]
     broken: ConfigError | None  # the files no longer load: the environments are those last loaded
     unknown: str = ""  # `-e` named no environment of the workspace: why, as the core says it
@@ -51,6 +52,8 @@ class OverviewScreen(IOScreen):
         self.only_env = only_env
         self.row_env: dict[str, str] = {}
         self.statuses: dict[str, EnvStatus] = {}
+        # The rows show what the project files declare (False: the states alone, the files still loading).
+        self.complete = False
 
     def compose(self) -> ComposeResult:
         yield Static("Overview", id="title", classes="title")
@@ -66,39 +69,80 @@ class OverviewScreen(IOScreen):
 
     def _read_statuses(self) -> Reading:
         service = self.dss_app.service
+        # The first time, loading every project file takes seconds in a big workspace: the states, which need
+        # dss-iac.yaml alone, show first.
+        first = None if service.loaded else self._first_look()
         broken = None
         try:
             service.reload()  # `r` re-reads the files too: fixed YAML shows at once
         except ConfigError as e:
             if not service.loaded:
-                raise
+                if first is None:
+                    raise
+                # The states stay on screen (they are true), with why the files do not load.
+                return Reading(first.name, None, first.statuses, e, first.unknown)
             broken = e  # the state is still read, with the environments as last loaded
-        envs = service.environments()
-        unknown = ""
+        envs, unknown = self._selected(service.environments(), service.ws)
+        if first is not None and service.read_from(first.settings):
+            # The very dss-iac.yaml the states were read with: they are completed, not read again.
+            done = dict(first.statuses)
+            return Reading(service.name, service.declared(), [(env, _completed(service, done[env])) for env in envs],
+                           broken, unknown)
+        return Reading(service.name, service.declared(), self._statuses(envs), broken, unknown)
+
+    def _first_look(self) -> FirstLook | None:
+        """The states, read with dss-iac.yaml alone, shown at once; None when dss-iac.yaml does not load (the full
+        load then says why)."""
+        service = self.dss_app.service
+        try:
+            settings = service.settings()
+        except ConfigError:
+            return None
+        envs, unknown = self._selected(settings.environments, settings)
+        look = FirstLook(settings.root.name, settings, self._statuses(envs, settings), unknown)
+        early = Reading(look.name, None, look.statuses, None, unknown)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(lambda: self._show_statuses(early) if self.is_attached else None)
+        return look
+
+    def _selected(self, envs: list[str], source: WorkspaceSettings | Workspace) -> tuple[list[str], str]:
+        """The environments the overview shows (`-e`'s alone), and why `-e` names none of the workspace's."""
         if self.only_env is not None and self.only_env not in envs:
             try:
-                service.ws.environment(self.only_env)
+                source.environment(self.only_env)
             except ConfigError as e:
-                unknown = describe_error(e)
+                return envs, describe_error(e)
         elif self.only_env is not None:
-            envs = [self.only_env]
+            return [self.only_env], ""
+        return envs, ""
+
+    def _statuses(self, envs: list[str],
+                  settings: WorkspaceSettings | None = None) -> list[tuple[str, EnvStatus | Exception]]:
         out: list[tuple[str, EnvStatus | Exception]] = []
         for env in envs:
             try:
-                out.append((env, service.status(env)))
+                out.append((env, self.dss_app.service.status(env, settings)))
             except Exception as e:  # one broken environment must not hide the others
                 out.append((env, e))
-        return Reading(service.name, service.declared(), out, broken, unknown)
+        return out
 
     def _show_statuses(self, reading: Reading) -> None:
-        self.query_one("#title", Static).update(Text.assemble(("Overview", "bold"),
-                                                              f"  ·  workspace {reading.name}"))
+        loading = reading.declared is None and reading.broken is None
+        title = Text.assemble(("Overview", "bold"), f"  ·  workspace {reading.name}")
+        if loading:
+            title.append("  ·  reading the project files…", "dim")
+            self._busy["status"] = "reading the project files"
+            self._show_busy()
+        self.query_one("#title", Static).update(title)
+        self.complete = reading.declared is not None
         self.row_env.clear()
         self.statuses.clear()
         rows: list[tuple[str, list[Cell]]] = []
         errors = []
         if reading.broken is not None:
-            errors.append(f"the files no longer load (environments as last loaded): {describe_error(reading.broken)}")
+            lead = "the files no longer load (environments as last loaded)" if reading.declared is not None else \
+                "the files do not load (the states alone are shown)"
+            errors.append(f"{lead}: {describe_error(reading.broken)}")
         for env, status in reading.statuses:
             if isinstance(status, Exception):
                 errors.append(f"environment {env}: {describe_error(status)}")
@@ -107,17 +151,21 @@ class OverviewScreen(IOScreen):
                 self.row_env[f"{env}/"] = env
                 continue
             self.statuses[env] = status
-            rows += self._rows(status, reading.declared)
+            rows += self._rows(status, reading.declared, "…" if loading else "?")
         self.query_one(FitTable).show(rows)
-        for env, status in self.statuses.items():
-            if status.serial and status.deploy != "bundle":
-                self._check_drift(env)
+        if reading.declared is not None:
+            for env, status in self.statuses.items():
+                if status.serial and status.deploy != "bundle":
+                    self._check_drift(env)
         if errors:
             self.show_error("\n".join(errors), self.reload)
-        if reading.unknown:
+        if reading.unknown and not loading:
             self._pick_environment(reading.unknown, reading.statuses)
 
-    def _rows(self, status: EnvStatus, declared: dict[str, int]) -> list[tuple[str, list[Cell]]]:
+    def _rows(self, status: EnvStatus, declared: dict[str, int] | None, unknown: str) -> list[tuple[str, list[Cell]]]:
+        """One row per project: those the files declare, then those only the state holds (the next plan
+        destroys them); without the files (`declared` None: still loading, or they do not load), those the
+        state holds, by their key in the environment, what the files would say marked `unknown`."""
         bundle = status.deploy == "bundle"
         if bundle:
             last = Text("by promotion", "cyan")
@@ -129,19 +177,29 @@ class OverviewScreen(IOScreen):
             lock = Text(f"{status.lock.who} · {status.lock.operation} · {view.age(status.lock.started)}", "red")
         else:
             lock = Text("free", "green")
-        drift: Text = Text("checking…", "dim") if status.serial and not bundle else Text("—", "dim")
-        # First the environment's instance objects (connections, groups, users...), as the plan orders them.
-        entries: list[tuple[str, Cell, str, int]] = []
-        if status.instance is not None:
-            entries.append((view.INSTANCE, Text.assemble(view.INSTANCE, (f" {status.instance}", "dim")),
-                            str(status.instance_managed), status.instance_declared))
-        for project, count in sorted(declared.items()):
-            physical = status.keys.get(project, project)
-            label: Cell = project if physical == project else f"{project} ({physical})"
-            entries.append((project, label, "—" if bundle else str(status.managed.get(physical, 0)), count))
+        counts: dict[str, tuple[Cell, str]] = {}
+        if status.instance is not None:  # first the environment's instance objects, as the plan orders them
+            counts[view.INSTANCE] = (Text.assemble(view.INSTANCE, (f" {status.instance}", "dim")),
+                                     unknown if declared is None else str(status.instance_declared))
+        if declared is None:
+            drift: Text = Text(unknown, "dim") if status.serial and not bundle else Text("—", "dim")
+            counts |= {physical: (physical, unknown) for physical in sorted(status.managed)}
+            if not counts:
+                counts[""] = (Text(unknown, "dim"), unknown)
+        else:
+            drift = Text("checking…", "dim") if status.serial and not bundle else Text("—", "dim")
+            counts |= {project: (_label(project, status.keys.get(project, project)), str(n))
+                       for project, n in sorted(declared.items())}
+            found = {status.keys.get(project, project) for project in declared}
+            counts |= {physical: (physical, "0") for physical in sorted(status.managed) if physical not in found}
         out: list[tuple[str, list[Cell]]] = []
-        for i, (project, label, managed, count) in enumerate(entries):
+        for i, (project, (label, count)) in enumerate(counts.items()):
             key = f"{status.name}/{project}"
+            physical = status.keys.get(project, project)
+            if project == view.INSTANCE:
+                managed = str(status.instance_managed)
+            else:
+                managed = "—" if bundle else str(status.managed.get(physical, 0))
             first = i == 0
             out.append((key, [Text(status.name, "bold") if first else "", label, f"{managed} / {count}",
                               last if first else "", drift, lock if first else ""]))
@@ -203,7 +261,9 @@ class OverviewScreen(IOScreen):
     def action_plan(self) -> None:
         env = self.selected_env()
         if env is not None:
-            self.dss_app.open_plan(env)
+            # The state's reading says how the environment deploys: no waiting for the project files here.
+            status = self.statuses.get(env)
+            self.dss_app.open_plan(env, bundle=status.deploy == "bundle" if status is not None else None)
 
     def action_drift(self) -> None:
         env = self.selected_env()
@@ -214,6 +274,29 @@ class OverviewScreen(IOScreen):
         env = self.selected_env()
         if env is not None:
             self.dss_app.open_history(env)
+
+
+@dataclass(frozen=True)
+class FirstLook:
+    """The states as read with dss-iac.yaml alone, before the project files loaded."""
+
+    name: str
+    settings: WorkspaceSettings
+    statuses: list[tuple[str, EnvStatus | Exception]]
+    unknown: str
+
+
+def _completed(service: Service, status: EnvStatus | Exception) -> EnvStatus | Exception:
+    if isinstance(status, Exception):
+        return status
+    try:
+        return service.with_files(status)
+    except Exception as e:  # the environment does not resolve with the files loaded: shown as unavailable
+        return e
+
+
+def _label(project: str, physical: str) -> str:
+    return project if physical == project else f"{project} ({physical})"
 
 
 def _describe(status: EnvStatus | Exception) -> str:

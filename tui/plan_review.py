@@ -3,6 +3,7 @@ include / exclude with the plan recomputed from targets, filter, and approval.""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -17,8 +18,15 @@ from textual.widgets.tree import TreeNode
 from dataiku_iac import Gate, Plan, brief
 
 from . import view
-from .view import Entry
-from .widgets import EnvScreen, PlanTree, describe_error
+from .plan_tree import PlanTree
+from .view import Entry, Filter, Layout
+from .widgets import EnvScreen, describe_error
+
+# Plans with more changes than this are filtered in a thread worker, once typing has paused for FILTER_QUIET
+# seconds: keys stay live (a burst of them costs one filter, not one each), and a filter that a newer keystroke
+# made stale is dropped, never shown.
+FILTER_IN_WORKER = 5000
+FILTER_QUIET = 0.06
 
 
 @dataclass(frozen=True)
@@ -77,11 +85,24 @@ class PlanReviewScreen(EnvScreen):
         self.full: Plan | None = None
         self.plan: Plan | None = None
         self.excluded: set[str] = set()
+        # The filter the tree shows (`wanted`: the one last asked for, shown once its worker has run).
         self.query_text = ""
         self.drift_only = False
+        self.wanted = Filter()
+        self._filters = 0  # filters asked for: a worker's result for an older one is stale
+        self._superseded = threading.Event()  # set when a newer filter is asked for than the running worker's
+        self._layout = Layout(())
+        self._by_key: dict[str, TreeNode[Any]] = {}  # tree key (see _cursor_key) -> its node
+        self._leaves: list[TreeNode[Any]] = []  # the entries' nodes, in the layout's order
+        self._no_changes = False  # a plan is on screen, and it changes nothing
+        self._summary, self._excluded = "", 0
+        self._whole: dict[int, tuple[Text, Group]] = {}  # node id -> its label and data, nothing filtered out
+        self._shown: dict[int, tuple[int, ...]] = {}  # node id -> the entries it shows (its label counts them)
+        self._entries: tuple[tuple[object, ...], list[Entry]] | None = None
         # Set between a toggle and the recomputed plan: the tree shows the user's choice meanwhile.
         self.pending = False
         self.planned_at = 0.0
+        self.filtered_at = 0.0  # for benchmarks/bench_tui.py: when the tree last showed a filter's result
         # Why there is no plan on screen (the last planning failed): approval is refused with it.
         self.failure = ""
         # After a refused apply: the plan the user approved, and what the new plan changed since.
@@ -229,6 +250,13 @@ class PlanReviewScreen(EnvScreen):
         notice.add_class("shown")
 
     def current_entries(self) -> list[Entry]:
+        key = (self.full, self.plan, self.pending, frozenset(self.excluded))
+        if self._entries is None or any(a is not b for a, b in zip(self._entries[0][:3], key[:3], strict=True)) \
+                or self._entries[0][3] != key[3]:
+            self._entries = (key, self._make_entries())
+        return self._entries[1]
+
+    def _make_entries(self) -> list[Entry]:
         if self.full is None:
             return []
         if self.pending:
@@ -238,10 +266,9 @@ class PlanReviewScreen(EnvScreen):
         return view.entries(self.full, self.plan if self.excluded else None, self.excluded)
 
     def visible_entries(self) -> list[Entry]:
-        out = [e for e in self.current_entries() if view.matches(e, self.query_text)]
-        if self.drift_only:
-            out = [e for e in out if e.action.drift or e.action.reason == "deleted outside dss-iac"]
-        return out
+        """The entries the tree shows (the filter on screen), in the plan's order."""
+        shown = Filter(self.query_text, self.drift_only)
+        return [e for e in self.current_entries() if shown.keeps(e)]
 
     def _title(self) -> Text:
         title = Text.assemble(("Plan review", "bold"), f" · {self.env}")
@@ -254,8 +281,8 @@ class PlanReviewScreen(EnvScreen):
         if self.plan is None:
             title.append("  ·  nothing included: nothing to apply", "yellow")
         else:
-            title.append(f"  ·  {view.summary_line(self.plan)}")
-        excluded = view.excluded_count(self.current_entries())
+            title.append(f"  ·  {self._summary}")
+        excluded = self._excluded
         if excluded:
             title.append(f"  ·  {excluded} excluded", "yellow")
         if self.query_text:
@@ -265,53 +292,114 @@ class PlanReviewScreen(EnvScreen):
         return title
 
     def _rebuild(self) -> None:
+        """The tree made again from the entries (a new plan, an exclusion): a node for every change, of which the
+        filter asked for last shows some."""
         tree = self.query_one(PlanTree)
         keep = self._cursor_key(tree.cursor_node)
-        self.query_one("#title", Static).update(self._title())
         tree.clear()
-        items = self.visible_entries()
+        self._filters += 1  # a filter still running was made for the old nodes
+        layout = self._layout = Layout(self.current_entries())
+        self._no_changes = self.full is not None and not self.full.changes
+        # What the title says of the plan, whatever the filter shows.
+        self._summary = view.summary_line(self.plan) if self.plan is not None else ""
+        self._excluded = view.excluded_count(layout.entries)
         if self.failure:
-            tree.root.add_leaf(Text("No plan: it could not be made (the error is below). Fix the cause, then "
-                                    "r plans again.", "red"))
-        elif self.full is not None and not self.full.changes:
-            tree.root.add_leaf(Text(f"No changes: DSS matches the configuration in {self.env}.", "green"))
-        elif not items:
-            tree.root.add_leaf(Text("Nothing matches.", "dim"))
+            message = Text("No plan: it could not be made (the error is below). Fix the cause, then r plans "
+                           "again.", "red")
+        elif self._no_changes:
+            message = Text(f"No changes: DSS matches the configuration in {self.env}.", "green")
+        else:
+            message = Text("Nothing matches.", "dim")
         with tree.filling():
-            target = self._fill(tree, items, keep)
+            self._by_key = {"message": tree.add_nodes(tree.root, [(message, None)], expand=False, leaves=True)[0]}
+            self._fill(tree, layout)
+        self._shown, self._whole = {}, {}
+        self._show(self.wanted, layout.shown(self.wanted), keep)
+
+    def _fill(self, tree: PlanTree, layout: Layout) -> None:
+        """A node for each project, kind and entry of `layout` (the groups' labels are set by `_show`)."""
+        nodes = self._by_key
+        projects = tree.add_nodes(tree.root, [(Text(p), None) for p in layout.projects], expand=True, leaves=False)
+        for project, node in zip(layout.projects, projects, strict=True):
+            nodes[f"group:{project}"] = node
+        names: list[list[str]] = [[] for _ in projects]
+        for pi, kind in layout.groups:
+            names[pi].append(kind)
+        kinds: list[TreeNode[Any]] = []
+        for node, its in zip(projects, names, strict=True):
+            kinds += tree.add_nodes(node, [(Text(k), None) for k in its], expand=True, leaves=False)
+        by_group: list[list[Entry]] = [[] for _ in layout.groups]
+        for e, g in zip(layout.entries, layout.group_of, strict=True):
+            by_group[g].append(e)
+        self._leaves = []
+        for (pi, kind), node, es in zip(layout.groups, kinds, by_group, strict=True):
+            nodes[f"group:{layout.projects[pi]} {kind}"] = node
+            leaves = tree.add_nodes(node, [(_leaf_label(e, e.address in self.moved), e) for e in es], expand=False,
+                                    leaves=True)
+            nodes.update((str(e.address), leaf) for e, leaf in zip(es, leaves, strict=True))
+            self._leaves += leaves  # in the layout's order, as its entries
+
+    def _show(self, flt: Filter, shown: dict[int, list[int]], keep: str | None) -> None:
+        """Show the entries `flt` keeps (`shown`, from `Layout.shown`), each group labelled with what it shows."""
+        self.query_text, self.drift_only = flt.query, flt.drift_only
+        self.filtered_at = time.perf_counter()
+        tree = self.query_one(PlanTree)
+        layout, nodes, leaves = self._layout, self._by_key, self._leaves
+        self.query_one("#title", Static).update(self._title())
+        kinds: dict[int, list[TreeNode[Any]]] = {}  # project index -> its kinds shown
+        items: dict[int, list[int]] = {}  # project index -> its entries shown
+        for g, indexes in shown.items():
+            pi, kind = layout.groups[g]
+            name = f"{layout.projects[pi]} {kind}"
+            node = nodes[f"group:{name}"]
+            if self._label(tree, node, name, kind, "", indexes, layout.sizes[g]):
+                tree.show_children(node, [leaves[i] for i in indexes])
+            kinds.setdefault(pi, []).append(node)
+            items.setdefault(pi, []).extend(indexes)
+        top = []
+        for pi, knodes in kinds.items():
+            project = layout.projects[pi]
+            node = nodes[f"group:{project}"]
+            tree.show_children(node, knodes)
+            self._label(tree, node, project, project, "bold", items[pi], layout.project_sizes[pi])
+            top.append(node)
+        if self.failure or self._no_changes or (layout.entries and not top):
+            top = [nodes["message"]]
+        tree.show_children(tree.root, top)
+        tree.relaid()
+        target = nodes.get(keep) if keep is not None else None
         # Reading last_line lays the tree's lines out now, so the node's line is known for the cursor.
-        if target is not None and tree.last_line >= 0:
+        if target is not None and tree.last_line >= 0 and target._line >= 0:
             tree.move_cursor(target)
         else:
             tree.cursor_line = 0
         self._show_diff(tree.cursor_node)
 
-    def _fill(self, tree: PlanTree, items: list[Entry], keep: str | None) -> TreeNode[Any] | None:
-        """The entries under their project and kind; returns the node to put the cursor on (`keep`'s)."""
-        target: TreeNode[Any] | None = None
-        for project, kinds in view.grouped(items).items():
-            everything = [e for es in kinds.values() for e in es]
-            pnode = tree.root.add(_group_label(project, everything, "bold"),
-                                  data=Group(project, tuple(e.address for e in everything)), expand=True)
-            if keep == f"group:{project}":
-                target = pnode
-            for kind, es in kinds.items():
-                knode = pnode.add(_group_label(kind, es, ""), data=Group(f"{project} {kind}",
-                                                                         tuple(e.address for e in es)), expand=True)
-                if keep == f"group:{project} {kind}":
-                    target = knode
-                for e in es:
-                    leaf = knode.add_leaf(_leaf_label(e, e.address in self.moved), data=e)
-                    if keep == e.address:
-                        target = leaf
-        return target
+    def _label(self, tree: PlanTree, node: TreeNode[Any], label: str, title: str, style: str,
+               indexes: list[int], size: int) -> bool:
+        """A group's label counts the entries it shows (of its `size`); made again only when they changed
+        (returns whether they did)."""
+        now = tuple(indexes)
+        if self._shown.get(node._id) == now:
+            return False
+        self._shown[node._id] = now
+        whole = len(indexes) == size
+        if whole and node._id in self._whole:  # back to the unfiltered tree: as it was
+            tree.relabel(node, *self._whole[node._id])
+            return True
+        items = [self._layout.entries[i] for i in indexes]
+        made = (_group_label(title, items, style), Group(label, tuple(e.address for e in items)))
+        if whole:
+            self._whole[node._id] = made
+        tree.relabel(node, *made)
+        return True
 
     @staticmethod
     def _cursor_key(node: TreeNode[Any] | None) -> str | None:
         if node is None:
             return None
         if isinstance(node.data, Entry):
-            return node.data.address
+            return str(node.data.address)
         if isinstance(node.data, Group):
             return f"group:{node.data.label}"
         return None
@@ -336,8 +424,7 @@ class PlanReviewScreen(EnvScreen):
                 text.append(line + "\n", style)
             pane.update(text)
         elif isinstance(data, Group):
-            wanted = set(data.addresses)
-            items = [e for e in self.current_entries() if e.address in wanted]
+            items = [e for a in data.addresses if isinstance(e := self._by_key[str(a)].data, Entry)]
             c = view.counts(items)
             text = Text.assemble((data.label, "bold"), "\n\n")
             for sym, word in (("+", "to create"), ("~", "to update"), ("-", "to destroy"), ("-/+", "to replace")):
@@ -387,26 +474,57 @@ class PlanReviewScreen(EnvScreen):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
-            self.query_text = event.value
-            self._rebuild()
+            self._filter(Filter(event.value, self.drift_only))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
+            self._filter(self.wanted, now=True)  # what n / N then jump between is what was typed
             self._leave_filter()
 
     def _leave_filter(self) -> None:
         self.query_one("#filter", Input).display = False
         self.query_one(PlanTree).focus()
 
+    def _filter(self, flt: Filter, now: bool = False) -> None:
+        """Show what `flt` keeps: at once in a small plan (or `now`), else from a thread worker, so that typing
+        into the filter stays live in a plan of 25,000 changes; a filter that a newer one made stale is dropped."""
+        self.wanted = flt
+        self._filters += 1
+        self._superseded.set()
+        ticket, layout = self._filters, self._layout
+        tree = self.query_one(PlanTree)
+        if now or len(layout.entries) <= FILTER_IN_WORKER:
+            if flt != Filter(self.query_text, self.drift_only) or now:
+                self._show(flt, layout.shown(flt), self._cursor_key(tree.cursor_node))
+            return
+        superseded = self._superseded = threading.Event()
+
+        def run() -> None:
+            if superseded.wait(FILTER_QUIET):  # typing goes on: a later key filters
+                return
+            shown = layout.shown(flt)
+            if not superseded.is_set():
+                self.app.call_from_thread(self._filtered, ticket, flt, shown)
+
+        # Not `exclusive`: a cancelled worker fails those who wait for the workers; a superseded one ends itself.
+        self.run_worker(run, thread=True, group="filter", exit_on_error=False, description="filtering")
+
+    def on_unmount(self) -> None:
+        self._superseded.set()  # a filter waiting for typing to pause ends now
+
+    def _filtered(self, ticket: int, flt: Filter, shown: dict[int, list[int]]) -> None:
+        if ticket == self._filters and self.is_attached:  # else a newer filter, or a new tree, came since
+            self._show(flt, shown, self._cursor_key(self.query_one(PlanTree).cursor_node))
+
     def action_back(self) -> None:
         """esc undoes the narrowest thing first: the filter being typed, then the filters, then the screen."""
         field = self.query_one("#filter", Input)
-        if field.has_focus or self.query_text or self.drift_only:
-            self.drift_only = self.drift_only and field.has_focus
-            self.query_text = ""
-            field.value = ""
+        if field.has_focus or self.query_text or self.drift_only or self.wanted != Filter():
+            drift_only = self.drift_only and field.has_focus
+            with field.prevent(Input.Changed):
+                field.value = ""
             self._leave_filter()
-            self._rebuild()
+            self._filter(Filter("", drift_only), now=True)
             return
         super().action_back()
 
@@ -428,8 +546,7 @@ class PlanReviewScreen(EnvScreen):
         self._jump(-1)
 
     def action_drift_only(self) -> None:
-        self.drift_only = not self.drift_only
-        self._rebuild()
+        self._filter(Filter(self.wanted.query, not self.wanted.drift_only), now=True)
 
     def action_approve(self) -> None:
         if self.failure:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from dataiku_iac import (
     ProgressEvent,
     Workspace,
     WorkspaceConfig,
+    WorkspaceSettings,
     redact_url,
 )
 
@@ -56,6 +57,7 @@ class EnvStatus:
     instance: str | None = None  # its instance file (connections, groups, users...), None when it names none
     instance_managed: int = 0  # instance objects in the state
     instance_declared: int = 0  # instance objects its instance file declares
+    files_read: bool = True  # False: read before the project files loaded (`keys`, `instance_declared` unknown yet)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class Service:
         self.path = path
         self._ws: Workspace | None = None
         self._lock = threading.RLock()
+        # One load at a time: two screens asking at once share it instead of each parsing every file. Never
+        # taken while holding `_lock` (a load takes `_lock` at its end).
+        self._loading = threading.Lock()
         self._env_locks: dict[str, threading.Lock] = {}
         # The configuration each recent plan was made from, by digest: what changed when one is refused.
         self._planned_from: dict[str, WorkspaceConfig] = {}
@@ -82,18 +87,25 @@ class Service:
     @property
     def ws(self) -> Workspace:
         with self._lock:
-            if self._ws is None:
-                self._ws = Workspace.load(self.path)
-            return self._ws
+            if self._ws is not None:
+                return self._ws
+        return self.reload()
+
+    def settings(self) -> WorkspaceSettings:
+        """dss-iac.yaml alone (environments, states), read in milliseconds however many projects the files hold."""
+        return WorkspaceSettings.load(self.path)
 
     def reload(self, *, force: bool = False) -> Workspace:
         """Read the files again, unless they are the very texts already loaded (`force`: read them anyway).
         Connections stay open unless the environments themselves changed."""
-        with self._lock:
-            current = self._ws
-        if current is not None and not force and not current.files_changed():
-            return current
-        fresh = Workspace.load(self.path)
+        with self._loading:
+            with self._lock:
+                current = self._ws
+            if current is not None and not force and not current.files_changed():
+                return current
+            return self._replace(Workspace.load(self.path))
+
+    def _replace(self, fresh: Workspace) -> Workspace:
         with self._lock:
             old = self._ws
             if old is not None and old.config.raw.get("environments") == fresh.config.raw.get("environments"):
@@ -130,8 +142,9 @@ class Service:
 
     def embedded_info(self) -> str:
         """The embedded DSS's node URLs and API key, as `dss-iac sim info` prints them (started if need be)."""
+        ws = self.ws  # loaded (or waited for) before taking the lock, which the load needs at its end
         with self._lock:
-            return self.ws.embedded().describe()
+            return ws.embedded().describe()
 
     def projects(self) -> list[str]:
         return sorted(self.ws.config.projects)
@@ -194,25 +207,38 @@ class Service:
         return ws
 
     # -- reads ---------------------------------------------------------------------------------------
-    def status(self, env: str) -> EnvStatus:
-        ws = self.ws
-        e = ws.environment(env)
-        store = ws.state_store(env)
+    def status(self, env: str, settings: WorkspaceSettings | None = None) -> EnvStatus:
+        """What the state of `env` says; from `settings` (the project files not loaded yet), without `keys`."""
+        source: Workspace | WorkspaceSettings = settings or self.ws
+        e = source.environment(env)
+        store = source.state_store(env)
         state = store.read()
         holder = store.leases.holder()
         lock = None
         if holder is not None and not holder.expired:
             lock = LockInfo(holder.who, holder.operation, holder.started)
         addresses = list(state.resources if state else {})
-        instance = [a for a in addresses if is_instance(a)]
+        instance = sum(1 for a in addresses if is_instance(a))
         managed = Counter(addr.split(".")[1] for addr in addresses if not is_instance(addr))
-        keys = {k: e.project_key.format(key=k) for k in ws.config.projects}
         host = redact_url(e.host)  # a URL's credentials are never shown
-        declared = len(ws.instance_objects(env)) if e.instance is not None and e.instance in ws.config.instances \
-            else 0
         serial, who, when = (state.serial, state.updated_by, state.updated_at) if state is not None else (0, "", "")
-        return EnvStatus(env, host, e.protected, serial, who, when, lock, dict(managed), keys, e.deploy, e.instance,
-                         len(instance), declared)
+        status = EnvStatus(env, host, e.protected, serial, who, when, lock, dict(managed), {}, e.deploy,
+                           instance=e.instance, instance_managed=instance, files_read=False)
+        return status if settings is not None else self.with_files(status)
+
+    def with_files(self, status: EnvStatus) -> EnvStatus:
+        """`status` completed with what the project and instance files say (each project's key in the environment,
+        the instance objects declared)."""
+        ws = self.ws
+        e = ws.environment(status.name)
+        has_file = e.instance is not None and e.instance in ws.config.instances
+        declared = len(ws.instance_objects(status.name)) if has_file else 0
+        return replace(status, keys={k: e.project_key.format(key=k) for k in ws.config.projects},
+                       instance_declared=declared, files_read=True)
+
+    def read_from(self, settings: WorkspaceSettings) -> bool:
+        """Whether the workspace loaded now has the very environments and states `settings` read."""
+        return settings.read_from(self.ws.config)
 
     def plan(self, env: str, targets: Iterable[str] = ()) -> Plan:
         """A plan of the configuration as last loaded (`reload` first to see the files as they are now)."""
@@ -324,8 +350,9 @@ class Service:
 
     def adopt(self, env: str, item: DriftItem, edits: list[AdoptEdit]) -> None:
         """Write DSS's values into the YAML, then record them in the state (see `Workspace.adopt`)."""
+        ws = self.ws  # loaded (or waited for) before taking the lock, which the load needs at its end
         with self._lock:
-            self.ws.adopt(env, item, edits)
+            ws.adopt(env, item, edits)
 
 
 def _sources(config: WorkspaceConfig) -> dict[str, str]:

@@ -154,7 +154,64 @@ def summary_line(plan: Plan) -> str:
 
 def matches(entry: Entry, query: str) -> bool:
     q = query.strip().lower()
-    return not q or q in entry.address.lower() or q == entry.action.symbol
+    return not q or q in str(entry.address).lower() or q == entry.action.symbol
+
+
+def drifted(entry: Entry) -> bool:
+    """Changed or deleted in DSS outside dss-iac: what the review's drift-only view keeps."""
+    return bool(entry.action.drift) or entry.action.reason == "deleted outside dss-iac"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the plan review shows: the changes whose address holds `query` (or whose symbol it is); with
+    `drift_only`, only those changed in DSS outside dss-iac."""
+
+    query: str = ""
+    drift_only: bool = False
+
+    def keeps(self, entry: Entry) -> bool:
+        return matches(entry, self.query) and (not self.drift_only or drifted(entry))
+
+
+class Layout:
+    """The entries as the review's tree groups them (project, then kind, in `grouped`'s order), each address
+    lower-cased once: a filter is then one pass over strings, a few milliseconds for 25,000 changes.
+    Read-only once made, so a filter can run in a thread."""
+
+    def __init__(self, items: Iterable[Entry]) -> None:
+        self.projects: list[str] = []
+        self.groups: list[tuple[int, str]] = []  # (project index, kind), in the tree's order
+        self.entries: list[Entry] = []  # in the tree's order
+        self.group_of: list[int] = []
+        for project, kinds in grouped(items).items():
+            self.projects.append(project)
+            for kind, es in kinds.items():
+                self.groups.append((len(self.projects) - 1, kind))
+                self.entries += es
+                self.group_of += [len(self.groups) - 1] * len(es)
+        self.sizes = [0] * len(self.groups)  # entries per group, and per project
+        self.project_sizes = [0] * len(self.projects)
+        for g in self.group_of:
+            self.sizes[g] += 1
+            self.project_sizes[self.groups[g][0]] += 1
+        self.keys = [str(e.address).lower() for e in self.entries]
+        self.symbols = [e.action.symbol for e in self.entries]
+        self.drifted = [drifted(e) for e in self.entries]
+
+    def shown(self, flt: Filter) -> dict[int, list[int]]:
+        """Group index -> the indexes of its entries `flt` keeps, both in the tree's order (kept groups only)."""
+        q = flt.query.strip().lower()
+        out: dict[int, list[int]] = {}
+        group_of, drift = self.group_of, self.drifted
+        if not q and not flt.drift_only:
+            for i, g in enumerate(group_of):
+                out.setdefault(g, []).append(i)
+            return out
+        for i, (key, symbol) in enumerate(zip(self.keys, self.symbols, strict=True)):
+            if (not q or q in key or q == symbol) and (not flt.drift_only or drift[i]):
+                out.setdefault(group_of[i], []).append(i)
+        return out
 
 
 def diff_lines(action: Action) -> list[tuple[str, str]]:

@@ -57,15 +57,6 @@ class NavTree(Tree[Any]):
             super()._invalidate()
 
 
-class PlanTree(NavTree):
-    """The plan's tree: space is include / exclude (not Tree's fold), shown in the footer with enter."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "screen.toggle_target", "Include/exclude", id="toggle"),
-        Binding("enter", "select_cursor", "Detail", id="open-detail"),
-    ]
-
-
 class NavTable(DataTable[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [*VI_KEYS]
 

@@ -201,12 +201,25 @@ def find_root(start: Path) -> Path:
 def load_workspace(path: Path | str = ".") -> WorkspaceConfig:
     """Read and validate a whole workspace; every problem found is reported, each with its position.
     An edit of several files that a crash cut short is finished first."""
+    return load_files(_settled_root(path), DISK)
+
+
+def load_settings(path: Path | str = ".") -> WorkspaceConfig:
+    """dss-iac.yaml alone, validated; no project or instance file read (`projects` and `instances` empty, no
+    digest): the environments and where their states are kept, in milliseconds however big the workspace."""
+    root = _settled_root(path)
+    wfile, raw, spec = _workspace_file(root, DISK)
+    return WorkspaceConfig(root, wfile, spec, raw if isinstance(raw, dict) else {}, {}, "")
+
+
+def _settled_root(path: Path | str) -> Path:
+    """The workspace root, an edit of several files that a crash cut short finished first."""
     root = find_root(Path(path))
     try:
         finish_interrupted_write(root / EDIT_JOURNAL, within=root)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ConfigError(f"an interrupted edit recorded in {EDIT_JOURNAL} could not be finished: {e}") from e
-    return load_files(root, DISK)
+    return root
 
 
 def same_on_disk(config: WorkspaceConfig) -> bool:
@@ -254,11 +267,7 @@ def load_files(root: Path, files: FileSource) -> WorkspaceConfig:
 
 
 def _load_files(root: Path, files: FileSource, cache: ParseCache | None) -> WorkspaceConfig:
-    if (why := outside(root / WORKSPACE_FILE, root, files)) is not None:
-        raise ConfigError(f"{WORKSPACE_FILE} {why}: it must be a file of the workspace folder", file=WORKSPACE_FILE)
-    wfile = _read(root / WORKSPACE_FILE, root, files)
-    raw = parse_yaml(wfile.text, wfile.shown)
-    spec: WorkspaceFile = _validate(WorkspaceFile, wfile, raw)
+    wfile, raw, spec = _workspace_file(root, files)
 
     ppaths, errors = _project_files(root, spec, wfile, files)
     projects: dict[str, ProjectSource] = {}
@@ -342,6 +351,16 @@ def _parse_project(source: SourceFile, name: str, cache: ParseCache | None) -> t
     if cache is not None:
         cache.put(name, source.text, data, count)
     return data, count
+
+
+def _workspace_file(root: Path, files: FileSource) -> tuple[SourceFile, Any, WorkspaceFile]:
+    """dss-iac.yaml: its text, as parsed, as validated."""
+    if (why := outside(root / WORKSPACE_FILE, root, files)) is not None:
+        raise ConfigError(f"{WORKSPACE_FILE} {why}: it must be a file of the workspace folder", file=WORKSPACE_FILE)
+    wfile = _read(root / WORKSPACE_FILE, root, files)
+    raw = parse_yaml(wfile.text, wfile.shown)
+    spec: WorkspaceFile = _validate(WorkspaceFile, wfile, raw)
+    return wfile, raw, spec
 
 
 def _instance_file(root: Path, path: str, files: FileSource, wfile: SourceFile, env_name: str) -> InstanceSource:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dataiku_iac.tui import app, drift_screen, keys, modals, overview, plan_review, promotion_screen, widgets
+from dataiku_iac.tui import app, drift_screen, keys, modals, overview, plan_review, plan_tree, promotion_screen, widgets
 from textual.binding import Binding
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "tui.md").read_text()
@@ -25,8 +25,8 @@ def test_every_help_key_is_in_the_docs() -> None:
 def test_every_bound_key_is_in_the_help() -> None:
     listed = {part.strip() for k in keys.all_keys() for part in k.split(" / ")}
     classes = [app.DssIacApp, overview.OverviewScreen, plan_review.PlanReviewScreen, drift_screen.DriftScreen,
-               widgets.IOScreen, widgets.NavTree, widgets.PlanTree, widgets.NavTable, promotion_screen.PromotionScreen,
-               modals.EnvironmentPicker]
+               widgets.IOScreen, widgets.NavTree, plan_tree.PlanTree, widgets.NavTable,
+               promotion_screen.PromotionScreen, modals.EnvironmentPicker]
     bound = {SHOWN.get(b.key, b.key) for c in classes for b in c.BINDINGS if isinstance(b, Binding)}
     assert bound <= listed, bound - listed
     assert {b.key for b in modals.ConfirmModal.BINDINGS if isinstance(b, Binding)} >= {"y", "n"}

@@ -96,6 +96,7 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
         raise AdoptError(f"project {source.key} is written in Python ({source.file.shown}): change it there")
     edits: list[Edit] = []
     lists: dict[tuple[str, str], list[Any]] = {}  # item-by-item fields adopted: the file's list, edited
+    entries: dict[tuple[str, str], list[tuple[list[str], Any]]] = {}  # entry-by-entry: (root, key) -> DSS's values
     for c in changes:
         if c.sensitive or _has_mask(c.after):
             raise AdoptError(f"{c.path} is sensitive: its value is never shown or copied; set it in the "
@@ -143,6 +144,9 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
             if not first:
                 continue  # the list's edit, made for its first change, holds this one too
             value, keys = lists[(target, root)], (root,)
+        elif root in kind_of.entrywise and sub:  # one entry of an open map, written whole once all are seen
+            entries.setdefault((root, sub[0]), []).append((sub[1:], c.after))
+            continue
         elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
             if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
@@ -156,10 +160,35 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
             except Unwritable as e:
                 raise AdoptError(f"{target}: {e}") from None
         else:
-            raise AdoptError(f"adopting {c.path} of a {kind} is not supported: edit {source.file.shown} by hand "
-                             f"(the drift view shows the value found in DSS)")
+            why = kind_of.unadoptable.get(root, "dss-iac has no way to write it back")
+            raise AdoptError(f"{target}: {c.path} cannot be adopted: {why}; edit {source.file.shown} by hand")
         edits.append(Edit(source.file.path, source.file.shown, target, keys, value))
+    if entries:
+        edits += _entry_edits(config, source, KINDS[kind], target, entries)
     return edits
+
+
+def _entry_edits(config: WorkspaceConfig, source: ProjectSource, kind: Kind, target: str,
+                 entries: Mapping[tuple[str, str], list[tuple[list[str], Any]]]) -> list[Edit]:
+    """The edits of `entrywise` fields: each entry DSS changed, written whole in the kind's YAML form."""
+    declared = current(config, target)
+    out = []
+    for (root, key), found in entries.items():
+        section = declared.get(root) if isinstance(declared, Mapping) else None
+        entry = section.get(key) if isinstance(section, Mapping) else None
+        try:
+            value = kind.adopt_entry(root, key, entry, found)
+        except Unwritable as e:
+            raise AdoptError(f"{target}: {e}") from None
+        out.append(Edit(source.file.path, source.file.shown, target, (root, key), _replacing(entry, value)))
+    return out
+
+
+def _replacing(old: Any, new: Any) -> Any:
+    """`new` as an edit that replaces `old` whole: the keys of `old` it lacks set to None (edits merge mappings)."""
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return new
+    return {**{k: None for k in old if k not in new}, **{k: _replacing(old.get(k), v) for k, v in new.items()}}
 
 
 def _text_file(root: Path, source: ProjectSource, kind: Kind, name: str | None, change: FieldChange) -> Edit | None:

@@ -65,6 +65,7 @@ class ScenarioKind(Kind):
     name = "scenario"
     model = Scenario
     adoptable = frozenset({"name", "active", "description", "tags", "test"})
+    unadoptable = {"type": "DSS fixes a scenario's type (steps or Python script) when it makes it"}
     collection = "scenarios"
     rank = 60
     listed = True
@@ -241,8 +242,12 @@ class ScenarioKind(Kind):
         if len(sub) == 1:  # an item added in DSS, or gone (None)
             return None if found is None else _yaml(family, found, lambda p: p, None, "")
         leaf = sub[-1]
-        if leaf in ("code", "connection", "code_env"):
-            raise _shapes.Unwritable(f"{root}.{'.'.join(sub)} changed in DSS: set it in the file by hand")
+        if leaf in ("connection", "code_env"):
+            raise _shapes.Unwritable(f"{root}.{'.'.join(sub)} cannot be adopted: DSS holds the name this "
+                                     "environment gives it, the file a logical name; set it in the file by hand")
+        if leaf == "code":
+            raise _shapes.Unwritable(f"{root}.{'.'.join(sub)} cannot be adopted: the code goes to a file the item "
+                                     "names, and no item of the file matches this one; set it by hand")
         if leaf == "scenario" and isinstance(found, str) and "." not in found:
             return found.lower()
         return found

@@ -78,7 +78,9 @@ class WikiArticleKind(Kind):
     collection = COLLECTION
     listed = True
     rank = 70  # documentation: after the flow it describes
-    adoptable = frozenset({"tags"})
+    adoptable = frozenset({"name", "tags"})
+    # DSS names the parent by its title; the file, by its key (as `import` writes it).
+    reshaped = {"parent": lambda found, _compared, _current: None if found is None else key_of(found)}
     template = {"file": ""}
     in_bundle = False  # promotion leaves a bundle's wiki as DSS ships it
 

@@ -156,7 +156,7 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
             else:
                 declared = declared.get(root) if isinstance(declared, dict) else None
             try:
-                value = kind_of.reshaped[root](c.after, c.before, declared)
+                value = kind_of.reshape(root, c.after, c.before, declared, source.spec)
             except Unwritable as e:
                 raise AdoptError(f"{target}: {e}") from None
         else:

@@ -327,6 +327,11 @@ class Kind(ABC):
         """For an `itemwise` field: the YAML value at `root.sub` as DSS has it (`found`), for adopt."""
         raise NotImplementedError(f"{self.name} has no item-by-item fields")
 
+    def reshape(self, root: str, found: Any, compared: Any, declared: Any, spec: Any) -> Any:
+        """How `adopt` writes the `reshaped` field `root` (`declared`: its value in the file); `spec`: the project
+        file, for a value naming other objects of it. The field's function, by default."""
+        return self.reshaped[root](found, compared, declared)
+
     def adopt_entry(self, root: str, key: str, declared: Any, found: Sequence[tuple[Sequence[str], Any]]) -> Any:
         """For an `entrywise` field: the YAML value of its entry `key` as DSS has it, from the entry the file
         declares (None if none) and DSS's values at the paths that drifted inside it (`found`: (path, value), an

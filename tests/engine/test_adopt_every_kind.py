@@ -54,7 +54,7 @@ exposed_objects:
 git_libraries:
   utils: {repository: "https://example.com/team/utils.git", checkout: main}
 wiki_articles:
-  home: {file: ../wiki/home.md, name: Home}
+  home: {file: ../wiki/home.md, name: Home page}  # its key is not the one its title gives
   runbook: {file: ../wiki/runbook.md, name: Runbook}
 """
 OTHER = "project: {key: OTHER, name: Other}\n"
@@ -156,7 +156,7 @@ def _wiki_article(c: DSSClient) -> None:
     data.set_metadata(meta)
     data.save()
     settings = wiki.get_settings()
-    [home] = [a for a in wiki.list_articles() if a.get_data().get_name() == "Home"]
+    [home] = [a for a in wiki.list_articles() if a.get_data().get_name() == "Home page"]
     settings.move_article_in_taxonomy(runbook.article_id, parent_article_id=home.article_id)
     settings.save()
 
@@ -196,6 +196,9 @@ def test_an_edit_in_dss_is_adopted_and_the_next_plan_is_empty(kind: str,
     [item] = ws.drift("dev").items
     assert (item.kind, {c.path for c in item.changes}) == (kind, drifted)
     ws.adopt("dev", item)
+    if kind == "wiki_article":  # DSS names the parent by its title, the file by its key
+        assert "runbook: {file: ../wiki/runbook.md, name: Run book, parent: home, tags: [ops]}" in (
+            ws.root / "projects" / "all.yaml").read_text()
     ws = make_workspace()  # the files as adopt left them, read anew
     assert not ws.drift("dev").items and changes(ws) == []
 

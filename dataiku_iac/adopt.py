@@ -95,6 +95,10 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
     if source.file.path.suffix == ".py":
         raise AdoptError(f"project {source.key} is written in Python ({source.file.shown}): change it there")
     edits: list[Edit] = []
+
+    def logical(what: str, physical: Any) -> Any:  # a name DSS holds -> the file's, undoing env's remap
+        return _logical(what.replace("_", " "), env_name, _remap_of(env, what), physical)
+
     lists: dict[tuple[str, str], list[Any]] = {}  # item-by-item fields adopted: the file's list, edited
     entries: dict[tuple[str, str], list[tuple[list[str], Any]]] = {}  # entry-by-entry: (root, key) -> DSS's values
     for c in changes:
@@ -137,7 +141,7 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                 declared = current(config, target)
                 lists[(target, root)] = copy.deepcopy(list((declared or {}).get(root) or []))
             try:
-                value = kind_of.adopt_item(root, sub, c.after, c.before, None)
+                value = kind_of.adopt_item(root, sub, c.after, c.before, logical)
                 set_item(lists[(target, root)], sub, value)
             except Unwritable as e:
                 raise AdoptError(f"{target}: {e}") from None

@@ -323,8 +323,10 @@ class Kind(ABC):
         is in `source.code[file.key]` when `desired` runs. None by default."""
         return []
 
-    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:
-        """For an `itemwise` field: the YAML value at `root.sub` as DSS has it (`found`), for adopt."""
+    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any,
+                   logical: Callable[[str, Any], Any]) -> Any:
+        """For an `itemwise` field: the YAML value at `root.sub` as DSS has it (`found`), for adopt; `logical`
+        gives the file's name of a connection or code env (CONNECTION or CODE_ENV) DSS names physically."""
         raise NotImplementedError(f"{self.name} has no item-by-item fields")
 
     def reshape(self, root: str, found: Any, compared: Any, declared: Any, spec: Any) -> Any:

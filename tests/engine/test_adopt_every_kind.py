@@ -13,7 +13,7 @@ from dataikuapi import DSSClient
 
 from dataiku_iac import KINDS, AdoptError, Workspace
 
-from .conftest import apply_ok, changes
+from .conftest import apply_ok, changes, embedded_workspace
 
 KEY = "ALL"
 PROJECT = """\
@@ -256,3 +256,25 @@ def test_what_cannot_be_adopted_is_refused_saying_why(kind: str, edit: Any, fiel
     with pytest.raises(AdoptError) as refused:
         ws.adopt("dev", item)
     assert why in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_scenario_items_connection_is_adopted_as_its_logical_name(make_workspace: Callable[..., Workspace]) -> None:
+    remapped = embedded_workspace({"remap": {"connections": {"warehouse": "filesystem_managed",
+                                                             "lake": "filesystem_folders"}}})
+    trigger = "{type: sql, connection: warehouse, sql: SELECT 1}"
+    ws = make_workspace({"all": PROJECT.replace("connection: filesystem_managed", "connection: warehouse")
+                         .replace("connection: filesystem_folders", "connection: lake")
+                         .replace("triggers: [{type: temporal, frequency: Daily, hour: 2}]", f"triggers: [{trigger}]"),
+                         "other": OTHER}, workspace_yaml=remapped, files=FILES)
+    apply_ok(ws)
+    settings = ws.connection("dev").client.get_project(KEY).get_scenario("NIGHTLY").get_settings()
+    sql = settings.raw_triggers[0]
+    sql["params"]["connection"] = "filesystem_folders"
+    settings.raw_triggers.append(copy.deepcopy(sql))  # a second one, added in DSS
+    settings.save()
+    [item] = ws.drift("dev").items
+    ws.adopt("dev", item)
+    assert ("triggers: [{type: sql, connection: lake, sql: SELECT 1}, {type: sql, connection: lake, sql: "
+            "SELECT 1}]") in (ws.root / "projects" / "all.yaml").read_text()
+    ws = make_workspace()
+    assert not ws.drift("dev").items and changes(ws) == []

@@ -117,7 +117,8 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
         kind_of = KINDS[kind]
         if kind == "variables":
             if root not in ("standard", "local") or not sub:
-                raise AdoptError(f"cannot adopt variables field {c.path}")
+                raise AdoptError(f"{target}: {c.path} cannot be adopted: variables are adopted one by one "
+                                 f"(standard.NAME, local.NAME); edit {source.file.shown} by hand")
             if root == "standard" and sub[0] in env.variables and len(sub) == 1:
                 # The environment overrides this variable: the value lives in dss-iac.yaml.
                 edits.append(Edit(config.file.path, config.file.shown, None,

@@ -95,7 +95,12 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
     if source.file.path.suffix == ".py":
         raise AdoptError(f"project {source.key} is written in Python ({source.file.shown}): change it there")
     edits: list[Edit] = []
+
+    def logical(what: str, physical: Any) -> Any:  # a name DSS holds -> the file's, undoing env's remap
+        return _logical(what.replace("_", " "), env_name, _remap_of(env, what), physical)
+
     lists: dict[tuple[str, str], list[Any]] = {}  # item-by-item fields adopted: the file's list, edited
+    entries: dict[tuple[str, str], list[tuple[list[str], Any]]] = {}  # entry-by-entry: (root, key) -> DSS's values
     for c in changes:
         if c.sensitive or _has_mask(c.after):
             raise AdoptError(f"{c.path} is sensitive: its value is never shown or copied; set it in the "
@@ -112,7 +117,8 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
         kind_of = KINDS[kind]
         if kind == "variables":
             if root not in ("standard", "local") or not sub:
-                raise AdoptError(f"cannot adopt variables field {c.path}")
+                raise AdoptError(f"{target}: {c.path} cannot be adopted: variables are adopted one by one "
+                                 f"(standard.NAME, local.NAME); edit {source.file.shown} by hand")
             if root == "standard" and sub[0] in env.variables and len(sub) == 1:
                 # The environment overrides this variable: the value lives in dss-iac.yaml.
                 edits.append(Edit(config.file.path, config.file.shown, None,
@@ -136,13 +142,16 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
                 declared = current(config, target)
                 lists[(target, root)] = copy.deepcopy(list((declared or {}).get(root) or []))
             try:
-                value = kind_of.adopt_item(root, sub, c.after, c.before, None)
+                value = kind_of.adopt_item(root, sub, c.after, c.before, logical)
                 set_item(lists[(target, root)], sub, value)
             except Unwritable as e:
                 raise AdoptError(f"{target}: {e}") from None
             if not first:
                 continue  # the list's edit, made for its first change, holds this one too
             value, keys = lists[(target, root)], (root,)
+        elif root in kind_of.entrywise and sub:  # one entry of an open map, written whole once all are seen
+            entries.setdefault((root, sub[0]), []).append((sub[1:], c.after))
+            continue
         elif root in kind_of.reshaped and len(sub) == (0 if kind_of.keyed_by is None else 1):
             declared = current(config, target)
             if kind_of.keyed_by is not None:  # a list of entries, one per `sub[0]` (permissions: one per group)
@@ -152,14 +161,39 @@ def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address
             else:
                 declared = declared.get(root) if isinstance(declared, dict) else None
             try:
-                value = kind_of.reshaped[root](c.after, c.before, declared)
+                value = kind_of.reshape(root, c.after, c.before, declared, source.spec)
             except Unwritable as e:
                 raise AdoptError(f"{target}: {e}") from None
         else:
-            raise AdoptError(f"adopting {c.path} of a {kind} is not supported: edit {source.file.shown} by hand "
-                             f"(the drift view shows the value found in DSS)")
+            why = kind_of.unadoptable.get(root, "dss-iac has no way to write it back")
+            raise AdoptError(f"{target}: {c.path} cannot be adopted: {why}; edit {source.file.shown} by hand")
         edits.append(Edit(source.file.path, source.file.shown, target, keys, value))
+    if entries:
+        edits += _entry_edits(config, source, KINDS[kind], target, entries)
     return edits
+
+
+def _entry_edits(config: WorkspaceConfig, source: ProjectSource, kind: Kind, target: str,
+                 entries: Mapping[tuple[str, str], list[tuple[list[str], Any]]]) -> list[Edit]:
+    """The edits of `entrywise` fields: each entry DSS changed, written whole in the kind's YAML form."""
+    declared = current(config, target)
+    out = []
+    for (root, key), found in entries.items():
+        section = declared.get(root) if isinstance(declared, Mapping) else None
+        entry = section.get(key) if isinstance(section, Mapping) else None
+        try:
+            value = kind.adopt_entry(root, key, entry, found)
+        except Unwritable as e:
+            raise AdoptError(f"{target}: {e}") from None
+        out.append(Edit(source.file.path, source.file.shown, target, (root, key), _replacing(entry, value)))
+    return out
+
+
+def _replacing(old: Any, new: Any) -> Any:
+    """`new` as an edit that replaces `old` whole: the keys of `old` it lacks set to None (edits merge mappings)."""
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return new
+    return {**{k: None for k in old if k not in new}, **{k: _replacing(old.get(k), v) for k, v in new.items()}}
 
 
 def _text_file(root: Path, source: ProjectSource, kind: Kind, name: str | None, change: FieldChange) -> Edit | None:

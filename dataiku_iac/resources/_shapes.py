@@ -4,6 +4,7 @@ and the keys it spells out kept, so that an adopt rewrites as few lines as it ca
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,3 +44,22 @@ def group_rights(found: Any, _compared: Any, current: Any) -> dict[str, Any] | N
     spelled = current if isinstance(current, dict) else {}
     return {**{f: None for f, on in spelled.items() if f != "group" and on and f not in granted},
             **dict.fromkeys(sorted(granted), True)}
+
+
+def with_found(entry: Any, found: Sequence[tuple[Sequence[str], Any]]) -> Any:
+    """An entry in the form plans compare (a mapping, or None), with DSS's value set at each path (an empty path:
+    the whole entry; None: the key, or the entry, gone)."""
+    out = copy.deepcopy(entry)
+    for path, value in found:
+        if not path:
+            out = copy.deepcopy(value)
+            continue
+        node = out if isinstance(out, dict) else {}
+        out = node
+        for k in path[:-1]:
+            node = node.setdefault(k, {})
+        if value is None:
+            node.pop(path[-1], None)
+        else:
+            node[path[-1]] = value
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -58,6 +58,8 @@ class Activation:
 
 # (value found in DSS, value the plan compared it with, the YAML's current value) -> the YAML's new value
 Reshape = Callable[[Any, Any, Any], Any]
+# Why an object's name cannot be adopted (`Kind.unadoptable`), for kinds whose objects DSS can rename.
+RENAMED = "its name is its key in the file, and adopt never renames an object (rename the key, or revert)"
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,12 @@ class Kind(ABC):
     adoptable: ClassVar[frozenset[str]] = frozenset()
     # Managed fields whose YAML form differs (defaults left out, names instead of records): how `adopt` writes them.
     reshaped: ClassVar[Mapping[str, Reshape]] = {}
+    # Open-map fields whose entries have another form in YAML (a dataset's checks): `adopt` writes one whole entry
+    # at a time, through `adopt_entry`.
+    entrywise: ClassVar[frozenset[str]] = frozenset()
+    # Managed fields `adopt` cannot write back, each with why, in one line (the refusal says it; docs/tui.md lists
+    # them).
+    unadoptable: ClassVar[Mapping[str, str]] = {}
     # Set for a kind whose configuration is a list of entries, one per value of this key (permissions: one per
     # `group`), rather than a mapping of keys: edits and adoption then address the entries by that key.
     keyed_by: ClassVar[str | None] = None
@@ -315,9 +323,22 @@ class Kind(ABC):
         is in `source.code[file.key]` when `desired` runs. None by default."""
         return []
 
-    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:
-        """For an `itemwise` field: the YAML value at `root.sub` as DSS has it (`found`), for adopt."""
+    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any,
+                   logical: Callable[[str, Any], Any]) -> Any:
+        """For an `itemwise` field: the YAML value at `root.sub` as DSS has it (`found`), for adopt; `logical`
+        gives the file's name of a connection or code env (CONNECTION or CODE_ENV) DSS names physically."""
         raise NotImplementedError(f"{self.name} has no item-by-item fields")
+
+    def reshape(self, root: str, found: Any, compared: Any, declared: Any, spec: Any) -> Any:
+        """How `adopt` writes the `reshaped` field `root` (`declared`: its value in the file); `spec`: the project
+        file, for a value naming other objects of it. The field's function, by default."""
+        return self.reshaped[root](found, compared, declared)
+
+    def adopt_entry(self, root: str, key: str, declared: Any, found: Sequence[tuple[Sequence[str], Any]]) -> Any:
+        """For an `entrywise` field: the YAML value of its entry `key` as DSS has it, from the entry the file
+        declares (None if none) and DSS's values at the paths that drifted inside it (`found`: (path, value), an
+        empty path for the whole entry, None for gone); None when DSS has no such entry."""
+        raise NotImplementedError(f"{self.name} has no entry-by-entry fields")
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         """(name, remote id) of every object of this kind the project holds in DSS, with one list call; the name

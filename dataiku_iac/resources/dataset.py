@@ -85,7 +85,8 @@ class Dataset(Strict):
 class DatasetKind(Kind):
     name = "dataset"
     model = Dataset
-    adoptable = frozenset({"description", "tags", "params", "format_params", "format", "connection"})
+    adoptable = frozenset({"description", "tags", "params", "format_params", "format", "connection", "type", "managed"})
+    unadoptable = {"data_quality": "DSS's rules come from the dataset's `tests`, and no rule maps back to a test"}
     reshaped = {"schema": _shapes.schema}
     template = {"type": "Filesystem", "managed": True, "format": "csv"}
     collection = "datasets"

@@ -15,7 +15,7 @@ dataset's own writes (it depends on the dataset), re-reading the document, so ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from ..config.models import Strict
 from ..testing.dq_rules import merge_rules
 from ._flow import absent_as_none, merge_open
+from ._shapes import with_found
 from .address import Address
 from .base import Desired, ImportContext, Kind, Listed, Remote, nonempty
 
@@ -104,6 +105,17 @@ def _check_keys(doc: Mapping[str, Any]) -> list[str]:
     return keys + [k for _, theirs in BOUNDS for k in (theirs, f"{theirs}Enabled")]
 
 
+def _check_yaml(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A check's DSS document as a project file writes it (bounds not enabled left out)."""
+    if doc.get("type") == "valueSet":
+        return {"metric": doc["metricId"], "values": [str(v) for v in doc.get("values") or []]}
+    return {"metric": doc["metricId"]} | {ours: doc[theirs] for ours, theirs in BOUNDS if doc.get(f"{theirs}Enabled")}
+
+
+def _probe_yaml(probe: Mapping[str, Any]) -> dict[str, Any]:
+    return nonempty({"on_build": probe["on_build"] or None, "configuration": probe["configuration"]})
+
+
 def fields_of(raw: Mapping[str, Any]) -> dict[str, Any]:
     probes = [p for p in (raw.get("metrics") or {}).get("probes") or [] if isinstance(p, dict) and p.get("enabled")]
     section = raw.get("metricsChecks") or {}
@@ -145,6 +157,7 @@ class DatasetMetricsKind(Kind):
     rank = 42  # right after the dataset whose settings hold them
     on_dependency_replaced = "replace"  # a dataset made anew has DSS's default probes and no checks
     open_maps = frozenset({"metrics", "checks"})
+    entrywise = frozenset({"metrics", "checks"})
     adoptable = frozenset({"run_checks_on_build"})
     template = {"metrics": {"records": {"on_build": True}}}
     in_bundle = False  # a bundle carries the dataset's settings whole, metrics included
@@ -167,17 +180,19 @@ class DatasetMetricsKind(Kind):
                 for name in getattr(source.spec, self.collection) if name not in source.spec.datasets]
 
     def config_entry(self, name: str | None, fields: dict[str, Any], ctx: ImportContext) -> Any:
-        checks = {}
-        for cname, doc in fields["checks"].items():
-            if doc.get("type") == "valueSet":
-                checks[cname] = {"metric": doc["metricId"], "values": [str(v) for v in doc.get("values") or []]}
-            else:
-                checks[cname] = {"metric": doc["metricId"]} | {
-                    ours: doc[theirs] for ours, theirs in BOUNDS if doc.get(f"{theirs}Enabled")}
-        metrics = {t: nonempty({"on_build": p["on_build"] or None, "configuration": p["configuration"]})
-                   for t, p in fields["metrics"].items()}
+        checks = {cname: _check_yaml(doc) for cname, doc in fields["checks"].items()}
+        metrics = {t: _probe_yaml(p) for t, p in fields["metrics"].items()}
         return nonempty({"metrics": metrics, "checks": checks,
                          "run_checks_on_build": True if fields["run_checks_on_build"] else None}) or None
+
+    def adopt_entry(self, root: str, key: str, declared: Any, found: Sequence[tuple[Sequence[str], Any]]) -> Any:
+        # DSS's entry: the file's, in the form plans compare, with what drifted inside it set as DSS has it.
+        if root == "checks":
+            doc = with_found(None if declared is None else check_doc(key, MetricCheck.model_validate(declared)),
+                             found)
+            return None if doc is None else _check_yaml(doc)
+        probe = with_found(None if declared is None else Probe.model_validate(declared).model_dump(), found)
+        return None if probe is None else _probe_yaml(probe)
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         from . import KINDS

@@ -68,6 +68,8 @@ class ExposedObjectKind(Kind):
     listed = True
     rank = 45  # after the datasets and folders it shares, before the recipes that read it
     adoptable = frozenset({"to"})
+    unadoptable = {"type": "what is exposed follows from the object of that name in the file (a dataset or a "
+                           "folder)"}
     template = {"to": []}
     in_bundle = False  # its targets are the environment's project keys, which a bundle cannot rename
 

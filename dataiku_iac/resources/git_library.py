@@ -76,7 +76,8 @@ class GitLibraryKind(Kind):
     listed = True
     rank = 15  # code the flow's recipes import: before them
     replace_on = frozenset({"under", "add_to_python_path"})
-    adoptable = frozenset({"repository", "checkout", "path"})
+    adoptable = frozenset({"repository", "checkout", "path", "add_to_python_path"})
+    unadoptable = {"under": "the library's folder is its identity in DSS: moved, it reads as removed and added"}
     template = {"repository": "", "checkout": "main"}
     in_bundle = False  # promotion leaves a bundle's library as DSS ships it
 

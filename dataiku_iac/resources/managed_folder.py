@@ -19,7 +19,7 @@ from ..config.models import Strict
 from ..config.testing_models import WAIVERS_HELP, Waivers
 from ._flow import absent_as_none, describe, folder_ids, physical_connection, tag_set
 from .address import Address
-from .base import CONNECTION, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
+from .base import CONNECTION, RENAMED, Desired, ImportContext, Kind, Listed, Remote, nonempty, version_number
 
 if TYPE_CHECKING:
     from dataikuapi import DSSClient
@@ -52,6 +52,7 @@ class ManagedFolderKind(Kind):
     replace_drops_dependents = True  # DSS drops the recipes that read or write it
     remapped = {"connection": CONNECTION}  # an environment's `remap.connections` renames it
     adoptable = frozenset({"description", "tags", "connection", "path"})
+    unadoptable = {"name": RENAMED}
     template = {"connection": ""}
 
     def desired(self, source: ProjectSource, env: EnvContext) -> list[Desired]:

@@ -112,6 +112,7 @@ class RecipeKind(Kind):
     adoptable = frozenset({"description", "tags", "params", "code_env", "roles", "steps", "joins", "keys",
                            "aggregations", "global_count", "windows", "orders", "settings", "config"})
     reshaped = {"inputs": _shapes.names, "outputs": _shapes.names}
+    unadoptable = {"type": "DSS fixes a recipe's type when it makes it"}
     template = {"type": "sync", "inputs": [], "outputs": []}
     collection = "recipes"
     rank = 50

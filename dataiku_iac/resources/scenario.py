@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 
 FAMILIES = (("triggers", "trigger"), ("steps", "step"), ("reporters", "reporter"))
 PYTHON = "custom_python"  # DSS's type of a Python scenario
+# Keys of an item holding a name the environment remaps (DSS holds the physical one; adopt writes the logical).
+ITEM_NAMES = {"connection": CONNECTION, "code_env": CODE_ENV}
 
 
 def scenarios_of(spec: Any) -> dict[str, Scenario]:
@@ -65,6 +67,7 @@ class ScenarioKind(Kind):
     name = "scenario"
     model = Scenario
     adoptable = frozenset({"name", "active", "description", "tags", "test"})
+    unadoptable = {"type": "DSS fixes a scenario's type (steps or Python script) when it makes it"}
     collection = "scenarios"
     rank = 60
     listed = True
@@ -235,14 +238,23 @@ class ScenarioKind(Kind):
             out["active"] = current.get("active")
         return out
 
-    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any, declared: Any) -> Any:
+    def adopt_item(self, root: str, sub: list[str], found: Any, compared: Any,
+                   logical: Callable[[str, Any], Any]) -> Any:
         """The YAML value of `root.sub` (`steps.1.sql`, or a whole item `steps.3`) as DSS has it, for adopt."""
         family = dict(FAMILIES)[root]
         if len(sub) == 1:  # an item added in DSS, or gone (None)
-            return None if found is None else _yaml(family, found, lambda p: p, None, "")
+            if found is None:
+                return None
+            item = _yaml(family, found, lambda p: logical(CONNECTION, p), None, "")
+            if item.get("code_env") is not None:
+                item["code_env"] = logical(CODE_ENV, item["code_env"])
+            return item
         leaf = sub[-1]
-        if leaf in ("code", "connection", "code_env"):
-            raise _shapes.Unwritable(f"{root}.{'.'.join(sub)} changed in DSS: set it in the file by hand")
+        if leaf in ITEM_NAMES:
+            return logical(ITEM_NAMES[leaf], found)
+        if leaf == "code":
+            raise _shapes.Unwritable(f"{root}.{'.'.join(sub)} cannot be adopted: the code goes to a file the item "
+                                     "names, and no item of the file matches this one; set it by hand")
         if leaf == "scenario" and isinstance(found, str) and "." not in found:
             return found.lower()
         return found

@@ -78,7 +78,9 @@ class WikiArticleKind(Kind):
     collection = COLLECTION
     listed = True
     rank = 70  # documentation: after the flow it describes
-    adoptable = frozenset({"tags"})
+    adoptable = frozenset({"name", "tags"})
+    # DSS names the parent by its title; the file, by its key (`reshape`).
+    reshaped = {"parent": lambda found, _compared, _current: None if found is None else key_of(found)}
     template = {"file": ""}
     in_bundle = False  # promotion leaves a bundle's wiki as DSS ships it
 
@@ -132,6 +134,12 @@ class WikiArticleKind(Kind):
         return {"file": Path(os.path.relpath(path, ctx.project_dir)).as_posix()} | nonempty(
             {"name": None if fields["name"] == name else fields["name"],
              "parent": None if fields["parent"] is None else key_of(fields["parent"]), "tags": fields["tags"]})
+
+    def reshape(self, root: str, found: Any, compared: Any, declared: Any, spec: Any) -> Any:
+        # The parent: the file's article of that title, else the key `import` would give it.
+        articles: dict[str, WikiArticle] = getattr(spec, self.collection)
+        titled = [key for key, article in articles.items() if _title(key, article) == found]
+        return titled[0] if titled else super().reshape(root, found, compared, declared, spec)
 
     def list_in(self, project: DSSProject) -> list[tuple[str, str]]:
         return sorted((key_of(title), article_id) for article_id, title in _titles(project.get_wiki()).items())

@@ -32,7 +32,7 @@ from ..errors import DSSApiError
 from . import _shapes, registry
 from ._flow import absent_as_none, folder_ids
 from .address import Address
-from .base import Desired, ImportContext, Kind, Listed, Remote, project_missing
+from .base import RENAMED, Desired, ImportContext, Kind, Listed, Remote, project_missing
 from .passthrough import entries, names
 from .recipe import document_outputs
 
@@ -64,6 +64,7 @@ class ZoneKind(Kind):
     name = "zone"
     model = Zone
     adoptable = frozenset({"color"})
+    unadoptable = {"name": RENAMED}
     reshaped = {"items": _shapes.names}
     template = {"items": []}
     collection = "zones"

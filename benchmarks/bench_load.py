@@ -8,7 +8,6 @@ The first load parses every project file; later ones take unchanged files from t
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -21,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic
 
 from dataiku_iac import Workspace
+from dataiku_iac.config import parse_cache
 from dataiku_iac.config.loader import load_workspace
 from dataiku_iac.errors import ConfigErrors
 from dataiku_iac.resources import build_desired
@@ -49,9 +49,9 @@ def main() -> None:
         root = synthetic.write(Path(tmp), args.projects)
         resources = args.projects * synthetic.resources_per_project()
         print(f"workspace: {args.projects} projects, {resources} resources")
-        cache = root / ".dss-iac" / "cache"
+        cache = parse_cache.cache_file(root)
         timed("load + validate, every file parsed (no cache)",
-              lambda: (shutil.rmtree(cache, ignore_errors=True), load_workspace(root)))
+              lambda: (cache.unlink(missing_ok=True), load_workspace(root)))
         load_workspace(root)
         timed("load + validate, files unchanged (parse cache)", lambda: load_workspace(root))
         with Workspace.load(root) as ws:

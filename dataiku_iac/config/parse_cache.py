@@ -3,12 +3,14 @@
 Parsing YAML is three quarters of loading a large workspace (2 s of CPU for 400 files); reading what a file parsed
 to last time, as JSON, takes a few milliseconds. An entry is used only for the very text it was parsed from (its
 SHA-256, so an edit, however small, is parsed again), only by the dss-iac that wrote it (the parser's own source
-is part of the key), and only when signed with this machine's key: a cache committed to the repository, or put in
-the folder by anyone who cannot read the user's cache folder, would make dss-iac apply values no reviewer saw in
-the YAML, so it is ignored. Validation, the digest and every error position still come from the files themselves.
+is part of the key), and only when signed with this user's key: a cache written by anyone else would make dss-iac
+apply values no reviewer saw in the YAML, so it is ignored. Validation, the digest and every error position still
+come from the files themselves. The cache lives in the user's cache folder, never in the workspace, so loading
+(and `validate`) writes nothing there and nothing of it can be committed:
 
-    .dss-iac/cache/parsed.jsonl   a header line, then one line per file:
-                                  MAC <tab> SHA-256 of the text <tab> name (JSON) <tab> value count <tab> data (JSON)
+    $XDG_CACHE_HOME/dss-iac/parsed/<SHA-256 of the workspace's path>.jsonl   (~/.cache when XDG_CACHE_HOME is unset)
+        a header line, then one line per file:
+        MAC <tab> SHA-256 of the text <tab> name (JSON) <tab> value count <tab> data (JSON)
 
 Only project files are kept (never dss-iac.yaml or instance files, the files that may name secrets), as written
 (`${env:...}` references unresolved). A missing, damaged, foreign or stale cache costs the parse it would have
@@ -31,7 +33,6 @@ import orjson
 from .. import __version__
 from .._fs import atomic_write
 
-CACHE_FILE = Path(".dss-iac") / "cache" / "parsed.jsonl"
 MIN_CACHED_BYTES = 64 << 10
 _HEADER = b"dss-iac parse cache 1"
 
@@ -46,9 +47,17 @@ def _parser_version() -> bytes:
     return f"{__version__}\0".encode() + hashlib.sha256(text).digest()
 
 
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "dss-iac"
+
+
 def _key_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dss-iac" / "parse-cache.key"
+    return _user_cache() / "parse-cache.key"
+
+
+def cache_file(root: Path) -> Path:
+    """Where the cache of the workspace at `root` is kept: in the user's cache folder, one file per workspace."""
+    return _user_cache() / "parsed" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]}.jsonl"
 
 
 def _machine_key() -> bytes | None:
@@ -77,14 +86,13 @@ class ParseCache:
     """The cache of one workspace for one load: `get` what a text parsed to, `put` what a new one did, then `save`."""
 
     def __init__(self, root: Path, key: bytes | None = None) -> None:
-        self.path = root / CACHE_FILE
+        self.path = cache_file(root)
         self._key = key
         self.version = _parser_version()
         self._old: dict[str, tuple[bytes, bytes]] = {}  # name -> (SHA-256 hex, the whole line)
         self._kept: dict[str, bytes] = {}  # name -> the line to write back (a new one: its body, signed at save)
         self._new: set[str] = set()
-        self._inside = self._within(root)
-        if self._inside and self.path.is_file():
+        if self.path.is_file():
             self._read()
 
     @property
@@ -92,13 +100,6 @@ class ParseCache:
         if self._key is None:
             self._key = _machine_key()
         return self._key
-
-    def _within(self, root: Path) -> bool:
-        """Whether the cache file is in the workspace's own folder (not led elsewhere by a link)."""
-        try:
-            return self.path.parent.resolve().is_relative_to(root.resolve())
-        except (OSError, ValueError, RuntimeError):
-            return False
 
     def _mac(self, body: bytes) -> bytes:
         assert self.key is not None
@@ -136,8 +137,6 @@ class ParseCache:
 
     def put(self, name: str, text: str, data: Any, count: int) -> None:
         """Keep what `text` parsed to, unless JSON cannot hold it exactly (keys that are not text, NaN...)."""
-        if not self._inside:
-            return
         try:
             encoded = orjson.dumps(data)
             if orjson.loads(encoded) != data:
@@ -150,7 +149,7 @@ class ParseCache:
     def save(self, project_bytes: int) -> None:
         """Write the entries of this load's files (those of files gone or changed are dropped), if any changed and
         the project files add up to `MIN_CACHED_BYTES` (`project_bytes`: their size)."""
-        if not self._inside or project_bytes < MIN_CACHED_BYTES or not (self._new or set(self._kept) != set(self._old)):
+        if project_bytes < MIN_CACHED_BYTES or not (self._new or set(self._kept) != set(self._old)):
             return
         if self.key is None:
             return

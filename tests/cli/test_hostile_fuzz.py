@@ -294,7 +294,9 @@ def _limits() -> None:
 
 
 def dss_iac(ws: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # The user's cache folder (the parse cache of big workspaces) apart from the home folder, which stays untouched.
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "CI": "1", "NO_COLOR": "1",
+           "XDG_CACHE_HOME": str(home.parent / "user-cache"),
            "LANG": "C.UTF-8", "FUZZ_CANARY": CANARY, "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         return subprocess.run([sys.executable, "-m", "dataiku_iac", "-C", str(ws), *args], capture_output=True,
@@ -344,6 +346,8 @@ def try_case(case: Case) -> None:
                                     "error": first(validate), "plan error": first(plan)}) + "\n")
         assert snapshot(base / "outside") == outside, "a command changed a file outside the workspace"
         assert not any(home.iterdir()), "a command wrote in the home folder"
+        cached = [p.relative_to(base / "user-cache") for p in (base / "user-cache").rglob("*") if p.is_file()]
+        assert all(p.parts[:2] in (("dss-iac", "parsed"), ("dss-iac", "parse-cache.key")) for p in cached), cached
 
 
 def fuzz(examples: int) -> settings:

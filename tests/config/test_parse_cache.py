@@ -3,7 +3,6 @@ never changes what a workspace loads to, nor where its errors point."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +66,7 @@ def loaded(root: Path) -> Any:
 
 
 def uncached(root: Path) -> Any:
-    shutil.rmtree(root / ".dss-iac" / "cache", ignore_errors=True)
+    parse_cache.cache_file(root).unlink(missing_ok=True)
     return loaded(root)
 
 
@@ -78,6 +77,7 @@ def test_a_second_load_parses_no_unchanged_file(tmp_path: Path, parses: list[str
     parses.clear()
     assert loaded(root) == first
     assert [p for p in parses if p.startswith("projects")] == []
+    assert parse_cache.cache_file(root).is_file() and not (root / ".dss-iac").exists()  # nothing in the workspace
 
 
 def test_an_edited_file_is_parsed_again_and_loads_as_edited(tmp_path: Path, parses: list[str]) -> None:
@@ -124,7 +124,7 @@ def test_a_file_whose_content_is_reverted_loads_as_it_was(tmp_path: Path) -> Non
 def test_a_damaged_cache_loads_the_files_as_they_are(tmp_path: Path, damage: Any, parses: list[str]) -> None:
     root = workspace(tmp_path / "ws")
     expected = loaded(root)
-    cache = root / parse_cache.CACHE_FILE
+    cache = parse_cache.cache_file(root)
     cache.write_bytes(damage(cache.read_bytes()))
     parses.clear()
     assert loaded(root) == expected
@@ -136,9 +136,9 @@ def test_a_cache_signed_elsewhere_is_ignored(tmp_path: Path, monkeypatch: pytest
     saw in the YAML: entries signed by another key are never used."""
     root = workspace(tmp_path / "ws")
     expected = loaded(root)
-    forged = root / parse_cache.CACHE_FILE
+    mine = parse_cache.cache_file(root)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "attacker-cache"))
-    shutil.rmtree(root / ".dss-iac" / "cache")
+    forged = parse_cache.cache_file(root)
     path = root / "projects" / "p1.yaml"
     text = path.read_text()
     path.write_text(text.replace("/data/raw1", "/stolen"))
@@ -149,7 +149,7 @@ def test_a_cache_signed_elsewhere_is_ignored(tmp_path: Path, monkeypatch: pytest
 
     reviewed, other = (hashlib.sha256(t.encode()).hexdigest().encode()
                        for t in (text, text.replace("/data/raw1", "/stolen")))
-    forged.write_bytes(data.replace(other, reviewed))
+    mine.write_bytes(data.replace(other, reviewed))  # put where this user's dss-iac looks
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     assert loaded(root) == expected
 
@@ -169,14 +169,14 @@ def test_files_removed_leave_the_cache(tmp_path: Path) -> None:
     loaded(root)
     (root / "projects" / "p2.yaml").unlink()
     loaded(root)
-    assert b"p2.yaml" not in (root / parse_cache.CACHE_FILE).read_bytes()
+    assert b"p2.yaml" not in (parse_cache.cache_file(root)).read_bytes()
 
 
 def test_small_workspaces_write_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parse_cache, "MIN_CACHED_BYTES", 64 << 10)
     root = workspace(tmp_path / "ws")
     loaded(root)
-    assert not (root / ".dss-iac" / "cache").exists()
+    assert not parse_cache.cache_file(root).exists()
 
 
 def test_secrets_and_the_workspace_file_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,7 +188,7 @@ def test_secrets_and_the_workspace_file_are_never_cached(tmp_path: Path, monkeyp
           dev: {host: embedded, api_key: "${env:SECRET_KEY}"}
         """)
     load_workspace(root).environment("dev")
-    cached = (root / parse_cache.CACHE_FILE).read_bytes()
+    cached = (parse_cache.cache_file(root)).read_bytes()
     assert b"s3cr3t-value" not in cached and b"SECRET_KEY" not in cached and b"dss-iac.yaml" not in cached
 
 

@@ -491,27 +491,19 @@ class Workbench:
         if self.read_only_reason:
             self.message.value = warn(f"read-only: {self.read_only_reason}")
             return
-        if key == INSTANCE:
-            name = self.new_name.value.strip()
-            try:
-                address = Address.parse(f"{kind}.{name}")
-            except ValueError:
-                self.message.value = bad(["a name is letters, digits and underscores"], "Cannot start it")
-                return
-            if name in self._names(key, kind):
-                self.message.value = warn(f"{address} is already declared: edit it")
-                return
-        elif KINDS[kind].project_level:
+        if key != INSTANCE and KINDS[kind].project_level:
             if kind == "project" or self.ws.declared(f"{kind}.{key}") is not None:
                 self.message.value = warn(f"{kind}.{key} is already declared: edit it")
                 return
             address = Address(kind, key)
         else:
             name = self.new_name.value.strip()
+            # Quoted, an instance object's name is one name, dots and all (a login such as jane.doe@corp.com).
+            text = f'{kind}["{name}"]' if key == INSTANCE else f"{kind}.{key}.{name}"
             try:
-                address = Address.parse(f"{kind}.{key}.{name}")
-            except ValueError:
-                self.message.value = bad(["a name is letters, digits and underscores"], "Cannot start it")
+                address = Address.parse(text)
+            except ValueError as e:
+                self.message.value = bad([str(e)], "Cannot start it")
                 return
             if name in self._names(key, kind):
                 self.message.value = warn(f"{address} is already declared: edit it")

@@ -135,3 +135,32 @@ def revert_drift(ws: Workspace, drifted: list[tuple[str, list[str]]]) -> None:
 def changes(ws: Workspace, env: str = "dev") -> list[tuple[str, str, list[str]]]:
     """The plan's changes as (symbol, address, changed paths), no-ops left out."""
     return [(a.symbol, str(a.address), [c.path for c in a.changes]) for a in ws.plan(env).changes]
+
+
+def edit_instance_by_hand(client: Any, *, packages: tuple[str, ...], company: str,
+                          user_groups: list[str] | None = None,
+                          more_variables: Mapping[str, str] | None = None) -> None:
+    """What a platform admin changes in DSS's admin screens behind dss-iac's back, on the instance of the instance
+    kinds' tests: connection pg_dev's host and write flag, group analysts made admin, user ada's display name (and
+    groups), code env py_ml's packages, the global variable `company` (and others never declared)."""
+    conn = client.get_connection("pg_dev")
+    definition = conn.get_definition()
+    definition["params"]["host"] = "db.elsewhere"
+    definition["allowWrite"] = False
+    conn.set_definition(definition)
+    group = client.get_group("analysts")
+    raw = group.get_definition()
+    raw["admin"] = True
+    group.set_definition(raw)
+    settings = client.get_user("ada").get_settings()
+    settings.get_raw()["displayName"] = "Countess"
+    if user_groups is not None:
+        settings.get_raw()["groups"] = user_groups
+    settings.save()
+    env_settings = client.get_code_env("PYTHON", "py_ml").get_settings()
+    env_settings.set_required_packages(*packages)
+    env_settings.save()
+    variables = client.get_global_variables()
+    variables["company"] = company
+    variables.update(more_variables or {})
+    variables.save()

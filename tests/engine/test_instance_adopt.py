@@ -8,7 +8,7 @@ import pytest
 
 from dataiku_iac import AdoptError, ConfigError, FieldChange
 from dataiku_iac.drift import DriftItem
-from tests.engine.conftest import apply_ok, changes
+from tests.engine.conftest import apply_ok, changes, edit_instance_by_hand
 from tests.engine.test_instance_kinds import INSTANCE, WORKSPACE
 
 COMMENTED = "# the dev instance: reviewed by the platform team\n" + INSTANCE.replace(
@@ -29,31 +29,10 @@ def applied(make_workspace):
     return ws
 
 
-def _edit_by_hand(client) -> None:
-    conn = client.get_connection("pg_dev")
-    definition = conn.get_definition()
-    definition["params"]["host"] = "db.elsewhere"
-    definition["allowWrite"] = False
-    conn.set_definition(definition)
-    group = client.get_group("analysts")
-    raw = group.get_definition()
-    raw["admin"] = True
-    group.set_definition(raw)
-    settings = client.get_user("ada").get_settings()
-    settings.get_raw()["displayName"] = "Countess"
-    settings.get_raw()["groups"] = ["analysts", "platform"]
-    settings.save()
-    env_settings = client.get_code_env("PYTHON", "py_ml").get_settings()
-    env_settings.set_required_packages("pandas>=2.0", "polars")
-    env_settings.save()
-    variables = client.get_global_variables()
-    variables["company"] = "acme-eu"
-    variables.save()
-
-
 def test_adopting_instance_drift_writes_the_instance_file_and_the_next_plan_is_empty(applied) -> None:
     ws = applied
-    _edit_by_hand(ws.connection("dev").client)
+    edit_instance_by_hand(ws.connection("dev").client, packages=("pandas>=2.0", "polars"), company="acme-eu",
+                          user_groups=["analysts", "platform"])
     report = ws.drift("dev")
     assert {i.address for i in report.items} == {"code_env.py_ml", "connection.pg_dev", "group.analysts",
                                                   "instance_variables.global", "user.ada"}

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dataiku_iac import Address, ApprovalError, ConfigError
-from tests.engine.conftest import apply_ok, changes, embedded_workspace
+from tests.engine.conftest import apply_ok, changes, edit_instance_by_hand, embedded_workspace
 
 DEV = {"instance": "instance/dev.yaml", "remap": {"connections": {"warehouse": "pg_dev"}}}
 WORKSPACE = embedded_workspace(DEV)
@@ -129,26 +129,9 @@ def test_hand_edits_are_drift_and_are_restored(make_workspace) -> None:
     ws = _ws(make_workspace)
     apply_ok(ws)
     client = ws.connection("dev").client
-    conn = client.get_connection("pg_dev")
-    definition = conn.get_definition()
-    definition["params"]["host"] = "db.elsewhere"
-    definition["allowWrite"] = False
-    conn.set_definition(definition)
-    group = client.get_group("analysts")
-    raw = group.get_definition()
-    raw["admin"] = True
-    group.set_definition(raw)
-    settings = client.get_user("ada").get_settings()
-    settings.get_raw()["displayName"] = "Countess"
-    settings.save()
+    edit_instance_by_hand(client, packages=("pandas>=2.0",), company="other",
+                          more_variables={"by_hand": "kept"})  # never in the file: not managed, left alone
     env = client.get_code_env("PYTHON", "py_ml")
-    env_settings = env.get_settings()
-    env_settings.set_required_packages("pandas>=2.0")
-    env_settings.save()
-    variables = client.get_global_variables()
-    variables["company"] = "other"
-    variables["by_hand"] = "kept"  # never in the file: not managed, left alone
-    variables.save()
     report = ws.drift("dev")
     assert sorted((i.address, sorted(c.path for c in i.changes)) for i in report.items) == [
         ("code_env.py_ml", ["packages"]), ("connection.pg_dev", ["allow_write", "params.host"]),

@@ -147,3 +147,18 @@ def test_new_and_removed_instance_objects(iwb: Workbench) -> None:
     assert instance_file(iwb).read_text() == DEV
     with pytest.raises(ConfigError, match="not declared in the instance file of dev"):
         iwb.select("group.nobody")
+
+
+def test_a_user_whose_login_holds_dots_is_started_and_saved(iwb: Workbench) -> None:
+    """An LDAP or SSO login (`jane.doe@corp.com`) is one name: the workbench quotes it, as plans do."""
+    iwb.select("user.ada")
+    iwb.new_name.value = "jane doe"
+    iwb.new_button.click()
+    assert "Cannot start it" in iwb.message.value and 'user["NAME"]' in iwb.message.value and not iwb.creating
+    iwb.new_name.value = "jane.doe@corp.com"
+    iwb.new_button.click()
+    assert str(iwb.address) == 'user["jane.doe@corp.com"]' and iwb.creating
+    iwb.yaml.value = "display_name: Jane Doe\n"
+    iwb.save_button.click()
+    assert iwb.ws.instance_declared("dev", 'user["jane.doe@corp.com"]') == {"display_name": "Jane Doe"}
+    assert "jane.doe@corp.com:" in instance_file(iwb).read_text()
